@@ -1,0 +1,1 @@
+//! duet-exec (being built)

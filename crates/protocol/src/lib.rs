@@ -1,0 +1,237 @@
+//! The messages between duet's front ends and its core.
+//!
+//! A front end (exec, tui) submits [`Op`]s and receives [`Event`]s; that pair of
+//! queues is the whole interface. This crate is data only: serde types, no IO,
+//! no async runtime. It deliberately knows nothing about the model API wire
+//! format (that lives in `duet-model`) or the JSONL shape of `duet exec --json`
+//! (that is a rendering of [`Event`] done by `duet-exec`), though [`Item`]
+//! serialises to the item objects of that stream so the renderer stays thin.
+//!
+//! Main types: [`Op`], [`Event`], [`Item`], [`ItemDetails`], [`Usage`],
+//! [`SandboxMode`], [`ApprovalPolicy`].
+
+mod item;
+mod policy;
+
+pub use item::{
+    CommandStatus, FileChange, FileChangeKind, Item, ItemDetails, McpCallError, McpCallResult,
+    McpCallStatus, PatchStatus, TodoItem,
+};
+pub use policy::{ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxMode};
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Version of the `duet exec --json` event schema, reported on `thread.started`.
+///
+/// Bump the major part when a field is removed or changes meaning; the minor part
+/// when fields or event types are added.
+pub const EXEC_JSON_SCHEMA_VERSION: &str = "1.0";
+
+/// What a front end asks the session to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Op {
+    /// Start a turn with this user input. If a turn is already running the
+    /// input is queued and starts a new turn when the current one ends.
+    UserTurn(UserTurn),
+    /// Cancel the running turn: the model stream is dropped and running
+    /// commands are killed. The session stays usable.
+    Interrupt,
+    /// The user's answer to [`EventMsg::ExecApprovalRequest`].
+    ExecApproval { call_id: String, decision: ReviewDecision },
+    /// The user's answer to [`EventMsg::PatchApprovalRequest`].
+    PatchApproval { call_id: String, decision: ReviewDecision },
+    /// Finish: cancel any turn, kill children, then emit [`EventMsg::ShutdownComplete`].
+    Shutdown,
+}
+
+/// One user message, with per-turn settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserTurn {
+    pub items: Vec<UserInput>,
+    /// JSON Schema the final answer must follow (`--output-schema`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<serde_json::Value>,
+}
+
+/// A piece of user input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum UserInput {
+    Text { text: String },
+    /// A local image file, sent to the model as a data URL.
+    LocalImage { path: PathBuf },
+}
+
+/// How the user answered an approval request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    Approved,
+    /// Approved, and do not ask again for the same thing in this session.
+    ApprovedForSession,
+    Denied,
+    /// Denied, and stop the turn.
+    Abort,
+}
+
+/// An event from the session, tagged with the turn it belongs to (if any).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turn_id: Option<String>,
+    pub msg: EventMsg,
+}
+
+/// Everything the session reports. Items follow started -> updated* -> completed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventMsg {
+    /// Always the first event of a session.
+    ThreadStarted(ThreadStarted),
+    TurnStarted,
+    ItemStarted { item: Item },
+    ItemUpdated { item: Item },
+    ItemCompleted { item: Item },
+    /// Streaming text of an agent message that will later complete as an item.
+    AgentMessageDelta { item_id: String, delta: String },
+    /// Streaming text of a reasoning summary.
+    ReasoningDelta { item_id: String, delta: String },
+    /// Output bytes of a running command (lossy UTF-8), for live tails.
+    CommandOutputDelta { item_id: String, chunk: String },
+    /// Token usage after each model response.
+    TokenCount(TokenCount),
+    /// The turn ended with a final answer.
+    TurnCompleted(TurnCompleted),
+    /// The turn failed; an [`EventMsg::Error`] with the same message precedes it.
+    TurnFailed { error: ErrorInfo },
+    /// The turn was cancelled by [`Op::Interrupt`].
+    TurnAborted { reason: AbortReason },
+    /// Something the user should know that does not stop the turn
+    /// (a retry, a skipped malformed line, a cut AGENTS.md).
+    Warning { message: String },
+    /// A failure. Emitted just before `TurnFailed`, and for each retry
+    /// ("Reconnecting... 1/5 (...)") like the reference's `exec --json`.
+    Error { message: String },
+    ExecApprovalRequest(ExecApprovalRequest),
+    PatchApprovalRequest(PatchApprovalRequest),
+    ShutdownComplete,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadStarted {
+    pub thread_id: String,
+    /// The session's settings, for headers and status lines.
+    pub model: String,
+    pub provider: String,
+    pub cwd: PathBuf,
+    pub sandbox: SandboxMode,
+    pub approval: ApprovalPolicy,
+    pub writable_roots: Vec<PathBuf>,
+    pub reasoning_effort: Option<ReasoningEffort>,
+    pub reasoning_summary: Option<ReasoningSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnCompleted {
+    /// Thread-cumulative usage, as the reference reports it.
+    pub usage: Usage,
+    /// This turn alone.
+    pub turn_usage: Usage,
+    pub last_agent_message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenCount {
+    /// The last model response.
+    pub last: Usage,
+    /// The whole thread so far.
+    pub total: Usage,
+    pub context_window: Option<u64>,
+}
+
+/// Token counts in the shape of `turn.completed.usage`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub cached_input_tokens: u64,
+    pub cache_write_input_tokens: u64,
+    pub output_tokens: u64,
+    pub reasoning_output_tokens: u64,
+}
+
+impl Usage {
+    pub fn add(&mut self, other: &Usage) {
+        self.input_tokens += other.input_tokens;
+        self.cached_input_tokens += other.cached_input_tokens;
+        self.cache_write_input_tokens += other.cache_write_input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.reasoning_output_tokens += other.reasoning_output_tokens;
+    }
+
+    /// What the human transcript calls "tokens used": non-cached input plus output.
+    pub fn blended_total(&self) -> u64 {
+        self.input_tokens.saturating_sub(self.cached_input_tokens) + self.output_tokens
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorInfo {
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AbortReason {
+    Interrupted,
+    Shutdown,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecApprovalRequest {
+    pub call_id: String,
+    pub command: String,
+    pub cwd: PathBuf,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatchApprovalRequest {
+    pub call_id: String,
+    pub changes: Vec<FileChange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn op_round_trips_through_json() {
+        let op = Op::UserTurn(UserTurn {
+            items: vec![UserInput::Text { text: "hi".into() }],
+            output_schema: None,
+        });
+        let json = serde_json::to_value(&op).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "user_turn", "items": [{"type": "text", "text": "hi"}]})
+        );
+        assert_eq!(serde_json::from_value::<Op>(json).unwrap(), op);
+    }
+
+    #[test]
+    fn blended_total_excludes_cached_input() {
+        let usage = Usage {
+            input_tokens: 4060,
+            cached_input_tokens: 800,
+            output_tokens: 200,
+            ..Usage::default()
+        };
+        assert_eq!(usage.blended_total(), 3460);
+    }
+}

@@ -1,0 +1,1 @@
+//! duet-test-support (being built)
