@@ -7,3 +7,7 @@
 //! before a session exists.
 
 pub mod config;
+mod session;
+
+pub use config::Config;
+pub use session::{SessionError, SessionHandle, SessionOptions, spawn_session};
