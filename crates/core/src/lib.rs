@@ -6,8 +6,14 @@
 //! loading is public, because front ends must resolve flags into a [`Config`]
 //! before a session exists.
 
+mod approval;
 pub mod config;
+mod context;
+mod exec;
+mod instructions;
 mod session;
+mod tools;
+mod turn;
 
 pub use config::Config;
 pub use session::{SessionError, SessionHandle, SessionOptions, spawn_session};

@@ -81,3 +81,10 @@ impl ResponseStream {
         todo!("being written")
     }
 }
+
+impl ModelClient {
+    /// STUB
+    pub fn with_originator(self, _originator: String) -> Self {
+        self
+    }
+}

@@ -69,3 +69,13 @@ impl ProviderInfo {
         }
     }
 }
+
+impl ProviderInfo {
+    /// STUB
+    pub fn resolve_api_key(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<String>, crate::ModelError> {
+        Ok(self.env_key.as_deref().and_then(env))
+    }
+}

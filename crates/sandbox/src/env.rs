@@ -30,3 +30,13 @@ pub enum ShellEnvironmentPolicyInherit {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct EnvironmentVariablePattern(pub String);
+
+impl ShellEnvironmentPolicy {
+    /// STUB
+    pub fn apply(
+        &self,
+        base: impl IntoIterator<Item = (String, String)>,
+    ) -> std::collections::HashMap<String, String> {
+        base.into_iter().collect()
+    }
+}

@@ -13,3 +13,10 @@ mod policy;
 
 pub use env::{EnvironmentVariablePattern, ShellEnvironmentPolicy, ShellEnvironmentPolicyInherit};
 pub use policy::SandboxPolicy;
+
+/// STUB
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("the `{mode}` sandbox cannot be enforced: {reason}")]
+    Unenforceable { mode: duet_protocol::SandboxMode, reason: String },
+}

@@ -1,0 +1,355 @@
+//! `exec_command` and `write_stdin`: the glue between a tool call, the
+//! process sessions in `crate::exec`, and the `command_execution` items.
+
+use crate::exec::{ExecError, ExecOutput, ExecRequest, OutputSink};
+use crate::turn::{TurnContext, TurnError};
+use duet_model::FunctionCallOutput;
+use duet_protocol::{ApprovalPolicy, CommandStatus, EventMsg, Item, ItemDetails};
+use duet_sandbox::SandboxPolicy;
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+const DEFAULT_YIELD_MS: u64 = 10_000;
+const DEFAULT_POLL_YIELD_MS: u64 = 250;
+const MIN_YIELD_MS: u64 = 250;
+const MAX_YIELD_MS: u64 = 30_000;
+const DEFAULT_MAX_OUTPUT_TOKENS: usize = 10_000;
+
+/// A command still running after its call returned, and the item showing it.
+#[derive(Debug, Clone)]
+pub(crate) struct RunningCommand {
+    pub item_id: String,
+    pub command: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct ExecCommandArgs {
+    cmd: String,
+    #[serde(default)]
+    workdir: Option<String>,
+    #[serde(default)]
+    shell: Option<String>,
+    #[serde(default = "default_true")]
+    login: bool,
+    #[serde(default)]
+    #[allow(dead_code)]
+    tty: bool,
+    #[serde(default)]
+    yield_time_ms: Option<u64>,
+    #[serde(default)]
+    max_output_tokens: Option<usize>,
+    #[serde(default)]
+    sandbox_permissions: Option<String>,
+    #[serde(default)]
+    justification: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WriteStdinArgs {
+    session_id: i32,
+    #[serde(default)]
+    chars: String,
+    #[serde(default)]
+    yield_time_ms: Option<u64>,
+    #[serde(default)]
+    max_output_tokens: Option<usize>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+pub(super) async fn exec_command(
+    context: &TurnContext,
+    turn_id: &str,
+    arguments: &str,
+    cancel: &CancellationToken,
+) -> Result<FunctionCallOutput, TurnError> {
+    let args: ExecCommandArgs = match super::parse_arguments("exec_command", arguments) {
+        Ok(args) => args,
+        Err(message) => return Ok(FunctionCallOutput::Text(message)),
+    };
+    let workdir = match &args.workdir {
+        Some(dir) => context.config.cwd.join(dir),
+        None => context.config.cwd.clone(),
+    };
+    let shell = args.shell.as_ref().map(PathBuf::from).unwrap_or_else(|| context.shell.clone());
+    let command_line = display_command(&shell, args.login, &args.cmd);
+
+    let mut policy = context.sandbox_policy.clone();
+    if args.sandbox_permissions.as_deref() == Some("require_escalated")
+        && policy != SandboxPolicy::DangerFullAccess
+    {
+        match context.config.approval_policy {
+            ApprovalPolicy::Never => {
+                return Ok(FunctionCallOutput::Text(
+                    "escalation rejected: the approval policy is `never`, so commands cannot run \
+                     outside the sandbox; do the task within the sandbox's limits"
+                        .to_string(),
+                ));
+            }
+            _ => {
+                let approved = crate::approval::request_exec_approval(
+                    context,
+                    turn_id,
+                    &command_line,
+                    &workdir,
+                    args.justification.clone(),
+                    cancel,
+                )
+                .await?;
+                if !approved {
+                    return Ok(FunctionCallOutput::Text(
+                        "the user declined to run this command outside the sandbox".to_string(),
+                    ));
+                }
+                policy = SandboxPolicy::DangerFullAccess;
+            }
+        }
+    }
+
+    let env = if args.login {
+        context.login_env(turn_id).await
+    } else {
+        Arc::clone(&context.plain_env)
+    };
+    let max_output_tokens = args.max_output_tokens.unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS);
+    let request = ExecRequest {
+        command: args.cmd.clone(),
+        workdir,
+        shell,
+        login: args.login,
+        yield_time: yield_time(args.yield_time_ms, DEFAULT_YIELD_MS),
+        max_output_tokens,
+        policy,
+        env,
+    };
+
+    let item_id = context.events.item_id();
+    context.events.send(
+        Some(turn_id),
+        EventMsg::ItemStarted { item: command_item(&item_id, &command_line, None, None) },
+    );
+    let result =
+        context.processes.exec_command(request, output_sink(context, turn_id, &item_id), cancel).await;
+    finish(context, turn_id, &item_id, &command_line, result, max_output_tokens)
+}
+
+pub(super) async fn write_stdin(
+    context: &TurnContext,
+    turn_id: &str,
+    arguments: &str,
+    cancel: &CancellationToken,
+) -> Result<FunctionCallOutput, TurnError> {
+    let args: WriteStdinArgs = match super::parse_arguments("write_stdin", arguments) {
+        Ok(args) => args,
+        Err(message) => return Ok(FunctionCallOutput::Text(message)),
+    };
+    let max_output_tokens = args.max_output_tokens.unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS);
+    let result = context
+        .processes
+        .write_stdin(
+            args.session_id,
+            &args.chars,
+            yield_time(args.yield_time_ms, DEFAULT_POLL_YIELD_MS),
+            max_output_tokens,
+            cancel,
+        )
+        .await;
+    let running = context
+        .running_commands
+        .lock()
+        .ok()
+        .and_then(|running| running.get(&args.session_id).cloned());
+    match running {
+        Some(RunningCommand { item_id, command }) => {
+            finish(context, turn_id, &item_id, &command, result, max_output_tokens)
+        }
+        None => match result {
+            Ok(output) => Ok(FunctionCallOutput::Text(output.to_model_text(max_output_tokens))),
+            Err(ExecError::Cancelled) => Err(TurnError::Cancelled),
+            Err(error) => Ok(FunctionCallOutput::Text(error.to_string())),
+        },
+    }
+}
+
+/// Turn the result of a process call into the tool output and item events.
+fn finish(
+    context: &TurnContext,
+    turn_id: &str,
+    item_id: &str,
+    command_line: &str,
+    result: Result<ExecOutput, ExecError>,
+    max_output_tokens: usize,
+) -> Result<FunctionCallOutput, TurnError> {
+    match result {
+        Ok(output) => {
+            match (output.exit_code, output.session_id) {
+                (Some(exit_code), _) => {
+                    if let Some(session_id) = output.session_id
+                        && let Ok(mut running) = context.running_commands.lock()
+                    {
+                        running.remove(&session_id);
+                    }
+                    let item = command_item(
+                        item_id,
+                        command_line,
+                        Some(exit_code),
+                        Some(&output.aggregated_output),
+                    );
+                    context.events.send(Some(turn_id), EventMsg::ItemCompleted { item });
+                }
+                (None, Some(session_id)) => {
+                    if let Ok(mut running) = context.running_commands.lock() {
+                        running.insert(
+                            session_id,
+                            RunningCommand {
+                                item_id: item_id.to_string(),
+                                command: command_line.to_string(),
+                            },
+                        );
+                    }
+                }
+                (None, None) => {}
+            }
+            Ok(FunctionCallOutput::Text(output.to_model_text(max_output_tokens)))
+        }
+        Err(ExecError::Cancelled) => Err(TurnError::Cancelled),
+        Err(ExecError::Sandbox(error)) => {
+            // The host cannot confine the command: not something the model can
+            // fix, so the turn stops and the user is told how to proceed.
+            let message = error.to_string();
+            let item = Item {
+                id: item_id.to_string(),
+                details: ItemDetails::CommandExecution {
+                    command: command_line.to_string(),
+                    aggregated_output: message.clone(),
+                    exit_code: None,
+                    status: CommandStatus::Declined,
+                },
+            };
+            context.events.send(Some(turn_id), EventMsg::ItemCompleted { item });
+            Err(TurnError::Fatal(message))
+        }
+        Err(error) => {
+            let message = error.to_string();
+            let item = Item {
+                id: item_id.to_string(),
+                details: ItemDetails::CommandExecution {
+                    command: command_line.to_string(),
+                    aggregated_output: message.clone(),
+                    exit_code: None,
+                    status: CommandStatus::Failed,
+                },
+            };
+            context.events.send(Some(turn_id), EventMsg::ItemCompleted { item });
+            Ok(FunctionCallOutput::Text(format!("failed to run the command: {message}")))
+        }
+    }
+}
+
+fn command_item(
+    item_id: &str,
+    command_line: &str,
+    exit_code: Option<i32>,
+    output: Option<&str>,
+) -> Item {
+    let status = match exit_code {
+        None => CommandStatus::InProgress,
+        Some(0) => CommandStatus::Completed,
+        Some(_) => CommandStatus::Failed,
+    };
+    Item {
+        id: item_id.to_string(),
+        details: ItemDetails::CommandExecution {
+            command: command_line.to_string(),
+            aggregated_output: output.unwrap_or_default().to_string(),
+            exit_code,
+            status,
+        },
+    }
+}
+
+fn output_sink(context: &TurnContext, turn_id: &str, item_id: &str) -> OutputSink {
+    let events = context.events.clone();
+    let turn_id = turn_id.to_string();
+    let item_id = item_id.to_string();
+    Arc::new(move |chunk: &[u8]| {
+        events.send(
+            Some(&turn_id),
+            EventMsg::CommandOutputDelta {
+                item_id: item_id.clone(),
+                chunk: String::from_utf8_lossy(chunk).into_owned(),
+            },
+        );
+    })
+}
+
+fn yield_time(requested_ms: Option<u64>, default_ms: u64) -> Duration {
+    Duration::from_millis(requested_ms.unwrap_or(default_ms).clamp(MIN_YIELD_MS, MAX_YIELD_MS))
+}
+
+/// The command as the user would type it: `/bin/bash -lc '<cmd>'`.
+fn display_command(shell: &std::path::Path, login: bool, cmd: &str) -> String {
+    let flag = if login { "-lc" } else { "-c" };
+    format!("{} {flag} {}", shell.display(), shell_quote(cmd))
+}
+
+/// Quote for a POSIX shell: bare when safe, single quotes when possible,
+/// else double quotes with `"`, `\`, `$` and `` ` `` escaped.
+fn shell_quote(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        return text.to_string();
+    }
+    if !text.contains('\'') {
+        return format!("'{text}'");
+    }
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for c in text.chars() {
+        if matches!(c, '"' | '\\' | '$' | '`') {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_like_a_shell_user_would() {
+        let check = |cmd: &str, expected: &str| assert_eq!(shell_quote(cmd), expected, "{cmd}");
+        check("ls", "ls");
+        check("echo to-stderr >&2; exit 3", "'echo to-stderr >&2; exit 3'");
+        check(
+            r"printf 'alpha\nbeta' > notes.txt",
+            r#""printf 'alpha\\nbeta' > notes.txt""#,
+        );
+        check("", "''");
+        check("echo \"$HOME\"", "'echo \"$HOME\"'");
+    }
+
+    #[test]
+    fn display_command_names_the_shell_and_flag() {
+        assert_eq!(
+            display_command(std::path::Path::new("/bin/bash"), true, "git status"),
+            "/bin/bash -lc 'git status'"
+        );
+        assert_eq!(display_command(std::path::Path::new("/bin/sh"), false, "true"), "/bin/sh -c true");
+    }
+
+    #[test]
+    fn yield_time_is_clamped() {
+        assert_eq!(yield_time(None, 10_000), Duration::from_millis(10_000));
+        assert_eq!(yield_time(Some(1), 10_000), Duration::from_millis(250));
+        assert_eq!(yield_time(Some(999_999), 10_000), Duration::from_millis(30_000));
+    }
+}

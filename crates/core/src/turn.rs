@@ -1,0 +1,608 @@
+//! One turn: the user's input, then model requests and tool calls in a loop
+//! until a response asks for no tool.
+//!
+//! Each request carries the whole history (`store: false`). Items the model
+//! finishes are appended to the history as they complete, so a stream that
+//! breaks half-way loses nothing that was done: the completed tool calls are
+//! run and the request is sent again with them in the history.
+
+use crate::config::Config;
+use crate::exec::ProcessManager;
+use crate::session::{EventSender, PendingApprovals, TurnResult};
+use crate::tools::{self, ToolCall, TurnState};
+use duet_model::{
+    ContentItem, ModelClient, ModelError, Reasoning, ResponseEvent, ResponseItem,
+    ResponsesRequest, TextControls, TextFormat,
+};
+use duet_protocol::{
+    AbortReason, ErrorInfo, EventMsg, Item, ItemDetails, ReasoningSummary, TokenCount,
+    TurnCompleted, Usage, UserInput, UserTurn,
+};
+use duet_sandbox::SandboxPolicy;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::OnceCell;
+use tokio_util::sync::CancellationToken;
+
+/// What every turn of a session shares.
+pub(crate) struct TurnContext {
+    pub config: Config,
+    pub client: ModelClient,
+    pub thread_id: String,
+    pub events: EventSender,
+    pub processes: ProcessManager,
+    pub pending_approvals: PendingApprovals,
+    pub sandbox_policy: SandboxPolicy,
+    /// The shell commands run in.
+    pub shell: PathBuf,
+    /// The environment of children before the login profile is applied,
+    /// already filtered by `shell_environment_policy`.
+    pub plain_env: Arc<HashMap<String, String>>,
+    /// The login shell's environment, captured once on the first command.
+    login_env: OnceCell<Arc<HashMap<String, String>>>,
+    /// Commands the user approved for the rest of the session.
+    pub approved_for_session: Mutex<std::collections::HashSet<String>>,
+    /// Still-running `exec_command` sessions and the items that show them.
+    pub running_commands: Mutex<HashMap<i32, tools::RunningCommand>>,
+}
+
+impl TurnContext {
+    pub(crate) fn new(
+        config: Config,
+        client: ModelClient,
+        thread_id: String,
+        events: EventSender,
+    ) -> Self {
+        let shell = default_shell();
+        let plain_env = Arc::new(config.shell_environment_policy.apply(std::env::vars()));
+        TurnContext {
+            sandbox_policy: sandbox_policy(&config),
+            config,
+            client,
+            thread_id,
+            events,
+            processes: ProcessManager::new(),
+            pending_approvals: Arc::default(),
+            shell,
+            plain_env,
+            login_env: OnceCell::new(),
+            approved_for_session: Mutex::default(),
+            running_commands: Mutex::default(),
+        }
+    }
+
+    /// The login environment, captured on first use. If the login shell fails,
+    /// commands run with the plain environment and the user is told once.
+    pub(crate) async fn login_env(&self, turn_id: &str) -> Arc<HashMap<String, String>> {
+        let env = self
+            .login_env
+            .get_or_init(|| async {
+                let base: HashMap<String, String> = std::env::vars().collect();
+                match crate::exec::capture_login_env(&self.shell, &base).await {
+                    Ok(captured) => {
+                        Arc::new(self.config.shell_environment_policy.apply(captured))
+                    }
+                    Err(error) => {
+                        self.events.send(
+                            Some(turn_id),
+                            EventMsg::Warning {
+                                message: format!(
+                                    "could not read the login environment of `{}` ({error}); \
+                                     commands run with duet's own environment",
+                                    self.shell.display()
+                                ),
+                            },
+                        );
+                        Arc::clone(&self.plain_env)
+                    }
+                }
+            })
+            .await;
+        Arc::clone(env)
+    }
+}
+
+/// The input of one turn; the history comes back in [`TurnResult`].
+pub(crate) struct TurnInput {
+    pub turn_id: String,
+    pub user_turn: UserTurn,
+    pub history: Vec<ResponseItem>,
+    /// Thread-cumulative usage before this turn.
+    pub usage: Usage,
+}
+
+/// Why a turn stopped early.
+pub(crate) enum TurnError {
+    Cancelled,
+    /// The turn cannot go on; the message is for the user.
+    Fatal(String),
+}
+
+pub(crate) async fn run_turn(
+    context: Arc<TurnContext>,
+    input: TurnInput,
+    cancel: CancellationToken,
+) -> TurnResult {
+    let TurnInput { turn_id, user_turn, mut history, usage } = input;
+    let mut turn = Turn {
+        context: Arc::clone(&context),
+        turn_id: turn_id.clone(),
+        thread_usage: usage,
+        turn_usage: Usage::default(),
+        state: Arc::new(TurnState::default()),
+        last_agent_message: None,
+    };
+    context.events.send(Some(&turn_id), EventMsg::TurnStarted);
+
+    if history.is_empty() {
+        history.extend(crate::context::initial_context(&context.config, &context.shell, |w| {
+            context.events.send(Some(&turn_id), EventMsg::Warning { message: w })
+        }));
+    }
+    history.push(user_message(&user_turn.items));
+
+    let outcome = turn.run(&mut history, user_turn.output_schema.as_ref(), &cancel).await;
+    match outcome {
+        Ok(()) => turn.complete(),
+        Err(TurnError::Cancelled) => {
+            context.processes.kill_all().await;
+            close_dangling_calls(&mut history);
+            history.push(ResponseItem::user_text(
+                "<turn_aborted>The user interrupted the previous turn; anything it was doing may \
+                 be incomplete.</turn_aborted>",
+            ));
+            context.events.send(
+                Some(&turn_id),
+                EventMsg::TurnAborted { reason: AbortReason::Interrupted },
+            );
+        }
+        Err(TurnError::Fatal(message)) => {
+            close_dangling_calls(&mut history);
+            context.events.send(Some(&turn_id), EventMsg::Error { message: message.clone() });
+            context.events.send(Some(&turn_id), EventMsg::TurnFailed { error: ErrorInfo { message } });
+        }
+    }
+    TurnResult { history, usage: turn.thread_usage }
+}
+
+struct Turn {
+    context: Arc<TurnContext>,
+    turn_id: String,
+    thread_usage: Usage,
+    turn_usage: Usage,
+    state: Arc<TurnState>,
+    last_agent_message: Option<String>,
+}
+
+/// What one sampling request produced.
+struct Sample {
+    calls: Vec<ToolCall>,
+    /// Set when the stream broke before `response.completed`.
+    broken: Option<ModelError>,
+}
+
+impl Turn {
+    async fn run(
+        &mut self,
+        history: &mut Vec<ResponseItem>,
+        output_schema: Option<&serde_json::Value>,
+        cancel: &CancellationToken,
+    ) -> Result<(), TurnError> {
+        let max_stream_retries = self.context.client.provider().stream_max_retries;
+        let mut stream_retries = 0u32;
+        loop {
+            if cancel.is_cancelled() {
+                return Err(TurnError::Cancelled);
+            }
+            let request = self.request(history, output_schema);
+            let sample = self.sample(&request, history, cancel).await?;
+            let had_calls = !sample.calls.is_empty();
+            if had_calls {
+                let outputs = self.run_tools(sample.calls, cancel).await?;
+                history.extend(outputs);
+            }
+            match sample.broken {
+                None if !had_calls => return Ok(()),
+                None => stream_retries = 0,
+                Some(error) => {
+                    if !error.is_retryable() || stream_retries >= max_stream_retries {
+                        return Err(TurnError::Fatal(error.to_string()));
+                    }
+                    stream_retries += 1;
+                    let delay = backoff(stream_retries);
+                    self.send(EventMsg::Error {
+                        message: format!(
+                            "Reconnecting... {stream_retries}/{max_stream_retries} ({error})"
+                        ),
+                    });
+                    tokio::select! {
+                        _ = cancel.cancelled() => return Err(TurnError::Cancelled),
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    fn request(
+        &self,
+        history: &[ResponseItem],
+        output_schema: Option<&serde_json::Value>,
+    ) -> ResponsesRequest {
+        let config = &self.context.config;
+        let reasoning = reasoning_for(config);
+        let text = if config.model_verbosity.is_some() || output_schema.is_some() {
+            Some(TextControls {
+                verbosity: config.model_verbosity.clone(),
+                format: output_schema.cloned().map(TextFormat::json_schema),
+            })
+        } else {
+            None
+        };
+        ResponsesRequest {
+            model: config.model.clone(),
+            input: history.to_vec(),
+            tools: tools::specs(&config.tools),
+            tool_choice: "auto",
+            parallel_tool_calls: true,
+            reasoning,
+            store: false,
+            stream: true,
+            include: vec!["reasoning.encrypted_content"],
+            prompt_cache_key: self.context.thread_id.clone(),
+            text,
+        }
+    }
+
+    /// One model request: stream it, turning finished items into events and
+    /// history, and collect the tool calls.
+    async fn sample(
+        &mut self,
+        request: &ResponsesRequest,
+        history: &mut Vec<ResponseItem>,
+        cancel: &CancellationToken,
+    ) -> Result<Sample, TurnError> {
+        let events = self.context.events.clone();
+        let turn_id = self.turn_id.clone();
+        let mut on_retry = move |notice: duet_model::RetryNotice| {
+            events.send(
+                Some(&turn_id),
+                EventMsg::Error {
+                    message: format!(
+                        "Reconnecting... {}/{} ({}; retrying in {:.1}s)",
+                        notice.attempt,
+                        notice.max_attempts,
+                        notice.reason,
+                        notice.delay.as_secs_f64()
+                    ),
+                },
+            );
+        };
+        let stream = tokio::select! {
+            _ = cancel.cancelled() => return Err(TurnError::Cancelled),
+            stream = self.context.client.stream(request, &self.context.thread_id, &mut on_retry) => stream,
+        };
+        let mut stream = stream.map_err(|error| TurnError::Fatal(error.to_string()))?;
+
+        let mut calls = Vec::new();
+        // The model's id of the message being streamed -> our item id.
+        let mut streaming_ids: HashMap<String, String> = HashMap::new();
+        loop {
+            let next = tokio::select! {
+                _ = cancel.cancelled() => return Err(TurnError::Cancelled),
+                next = stream.next() => next,
+            };
+            let event = match next {
+                None => {
+                    // The client reports a stream cut before `response.completed`
+                    // as a retryable error, so an early end is a bug there.
+                    return Err(TurnError::Fatal(
+                        "the model stream ended before the response completed".to_string(),
+                    ));
+                }
+                Some(Err(error)) => {
+                    if error.is_retryable() {
+                        return Ok(Sample { calls, broken: Some(error) });
+                    }
+                    return Err(TurnError::Fatal(error.to_string()));
+                }
+                Some(Ok(event)) => event,
+            };
+            match event {
+                ResponseEvent::Created { .. } => {}
+                ResponseEvent::OutputItemAdded(item) => {
+                    if let Some(model_id) = streamed_item_id(&item) {
+                        streaming_ids.insert(model_id, self.context.events.item_id());
+                    }
+                }
+                ResponseEvent::OutputTextDelta { item_id, delta } => {
+                    let item_id = self.delta_item_id(&mut streaming_ids, item_id);
+                    self.send(EventMsg::AgentMessageDelta { item_id, delta });
+                }
+                ResponseEvent::ReasoningSummaryDelta { item_id, delta } => {
+                    let item_id = self.delta_item_id(&mut streaming_ids, item_id);
+                    self.send(EventMsg::ReasoningDelta { item_id, delta });
+                }
+                ResponseEvent::OutputItemDone(item) => {
+                    let item_id = streamed_item_id(&item)
+                        .and_then(|model_id| streaming_ids.remove(&model_id));
+                    self.item_done(&item, item_id, &mut calls);
+                    history.push(item);
+                }
+                ResponseEvent::Completed { usage, .. } => {
+                    if let Some(usage) = usage {
+                        self.add_usage(usage);
+                    }
+                    return Ok(Sample { calls, broken: None });
+                }
+                ResponseEvent::Warning(message) => self.send(EventMsg::Warning { message }),
+            }
+        }
+    }
+
+    fn delta_item_id(
+        &self,
+        streaming_ids: &mut HashMap<String, String>,
+        model_id: Option<String>,
+    ) -> String {
+        let key = model_id.unwrap_or_default();
+        streaming_ids.entry(key).or_insert_with(|| self.context.events.item_id()).clone()
+    }
+
+    /// A finished output item: show it, and note it if it is a tool call.
+    fn item_done(&mut self, item: &ResponseItem, item_id: Option<String>, calls: &mut Vec<ToolCall>) {
+        let item_id = || item_id.clone().unwrap_or_else(|| self.context.events.item_id());
+        match item {
+            ResponseItem::Message { role, content, .. } if role == "assistant" => {
+                let text = content
+                    .iter()
+                    .filter_map(|part| match part {
+                        ContentItem::OutputText { text, .. } => Some(text.as_str()),
+                        _ => None,
+                    })
+                    .collect::<String>();
+                self.last_agent_message = Some(text.clone());
+                let id = item_id();
+                self.send(EventMsg::ItemCompleted {
+                    item: Item { id, details: ItemDetails::AgentMessage { text } },
+                });
+            }
+            ResponseItem::Reasoning { summary, .. } => {
+                let text = summary
+                    .iter()
+                    .map(|part| match part {
+                        duet_model::ReasoningSummaryPart::SummaryText { text } => text.as_str(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n\n");
+                if !text.is_empty() {
+                    let id = item_id();
+                    self.send(EventMsg::ItemCompleted {
+                        item: Item { id, details: ItemDetails::Reasoning { text } },
+                    });
+                }
+            }
+            ResponseItem::FunctionCall { call_id, name, arguments, .. } => {
+                calls.push(ToolCall::Function {
+                    call_id: call_id.clone(),
+                    name: name.clone(),
+                    arguments: arguments.clone(),
+                });
+            }
+            ResponseItem::CustomToolCall { call_id, name, input, .. } => {
+                calls.push(ToolCall::Custom {
+                    call_id: call_id.clone(),
+                    name: name.clone(),
+                    input: input.clone(),
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Run the calls of one response concurrently; outputs come back in call order.
+    async fn run_tools(
+        &mut self,
+        calls: Vec<ToolCall>,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<ResponseItem>, TurnError> {
+        let mut set = tokio::task::JoinSet::new();
+        let count = calls.len();
+        for (index, call) in calls.into_iter().enumerate() {
+            let context = Arc::clone(&self.context);
+            let state = Arc::clone(&self.state);
+            let turn_id = self.turn_id.clone();
+            let cancel = cancel.clone();
+            set.spawn(async move {
+                (index, tools::dispatch(&context, &state, &turn_id, call, &cancel).await)
+            });
+        }
+        let mut outputs: Vec<Option<ResponseItem>> = vec![None; count];
+        let mut fatal = None;
+        while let Some(joined) = set.join_next().await {
+            match joined {
+                Ok((index, Ok(output))) => outputs[index] = Some(output),
+                Ok((_, Err(TurnError::Fatal(message)))) => {
+                    fatal.get_or_insert(message);
+                }
+                Ok((_, Err(TurnError::Cancelled))) => {}
+                Err(join_error) => {
+                    fatal.get_or_insert(format!("internal error: a tool task failed: {join_error}"));
+                }
+            }
+        }
+        if cancel.is_cancelled() {
+            return Err(TurnError::Cancelled);
+        }
+        if let Some(message) = fatal {
+            return Err(TurnError::Fatal(message));
+        }
+        Ok(outputs.into_iter().flatten().collect())
+    }
+
+    fn add_usage(&mut self, usage: duet_model::TokenUsage) {
+        let last = Usage {
+            input_tokens: usage.input_tokens,
+            cached_input_tokens: usage.cached_input_tokens,
+            cache_write_input_tokens: 0,
+            output_tokens: usage.output_tokens,
+            reasoning_output_tokens: usage.reasoning_output_tokens,
+        };
+        self.turn_usage.add(&last);
+        self.thread_usage.add(&last);
+        self.send(EventMsg::TokenCount(TokenCount {
+            last,
+            total: self.thread_usage,
+            context_window: self.context.config.model_context_window,
+        }));
+    }
+
+    fn complete(&self) {
+        if let Some(item) = self.state.plan_item() {
+            self.send(EventMsg::ItemCompleted { item });
+        }
+        self.send(EventMsg::TurnCompleted(TurnCompleted {
+            usage: self.thread_usage,
+            turn_usage: self.turn_usage,
+            last_agent_message: self.last_agent_message.clone(),
+        }));
+    }
+
+    fn send(&self, msg: EventMsg) {
+        self.context.events.send(Some(&self.turn_id), msg);
+    }
+}
+
+/// The id the model gave an item whose text streams (messages and reasoning).
+fn streamed_item_id(item: &ResponseItem) -> Option<String> {
+    match item {
+        ResponseItem::Message { id: Some(id), .. } => Some(id.clone()),
+        ResponseItem::Reasoning { id, .. } if !id.is_empty() => Some(id.clone()),
+        _ => None,
+    }
+}
+
+/// Every call in the history must have an output, or the next request is
+/// rejected; calls cut off by an interrupt or a failure get one that says so.
+fn close_dangling_calls(history: &mut Vec<ResponseItem>) {
+    let answered: std::collections::HashSet<String> = history
+        .iter()
+        .filter_map(|item| match item {
+            ResponseItem::FunctionCallOutput { call_id, .. }
+            | ResponseItem::CustomToolCallOutput { call_id, .. } => Some(call_id.clone()),
+            _ => None,
+        })
+        .collect();
+    let missing: Vec<ResponseItem> = history
+        .iter()
+        .filter_map(|item| match item {
+            ResponseItem::FunctionCall { call_id, .. } if !answered.contains(call_id) => {
+                Some(ResponseItem::FunctionCallOutput {
+                    call_id: call_id.clone(),
+                    output: duet_model::FunctionCallOutput::Text("aborted".to_string()),
+                })
+            }
+            ResponseItem::CustomToolCall { call_id, .. } if !answered.contains(call_id) => {
+                Some(ResponseItem::CustomToolCallOutput {
+                    call_id: call_id.clone(),
+                    output: "aborted".to_string(),
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    history.extend(missing);
+}
+
+fn user_message(inputs: &[UserInput]) -> ResponseItem {
+    let content = inputs
+        .iter()
+        .map(|input| match input {
+            UserInput::Text { text } => ContentItem::InputText { text: text.clone() },
+            UserInput::LocalImage { path } => match tools::image_data_url(path) {
+                Ok(image_url) => ContentItem::InputImage { image_url },
+                Err(error) => ContentItem::InputText {
+                    text: format!("[image {} could not be attached: {error}]", path.display()),
+                },
+            },
+        })
+        .collect();
+    ResponseItem::Message { id: None, role: "user".to_string(), content }
+}
+
+/// `reasoning` of the request: what the config asks for; for reasoning
+/// models with nothing configured, summaries on `auto`.
+fn reasoning_for(config: &Config) -> Option<Reasoning> {
+    let summary = config
+        .model_reasoning_summary
+        .filter(|summary| *summary != ReasoningSummary::None)
+        .or_else(|| is_reasoning_model(&config.model).then_some(ReasoningSummary::Auto));
+    let effort = config.model_reasoning_effort;
+    if effort.is_none() && summary.is_none() {
+        return None;
+    }
+    Some(Reasoning { effort, summary })
+}
+
+fn is_reasoning_model(model: &str) -> bool {
+    ["gpt-5", "gpt-6", "o1", "o3", "o4", "codex"].iter().any(|prefix| model.starts_with(prefix))
+}
+
+/// Exponential backoff from 200 ms with ±10 % jitter.
+fn backoff(attempt: u32) -> Duration {
+    let base = 200u64.saturating_mul(1 << attempt.saturating_sub(1).min(10));
+    let jitter = 0.9 + fastrand::f64() * 0.2;
+    Duration::from_millis((base as f64 * jitter) as u64)
+}
+
+/// The sandbox policy the config asks for.
+pub(crate) fn sandbox_policy(config: &Config) -> SandboxPolicy {
+    match config.sandbox_mode {
+        duet_protocol::SandboxMode::DangerFullAccess => SandboxPolicy::DangerFullAccess,
+        duet_protocol::SandboxMode::ReadOnly => SandboxPolicy::ReadOnly,
+        duet_protocol::SandboxMode::WorkspaceWrite => {
+            let settings = &config.sandbox_workspace_write;
+            let mut writable_roots = vec![config.cwd.clone()];
+            writable_roots.extend(settings.writable_roots.iter().cloned());
+            writable_roots.extend(config.additional_writable_roots.iter().cloned());
+            SandboxPolicy::WorkspaceWrite {
+                writable_roots,
+                network_access: settings.network_access,
+                exclude_tmpdir_env_var: settings.exclude_tmpdir_env_var,
+                exclude_slash_tmp: settings.exclude_slash_tmp,
+            }
+        }
+    }
+}
+
+/// The directories a command may write, for display.
+pub(crate) fn writable_roots(config: &Config) -> Vec<PathBuf> {
+    match sandbox_policy(config) {
+        SandboxPolicy::WorkspaceWrite {
+            mut writable_roots,
+            exclude_tmpdir_env_var,
+            exclude_slash_tmp,
+            ..
+        } => {
+            if !exclude_slash_tmp {
+                writable_roots.push(PathBuf::from("/tmp"));
+            }
+            if !exclude_tmpdir_env_var
+                && let Ok(tmpdir) = std::env::var("TMPDIR")
+                && !tmpdir.is_empty()
+            {
+                writable_roots.push(PathBuf::from(tmpdir));
+            }
+            writable_roots
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Commands run in bash when it is there, else in `sh`.
+fn default_shell() -> PathBuf {
+    let bash = PathBuf::from("/bin/bash");
+    if bash.exists() { bash } else { PathBuf::from("/bin/sh") }
+}
