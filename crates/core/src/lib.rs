@@ -7,3 +7,6 @@
 //! before a session exists.
 
 pub mod config;
+// Wired into the turn loop by the session; until then nothing calls it.
+#[allow(dead_code, unused_imports)]
+mod instructions;
