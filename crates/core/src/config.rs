@@ -1,15 +1,43 @@
-//! Configuration: `$DUET_HOME/config.toml`, profiles, `-c key=value` overrides
-//! and command-line flags, resolved into one [`Config`].
+//! Configuration: `$DUET_HOME/config.toml`, profiles, `-c key=value`
+//! overrides and command-line flags, resolved into one [`Config`].
 //!
-//! STUB: the struct is the contract; loading is being written.
+//! Precedence, lowest first: built-in defaults, the file's top-level keys,
+//! the selected profile (`--profile` or `profile = "..."`), `-c` overrides,
+//! then the explicit flags in [`ConfigOverrides`]. Each layer is type-checked
+//! on its own so an error names the file, line and key, or the override.
+//!
+//! This module reads files and the given environment closure only; it never
+//! looks at the process environment itself (apart from the current
+//! directory when no `-C` is given), so tests can hand it a fake `$HOME`.
+//! It does not decide what the model sees: that is `instructions`.
 
+mod build;
+mod error;
+mod overrides;
+mod provider;
+mod schema;
+#[cfg(test)]
+mod tests;
+
+pub use error::ConfigError;
+pub use overrides::parse_cli_override;
+
+use build::{BuildInputs, build_config};
 use duet_model::ProviderInfo;
 use duet_protocol::{ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxMode};
 use duet_sandbox::ShellEnvironmentPolicy;
-use std::path::PathBuf;
+use overrides::{merge_tables, set_path, split_dotted_key};
+use schema::{ConfigToml, ProfileToml, unknown_keys};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The file read from `$DUET_HOME`.
+pub const CONFIG_FILE_NAME: &str = "config.toml";
+pub const DEFAULT_MODEL: &str = "gpt-5.5";
+pub const DEFAULT_PROJECT_DOC_MAX_BYTES: usize = 32 * 1024;
 
 /// Everything a session needs to know, fully resolved.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// `$DUET_HOME`, default `~/.duet`.
     pub duet_home: PathBuf,
@@ -22,6 +50,8 @@ pub struct Config {
     /// `text.verbosity`: low | medium | high.
     pub model_verbosity: Option<String>,
     pub model_context_window: Option<u64>,
+    /// Accepted and carried; compaction is not built yet.
+    pub model_auto_compact_token_limit: Option<u64>,
     pub approval_policy: ApprovalPolicy,
     pub sandbox_mode: SandboxMode,
     pub sandbox_workspace_write: SandboxWorkspaceWrite,
@@ -61,50 +91,250 @@ pub struct ToolsConfig {
 
 impl Default for ToolsConfig {
     fn default() -> Self {
-        ToolsConfig { update_plan: true, view_image: true }
+        ToolsConfig {
+            update_plan: true,
+            view_image: true,
+        }
     }
 }
 
-// ---- STUB signatures (being written in another branch; the lead resolves the merge) ----
-
-/// Command-line settings that override the config file.
+/// What the command line says, already parsed. Every field beats the file.
 #[derive(Debug, Clone, Default)]
 pub struct ConfigOverrides {
+    /// `-C`; relative paths are taken from the process's current directory.
     pub cwd: Option<PathBuf>,
+    /// `-m`.
     pub model: Option<String>,
+    /// `-p`/`--profile`.
     pub profile: Option<String>,
+    /// `-s`/`--sandbox`.
     pub sandbox_mode: Option<SandboxMode>,
     pub approval_policy: Option<ApprovalPolicy>,
-    /// From `-c key=value`, already parsed by [`parse_cli_override`].
+    /// `-c key=value`, in command-line order, each from [`parse_cli_override`].
     pub cli_overrides: Vec<(String, toml::Value)>,
+    /// `--strict-config`: unknown keys are errors instead of warnings.
     pub strict_config: bool,
     pub ephemeral: bool,
+    /// `--add-dir`; relative paths are taken from the session's cwd.
     pub additional_writable_roots: Vec<PathBuf>,
-    /// `--dangerously-bypass-approvals-and-sandbox`.
+    /// `--dangerously-bypass-approvals-and-sandbox`: sandbox
+    /// `danger-full-access` and approval `never`, whatever else says.
     pub dangerously_bypass: bool,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{0}")]
-    Invalid(String),
-}
-
+/// A resolved [`Config`] and the warnings to show the user (unknown keys).
+#[derive(Debug, Clone, PartialEq)]
 pub struct LoadedConfig {
     pub config: Config,
     pub warnings: Vec<String>,
 }
 
-/// `key=value`: the value parsed as TOML, else taken as a string.
-pub fn parse_cli_override(raw: &str) -> Result<(String, toml::Value), ConfigError> {
-    let _ = raw;
-    todo!("being written")
+impl Config {
+    /// The built-in defaults, before any file or flag. Sandbox `read-only`
+    /// and approval `never` are the `exec` defaults.
+    pub fn defaults(duet_home: PathBuf, cwd: PathBuf) -> Config {
+        Config {
+            duet_home,
+            cwd,
+            model: DEFAULT_MODEL.to_string(),
+            model_provider: ProviderInfo::openai(None),
+            model_reasoning_effort: None,
+            model_reasoning_summary: None,
+            model_verbosity: None,
+            model_context_window: None,
+            model_auto_compact_token_limit: None,
+            approval_policy: ApprovalPolicy::Never,
+            sandbox_mode: SandboxMode::ReadOnly,
+            sandbox_workspace_write: SandboxWorkspaceWrite::default(),
+            shell_environment_policy: ShellEnvironmentPolicy::default(),
+            project_doc_max_bytes: DEFAULT_PROJECT_DOC_MAX_BYTES,
+            project_doc_fallback_filenames: Vec::new(),
+            project_root_markers: vec![".git".to_string()],
+            tools: ToolsConfig::default(),
+            base_instructions_override: None,
+            developer_instructions: None,
+            include_environment_context: true,
+            include_permissions_instructions: true,
+            ephemeral: false,
+            additional_writable_roots: Vec::new(),
+        }
+    }
 }
 
+/// `$DUET_HOME` when set and non-empty, else `$HOME/.duet`.
+pub fn duet_home(env: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf, ConfigError> {
+    let non_empty = |name: &str| env(name).filter(|value| !value.is_empty());
+    if let Some(home) = non_empty("DUET_HOME") {
+        return Ok(PathBuf::from(home));
+    }
+    non_empty("HOME")
+        .map(|home| PathBuf::from(home).join(".duet"))
+        .ok_or(ConfigError::NoHome)
+}
+
+/// Reads `$DUET_HOME/config.toml` (a missing file means defaults) and
+/// resolves it with `overrides`. `env` stands for the process environment.
 pub fn load_config(
     overrides: ConfigOverrides,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<LoadedConfig, ConfigError> {
-    let _ = (overrides, env);
-    todo!("being written")
+    let duet_home = duet_home(env)?;
+    let config_path = duet_home.join(CONFIG_FILE_NAME);
+    let mut unknown = Vec::new();
+
+    let mut tree = match read_optional(&config_path)? {
+        Some(text) => {
+            let to_error =
+                |error: toml::de::Error| ConfigError::from_toml(&config_path, &text, &error);
+            let checked: ConfigToml = toml::from_str(&text).map_err(to_error)?;
+            let origin = config_path.display();
+            unknown.extend(
+                unknown_keys(&checked)
+                    .into_iter()
+                    .map(|key| format!("unknown config key `{key}` in {origin}")),
+            );
+            toml::from_str::<toml::Table>(&text).map_err(to_error)?
+        }
+        None => toml::Table::new(),
+    };
+
+    let mut cli_overrides = Vec::new();
+    for (key, value) in &overrides.cli_overrides {
+        let path = split_dotted_key(key).ok_or_else(|| ConfigError::InvalidOverride {
+            raw: key.clone(),
+            reason: "the key has an empty or unterminated segment".to_string(),
+        })?;
+        let mut alone = toml::Table::new();
+        set_path(&mut alone, &path, value.clone());
+        let checked: ConfigToml = toml::Value::Table(alone)
+            .try_into()
+            .map_err(|error| ConfigError::from_override(key, &error))?;
+        unknown.extend(
+            unknown_keys(&checked)
+                .into_iter()
+                .map(|key| format!("unknown config key `{key}` in -c override")),
+        );
+        cli_overrides.push((path, value.clone()));
+    }
+    let apply_overrides = |tree: &mut toml::Table| {
+        for (path, value) in &cli_overrides {
+            set_path(tree, path, value.clone());
+        }
+    };
+
+    // Overrides go on before the profile is chosen, so `-c profile=x` and
+    // `-c profiles.x.model=y` take effect, and again after, so they win.
+    apply_overrides(&mut tree);
+    let profile_name = overrides.profile.clone().or_else(|| {
+        tree.get("profile")
+            .and_then(toml::Value::as_str)
+            .map(str::to_string)
+    });
+    if let Some(name) = &profile_name {
+        let profile = select_profile(&tree, name, &config_path)?;
+        merge_tables(&mut tree, &profile);
+        apply_overrides(&mut tree);
+    }
+
+    let merged: ConfigToml =
+        toml::Value::Table(tree)
+            .try_into()
+            .map_err(|error: toml::de::Error| ConfigError::Merged {
+                message: error.message().trim_end().to_string(),
+            })?;
+
+    if overrides.strict_config && !unknown.is_empty() {
+        return Err(ConfigError::StrictUnknownKeys { problems: unknown });
+    }
+    let warnings = unknown
+        .into_iter()
+        .map(|problem| format!("{problem} (ignored)"))
+        .collect();
+
+    let cwd = resolve_cwd(overrides.cwd.as_deref())?;
+    let instructions_from_override = cli_overrides
+        .iter()
+        .any(|(path, _)| path.first().map(String::as_str) == Some("model_instructions_file"));
+    let instructions_base = if instructions_from_override {
+        cwd.clone()
+    } else {
+        duet_home.clone()
+    };
+    let config = build_config(
+        merged,
+        BuildInputs {
+            duet_home,
+            cwd,
+            config_path,
+            instructions_base,
+            overrides,
+            env,
+        },
+    )?;
+    Ok(LoadedConfig { config, warnings })
+}
+
+/// The `[profiles.<name>]` table, stripped of keys a profile cannot set
+/// (they were already reported as unknown).
+fn select_profile(
+    tree: &toml::Table,
+    name: &str,
+    config_path: &Path,
+) -> Result<toml::Table, ConfigError> {
+    let profiles = tree.get("profiles").and_then(toml::Value::as_table);
+    let Some(mut profile) = profiles
+        .and_then(|profiles| profiles.get(name))
+        .and_then(toml::Value::as_table)
+        .cloned()
+    else {
+        return Err(ConfigError::UnknownProfile {
+            name: name.to_string(),
+            known: profiles
+                .map(|profiles| profiles.keys().cloned().collect())
+                .unwrap_or_default(),
+            path: config_path.to_path_buf(),
+        });
+    };
+    let checked: ProfileToml =
+        toml::Value::Table(profile.clone())
+            .try_into()
+            .map_err(|error: toml::de::Error| ConfigError::Merged {
+                message: error.message().trim_end().to_string(),
+            })?;
+    for key in checked.unknown.keys() {
+        profile.remove(key);
+    }
+    Ok(profile)
+}
+
+fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ConfigError::ReadFile {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// The session's directory: `-C` or the current one, canonical and a directory.
+fn resolve_cwd(requested: Option<&Path>) -> Result<PathBuf, ConfigError> {
+    let requested = match requested {
+        Some(path) => path.to_path_buf(),
+        None => std::env::current_dir().map_err(|source| ConfigError::CurrentDir { source })?,
+    };
+    let cwd = requested
+        .canonicalize()
+        .map_err(|source| ConfigError::Cwd {
+            path: requested.clone(),
+            source,
+        })?;
+    if !cwd.is_dir() {
+        return Err(ConfigError::Cwd {
+            path: requested,
+            source: io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
+        });
+    }
+    Ok(cwd)
 }

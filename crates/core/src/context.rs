@@ -14,7 +14,9 @@ pub(crate) fn initial_context(
     shell: &Path,
     mut warn: impl FnMut(String),
 ) -> Vec<ResponseItem> {
-    let mut items = vec![ResponseItem::developer_text(instructions::base_instructions(config))];
+    let mut items = vec![ResponseItem::developer_text(
+        instructions::base_instructions(config),
+    )];
 
     let mut developer_parts = Vec::new();
     if config.include_permissions_instructions {
@@ -36,7 +38,9 @@ pub(crate) fn initial_context(
         user_parts.push(text);
     }
     if config.include_environment_context {
-        let shell_name = shell.file_name().map(|name| name.to_string_lossy().into_owned());
+        let shell_name = shell
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned());
         user_parts.push(instructions::environment_context(
             config,
             shell_name.as_deref().unwrap_or("sh"),
@@ -53,6 +57,9 @@ fn message(role: &str, parts: Vec<String>) -> ResponseItem {
     ResponseItem::Message {
         id: None,
         role: role.to_string(),
-        content: parts.into_iter().map(|text| ContentItem::InputText { text }).collect(),
+        content: parts
+            .into_iter()
+            .map(|text| ContentItem::InputText { text })
+            .collect(),
     }
 }

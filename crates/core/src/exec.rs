@@ -55,15 +55,30 @@ impl ProcessManager {
     pub fn new() -> Self {
         ProcessManager {}
     }
-    pub async fn exec_command(&self, req: ExecRequest, on_output: OutputSink, cancel: &CancellationToken) -> Result<ExecOutput, ExecError> {
+    pub async fn exec_command(
+        &self,
+        req: ExecRequest,
+        on_output: OutputSink,
+        cancel: &CancellationToken,
+    ) -> Result<ExecOutput, ExecError> {
         todo!()
     }
-    pub async fn write_stdin(&self, session_id: i32, chars: &str, yield_time: Duration, max_output_tokens: usize, cancel: &CancellationToken) -> Result<ExecOutput, ExecError> {
+    pub async fn write_stdin(
+        &self,
+        session_id: i32,
+        chars: &str,
+        yield_time: Duration,
+        max_output_tokens: usize,
+        cancel: &CancellationToken,
+    ) -> Result<ExecOutput, ExecError> {
         todo!()
     }
     pub async fn kill_all(&self) {}
 }
 
-pub(crate) async fn capture_login_env(shell: &Path, base_env: &HashMap<String, String>) -> Result<HashMap<String, String>, ExecError> {
+pub(crate) async fn capture_login_env(
+    shell: &Path,
+    base_env: &HashMap<String, String>,
+) -> Result<HashMap<String, String>, ExecError> {
     todo!()
 }

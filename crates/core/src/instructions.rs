@@ -1,32 +1,46 @@
-//! STUB: being written in another branch (AGENTS.md, environment context,
-//! permissions text, base instructions).
+//! What the model is told besides the conversation: duet's base
+//! instructions, the permissions text, the AGENTS.md chain and the
+//! environment context.
+//!
+//! Each function returns text; where it goes in the request (developer or
+//! user message, which part) is the turn loop's business, and so is
+//! honouring `include_environment_context` and
+//! `include_permissions_instructions`.
+
+mod agents_md;
+mod environment;
+mod permissions;
+
+pub(crate) use agents_md::load_agents_md;
+pub(crate) use environment::environment_context;
+pub(crate) use permissions::permissions_instructions;
 
 use crate::config::Config;
-use std::path::PathBuf;
 
-pub(crate) struct AgentsDoc {
-    pub text: Option<String>,
-    pub files: Vec<PathBuf>,
-    pub warnings: Vec<String>,
-}
+/// duet's own system prompt, written for this project.
+const BASE_INSTRUCTIONS: &str = include_str!("prompt/base_instructions.md");
 
-pub(crate) fn load_agents_md(config: &Config) -> AgentsDoc {
-    let _ = config;
-    AgentsDoc { text: None, files: Vec::new(), warnings: Vec::new() }
-}
-
-pub(crate) fn environment_context(config: &Config, shell: &str, now: jiff::Zoned) -> String {
-    format!(
-        "<environment_context>\n  <cwd>{}</cwd>\n  <shell>{shell}</shell>\n  <current_date>{}</current_date>\n</environment_context>",
-        config.cwd.display(),
-        now.date()
-    )
-}
-
-pub(crate) fn permissions_instructions(config: &Config) -> String {
-    format!("<permissions instructions>sandbox_mode is `{}`</permissions instructions>", config.sandbox_mode)
-}
-
+/// The base instructions: `model_instructions_file` when configured, else
+/// duet's own.
 pub(crate) fn base_instructions(config: &Config) -> String {
-    config.base_instructions_override.clone().unwrap_or_else(|| "You are duet, a coding agent.".to_string())
+    match &config.base_instructions_override {
+        Some(text) => text.clone(),
+        None => BASE_INSTRUCTIONS.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+    use std::path::PathBuf;
+
+    #[test]
+    fn override_replaces_the_base_instructions() {
+        let mut config = Config::defaults(PathBuf::from("/h"), PathBuf::from("/repo"));
+        assert_eq!(base_instructions(&config), BASE_INSTRUCTIONS);
+        assert!(BASE_INSTRUCTIONS.starts_with("You are duet, a coding agent"));
+        config.base_instructions_override = Some("be a poet".to_string());
+        assert_eq!(base_instructions(&config), "be a poet");
+    }
 }

@@ -9,9 +9,7 @@
 use crate::config::Config;
 use crate::turn::{TurnContext, TurnInput, run_turn};
 use duet_model::{ModelClient, ResponseItem};
-use duet_protocol::{
-    Event, EventMsg, Op, ReviewDecision, ThreadStarted, Usage, UserTurn,
-};
+use duet_protocol::{Event, EventMsg, Op, ReviewDecision, ThreadStarted, Usage, UserTurn};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
@@ -96,7 +94,11 @@ pub fn spawn_session(
     );
     let context = Arc::new(TurnContext::new(config, client, thread_id.clone(), events));
     tokio::spawn(run_session(context, op_rx));
-    Ok(SessionHandle { thread_id, ops: op_tx, events: event_rx })
+    Ok(SessionHandle {
+        thread_id,
+        ops: op_tx,
+        events: event_rx,
+    })
 }
 
 /// Events out of the session, with the id counter for items.
@@ -108,17 +110,25 @@ pub(crate) struct EventSender {
 
 impl EventSender {
     fn new(tx: mpsc::UnboundedSender<Event>) -> Self {
-        EventSender { tx, next_item: Arc::new(std::sync::atomic::AtomicU64::new(0)) }
+        EventSender {
+            tx,
+            next_item: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        }
     }
 
     pub(crate) fn send(&self, turn_id: Option<&str>, msg: EventMsg) {
         // The front end may have gone away; the session then just winds down.
-        let _ = self.tx.send(Event { turn_id: turn_id.map(str::to_string), msg });
+        let _ = self.tx.send(Event {
+            turn_id: turn_id.map(str::to_string),
+            msg,
+        });
     }
 
     /// A fresh item id, unique in this session.
     pub(crate) fn item_id(&self) -> String {
-        let n = self.next_item.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = self
+            .next_item
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         format!("item_{n}")
     }
 }
@@ -218,7 +228,11 @@ async fn run_session(context: Arc<TurnContext>, mut ops: mpsc::UnboundedReceiver
 
 impl TurnContext {
     fn answer_approval(&self, call_id: &str, decision: ReviewDecision) {
-        let sender = self.pending_approvals.lock().ok().and_then(|mut map| map.remove(call_id));
+        let sender = self
+            .pending_approvals
+            .lock()
+            .ok()
+            .and_then(|mut map| map.remove(call_id));
         if let Some(sender) = sender {
             let _ = sender.send(decision);
         }

@@ -22,8 +22,16 @@ use tokio_util::sync::CancellationToken;
 /// A tool call from the model.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ToolCall {
-    Function { call_id: String, name: String, arguments: String },
-    Custom { call_id: String, name: String, input: String },
+    Function {
+        call_id: String,
+        name: String,
+        arguments: String,
+    },
+    Custom {
+        call_id: String,
+        name: String,
+        input: String,
+    },
 }
 
 /// What the tools of one turn share.
@@ -49,11 +57,13 @@ pub(crate) async fn dispatch(
     cancel: &CancellationToken,
 ) -> Result<ResponseItem, TurnError> {
     match call {
-        ToolCall::Function { call_id, name, arguments } => {
+        ToolCall::Function {
+            call_id,
+            name,
+            arguments,
+        } => {
             let output = match name.as_str() {
-                "exec_command" => {
-                    shell::exec_command(context, turn_id, &arguments, cancel).await?
-                }
+                "exec_command" => shell::exec_command(context, turn_id, &arguments, cancel).await?,
                 "write_stdin" => shell::write_stdin(context, turn_id, &arguments, cancel).await?,
                 "update_plan" if context.config.tools.update_plan => {
                     text(plan::update_plan(context, state, turn_id, &arguments))
@@ -65,7 +75,11 @@ pub(crate) async fn dispatch(
             };
             Ok(ResponseItem::FunctionCallOutput { call_id, output })
         }
-        ToolCall::Custom { call_id, name, input: _ } => Ok(ResponseItem::CustomToolCallOutput {
+        ToolCall::Custom {
+            call_id,
+            name,
+            input: _,
+        } => Ok(ResponseItem::CustomToolCallOutput {
             call_id,
             output: format!("unsupported call: {name}"),
         }),
@@ -81,7 +95,11 @@ fn parse_arguments<T: serde::de::DeserializeOwned>(
     tool: &str,
     arguments: &str,
 ) -> Result<T, String> {
-    let arguments = if arguments.trim().is_empty() { "{}" } else { arguments };
+    let arguments = if arguments.trim().is_empty() {
+        "{}"
+    } else {
+        arguments
+    };
     serde_json::from_str(arguments).map_err(|error| {
         format!("failed to parse the arguments of `{tool}`: {error}; send a JSON object that matches the tool's schema")
     })

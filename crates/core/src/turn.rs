@@ -11,8 +11,8 @@ use crate::exec::ProcessManager;
 use crate::session::{EventSender, PendingApprovals, TurnResult};
 use crate::tools::{self, ToolCall, TurnState};
 use duet_model::{
-    ContentItem, ModelClient, ModelError, Reasoning, ResponseEvent, ResponseItem,
-    ResponsesRequest, TextControls, TextFormat,
+    ContentItem, ModelClient, ModelError, Reasoning, ResponseEvent, ResponseItem, ResponsesRequest,
+    TextControls, TextFormat,
 };
 use duet_protocol::{
     AbortReason, ErrorInfo, EventMsg, Item, ItemDetails, ReasoningSummary, TokenCount,
@@ -81,9 +81,7 @@ impl TurnContext {
             .get_or_init(|| async {
                 let base: HashMap<String, String> = std::env::vars().collect();
                 match crate::exec::capture_login_env(&self.shell, &base).await {
-                    Ok(captured) => {
-                        Arc::new(self.config.shell_environment_policy.apply(captured))
-                    }
+                    Ok(captured) => Arc::new(self.config.shell_environment_policy.apply(captured)),
                     Err(error) => {
                         self.events.send(
                             Some(turn_id),
@@ -125,7 +123,12 @@ pub(crate) async fn run_turn(
     input: TurnInput,
     cancel: CancellationToken,
 ) -> TurnResult {
-    let TurnInput { turn_id, user_turn, mut history, usage } = input;
+    let TurnInput {
+        turn_id,
+        user_turn,
+        mut history,
+        usage,
+    } = input;
     let mut turn = Turn {
         context: Arc::clone(&context),
         turn_id: turn_id.clone(),
@@ -137,13 +140,21 @@ pub(crate) async fn run_turn(
     context.events.send(Some(&turn_id), EventMsg::TurnStarted);
 
     if history.is_empty() {
-        history.extend(crate::context::initial_context(&context.config, &context.shell, |w| {
-            context.events.send(Some(&turn_id), EventMsg::Warning { message: w })
-        }));
+        history.extend(crate::context::initial_context(
+            &context.config,
+            &context.shell,
+            |w| {
+                context
+                    .events
+                    .send(Some(&turn_id), EventMsg::Warning { message: w })
+            },
+        ));
     }
     history.push(user_message(&user_turn.items));
 
-    let outcome = turn.run(&mut history, user_turn.output_schema.as_ref(), &cancel).await;
+    let outcome = turn
+        .run(&mut history, user_turn.output_schema.as_ref(), &cancel)
+        .await;
     match outcome {
         Ok(()) => turn.complete(),
         Err(TurnError::Cancelled) => {
@@ -155,16 +166,31 @@ pub(crate) async fn run_turn(
             ));
             context.events.send(
                 Some(&turn_id),
-                EventMsg::TurnAborted { reason: AbortReason::Interrupted },
+                EventMsg::TurnAborted {
+                    reason: AbortReason::Interrupted,
+                },
             );
         }
         Err(TurnError::Fatal(message)) => {
             close_dangling_calls(&mut history);
-            context.events.send(Some(&turn_id), EventMsg::Error { message: message.clone() });
-            context.events.send(Some(&turn_id), EventMsg::TurnFailed { error: ErrorInfo { message } });
+            context.events.send(
+                Some(&turn_id),
+                EventMsg::Error {
+                    message: message.clone(),
+                },
+            );
+            context.events.send(
+                Some(&turn_id),
+                EventMsg::TurnFailed {
+                    error: ErrorInfo { message },
+                },
+            );
         }
     }
-    TurnResult { history, usage: turn.thread_usage }
+    TurnResult {
+        history,
+        usage: turn.thread_usage,
+    }
 }
 
 struct Turn {
@@ -304,7 +330,10 @@ impl Turn {
                 }
                 Some(Err(error)) => {
                     if error.is_retryable() {
-                        return Ok(Sample { calls, broken: Some(error) });
+                        return Ok(Sample {
+                            calls,
+                            broken: Some(error),
+                        });
                     }
                     return Err(TurnError::Fatal(error.to_string()));
                 }
@@ -335,7 +364,10 @@ impl Turn {
                     if let Some(usage) = usage {
                         self.add_usage(usage);
                     }
-                    return Ok(Sample { calls, broken: None });
+                    return Ok(Sample {
+                        calls,
+                        broken: None,
+                    });
                 }
                 ResponseEvent::Warning(message) => self.send(EventMsg::Warning { message }),
             }
@@ -348,12 +380,24 @@ impl Turn {
         model_id: Option<String>,
     ) -> String {
         let key = model_id.unwrap_or_default();
-        streaming_ids.entry(key).or_insert_with(|| self.context.events.item_id()).clone()
+        streaming_ids
+            .entry(key)
+            .or_insert_with(|| self.context.events.item_id())
+            .clone()
     }
 
     /// A finished output item: show it, and note it if it is a tool call.
-    fn item_done(&mut self, item: &ResponseItem, item_id: Option<String>, calls: &mut Vec<ToolCall>) {
-        let item_id = || item_id.clone().unwrap_or_else(|| self.context.events.item_id());
+    fn item_done(
+        &mut self,
+        item: &ResponseItem,
+        item_id: Option<String>,
+        calls: &mut Vec<ToolCall>,
+    ) {
+        let item_id = || {
+            item_id
+                .clone()
+                .unwrap_or_else(|| self.context.events.item_id())
+        };
         match item {
             ResponseItem::Message { role, content, .. } if role == "assistant" => {
                 let text = content
@@ -366,7 +410,10 @@ impl Turn {
                 self.last_agent_message = Some(text.clone());
                 let id = item_id();
                 self.send(EventMsg::ItemCompleted {
-                    item: Item { id, details: ItemDetails::AgentMessage { text } },
+                    item: Item {
+                        id,
+                        details: ItemDetails::AgentMessage { text },
+                    },
                 });
             }
             ResponseItem::Reasoning { summary, .. } => {
@@ -380,18 +427,31 @@ impl Turn {
                 if !text.is_empty() {
                     let id = item_id();
                     self.send(EventMsg::ItemCompleted {
-                        item: Item { id, details: ItemDetails::Reasoning { text } },
+                        item: Item {
+                            id,
+                            details: ItemDetails::Reasoning { text },
+                        },
                     });
                 }
             }
-            ResponseItem::FunctionCall { call_id, name, arguments, .. } => {
+            ResponseItem::FunctionCall {
+                call_id,
+                name,
+                arguments,
+                ..
+            } => {
                 calls.push(ToolCall::Function {
                     call_id: call_id.clone(),
                     name: name.clone(),
                     arguments: arguments.clone(),
                 });
             }
-            ResponseItem::CustomToolCall { call_id, name, input, .. } => {
+            ResponseItem::CustomToolCall {
+                call_id,
+                name,
+                input,
+                ..
+            } => {
                 calls.push(ToolCall::Custom {
                     call_id: call_id.clone(),
                     name: name.clone(),
@@ -416,7 +476,10 @@ impl Turn {
             let turn_id = self.turn_id.clone();
             let cancel = cancel.clone();
             set.spawn(async move {
-                (index, tools::dispatch(&context, &state, &turn_id, call, &cancel).await)
+                (
+                    index,
+                    tools::dispatch(&context, &state, &turn_id, call, &cancel).await,
+                )
             });
         }
         let mut outputs: Vec<Option<ResponseItem>> = vec![None; count];
@@ -429,7 +492,8 @@ impl Turn {
                 }
                 Ok((_, Err(TurnError::Cancelled))) => {}
                 Err(join_error) => {
-                    fatal.get_or_insert(format!("internal error: a tool task failed: {join_error}"));
+                    fatal
+                        .get_or_insert(format!("internal error: a tool task failed: {join_error}"));
                 }
             }
         }
@@ -529,7 +593,11 @@ fn user_message(inputs: &[UserInput]) -> ResponseItem {
             },
         })
         .collect();
-    ResponseItem::Message { id: None, role: "user".to_string(), content }
+    ResponseItem::Message {
+        id: None,
+        role: "user".to_string(),
+        content,
+    }
 }
 
 /// `reasoning` of the request: what the config asks for; for reasoning
@@ -547,7 +615,9 @@ fn reasoning_for(config: &Config) -> Option<Reasoning> {
 }
 
 fn is_reasoning_model(model: &str) -> bool {
-    ["gpt-5", "gpt-6", "o1", "o3", "o4", "codex"].iter().any(|prefix| model.starts_with(prefix))
+    ["gpt-5", "gpt-6", "o1", "o3", "o4", "codex"]
+        .iter()
+        .any(|prefix| model.starts_with(prefix))
 }
 
 /// Exponential backoff from 200 ms with ±10 % jitter.
@@ -604,5 +674,9 @@ pub(crate) fn writable_roots(config: &Config) -> Vec<PathBuf> {
 /// Commands run in bash when it is there, else in `sh`.
 fn default_shell() -> PathBuf {
     let bash = PathBuf::from("/bin/bash");
-    if bash.exists() { bash } else { PathBuf::from("/bin/sh") }
+    if bash.exists() {
+        bash
+    } else {
+        PathBuf::from("/bin/sh")
+    }
 }

@@ -24,18 +24,29 @@ pub struct RetryNotice {
 /// One event of a response stream, in arrival order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResponseEvent {
-    Created { response_id: String },
+    Created {
+        response_id: String,
+    },
     /// An output item started (`response.output_item.added`).
     OutputItemAdded(ResponseItem),
     /// Text of the assistant message being written.
-    OutputTextDelta { item_id: Option<String>, delta: String },
+    OutputTextDelta {
+        item_id: Option<String>,
+        delta: String,
+    },
     /// Text of a reasoning summary being written.
-    ReasoningSummaryDelta { item_id: Option<String>, delta: String },
+    ReasoningSummaryDelta {
+        item_id: Option<String>,
+        delta: String,
+    },
     /// An output item is complete (`response.output_item.done`): the only event
     /// that makes an item part of the history.
     OutputItemDone(ResponseItem),
     /// The response finished. Always the last event of a good stream.
-    Completed { response_id: String, usage: Option<TokenUsage> },
+    Completed {
+        response_id: String,
+        usage: Option<TokenUsage>,
+    },
     /// A line of the stream could not be parsed and was skipped.
     Warning(String),
 }

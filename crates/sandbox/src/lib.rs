@@ -18,5 +18,8 @@ pub use policy::SandboxPolicy;
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
     #[error("the `{mode}` sandbox cannot be enforced: {reason}")]
-    Unenforceable { mode: duet_protocol::SandboxMode, reason: String },
+    Unenforceable {
+        mode: duet_protocol::SandboxMode,
+        reason: String,
+    },
 }

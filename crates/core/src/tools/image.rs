@@ -40,11 +40,10 @@ pub(crate) fn image_data_url(path: &Path) -> Result<String, String> {
             metadata.len()
         ));
     }
-    let bytes =
-        std::fs::read(path).map_err(|error| format!("cannot read `{}`: {error}", path.display()))?;
-    let mime = image_mime(&bytes).ok_or_else(|| {
-        format!("`{}` is not a PNG, JPEG, GIF or WebP image", path.display())
-    })?;
+    let bytes = std::fs::read(path)
+        .map_err(|error| format!("cannot read `{}`: {error}", path.display()))?;
+    let mime = image_mime(&bytes)
+        .ok_or_else(|| format!("`{}` is not a PNG, JPEG, GIF or WebP image", path.display()))?;
     let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
     Ok(format!("data:{mime};base64,{encoded}"))
 }

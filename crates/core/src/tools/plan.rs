@@ -39,7 +39,11 @@ pub(super) fn update_plan(
         Ok(args) => args,
         Err(message) => return message,
     };
-    let in_progress = args.plan.iter().filter(|step| step.status == StepStatus::InProgress).count();
+    let in_progress = args
+        .plan
+        .iter()
+        .filter(|step| step.status == StepStatus::InProgress)
+        .count();
     if in_progress > 1 {
         return format!(
             "the plan has {in_progress} steps `in_progress`; keep at most one step in progress and send the plan again"
@@ -48,7 +52,10 @@ pub(super) fn update_plan(
     let items: Vec<TodoItem> = args
         .plan
         .into_iter()
-        .map(|step| TodoItem { text: step.step, completed: step.status == StepStatus::Completed })
+        .map(|step| TodoItem {
+            text: step.step,
+            completed: step.status == StepStatus::Completed,
+        })
         .collect();
 
     let Ok(mut plan) = state.plan.lock() else {
@@ -60,7 +67,10 @@ pub(super) fn update_plan(
             EventMsg::ItemUpdated { item: item.clone() }
         }
         None => {
-            let item = Item { id: context.events.item_id(), details: ItemDetails::TodoList { items } };
+            let item = Item {
+                id: context.events.item_id(),
+                details: ItemDetails::TodoList { items },
+            };
             *plan = Some(item.clone());
             EventMsg::ItemStarted { item }
         }

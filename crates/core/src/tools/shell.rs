@@ -76,7 +76,11 @@ pub(super) async fn exec_command(
         Some(dir) => context.config.cwd.join(dir),
         None => context.config.cwd.clone(),
     };
-    let shell = args.shell.as_ref().map(PathBuf::from).unwrap_or_else(|| context.shell.clone());
+    let shell = args
+        .shell
+        .as_ref()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| context.shell.clone());
     let command_line = display_command(&shell, args.login, &args.cmd);
 
     let mut policy = context.sandbox_policy.clone();
@@ -131,11 +135,22 @@ pub(super) async fn exec_command(
     let item_id = context.events.item_id();
     context.events.send(
         Some(turn_id),
-        EventMsg::ItemStarted { item: command_item(&item_id, &command_line, None, None) },
+        EventMsg::ItemStarted {
+            item: command_item(&item_id, &command_line, None, None),
+        },
     );
-    let result =
-        context.processes.exec_command(request, output_sink(context, turn_id, &item_id), cancel).await;
-    finish(context, turn_id, &item_id, &command_line, result, max_output_tokens)
+    let result = context
+        .processes
+        .exec_command(request, output_sink(context, turn_id, &item_id), cancel)
+        .await;
+    finish(
+        context,
+        turn_id,
+        &item_id,
+        &command_line,
+        result,
+        max_output_tokens,
+    )
 }
 
 pub(super) async fn write_stdin(
@@ -165,11 +180,18 @@ pub(super) async fn write_stdin(
         .ok()
         .and_then(|running| running.get(&args.session_id).cloned());
     match running {
-        Some(RunningCommand { item_id, command }) => {
-            finish(context, turn_id, &item_id, &command, result, max_output_tokens)
-        }
+        Some(RunningCommand { item_id, command }) => finish(
+            context,
+            turn_id,
+            &item_id,
+            &command,
+            result,
+            max_output_tokens,
+        ),
         None => match result {
-            Ok(output) => Ok(FunctionCallOutput::Text(output.to_model_text(max_output_tokens))),
+            Ok(output) => Ok(FunctionCallOutput::Text(
+                output.to_model_text(max_output_tokens),
+            )),
             Err(ExecError::Cancelled) => Err(TurnError::Cancelled),
             Err(error) => Ok(FunctionCallOutput::Text(error.to_string())),
         },
@@ -200,7 +222,9 @@ fn finish(
                         Some(exit_code),
                         Some(&output.aggregated_output),
                     );
-                    context.events.send(Some(turn_id), EventMsg::ItemCompleted { item });
+                    context
+                        .events
+                        .send(Some(turn_id), EventMsg::ItemCompleted { item });
                 }
                 (None, Some(session_id)) => {
                     if let Ok(mut running) = context.running_commands.lock() {
@@ -215,7 +239,9 @@ fn finish(
                 }
                 (None, None) => {}
             }
-            Ok(FunctionCallOutput::Text(output.to_model_text(max_output_tokens)))
+            Ok(FunctionCallOutput::Text(
+                output.to_model_text(max_output_tokens),
+            ))
         }
         Err(ExecError::Cancelled) => Err(TurnError::Cancelled),
         Err(ExecError::Sandbox(error)) => {
@@ -231,7 +257,9 @@ fn finish(
                     status: CommandStatus::Declined,
                 },
             };
-            context.events.send(Some(turn_id), EventMsg::ItemCompleted { item });
+            context
+                .events
+                .send(Some(turn_id), EventMsg::ItemCompleted { item });
             Err(TurnError::Fatal(message))
         }
         Err(error) => {
@@ -245,8 +273,12 @@ fn finish(
                     status: CommandStatus::Failed,
                 },
             };
-            context.events.send(Some(turn_id), EventMsg::ItemCompleted { item });
-            Ok(FunctionCallOutput::Text(format!("failed to run the command: {message}")))
+            context
+                .events
+                .send(Some(turn_id), EventMsg::ItemCompleted { item });
+            Ok(FunctionCallOutput::Text(format!(
+                "failed to run the command: {message}"
+            )))
         }
     }
 }
@@ -289,7 +321,11 @@ fn output_sink(context: &TurnContext, turn_id: &str, item_id: &str) -> OutputSin
 }
 
 fn yield_time(requested_ms: Option<u64>, default_ms: u64) -> Duration {
-    Duration::from_millis(requested_ms.unwrap_or(default_ms).clamp(MIN_YIELD_MS, MAX_YIELD_MS))
+    Duration::from_millis(
+        requested_ms
+            .unwrap_or(default_ms)
+            .clamp(MIN_YIELD_MS, MAX_YIELD_MS),
+    )
 }
 
 /// The command as the user would type it: `/bin/bash -lc '<cmd>'`.
@@ -343,13 +379,19 @@ mod tests {
             display_command(std::path::Path::new("/bin/bash"), true, "git status"),
             "/bin/bash -lc 'git status'"
         );
-        assert_eq!(display_command(std::path::Path::new("/bin/sh"), false, "true"), "/bin/sh -c true");
+        assert_eq!(
+            display_command(std::path::Path::new("/bin/sh"), false, "true"),
+            "/bin/sh -c true"
+        );
     }
 
     #[test]
     fn yield_time_is_clamped() {
         assert_eq!(yield_time(None, 10_000), Duration::from_millis(10_000));
         assert_eq!(yield_time(Some(1), 10_000), Duration::from_millis(250));
-        assert_eq!(yield_time(Some(999_999), 10_000), Duration::from_millis(30_000));
+        assert_eq!(
+            yield_time(Some(999_999), 10_000),
+            Duration::from_millis(30_000)
+        );
     }
 }

@@ -1,0 +1,128 @@
+//! Turning the merged, type-checked tree into a [`Config`]: defaults,
+//! explicit flags, provider resolution and path resolution.
+//!
+//! Precedence between layers is settled before this point; here only the
+//! explicit flags of [`ConfigOverrides`] are weighed against the tree.
+
+use super::provider::{OPENAI_PROVIDER_ID, ProviderInputs, resolve_provider};
+use super::schema::{ConfigToml, ToolToggle};
+use super::{Config, ConfigError, ConfigOverrides, SandboxWorkspaceWrite, ToolsConfig};
+use duet_protocol::{ApprovalPolicy, SandboxMode};
+use std::path::PathBuf;
+
+/// What [`build_config`] needs besides the merged tree.
+pub(super) struct BuildInputs<'a> {
+    pub duet_home: PathBuf,
+    pub cwd: PathBuf,
+    pub config_path: PathBuf,
+    /// Relative `model_instructions_file` paths are taken from here: the
+    /// cwd when a `-c` override set it, else `$DUET_HOME`.
+    pub instructions_base: PathBuf,
+    pub overrides: ConfigOverrides,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+pub(super) fn build_config(
+    merged: ConfigToml,
+    inputs: BuildInputs<'_>,
+) -> Result<Config, ConfigError> {
+    let BuildInputs {
+        duet_home,
+        cwd,
+        config_path,
+        instructions_base,
+        overrides,
+        env,
+    } = inputs;
+    let mut config = Config::defaults(duet_home, cwd);
+
+    let provider_id = merged
+        .model_provider
+        .as_deref()
+        .unwrap_or(OPENAI_PROVIDER_ID);
+    config.model_provider = resolve_provider(ProviderInputs {
+        selected: provider_id,
+        providers: &merged.model_providers,
+        openai_base_url: merged.openai_base_url.as_deref(),
+        env,
+        config_path: &config_path,
+    })?;
+    if let Some(model) = overrides.model.or(merged.model) {
+        config.model = model;
+    }
+    config.model_reasoning_effort = merged.model_reasoning_effort;
+    config.model_reasoning_summary = merged.model_reasoning_summary;
+    config.model_verbosity = merged
+        .model_verbosity
+        .map(|verbosity| verbosity.as_str().to_string());
+    config.model_context_window = merged.model_context_window;
+    config.model_auto_compact_token_limit = merged.model_auto_compact_token_limit;
+
+    config.approval_policy = overrides
+        .approval_policy
+        .or(merged.approval_policy)
+        .unwrap_or(config.approval_policy);
+    config.sandbox_mode = overrides
+        .sandbox_mode
+        .or(merged.sandbox_mode)
+        .unwrap_or(config.sandbox_mode);
+    if overrides.dangerously_bypass {
+        config.sandbox_mode = SandboxMode::DangerFullAccess;
+        config.approval_policy = ApprovalPolicy::Never;
+    }
+    if let Some(table) = merged.sandbox_workspace_write {
+        let writable_roots = table.writable_roots.unwrap_or_default();
+        config.sandbox_workspace_write = SandboxWorkspaceWrite {
+            writable_roots: writable_roots
+                .iter()
+                .map(|root| config.cwd.join(root))
+                .collect(),
+            network_access: table.network_access.unwrap_or(false),
+            exclude_tmpdir_env_var: table.exclude_tmpdir_env_var.unwrap_or(false),
+            exclude_slash_tmp: table.exclude_slash_tmp.unwrap_or(false),
+        };
+    }
+    if let Some(policy) = merged.shell_environment_policy {
+        config.shell_environment_policy = policy;
+    }
+
+    if let Some(max_bytes) = merged.project_doc_max_bytes {
+        config.project_doc_max_bytes = max_bytes;
+    }
+    if let Some(names) = merged.project_doc_fallback_filenames {
+        config.project_doc_fallback_filenames = names;
+    }
+    if let Some(markers) = merged.project_root_markers {
+        config.project_root_markers = markers;
+    }
+    if let Some(tools) = merged.tools {
+        let enabled = |toggle: Option<ToolToggle>, default: bool| {
+            toggle.and_then(|toggle| toggle.enabled).unwrap_or(default)
+        };
+        config.tools = ToolsConfig {
+            update_plan: enabled(tools.update_plan, config.tools.update_plan),
+            view_image: enabled(tools.view_image, config.tools.view_image),
+        };
+    }
+    if let Some(path) = merged.model_instructions_file {
+        let path = instructions_base.join(path);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| ConfigError::InstructionsFile { path, source })?;
+        config.base_instructions_override = Some(text);
+    }
+    config.developer_instructions = merged.developer_instructions;
+    if let Some(include) = merged.include_environment_context {
+        config.include_environment_context = include;
+    }
+    if let Some(include) = merged.include_permissions_instructions {
+        config.include_permissions_instructions = include;
+    }
+
+    config.ephemeral = overrides.ephemeral;
+    config.additional_writable_roots = overrides
+        .additional_writable_roots
+        .iter()
+        .map(|root| config.cwd.join(root))
+        .collect();
+    Ok(config)
+}

@@ -1,0 +1,278 @@
+//! The shape of `config.toml` as serde sees it: every key optional, unknown
+//! keys kept aside so they can be reported instead of silently dropped.
+//!
+//! These types only check types. Defaults, precedence and path resolution
+//! live in `config.rs`; turning a provider table into a `ProviderInfo` lives
+//! in `provider.rs`.
+
+use duet_model::WireApi;
+use duet_protocol::{ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxMode};
+use duet_sandbox::ShellEnvironmentPolicy;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+/// Keys a struct did not recognise, by name, with their raw values.
+type Unknown = BTreeMap<String, toml::Value>;
+
+/// The whole file (or one `-c` override, seen as a tiny file).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ConfigToml {
+    pub model: Option<String>,
+    pub model_provider: Option<String>,
+    pub model_providers: BTreeMap<String, ProviderToml>,
+    pub openai_base_url: Option<String>,
+    pub model_reasoning_effort: Option<ReasoningEffort>,
+    pub model_reasoning_summary: Option<ReasoningSummary>,
+    pub model_verbosity: Option<Verbosity>,
+    pub model_context_window: Option<u64>,
+    pub model_auto_compact_token_limit: Option<u64>,
+    pub approval_policy: Option<ApprovalPolicy>,
+    pub sandbox_mode: Option<SandboxMode>,
+    pub sandbox_workspace_write: Option<SandboxWorkspaceWriteToml>,
+    pub shell_environment_policy: Option<ShellEnvironmentPolicy>,
+    pub project_doc_max_bytes: Option<usize>,
+    pub project_doc_fallback_filenames: Option<Vec<String>>,
+    pub project_root_markers: Option<Vec<String>>,
+    pub tools: Option<ToolsToml>,
+    pub model_instructions_file: Option<PathBuf>,
+    pub developer_instructions: Option<String>,
+    pub include_environment_context: Option<bool>,
+    pub include_permissions_instructions: Option<bool>,
+    pub profile: Option<String>,
+    pub profiles: BTreeMap<String, ProfileToml>,
+    pub projects: BTreeMap<String, ProjectToml>,
+    // Accepted so configs written for later issues load today; not used yet.
+    pub notify: Option<Vec<String>>,
+    pub history: Option<toml::Value>,
+    pub tui: Option<toml::Value>,
+    pub mcp_servers: Option<toml::Value>,
+    pub features: Option<toml::Value>,
+    pub hide_agent_reasoning: Option<bool>,
+    pub show_raw_agent_reasoning: Option<bool>,
+    pub file_opener: Option<String>,
+    pub sandbox_backend: Option<toml::Value>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+/// One `[profiles.<name>]` table: the keys a profile may overlay.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ProfileToml {
+    pub model: Option<String>,
+    pub model_provider: Option<String>,
+    pub model_reasoning_effort: Option<ReasoningEffort>,
+    pub model_reasoning_summary: Option<ReasoningSummary>,
+    pub model_verbosity: Option<Verbosity>,
+    pub model_context_window: Option<u64>,
+    pub model_auto_compact_token_limit: Option<u64>,
+    pub approval_policy: Option<ApprovalPolicy>,
+    pub sandbox_mode: Option<SandboxMode>,
+    pub sandbox_workspace_write: Option<SandboxWorkspaceWriteToml>,
+    pub shell_environment_policy: Option<ShellEnvironmentPolicy>,
+    pub tools: Option<ToolsToml>,
+    pub model_instructions_file: Option<PathBuf>,
+    pub developer_instructions: Option<String>,
+    pub include_environment_context: Option<bool>,
+    pub include_permissions_instructions: Option<bool>,
+    pub features: Option<toml::Value>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+/// One `[model_providers.<id>]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ProviderToml {
+    pub name: Option<String>,
+    pub base_url: Option<String>,
+    pub env_key: Option<String>,
+    pub env_key_instructions: Option<String>,
+    pub wire_api: Option<WireApi>,
+    pub query_params: Option<BTreeMap<String, String>>,
+    pub http_headers: Option<BTreeMap<String, String>>,
+    pub env_http_headers: Option<BTreeMap<String, String>>,
+    pub request_max_retries: Option<u32>,
+    pub stream_max_retries: Option<u32>,
+    pub stream_idle_timeout_ms: Option<u64>,
+    /// Accepted for compatibility; duet has no login flow.
+    pub requires_openai_auth: Option<bool>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct SandboxWorkspaceWriteToml {
+    pub writable_roots: Option<Vec<PathBuf>>,
+    pub network_access: Option<bool>,
+    pub exclude_tmpdir_env_var: Option<bool>,
+    pub exclude_slash_tmp: Option<bool>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ToolsToml {
+    pub update_plan: Option<ToolToggle>,
+    pub view_image: Option<ToolToggle>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+/// `tools.<name> = true` or `[tools.<name>] enabled = true`.
+#[derive(Debug, Default)]
+pub(super) struct ToolToggle {
+    pub enabled: Option<bool>,
+    pub unknown: Unknown,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ProjectToml {
+    pub trust_level: Option<TrustLevel>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum TrustLevel {
+    Trusted,
+    Untrusted,
+}
+
+/// `model_verbosity`: checked here, carried on as a string.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum Verbosity {
+    Low,
+    Medium,
+    High,
+}
+
+impl Verbosity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verbosity::Low => "low",
+            Verbosity::Medium => "medium",
+            Verbosity::High => "high",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ToolToggle {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ToggleVisitor;
+
+        impl<'de> Visitor<'de> for ToggleVisitor {
+            type Value = ToolToggle;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a boolean or a table with `enabled`")
+            }
+
+            fn visit_bool<E: de::Error>(self, value: bool) -> Result<ToolToggle, E> {
+                Ok(ToolToggle {
+                    enabled: Some(value),
+                    unknown: Unknown::new(),
+                })
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ToolToggle, A::Error> {
+                let mut toggle = ToolToggle::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "enabled" {
+                        toggle.enabled = Some(map.next_value()?);
+                    } else {
+                        let value = map.next_value::<toml::Value>()?;
+                        toggle.unknown.insert(key, value);
+                    }
+                }
+                Ok(toggle)
+            }
+        }
+
+        deserializer.deserialize_any(ToggleVisitor)
+    }
+}
+
+/// Dotted paths of every key that no struct recognised, sorted.
+pub(super) fn unknown_keys(config: &ConfigToml) -> Vec<String> {
+    let mut keys = Vec::new();
+    push_unknown(&mut keys, "", &config.unknown);
+    for (id, provider) in &config.model_providers {
+        push_unknown(
+            &mut keys,
+            &format!("model_providers.{id}."),
+            &provider.unknown,
+        );
+    }
+    if let Some(table) = &config.sandbox_workspace_write {
+        push_unknown(&mut keys, "sandbox_workspace_write.", &table.unknown);
+    }
+    if let Some(tools) = &config.tools {
+        push_tools_unknown(&mut keys, "tools.", tools);
+    }
+    for (name, profile) in &config.profiles {
+        let prefix = format!("profiles.{name}.");
+        push_unknown(&mut keys, &prefix, &profile.unknown);
+        if let Some(table) = &profile.sandbox_workspace_write {
+            push_unknown(
+                &mut keys,
+                &format!("{prefix}sandbox_workspace_write."),
+                &table.unknown,
+            );
+        }
+        if let Some(tools) = &profile.tools {
+            push_tools_unknown(&mut keys, &format!("{prefix}tools."), tools);
+        }
+    }
+    for (path, project) in &config.projects {
+        push_unknown(
+            &mut keys,
+            &format!("projects.{}.", quote_key(path)),
+            &project.unknown,
+        );
+    }
+    keys.sort();
+    keys
+}
+
+fn push_tools_unknown(keys: &mut Vec<String>, prefix: &str, tools: &ToolsToml) {
+    push_unknown(keys, prefix, &tools.unknown);
+    for (name, toggle) in [
+        ("update_plan", &tools.update_plan),
+        ("view_image", &tools.view_image),
+    ] {
+        if let Some(toggle) = toggle {
+            push_unknown(keys, &format!("{prefix}{name}."), &toggle.unknown);
+        }
+    }
+}
+
+fn push_unknown(keys: &mut Vec<String>, prefix: &str, unknown: &Unknown) {
+    keys.extend(
+        unknown
+            .keys()
+            .map(|key| format!("{prefix}{}", quote_key(key))),
+    );
+}
+
+/// A key as it would be written in a dotted path: bare when it can be.
+fn quote_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        key.to_string()
+    } else {
+        format!("{key:?}")
+    }
+}

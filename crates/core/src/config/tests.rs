@@ -1,0 +1,611 @@
+//! Table tests of `load_config`: a config file and overrides in, the whole
+//! resolved `Config` (or the exact error text) out.
+
+use super::*;
+use duet_model::WireApi;
+use duet_sandbox::{EnvironmentVariablePattern, ShellEnvironmentPolicyInherit};
+use pretty_assertions::assert_eq;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tempfile::TempDir;
+
+/// A fake `$DUET_HOME` and session directory, never the real home.
+struct Fixture {
+    home: TempDir,
+    cwd: TempDir,
+    env: BTreeMap<String, String>,
+}
+
+impl Fixture {
+    fn new(config_toml: Option<&str>) -> Fixture {
+        let home = TempDir::new().unwrap();
+        let cwd = TempDir::new().unwrap();
+        if let Some(text) = config_toml {
+            std::fs::write(home.path().join("config.toml"), text).unwrap();
+        }
+        let mut env = BTreeMap::new();
+        env.insert("DUET_HOME".to_string(), home.path().display().to_string());
+        Fixture { home, cwd, env }
+    }
+
+    fn home(&self) -> PathBuf {
+        self.home.path().to_path_buf()
+    }
+
+    fn cwd(&self) -> PathBuf {
+        self.cwd.path().canonicalize().unwrap()
+    }
+
+    fn overrides(&self) -> ConfigOverrides {
+        ConfigOverrides {
+            cwd: Some(self.cwd.path().to_path_buf()),
+            ..ConfigOverrides::default()
+        }
+    }
+
+    fn defaults(&self) -> Config {
+        Config::defaults(self.home(), self.cwd())
+    }
+
+    fn load(&self, overrides: ConfigOverrides) -> Result<LoadedConfig, String> {
+        let env = |name: &str| self.env.get(name).cloned();
+        load_config(overrides, &env).map_err(|error| {
+            error
+                .to_string()
+                .replace(&self.home.path().display().to_string(), "<home>")
+                .replace(&self.cwd().display().to_string(), "<cwd>")
+        })
+    }
+
+    fn config(&self, overrides: ConfigOverrides) -> Config {
+        let loaded = self.load(overrides).unwrap();
+        assert_eq!(loaded.warnings, Vec::<String>::new());
+        loaded.config
+    }
+
+    fn with_c(&self, raw: &[&str]) -> ConfigOverrides {
+        let cli_overrides = raw
+            .iter()
+            .map(|raw| parse_cli_override(raw).unwrap())
+            .collect();
+        ConfigOverrides {
+            cli_overrides,
+            ..self.overrides()
+        }
+    }
+}
+
+#[test]
+fn no_file_gives_the_exec_defaults() {
+    let fixture = Fixture::new(None);
+    let config = fixture.config(fixture.overrides());
+    let mut expected = fixture.defaults();
+    expected.model = "gpt-5.5".to_string();
+    expected.approval_policy = ApprovalPolicy::Never;
+    expected.sandbox_mode = SandboxMode::ReadOnly;
+    assert_eq!(config, expected);
+}
+
+#[test]
+fn top_level_keys_resolve() {
+    let fixture = Fixture::new(Some(
+        r#"
+model = "o3"
+model_reasoning_effort = "high"
+model_reasoning_summary = "concise"
+model_verbosity = "low"
+model_context_window = 200000
+model_auto_compact_token_limit = 150000
+approval_policy = "on-request"
+sandbox_mode = "workspace-write"
+project_doc_max_bytes = 1000
+project_doc_fallback_filenames = ["CLAUDE.md"]
+project_root_markers = [".git", ".hg"]
+developer_instructions = "be brief"
+include_environment_context = false
+include_permissions_instructions = false
+notify = ["notify-send"]
+hide_agent_reasoning = true
+file_opener = "none"
+
+[sandbox_workspace_write]
+writable_roots = ["/opt/shared", "rel"]
+network_access = true
+exclude_slash_tmp = true
+
+[shell_environment_policy]
+inherit = "core"
+exclude = ["AWS_*"]
+set = { CI = "1" }
+
+[tools]
+update_plan = false
+view_image = { enabled = false }
+
+[projects."/some/repo"]
+trust_level = "trusted"
+
+[tui]
+alternate_screen = "never"
+
+[mcp_servers.docs]
+command = "docs-server"
+
+[features]
+unified_exec = true
+"#,
+    ));
+    let config = fixture.config(fixture.overrides());
+    let mut expected = fixture.defaults();
+    expected.model = "o3".to_string();
+    expected.model_reasoning_effort = Some(ReasoningEffort::High);
+    expected.model_reasoning_summary = Some(ReasoningSummary::Concise);
+    expected.model_verbosity = Some("low".to_string());
+    expected.model_context_window = Some(200_000);
+    expected.model_auto_compact_token_limit = Some(150_000);
+    expected.approval_policy = ApprovalPolicy::OnRequest;
+    expected.sandbox_mode = SandboxMode::WorkspaceWrite;
+    expected.project_doc_max_bytes = 1000;
+    expected.project_doc_fallback_filenames = vec!["CLAUDE.md".to_string()];
+    expected.project_root_markers = vec![".git".to_string(), ".hg".to_string()];
+    expected.developer_instructions = Some("be brief".to_string());
+    expected.include_environment_context = false;
+    expected.include_permissions_instructions = false;
+    expected.sandbox_workspace_write = SandboxWorkspaceWrite {
+        writable_roots: vec![PathBuf::from("/opt/shared"), fixture.cwd().join("rel")],
+        network_access: true,
+        exclude_tmpdir_env_var: false,
+        exclude_slash_tmp: true,
+    };
+    expected.shell_environment_policy = ShellEnvironmentPolicy {
+        inherit: ShellEnvironmentPolicyInherit::Core,
+        exclude: vec![EnvironmentVariablePattern("AWS_*".to_string())],
+        set: BTreeMap::from([("CI".to_string(), "1".to_string())]),
+        ..ShellEnvironmentPolicy::default()
+    };
+    expected.tools = ToolsConfig {
+        update_plan: false,
+        view_image: false,
+    };
+    assert_eq!(config, expected);
+}
+
+#[test]
+fn tools_accept_a_bool_or_an_enabled_table() {
+    let fixture = Fixture::new(Some("[tools.update_plan]\nenabled = false\n"));
+    let config = fixture.config(fixture.overrides());
+    assert_eq!(
+        config.tools,
+        ToolsConfig {
+            update_plan: false,
+            view_image: true
+        }
+    );
+    let config = fixture.config(fixture.with_c(&["tools.update_plan=true"]));
+    assert_eq!(
+        config.tools,
+        ToolsConfig {
+            update_plan: true,
+            view_image: true
+        }
+    );
+}
+
+const PROFILES: &str = r#"
+model = "file-model"
+approval_policy = "untrusted"
+profile = "fast"
+
+[profiles.fast]
+model = "fast-model"
+model_reasoning_effort = "low"
+
+[profiles.deep]
+model = "deep-model"
+sandbox_mode = "workspace-write"
+[profiles.deep.sandbox_workspace_write]
+network_access = true
+"#;
+
+/// (model, effort, approval, sandbox, network) of a resolved config.
+type Summary = (
+    String,
+    Option<ReasoningEffort>,
+    ApprovalPolicy,
+    SandboxMode,
+    bool,
+);
+
+fn summary(config: &Config) -> Summary {
+    (
+        config.model.clone(),
+        config.model_reasoning_effort,
+        config.approval_policy,
+        config.sandbox_mode,
+        config.sandbox_workspace_write.network_access,
+    )
+}
+
+#[test]
+fn profiles_and_precedence() {
+    let fixture = Fixture::new(Some(PROFILES));
+    let check = |overrides: ConfigOverrides, expected: Summary| {
+        assert_eq!(summary(&fixture.config(overrides)), expected);
+    };
+    let effort = Some(ReasoningEffort::Low);
+    let (untrusted, read_only) = (ApprovalPolicy::Untrusted, SandboxMode::ReadOnly);
+    // The file's `profile` key selects `fast`.
+    check(
+        fixture.overrides(),
+        ("fast-model".into(), effort, untrusted, read_only, false),
+    );
+    // `--profile` beats the file's choice; nested tables overlay too.
+    let deep = ConfigOverrides {
+        profile: Some("deep".into()),
+        ..fixture.overrides()
+    };
+    let workspace = SandboxMode::WorkspaceWrite;
+    check(
+        deep.clone(),
+        ("deep-model".into(), None, untrusted, workspace, true),
+    );
+    // `-c` beats the file and the profile.
+    let with_c = fixture.with_c(&["model=c-model", "approval_policy=never"]);
+    check(
+        with_c.clone(),
+        (
+            "c-model".into(),
+            effort,
+            ApprovalPolicy::Never,
+            read_only,
+            false,
+        ),
+    );
+    // `-c` can pick the profile and edit it.
+    let pick = fixture.with_c(&[
+        "profile=deep",
+        "profiles.deep.sandbox_workspace_write.network_access=false",
+    ]);
+    check(
+        pick,
+        ("deep-model".into(), None, untrusted, workspace, false),
+    );
+    // Explicit flags beat `-c`.
+    let flags = ConfigOverrides {
+        model: Some("flag-model".into()),
+        sandbox_mode: Some(SandboxMode::DangerFullAccess),
+        ..with_c
+    };
+    let danger = SandboxMode::DangerFullAccess;
+    check(
+        flags.clone(),
+        (
+            "flag-model".into(),
+            effort,
+            ApprovalPolicy::Never,
+            danger,
+            false,
+        ),
+    );
+    // The bypass flag beats everything for sandbox and approval.
+    let bypass = ConfigOverrides {
+        dangerously_bypass: true,
+        approval_policy: Some(ApprovalPolicy::OnRequest),
+        sandbox_mode: Some(SandboxMode::ReadOnly),
+        ..deep
+    };
+    check(
+        bypass,
+        (
+            "deep-model".into(),
+            None,
+            ApprovalPolicy::Never,
+            danger,
+            true,
+        ),
+    );
+}
+
+#[test]
+fn unknown_profile_lists_the_known_ones() {
+    let fixture = Fixture::new(Some(PROFILES));
+    let overrides = ConfigOverrides {
+        profile: Some("nope".into()),
+        ..fixture.overrides()
+    };
+    assert_eq!(
+        fixture.load(overrides).unwrap_err(),
+        "config profile `nope` is not defined; known profiles: `deep`, `fast`; add `[profiles.nope]` to <home>/config.toml"
+    );
+    let empty = Fixture::new(None);
+    let overrides = ConfigOverrides {
+        profile: Some("x".into()),
+        ..empty.overrides()
+    };
+    assert_eq!(
+        empty.load(overrides).unwrap_err(),
+        "config profile `x` is not defined; known profiles: none; add `[profiles.x]` to <home>/config.toml"
+    );
+}
+
+fn provider_of(fixture: &Fixture, overrides: ConfigOverrides) -> Result<ProviderInfo, String> {
+    fixture
+        .load(overrides)
+        .map(|loaded| loaded.config.model_provider)
+}
+
+#[test]
+fn builtin_openai_provider_and_its_base_url() {
+    let mut fixture = Fixture::new(None);
+    assert_eq!(
+        provider_of(&fixture, fixture.overrides()),
+        Ok(ProviderInfo::openai(None))
+    );
+    fixture
+        .env
+        .insert("OPENAI_BASE_URL".into(), "http://env.invalid/v1".into());
+    let from_env = ProviderInfo::openai(Some("http://env.invalid/v1".into()));
+    assert_eq!(provider_of(&fixture, fixture.overrides()), Ok(from_env));
+    // The key beats the environment variable.
+    let overrides = fixture.with_c(&["openai_base_url=\"http://key.invalid/v1\""]);
+    let from_key = ProviderInfo::openai(Some("http://key.invalid/v1".into()));
+    assert_eq!(provider_of(&fixture, overrides), Ok(from_key));
+}
+
+#[test]
+fn a_user_openai_entry_overrides_fields_of_the_builtin() {
+    let fixture = Fixture::new(Some(
+        "[model_providers.openai]\nrequest_max_retries = 1\nhttp_headers = { X-Team = \"a\" }\n",
+    ));
+    let mut expected = ProviderInfo::openai(None);
+    expected.request_max_retries = 1;
+    expected.http_headers = BTreeMap::from([("X-Team".to_string(), "a".to_string())]);
+    assert_eq!(provider_of(&fixture, fixture.overrides()), Ok(expected));
+}
+
+#[test]
+fn a_user_provider_starts_bare() {
+    let fixture = Fixture::new(Some(
+        r#"
+model_provider = "local"
+[model_providers.local]
+base_url = "http://127.0.0.1:8080/v1"
+[model_providers.azure]
+name = "Azure"
+base_url = "https://x.openai.azure.com/openai"
+env_key = "AZURE_KEY"
+env_key_instructions = "get one from the portal"
+wire_api = "responses"
+query_params = { api-version = "2025-04-01-preview" }
+env_http_headers = { X-Org = "ORG_ID" }
+request_max_retries = 2
+stream_max_retries = 3
+stream_idle_timeout_ms = 1000
+requires_openai_auth = false
+"#,
+    ));
+    let bare = ProviderInfo {
+        id: "local".into(),
+        name: "local".into(),
+        base_url: "http://127.0.0.1:8080/v1".into(),
+        env_key: None,
+        env_key_instructions: None,
+        wire_api: WireApi::Responses,
+        http_headers: BTreeMap::new(),
+        env_http_headers: BTreeMap::new(),
+        query_params: BTreeMap::new(),
+        request_max_retries: 4,
+        stream_max_retries: 5,
+        stream_idle_timeout: Duration::from_secs(300),
+    };
+    assert_eq!(provider_of(&fixture, fixture.overrides()), Ok(bare));
+    let azure = ProviderInfo {
+        id: "azure".into(),
+        name: "Azure".into(),
+        base_url: "https://x.openai.azure.com/openai".into(),
+        env_key: Some("AZURE_KEY".into()),
+        env_key_instructions: Some("get one from the portal".into()),
+        wire_api: WireApi::Responses,
+        http_headers: BTreeMap::new(),
+        env_http_headers: BTreeMap::from([("X-Org".into(), "ORG_ID".into())]),
+        query_params: BTreeMap::from([("api-version".into(), "2025-04-01-preview".into())]),
+        request_max_retries: 2,
+        stream_max_retries: 3,
+        stream_idle_timeout: Duration::from_millis(1000),
+    };
+    assert_eq!(
+        provider_of(&fixture, fixture.with_c(&["model_provider=azure"])),
+        Ok(azure)
+    );
+}
+
+#[test]
+fn provider_errors() {
+    let fixture = Fixture::new(Some(
+        "[model_providers.proxy]\nbase_url = \"http://x\"\nwire_api = \"chat\"\n[model_providers.nourl]\nname = \"n\"\n",
+    ));
+    let check = |raw: &str, expected: &str| {
+        assert_eq!(
+            provider_of(&fixture, fixture.with_c(&[raw])),
+            Err(expected.to_string())
+        );
+    };
+    check(
+        "model_provider=proxy",
+        "model provider `proxy` sets `wire_api = \"chat\"`, but only `responses` is supported for now; point it at a Responses-compatible endpoint and remove `wire_api`",
+    );
+    check(
+        "model_provider=nourl",
+        "model provider `nourl` has no `base_url`; set `model_providers.nourl.base_url`",
+    );
+    check(
+        "model_provider=mock",
+        "model provider `mock` is not defined; known providers: `openai`, `nourl`, `proxy`; add `[model_providers.mock]` with a `base_url` to <home>/config.toml",
+    );
+    // A provider defined only on the command line works.
+    let overrides = fixture.with_c(&[
+        "model_provider=mock",
+        "model_providers.mock.base_url=http://127.0.0.1:1/v1",
+    ]);
+    let provider = provider_of(&fixture, overrides).unwrap();
+    assert_eq!(
+        (provider.id.as_str(), provider.base_url.as_str()),
+        ("mock", "http://127.0.0.1:1/v1")
+    );
+}
+
+#[test]
+fn bad_files_name_file_line_column_and_key() {
+    let check = |text: &str, expected: &str| {
+        let fixture = Fixture::new(Some(text));
+        assert_eq!(fixture.load(fixture.overrides()).unwrap_err(), expected);
+    };
+    check(
+        "model = \"o3\"\n[sandbox_workspace_write]\nnetwork_access = \"x\"\n",
+        "<home>/config.toml:3:18: invalid type: string \"x\", expected a boolean for key `sandbox_workspace_write.network_access`",
+    );
+    check(
+        "sandbox_mode = \"yolo\"\n",
+        "<home>/config.toml:1:16: unknown variant `yolo`, expected one of `read-only`, `workspace-write`, `danger-full-access` for key `sandbox_mode`",
+    );
+    check(
+        "[profiles.fast]\nmodel = 5\n",
+        "<home>/config.toml:2:9: invalid type: integer `5`, expected a string for key `profiles.fast.model`",
+    );
+    check(
+        "model = \"o3\n",
+        "<home>/config.toml:1:12: invalid basic string, expected `\"`",
+    );
+    check(
+        "[tools]\nupdate_plan = \"yes\"\n",
+        "<home>/config.toml:2:15: invalid type: string \"yes\", expected a boolean or a table with `enabled` for key `tools.update_plan`",
+    );
+}
+
+#[test]
+fn bad_override_values_name_the_override() {
+    let fixture = Fixture::new(None);
+    let check = |raw: &str, expected: &str| {
+        assert_eq!(fixture.load(fixture.with_c(&[raw])).unwrap_err(), expected);
+    };
+    check(
+        "sandbox_workspace_write.network_access=maybe",
+        "invalid `-c` override `sandbox_workspace_write.network_access`: invalid type: string \"maybe\", expected a boolean",
+    );
+    check(
+        "sandbox_workspace_write={ network_access = 1 }",
+        "invalid `-c` override `sandbox_workspace_write`: invalid type: integer `1`, expected a boolean for key `sandbox_workspace_write.network_access`",
+    );
+    check(
+        "project_doc_max_bytes=lots",
+        "invalid `-c` override `project_doc_max_bytes`: invalid type: string \"lots\", expected usize",
+    );
+}
+
+#[test]
+fn unknown_keys_warn_or_fail_under_strict() {
+    let fixture = Fixture::new(Some(
+        "colour = \"red\"\n[sandbox_workspace_write]\nnetwork = true\n[profiles.p]\nmodle = \"x\"\n[tools.view_image]\nenabled = true\nsize = 3\n",
+    ));
+    let overrides = fixture.with_c(&["model_providers.openai.retries=2"]);
+    let loaded = fixture.load(overrides.clone()).unwrap();
+    let home = fixture.home().display().to_string();
+    assert_eq!(
+        loaded.warnings,
+        vec![
+            format!("unknown config key `colour` in {home}/config.toml (ignored)"),
+            format!("unknown config key `profiles.p.modle` in {home}/config.toml (ignored)"),
+            format!(
+                "unknown config key `sandbox_workspace_write.network` in {home}/config.toml (ignored)"
+            ),
+            format!("unknown config key `tools.view_image.size` in {home}/config.toml (ignored)"),
+            "unknown config key `model_providers.openai.retries` in -c override (ignored)"
+                .to_string(),
+        ]
+    );
+    assert_eq!(loaded.config, fixture.defaults());
+    let strict = ConfigOverrides {
+        strict_config: true,
+        ..fixture.with_c(&["zzz=1"])
+    };
+    assert_eq!(
+        fixture.load(strict).unwrap_err(),
+        "unknown config key `colour` in <home>/config.toml; unknown config key `profiles.p.modle` in <home>/config.toml; \
+unknown config key `sandbox_workspace_write.network` in <home>/config.toml; unknown config key `tools.view_image.size` in <home>/config.toml; \
+unknown config key `zzz` in -c override; remove them or run without `--strict-config`"
+    );
+}
+
+#[test]
+fn model_instructions_file_is_read_or_named() {
+    let fixture = Fixture::new(Some("model_instructions_file = \"prompt.md\"\n"));
+    std::fs::write(fixture.home.path().join("prompt.md"), "be a poet").unwrap();
+    let config = fixture.config(fixture.overrides());
+    assert_eq!(
+        config.base_instructions_override.as_deref(),
+        Some("be a poet")
+    );
+    // From `-c`, a relative path is taken from the cwd.
+    let missing = fixture.with_c(&["model_instructions_file=nope.md"]);
+    let error = fixture.load(missing).unwrap_err();
+    assert_eq!(
+        error,
+        "cannot read `model_instructions_file` <cwd>/nope.md: No such file or directory (os error 2); fix the path or remove the key"
+    );
+}
+
+#[test]
+fn cwd_is_canonical_and_must_exist() {
+    let fixture = Fixture::new(None);
+    std::fs::create_dir(fixture.cwd.path().join("sub")).unwrap();
+    let dotted = ConfigOverrides {
+        cwd: Some(fixture.cwd.path().join("sub/../sub")),
+        ..fixture.overrides()
+    };
+    assert_eq!(fixture.config(dotted).cwd, fixture.cwd().join("sub"));
+    let missing = ConfigOverrides {
+        cwd: Some(fixture.cwd().join("gone")),
+        ..fixture.overrides()
+    };
+    assert_eq!(
+        fixture.load(missing).unwrap_err(),
+        "cannot use <cwd>/gone as the working directory: No such file or directory (os error 2); pass an existing directory with `-C`"
+    );
+}
+
+#[test]
+fn flags_carry_through() {
+    let fixture = Fixture::new(None);
+    let overrides = ConfigOverrides {
+        ephemeral: true,
+        additional_writable_roots: vec![PathBuf::from("/data"), PathBuf::from("out")],
+        ..fixture.overrides()
+    };
+    let config = fixture.config(overrides);
+    let mut expected = fixture.defaults();
+    expected.ephemeral = true;
+    expected.additional_writable_roots = vec![PathBuf::from("/data"), fixture.cwd().join("out")];
+    assert_eq!(config, expected);
+}
+
+#[test]
+fn duet_home_comes_from_the_environment() {
+    let check = |vars: &[(&str, &str)], expected: Result<&str, &str>| {
+        let env = |name: &str| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        };
+        let actual = duet_home(&env).map_err(|error| error.to_string());
+        assert_eq!(actual, expected.map(PathBuf::from).map_err(str::to_string));
+    };
+    check(&[("DUET_HOME", "/d"), ("HOME", "/h")], Ok("/d"));
+    check(&[("DUET_HOME", ""), ("HOME", "/h")], Ok("/h/.duet"));
+    check(&[("HOME", "/h")], Ok("/h/.duet"));
+    check(
+        &[],
+        Err(
+            "cannot find the duet home: neither `DUET_HOME` nor `HOME` is set; set `DUET_HOME` to a directory",
+        ),
+    );
+}
