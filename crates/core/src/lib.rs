@@ -7,3 +7,5 @@
 //! before a session exists.
 
 pub mod config;
+#[allow(dead_code)] // wired into the turn loop by the lead
+mod exec;

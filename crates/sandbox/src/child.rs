@@ -54,15 +54,48 @@ impl SandboxedChild {
         Ok(status)
     }
 
+    /// A handle that can kill the child's process group from anywhere,
+    /// e.g. while another task owns this child and waits on it.
+    pub fn process_group(&self) -> ProcessGroup {
+        ProcessGroup { pgid: self.pid }
+    }
+
     /// Send SIGKILL to every process in the child's group, grandchildren
     /// included. Errors (the group is already gone) are ignored.
     pub fn kill_process_group(&self) {
-        let Ok(pgid) = libc::pid_t::try_from(self.pid) else {
+        self.process_group().kill();
+    }
+}
+
+/// The process group of a [`SandboxedChild`], detached from it so that the
+/// task waiting on the child and the one killing it can differ.
+///
+/// Killing after the whole group has exited and its id has been reused by an
+/// unrelated group leader would signal that group: kill only groups you have
+/// not yet seen finish, as an interrupt or shutdown does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessGroup {
+    pgid: u32,
+}
+
+impl ProcessGroup {
+    /// The group id (the pid of the child that leads it).
+    pub fn id(&self) -> u32 {
+        self.pgid
+    }
+
+    /// Send SIGKILL to every process in the group. Errors (the group is
+    /// already gone) are ignored.
+    pub fn kill(&self) {
+        let Ok(pgid) = libc::pid_t::try_from(self.pgid) else {
             return;
         };
-        // SAFETY: `killpg` only reads its two integer arguments; it has no
-        // memory-safety preconditions. `pgid` is positive (a real pid), so this
-        // never signals "every process" (which a pgid of 0 or less would).
+        if pgid <= 0 {
+            return;
+        }
+        // SAFETY: `killpg` only reads its two integer arguments and has no
+        // memory-safety preconditions. `pgid` is positive (checked above), so
+        // this never means "every process we may signal", as 0 or less would.
         unsafe {
             libc::killpg(pgid, libc::SIGKILL);
         }

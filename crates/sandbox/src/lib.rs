@@ -17,7 +17,7 @@ mod host;
 mod policy;
 mod spawn;
 
-pub use child::{SandboxedChild, exit_code};
+pub use child::{ProcessGroup, SandboxedChild, exit_code};
 pub use env::{EnvironmentVariablePattern, ShellEnvironmentPolicy, ShellEnvironmentPolicyInherit};
 pub use host::{host_command, host_std_command};
 pub use policy::SandboxPolicy;
