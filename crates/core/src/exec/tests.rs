@@ -403,3 +403,34 @@ async fn login_runs_the_profile() {
         ("no\n", "yes\n")
     );
 }
+
+#[tokio::test]
+async fn dropping_the_manager_kills_running_commands() {
+    let fixture = Fixture::new();
+    let first = fixture
+        .run("sleep 100 & echo $!; sleep 100", 200)
+        .await
+        .expect("run");
+    let grandchild: i32 = first.output.trim().parse().expect("the grandchild's pid");
+    assert!(process_alive(grandchild));
+    drop(fixture);
+    assert!(
+        wait_gone(grandchild).await,
+        "grandchild {grandchild} outlived the manager"
+    );
+}
+
+#[tokio::test]
+async fn a_background_child_holding_the_pipes_does_not_keep_the_command_running() {
+    let fixture = Fixture::new();
+    let output = fixture
+        .run("sleep 2 & echo done", 10_000)
+        .await
+        .expect("run");
+    assert_eq!(summary(&output), (Some(0), false, "done\n", "done\n", 2));
+    assert!(
+        output.wall_time < Duration::from_secs(1),
+        "took {:?}",
+        output.wall_time
+    );
+}
