@@ -41,7 +41,7 @@ pub(crate) struct TurnContext {
     /// already filtered by `shell_environment_policy`.
     pub plain_env: Arc<HashMap<String, String>>,
     /// The login shell's environment, captured once on the first command.
-    login_env: OnceCell<Arc<HashMap<String, String>>>,
+    login_env: OnceCell<Option<Arc<HashMap<String, String>>>>,
     /// Commands the user approved for the rest of the session.
     pub approved_for_session: Mutex<std::collections::HashSet<String>>,
     /// Still-running `exec_command` sessions and the items that show them.
@@ -73,15 +73,17 @@ impl TurnContext {
         }
     }
 
-    /// The login environment, captured on first use. If the login shell fails,
-    /// commands run with the plain environment and the user is told once.
-    pub(crate) async fn login_env(&self, turn_id: &str) -> Arc<HashMap<String, String>> {
-        let env = self
-            .login_env
+    /// The login environment, captured on first use and filtered by
+    /// `shell_environment_policy`. `None` if the login shell failed (the user
+    /// is told once).
+    pub(crate) async fn login_env(&self, turn_id: &str) -> Option<Arc<HashMap<String, String>>> {
+        self.login_env
             .get_or_init(|| async {
                 let base: HashMap<String, String> = std::env::vars().collect();
                 match crate::exec::capture_login_env(&self.shell, &base).await {
-                    Ok(captured) => Arc::new(self.config.shell_environment_policy.apply(captured)),
+                    Ok(captured) => Some(Arc::new(
+                        self.config.shell_environment_policy.apply(captured),
+                    )),
                     Err(error) => {
                         self.events.send(
                             Some(turn_id),
@@ -93,12 +95,12 @@ impl TurnContext {
                                 ),
                             },
                         );
-                        Arc::clone(&self.plain_env)
+                        None
                     }
                 }
             })
-            .await;
-        Arc::clone(env)
+            .await
+            .clone()
     }
 }
 

@@ -1,65 +1,23 @@
 //! `exec_command` and `write_stdin`: the glue between a tool call, the
 //! process sessions in `crate::exec`, and the `command_execution` items.
 
-use crate::exec::{ExecError, ExecOutput, ExecRequest, OutputSink};
+use crate::exec::{
+    ExecCommandArgs, ExecError, ExecOutput, ExecRequest, OutputSink, SandboxPermissions,
+    WriteStdinArgs,
+};
 use crate::turn::{TurnContext, TurnError};
 use duet_model::FunctionCallOutput;
 use duet_protocol::{ApprovalPolicy, CommandStatus, EventMsg, Item, ItemDetails};
 use duet_sandbox::SandboxPolicy;
-use serde::Deserialize;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-
-const DEFAULT_YIELD_MS: u64 = 10_000;
-const DEFAULT_POLL_YIELD_MS: u64 = 250;
-const MIN_YIELD_MS: u64 = 250;
-const MAX_YIELD_MS: u64 = 30_000;
-const DEFAULT_MAX_OUTPUT_TOKENS: usize = 10_000;
 
 /// A command still running after its call returned, and the item showing it.
 #[derive(Debug, Clone)]
 pub(crate) struct RunningCommand {
     pub item_id: String,
     pub command: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct ExecCommandArgs {
-    cmd: String,
-    #[serde(default)]
-    workdir: Option<String>,
-    #[serde(default)]
-    shell: Option<String>,
-    #[serde(default = "default_true")]
-    login: bool,
-    #[serde(default)]
-    #[allow(dead_code)]
-    tty: bool,
-    #[serde(default)]
-    yield_time_ms: Option<u64>,
-    #[serde(default)]
-    max_output_tokens: Option<usize>,
-    #[serde(default)]
-    sandbox_permissions: Option<String>,
-    #[serde(default)]
-    justification: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct WriteStdinArgs {
-    session_id: i32,
-    #[serde(default)]
-    chars: String,
-    #[serde(default)]
-    yield_time_ms: Option<u64>,
-    #[serde(default)]
-    max_output_tokens: Option<usize>,
-}
-
-fn default_true() -> bool {
-    true
 }
 
 pub(super) async fn exec_command(
@@ -84,7 +42,7 @@ pub(super) async fn exec_command(
     let command_line = display_command(&shell, args.login, &args.cmd);
 
     let mut policy = context.sandbox_policy.clone();
-    if args.sandbox_permissions.as_deref() == Some("require_escalated")
+    if args.sandbox_permissions == SandboxPermissions::RequireEscalated
         && policy != SandboxPolicy::DangerFullAccess
     {
         match context.config.approval_policy {
@@ -115,19 +73,21 @@ pub(super) async fn exec_command(
         }
     }
 
-    let env = if args.login {
-        context.login_env(turn_id).await
-    } else {
-        Arc::clone(&context.plain_env)
+    // A login shell costs a profile load per call; the captured login
+    // environment gives the same variables for one plain spawn. Only when
+    // capture failed does the command run as a real login shell.
+    let (env, login) = match (args.login, context.login_env(turn_id).await) {
+        (true, Some(captured)) => (captured, false),
+        (true, None) => (Arc::clone(&context.plain_env), true),
+        (false, _) => (Arc::clone(&context.plain_env), false),
     };
-    let max_output_tokens = args.max_output_tokens.unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS);
+    let max_output_tokens = args.max_output_tokens();
     let request = ExecRequest {
         command: args.cmd.clone(),
         workdir,
         shell,
-        login: args.login,
-        yield_time: yield_time(args.yield_time_ms, DEFAULT_YIELD_MS),
-        max_output_tokens,
+        login,
+        yield_time: args.yield_time(),
         policy,
         env,
     };
@@ -163,16 +123,10 @@ pub(super) async fn write_stdin(
         Ok(args) => args,
         Err(message) => return Ok(FunctionCallOutput::Text(message)),
     };
-    let max_output_tokens = args.max_output_tokens.unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS);
+    let max_output_tokens = args.max_output_tokens();
     let result = context
         .processes
-        .write_stdin(
-            args.session_id,
-            &args.chars,
-            yield_time(args.yield_time_ms, DEFAULT_POLL_YIELD_MS),
-            max_output_tokens,
-            cancel,
-        )
+        .write_stdin(args.session_id, &args.chars, args.yield_time(), cancel)
         .await;
     let running = context
         .running_commands
@@ -320,14 +274,6 @@ fn output_sink(context: &TurnContext, turn_id: &str, item_id: &str) -> OutputSin
     })
 }
 
-fn yield_time(requested_ms: Option<u64>, default_ms: u64) -> Duration {
-    Duration::from_millis(
-        requested_ms
-            .unwrap_or(default_ms)
-            .clamp(MIN_YIELD_MS, MAX_YIELD_MS),
-    )
-}
-
 /// The command as the user would type it: `/bin/bash -lc '<cmd>'`.
 fn display_command(shell: &std::path::Path, login: bool, cmd: &str) -> String {
     let flag = if login { "-lc" } else { "-c" };
@@ -382,16 +328,6 @@ mod tests {
         assert_eq!(
             display_command(std::path::Path::new("/bin/sh"), false, "true"),
             "/bin/sh -c true"
-        );
-    }
-
-    #[test]
-    fn yield_time_is_clamped() {
-        assert_eq!(yield_time(None, 10_000), Duration::from_millis(10_000));
-        assert_eq!(yield_time(Some(1), 10_000), Duration::from_millis(250));
-        assert_eq!(
-            yield_time(Some(999_999), 10_000),
-            Duration::from_millis(30_000)
         );
     }
 }
