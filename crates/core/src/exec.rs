@@ -23,7 +23,7 @@ mod session;
 
 pub(crate) use args::{ExecCommandArgs, SandboxPermissions, WriteStdinArgs};
 pub(crate) use login_env::capture_login_env;
-pub(crate) use manager::{MAX_SESSIONS, ProcessManager};
+pub(crate) use manager::ProcessManager;
 pub(crate) use output::ExecOutput;
 
 use duet_sandbox::{SandboxError, SandboxPolicy};
