@@ -20,6 +20,7 @@ mod human;
 mod jsonl;
 mod prompt;
 mod run;
+mod turn;
 
 pub use cli::{ColorChoice, ExecCli, ExecCommand, SandboxArg};
 pub use human::{HumanOptions, HumanRenderer};

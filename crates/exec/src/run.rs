@@ -8,17 +8,15 @@ use crate::cli::ExecCli;
 use crate::human::{HumanOptions, HumanRenderer};
 use crate::jsonl::JsonRenderer;
 use crate::prompt::{self, PromptSource};
+use crate::turn::{GRACE, Output, Renderer, drive_turn, shut_down};
 use anyhow::{Context, bail};
 use duet_core::config::{ConfigOverrides, load_config, parse_cli_override};
-use duet_core::{SessionHandle, SessionOptions, spawn_session};
-use duet_protocol::{Event, EventMsg, Op, ReviewDecision};
+use duet_core::{SessionOptions, spawn_session};
+use duet_protocol::Op;
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
-
-/// How long to wait for the session to confirm an interrupt or a shutdown.
-const GRACE: Duration = Duration::from_secs(2);
+use std::time::Instant;
 
 /// How a run ended; each maps to one exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,7 +119,11 @@ async fn run_inner(cli: ExecCli) -> anyhow::Result<Outcome> {
         )))
         .context("the session ended before the turn was submitted")?;
 
-    let ended = drive_turn(&mut session, &mut renderer, start).await?;
+    let mut output = Output {
+        stdout: &mut std::io::stdout(),
+        stderr: &mut std::io::stderr(),
+    };
+    let ended = drive_turn(&mut session, &mut renderer, &mut output, start).await?;
     if ended.outcome != Outcome::BrokenPipe {
         if let Some(path) = &cli.output_last_message {
             write_last_message(path, ended.last_message.as_deref())?;
@@ -133,160 +135,9 @@ async fn run_inner(cli: ExecCli) -> anyhow::Result<Outcome> {
         }
     }
     if !ended.hard_exit {
-        shut_down(&mut session).await;
+        shut_down(&mut session, GRACE).await;
     }
     Ok(ended.outcome)
-}
-
-enum Renderer {
-    Human(HumanRenderer),
-    Json(JsonRenderer),
-}
-
-struct TurnEnd {
-    outcome: Outcome,
-    /// The final agent message, for stdout and `-o`; `None` unless completed.
-    last_message: Option<String>,
-    /// A second Ctrl+C: leave without waiting for anything.
-    hard_exit: bool,
-}
-
-/// Render events until the turn ends; handle Ctrl+C and approval requests.
-async fn drive_turn(
-    session: &mut SessionHandle,
-    renderer: &mut Renderer,
-    start: Instant,
-) -> anyhow::Result<TurnEnd> {
-    let mut interrupted_at: Option<tokio::time::Instant> = None;
-    let mut last_message = None;
-    loop {
-        let deadline = interrupted_at.map(|at| at + GRACE);
-        let event = tokio::select! {
-            event = session.next_event() => event,
-            _ = tokio::signal::ctrl_c() => {
-                if interrupted_at.is_some() {
-                    return Ok(TurnEnd { outcome: Outcome::Interrupted, last_message: None, hard_exit: true });
-                }
-                // If the session is already gone the deadline below ends the run.
-                let _ = session.submit(Op::Interrupt);
-                interrupted_at = Some(tokio::time::Instant::now());
-                continue;
-            }
-            () = sleep_until(deadline) => {
-                return Ok(TurnEnd { outcome: Outcome::Interrupted, last_message: None, hard_exit: true });
-            }
-        };
-        let Some(event) = event else {
-            if interrupted_at.is_some() {
-                return Ok(TurnEnd {
-                    outcome: Outcome::Interrupted,
-                    last_message: None,
-                    hard_exit: true,
-                });
-            }
-            bail!(
-                "the session ended before the turn finished: this is a bug in duet, please report it"
-            );
-        };
-        if emit(renderer, &event, start.elapsed()).is_err() {
-            return Ok(TurnEnd {
-                outcome: Outcome::BrokenPipe,
-                last_message: None,
-                hard_exit: false,
-            });
-        }
-        match event.msg {
-            EventMsg::ItemCompleted { item } => {
-                if let duet_protocol::ItemDetails::AgentMessage { text } = item.details {
-                    last_message = Some(text);
-                }
-            }
-            // exec cannot ask anyone: deny, and the model hears about it.
-            EventMsg::ExecApprovalRequest(request) => {
-                let _ = session.submit(Op::ExecApproval {
-                    call_id: request.call_id,
-                    decision: ReviewDecision::Denied,
-                });
-            }
-            EventMsg::PatchApprovalRequest(request) => {
-                let _ = session.submit(Op::PatchApproval {
-                    call_id: request.call_id,
-                    decision: ReviewDecision::Denied,
-                });
-            }
-            EventMsg::TurnCompleted(completed) => {
-                let last_message = completed.last_agent_message.or(last_message);
-                return Ok(TurnEnd {
-                    outcome: Outcome::Completed,
-                    last_message,
-                    hard_exit: false,
-                });
-            }
-            EventMsg::TurnFailed { .. } => {
-                return Ok(TurnEnd {
-                    outcome: Outcome::Failed,
-                    last_message: None,
-                    hard_exit: false,
-                });
-            }
-            EventMsg::TurnAborted { .. } => {
-                return Ok(TurnEnd {
-                    outcome: Outcome::Interrupted,
-                    last_message: None,
-                    hard_exit: false,
-                });
-            }
-            _ => {}
-        }
-    }
-}
-
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Print what the renderer makes of `event`. Only a stdout failure (the JSON
-/// stream's reader went away) is an error; stderr problems are ignored.
-fn emit(renderer: &mut Renderer, event: &Event, elapsed: Duration) -> std::io::Result<()> {
-    match renderer {
-        Renderer::Json(json) => {
-            let mut stdout = std::io::stdout().lock();
-            for line in json.render(event) {
-                writeln!(stdout, "{line}")?;
-                stdout.flush()?;
-            }
-        }
-        Renderer::Human(human) => {
-            let text = human.render(event, elapsed);
-            if !text.is_empty() {
-                let _ = std::io::stderr().lock().write_all(text.as_bytes());
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Ask the session to finish and wait for it, within [`GRACE`] and until a
-/// Ctrl+C. Events after the turn are not shown.
-async fn shut_down(session: &mut SessionHandle) {
-    if session.submit(Op::Shutdown).is_err() {
-        return;
-    }
-    let wait = async {
-        while let Some(event) = session.next_event().await {
-            if event.msg == EventMsg::ShutdownComplete {
-                break;
-            }
-        }
-    };
-    tokio::select! {
-        () = wait => {}
-        _ = tokio::time::sleep(GRACE) => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
 }
 
 /// The prompt from the argument and stdin, with the reference's notices.
