@@ -79,7 +79,9 @@ mod tests {
     #[test]
     fn help_after_exec_is_a_prompt_not_a_subcommand() {
         let cli = parse(&["exec", "help"]).unwrap();
-        let Some(Command::Exec(exec)) = cli.command else { panic!("not exec: {cli:?}") };
+        let Some(Command::Exec(exec)) = cli.command else {
+            panic!("not exec: {cli:?}")
+        };
         assert_eq!(exec.prompt.as_deref(), Some("help"));
     }
 
