@@ -1,4 +1,154 @@
-//! duet-cli (being built)
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+//! The `duet` command line: parse, pick a front end, map the result to an
+//! exit code.
+//!
+//! This crate is glue. It holds no behaviour of its own beyond dispatch: the
+//! headless run is `duet-exec`, the session is `duet-core`. It builds a tokio
+//! runtime only for commands that need one, so `duet --version` stays a
+//! clap parse and a print.
+//!
+//! Exit codes: 0 success, 1 runtime error or failed turn, 2 usage error
+//! (clap's), 130 interrupted.
+
+// A front end prints: that is its job.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod args;
+
+pub use args::{Cli, Command};
+
+use clap::{CommandFactory, Parser};
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// The whole program. `src/main.rs` calls only this.
+pub fn main() -> ExitCode {
+    if let Some(code) = arg0_dispatch(std::env::args_os().next().as_deref()) {
+        return code;
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to stdout with 0; usage errors to stderr with 2.
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+    };
+    match cli.command {
+        None => {
+            eprintln!(
+                "error: the interactive TUI is not built yet: use `duet exec \"<prompt>\"` for now"
+            );
+            ExitCode::from(1)
+        }
+        Some(Command::Completion { shell }) => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "duet", &mut script);
+            // A closed stdout is the reader's choice, not an error.
+            let _ = std::io::stdout().lock().write_all(&script);
+            ExitCode::SUCCESS
+        }
+        Some(Command::Exec(mut exec)) => {
+            // `duet -c k=v exec …`: top-level overrides apply first, so the
+            // subcommand's own `-c` wins on the same key.
+            exec.config_overrides.splice(0..0, cli.config_overrides);
+            run_exec(*exec)
+        }
+    }
+}
+
+/// Run `duet exec` on a single-threaded runtime: one turn needs no more, and
+/// it starts faster and smaller than the multi-threaded one.
+fn run_exec(exec: duet_exec::ExecCli) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(duet_exec::run(exec));
+    // Do not let a stuck blocking task hold the exit.
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    code
+}
+
+/// Programs that `duet` will also be when invoked under another name
+/// (a hard link or symlink), as the reference does for its helpers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arg0Role {
+    /// `apply_patch`: the V4A patch tool.
+    ApplyPatch,
+    /// `duet-linux-sandbox`: the sandbox helper.
+    LinuxSandbox,
+}
+
+impl Arg0Role {
+    /// The role for the file name of `argv[0]`, if it names one.
+    pub fn from_arg0(arg0: &OsStr) -> Option<Self> {
+        match Path::new(arg0).file_name()?.to_str()? {
+            "apply_patch" | "applypatch" => Some(Arg0Role::ApplyPatch),
+            "duet-linux-sandbox" => Some(Arg0Role::LinuxSandbox),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Arg0Role::ApplyPatch => "apply_patch",
+            Arg0Role::LinuxSandbox => "duet-linux-sandbox",
+        }
+    }
+}
+
+/// Run the program named by `argv[0]` if it is not `duet`; `None` means
+/// carry on as `duet`. Later issues replace the placeholders.
+fn arg0_dispatch(arg0: Option<&OsStr>) -> Option<ExitCode> {
+    let role = Arg0Role::from_arg0(arg0?)?;
+    eprintln!(
+        "error: `{}` is not built yet: use `duet exec` for now",
+        role.name()
+    );
+    Some(ExitCode::from(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn arg0_roles_come_from_the_file_name() {
+        let got: Vec<Option<Arg0Role>> = [
+            "/usr/local/bin/apply_patch",
+            "applypatch",
+            "/home/u/.duet/tmp/duet-linux-sandbox",
+            "/usr/bin/duet",
+            "apply_patch.sh",
+        ]
+        .into_iter()
+        .map(|arg0| Arg0Role::from_arg0(OsStr::new(arg0)))
+        .collect();
+        assert_eq!(
+            got,
+            [
+                Some(Arg0Role::ApplyPatch),
+                Some(Arg0Role::ApplyPatch),
+                Some(Arg0Role::LinuxSandbox),
+                None,
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn duet_itself_is_not_dispatched() {
+        assert_eq!(arg0_dispatch(Some(OsStr::new("target/debug/duet"))), None);
+        assert_eq!(arg0_dispatch(None), None);
+    }
 }

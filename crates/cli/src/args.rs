@@ -1,0 +1,135 @@
+//! The `duet` command line as clap sees it. Parsing only: what each command
+//! does is decided in `lib.rs`.
+
+use clap::{Parser, Subcommand};
+use clap_complete::Shell;
+use duet_exec::ExecCli;
+
+/// duet: a local-first terminal coding agent.
+#[derive(Debug, Parser)]
+#[command(name = "duet", version, about, propagate_version = false)]
+pub struct Cli {
+    /// Override a config key: `key=value`, the value parsed as TOML or else
+    /// taken as a string (repeatable; applies to subcommands too).
+    #[arg(short = 'c', long = "config", value_name = "key=value")]
+    pub config_overrides: Vec<String>,
+
+    /// First message for the interactive session.
+    #[arg(value_name = "PROMPT")]
+    pub prompt: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one task without a UI: transcript on stderr, answer on stdout.
+    #[command(visible_alias = "e", disable_help_subcommand = true)]
+    Exec(Box<ExecCli>),
+
+    /// Print a shell completion script to stdout.
+    Completion {
+        #[arg(value_enum, default_value_t = Shell::Bash)]
+        shell: Shell,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+    use pretty_assertions::assert_eq;
+
+    fn parse(argv: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("duet").chain(argv.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn exec_and_its_alias_parse_the_exec_flags() {
+        for name in ["exec", "e"] {
+            let cli = parse(&[name, "--json", "-m", "m1", "fix it"]).unwrap();
+            let Some(Command::Exec(exec)) = cli.command else {
+                panic!("not exec: {cli:?}")
+            };
+            assert_eq!(
+                (exec.json, exec.model.as_deref(), exec.prompt.as_deref()),
+                (true, Some("m1"), Some("fix it"))
+            );
+        }
+    }
+
+    #[test]
+    fn top_level_config_is_kept_apart_from_exec_config() {
+        let cli = parse(&["-c", "a=1", "exec", "-c", "b=2", "hi"]).unwrap();
+        let Some(Command::Exec(exec)) = &cli.command else {
+            panic!("not exec: {cli:?}")
+        };
+        assert_eq!(
+            (cli.config_overrides.clone(), exec.config_overrides.clone()),
+            (vec!["a=1".to_owned()], vec!["b=2".to_owned()])
+        );
+    }
+
+    #[test]
+    fn help_after_exec_is_a_prompt_not_a_subcommand() {
+        let cli = parse(&["exec", "help"]).unwrap();
+        let Some(Command::Exec(exec)) = cli.command else {
+            panic!("not exec: {cli:?}")
+        };
+        assert_eq!(exec.prompt.as_deref(), Some("help"));
+    }
+
+    #[test]
+    fn completion_defaults_to_bash() {
+        let cli = parse(&["completion"]).unwrap();
+        assert!(
+            matches!(
+                cli.command,
+                Some(Command::Completion { shell: Shell::Bash })
+            ),
+            "{cli:?}"
+        );
+        let cli = parse(&["completion", "zsh"]).unwrap();
+        assert!(
+            matches!(cli.command, Some(Command::Completion { shell: Shell::Zsh })),
+            "{cli:?}"
+        );
+    }
+
+    #[test]
+    fn a_bare_prompt_is_for_the_tui() {
+        let cli = parse(&["fix the tests"]).unwrap();
+        assert_eq!(
+            (cli.prompt.as_deref(), cli.command.is_none()),
+            (Some("fix the tests"), true)
+        );
+    }
+
+    #[test]
+    fn unknown_flags_are_usage_errors_with_exit_code_2() {
+        let error = parse(&["exec", "--bogus-flag"]).unwrap_err();
+        assert_eq!(
+            (error.kind(), error.exit_code()),
+            (clap::error::ErrorKind::UnknownArgument, 2)
+        );
+    }
+
+    #[test]
+    fn version_is_name_and_version() {
+        let error = parse(&["--version"]).unwrap_err();
+        assert_eq!(
+            (error.kind(), error.exit_code(), error.to_string()),
+            (
+                clap::error::ErrorKind::DisplayVersion,
+                0,
+                format!("duet {}\n", env!("CARGO_PKG_VERSION"))
+            )
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! One `duet exec` run: flags -> config -> session -> one turn -> exit code.
+//!
+//! This is the only part of the crate that does IO. Rendering is delegated to
+//! the pure renderers; this file decides where their text goes and when the
+//! run is over.
+
+use crate::cli::ExecCli;
+use crate::human::{HumanOptions, HumanRenderer};
+use crate::jsonl::JsonRenderer;
+use crate::prompt::{self, PromptSource};
+use crate::turn::{GRACE, Output, Renderer, drive_turn, shut_down};
+use anyhow::{Context, bail};
+use duet_core::config::{ConfigOverrides, load_config, parse_cli_override};
+use duet_core::{SessionOptions, spawn_session};
+use duet_protocol::Op;
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// How a run ended; each maps to one exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The turn completed: 0.
+    Completed,
+    /// The turn failed, or the run could not start: 1.
+    Failed,
+    /// Ctrl+C: 130, as a shell reports a SIGINT death.
+    Interrupted,
+    /// stdout was closed by its reader: 0, quietly (like `rg | head`).
+    BrokenPipe,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Completed | Outcome::BrokenPipe => 0,
+            Outcome::Failed => 1,
+            Outcome::Interrupted => 130,
+        }
+    }
+}
+
+/// Run `duet exec` to the end on the current tokio runtime; errors are
+/// printed to stderr as `error: …`.
+pub async fn run(cli: ExecCli) -> ExitCode {
+    match run_inner(cli).await {
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        Err(error) => {
+            let _ = writeln!(std::io::stderr(), "error: {error:#}");
+            ExitCode::from(Outcome::Failed.exit_code())
+        }
+    }
+}
+
+async fn run_inner(cli: ExecCli) -> anyhow::Result<Outcome> {
+    let start = Instant::now();
+    if let Some(command) = &cli.command {
+        bail!(
+            "`duet exec {}` is not built yet: start a new session with `duet exec \"…\"` instead",
+            command.name()
+        );
+    }
+    let cli_overrides = cli
+        .config_overrides
+        .iter()
+        .map(|raw| parse_cli_override(raw).with_context(|| format!("invalid `-c {raw}`")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let overrides = ConfigOverrides {
+        cwd: cli.cwd.clone(),
+        model: cli.model.clone(),
+        profile: cli.profile.clone(),
+        sandbox_mode: cli.sandbox.map(Into::into),
+        approval_policy: None,
+        cli_overrides,
+        strict_config: cli.strict_config,
+        ephemeral: cli.ephemeral,
+        additional_writable_roots: cli.add_dirs.clone(),
+        dangerously_bypass: cli.dangerously_bypass_approvals_and_sandbox,
+    };
+    let loaded = load_config(overrides, &|name| std::env::var(name).ok())
+        .context("cannot load the configuration")?;
+    for warning in &loaded.warnings {
+        let _ = writeln!(std::io::stderr(), "warning: {warning}");
+    }
+    let config = loaded.config;
+    prompt::check_git_repo(&config.cwd, cli.skip_git_repo_check)?;
+    let output_schema = cli
+        .output_schema
+        .as_deref()
+        .map(prompt::read_output_schema)
+        .transpose()?;
+    let images = prompt::resolve_images(&cli.images)?;
+    let prompt_text = read_prompt(cli.prompt.as_deref())?;
+
+    let color = cli.color.use_color(
+        std::io::stderr().is_terminal(),
+        std::env::var("NO_COLOR").ok().as_deref(),
+    );
+    let mut renderer = if cli.json {
+        Renderer::Json(JsonRenderer::new())
+    } else {
+        Renderer::Human(HumanRenderer::new(HumanOptions {
+            color,
+            prompt: prompt_text.clone(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }))
+    };
+
+    let originator = std::env::var("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")
+        .unwrap_or_else(|_| "duet_exec".to_owned());
+    let mut session =
+        spawn_session(config, SessionOptions { originator }).context("cannot start the session")?;
+    session
+        .submit(Op::UserTurn(prompt::user_turn(
+            prompt_text,
+            images,
+            output_schema,
+        )))
+        .context("the session ended before the turn was submitted")?;
+
+    let mut output = Output {
+        stdout: &mut std::io::stdout(),
+        stderr: &mut std::io::stderr(),
+    };
+    let ended = drive_turn(&mut session, &mut renderer, &mut output, start).await?;
+    if ended.outcome != Outcome::BrokenPipe {
+        if let Some(path) = &cli.output_last_message {
+            write_last_message(path, ended.last_message.as_deref())?;
+        }
+        if let (Renderer::Human(_), Some(message)) = (&renderer, &ended.last_message) {
+            let mut stdout = std::io::stdout().lock();
+            // A closed stdout at this point changes nothing for the user.
+            let _ = writeln!(stdout, "{message}").and_then(|()| stdout.flush());
+        }
+    }
+    if !ended.hard_exit {
+        shut_down(&mut session, GRACE).await;
+    }
+    Ok(ended.outcome)
+}
+
+/// The prompt from the argument and stdin, with the reference's notices.
+fn read_prompt(argument: Option<&str>) -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    let source = PromptSource::decide(argument, stdin.is_terminal())?;
+    let mut piped = String::new();
+    if let Some(notice) = source.stdin_notice() {
+        let _ = writeln!(std::io::stderr(), "{notice}");
+        stdin
+            .lock()
+            .read_to_string(&mut piped)
+            .context("cannot read the prompt from stdin")?;
+    }
+    source.assemble(&piped)
+}
+
+/// `-o`: the message without a trailing newline; empty when there is none.
+fn write_last_message(path: &Path, message: Option<&str>) -> anyhow::Result<()> {
+    std::fs::write(path, message.unwrap_or_default())
+        .with_context(|| format!("cannot write the last message to `{}`", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn exit_codes() {
+        let codes: Vec<u8> = [
+            Outcome::Completed,
+            Outcome::Failed,
+            Outcome::Interrupted,
+            Outcome::BrokenPipe,
+        ]
+        .into_iter()
+        .map(Outcome::exit_code)
+        .collect();
+        assert_eq!(codes, [0, 1, 130, 0]);
+    }
+
+    #[test]
+    fn last_message_file_has_no_trailing_newline_and_is_empty_without_one() {
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join("last.txt");
+        write_last_message(&path, Some("done")).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "done");
+        write_last_message(&path, None).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
+    }
+
+    #[test]
+    fn unwritable_last_message_file_names_the_path() {
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join("no/such/dir/last.txt");
+        let error = write_last_message(&path, Some("x")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("cannot write the last message to `{}`", path.display())
+        );
+    }
+}
