@@ -1,6 +1,7 @@
 //! `ProcessManager` against real processes: exits, merged output, sessions
 //! kept for `write_stdin`, cancellation, limits and bounded memory.
 
+use super::manager::MAX_SESSIONS;
 use super::*;
 use pretty_assertions::assert_eq;
 use std::sync::Mutex;
