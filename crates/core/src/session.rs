@@ -64,13 +64,11 @@ pub fn spawn_session(
 ) -> Result<SessionHandle, SessionError> {
     let env = |name: &str| std::env::var(name).ok();
     let api_key = config.model_provider.resolve_api_key(&env)?;
-    let mut originator = options.originator;
-    if let Ok(over) = std::env::var("CODEX_INTERNAL_ORIGINATOR_OVERRIDE") {
-        originator = over;
-    }
-    if originator.is_empty() {
-        originator = "duet".to_string();
-    }
+    let originator = if options.originator.is_empty() {
+        "duet".to_string()
+    } else {
+        options.originator
+    };
     let client =
         ModelClient::new(config.model_provider.clone(), api_key)?.with_originator(originator);
     let thread_id = uuid::Uuid::now_v7().to_string();
