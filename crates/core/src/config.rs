@@ -61,6 +61,9 @@ pub struct ToolsConfig {
 
 impl Default for ToolsConfig {
     fn default() -> Self {
-        ToolsConfig { update_plan: true, view_image: true }
+        ToolsConfig {
+            update_plan: true,
+            view_image: true,
+        }
     }
 }

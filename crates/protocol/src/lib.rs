@@ -39,9 +39,15 @@ pub enum Op {
     /// commands are killed. The session stays usable.
     Interrupt,
     /// The user's answer to [`EventMsg::ExecApprovalRequest`].
-    ExecApproval { call_id: String, decision: ReviewDecision },
+    ExecApproval {
+        call_id: String,
+        decision: ReviewDecision,
+    },
     /// The user's answer to [`EventMsg::PatchApprovalRequest`].
-    PatchApproval { call_id: String, decision: ReviewDecision },
+    PatchApproval {
+        call_id: String,
+        decision: ReviewDecision,
+    },
     /// Finish: cancel any turn, kill children, then emit [`EventMsg::ShutdownComplete`].
     Shutdown,
 }
@@ -59,9 +65,13 @@ pub struct UserTurn {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum UserInput {
-    Text { text: String },
+    Text {
+        text: String,
+    },
     /// A local image file, sent to the model as a data URL.
-    LocalImage { path: PathBuf },
+    LocalImage {
+        path: PathBuf,
+    },
 }
 
 /// How the user answered an approval request.
@@ -91,29 +101,52 @@ pub enum EventMsg {
     /// Always the first event of a session.
     ThreadStarted(ThreadStarted),
     TurnStarted,
-    ItemStarted { item: Item },
-    ItemUpdated { item: Item },
-    ItemCompleted { item: Item },
+    ItemStarted {
+        item: Item,
+    },
+    ItemUpdated {
+        item: Item,
+    },
+    ItemCompleted {
+        item: Item,
+    },
     /// Streaming text of an agent message that will later complete as an item.
-    AgentMessageDelta { item_id: String, delta: String },
+    AgentMessageDelta {
+        item_id: String,
+        delta: String,
+    },
     /// Streaming text of a reasoning summary.
-    ReasoningDelta { item_id: String, delta: String },
+    ReasoningDelta {
+        item_id: String,
+        delta: String,
+    },
     /// Output bytes of a running command (lossy UTF-8), for live tails.
-    CommandOutputDelta { item_id: String, chunk: String },
+    CommandOutputDelta {
+        item_id: String,
+        chunk: String,
+    },
     /// Token usage after each model response.
     TokenCount(TokenCount),
     /// The turn ended with a final answer.
     TurnCompleted(TurnCompleted),
     /// The turn failed; an [`EventMsg::Error`] with the same message precedes it.
-    TurnFailed { error: ErrorInfo },
+    TurnFailed {
+        error: ErrorInfo,
+    },
     /// The turn was cancelled by [`Op::Interrupt`].
-    TurnAborted { reason: AbortReason },
+    TurnAborted {
+        reason: AbortReason,
+    },
     /// Something the user should know that does not stop the turn
     /// (a retry, a skipped malformed line, a cut AGENTS.md).
-    Warning { message: String },
+    Warning {
+        message: String,
+    },
     /// A failure. Emitted just before `TurnFailed`, and for each retry
     /// ("Reconnecting... 1/5 (...)") like the reference's `exec --json`.
-    Error { message: String },
+    Error {
+        message: String,
+    },
     ExecApprovalRequest(ExecApprovalRequest),
     PatchApprovalRequest(PatchApprovalRequest),
     ShutdownComplete,

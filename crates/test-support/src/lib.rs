@@ -8,4 +8,5 @@
 //! 127.0.0.1.
 
 pub mod responses_mock;
+pub mod scripted;
 pub mod sse;

@@ -4,3 +4,4 @@
 mod common;
 mod http_faults;
 mod request;
+mod stream_faults;
