@@ -7,6 +7,9 @@
 //! Nothing here is used by duet itself; it never touches the network beyond
 //! 127.0.0.1.
 
+pub mod mock_script;
+pub mod mock_server;
 pub mod responses_mock;
 pub mod scripted;
 pub mod sse;
+pub mod wire;

@@ -12,8 +12,8 @@
 //! when the [`ScriptedServer`] is dropped. It is not a general HTTP server: it
 //! reads one request per connection and needs `content-length` bodies.
 
-use crate::responses_mock::{RecordedRequest, body_json};
-use std::collections::BTreeMap;
+use crate::responses_mock::RecordedRequest;
+use crate::wire::{read_request, reason};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -119,7 +119,7 @@ async fn accept_loop(
         let requests = requests.clone();
         connections.spawn(async move {
             let mut socket = socket;
-            if let Some(request) = read_request(&mut socket).await {
+            if let Some((_method, request)) = read_request(&mut socket, &mut Vec::new()).await {
                 requests.lock().expect("log lock poisoned").push(request);
                 // Write errors mean the client left: nothing to do.
                 let _ = play(&mut socket, steps).await;
@@ -140,48 +140,6 @@ fn past_the_end(number: usize, scripted: usize) -> Vec<Step> {
             r#"{{"error":{{"message":"duet-test-support: request {number} is past the end of the script ({scripted} responses)"}}}}"#
         )),
     ]
-}
-
-/// Read one request: the head up to the blank line, then `content-length` bytes.
-pub(crate) async fn read_request(socket: &mut TcpStream) -> Option<RecordedRequest> {
-    let mut buffer = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        if let Some(end) = find(&buffer, b"\r\n\r\n") {
-            break end;
-        }
-        let read = socket.read(&mut chunk).await.ok()?;
-        if read == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..read]);
-    };
-    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let path_and_query = lines.next()?.split(' ').nth(1)?.to_string();
-    let mut headers = BTreeMap::new();
-    for line in lines {
-        if let Some((name, value)) = line.split_once(':') {
-            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_string());
-        }
-    }
-    let length: usize = headers
-        .get("content-length")
-        .and_then(|length| length.parse().ok())
-        .unwrap_or(0);
-    let mut body = buffer[head_end + 4..].to_vec();
-    while body.len() < length {
-        let read = socket.read(&mut chunk).await.ok()?;
-        if read == 0 {
-            return None;
-        }
-        body.extend_from_slice(&chunk[..read]);
-    }
-    Some(RecordedRequest {
-        path_and_query,
-        headers,
-        body: body_json(&body),
-    })
 }
 
 async fn play(socket: &mut TcpStream, steps: Vec<Step>) -> std::io::Result<()> {
@@ -241,25 +199,4 @@ fn head(status: u16, headers: &[(String, String)]) -> Vec<u8> {
     }
     text.push_str("transfer-encoding: chunked\r\nconnection: close\r\n\r\n");
     text.into_bytes()
-}
-
-pub(crate) fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        _ => "Status",
-    }
-}
-
-pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
 }

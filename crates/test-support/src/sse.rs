@@ -199,12 +199,19 @@ pub fn ev_incomplete(reason: &str) -> Value {
 
 /// The SSE body of `events` (arrays flattened), each with a `sequence_number`.
 pub fn sse(events: &[Value]) -> String {
+    sse_numbered(events, &mut 0)
+}
+
+/// [`sse`] numbering from `*next_sequence_number`, which is left after the last
+/// event, so a body written in parts keeps one sequence.
+pub fn sse_numbered(events: &[Value], next_sequence_number: &mut usize) -> String {
     let mut body = String::new();
-    for (sequence_number, event) in flatten(events).into_iter().enumerate() {
+    for event in flatten(events) {
         let mut event = event.clone();
         if let Value::Object(fields) = &mut event {
-            fields.insert("sequence_number".to_string(), json!(sequence_number));
+            fields.insert("sequence_number".to_string(), json!(*next_sequence_number));
         }
+        *next_sequence_number += 1;
         let kind = event
             .get("type")
             .and_then(Value::as_str)
