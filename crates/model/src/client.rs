@@ -418,6 +418,31 @@ pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
 mod tests {
     use super::*;
 
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// Core runs streams inside spawned tasks.
+    #[test]
+    fn stream_futures_are_send() {
+        let client =
+            ModelClient::new_with_env(ProviderInfo::openai(None), None, &|_| None).unwrap();
+        let request = ResponsesRequest {
+            model: "m".to_string(),
+            input: vec![],
+            tools: vec![],
+            tool_choice: "auto",
+            parallel_tool_calls: false,
+            reasoning: None,
+            store: false,
+            stream: true,
+            include: vec![],
+            prompt_cache_key: "t".to_string(),
+            text: None,
+        };
+        let mut on_retry = |_: RetryNotice| {};
+        let future = client.stream(&request, "t", &mut on_retry);
+        assert_send(&future);
+    }
+
     #[test]
     fn raw_bodies_are_quoted_whole_or_cut() {
         assert_eq!(quote_body("  "), "the response body was empty");
