@@ -1,13 +1,18 @@
 //! The HTTP side: one request, its retries, and the event stream it returns.
 //!
-//! STUB: the signatures are the contract core is written against; the bodies
-//! are being written.
+//! [`ModelClient`] prepares everything that does not change between requests
+//! (URL, HTTP client, headers) once, so a session pays for it once. Reading
+//! the events is [`ResponseStream`]'s job, in `stream.rs`.
 
 use crate::error::ModelError;
 use crate::items::ResponseItem;
 use crate::provider::ProviderInfo;
 use crate::request::ResponsesRequest;
-use crate::sse::TokenUsage;
+use crate::retry::{is_retryable_status, retry_delay, status_text};
+use crate::sse::{TokenUsage, error_event};
+pub use crate::stream::ResponseStream;
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{StatusCode, Url};
 use std::time::Duration;
 
 /// What the client tells its caller before it retries a request.
@@ -16,7 +21,7 @@ pub struct RetryNotice {
     /// 1-based number of this retry.
     pub attempt: u32,
     pub max_attempts: u32,
-    /// Why: "429 Too Many Requests", "500 Internal Server Error", "connection refused", …
+    /// Why: "429 Too Many Requests", "500 Internal Server Error", "connection refused: …", …
     pub reason: String,
     pub delay: Duration,
 }
@@ -51,17 +56,85 @@ pub enum ResponseEvent {
     Warning(String),
 }
 
+/// The `originator` header unless [`ModelClient::with_originator`] says otherwise.
+pub const DEFAULT_ORIGINATOR: &str = "duet_exec";
+/// How long connecting may take. There is no overall timeout: streams are long,
+/// and silence is caught by the provider's `stream_idle_timeout`.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most of an error body read (and kept) for a message.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// The most of a raw (non-JSON) error body quoted in a message.
+const QUOTED_BODY_LIMIT: usize = 2048;
+
 /// A client for one provider, reused for every request of a session.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ModelClient {
     provider: ProviderInfo,
-    api_key: Option<String>,
+    http: reqwest::Client,
+    /// `{base_url}/responses` with the query parameters.
+    url: Url,
+    /// Every header that is the same for each request, `originator` included.
+    headers: HeaderMap,
+}
+
+impl std::fmt::Debug for ModelClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not derived: the headers hold the API key.
+        f.debug_struct("ModelClient")
+            .field("provider", &self.provider.id)
+            .field("url", &self.url.as_str())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ModelClient {
-    /// `api_key` as resolved by [`ProviderInfo::resolve_api_key`].
+    /// `api_key` as resolved by [`ProviderInfo::resolve_api_key`]. Reads the
+    /// process environment for the provider's `env_http_headers`.
     pub fn new(provider: ProviderInfo, api_key: Option<String>) -> Result<Self, ModelError> {
-        Ok(ModelClient { provider, api_key })
+        Self::new_with_env(provider, api_key, &|var| std::env::var(var).ok())
+    }
+
+    /// [`ModelClient::new`] with `env_http_headers` looked up through `env`.
+    pub fn new_with_env(
+        provider: ProviderInfo,
+        api_key: Option<String>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ModelError> {
+        let url = responses_url(&provider)?;
+        let headers = fixed_headers(&provider, api_key.as_deref(), env)?;
+        let mut builder = reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT);
+        if url.scheme() == "http" {
+            // Loading the CA roots costs startup time a local server never needs.
+            builder = builder.tls_built_in_root_certs(false);
+        }
+        let http = builder.build().map_err(|err| ModelError::ClientSetup {
+            detail: error_chain(&err),
+        })?;
+        Ok(ModelClient {
+            provider,
+            http,
+            url,
+            headers,
+        })
+    }
+
+    /// Send `originator: <originator>` instead of `duet_exec`. Characters a
+    /// header cannot hold are replaced by `_`.
+    pub fn with_originator(mut self, originator: impl Into<String>) -> Self {
+        let cleaned: String = originator
+            .into()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_graphic() || c == ' ' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let value = HeaderValue::from_str(&cleaned).expect("visible ASCII is a valid header value");
+        self.headers.insert(ORIGINATOR, value);
+        self
     }
 
     pub fn provider(&self) -> &ProviderInfo {
@@ -73,29 +146,325 @@ impl ModelClient {
     /// `thread_id` goes into the `session-id`/`thread-id` headers.
     pub async fn stream(
         &self,
-        _request: &ResponsesRequest,
-        _thread_id: &str,
-        _on_retry: &mut (dyn FnMut(RetryNotice) + Send),
+        request: &ResponsesRequest,
+        thread_id: &str,
+        on_retry: &mut (dyn FnMut(RetryNotice) + Send),
     ) -> Result<ResponseStream, ModelError> {
-        let _ = &self.api_key;
-        todo!("being written")
+        let body = serde_json::to_vec(request).expect("a request has only string map keys");
+        let thread = HeaderValue::from_str(thread_id).map_err(|err| ModelError::InvalidHeader {
+            provider_id: self.provider.id.clone(),
+            name: "thread-id".to_string(),
+            detail: err.to_string(),
+        })?;
+        let mut headers = self.headers.clone();
+        for name in ["session-id", "thread-id", "x-client-request-id"] {
+            headers.insert(HeaderName::from_static(name), thread.clone());
+        }
+        let max_retries = self.provider.request_max_retries;
+        let mut retries = 0;
+        loop {
+            let sent = self
+                .http
+                .post(self.url.clone())
+                .headers(headers.clone())
+                .body(body.clone())
+                .send()
+                .await;
+            let (reason, delay) = match sent {
+                Ok(response) if response.status().is_success() => {
+                    return Ok(ResponseStream::new(
+                        response,
+                        self.provider.stream_idle_timeout,
+                    ));
+                }
+                Ok(response) => {
+                    let status = response.status();
+                    let response_headers = response.headers().clone();
+                    let body = read_error_body(response, self.provider.stream_idle_timeout).await;
+                    let failure = self.status_failure(status, &body, request);
+                    let fatal = matches!(
+                        failure,
+                        ModelError::ContextWindowExceeded | ModelError::QuotaExceeded { .. }
+                    );
+                    if fatal || retries >= max_retries || !is_retryable_status(status) {
+                        return Err(failure);
+                    }
+                    (
+                        status_text(status),
+                        retry_delay(retries + 1, Some(&response_headers)),
+                    )
+                }
+                Err(err) => {
+                    let reason = connection_reason(&err);
+                    if retries >= max_retries {
+                        return Err(ModelError::Connection {
+                            url: self.display_url(),
+                            attempts: retries + 1,
+                            detail: reason,
+                        });
+                    }
+                    (reason, retry_delay(retries + 1, None))
+                }
+            };
+            retries += 1;
+            on_retry(RetryNotice {
+                attempt: retries,
+                max_attempts: max_retries,
+                reason,
+                delay,
+            });
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// The error for a non-success status; for 429/5xx, the one returned once
+    /// retries are spent.
+    fn status_failure(
+        &self,
+        status: StatusCode,
+        body: &str,
+        request: &ResponsesRequest,
+    ) -> ModelError {
+        let error = serde_json::from_str::<serde_json::Value>(body)
+            .ok()
+            .and_then(|json| json.get("error").cloned());
+        let error_message = error
+            .as_ref()
+            .and_then(|error| error.get("message")?.as_str().map(str::to_string));
+        if let Some(error) = &error
+            && let failure @ (ModelError::ContextWindowExceeded | ModelError::QuotaExceeded { .. }) =
+                error_event(error)
+        {
+            return failure;
+        }
+        let server_message = error_message.clone().unwrap_or_else(|| quote_body(body));
+        match status {
+            StatusCode::TOO_MANY_REQUESTS => ModelError::RetryLimit {
+                status: status_text(status),
+                detail: None,
+            },
+            status if status.is_server_error() => ModelError::RetryLimit {
+                status: status_text(status),
+                detail: error_message,
+            },
+            StatusCode::BAD_REQUEST => ModelError::BadRequest { server_message },
+            StatusCode::UNAUTHORIZED => ModelError::Unauthorized {
+                key_var: self.provider.env_key.clone(),
+                server_message,
+            },
+            StatusCode::FORBIDDEN => ModelError::Forbidden {
+                model: request.model.clone(),
+                server_message,
+            },
+            StatusCode::NOT_FOUND => ModelError::NotFound {
+                url: self.display_url(),
+                provider_id: self.provider.id.clone(),
+                model: request.model.clone(),
+            },
+            status => ModelError::UnexpectedStatus {
+                status: status_text(status),
+                url: self.display_url(),
+                server_message,
+            },
+        }
+    }
+
+    /// `{base_url}/responses`, without the query, as the user configured it.
+    fn display_url(&self) -> String {
+        format!("{}/responses", self.provider.base_url.trim_end_matches('/'))
     }
 }
 
-/// The events of one response. Dropping it closes the connection.
-pub struct ResponseStream {}
+const ORIGINATOR: HeaderName = HeaderName::from_static("originator");
 
-impl ResponseStream {
-    /// The next event; `None` after `Completed`. A broken or idle stream gives
-    /// an `Err` for which [`ModelError::is_retryable`] is true.
-    pub async fn next(&mut self) -> Option<Result<ResponseEvent, ModelError>> {
-        todo!("being written")
+fn responses_url(provider: &ProviderInfo) -> Result<Url, ModelError> {
+    let base_url = provider.base_url.trim_end_matches('/');
+    let invalid = |detail: String| ModelError::InvalidBaseUrl {
+        provider_id: provider.id.clone(),
+        base_url: provider.base_url.clone(),
+        detail,
+    };
+    let mut url =
+        Url::parse(&format!("{base_url}/responses")).map_err(|err| invalid(err.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("the scheme must be `http` or `https`".to_string()));
+    }
+    if !provider.query_params.is_empty() {
+        url.query_pairs_mut().extend_pairs(&provider.query_params);
+    }
+    Ok(url)
+}
+
+fn fixed_headers(
+    provider: &ProviderInfo,
+    api_key: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<HeaderMap, ModelError> {
+    let invalid = |name: &str, detail: String| ModelError::InvalidHeader {
+        provider_id: provider.id.clone(),
+        name: name.to_string(),
+        detail,
+    };
+    let value = |name: &str, value: &str| {
+        HeaderValue::from_str(value).map_err(|err| invalid(name, err.to_string()))
+    };
+    let mut headers = HeaderMap::new();
+    if let Some(key) = api_key {
+        let mut bearer = value("authorization", &format!("Bearer {key}"))?;
+        bearer.set_sensitive(true);
+        headers.insert(header::AUTHORIZATION, bearer);
+    }
+    headers.insert(
+        header::ACCEPT,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(ORIGINATOR, HeaderValue::from_static(DEFAULT_ORIGINATOR));
+    headers.insert(header::USER_AGENT, value("user-agent", &user_agent())?);
+    let from_env = provider.env_http_headers.iter().filter_map(|(name, var)| {
+        let value = env(var).filter(|value| !value.is_empty())?;
+        Some((name, value))
+    });
+    let configured = provider
+        .http_headers
+        .iter()
+        .map(|(name, value)| (name, value.clone()));
+    for (name, header_value) in configured.chain(from_env) {
+        let header_name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|err| invalid(name, err.to_string()))?;
+        headers.insert(header_name, value(name, &header_value)?);
+    }
+    Ok(headers)
+}
+
+/// `duet/<version> (<os>; <arch>)`.
+pub fn user_agent() -> String {
+    format!(
+        "duet/{} ({}; {})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+/// Up to [`ERROR_BODY_LIMIT`] bytes of an error response, lossily decoded.
+async fn read_error_body(mut response: reqwest::Response, idle_timeout: Duration) -> String {
+    let mut body = Vec::new();
+    while body.len() < ERROR_BODY_LIMIT {
+        match tokio::time::timeout(idle_timeout, response.chunk()).await {
+            Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    body.truncate(ERROR_BODY_LIMIT);
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+fn quote_body(body: &str) -> String {
+    let body = body.trim();
+    if body.is_empty() {
+        return "the response body was empty".to_string();
+    }
+    let mut end = body.len().min(QUOTED_BODY_LIMIT);
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    if end < body.len() {
+        format!("{}…", &body[..end])
+    } else {
+        body.to_string()
     }
 }
 
-impl ModelClient {
-    /// STUB
-    pub fn with_originator(self, _originator: String) -> Self {
-        self
+/// A short reason for a request that got no response: what failed, and the
+/// underlying error (the top level, which repeats the URL, is left out).
+fn connection_reason(err: &reqwest::Error) -> String {
+    let io_kind = std::iter::successors(std::error::Error::source(err), |e| e.source())
+        .find_map(|e| e.downcast_ref::<std::io::Error>())
+        .map(std::io::Error::kind);
+    let what = match io_kind {
+        Some(std::io::ErrorKind::ConnectionRefused) => "connection refused",
+        Some(std::io::ErrorKind::ConnectionReset) => "connection reset",
+        _ if err.is_timeout() => "connection timed out",
+        _ if err.is_connect() => "could not connect",
+        _ => "request failed",
+    };
+    match std::error::Error::source(err) {
+        Some(source) => format!("{what}: {}", error_chain(source)),
+        None => format!("{what}: {err}"),
+    }
+}
+
+/// An error and its sources, joined with `: `.
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        // Some errors repeat their source in their own message.
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// Core runs streams inside spawned tasks.
+    #[test]
+    fn stream_futures_are_send() {
+        let client =
+            ModelClient::new_with_env(ProviderInfo::openai(None), None, &|_| None).unwrap();
+        let request = ResponsesRequest {
+            model: "m".to_string(),
+            input: vec![],
+            tools: vec![],
+            tool_choice: "auto",
+            parallel_tool_calls: false,
+            reasoning: None,
+            store: false,
+            stream: true,
+            include: vec![],
+            prompt_cache_key: "t".to_string(),
+            text: None,
+        };
+        let mut on_retry = |_: RetryNotice| {};
+        let future = client.stream(&request, "t", &mut on_retry);
+        assert_send(&future);
+    }
+
+    #[test]
+    fn raw_bodies_are_quoted_whole_or_cut() {
+        assert_eq!(quote_body("  "), "the response body was empty");
+        assert_eq!(quote_body("bad thing\n"), "bad thing");
+        let long = "é".repeat(2000);
+        assert_eq!(quote_body(&long), format!("{}…", "é".repeat(1024)));
+    }
+
+    #[test]
+    fn url_trims_slash_and_adds_query() {
+        let mut provider = ProviderInfo::openai(Some("http://127.0.0.1:9/v1/".to_string()));
+        provider
+            .query_params
+            .insert("api-version".to_string(), "2025-01-01".to_string());
+        assert_eq!(
+            responses_url(&provider).unwrap().as_str(),
+            "http://127.0.0.1:9/v1/responses?api-version=2025-01-01"
+        );
+        provider.base_url = "ftp://example.test".to_string();
+        assert_eq!(
+            responses_url(&provider).unwrap_err().to_string(),
+            "invalid `model_providers.openai.base_url` `ftp://example.test`: the scheme must be `http` or `https`: fix it in the config"
+        );
     }
 }

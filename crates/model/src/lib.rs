@@ -14,11 +14,18 @@ mod error;
 mod items;
 mod provider;
 mod request;
+mod retry;
 mod sse;
+mod stream;
 
-pub use client::{ModelClient, ResponseEvent, ResponseStream, RetryNotice};
+pub use client::{
+    DEFAULT_ORIGINATOR, ModelClient, ResponseEvent, ResponseStream, RetryNotice, user_agent,
+};
 pub use error::ModelError;
 pub use items::{ContentItem, FunctionCallOutput, ReasoningSummaryPart, ResponseItem};
-pub use provider::{ProviderInfo, WireApi};
+pub use provider::{
+    API_KEY_OVERRIDE_VARS, DEFAULT_OPENAI_BASE_URL, DEFAULT_REQUEST_MAX_RETRIES,
+    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_STREAM_MAX_RETRIES, ProviderInfo, WireApi,
+};
 pub use request::{Reasoning, ResponsesRequest, TextControls, TextFormat};
 pub use sse::TokenUsage;

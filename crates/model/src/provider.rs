@@ -1,5 +1,9 @@
 //! Model providers: where requests go and how they authenticate.
+//!
+//! Loading `[model_providers]` from config is core's job; this module only
+//! holds the resolved values and finds the API key.
 
+use crate::error::ModelError;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -41,6 +45,9 @@ pub struct ProviderInfo {
     pub stream_idle_timeout: Duration,
 }
 
+/// Variables whose key overrides every provider's `env_key`, in this order.
+pub const API_KEY_OVERRIDE_VARS: [&str; 2] = ["DUET_API_KEY", "CODEX_API_KEY"];
+
 pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_REQUEST_MAX_RETRIES: u32 = 4;
 pub const DEFAULT_STREAM_MAX_RETRIES: u32 = 5;
@@ -68,14 +75,83 @@ impl ProviderInfo {
             stream_idle_timeout: DEFAULT_STREAM_IDLE_TIMEOUT,
         }
     }
-}
 
-impl ProviderInfo {
-    /// STUB
+    /// The bearer key to send: `DUET_API_KEY`, then `CODEX_API_KEY` (when
+    /// non-empty), else the variable named by `env_key`. `Ok(None)` when the
+    /// provider has no `env_key` (no `Authorization` header is sent); an error
+    /// naming the variable when `env_key` is set but the variable is unset or empty.
     pub fn resolve_api_key(
         &self,
         env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Option<String>, crate::ModelError> {
-        Ok(self.env_key.as_deref().and_then(env))
+    ) -> Result<Option<String>, ModelError> {
+        let non_empty = |var: &str| env(var).filter(|value| !value.is_empty());
+        if let Some(key) = API_KEY_OVERRIDE_VARS.iter().find_map(|var| non_empty(var)) {
+            return Ok(Some(key));
+        }
+        let Some(var) = &self.env_key else {
+            return Ok(None);
+        };
+        match non_empty(var) {
+            Some(key) => Ok(Some(key)),
+            None => Err(ModelError::MissingApiKey {
+                var: var.clone(),
+                instructions: self.env_key_instructions.clone(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(provider: &ProviderInfo, vars: &[(&str, &str)]) -> Result<Option<String>, String> {
+        let env = |name: &str| {
+            vars.iter()
+                .find(|(var, _)| *var == name)
+                .map(|(_, value)| value.to_string())
+        };
+        provider
+            .resolve_api_key(&env)
+            .map_err(|err| err.to_string())
+    }
+
+    #[test]
+    fn overrides_win_in_order_when_non_empty() {
+        let openai = ProviderInfo::openai(None);
+        let all = [
+            ("DUET_API_KEY", "duet"),
+            ("CODEX_API_KEY", "codex"),
+            ("OPENAI_API_KEY", "openai"),
+        ];
+        assert_eq!(resolve(&openai, &all), Ok(Some("duet".to_string())));
+        let empty_duet = [("DUET_API_KEY", ""), ("CODEX_API_KEY", "codex")];
+        assert_eq!(resolve(&openai, &empty_duet), Ok(Some("codex".to_string())));
+        assert_eq!(
+            resolve(&openai, &[("OPENAI_API_KEY", "openai")]),
+            Ok(Some("openai".to_string()))
+        );
+    }
+
+    #[test]
+    fn missing_env_key_names_the_variable() {
+        let openai = ProviderInfo::openai(None);
+        assert_eq!(
+            resolve(&openai, &[("OPENAI_API_KEY", "")]),
+            Err("missing API key: the environment variable `OPENAI_API_KEY` is not set or empty: `export OPENAI_API_KEY=...` with your key (create a key at https://platform.openai.com/api-keys and `export OPENAI_API_KEY=...`)".to_string())
+        );
+    }
+
+    #[test]
+    fn no_env_key_means_no_key() {
+        let local = ProviderInfo {
+            env_key: None,
+            ..ProviderInfo::openai(Some("http://127.0.0.1:1/v1".to_string()))
+        };
+        assert_eq!(resolve(&local, &[]), Ok(None));
+        assert_eq!(
+            resolve(&local, &[("CODEX_API_KEY", "codex")]),
+            Ok(Some("codex".to_string()))
+        );
     }
 }
