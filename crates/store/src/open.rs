@@ -31,16 +31,11 @@ pub(crate) fn open_connection(path: &Path) -> Result<Connection, StoreError> {
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags).map_err(open_error)?;
 
-    // Per-connection settings: none of these touches the file.
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
-    conn.pragma_update(None, "synchronous", "NORMAL")
-        .map_err(open_error)?;
-    conn.pragma_update(None, "foreign_keys", true)
-        .map_err(open_error)?;
-
-    // The first read of the file: this is where a file that is not a
-    // database shows itself.
-    let version = match schema::user_version(&conn) {
+    // Per-connection settings, then the schema version. Preparing any
+    // statement reads the file header, so a file that is not a database
+    // shows itself here.
+    let version = configure(&conn).and_then(|()| schema::user_version(&conn));
+    let version = match version {
         Ok(version) => version,
         Err(error) if is_corruption(&error) => {
             drop(conn);
@@ -50,6 +45,13 @@ pub(crate) fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     };
     schema::migrate(&mut conn, path, version)?;
     Ok(conn)
+}
+
+/// Settings that belong to a connection rather than to the file.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", true)
 }
 
 /// Renames an unreadable database (and its write-ahead log) to
