@@ -15,6 +15,11 @@ pub struct Candidate {
     pub title: Option<String>,
 }
 
+/// Everything that can go wrong in the store.
+///
+/// Each message already contains its cause (the `cause` fields), so the
+/// cause is deliberately not exposed as `source()`: a front end printing
+/// the error chain with `{:#}` shows it once, before the advice.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(

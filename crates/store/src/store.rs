@@ -23,6 +23,12 @@ pub struct Store {
     conn: Mutex<Connection>,
 }
 
+// Callers share one store between threads and move it into blocking tasks.
+const _: fn() = || {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Store>();
+};
+
 impl Store {
     /// Opens the database at `path`, creating it and its parent directories
     /// if needed and migrating an older schema.
