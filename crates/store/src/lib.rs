@@ -1,0 +1,26 @@
+//! duet's session store: every thread, its turns and its history items in
+//! one SQLite database (`$DUET_HOME/sessions.sqlite`), so that a session can
+//! be resumed from any terminal with its full history.
+//!
+//! The store knows nothing of the model API: history items are opaque
+//! Responses API items (`serde_json::Value`) kept exactly and in order, and
+//! only a message's text is looked at, for the title. It is synchronous and
+//! not async-aware; callers on an async runtime use a blocking thread.
+//!
+//! Main types: [`Store`] (open, write, read), [`NewThread`],
+//! [`ThreadRecord`], [`TurnRecord`], [`UsageTotals`], [`StoreError`].
+//! The schema and its migrations are in `schema.rs`.
+
+mod error;
+mod lookup;
+mod open;
+mod record;
+mod schema;
+mod store;
+mod title;
+
+pub use error::{Candidate, StoreError};
+pub use lookup::MIN_PREFIX_CHARS;
+pub use record::{NewThread, ThreadRecord, TurnRecord, TurnStatus, UsageTotals};
+pub use schema::SCHEMA_VERSION;
+pub use store::Store;

@@ -1,0 +1,140 @@
+//! The database schema and its migrations.
+//!
+//! The schema version lives in `PRAGMA user_version`: 0 is an empty file,
+//! `n` means the first `n` entries of [`MIGRATIONS`] have been applied. A
+//! migration is only ever appended, never edited, so a database written by any
+//! earlier build can be brought up to date. This module is not the query layer:
+//! it knows the tables, not how they are used.
+
+use crate::error::{StoreError, sql_error};
+use rusqlite::{Connection, TransactionBehavior};
+use std::path::Path;
+
+/// The schema version this build writes and understands.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Each entry moves the schema from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// Threads, their turns and their history items.
+///
+/// - `threads.updated_at_ms` orders sessions, ties broken by `id`;
+///   `threads_cwd_updated` serves "the newest session in this directory",
+///   and the primary key serves lookups by id prefix.
+/// - `threads.cwd` holds UTF-8 text, or the raw bytes as a BLOB for a path
+///   that is not UTF-8, so that equality is exact either way.
+/// - `threads.name` is unique when set; `NULL`s do not collide.
+/// - `threads.fork_point` is the parent's item `seq` (exclusive) a fork was
+///   taken at; it and `parent_thread_id` are set only by forks.
+/// - `items.id` is an explicit rowid alias so that it stays stable across
+///   `VACUUM`; a later full-text index can use it as its content rowid.
+/// - `turns.status` is text checked by the code, not by a `CHECK`
+///   constraint, so a new status needs no table rebuild.
+/// - Usage columns are cumulative for a thread and per turn for a turn.
+const V1: &str = "
+CREATE TABLE threads (
+    id TEXT PRIMARY KEY NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL,
+    cwd TEXT NOT NULL,
+    model TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    sandbox_mode TEXT NOT NULL,
+    approval_policy TEXT NOT NULL,
+    name TEXT UNIQUE,
+    title TEXT,
+    archived INTEGER NOT NULL DEFAULT 0,
+    parent_thread_id TEXT REFERENCES threads (id) ON DELETE SET NULL,
+    fork_point INTEGER,
+    git_branch TEXT,
+    git_commit TEXT,
+    git_origin TEXT,
+    source TEXT NOT NULL,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    cached_input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    reasoning_output_tokens INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX threads_cwd_updated ON threads (cwd, updated_at_ms, id);
+
+CREATE TABLE turns (
+    thread_id TEXT NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+    turn_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    started_at_ms INTEGER NOT NULL,
+    ended_at_ms INTEGER,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    cached_input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    reasoning_output_tokens INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (thread_id, turn_id),
+    UNIQUE (thread_id, seq)
+);
+
+CREATE TABLE items (
+    id INTEGER PRIMARY KEY,
+    thread_id TEXT NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    turn_id TEXT NOT NULL,
+    kind TEXT,
+    json TEXT NOT NULL,
+    UNIQUE (thread_id, seq)
+);
+";
+
+/// Brings the database at `path` to [`SCHEMA_VERSION`], given the version
+/// read when it was opened. A current database costs nothing here.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path, found: i64) -> Result<(), StoreError> {
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    check_not_newer(path, found)?;
+
+    // WAL is a property of the file, so it is set once, here, and not on
+    // every open. It cannot be changed inside a transaction.
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
+        .map_err(sql_error(path, "switch to write-ahead logging"))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::NoWal {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+
+    // Another process may be migrating the same file right now: the
+    // immediate transaction serialises us behind it, and the version is read
+    // again inside it so that we apply only what is still missing.
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql_error(path, "start the schema migration"))?;
+    let current = user_version(&tx).map_err(sql_error(path, "read the schema version"))?;
+    check_not_newer(path, current)?;
+    let start = usize::try_from(current).unwrap_or(0);
+    for migration in &MIGRATIONS[start..] {
+        tx.execute_batch(migration)
+            .map_err(sql_error(path, "apply the schema migration"))?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(sql_error(path, "record the schema version"))?;
+    tx.commit()
+        .map_err(sql_error(path, "commit the schema migration"))
+}
+
+/// The schema version stored in the file header.
+pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+fn check_not_newer(path: &Path, found: i64) -> Result<(), StoreError> {
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            path: path.to_path_buf(),
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}

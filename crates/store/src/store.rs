@@ -1,0 +1,275 @@
+//! `Store`, the handle to the session database, and the writes: creating a
+//! thread, appending its history, recording turns, usage and names.
+//!
+//! The store knows nothing of the model API: history items are opaque JSON
+//! values, kept exactly and in order. It is synchronous; callers in async
+//! code run it on a blocking thread.
+
+use crate::error::{StoreError, sql_error};
+use crate::open::open_connection;
+use crate::record::{NewThread, PathParam, TurnRecord, UsageTotals, count_to_sql};
+use crate::title::title_from_items;
+use rusqlite::{Connection, TransactionBehavior, ffi, params};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// An open session database. Cheap to share between threads (`&Store` is
+/// `Sync`); several stores, in one process or many, may use the same file.
+pub struct Store {
+    path: PathBuf,
+    /// One connection, used by one call at a time.
+    conn: Mutex<Connection>,
+}
+
+// Callers share one store between threads and move it into blocking tasks.
+const _: fn() = || {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Store>();
+};
+
+impl Store {
+    /// Opens the database at `path`, creating it and its parent directories
+    /// if needed and migrating an older schema.
+    ///
+    /// A database from a newer duet is refused. A file that is not a
+    /// database is renamed to `<path>.corrupt-<unix seconds>` and reported
+    /// as [`StoreError::Corrupt`]; opening again then starts a fresh one.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = open_connection(path)?;
+        Ok(Store {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn create_thread(&self, thread: &NewThread) -> Result<(), StoreError> {
+        let conn = self.conn();
+        let inserted = conn
+            .prepare_cached(
+                "INSERT INTO threads (id, created_at_ms, updated_at_ms, cwd, model, provider, \
+                 sandbox_mode, approval_policy, git_branch, git_commit, git_origin, source) \
+                 VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    thread.id,
+                    thread.created_at_ms,
+                    PathParam(&thread.cwd),
+                    thread.model,
+                    thread.provider,
+                    thread.sandbox_mode,
+                    thread.approval_policy,
+                    thread.git_branch,
+                    thread.git_commit,
+                    thread.git_origin,
+                    thread.source,
+                ])
+            });
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(error) if constraint(&error) == Some(ffi::SQLITE_CONSTRAINT_PRIMARYKEY) => {
+                Err(StoreError::ThreadExists {
+                    id: thread.id.clone(),
+                })
+            }
+            Err(error) => Err(sql_error(&self.path, "create a session")(error)),
+        }
+    }
+
+    /// Appends `items` (in order) to the history of a thread, as part of
+    /// turn `turn_id`, in one transaction. Also moves the thread's
+    /// `updated_at_ms` to now and sets its title from the first prompt among
+    /// `items` if it has none yet. Appending nothing does nothing.
+    pub fn append_items(
+        &self,
+        thread_id: &str,
+        turn_id: &str,
+        items: &[Value],
+    ) -> Result<(), StoreError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        const ACTION: &str = "append items to a session";
+        let to_error = || sql_error(&self.path, ACTION);
+        let mut conn = self.conn();
+        // Immediate: take the write lock up front, waiting for it under the
+        // busy timeout, instead of failing when a read turns into a write.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(to_error())?;
+        let touched = tx
+            .prepare_cached(
+                "UPDATE threads SET updated_at_ms = max(updated_at_ms, ?2), \
+                 title = coalesce(title, ?3) WHERE id = ?1",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![thread_id, now_ms(), title_from_items(items)])
+            })
+            .map_err(to_error())?;
+        if touched == 0 {
+            return Err(StoreError::UnknownThread {
+                id: thread_id.to_string(),
+                action: ACTION,
+            });
+        }
+        let next_seq: i64 = tx
+            .prepare_cached("SELECT coalesce(max(seq) + 1, 0) FROM items WHERE thread_id = ?1")
+            .and_then(|mut statement| statement.query_row([thread_id], |row| row.get(0)))
+            .map_err(to_error())?;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO items (thread_id, seq, turn_id, kind, json) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(to_error())?;
+            for (seq, item) in (next_seq..).zip(items) {
+                let kind = item.get("type").and_then(Value::as_str);
+                let json = serde_json::to_string(item)
+                    .expect("a JSON value has string keys and always serialises");
+                insert
+                    .execute(params![thread_id, seq, turn_id, kind, json])
+                    .map_err(to_error())?;
+            }
+        }
+        tx.commit().map_err(to_error())
+    }
+
+    /// Records how a turn ended. Recording the same turn again replaces the
+    /// earlier record but keeps its place in the thread's order of turns.
+    pub fn record_turn(&self, turn: &TurnRecord) -> Result<(), StoreError> {
+        const ACTION: &str = "record a turn";
+        let conn = self.conn();
+        let recorded = conn
+            .prepare_cached(
+                "INSERT INTO turns (thread_id, turn_id, seq, status, error, started_at_ms, \
+                 ended_at_ms, input_tokens, cached_input_tokens, output_tokens, \
+                 reasoning_output_tokens) \
+                 VALUES (?1, ?2, (SELECT coalesce(max(seq) + 1, 0) FROM turns WHERE thread_id = ?1), \
+                 ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+                 ON CONFLICT (thread_id, turn_id) DO UPDATE SET status = excluded.status, \
+                 error = excluded.error, started_at_ms = excluded.started_at_ms, \
+                 ended_at_ms = excluded.ended_at_ms, input_tokens = excluded.input_tokens, \
+                 cached_input_tokens = excluded.cached_input_tokens, \
+                 output_tokens = excluded.output_tokens, \
+                 reasoning_output_tokens = excluded.reasoning_output_tokens",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    turn.thread_id,
+                    turn.turn_id,
+                    turn.status.as_str(),
+                    turn.error,
+                    turn.started_at_ms,
+                    turn.ended_at_ms,
+                    count_to_sql(turn.usage.input_tokens),
+                    count_to_sql(turn.usage.cached_input_tokens),
+                    count_to_sql(turn.usage.output_tokens),
+                    count_to_sql(turn.usage.reasoning_output_tokens),
+                ])
+            });
+        match recorded {
+            Ok(_) => Ok(()),
+            Err(error) if constraint(&error) == Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => {
+                Err(StoreError::UnknownThread {
+                    id: turn.thread_id.clone(),
+                    action: ACTION,
+                })
+            }
+            Err(error) => Err(sql_error(&self.path, ACTION)(error)),
+        }
+    }
+
+    /// Sets the thread-cumulative token usage.
+    pub fn set_usage(&self, thread_id: &str, usage: &UsageTotals) -> Result<(), StoreError> {
+        const ACTION: &str = "update the token usage of a session";
+        let conn = self.conn();
+        let touched = conn
+            .prepare_cached(
+                "UPDATE threads SET input_tokens = ?2, cached_input_tokens = ?3, \
+                 output_tokens = ?4, reasoning_output_tokens = ?5 WHERE id = ?1",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    thread_id,
+                    count_to_sql(usage.input_tokens),
+                    count_to_sql(usage.cached_input_tokens),
+                    count_to_sql(usage.output_tokens),
+                    count_to_sql(usage.reasoning_output_tokens),
+                ])
+            })
+            .map_err(sql_error(&self.path, ACTION))?;
+        if touched == 0 {
+            return Err(StoreError::UnknownThread {
+                id: thread_id.to_string(),
+                action: ACTION,
+            });
+        }
+        Ok(())
+    }
+
+    /// Names a thread (`None` removes its name). Names are unique.
+    pub fn set_name(&self, thread_id: &str, name: Option<&str>) -> Result<(), StoreError> {
+        const ACTION: &str = "name a session";
+        if name.is_some_and(|name| name.trim().is_empty()) {
+            return Err(StoreError::EmptyName);
+        }
+        let conn = self.conn();
+        let renamed = conn
+            .prepare_cached("UPDATE threads SET name = ?2 WHERE id = ?1")
+            .and_then(|mut statement| statement.execute(params![thread_id, name]));
+        match (renamed, name) {
+            (Ok(0), _) => Err(StoreError::UnknownThread {
+                id: thread_id.to_string(),
+                action: ACTION,
+            }),
+            (Ok(_), _) => Ok(()),
+            (Err(error), Some(name))
+                if constraint(&error) == Some(ffi::SQLITE_CONSTRAINT_UNIQUE) =>
+            {
+                let holder = conn
+                    .query_row("SELECT id FROM threads WHERE name = ?1", [name], |row| {
+                        row.get(0)
+                    })
+                    .map_err(sql_error(&self.path, ACTION))?;
+                Err(StoreError::NameTaken {
+                    name: name.to_string(),
+                    holder,
+                })
+            }
+            (Err(error), _) => Err(sql_error(&self.path, ACTION)(error)),
+        }
+    }
+
+    /// The connection, for one call. A panic in another call cannot leave
+    /// it half-used: an open transaction rolls back when it is dropped.
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The extended code of a constraint violation.
+fn constraint(error: &rusqlite::Error) -> Option<i32> {
+    match error {
+        rusqlite::Error::SqliteFailure(failure, _)
+            if failure.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Some(failure.extended_code)
+        }
+        _ => None,
+    }
+}
+
+fn now_ms() -> i64 {
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,10 @@
+//! Integration tests of the session store, each on a real SQLite file in a
+//! temporary directory.
+
+mod store {
+    pub mod concurrency;
+    pub mod items;
+    pub mod open;
+    pub mod support;
+    pub mod threads;
+}
