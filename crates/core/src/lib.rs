@@ -10,10 +10,12 @@ mod approval;
 pub mod config;
 mod context;
 mod exec;
+mod git_info;
 mod instructions;
+mod recorder;
 mod session;
 mod tools;
 mod turn;
 
 pub use config::Config;
-pub use session::{SessionError, SessionHandle, SessionOptions, spawn_session};
+pub use session::{ResumeTarget, SessionError, SessionHandle, SessionOptions, spawn_session};

@@ -7,9 +7,11 @@
 //! token.
 
 use crate::config::Config;
+use crate::recorder::{Recorder, StoreSource, TurnSave};
 use crate::turn::{TurnContext, TurnInput, run_turn};
 use duet_model::{ModelClient, ResponseItem};
 use duet_protocol::{Event, EventMsg, Op, ReviewDecision, ThreadStarted, Usage, UserTurn};
+use duet_store::{NewThread, Store, TurnRecord};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
@@ -21,6 +23,19 @@ use tokio_util::sync::CancellationToken;
 pub struct SessionOptions {
     /// Sent as the `originator` header; `duet_exec` for `duet exec`.
     pub originator: String,
+    /// Which front end started the thread (`exec`, `tui`), as stored.
+    pub source: String,
+    /// Continue a stored thread instead of starting a new one.
+    pub resume: Option<ResumeTarget>,
+}
+
+/// Which stored thread to continue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResumeTarget {
+    /// An id, a unique id prefix, or a name.
+    Thread(String),
+    /// The newest thread of the session's working directory.
+    Last,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +44,22 @@ pub enum SessionError {
     Closed,
     #[error(transparent)]
     Model(#[from] duet_model::ModelError),
+    #[error(transparent)]
+    Store(#[from] duet_store::StoreError),
+    #[error("no session to resume in `{}`: start one with `duet exec \"…\"`, or list sessions with `duet sessions list --all`", .cwd.display())]
+    NoSessionInCwd { cwd: std::path::PathBuf },
+    #[error(
+        "cannot resume with `--ephemeral`: an ephemeral session reads and writes no saved sessions"
+    )]
+    EphemeralResume,
+    #[error(
+        "the saved history of session `{thread_id}` is damaged (item {index}: {reason}); start a new session"
+    )]
+    DamagedHistory {
+        thread_id: String,
+        index: usize,
+        reason: String,
+    },
 }
 
 /// The front end's side of a session. Dropping it shuts the session down
@@ -71,7 +102,16 @@ pub fn spawn_session(
     };
     let client =
         ModelClient::new(config.model_provider.clone(), api_key)?.with_originator(originator);
-    let thread_id = uuid::Uuid::now_v7().to_string();
+    let store_path = config.duet_home.join(crate::recorder::STORE_FILE_NAME);
+    let resumed = match (&options.resume, config.ephemeral) {
+        (None, _) => None,
+        (Some(_), true) => return Err(SessionError::EphemeralResume),
+        (Some(target), false) => Some(load_thread(&store_path, target, &config.cwd)?),
+    };
+    let thread_id = match &resumed {
+        Some(resumed) => resumed.thread_id.clone(),
+        None => uuid::Uuid::now_v7().to_string(),
+    };
 
     let (op_tx, op_rx) = mpsc::unbounded_channel();
     let (event_tx, event_rx) = mpsc::unbounded_channel();
@@ -90,13 +130,112 @@ pub fn spawn_session(
             reasoning_summary: config.model_reasoning_summary,
         }),
     );
+    let (recorder, saved) = match resumed {
+        _ if config.ephemeral => (Recorder::ephemeral(), SavedThread::default()),
+        Some(resumed) => (
+            Recorder::start(StoreSource::Open(resumed.store), events.clone()),
+            SavedThread {
+                history: resumed.history,
+                usage: resumed.usage,
+                new_thread: None,
+            },
+        ),
+        None => (
+            Recorder::start(StoreSource::Path(store_path), events.clone()),
+            SavedThread {
+                new_thread: Some(new_thread_record(&config, &thread_id, &options.source)),
+                ..SavedThread::default()
+            },
+        ),
+    };
     let context = Arc::new(TurnContext::new(config, client, thread_id.clone(), events));
-    tokio::spawn(run_session(context, op_rx));
+    tokio::spawn(run_session(context, recorder, saved, op_rx));
     Ok(SessionHandle {
         thread_id,
         ops: op_tx,
         events: event_rx,
     })
+}
+
+/// A stored thread read back for resuming.
+struct ResumedThread {
+    store: Store,
+    thread_id: String,
+    history: Vec<ResponseItem>,
+    usage: Usage,
+}
+
+/// What the session starts from: the saved history (empty for a new
+/// thread) and, for a new thread, the row to create with its first save.
+#[derive(Default)]
+struct SavedThread {
+    history: Vec<ResponseItem>,
+    usage: Usage,
+    new_thread: Option<NewThread>,
+}
+
+fn load_thread(
+    store_path: &std::path::Path,
+    target: &ResumeTarget,
+    cwd: &std::path::Path,
+) -> Result<ResumedThread, SessionError> {
+    let store = Store::open(store_path)?;
+    let record = match target {
+        ResumeTarget::Thread(query) => store.thread(query)?,
+        ResumeTarget::Last => {
+            store
+                .last_thread(cwd)?
+                .ok_or_else(|| SessionError::NoSessionInCwd {
+                    cwd: cwd.to_path_buf(),
+                })?
+        }
+    };
+    let history = store
+        .history(&record.id)?
+        .into_iter()
+        .enumerate()
+        .map(|(index, value)| {
+            serde_json::from_value(value).map_err(|error| SessionError::DamagedHistory {
+                thread_id: record.id.clone(),
+                index,
+                reason: error.to_string(),
+            })
+        })
+        .collect::<Result<Vec<ResponseItem>, _>>()?;
+    Ok(ResumedThread {
+        thread_id: record.id.clone(),
+        usage: crate::recorder::usage_from_totals(&record.usage),
+        history,
+        store,
+    })
+}
+
+fn new_thread_record(config: &Config, thread_id: &str, source: &str) -> NewThread {
+    let git = crate::git_info::read(&config.cwd);
+    NewThread {
+        id: thread_id.to_string(),
+        created_at_ms: now_ms(),
+        cwd: config.cwd.clone(),
+        model: config.model.clone(),
+        provider: config.model_provider.id.clone(),
+        sandbox_mode: config.sandbox_mode.as_str().to_string(),
+        approval_policy: config.approval_policy.as_str().to_string(),
+        git_branch: git.branch,
+        git_commit: git.commit,
+        git_origin: git.origin,
+        source: if source.is_empty() {
+            "exec".to_string()
+        } else {
+            source.to_string()
+        },
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as i64)
+        .unwrap_or_default()
 }
 
 /// Events out of the session, with the id counter for items.
@@ -137,7 +276,10 @@ pub(crate) type PendingApprovals = Arc<Mutex<HashMap<String, oneshot::Sender<Rev
 /// What a finished turn hands back to the session.
 pub(crate) struct TurnResult {
     pub history: Vec<ResponseItem>,
+    /// Thread-cumulative usage after the turn.
     pub usage: Usage,
+    /// How the turn ended, for the store.
+    pub record: TurnRecord,
 }
 
 struct RunningTurn {
@@ -145,9 +287,19 @@ struct RunningTurn {
     task: JoinHandle<TurnResult>,
 }
 
-async fn run_session(context: Arc<TurnContext>, mut ops: mpsc::UnboundedReceiver<Op>) {
-    let mut history: Option<Vec<ResponseItem>> = Some(Vec::new());
-    let mut usage = Usage::default();
+async fn run_session(
+    context: Arc<TurnContext>,
+    recorder: Recorder,
+    saved: SavedThread,
+    mut ops: mpsc::UnboundedReceiver<Op>,
+) {
+    let mut state = SessionState {
+        persisted: saved.history.len(),
+        history: Some(saved.history),
+        usage: saved.usage,
+        new_thread: saved.new_thread,
+        recorder,
+    };
     let mut queued: VecDeque<UserTurn> = VecDeque::new();
     let mut running: Option<RunningTurn> = None;
     let mut turn_number: u64 = 0;
@@ -160,10 +312,10 @@ async fn run_session(context: Arc<TurnContext>, mut ops: mpsc::UnboundedReceiver
             turn_number += 1;
             let cancel = CancellationToken::new();
             let input = TurnInput {
-                turn_id: format!("turn_{turn_number}"),
+                turn_id: format!("{}-{turn_number}", uuid::Uuid::now_v7()),
                 user_turn,
-                history: history.take().unwrap_or_default(),
-                usage,
+                history: state.history.take().unwrap_or_default(),
+                usage: state.usage,
             };
             let task = tokio::spawn(run_turn(Arc::clone(&context), input, cancel.clone()));
             running = Some(RunningTurn { cancel, task });
@@ -182,13 +334,14 @@ async fn run_session(context: Arc<TurnContext>, mut ops: mpsc::UnboundedReceiver
                     context.answer_approval(&call_id, decision);
                 }
                 op @ (Some(Op::Shutdown) | None) => {
-                    let front_end_gone = op.is_none();
                     if let Some(turn) = running.take() {
                         turn.cancel.cancel();
-                        let _ = turn.task.await;
+                        let result = turn.task.await;
+                        state.turn_ended(&context, result);
                     }
                     context.processes.kill_all().await;
-                    if !front_end_gone {
+                    state.recorder.flush().await;
+                    if op.is_some() {
                         context.events.send(None, EventMsg::ShutdownComplete);
                     }
                     return;
@@ -201,24 +354,66 @@ async fn run_session(context: Arc<TurnContext>, mut ops: mpsc::UnboundedReceiver
                 }
             } => {
                 running = None;
-                match result {
-                    Ok(turn) => {
-                        history = Some(turn.history);
-                        usage = turn.usage;
-                    }
-                    Err(join_error) => {
-                        // A panic in a turn must not take the session down silently.
-                        context.events.send(None, EventMsg::Error {
-                            message: format!("internal error: the turn task failed: {join_error}"),
-                        });
-                        context.events.send(None, EventMsg::TurnFailed {
-                            error: duet_protocol::ErrorInfo {
-                                message: "internal error: the turn task failed".to_string(),
-                            },
-                        });
-                        history = Some(Vec::new());
-                    }
-                }
+                state.turn_ended(&context, result);
+            }
+        }
+    }
+}
+
+/// The session's own state between turns.
+struct SessionState {
+    /// `None` while a turn owns it.
+    history: Option<Vec<ResponseItem>>,
+    /// Thread-cumulative usage.
+    usage: Usage,
+    /// How many history items are already saved.
+    persisted: usize,
+    /// The thread row to create with the first save.
+    new_thread: Option<NewThread>,
+    recorder: Recorder,
+}
+
+impl SessionState {
+    /// Take back the history from a finished turn and save what is new.
+    fn turn_ended(
+        &mut self,
+        context: &TurnContext,
+        result: Result<TurnResult, tokio::task::JoinError>,
+    ) {
+        match result {
+            Ok(turn) => {
+                let items = turn.history[self.persisted.min(turn.history.len())..]
+                    .iter()
+                    .filter_map(|item| serde_json::to_value(item).ok())
+                    .collect();
+                self.persisted = turn.history.len();
+                self.recorder.save(TurnSave {
+                    new_thread: self.new_thread.take(),
+                    items,
+                    record: turn.record,
+                    usage: turn.usage,
+                });
+                self.history = Some(turn.history);
+                self.usage = turn.usage;
+            }
+            Err(join_error) => {
+                // A panic in a turn must not take the session down silently;
+                // the history it held is lost, so the thread starts over.
+                let message = format!("internal error: the turn task failed: {join_error}");
+                context.events.send(
+                    None,
+                    EventMsg::Error {
+                        message: message.clone(),
+                    },
+                );
+                context.events.send(
+                    None,
+                    EventMsg::TurnFailed {
+                        error: duet_protocol::ErrorInfo { message },
+                    },
+                );
+                self.history = Some(Vec::new());
+                self.persisted = 0;
             }
         }
     }

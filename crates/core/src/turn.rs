@@ -19,6 +19,7 @@ use duet_protocol::{
     TurnCompleted, Usage, UserInput, UserTurn,
 };
 use duet_sandbox::SandboxPolicy;
+use duet_store::{TurnRecord, TurnStatus};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -154,9 +155,15 @@ pub(crate) async fn run_turn(
     }
     history.push(user_message(&user_turn.items));
 
+    let started_at_ms = crate::session::now_ms();
     let outcome = turn
         .run(&mut history, user_turn.output_schema.as_ref(), &cancel)
         .await;
+    let (status, error) = match &outcome {
+        Ok(()) => (TurnStatus::Completed, None),
+        Err(TurnError::Cancelled) => (TurnStatus::Interrupted, None),
+        Err(TurnError::Fatal(message)) => (TurnStatus::Failed, Some(message.clone())),
+    };
     match outcome {
         Ok(()) => turn.complete(),
         Err(TurnError::Cancelled) => {
@@ -189,9 +196,19 @@ pub(crate) async fn run_turn(
             );
         }
     }
+    let record = TurnRecord {
+        thread_id: context.thread_id.clone(),
+        turn_id,
+        status,
+        error,
+        started_at_ms,
+        ended_at_ms: crate::session::now_ms(),
+        usage: crate::recorder::usage_totals(&turn.turn_usage),
+    };
     TurnResult {
         history,
         usage: turn.thread_usage,
+        record,
     }
 }
 

@@ -6,6 +6,7 @@
 //! SDK can drive `duet` unchanged.
 
 use clap::{Args, Subcommand, ValueEnum};
+use duet_core::ResumeTarget;
 use duet_protocol::SandboxMode;
 use std::path::PathBuf;
 
@@ -95,14 +96,11 @@ pub struct ExecCli {
     pub command: Option<ExecCommand>,
 }
 
-/// Subcommands of `duet exec` that are reserved for a later release.
+/// Subcommands of `duet exec`.
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum ExecCommand {
-    /// Continue an earlier session (not built yet).
-    Resume {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-        args: Vec<String>,
-    },
+    /// Continue a saved session headless: the model sees its whole history.
+    Resume(ResumeArgs),
     /// Branch a new session from an earlier one (not built yet).
     Fork {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
@@ -110,10 +108,53 @@ pub enum ExecCommand {
     },
 }
 
+/// `duet exec resume [SESSION] [PROMPT]`.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct ResumeArgs {
+    /// Session id, unique id prefix, or name. With `--last`, this is the prompt.
+    #[arg(value_name = "SESSION")]
+    pub session: Option<String>,
+
+    /// The instructions; read from stdin when absent or `-`.
+    #[arg(value_name = "PROMPT")]
+    pub prompt: Option<String>,
+
+    /// Resume the newest session of the working directory.
+    #[arg(long = "last")]
+    pub last: bool,
+
+    /// Attach an image to the prompt (repeatable, or comma-separated).
+    #[arg(
+        short = 'i',
+        long = "image",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    pub images: Vec<PathBuf>,
+}
+
+impl ResumeArgs {
+    /// Which session, and the prompt given on the command line (if any).
+    pub fn target_and_prompt(&self) -> Result<(ResumeTarget, Option<String>), String> {
+        match (self.last, self.session.clone(), self.prompt.clone()) {
+            (true, Some(_), Some(_)) => Err(
+                "with `--last`, give at most one argument (the prompt), not a session and a prompt"
+                    .to_string(),
+            ),
+            (true, first, second) => Ok((ResumeTarget::Last, first.or(second))),
+            (false, Some(session), prompt) => Ok((ResumeTarget::Thread(session), prompt)),
+            (false, None, _) => Err(
+                "name the session to resume (an id, a unique id prefix or a name), or pass `--last`"
+                    .to_string(),
+            ),
+        }
+    }
+}
+
 impl ExecCommand {
     pub fn name(&self) -> &'static str {
         match self {
-            ExecCommand::Resume { .. } => "resume",
+            ExecCommand::Resume(_) => "resume",
             ExecCommand::Fork { .. } => "fork",
         }
     }
@@ -269,9 +310,12 @@ mod tests {
             cli,
             ExecCli {
                 json: true,
-                command: Some(ExecCommand::Resume {
-                    args: vec!["0199-abc".into(), "--image".into(), "/a.png".into()]
-                }),
+                command: Some(ExecCommand::Resume(ResumeArgs {
+                    session: Some("0199-abc".into()),
+                    prompt: None,
+                    last: false,
+                    images: vec!["/a.png".into()],
+                })),
                 ..defaults()
             }
         );
@@ -359,5 +403,46 @@ mod tests {
             .collect();
         let want: Vec<bool> = table.iter().map(|row| row.3).collect();
         assert_eq!(got, want);
+    }
+}
+
+#[cfg(test)]
+mod resume_tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    fn resume(session: Option<&str>, prompt: Option<&str>, last: bool) -> ResumeArgs {
+        ResumeArgs {
+            session: session.map(str::to_string),
+            prompt: prompt.map(str::to_string),
+            last,
+            images: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn target_and_prompt() {
+        assert_eq!(
+            resume(Some("abcd"), Some("go on"), false).target_and_prompt(),
+            Ok((ResumeTarget::Thread("abcd".into()), Some("go on".into())))
+        );
+        assert_eq!(
+            resume(Some("go on"), None, true).target_and_prompt(),
+            Ok((ResumeTarget::Last, Some("go on".into())))
+        );
+        assert_eq!(
+            resume(None, None, true).target_and_prompt(),
+            Ok((ResumeTarget::Last, None))
+        );
+        assert_eq!(
+            resume(None, None, false).target_and_prompt(),
+            Err("name the session to resume (an id, a unique id prefix or a name), or pass `--last`"
+                .to_string())
+        );
+        assert!(
+            resume(Some("a"), Some("b"), true)
+                .target_and_prompt()
+                .is_err()
+        );
     }
 }

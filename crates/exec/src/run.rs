@@ -4,7 +4,7 @@
 //! the pure renderers; this file decides where their text goes and when the
 //! run is over.
 
-use crate::cli::ExecCli;
+use crate::cli::{ExecCli, ExecCommand};
 use crate::human::{HumanOptions, HumanRenderer};
 use crate::jsonl::JsonRenderer;
 use crate::prompt::{self, PromptSource};
@@ -55,12 +55,17 @@ pub async fn run(cli: ExecCli) -> ExitCode {
 
 async fn run_inner(cli: ExecCli) -> anyhow::Result<Outcome> {
     let start = Instant::now();
-    if let Some(command) = &cli.command {
-        bail!(
-            "`duet exec {}` is not built yet: start a new session with `duet exec \"…\"` instead",
+    let (resume, prompt_argument, extra_images) = match &cli.command {
+        None => (None, cli.prompt.clone(), Vec::new()),
+        Some(ExecCommand::Resume(args)) => {
+            let (target, prompt) = args.target_and_prompt().map_err(anyhow::Error::msg)?;
+            (Some(target), prompt, args.images.clone())
+        }
+        Some(command @ ExecCommand::Fork { .. }) => bail!(
+            "`duet exec {}` is not built yet: resume the session with `duet exec resume ID` instead",
             command.name()
-        );
-    }
+        ),
+    };
     let cli_overrides = cli
         .config_overrides
         .iter()
@@ -90,8 +95,9 @@ async fn run_inner(cli: ExecCli) -> anyhow::Result<Outcome> {
         .as_deref()
         .map(prompt::read_output_schema)
         .transpose()?;
-    let images = prompt::resolve_images(&cli.images)?;
-    let prompt_text = read_prompt(cli.prompt.as_deref())?;
+    let all_images: Vec<_> = cli.images.iter().chain(&extra_images).cloned().collect();
+    let images = prompt::resolve_images(&all_images)?;
+    let prompt_text = read_prompt(prompt_argument.as_deref())?;
 
     let color = cli.color.use_color(
         std::io::stderr().is_terminal(),
@@ -109,8 +115,15 @@ async fn run_inner(cli: ExecCli) -> anyhow::Result<Outcome> {
 
     let originator = std::env::var("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")
         .unwrap_or_else(|_| "duet_exec".to_owned());
-    let mut session =
-        spawn_session(config, SessionOptions { originator }).context("cannot start the session")?;
+    let mut session = spawn_session(
+        config,
+        SessionOptions {
+            originator,
+            source: "exec".to_owned(),
+            resume,
+        },
+    )
+    .context("cannot start the session")?;
     session
         .submit(Op::UserTurn(prompt::user_turn(
             prompt_text,
