@@ -2,6 +2,8 @@
 //! outputs, broken streams that keep finished items, and interrupts that
 //! leave a valid history behind.
 
+#![allow(clippy::unwrap_used)] // test helpers, not library code
+
 use duet_core::config::Config;
 use duet_core::{SessionHandle, SessionOptions, spawn_session};
 use duet_model::ProviderInfo;
