@@ -7,7 +7,7 @@
 use duet_core::config::Config;
 use duet_core::{SessionHandle, SessionOptions, spawn_session};
 use duet_model::ProviderInfo;
-use duet_protocol::{AbortReason, EventMsg, Op, SandboxMode, UserInput, UserTurn};
+use duet_protocol::{AbortReason, EventMsg, Op, Reconnecting, SandboxMode, UserInput, UserTurn};
 use duet_test_support::responses_mock::{ResponsesLog, base_url, mount_sse_sequence, start_mock};
 use duet_test_support::sse::{
     ev_assistant_message, ev_completed, ev_function_call, ev_response_created, sse,
@@ -151,17 +151,26 @@ async fn a_broken_stream_keeps_finished_calls_and_asks_again() {
     submit(&fixture.session, "go");
     let events = turn_events(&mut fixture.session).await;
 
-    let errors: Vec<&EventMsg> = events
+    let retries: Vec<&Reconnecting> = events
         .iter()
-        .filter(|event| matches!(event, EventMsg::Error { .. }))
+        .filter_map(|event| match event {
+            EventMsg::Reconnecting(retry) => Some(retry),
+            _ => None,
+        })
         .collect();
-    assert_eq!(errors.len(), 1, "one reconnect notice: {events:?}");
-    let EventMsg::Error { message } = errors[0] else {
-        unreachable!()
-    };
+    assert_eq!(retries.len(), 1, "one reconnect notice: {events:?}");
+    assert_eq!((retries[0].attempt, retries[0].max_attempts), (1, 5));
     assert!(
-        message.starts_with("Reconnecting... 1/5 (stream disconnected before completion"),
-        "{message}"
+        retries[0]
+            .reason
+            .starts_with("stream disconnected before completion"),
+        "{}",
+        retries[0].reason
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|event| matches!(event, EventMsg::Error { .. }))
     );
     assert!(matches!(events.last(), Some(EventMsg::TurnCompleted(_))));
 
