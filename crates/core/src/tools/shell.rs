@@ -206,7 +206,8 @@ fn finish(
                 id: item_id.to_string(),
                 details: ItemDetails::CommandExecution {
                     command: command_line.to_string(),
-                    aggregated_output: message.clone(),
+                    // The turn's error says why; the item only records that it was not run.
+                    aggregated_output: String::new(),
                     exit_code: None,
                     status: CommandStatus::Declined,
                 },
