@@ -1,0 +1,492 @@
+//! Shared helpers of the end-to-end tests: a temporary workspace (a git
+//! repository and a home directory), a builder that runs the built `duet`
+//! binary in it with a bounded wait, and filters that make its output
+//! comparable as whole values.
+//!
+//! This is not a mock server: the tests use `duet_test_support` for that.
+//! Every run gets a cleared environment (only `PATH`, `HOME`, `DUET_HOME`,
+//! `LANG` and what the test adds), so nothing of the developer's own
+//! environment (an `OPENAI_API_KEY`, an `OPENAI_BASE_URL`) leaks in.
+
+#![allow(dead_code, clippy::disallowed_methods)]
+
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+/// The longest any single duet run may take before the test fails.
+pub const RUN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The API key given to duet through `OPENAI_API_KEY` by [`DuetRun::mock`].
+pub const TEST_KEY: &str = "sk-test";
+
+/// A temporary git repository (the session's cwd) and a temporary home
+/// (`HOME` and `DUET_HOME`). Both are removed on drop.
+pub struct Workspace {
+    pub repo: TempDir,
+    pub home: TempDir,
+}
+
+impl Workspace {
+    /// A workspace whose repo is an initialised, empty git repository.
+    pub fn new() -> Workspace {
+        let workspace = Workspace::without_git();
+        let status = Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(workspace.repo())
+            .env("HOME", workspace.home())
+            .stdin(Stdio::null())
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git init failed: {status}");
+        workspace
+    }
+
+    /// A workspace whose repo directory is not a git repository.
+    pub fn without_git() -> Workspace {
+        Workspace {
+            repo: tempfile::tempdir().expect("temp repo dir"),
+            home: tempfile::tempdir().expect("temp home dir"),
+        }
+    }
+
+    pub fn repo(&self) -> &Path {
+        self.repo.path()
+    }
+
+    pub fn home(&self) -> &Path {
+        self.home.path()
+    }
+
+    /// `duet exec` in this workspace, with `args` after `exec`.
+    pub fn exec(&self) -> DuetRun {
+        DuetRun::new(self).arg("exec")
+    }
+
+    /// `duet` in this workspace with no subcommand yet.
+    pub fn duet(&self) -> DuetRun {
+        DuetRun::new(self)
+    }
+
+    /// The repo's files (not `.git`), relative paths sorted, with contents.
+    pub fn files(&self) -> Vec<(String, String)> {
+        let mut files = Vec::new();
+        collect_files(self.repo(), self.repo(), &mut files);
+        files.sort();
+        files
+    }
+}
+
+fn collect_files(root: &Path, dir: &Path, files: &mut Vec<(String, String)>) {
+    for entry in std::fs::read_dir(dir).expect("read repo dir") {
+        let path = entry.expect("dir entry").path();
+        if path.file_name().is_some_and(|name| name == ".git") {
+            continue;
+        }
+        if path.is_dir() {
+            collect_files(root, &path, files);
+        } else {
+            let relative = path.strip_prefix(root).expect("under root");
+            let content = std::fs::read_to_string(&path).unwrap_or_else(|_| "<binary>".into());
+            files.push((relative.display().to_string(), content));
+        }
+    }
+}
+
+/// One run of the `duet` binary, built up then started with [`DuetRun::run`].
+pub struct DuetRun {
+    cwd: PathBuf,
+    home: PathBuf,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    stdin: Option<Vec<u8>>,
+    timeout: Duration,
+}
+
+impl DuetRun {
+    fn new(workspace: &Workspace) -> DuetRun {
+        DuetRun {
+            cwd: workspace.repo().to_path_buf(),
+            home: workspace.home().to_path_buf(),
+            args: Vec::new(),
+            env: Vec::new(),
+            stdin: None,
+            timeout: RUN_TIMEOUT,
+        }
+    }
+
+    pub fn arg(mut self, arg: impl Into<String>) -> DuetRun {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> DuetRun
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> DuetRun {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Write these bytes to stdin, then close it (default: `/dev/null`).
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> DuetRun {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    pub fn cwd(mut self, dir: &Path) -> DuetRun {
+        self.cwd = dir.to_path_buf();
+        self
+    }
+
+    /// The built-in `openai` provider pointed at `base_url` (`…/v1`), with
+    /// `OPENAI_API_KEY=sk-test`.
+    pub fn mock(self, base_url: &str) -> DuetRun {
+        self.arg("-c")
+            .arg(format!("openai_base_url=\"{base_url}\""))
+            .env("OPENAI_API_KEY", TEST_KEY)
+    }
+
+    /// A custom provider `mock` at `base_url` with key variable `MOCK_KEY`
+    /// set to `sk-test`, plus `model_providers.mock.<key>=<value>` knobs
+    /// (e.g. `("request_max_retries", "0")`).
+    pub fn mock_provider(self, base_url: &str, knobs: &[(&str, &str)]) -> DuetRun {
+        let mut run = self
+            .args(["-c", "model_provider=mock"])
+            .args(["-c", "model_providers.mock.name=mock"])
+            .arg("-c")
+            .arg(format!("model_providers.mock.base_url=\"{base_url}\""))
+            .args(["-c", "model_providers.mock.env_key=MOCK_KEY"])
+            .env("MOCK_KEY", TEST_KEY);
+        for (key, value) in knobs {
+            run = run
+                .arg("-c")
+                .arg(format!("model_providers.mock.{key}={value}"));
+        }
+        run
+    }
+
+    /// The configured command, not yet started.
+    fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_duet"));
+        command
+            .args(&self.args)
+            .current_dir(&self.cwd)
+            .env_clear()
+            .env(
+                "PATH",
+                std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into()),
+            )
+            .env("HOME", &self.home)
+            .env("DUET_HOME", &self.home)
+            .env("LANG", "C.UTF-8")
+            .envs(self.env.iter().map(|(name, value)| (name, value)))
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+
+    /// Start the process; stdin, if any, is written and closed. The caller
+    /// must wait for it (see [`Running::finish`]).
+    pub fn spawn(self) -> Running {
+        let mut child = self.command().spawn().expect("start duet");
+        if let Some(bytes) = &self.stdin {
+            let mut stdin = child.stdin.take().expect("piped stdin");
+            // duet may exit without reading stdin (an error before the
+            // prompt): a broken pipe here is not the test's concern.
+            let _ = stdin.write_all(bytes);
+        }
+        let stdout = reader_thread(child.stdout.take().expect("piped stdout"));
+        let stderr = reader_thread(child.stderr.take().expect("piped stderr"));
+        Running {
+            child,
+            stdout,
+            stderr,
+            timeout: self.timeout,
+            args: self.args,
+        }
+    }
+
+    /// Run to the end on this thread (bounded by [`RUN_TIMEOUT`]).
+    pub fn run_blocking(self) -> Outcome {
+        self.spawn().finish()
+    }
+
+    /// Run to the end on a blocking thread, so an in-process mock on this
+    /// runtime keeps serving.
+    pub async fn run(self) -> Outcome {
+        tokio::task::spawn_blocking(move || self.run_blocking())
+            .await
+            .expect("the duet run thread panicked")
+    }
+}
+
+fn reader_thread(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+/// A started duet process.
+pub struct Running {
+    pub child: Child,
+    stdout: std::thread::JoinHandle<String>,
+    stderr: std::thread::JoinHandle<String>,
+    timeout: Duration,
+    args: Vec<String>,
+}
+
+impl Running {
+    pub fn pid(&self) -> i32 {
+        i32::try_from(self.child.id()).expect("pid fits in i32")
+    }
+
+    /// Wait for the exit, killing the process and failing the test if it
+    /// takes longer than the run's timeout.
+    pub fn finish(self) -> Outcome {
+        let limit = self.timeout;
+        self.finish_within(limit)
+    }
+
+    pub fn finish_within(mut self, limit: Duration) -> Outcome {
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for duet") {
+                break status;
+            }
+            if started.elapsed() > limit {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                let stderr = self.stderr.join().unwrap_or_default();
+                panic!(
+                    "duet {:?} did not exit within {limit:?}; stderr:\n{stderr}",
+                    self.args
+                );
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        Outcome {
+            code: status.code(),
+            stdout: self.stdout.join().expect("stdout reader"),
+            stderr: self.stderr.join().expect("stderr reader"),
+            elapsed: started.elapsed(),
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The exit code; `None` if a signal killed the process.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// stdout as JSON lines; panics (with both streams) on a non-JSON line.
+    pub fn events(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|error| {
+                    panic!(
+                        "stdout line is not JSON ({error}): {line:?}\nstderr:\n{}",
+                        self.stderr
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// The `thread_id` of the first event, which must be `thread.started`.
+    pub fn thread_id(&self) -> String {
+        let events = self.events();
+        let first = events.first().unwrap_or_else(|| {
+            panic!("no events on stdout; stderr:\n{}", self.stderr);
+        });
+        assert_eq!(first["type"], "thread.started", "{first}");
+        first["thread_id"]
+            .as_str()
+            .expect("thread_id is a string")
+            .to_owned()
+    }
+
+    /// Exit code, stdout and stderr in one string, for assertion messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "exit code {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Replace every occurrence of each `(from, to)` in every string of `value`.
+pub fn redact(value: &Value, replacements: &[(&str, &str)]) -> Value {
+    match value {
+        Value::String(text) => {
+            let mut text = text.clone();
+            for (from, to) in replacements {
+                if !from.is_empty() {
+                    text = text.replace(from, to);
+                }
+            }
+            Value::String(text)
+        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| redact(item, replacements))
+                .collect(),
+        ),
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(key, item)| (key.clone(), redact(item, replacements)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// The events of a run with the thread id as `<THREAD>`, the repo path as
+/// `<REPO>` and the home path as `<HOME>`.
+pub fn normalized_events(outcome: &Outcome, workspace: &Workspace) -> Vec<Value> {
+    let thread_id = outcome.thread_id();
+    let events = Value::Array(outcome.events());
+    let normalized = redact(&events, &workspace_replacements(workspace, &thread_id));
+    match normalized {
+        Value::Array(events) => events,
+        _ => unreachable!("redact keeps the shape"),
+    }
+}
+
+/// Replacements for the workspace paths (canonical ones too) and a thread id.
+pub fn workspace_replacements<'a>(
+    workspace: &'a Workspace,
+    thread_id: &'a str,
+) -> Vec<(&'a str, &'static str)> {
+    let repo = workspace.repo().to_str().expect("utf-8 temp path");
+    let home = workspace.home().to_str().expect("utf-8 temp path");
+    vec![(thread_id, "<THREAD>"), (repo, "<REPO>"), (home, "<HOME>")]
+}
+
+/// A `function_call_output` of `exec_command` split into its header and the
+/// command output, with the variable parts checked and then replaced:
+/// `Chunk ID: <6 hex>` → `<CHUNK>`, `Wall time: <s.ssss> seconds` →
+/// `<WALL>`, `Original token count: N` → `<TOKENS>`. Panics when the header
+/// does not have the reference's shape
+/// (`^Chunk ID: [0-9a-f]{6}\nWall time: \d+\.\d{4} seconds\nProcess exited
+/// with code N\nOriginal token count: \d+\nOutput:\n`).
+pub fn split_exec_output(output: &str) -> (String, String) {
+    let mut lines = output.splitn(6, '\n');
+    let mut next = |what: &str| {
+        lines
+            .next()
+            .unwrap_or_else(|| panic!("exec output lacks {what}: {output:?}"))
+    };
+    let chunk = next("the chunk id line");
+    let chunk_id = chunk
+        .strip_prefix("Chunk ID: ")
+        .unwrap_or_else(|| panic!("bad chunk line {chunk:?} in {output:?}"));
+    assert!(
+        chunk_id.len() == 6
+            && chunk_id
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+        "chunk id {chunk_id:?} is not 6 lower-case hex digits in {output:?}"
+    );
+    let wall = next("the wall time line");
+    let seconds = wall
+        .strip_prefix("Wall time: ")
+        .and_then(|rest| rest.strip_suffix(" seconds"))
+        .unwrap_or_else(|| panic!("bad wall time line {wall:?} in {output:?}"));
+    let (whole, fraction) = seconds
+        .split_once('.')
+        .unwrap_or_else(|| panic!("wall time {seconds:?} has no decimals"));
+    assert!(
+        !whole.is_empty()
+            && whole.bytes().all(|b| b.is_ascii_digit())
+            && fraction.len() == 4
+            && fraction.bytes().all(|b| b.is_ascii_digit()),
+        "wall time {seconds:?} is not \\d+\\.\\d{{4}}"
+    );
+    let exited = next("the exit line").to_owned();
+    let tokens = next("the token count line");
+    let count = tokens
+        .strip_prefix("Original token count: ")
+        .unwrap_or_else(|| panic!("bad token count line {tokens:?} in {output:?}"));
+    assert!(
+        !count.is_empty() && count.bytes().all(|b| b.is_ascii_digit()),
+        "token count {count:?} is not a number"
+    );
+    let output_line = next("the `Output:` line");
+    assert_eq!(output_line, "Output:", "in {output:?}");
+    let body = lines.next().unwrap_or("").to_owned();
+    (
+        format!(
+            "Chunk ID: <CHUNK>\nWall time: <WALL> seconds\n{exited}\nOriginal token count: <TOKENS>\nOutput:\n"
+        ),
+        body,
+    )
+}
+
+/// The request bodies' `input` arrays, by request.
+pub fn inputs(bodies: &[Value]) -> Vec<Vec<Value>> {
+    bodies
+        .iter()
+        .map(|body| {
+            body["input"]
+                .as_array()
+                .unwrap_or_else(|| panic!("request has no input array: {body}"))
+                .clone()
+        })
+        .collect()
+}
+
+/// The input items of a request from `first_new` on (what the previous
+/// turn added), without their client-made `id`s.
+pub fn items_from(input: &[Value], first_new: usize) -> Vec<Value> {
+    input[first_new..]
+        .iter()
+        .map(|item| {
+            let mut item = item.clone();
+            if let Value::Object(fields) = &mut item {
+                // duet, like the reference, may give replayed items its own ids.
+                if fields
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .is_some_and(|id| id.starts_with("msg_") || id.starts_with("fco_"))
+                {
+                    fields.remove("id");
+                }
+            }
+            item
+        })
+        .collect()
+}
+
+/// Whether a process with this pid exists (`kill(pid, 0)` does not fail with ESRCH).
+pub fn process_alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks for the process; it sends nothing.
+    #[allow(unsafe_code)]
+    let result = unsafe { libc::kill(pid, 0) };
+    result == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
