@@ -26,8 +26,11 @@ pub const TEST_KEY: &str = "sk-test";
 /// A temporary git repository (the session's cwd) and a temporary home
 /// (`HOME` and `DUET_HOME`). Both are removed on drop.
 pub struct Workspace {
-    pub repo: TempDir,
-    pub home: TempDir,
+    repo: TempDir,
+    home: TempDir,
+    /// The canonical paths (a temp dir may sit behind a symlink).
+    repo_path: PathBuf,
+    home_path: PathBuf,
 }
 
 impl Workspace {
@@ -47,18 +50,22 @@ impl Workspace {
 
     /// A workspace whose repo directory is not a git repository.
     pub fn without_git() -> Workspace {
+        let repo = tempfile::tempdir().expect("temp repo dir");
+        let home = tempfile::tempdir().expect("temp home dir");
         Workspace {
-            repo: tempfile::tempdir().expect("temp repo dir"),
-            home: tempfile::tempdir().expect("temp home dir"),
+            repo_path: repo.path().canonicalize().expect("canonical repo path"),
+            home_path: home.path().canonicalize().expect("canonical home path"),
+            repo,
+            home,
         }
     }
 
     pub fn repo(&self) -> &Path {
-        self.repo.path()
+        &self.repo_path
     }
 
     pub fn home(&self) -> &Path {
-        self.home.path()
+        &self.home_path
     }
 
     /// `duet exec` in this workspace, with `args` after `exec`.
