@@ -7,7 +7,12 @@ use duet_exec::ExecCli;
 
 /// duet: a local-first terminal coding agent.
 #[derive(Debug, Parser)]
-#[command(name = "duet", version, about, propagate_version = false)]
+#[command(
+    name = "duet",
+    version,
+    about = "duet: a local-first coding agent for your terminal; every command it runs is sandboxed",
+    propagate_version = false
+)]
 pub struct Cli {
     /// Override a config key: `key=value`, the value parsed as TOML or else
     /// taken as a string (repeatable; applies to subcommands too).

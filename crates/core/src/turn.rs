@@ -15,8 +15,8 @@ use duet_model::{
     TextControls, TextFormat,
 };
 use duet_protocol::{
-    AbortReason, ErrorInfo, EventMsg, Item, ItemDetails, ReasoningSummary, TokenCount,
-    TurnCompleted, Usage, UserInput, UserTurn,
+    AbortReason, ErrorInfo, EventMsg, Item, ItemDetails, ReasoningSummary, Reconnecting,
+    TokenCount, TurnCompleted, Usage, UserInput, UserTurn,
 };
 use duet_sandbox::SandboxPolicy;
 use duet_store::{TurnRecord, TurnStatus};
@@ -257,11 +257,12 @@ impl Turn {
                     }
                     stream_retries += 1;
                     let delay = backoff(stream_retries);
-                    self.send(EventMsg::Error {
-                        message: format!(
-                            "Reconnecting... {stream_retries}/{max_stream_retries} ({error})"
-                        ),
-                    });
+                    self.send(EventMsg::Reconnecting(Reconnecting {
+                        attempt: stream_retries,
+                        max_attempts: max_stream_retries,
+                        reason: error.to_string(),
+                        delay_ms: delay.as_millis() as u64,
+                    }));
                     tokio::select! {
                         _ = cancel.cancelled() => return Err(TurnError::Cancelled),
                         _ = tokio::time::sleep(delay) => {}
@@ -314,15 +315,12 @@ impl Turn {
         let mut on_retry = move |notice: duet_model::RetryNotice| {
             events.send(
                 Some(&turn_id),
-                EventMsg::Error {
-                    message: format!(
-                        "Reconnecting... {}/{} ({}; retrying in {:.1}s)",
-                        notice.attempt,
-                        notice.max_attempts,
-                        notice.reason,
-                        notice.delay.as_secs_f64()
-                    ),
-                },
+                EventMsg::Reconnecting(Reconnecting {
+                    attempt: notice.attempt,
+                    max_attempts: notice.max_attempts,
+                    reason: notice.reason,
+                    delay_ms: notice.delay.as_millis() as u64,
+                }),
             );
         };
         let stream = tokio::select! {

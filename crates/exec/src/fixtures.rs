@@ -6,7 +6,8 @@
 use duet_protocol::{
     AbortReason, ApprovalPolicy, CommandStatus, ErrorInfo, Event, EventMsg, FileChange,
     FileChangeKind, Item, ItemDetails, McpCallResult, McpCallStatus, PatchStatus, ReasoningEffort,
-    ReasoningSummary, SandboxMode, ThreadStarted, TodoItem, TokenCount, TurnCompleted, Usage,
+    ReasoningSummary, Reconnecting, SandboxMode, ThreadStarted, TodoItem, TokenCount,
+    TurnCompleted, Usage,
 };
 
 fn event(msg: EventMsg) -> Event {
@@ -252,12 +253,18 @@ pub fn failed_turn_with_retries() -> Vec<Event> {
     vec![
         thread_started(),
         event(EventMsg::TurnStarted),
-        event(EventMsg::Error {
-            message: format!("Reconnecting... 1/2 ({last})"),
-        }),
-        event(EventMsg::Error {
-            message: format!("Reconnecting... 2/2 ({last})"),
-        }),
+        event(EventMsg::Reconnecting(Reconnecting {
+            attempt: 1,
+            max_attempts: 2,
+            reason: "429 Too Many Requests".into(),
+            delay_ms: 200,
+        })),
+        event(EventMsg::Reconnecting(Reconnecting {
+            attempt: 2,
+            max_attempts: 2,
+            reason: "429 Too Many Requests".into(),
+            delay_ms: 400,
+        })),
         event(EventMsg::Error {
             message: last.into(),
         }),

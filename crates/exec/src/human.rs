@@ -72,6 +72,14 @@ impl HumanRenderer {
             EventMsg::ItemUpdated { item } => self.plan_if_changed(item, &mut out),
             EventMsg::ItemCompleted { item } => self.item_completed(item, at, &mut out),
             EventMsg::Warning { message } => self.warning(message, &mut out),
+            EventMsg::Reconnecting(retry) => self.warning(
+                &format!(
+                    "{}; retrying in {:.1}s",
+                    retry.message(),
+                    retry.delay_ms as f64 / 1000.0
+                ),
+                &mut out,
+            ),
             EventMsg::Error { message } => self.error(message, &mut out),
             EventMsg::TurnFailed { error } => {
                 if self.last_error.as_deref() != Some(error.message.as_str()) {

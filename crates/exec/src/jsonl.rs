@@ -9,6 +9,7 @@ use duet_protocol::{
     EXEC_JSON_SCHEMA_VERSION, ErrorInfo, Event, EventMsg, Item, ItemDetails, Usage,
 };
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// One line of the stream. Field order is the order printed.
@@ -33,7 +34,7 @@ enum JsonEvent<'a> {
     #[serde(rename = "turn.failed")]
     TurnFailed { error: &'a ErrorInfo },
     #[serde(rename = "error")]
-    Error { message: &'a str },
+    Error { message: Cow<'a, str> },
 }
 
 /// Renders events as JSON lines, re-numbering item ids `item_0, item_1, …`
@@ -74,7 +75,13 @@ impl JsonRenderer {
                 usage: completed.usage,
             },
             EventMsg::TurnFailed { error } => JsonEvent::TurnFailed { error },
-            EventMsg::Error { message } => JsonEvent::Error { message },
+            EventMsg::Error { message } => JsonEvent::Error {
+                message: Cow::Borrowed(message),
+            },
+            // The reference reports each retry as an `error` event.
+            EventMsg::Reconnecting(retry) => JsonEvent::Error {
+                message: Cow::Owned(retry.message()),
+            },
             // The reference reports warnings as completed `error` items.
             EventMsg::Warning { message } => JsonEvent::ItemCompleted {
                 item: Item {

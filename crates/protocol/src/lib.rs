@@ -138,12 +138,14 @@ pub enum EventMsg {
         reason: AbortReason,
     },
     /// Something the user should know that does not stop the turn
-    /// (a retry, a skipped malformed line, a cut AGENTS.md).
+    /// (a skipped malformed line, a cut AGENTS.md, an unsaved session).
     Warning {
         message: String,
     },
-    /// A failure. Emitted just before `TurnFailed`, and for each retry
-    /// ("Reconnecting... 1/5 (...)") like the reference's `exec --json`.
+    /// A warning that the model request is being retried. `exec --json`
+    /// prints it as the reference's `{"type":"error","message":"Reconnecting... n/m (...)"}`.
+    Reconnecting(Reconnecting),
+    /// A failure, emitted just before `TurnFailed`.
     Error {
         message: String,
     },
@@ -164,6 +166,29 @@ pub struct ThreadStarted {
     pub writable_roots: Vec<PathBuf>,
     pub reasoning_effort: Option<ReasoningEffort>,
     pub reasoning_summary: Option<ReasoningSummary>,
+}
+
+/// One retry of a model request: a request that failed with 429, 5xx or a
+/// refused connection, or a stream that broke after it started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reconnecting {
+    /// 1-based number of this retry.
+    pub attempt: u32,
+    pub max_attempts: u32,
+    /// What went wrong, e.g. `429 Too Many Requests`.
+    pub reason: String,
+    /// How long duet waits before trying again.
+    pub delay_ms: u64,
+}
+
+impl Reconnecting {
+    /// The reference's wording: `Reconnecting... 1/5 (reason)`.
+    pub fn message(&self) -> String {
+        format!(
+            "Reconnecting... {}/{} ({})",
+            self.attempt, self.max_attempts, self.reason
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
