@@ -221,8 +221,8 @@ impl DuetRun {
         let stderr = reader_thread(child.stderr.take().expect("piped stderr"));
         Running {
             child,
-            stdout,
-            stderr,
+            stdout: Some(stdout),
+            stderr: Some(stderr),
             timeout: self.timeout,
             args: self.args,
         }
@@ -250,11 +250,12 @@ fn reader_thread(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandl
     })
 }
 
-/// A started duet process.
+/// A started duet process. Dropping it kills the process, so a failing
+/// test leaves nothing behind.
 pub struct Running {
-    pub child: Child,
-    stdout: std::thread::JoinHandle<String>,
-    stderr: std::thread::JoinHandle<String>,
+    child: Child,
+    stdout: Option<std::thread::JoinHandle<String>>,
+    stderr: Option<std::thread::JoinHandle<String>>,
     timeout: Duration,
     args: Vec<String>,
 }
@@ -272,6 +273,8 @@ impl Running {
     }
 
     pub fn finish_within(mut self, limit: Duration) -> Outcome {
+        let stdout = self.stdout.take().expect("stdout reader");
+        let stderr = self.stderr.take().expect("stderr reader");
         let started = Instant::now();
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("wait for duet") {
@@ -280,7 +283,7 @@ impl Running {
             if started.elapsed() > limit {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
-                let stderr = self.stderr.join().unwrap_or_default();
+                let stderr = stderr.join().unwrap_or_default();
                 panic!(
                     "duet {:?} did not exit within {limit:?}; stderr:\n{stderr}",
                     self.args
@@ -290,10 +293,19 @@ impl Running {
         };
         Outcome {
             code: status.code(),
-            stdout: self.stdout.join().expect("stdout reader"),
-            stderr: self.stderr.join().expect("stderr reader"),
+            stdout: stdout.join().expect("stdout reader"),
+            stderr: stderr.join().expect("stderr reader"),
             elapsed: started.elapsed(),
         }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Already reaped by `finish_within` in the normal case: then both
+        // calls are no-ops.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -490,10 +502,48 @@ pub fn items_from(input: &[Value], first_new: usize) -> Vec<Value> {
         .collect()
 }
 
-/// Whether a process with this pid exists (`kill(pid, 0)` does not fail with ESRCH).
+/// Whether a process with this pid is still running: `kill(pid, 0)` does
+/// not fail with ESRCH, and it is not a zombie waiting for a parent that
+/// does not reap (a container's PID 1 may never reap orphans).
 pub fn process_alive(pid: i32) -> bool {
-    // SAFETY: signal 0 only checks for the process; it sends nothing.
+    // SAFETY: signal 0 sends nothing; it only asks whether the pid exists.
     #[allow(unsafe_code)]
     let result = unsafe { libc::kill(pid, 0) };
-    result == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    if result != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH) {
+        return false;
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The state is the first field after the parenthesised command name.
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next());
+    state != Some("Z")
+}
+
+/// Send `signal` to the process `pid` alone (not its group).
+pub fn send_signal(pid: i32, signal: i32) {
+    // SAFETY: kill(2) with a pid we started and a valid signal number has
+    // no memory effects in this process.
+    #[allow(unsafe_code)]
+    let result = unsafe { libc::kill(pid, signal) };
+    assert_eq!(
+        result,
+        0,
+        "kill({pid}, {signal}): {}",
+        std::io::Error::last_os_error()
+    );
+}
+
+/// Poll `condition` every 10 ms until it holds or `limit` passes; whether it held.
+pub fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    loop {
+        if condition() {
+            return true;
+        }
+        if started.elapsed() > limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
