@@ -8,7 +8,15 @@
 //! `LANG` and what the test adds), so nothing of the developer's own
 //! environment (an `OPENAI_API_KEY`, an `OPENAI_BASE_URL`) leaks in.
 
-#![allow(dead_code, clippy::disallowed_methods)]
+// Each test binary uses a different part of this module.
+#![allow(dead_code, unused_imports, clippy::disallowed_methods)]
+
+pub mod events;
+mod normalize;
+mod process;
+
+pub use normalize::{normalized_events, redact, split_exec_output, workspace_replacements};
+pub use process::{process_alive, send_signal, wait_until};
 
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -354,196 +362,5 @@ impl Outcome {
             "exit code {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
             self.code, self.stdout, self.stderr
         )
-    }
-}
-
-/// Replace every occurrence of each `(from, to)` in every string of `value`.
-pub fn redact(value: &Value, replacements: &[(&str, &str)]) -> Value {
-    match value {
-        Value::String(text) => {
-            let mut text = text.clone();
-            for (from, to) in replacements {
-                if !from.is_empty() {
-                    text = text.replace(from, to);
-                }
-            }
-            Value::String(text)
-        }
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|item| redact(item, replacements))
-                .collect(),
-        ),
-        Value::Object(fields) => Value::Object(
-            fields
-                .iter()
-                .map(|(key, item)| (key.clone(), redact(item, replacements)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
-/// The events of a run with the thread id as `<THREAD>`, the repo path as
-/// `<REPO>` and the home path as `<HOME>`.
-pub fn normalized_events(outcome: &Outcome, workspace: &Workspace) -> Vec<Value> {
-    let thread_id = outcome.thread_id();
-    let events = Value::Array(outcome.events());
-    let normalized = redact(&events, &workspace_replacements(workspace, &thread_id));
-    match normalized {
-        Value::Array(events) => events,
-        _ => unreachable!("redact keeps the shape"),
-    }
-}
-
-/// Replacements for the workspace paths (canonical ones too) and a thread id.
-pub fn workspace_replacements<'a>(
-    workspace: &'a Workspace,
-    thread_id: &'a str,
-) -> Vec<(&'a str, &'static str)> {
-    let repo = workspace.repo().to_str().expect("utf-8 temp path");
-    let home = workspace.home().to_str().expect("utf-8 temp path");
-    vec![(thread_id, "<THREAD>"), (repo, "<REPO>"), (home, "<HOME>")]
-}
-
-/// A `function_call_output` of `exec_command` split into its header and the
-/// command output, with the variable parts checked and then replaced:
-/// `Chunk ID: <6 hex>` → `<CHUNK>`, `Wall time: <s.ssss> seconds` →
-/// `<WALL>`, `Original token count: N` → `<TOKENS>`. Panics when the header
-/// does not have the reference's shape
-/// (`^Chunk ID: [0-9a-f]{6}\nWall time: \d+\.\d{4} seconds\nProcess exited
-/// with code N\nOriginal token count: \d+\nOutput:\n`).
-pub fn split_exec_output(output: &str) -> (String, String) {
-    let mut lines = output.splitn(6, '\n');
-    let mut next = |what: &str| {
-        lines
-            .next()
-            .unwrap_or_else(|| panic!("exec output lacks {what}: {output:?}"))
-    };
-    let chunk = next("the chunk id line");
-    let chunk_id = chunk
-        .strip_prefix("Chunk ID: ")
-        .unwrap_or_else(|| panic!("bad chunk line {chunk:?} in {output:?}"));
-    assert!(
-        chunk_id.len() == 6
-            && chunk_id
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
-        "chunk id {chunk_id:?} is not 6 lower-case hex digits in {output:?}"
-    );
-    let wall = next("the wall time line");
-    let seconds = wall
-        .strip_prefix("Wall time: ")
-        .and_then(|rest| rest.strip_suffix(" seconds"))
-        .unwrap_or_else(|| panic!("bad wall time line {wall:?} in {output:?}"));
-    let (whole, fraction) = seconds
-        .split_once('.')
-        .unwrap_or_else(|| panic!("wall time {seconds:?} has no decimals"));
-    assert!(
-        !whole.is_empty()
-            && whole.bytes().all(|b| b.is_ascii_digit())
-            && fraction.len() == 4
-            && fraction.bytes().all(|b| b.is_ascii_digit()),
-        "wall time {seconds:?} is not \\d+\\.\\d{{4}}"
-    );
-    let exited = next("the exit line").to_owned();
-    let tokens = next("the token count line");
-    let count = tokens
-        .strip_prefix("Original token count: ")
-        .unwrap_or_else(|| panic!("bad token count line {tokens:?} in {output:?}"));
-    assert!(
-        !count.is_empty() && count.bytes().all(|b| b.is_ascii_digit()),
-        "token count {count:?} is not a number"
-    );
-    let output_line = next("the `Output:` line");
-    assert_eq!(output_line, "Output:", "in {output:?}");
-    let body = lines.next().unwrap_or("").to_owned();
-    (
-        format!(
-            "Chunk ID: <CHUNK>\nWall time: <WALL> seconds\n{exited}\nOriginal token count: <TOKENS>\nOutput:\n"
-        ),
-        body,
-    )
-}
-
-/// The request bodies' `input` arrays, by request.
-pub fn inputs(bodies: &[Value]) -> Vec<Vec<Value>> {
-    bodies
-        .iter()
-        .map(|body| {
-            body["input"]
-                .as_array()
-                .unwrap_or_else(|| panic!("request has no input array: {body}"))
-                .clone()
-        })
-        .collect()
-}
-
-/// The input items of a request from `first_new` on (what the previous
-/// turn added), without their client-made `id`s.
-pub fn items_from(input: &[Value], first_new: usize) -> Vec<Value> {
-    input[first_new..]
-        .iter()
-        .map(|item| {
-            let mut item = item.clone();
-            if let Value::Object(fields) = &mut item {
-                // duet, like the reference, may give replayed items its own ids.
-                if fields
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .is_some_and(|id| id.starts_with("msg_") || id.starts_with("fco_"))
-                {
-                    fields.remove("id");
-                }
-            }
-            item
-        })
-        .collect()
-}
-
-/// Whether a process with this pid is still running: `kill(pid, 0)` does
-/// not fail with ESRCH, and it is not a zombie waiting for a parent that
-/// does not reap (a container's PID 1 may never reap orphans).
-pub fn process_alive(pid: i32) -> bool {
-    // SAFETY: signal 0 sends nothing; it only asks whether the pid exists.
-    #[allow(unsafe_code)]
-    let result = unsafe { libc::kill(pid, 0) };
-    if result != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH) {
-        return false;
-    }
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The state is the first field after the parenthesised command name.
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().next());
-    state != Some("Z")
-}
-
-/// Send `signal` to the process `pid` alone (not its group).
-pub fn send_signal(pid: i32, signal: i32) {
-    // SAFETY: kill(2) with a pid we started and a valid signal number has
-    // no memory effects in this process.
-    #[allow(unsafe_code)]
-    let result = unsafe { libc::kill(pid, signal) };
-    assert_eq!(
-        result,
-        0,
-        "kill({pid}, {signal}): {}",
-        std::io::Error::last_os_error()
-    );
-}
-
-/// Poll `condition` every 10 ms until it holds or `limit` passes; whether it held.
-pub fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let started = Instant::now();
-    loop {
-        if condition() {
-            return true;
-        }
-        if started.elapsed() > limit {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
     }
 }
