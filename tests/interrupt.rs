@@ -1,0 +1,136 @@
+//! Ctrl+C end to end: SIGINT to `duet exec` while a command runs, or while
+//! the model is silent, ends the run with exit code 130 at once, kills the
+//! command's whole process tree, and prints no `turn.completed`.
+
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use common::{Workspace, process_alive, send_signal, wait_until};
+use duet_test_support::responses_mock::{base_url, mount_sse_sequence, start_mock};
+use duet_test_support::scripted::{ScriptedServer, Step};
+use duet_test_support::sse::{
+    ev_assistant_message, ev_function_call, ev_response_created, sse, sse_completed_turn,
+};
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// How long duet may take to exit after SIGINT.
+const EXIT_LIMIT: Duration = Duration::from_secs(5);
+
+fn event_types(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|event| event["type"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigint_mid_command_exits_130_and_kills_the_command_tree() {
+    let server = start_mock().await;
+    // A grandchild (the backgrounded sleep) records its pid, then the
+    // command waits for it: killing only the shell would leave it running.
+    let cmd = "sleep 30 & echo $! > child.pid; wait";
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            sse_completed_turn(&[ev_function_call(
+                "call_sleep",
+                "exec_command",
+                &json!({"cmd": cmd, "yield_time_ms": 30000}).to_string(),
+            )]),
+            sse_completed_turn(&[ev_assistant_message("msg_2", "never sent")]),
+        ],
+    )
+    .await;
+    let workspace = Workspace::new();
+    let pid_file = workspace.repo().join("child.pid");
+    let running = workspace
+        .exec()
+        .mock(&base_url(&server))
+        .args(["--json", "-s", "danger-full-access", "sleep a while"])
+        .spawn();
+    let duet_pid = running.pid();
+
+    let (outcome, grandchild, exited_after) = tokio::task::spawn_blocking(move || {
+        let recorded = wait_until(Duration::from_secs(20), || {
+            std::fs::read_to_string(&pid_file).is_ok_and(|text| text.ends_with('\n'))
+        });
+        if !recorded {
+            let outcome = running.finish_within(Duration::from_secs(1));
+            panic!("the command never wrote child.pid\n{}", outcome.describe());
+        }
+        let grandchild: i32 = std::fs::read_to_string(&pid_file)
+            .expect("read child.pid")
+            .trim()
+            .parse()
+            .expect("a pid");
+        assert!(process_alive(grandchild), "the sleep runs before SIGINT");
+        let signalled = Instant::now();
+        send_signal(duet_pid, libc::SIGINT);
+        let outcome = running.finish_within(EXIT_LIMIT);
+        (outcome, grandchild, signalled.elapsed())
+    })
+    .await
+    .expect("the waiting thread");
+
+    assert_eq!(outcome.code, Some(130), "{}", outcome.describe());
+    assert!(exited_after < EXIT_LIMIT, "took {exited_after:?}");
+    assert!(
+        wait_until(Duration::from_secs(1), || !process_alive(grandchild)),
+        "the command's child {grandchild} survived duet's exit"
+    );
+    assert_eq!(
+        event_types(&outcome.events()),
+        ["thread.started", "turn.started", "item.started"],
+        "{}",
+        outcome.describe()
+    );
+    // The model was not asked again.
+    assert_eq!(log.bodies().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigint_while_the_model_is_silent_exits_130() {
+    let server = ScriptedServer::start(vec![vec![
+        Step::text(sse(&[ev_response_created("resp_1")])),
+        Step::Hang,
+    ]])
+    .await;
+    let workspace = Workspace::new();
+    let running = workspace
+        .exec()
+        .mock_provider(&server.url(), &[])
+        .args(["--json", "wait for me"])
+        .spawn();
+    let duet_pid = running.pid();
+
+    let probe = &server;
+    let asked = tokio::time::timeout(Duration::from_secs(20), async {
+        while probe.requests().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .is_ok();
+    assert!(asked, "duet never sent its request");
+    let outcome = tokio::task::spawn_blocking(move || {
+        if asked {
+            send_signal(duet_pid, libc::SIGINT);
+        }
+        running.finish_within(EXIT_LIMIT)
+    })
+    .await
+    .expect("the waiting thread");
+
+    assert_eq!(
+        (outcome.code, event_types(&outcome.events())),
+        (
+            Some(130),
+            vec!["thread.started".to_owned(), "turn.started".to_owned()]
+        ),
+        "{}",
+        outcome.describe()
+    );
+}

@@ -1,0 +1,181 @@
+//! `duet exec resume` end to end: `--last` and an explicit id continue the
+//! saved thread (same id, whole history re-sent, usage cumulative); an
+//! unknown id, or a thread run with `--ephemeral`, cannot be resumed.
+
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use common::{Workspace, normalized_events};
+use duet_test_support::responses_mock::{base_url, mount_sse_sequence, start_mock};
+use duet_test_support::sse::{ev_assistant_message, sse_completed_turn};
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+
+fn answer(text: &str) -> String {
+    sse_completed_turn(&[ev_assistant_message("msg_1", text)])
+}
+
+/// `turn.completed` with `n` times the default usage (10/0/5/0).
+fn usage_times(n: u64) -> Value {
+    json!({"type": "turn.completed", "usage": {
+        "input_tokens": 10 * n, "cached_input_tokens": 0, "cache_write_input_tokens": 0,
+        "output_tokens": 5 * n, "reasoning_output_tokens": 0,
+    }})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_continues_the_thread_with_its_history_and_usage() {
+    let server = start_mock().await;
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            answer("first answer"),
+            answer("second answer"),
+            answer("third answer"),
+        ],
+    )
+    .await;
+    let workspace = Workspace::new();
+    let exec = || workspace.exec().mock(&base_url(&server)).arg("--json");
+
+    let first = exec().arg("first task").run().await;
+    assert_eq!(first.code, Some(0), "{}", first.describe());
+    let thread_id = first.thread_id();
+    let second = exec().args(["resume", "--last", "second task"]).run().await;
+    let third = exec()
+        .args(["resume", &thread_id, "third task"])
+        .run()
+        .await;
+
+    let message = |text: &str| {
+        json!({"type": "item.completed",
+               "item": {"id": "item_0", "type": "agent_message", "text": text}})
+    };
+    let started =
+        json!({"type": "thread.started", "thread_id": "<THREAD>", "schema_version": "1.0"});
+    let turn = json!({"type": "turn.started"});
+    assert_eq!(
+        (
+            second.code,
+            second.thread_id(),
+            normalized_events(&second, &workspace)
+        ),
+        (
+            Some(0),
+            thread_id.clone(),
+            vec![
+                started.clone(),
+                turn.clone(),
+                message("second answer"),
+                // Thread-cumulative, as the reference reports it.
+                usage_times(2),
+            ]
+        ),
+        "{}",
+        second.describe()
+    );
+    assert_eq!(
+        (
+            third.code,
+            third.thread_id(),
+            normalized_events(&third, &workspace)
+        ),
+        (
+            Some(0),
+            thread_id.clone(),
+            vec![started, turn, message("third answer"), usage_times(3)]
+        ),
+        "{}",
+        third.describe()
+    );
+
+    // Each request re-sends the whole thread so far, then the new prompt.
+    let bodies = log.bodies();
+    assert_eq!(bodies.len(), 3);
+    let assistant = |text: &str| {
+        json!({"type": "message", "role": "assistant", "id": "msg_1",
+               "content": [{"type": "output_text", "text": text}]})
+    };
+    let user = |text: &str| {
+        json!({"type": "message", "role": "user",
+               "content": [{"type": "input_text", "text": text}]})
+    };
+    let first_input = bodies[0]["input"].as_array().expect("input").clone();
+    let mut expected_second = first_input.clone();
+    expected_second.extend([assistant("first answer"), user("second task")]);
+    let mut expected_third = expected_second.clone();
+    expected_third.extend([assistant("second answer"), user("third task")]);
+    assert_eq!(
+        (
+            bodies[1]["input"].as_array().expect("input").clone(),
+            bodies[2]["input"].as_array().expect("input").clone()
+        ),
+        (expected_second, expected_third)
+    );
+    let cache_keys: Vec<&Value> = bodies
+        .iter()
+        .map(|body| &body["prompt_cache_key"])
+        .collect();
+    assert_eq!(cache_keys, vec![&json!(thread_id); 3]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_of_an_unknown_or_ephemeral_session_fails() {
+    let server = start_mock().await;
+    let log = mount_sse_sequence(&server, vec![answer("not saved")]).await;
+    let workspace = Workspace::new();
+
+    let unknown = workspace
+        .exec()
+        .mock(&base_url(&server))
+        .args([
+            "--json",
+            "resume",
+            "0199ffff-0000-7000-8000-000000000000",
+            "go on",
+        ])
+        .run()
+        .await;
+    let ephemeral = workspace
+        .exec()
+        .mock(&base_url(&server))
+        .args(["--json", "--ephemeral", "remember nothing"])
+        .run()
+        .await;
+    let after_ephemeral = workspace
+        .exec()
+        .mock(&base_url(&server))
+        .args(["--json", "resume", "--last", "go on"])
+        .run()
+        .await;
+
+    assert_eq!(ephemeral.code, Some(0), "{}", ephemeral.describe());
+    assert_eq!(log.bodies().len(), 1);
+    let repo = workspace.repo().display().to_string();
+    let got: Vec<(Option<i32>, &str, String)> = [&unknown, &after_ephemeral]
+        .iter()
+        .map(|outcome| {
+            (
+                outcome.code,
+                outcome.stdout.as_str(),
+                outcome.stderr.replace(&repo, "<REPO>"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                Some(1),
+                "",
+                "Reading additional input from stdin...\nerror: cannot start the session: no session matches `0199ffff-0000-7000-8000-000000000000`: list sessions with `duet sessions list`\n".to_owned()
+            ),
+            (
+                Some(1),
+                "",
+                "Reading additional input from stdin...\nerror: cannot start the session: no session to resume in `<REPO>`: start one with `duet exec \"…\"`, or list sessions with `duet sessions list --all`\n".to_owned()
+            ),
+        ]
+    );
+}
