@@ -378,7 +378,7 @@ async fn the_read_only_default_refuses_to_run_commands() {
             json!({"type": "thread.started", "thread_id": "<THREAD>", "schema_version": "1.0"}),
             json!({"type": "turn.started"}),
             json!({"type": "item.started", "item": command("", "in_progress")}),
-            json!({"type": "item.completed", "item": command(refusal, "declined")}),
+            json!({"type": "item.completed", "item": command("", "declined")}),
             json!({"type": "error", "message": refusal}),
             json!({"type": "turn.failed", "error": {"message": refusal}}),
         ]

@@ -17,7 +17,7 @@ use duet_test_support::sse::{
     ev_assistant_message, ev_response_created, ev_response_failed, sse, sse_completed_turn,
 };
 use pretty_assertions::assert_eq;
-use serde_json::json;
+use serde_json::{Value, json};
 use wiremock::ResponseTemplate;
 
 fn ok_turn() -> ResponseTemplate {
@@ -162,30 +162,20 @@ async fn a_missing_key_variable_fails_before_any_request() {
         .run()
         .await;
 
+    // As in the reference, the turn fails: JSONL consumers get `error` and
+    // `turn.failed` with the reason, and no request is sent.
     assert_eq!(log.bodies().len(), 0);
-    let got: Vec<(Option<i32>, &str, &str)> = [&builtin, &custom]
+    let builtin_message = "missing API key: the environment variable `OPENAI_API_KEY` is not set or empty: `export OPENAI_API_KEY=...` with your key (create a key at https://platform.openai.com/api-keys)";
+    let custom_message = "missing API key: the environment variable `NO_SUCH_KEY` is not set or empty: `export NO_SUCH_KEY=...` with your key";
+    let got: Vec<(Option<i32>, Vec<Value>)> = [&builtin, &custom]
         .iter()
-        .map(|outcome| {
-            (
-                outcome.code,
-                outcome.stdout.as_str(),
-                outcome.stderr.as_str(),
-            )
-        })
+        .map(|outcome| (outcome.code, normalized_events(outcome, &workspace)))
         .collect();
     assert_eq!(
         got,
         vec![
-            (
-                Some(1),
-                "",
-                "Reading additional input from stdin...\nerror: cannot start the session: missing API key: the environment variable `OPENAI_API_KEY` is not set or empty: `export OPENAI_API_KEY=...` with your key (create a key at https://platform.openai.com/api-keys and `export OPENAI_API_KEY=...`)\n"
-            ),
-            (
-                Some(1),
-                "",
-                "Reading additional input from stdin...\nerror: cannot start the session: missing API key: the environment variable `NO_SUCH_KEY` is not set or empty: `export NO_SUCH_KEY=...` with your key\n"
-            ),
+            (Some(1), concat(vec![started(), failed(builtin_message)])),
+            (Some(1), concat(vec![started(), failed(custom_message)])),
         ]
     );
 }

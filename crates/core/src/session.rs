@@ -46,7 +46,7 @@ pub enum SessionError {
     Model(#[from] duet_model::ModelError),
     #[error(transparent)]
     Store(#[from] duet_store::StoreError),
-    #[error("no session to resume in `{}`: start one with `duet exec \"…\"`, or list sessions with `duet sessions list --all`", .cwd.display())]
+    #[error("no session to resume in `{}`: start one with `duet exec \"…\"`, or resume a session of another directory by its id", .cwd.display())]
     NoSessionInCwd { cwd: std::path::PathBuf },
     #[error(
         "cannot resume with `--ephemeral`: an ephemeral session reads and writes no saved sessions"
@@ -94,7 +94,13 @@ pub fn spawn_session(
     options: SessionOptions,
 ) -> Result<SessionHandle, SessionError> {
     let env = |name: &str| std::env::var(name).ok();
-    let api_key = config.model_provider.resolve_api_key(&env)?;
+    // A missing key fails each turn (with `error` and `turn.failed` events,
+    // as the reference does) rather than the start of the session, so JSONL
+    // consumers see why.
+    let (api_key, missing_key) = match config.model_provider.resolve_api_key(&env) {
+        Ok(api_key) => (api_key, None),
+        Err(error) => (None, Some(error.to_string())),
+    };
     let originator = if options.originator.is_empty() {
         "duet".to_string()
     } else {
@@ -148,7 +154,9 @@ pub fn spawn_session(
             },
         ),
     };
-    let context = Arc::new(TurnContext::new(config, client, thread_id.clone(), events));
+    let mut context = TurnContext::new(config, client, thread_id.clone(), events);
+    context.missing_key = missing_key;
+    let context = Arc::new(context);
     tokio::spawn(run_session(context, recorder, saved, op_rx));
     Ok(SessionHandle {
         thread_id,

@@ -47,6 +47,9 @@ pub(crate) struct TurnContext {
     pub approved_for_session: Mutex<std::collections::HashSet<String>>,
     /// Still-running `exec_command` sessions and the items that show them.
     pub running_commands: Mutex<HashMap<i32, tools::RunningCommand>>,
+    /// Why no request can be sent (the provider's key is missing); every
+    /// turn fails with it.
+    pub missing_key: Option<String>,
 }
 
 impl TurnContext {
@@ -71,6 +74,7 @@ impl TurnContext {
             login_env: OnceCell::new(),
             approved_for_session: Mutex::default(),
             running_commands: Mutex::default(),
+            missing_key: None,
         }
     }
 
@@ -235,6 +239,9 @@ impl Turn {
         output_schema: Option<&serde_json::Value>,
         cancel: &CancellationToken,
     ) -> Result<(), TurnError> {
+        if let Some(message) = &self.context.missing_key {
+            return Err(TurnError::Fatal(message.clone()));
+        }
         let max_stream_retries = self.context.client.provider().stream_max_retries;
         let mut stream_retries = 0u32;
         loop {

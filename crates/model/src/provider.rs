@@ -63,8 +63,7 @@ impl ProviderInfo {
             base_url: base_url.unwrap_or_else(|| DEFAULT_OPENAI_BASE_URL.to_string()),
             env_key: Some("OPENAI_API_KEY".to_string()),
             env_key_instructions: Some(
-                "create a key at https://platform.openai.com/api-keys and `export OPENAI_API_KEY=...`"
-                    .to_string(),
+                "create a key at https://platform.openai.com/api-keys".to_string(),
             ),
             wire_api: WireApi::Responses,
             http_headers: BTreeMap::new(),
@@ -138,7 +137,7 @@ mod tests {
         let openai = ProviderInfo::openai(None);
         assert_eq!(
             resolve(&openai, &[("OPENAI_API_KEY", "")]),
-            Err("missing API key: the environment variable `OPENAI_API_KEY` is not set or empty: `export OPENAI_API_KEY=...` with your key (create a key at https://platform.openai.com/api-keys and `export OPENAI_API_KEY=...`)".to_string())
+            Err("missing API key: the environment variable `OPENAI_API_KEY` is not set or empty: `export OPENAI_API_KEY=...` with your key (create a key at https://platform.openai.com/api-keys)".to_string())
         );
     }
 

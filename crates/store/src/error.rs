@@ -100,7 +100,9 @@ pub enum StoreError {
         cause: rusqlite::Error,
     },
 
-    #[error("no session matches `{query}`: list sessions with `duet sessions list`")]
+    #[error(
+        "no session matches `{query}`: give a session id, a unique id prefix of 4 or more characters, or a session name"
+    )]
     NotFound { query: String },
 
     #[error("{}", ambiguous_message(query, candidates, *total))]

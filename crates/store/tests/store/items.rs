@@ -99,7 +99,7 @@ fn histories_of_threads_are_separate() {
     assert_eq!(store.history("empty").unwrap(), Vec::<Value>::new());
     assert_eq!(
         store.history("missing").unwrap_err().to_string(),
-        "no session matches `missing`: list sessions with `duet sessions list`"
+        "no session matches `missing`: give a session id, a unique id prefix of 4 or more characters, or a session name"
     );
 }
 

@@ -231,7 +231,9 @@ fn short_prefixes_and_unknown_ids_are_not_found() {
         let error = store.thread(query).unwrap_err();
         assert_eq!(
             error.to_string(),
-            format!("no session matches `{query}`: list sessions with `duet sessions list`"),
+            format!(
+                "no session matches `{query}`: give a session id, a unique id prefix of 4 or more characters, or a session name"
+            ),
         );
     }
 }
@@ -270,7 +272,7 @@ fn names_find_threads_and_are_unique() {
     store.set_name("0197aaaa-0002", None).unwrap();
     assert_eq!(
         store.thread("deploy-fix").unwrap_err().to_string(),
-        "no session matches `deploy-fix`: list sessions with `duet sessions list`"
+        "no session matches `deploy-fix`: give a session id, a unique id prefix of 4 or more characters, or a session name"
     );
 }
 
@@ -350,6 +352,6 @@ fn turns_are_kept_in_order_and_rerecording_replaces() {
     );
     assert_eq!(
         store.turns("missing").unwrap_err().to_string(),
-        "no session matches `missing`: list sessions with `duet sessions list`"
+        "no session matches `missing`: give a session id, a unique id prefix of 4 or more characters, or a session name"
     );
 }
