@@ -1,11 +1,12 @@
 //! Writing a staged patch: all or nothing.
 //!
 //! Each new file is written to a temporary file in its own directory and
-//! renamed over the target, so a reader never sees half a file. Before a
-//! file is replaced or deleted, the old one is kept under a hard link (or,
-//! where links are refused, in memory); if any later step fails, every step
-//! already taken is undone in reverse order and directories we created are
-//! removed. On success the kept copies are dropped.
+//! renamed to the target's name, so a reader never sees half a file. Before
+//! a file is replaced or deleted, the old one is renamed aside in the same
+//! directory; if any later step fails, every step already taken is undone in
+//! reverse order and directories we created are removed. On success the
+//! kept copies are dropped. The last step keeps nothing: nothing follows it
+//! that could fail.
 //!
 //! Not handled: a crash of the process midway leaves the kept copies
 //! (`.NAME.duet-PID-N.orig`) beside the files; nothing in duet cleans them.
@@ -22,16 +23,12 @@ static NEXT_TEMP: AtomicUsize = AtomicUsize::new(0);
 
 /// One step taken, and how to take it back.
 enum Undo {
+    /// The last step: nothing follows that could fail.
+    Nothing,
     /// The target did not exist: remove it.
     Remove(PathBuf),
     /// The old file is at `kept`: rename it back to `target`.
     Restore { target: PathBuf, kept: PathBuf },
-    /// The old file's bytes, for where a hard link was refused.
-    Rewrite {
-        target: PathBuf,
-        bytes: Vec<u8>,
-        stamp: Stamp,
-    },
 }
 
 /// Check that no file changed since it was staged, then write everything.
@@ -47,11 +44,17 @@ pub(crate) fn commit(staging: Staging) -> Result<(), Error> {
         }
     }
     let mut journal = Journal::default();
-    for entry in &staging.entries {
+    // Nothing can fail after the last step, so it needs no way back.
+    let last = staging
+        .entries
+        .iter()
+        .rposition(|entry| !matches!(entry.state, State::Unchanged));
+    for (index, entry) in staging.entries.iter().enumerate() {
+        let keep = Some(index) != last;
         let step = match &entry.state {
             State::Unchanged => Ok(()),
-            State::Written(content) => journal.write(entry, content),
-            State::Deleted => journal.delete(entry),
+            State::Written(content) => journal.write(entry, content, keep),
+            State::Deleted => journal.delete(entry, keep),
         };
         if let Err(mut error) = step {
             let rollback = journal.undo();
@@ -74,7 +77,8 @@ struct Journal {
 }
 
 impl Journal {
-    fn write(&mut self, entry: &Entry, content: &Content) -> Result<(), Error> {
+    /// Write one file; `keep` the old one for an undo.
+    fn write(&mut self, entry: &Entry, content: &Content, keep: bool) -> Result<(), Error> {
         let fail = |source: io::Error| Error::WriteFile {
             path: entry.path.clone(),
             source: Some(source),
@@ -94,38 +98,56 @@ impl Journal {
             let _ = fs::remove_file(&temp);
             return Err(fail(error));
         }
-        let undo = match &entry.original {
-            Original::Absent => Undo::Remove(target.clone()),
-            Original::File(stamp) => match keep_old(&target, stamp) {
-                Ok(undo) => undo,
-                Err(error) => {
+        // The old file is moved aside before the new one takes its name,
+        // rather than renamed over: ext4 flushes a file renamed over another
+        // (its `auto_da_alloc` guard), which costs milliseconds. The price
+        // is an instant in which the path does not exist.
+        let kept = match &entry.original {
+            Original::Absent => None,
+            Original::File(_) => {
+                let kept = sibling(&target, "orig");
+                if let Err(error) = fs::rename(&target, &kept) {
                     let _ = fs::remove_file(&temp);
                     return Err(fail(error));
                 }
-            },
+                Some(kept)
+            }
         };
         if let Err(error) = fs::rename(&temp, &target) {
             let _ = fs::remove_file(&temp);
-            if let Undo::Restore { kept, .. } = &undo {
-                let _ = fs::remove_file(kept);
+            if let Some(kept) = &kept {
+                let _ = fs::rename(kept, &target);
             }
             return Err(fail(error));
         }
-        self.undo.push(undo);
+        self.undo.push(match kept {
+            None => Undo::Remove(target),
+            Some(kept) if keep => Undo::Restore { target, kept },
+            Some(kept) => {
+                // The last step: nothing can fail after it.
+                let _ = fs::remove_file(kept);
+                Undo::Nothing
+            }
+        });
         Ok(())
     }
 
-    fn delete(&mut self, entry: &Entry) -> Result<(), Error> {
+    /// Delete one file; `keep` it aside for an undo.
+    fn delete(&mut self, entry: &Entry, keep: bool) -> Result<(), Error> {
         if matches!(entry.original, Original::Absent) {
             // Added and deleted by the same patch: nothing on disk.
             return Ok(());
         }
-        let kept = sibling(&entry.path, "orig");
-        fs::rename(&entry.path, &kept).map_err(|source| Error::DeleteFile {
+        let fail = |source| Error::DeleteFile {
             path: entry.path.clone(),
             source: Some(source),
             rollback: Rollback::default(),
-        })?;
+        };
+        if !keep {
+            return fs::remove_file(&entry.path).map_err(fail);
+        }
+        let kept = sibling(&entry.path, "orig");
+        fs::rename(&entry.path, &kept).map_err(fail)?;
         self.undo.push(Undo::Restore {
             target: entry.path.clone(),
             kept,
@@ -151,21 +173,13 @@ impl Journal {
         let mut rollback = Rollback::default();
         for undo in self.undo.into_iter().rev() {
             let (target, result) = match undo {
+                Undo::Nothing => continue,
                 Undo::Remove(target) => {
                     let result = fs::remove_file(&target);
                     (target, result)
                 }
                 Undo::Restore { target, kept } => {
                     let result = fs::rename(&kept, &target);
-                    (target, result)
-                }
-                Undo::Rewrite {
-                    target,
-                    bytes,
-                    stamp,
-                } => {
-                    let result = fs::write(&target, bytes)
-                        .and_then(|()| fs::set_permissions(&target, stamp.permissions));
                     (target, result)
                 }
             };
@@ -192,25 +206,9 @@ impl Journal {
     }
 }
 
-/// Keep the file at `target` before it is replaced.
-fn keep_old(target: &Path, stamp: &Stamp) -> io::Result<Undo> {
-    let kept = sibling(target, "orig");
-    match fs::hard_link(target, &kept) {
-        Ok(()) => Ok(Undo::Restore {
-            target: target.to_owned(),
-            kept,
-        }),
-        Err(_) => Ok(Undo::Rewrite {
-            target: target.to_owned(),
-            bytes: fs::read(target)?,
-            stamp: stamp.clone(),
-        }),
-    }
-}
-
 fn write_temp(temp: &Path, content: &Content, original: &Original) -> io::Result<()> {
     let file = OpenOptions::new().write(true).create_new(true).open(temp)?;
-    let mut out = BufWriter::with_capacity(1 << 16, file);
+    let mut out = BufWriter::with_capacity(1 << 18, file);
     match content {
         Content::Text(text) => out.write_all(text.as_bytes())?,
         Content::Edited(edited) => edited.render(&mut out)?,

@@ -67,7 +67,15 @@ pub(crate) fn seek(
     let line_count = source.line_count();
     let last_start = line_count.checked_sub(pattern.len())?;
     let first_start = if end_of_file { last_start } else { start };
-    LADDER.into_iter().find_map(|level| {
+    let mut levels = &LADDER[..];
+    if !end_of_file {
+        match seek_exact_anchored(source, pattern, start, last_start) {
+            Exact::Found(at) => return Some(at),
+            Exact::Absent => levels = &LADDER[1..],
+            Exact::NotTried => {}
+        }
+    }
+    levels.iter().find_map(|level| {
         (first_start..=last_start).find(|&at| {
             pattern
                 .iter()
@@ -75,6 +83,51 @@ pub(crate) fn seek(
                 .all(|(offset, line)| level.same(source.line(at + offset), line))
         })
     })
+}
+
+enum Exact {
+    Found(usize),
+    Absent,
+    /// The pattern has no line long enough to anchor a substring search.
+    NotTried,
+}
+
+/// The exact level, fast: find the pattern's longest line with a substring
+/// search, then check the other lines around it. Candidates come in file
+/// order, so the first full match is the one a line-by-line scan finds.
+fn seek_exact_anchored(
+    source: &SourceText,
+    pattern: &[&str],
+    start: usize,
+    last_start: usize,
+) -> Exact {
+    const MIN_ANCHOR: usize = 8;
+    let Some((anchor, needle)) = pattern
+        .iter()
+        .enumerate()
+        .max_by_key(|(offset, line)| (line.len(), std::cmp::Reverse(*offset)))
+    else {
+        return Exact::NotTried;
+    };
+    if needle.len() < MIN_ANCHOR {
+        return Exact::NotTried;
+    }
+    let mut from = start + anchor;
+    while let Some(line) = source.find_line(needle, from) {
+        let at = line - anchor;
+        if at > last_start {
+            break;
+        }
+        let matches = pattern
+            .iter()
+            .enumerate()
+            .all(|(offset, wanted)| source.line(at + offset) == *wanted);
+        if matches {
+            return Exact::Found(at);
+        }
+        from = line + 1;
+    }
+    Exact::Absent
 }
 
 #[cfg(test)]
@@ -94,6 +147,22 @@ mod tests {
     #[test]
     fn an_exact_match_later_beats_a_loose_one_earlier() {
         assert_eq!(check(" x\nx\n", &["x"], 0, false), Some(1));
+    }
+
+    #[test]
+    fn the_anchored_exact_search_agrees_with_the_scan() {
+        let file = "long line one\r\nshort\nlong line one\nlong line one x\nshort\nlong line one";
+        assert_eq!(
+            [
+                check(file, &["long line one", "short"], 0, false),
+                check(file, &["long line one", "long line one x"], 1, false),
+                check(file, &["short", "long line one"], 2, false),
+                check(file, &["long line one"], 3, false),
+                check(file, &["ong line one"], 0, false),
+                check(file, &["  long line one x"], 0, false),
+            ],
+            [Some(0), Some(2), Some(4), Some(5), None, Some(3)]
+        );
     }
 
     #[test]

@@ -25,15 +25,7 @@ pub(crate) struct SourceText {
 
 impl SourceText {
     pub(crate) fn new(text: String) -> Self {
-        let mut starts = Vec::with_capacity(text.len() / 32 + 1);
-        if !text.is_empty() {
-            starts.push(0);
-            starts.extend(
-                text.match_indices('\n')
-                    .map(|(at, _)| at + 1)
-                    .filter(|&start| start < text.len()),
-            );
-        }
+        let starts = line_starts(text.as_bytes());
         let eol = match text.find('\n') {
             Some(at) if at > 0 && text.as_bytes()[at - 1] == b'\r' => "\r\n",
             _ => "\n",
@@ -53,6 +45,27 @@ impl SourceText {
             Some(line) => line.strip_suffix('\r').unwrap_or(line),
             None => line,
         }
+    }
+
+    /// The first line at or after `from` whose text is exactly `needle`
+    /// (a non-empty line), found with a vectorised substring search rather
+    /// than line by line.
+    pub(crate) fn find_line(&self, needle: &str, from: usize) -> Option<usize> {
+        let bytes = self.text.as_bytes();
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        let mut at = *self.starts.get(from)?;
+        while let Some(found) = finder.find(&bytes[at..]) {
+            let begin = at + found;
+            let end = begin + needle.len();
+            let starts_line = begin == 0 || bytes[begin - 1] == b'\n';
+            let rest = &bytes[end..];
+            let ends_line = rest.is_empty() || rest[0] == b'\n' || rest.starts_with(b"\r\n");
+            if starts_line && ends_line {
+                return Some(self.starts.partition_point(|&start| start < begin));
+            }
+            at = begin + 1;
+        }
+        None
     }
 
     pub(crate) fn text(&self) -> &str {
@@ -82,6 +95,45 @@ impl SourceText {
         }
         Ok(())
     }
+}
+
+/// Where each line starts: 0, and after every `\n` but a final one.
+///
+/// Eight bytes at a time: a word with no `\n` is skipped at once, which
+/// beats a `memchr` call per line when lines are short (the usual case).
+fn line_starts(bytes: &[u8]) -> Vec<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const NEWLINES: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+    let mut starts = Vec::with_capacity(bytes.len() / 32 + 1);
+    if bytes.is_empty() {
+        return starts;
+    }
+    starts.push(0);
+    let (words, tail) = bytes.as_chunks::<8>();
+    for (word_index, word) in words.iter().enumerate() {
+        let diff = u64::from_le_bytes(*word) ^ NEWLINES;
+        // A high bit for each byte that may be `\n` (exact for the first;
+        // a borrow can flag a later byte, so each is checked).
+        let mut candidates = diff.wrapping_sub(ONES) & !diff & HIGHS;
+        while candidates != 0 {
+            let at = word_index * 8 + (candidates.trailing_zeros() / 8) as usize;
+            if bytes[at] == b'\n' {
+                starts.push(at + 1);
+            }
+            candidates &= candidates - 1;
+        }
+    }
+    let tail_start = bytes.len() - tail.len();
+    for (offset, byte) in tail.iter().enumerate() {
+        if *byte == b'\n' {
+            starts.push(tail_start + offset + 1);
+        }
+    }
+    if starts.last() == Some(&bytes.len()) {
+        starts.pop();
+    }
+    starts
 }
 
 /// One step of an edit over the matched lines.
@@ -246,6 +298,23 @@ mod tests {
                 "\n"
             )
         );
+    }
+
+    #[test]
+    fn line_starts_agree_with_a_plain_scan() {
+        let texts = [
+            "a\nbb\n\nccc\r\ndddddddd\n\x0b\n\x0b\x0b\nend".to_owned(),
+            "\n".repeat(20),
+            "x".repeat(17),
+            "0123456\n89abcdef\n".to_owned(),
+        ];
+        for text in texts {
+            let plain: Vec<usize> = std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+                .filter(|&start| start < text.len())
+                .collect();
+            assert_eq!(line_starts(text.as_bytes()), plain, "{text:?}");
+        }
     }
 
     #[test]
