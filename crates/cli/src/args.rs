@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 use clap_complete::Shell;
 use duet_exec::ExecCli;
+use std::ffi::OsString;
 
 /// duet: a local-first terminal coding agent.
 #[derive(Debug, Parser)]
@@ -32,6 +33,15 @@ pub enum Command {
     /// Run one task without a UI: transcript on stderr, answer on stdout.
     #[command(visible_alias = "e", disable_help_subcommand = true)]
     Exec(Box<ExecCli>),
+
+    /// Apply a V4A patch (`*** Begin Patch` … `*** End Patch`) to the files
+    /// under the current directory, as the `apply_patch` tool does.
+    #[command(name = "apply-patch")]
+    ApplyPatch {
+        /// The patch text; read from stdin when absent.
+        #[arg(value_name = "PATCH", allow_hyphen_values = true)]
+        patch: Option<OsString>,
+    },
 
     /// Print a shell completion script to stdout.
     Completion {
@@ -105,6 +115,18 @@ mod tests {
             matches!(cli.command, Some(Command::Completion { shell: Shell::Zsh })),
             "{cli:?}"
         );
+    }
+
+    #[test]
+    fn apply_patch_takes_an_optional_patch() {
+        let patches: Vec<Option<OsString>> = [&["apply-patch"][..], &["apply-patch", "-x"]]
+            .into_iter()
+            .map(|argv| match parse(argv).unwrap().command {
+                Some(Command::ApplyPatch { patch }) => patch,
+                other => panic!("not apply-patch: {other:?}"),
+            })
+            .collect();
+        assert_eq!(patches, [None, Some(OsString::from("-x"))]);
     }
 
     #[test]

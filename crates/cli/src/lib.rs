@@ -17,7 +17,7 @@ mod args;
 pub use args::{Cli, Command};
 
 use clap::{CommandFactory, Parser};
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -50,6 +50,7 @@ pub fn main() -> ExitCode {
             let _ = std::io::stdout().lock().write_all(&script);
             ExitCode::SUCCESS
         }
+        Some(Command::ApplyPatch { patch }) => run_apply_patch(patch.into_iter().collect()),
         Some(Command::Exec(mut exec)) => {
             // `duet -c k=v exec …`: top-level overrides apply first, so the
             // subcommand's own `-c` wins on the same key.
@@ -76,6 +77,28 @@ fn run_exec(exec: duet_exec::ExecCli) -> ExitCode {
     // Do not let a stuck blocking task hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(500));
     code
+}
+
+/// `apply_patch ARGS` / `duet apply-patch [PATCH]`: the V4A tool against the
+/// current directory, with the reference's streams and exit codes.
+fn run_apply_patch(args: Vec<OsString>) -> ExitCode {
+    let cwd = match std::env::current_dir() {
+        Ok(cwd) => cwd,
+        Err(error) => {
+            eprintln!(
+                "error: cannot read the current directory: {error}; `cd` into an existing one"
+            );
+            return ExitCode::from(1);
+        }
+    };
+    let code = duet_apply_patch::run_standalone(
+        &args,
+        &mut std::io::stdin().lock(),
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+        &cwd,
+    );
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 /// Programs that `duet` will also be when invoked under another name
@@ -110,6 +133,10 @@ impl Arg0Role {
 /// carry on as `duet`. Later issues replace the placeholders.
 fn arg0_dispatch(arg0: Option<&OsStr>) -> Option<ExitCode> {
     let role = Arg0Role::from_arg0(arg0?)?;
+    if role == Arg0Role::ApplyPatch {
+        // No clap: every argument is patch text, `--help` included.
+        return Some(run_apply_patch(std::env::args_os().skip(1).collect()));
+    }
     eprintln!(
         "error: `{}` is not built yet: use `duet exec` for now",
         role.name()
