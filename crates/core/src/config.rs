@@ -81,12 +81,27 @@ pub struct SandboxWorkspaceWrite {
     pub exclude_slash_tmp: bool,
 }
 
+/// How `apply_patch` is offered to the model (`apply_patch_tool_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApplyPatchToolType {
+    /// A custom tool whose input is the raw patch, constrained by a grammar.
+    /// What OpenAI's models are trained on.
+    Freeform,
+    /// A JSON function `{"input": "<patch>"}`, for providers without custom tools.
+    Function,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolsConfig {
     /// `tools.update_plan.enabled`, default true (the reference defaults to false).
     pub update_plan: bool,
     /// `tools.view_image`, default true.
     pub view_image: bool,
+    /// `None` when `include_apply_patch_tool = false`. Defaults to
+    /// freeform for the built-in `openai` provider and to a JSON function
+    /// for other providers, many of which reject custom tools.
+    pub apply_patch: Option<ApplyPatchToolType>,
 }
 
 impl Default for ToolsConfig {
@@ -94,6 +109,7 @@ impl Default for ToolsConfig {
         ToolsConfig {
             update_plan: true,
             view_image: true,
+            apply_patch: Some(ApplyPatchToolType::Freeform),
         }
     }
 }

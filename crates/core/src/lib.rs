@@ -11,6 +11,7 @@ pub mod config;
 mod context;
 mod exec;
 mod git_info;
+mod helper_bin;
 mod instructions;
 mod recorder;
 mod session;

@@ -5,6 +5,8 @@
 //! JSON) becomes an error output for the model; it never fails the turn.
 
 mod image;
+mod patch;
+mod patch_guard;
 mod plan;
 mod shell;
 mod spec;
@@ -71,6 +73,21 @@ pub(crate) async fn dispatch(
                 "view_image" if context.config.tools.view_image => {
                     image::view_image(context, &arguments)
                 }
+                "apply_patch" if context.config.tools.apply_patch.is_some() => {
+                    match parse_arguments::<ApplyPatchArgs>("apply_patch", &arguments) {
+                        Ok(args) => text(
+                            patch::apply_patch(
+                                context,
+                                turn_id,
+                                &args.input,
+                                &context.config.cwd,
+                                cancel,
+                            )
+                            .await?,
+                        ),
+                        Err(message) => text(message),
+                    }
+                }
                 other => text(format!("unsupported call: {other}")),
             };
             Ok(ResponseItem::FunctionCallOutput { call_id, output })
@@ -78,12 +95,22 @@ pub(crate) async fn dispatch(
         ToolCall::Custom {
             call_id,
             name,
-            input: _,
-        } => Ok(ResponseItem::CustomToolCallOutput {
-            call_id,
-            output: format!("unsupported call: {name}"),
-        }),
+            input,
+        } => {
+            let output = if name == "apply_patch" && context.config.tools.apply_patch.is_some() {
+                patch::apply_patch(context, turn_id, &input, &context.config.cwd, cancel).await?
+            } else {
+                format!("unsupported call: {name}")
+            };
+            Ok(ResponseItem::CustomToolCallOutput { call_id, output })
+        }
     }
+}
+
+/// The JSON-function form of `apply_patch`.
+#[derive(Debug, serde::Deserialize)]
+struct ApplyPatchArgs {
+    input: String,
 }
 
 fn text(output: impl Into<String>) -> FunctionCallOutput {

@@ -50,6 +50,8 @@ pub(crate) struct TurnContext {
     /// Why no request can be sent (the provider's key is missing); every
     /// turn fails with it.
     pub missing_key: Option<String>,
+    /// The directory of `apply_patch` links put first on children's `PATH`.
+    helper_bin: Option<PathBuf>,
 }
 
 impl TurnContext {
@@ -60,7 +62,14 @@ impl TurnContext {
         events: EventSender,
     ) -> Self {
         let shell = default_shell();
-        let plain_env = Arc::new(config.shell_environment_policy.apply(std::env::vars()));
+        // Without the links, `apply_patch` typed in a shell is simply not
+        // found; the `apply_patch` tool itself does not need them.
+        let helper_bin = crate::helper_bin::ensure_links(&config.duet_home).ok();
+        let mut plain_env = config.shell_environment_policy.apply(std::env::vars());
+        if let Some(dir) = &helper_bin {
+            crate::helper_bin::prepend_to_path(&mut plain_env, dir);
+        }
+        let plain_env = Arc::new(plain_env);
         TurnContext {
             sandbox_policy: sandbox_policy(&config),
             config,
@@ -75,6 +84,7 @@ impl TurnContext {
             approved_for_session: Mutex::default(),
             running_commands: Mutex::default(),
             missing_key: None,
+            helper_bin,
         }
     }
 
@@ -86,9 +96,13 @@ impl TurnContext {
             .get_or_init(|| async {
                 let base: HashMap<String, String> = std::env::vars().collect();
                 match crate::exec::capture_login_env(&self.shell, &base).await {
-                    Ok(captured) => Some(Arc::new(
-                        self.config.shell_environment_policy.apply(captured),
-                    )),
+                    Ok(captured) => {
+                        let mut env = self.config.shell_environment_policy.apply(captured);
+                        if let Some(dir) = &self.helper_bin {
+                            crate::helper_bin::prepend_to_path(&mut env, dir);
+                        }
+                        Some(Arc::new(env))
+                    }
                     Err(error) => {
                         self.events.send(
                             Some(turn_id),

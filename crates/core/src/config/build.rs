@@ -6,7 +6,9 @@
 
 use super::provider::{OPENAI_PROVIDER_ID, ProviderInputs, resolve_provider};
 use super::schema::{ConfigToml, ToolToggle};
-use super::{Config, ConfigError, ConfigOverrides, SandboxWorkspaceWrite, ToolsConfig};
+use super::{
+    ApplyPatchToolType, Config, ConfigError, ConfigOverrides, SandboxWorkspaceWrite, ToolsConfig,
+};
 use duet_protocol::{ApprovalPolicy, SandboxMode};
 use std::path::PathBuf;
 
@@ -102,8 +104,19 @@ pub(super) fn build_config(
         config.tools = ToolsConfig {
             update_plan: enabled(tools.update_plan, config.tools.update_plan),
             view_image: enabled(tools.view_image, config.tools.view_image),
+            apply_patch: config.tools.apply_patch,
         };
     }
+    config.tools.apply_patch = match merged.include_apply_patch_tool {
+        Some(false) => None,
+        _ => Some(merged.apply_patch_tool_type.unwrap_or(
+            if config.model_provider.id == OPENAI_PROVIDER_ID {
+                ApplyPatchToolType::Freeform
+            } else {
+                ApplyPatchToolType::Function
+            },
+        )),
+    };
     if let Some(path) = merged.model_instructions_file {
         let path = instructions_base.join(path);
         let text = std::fs::read_to_string(&path)

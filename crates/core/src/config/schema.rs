@@ -5,6 +5,7 @@
 //! live in `config.rs`; turning a provider table into a `ProviderInfo` lives
 //! in `provider.rs`.
 
+use super::ApplyPatchToolType;
 use duet_model::WireApi;
 use duet_protocol::{ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxMode};
 use duet_sandbox::ShellEnvironmentPolicy;
@@ -38,6 +39,8 @@ pub(super) struct ConfigToml {
     pub project_doc_fallback_filenames: Option<Vec<String>>,
     pub project_root_markers: Option<Vec<String>>,
     pub tools: Option<ToolsToml>,
+    pub apply_patch_tool_type: Option<ApplyPatchToolType>,
+    pub include_apply_patch_tool: Option<bool>,
     pub model_instructions_file: Option<PathBuf>,
     pub developer_instructions: Option<String>,
     pub include_environment_context: Option<bool>,

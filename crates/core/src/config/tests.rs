@@ -90,6 +90,7 @@ fn no_file_gives_the_exec_defaults() {
 fn top_level_keys_resolve() {
     let fixture = Fixture::new(Some(
         r#"
+apply_patch_tool_type = "function"
 model = "o3"
 model_reasoning_effort = "high"
 model_reasoning_summary = "concise"
@@ -166,6 +167,7 @@ unified_exec = true
     expected.tools = ToolsConfig {
         update_plan: false,
         view_image: false,
+        apply_patch: Some(ApplyPatchToolType::Function),
     };
     assert_eq!(config, expected);
 }
@@ -178,7 +180,8 @@ fn tools_accept_a_bool_or_an_enabled_table() {
         config.tools,
         ToolsConfig {
             update_plan: false,
-            view_image: true
+            view_image: true,
+            apply_patch: Some(ApplyPatchToolType::Freeform),
         }
     );
     let config = fixture.config(fixture.with_c(&["tools.update_plan=true"]));
@@ -186,9 +189,28 @@ fn tools_accept_a_bool_or_an_enabled_table() {
         config.tools,
         ToolsConfig {
             update_plan: true,
-            view_image: true
+            view_image: true,
+            apply_patch: Some(ApplyPatchToolType::Freeform),
         }
     );
+}
+
+#[test]
+fn apply_patch_is_freeform_for_openai_and_a_function_elsewhere() {
+    let fixture = Fixture::new(Some(
+        "[model_providers.local]\nname = \"local\"\nbase_url = \"http://127.0.0.1:1/v1\"\n",
+    ));
+    let tool = |overrides: &[&str]| fixture.config(fixture.with_c(overrides)).tools.apply_patch;
+    assert_eq!(tool(&[]), Some(ApplyPatchToolType::Freeform));
+    assert_eq!(
+        tool(&["model_provider=local"]),
+        Some(ApplyPatchToolType::Function)
+    );
+    assert_eq!(
+        tool(&["model_provider=local", "apply_patch_tool_type=freeform"]),
+        Some(ApplyPatchToolType::Freeform)
+    );
+    assert_eq!(tool(&["include_apply_patch_tool=false"]), None);
 }
 
 const PROFILES: &str = r#"

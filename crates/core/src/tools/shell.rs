@@ -34,6 +34,24 @@ pub(super) async fn exec_command(
         Some(dir) => context.config.cwd.join(dir),
         None => context.config.cwd.clone(),
     };
+    // A patch typed as a shell command gets the same checks as the
+    // `apply_patch` tool; anything else runs as a command, in the sandbox.
+    if let Some(heredoc) = super::patch_guard::parse_heredoc_invocation(&args.cmd) {
+        let patch_cwd = match &heredoc.cd {
+            Some(dir) => workdir.join(dir),
+            None => workdir.clone(),
+        };
+        let output =
+            super::patch::apply_patch(context, turn_id, &heredoc.patch, &patch_cwd, cancel).await?;
+        return Ok(FunctionCallOutput::Text(output));
+    }
+    if args.cmd.trim_start().starts_with("*** Begin Patch") {
+        return Ok(FunctionCallOutput::Text(
+            "patch detected without explicit call to apply_patch: send it with the `apply_patch` \
+             tool, or run `apply_patch <<'EOF'` … `EOF`"
+                .to_string(),
+        ));
+    }
     let shell = args
         .shell
         .as_ref()

@@ -1,11 +1,19 @@
 //! The tool definitions sent with every request. Names and parameters match
 //! the reference's classic tool surface; the descriptions are our own.
 
-use crate::config::ToolsConfig;
+use crate::config::{ApplyPatchToolType, ToolsConfig};
 use serde_json::{Value, json};
+
+/// The V4A language as a Lark grammar, for the freeform `apply_patch` tool.
+const PATCH_GRAMMAR: &str = include_str!("patch_grammar.lark");
 
 pub(crate) fn specs(tools: &ToolsConfig) -> Vec<Value> {
     let mut specs = vec![exec_command(), write_stdin()];
+    match tools.apply_patch {
+        Some(ApplyPatchToolType::Freeform) => specs.push(apply_patch_freeform()),
+        Some(ApplyPatchToolType::Function) => specs.push(apply_patch_function()),
+        None => {}
+    }
     if tools.update_plan {
         specs.push(update_plan());
     }
@@ -56,6 +64,34 @@ fn write_stdin() -> Value {
                 "max_output_tokens": {"type": "number", "description": "Longest output to return, in tokens."}
             },
             "required": ["session_id"],
+            "additionalProperties": false
+        }
+    })
+}
+
+const APPLY_PATCH_DESCRIPTION: &str = "Edit files with a patch in the V4A format: `*** Begin Patch`, then one or more file operations (`*** Add File: path` followed by `+` lines; `*** Delete File: path`; `*** Update File: path`, optionally `*** Move to: new/path`, then sections of ` ` context, `-` removed and `+` added lines, each optionally opened by `@@ text` lines naming an enclosing line such as a class or function to narrow where it applies, and `*** End of File` to pin a section to the end), then `*** End Patch`. Give about three lines of unchanged context around each change. Paths are relative to the working directory. Nothing is written unless every change applies.";
+
+fn apply_patch_freeform() -> Value {
+    json!({
+        "type": "custom",
+        "name": "apply_patch",
+        "description": APPLY_PATCH_DESCRIPTION,
+        "format": {"type": "grammar", "syntax": "lark", "definition": PATCH_GRAMMAR}
+    })
+}
+
+fn apply_patch_function() -> Value {
+    json!({
+        "type": "function",
+        "name": "apply_patch",
+        "description": APPLY_PATCH_DESCRIPTION,
+        "strict": false,
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "input": {"type": "string", "description": "The whole patch, from `*** Begin Patch` to `*** End Patch`."}
+            },
+            "required": ["input"],
             "additionalProperties": false
         }
     })
