@@ -151,6 +151,7 @@ async fn the_first_request_then_the_replayed_history() {
                 "function".into(),
                 json!(["session_id"])
             ),
+            ("apply_patch".into(), "custom".into(), Value::Null),
             ("update_plan".into(), "function".into(), json!(["plan"])),
             ("view_image".into(), "function".into(), json!(["path"])),
         ]
