@@ -4,6 +4,7 @@
 //! work unchanged. A call that cannot be understood (unknown tool, invalid
 //! JSON) becomes an error output for the model; it never fails the turn.
 
+mod escalation;
 mod image;
 mod patch;
 mod patch_guard;

@@ -12,7 +12,7 @@ use crate::turn::{GRACE, Output, Renderer, drive_turn, shut_down};
 use anyhow::{Context, bail};
 use duet_core::config::{ConfigOverrides, load_config, parse_cli_override};
 use duet_core::{SessionOptions, spawn_session};
-use duet_protocol::Op;
+use duet_protocol::{ApprovalPolicy, Op};
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -76,7 +76,9 @@ async fn run_inner(cli: ExecCli) -> anyhow::Result<Outcome> {
         model: cli.model.clone(),
         profile: cli.profile.clone(),
         sandbox_mode: cli.sandbox.map(Into::into),
-        approval_policy: None,
+        // A headless run has nobody to ask: approvals are always `never`, and
+        // the model gets each refusal as its tool output.
+        approval_policy: Some(ApprovalPolicy::Never),
         cli_overrides,
         strict_config: cli.strict_config,
         ephemeral: cli.ephemeral,

@@ -2,12 +2,11 @@
 //! process sessions in `crate::exec`, and the `command_execution` items.
 
 use crate::exec::{
-    ExecCommandArgs, ExecError, ExecOutput, ExecRequest, OutputSink, SandboxPermissions,
-    WriteStdinArgs,
+    ExecCommandArgs, ExecError, ExecOutput, ExecRequest, OutputSink, WriteStdinArgs,
 };
 use crate::turn::{TurnContext, TurnError};
 use duet_model::FunctionCallOutput;
-use duet_protocol::{ApprovalPolicy, CommandStatus, EventMsg, Item, ItemDetails};
+use duet_protocol::{CommandStatus, EventMsg, Item, ItemDetails};
 use duet_sandbox::SandboxPolicy;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -59,76 +58,126 @@ pub(super) async fn exec_command(
         .unwrap_or_else(|| context.shell.clone());
     let command_line = display_command(&shell, args.login, &args.cmd);
 
-    let mut policy = context.sandbox_policy.clone();
-    if args.sandbox_permissions == SandboxPermissions::RequireEscalated
-        && policy != SandboxPolicy::DangerFullAccess
-    {
-        match context.config.approval_policy {
-            ApprovalPolicy::Never => {
-                return Ok(FunctionCallOutput::Text(
-                    "escalation rejected: the approval policy is `never`, so commands cannot run \
-                     outside the sandbox; do the task within the sandbox's limits"
-                        .to_string(),
-                ));
-            }
-            _ => {
-                let approved = crate::approval::request_exec_approval(
-                    context,
-                    turn_id,
-                    &command_line,
-                    &workdir,
-                    args.justification.clone(),
-                    cancel,
-                )
-                .await?;
-                if !approved {
-                    return Ok(FunctionCallOutput::Text(
-                        "the user declined to run this command outside the sandbox".to_string(),
-                    ));
-                }
-                policy = SandboxPolicy::DangerFullAccess;
-            }
-        }
-    }
-
-    // A login shell costs a profile load per call; the captured login
-    // environment gives the same variables for one plain spawn. Only when
-    // capture failed does the command run as a real login shell.
-    let (env, login) = match (args.login, context.login_env(turn_id).await) {
-        (true, Some(captured)) => (captured, false),
-        (true, None) => (Arc::clone(&context.plain_env), true),
-        (false, _) => (Arc::clone(&context.plain_env), false),
-    };
-    let max_output_tokens = args.max_output_tokens();
-    let request = ExecRequest {
-        command: args.cmd.clone(),
-        workdir,
-        shell,
-        login,
-        yield_time: args.yield_time(),
-        policy,
-        env,
-    };
-
-    let item_id = context.events.item_id();
-    context.events.send(
-        Some(turn_id),
-        EventMsg::ItemStarted {
-            item: command_item(&item_id, &command_line, None, None),
-        },
-    );
-    let result = context
-        .processes
-        .exec_command(request, output_sink(context, turn_id, &item_id), cancel)
-        .await;
-    finish(
+    let policy = match super::escalation::before_run(
         context,
         turn_id,
-        &item_id,
+        &args,
         &command_line,
-        result,
-        max_output_tokens,
+        &workdir,
+        cancel,
     )
+    .await?
+    {
+        super::escalation::Verdict::Run(policy) => policy,
+        super::escalation::Verdict::Declined(reason) => {
+            let item = Item {
+                id: context.events.item_id(),
+                details: ItemDetails::CommandExecution {
+                    command: command_line.clone(),
+                    aggregated_output: String::new(),
+                    exit_code: None,
+                    status: CommandStatus::Declined,
+                },
+            };
+            context
+                .events
+                .send(Some(turn_id), EventMsg::ItemCompleted { item });
+            return Ok(FunctionCallOutput::Text(reason));
+        }
+    };
+
+    let run = Run {
+        context,
+        turn_id,
+        args: &args,
+        command_line: &command_line,
+        workdir: &workdir,
+        shell: &shell,
+        cancel,
+    };
+    let first = run.run(policy.clone()).await?;
+    // Under `on-failure`, a sandboxed command that looks blocked by the
+    // sandbox may be run again without it, if the user agrees.
+    if let Some(output) = &first.output
+        && policy != SandboxPolicy::DangerFullAccess
+        && super::escalation::offer_unsandboxed_retry(
+            context,
+            turn_id,
+            output,
+            &command_line,
+            &workdir,
+            cancel,
+        )
+        .await?
+    {
+        return Ok(run.run(SandboxPolicy::DangerFullAccess).await?.text);
+    }
+    Ok(first.text)
+}
+
+/// One command, ready to run under some policy.
+struct Run<'a> {
+    context: &'a TurnContext,
+    turn_id: &'a str,
+    args: &'a ExecCommandArgs,
+    command_line: &'a str,
+    workdir: &'a std::path::Path,
+    shell: &'a std::path::Path,
+    cancel: &'a CancellationToken,
+}
+
+/// What a run produced: the tool output, and the process result when there is one.
+struct RunOutcome {
+    text: FunctionCallOutput,
+    output: Option<ExecOutput>,
+}
+
+impl Run<'_> {
+    async fn run(&self, policy: SandboxPolicy) -> Result<RunOutcome, TurnError> {
+        let context = self.context;
+        // A login shell costs a profile load per call; the captured login
+        // environment gives the same variables for one plain spawn. Only when
+        // capture failed does the command run as a real login shell.
+        let (env, login) = match (self.args.login, context.login_env(self.turn_id).await) {
+            (true, Some(captured)) => (captured, false),
+            (true, None) => (Arc::clone(&context.plain_env), true),
+            (false, _) => (Arc::clone(&context.plain_env), false),
+        };
+        let request = ExecRequest {
+            command: self.args.cmd.clone(),
+            workdir: self.workdir.to_path_buf(),
+            shell: self.shell.to_path_buf(),
+            login,
+            yield_time: self.args.yield_time(),
+            policy,
+            env,
+        };
+        let item_id = context.events.item_id();
+        context.events.send(
+            Some(self.turn_id),
+            EventMsg::ItemStarted {
+                item: command_item(&item_id, self.command_line, None, None),
+            },
+        );
+        let result = context
+            .processes
+            .exec_command(
+                request,
+                output_sink(context, self.turn_id, &item_id),
+                self.cancel,
+            )
+            .await;
+        let output = result.as_ref().ok().cloned();
+        let text = finish(
+            context,
+            self.turn_id,
+            &item_id,
+            self.command_line,
+            result,
+            self.args.max_output_tokens(),
+        )?;
+        Ok(RunOutcome { text, output })
+    }
 }
 
 pub(super) async fn write_stdin(
