@@ -4,7 +4,8 @@
 //! Each level scans every candidate position before the next level is tried,
 //! and the first hit wins, so an exact match further down beats a loose one
 //! nearer. Ambiguity is not reported (as the reference). Comparisons borrow:
-//! no line is copied or allocated.
+//! no line is copied or allocated; the exact level, which finds almost every
+//! chunk of a good patch, rejects most lines on their length and last bytes.
 
 use crate::text::SourceText;
 
@@ -18,6 +19,8 @@ pub(crate) enum Level {
     Normalised,
 }
 
+/// The ladder, strictest first (`seek` runs the exact level through
+/// `SourceText::find_exact`, which is faster on long files).
 const LADDER: [Level; 4] = [Level::Exact, Level::TrimEnd, Level::Trim, Level::Normalised];
 
 impl Level {
@@ -67,15 +70,10 @@ pub(crate) fn seek(
     let line_count = source.line_count();
     let last_start = line_count.checked_sub(pattern.len())?;
     let first_start = if end_of_file { last_start } else { start };
-    let mut levels = &LADDER[..];
-    if !end_of_file {
-        match seek_exact_anchored(source, pattern, start, last_start) {
-            Exact::Found(at) => return Some(at),
-            Exact::Absent => levels = &LADDER[1..],
-            Exact::NotTried => {}
-        }
+    if let Some(at) = source.find_exact(pattern, first_start, last_start) {
+        return Some(at);
     }
-    levels.iter().find_map(|level| {
+    LADDER[1..].iter().find_map(|level| {
         (first_start..=last_start).find(|&at| {
             pattern
                 .iter()
@@ -83,51 +81,6 @@ pub(crate) fn seek(
                 .all(|(offset, line)| level.same(source.line(at + offset), line))
         })
     })
-}
-
-enum Exact {
-    Found(usize),
-    Absent,
-    /// The pattern has no line long enough to anchor a substring search.
-    NotTried,
-}
-
-/// The exact level, fast: find the pattern's longest line with a substring
-/// search, then check the other lines around it. Candidates come in file
-/// order, so the first full match is the one a line-by-line scan finds.
-fn seek_exact_anchored(
-    source: &SourceText,
-    pattern: &[&str],
-    start: usize,
-    last_start: usize,
-) -> Exact {
-    const MIN_ANCHOR: usize = 8;
-    let Some((anchor, needle)) = pattern
-        .iter()
-        .enumerate()
-        .max_by_key(|(offset, line)| (line.len(), std::cmp::Reverse(*offset)))
-    else {
-        return Exact::NotTried;
-    };
-    if needle.len() < MIN_ANCHOR {
-        return Exact::NotTried;
-    }
-    let mut from = start + anchor;
-    while let Some(line) = source.find_line(needle, from) {
-        let at = line - anchor;
-        if at > last_start {
-            break;
-        }
-        let matches = pattern
-            .iter()
-            .enumerate()
-            .all(|(offset, wanted)| source.line(at + offset) == *wanted);
-        if matches {
-            return Exact::Found(at);
-        }
-        from = line + 1;
-    }
-    Exact::Absent
 }
 
 #[cfg(test)]
@@ -150,7 +103,7 @@ mod tests {
     }
 
     #[test]
-    fn the_anchored_exact_search_agrees_with_the_scan() {
+    fn the_exact_search_finds_the_first_full_match() {
         let file = "long line one\r\nshort\nlong line one\nlong line one x\nshort\nlong line one";
         assert_eq!(
             [

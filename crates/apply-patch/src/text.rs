@@ -40,32 +40,48 @@ impl SourceText {
 
     /// Line `index` without its ending.
     pub(crate) fn line(&self, index: usize) -> &str {
-        let line = &self.text[self.span(index, index + 1)];
-        match line.strip_suffix('\n') {
-            Some(line) => line.strip_suffix('\r').unwrap_or(line),
-            None => line,
-        }
+        let (start, end) = self.text_span(index);
+        &self.text[start..end]
     }
 
-    /// The first line at or after `from` whose text is exactly `needle`
-    /// (a non-empty line), found with a vectorised substring search rather
-    /// than line by line.
-    pub(crate) fn find_line(&self, needle: &str, from: usize) -> Option<usize> {
+    /// The first `at` in `from..=last` where lines `at..` are exactly
+    /// `pattern` (non-empty). Most lines are rejected on their length and
+    /// last bytes before any full comparison.
+    pub(crate) fn find_exact(&self, pattern: &[&str], from: usize, last: usize) -> Option<usize> {
+        let first = pattern[0].as_bytes();
         let bytes = self.text.as_bytes();
-        let finder = memchr::memmem::Finder::new(needle.as_bytes());
-        let mut at = *self.starts.get(from)?;
-        while let Some(found) = finder.find(&bytes[at..]) {
-            let begin = at + found;
-            let end = begin + needle.len();
-            let starts_line = begin == 0 || bytes[begin - 1] == b'\n';
-            let rest = &bytes[end..];
-            let ends_line = rest.is_empty() || rest[0] == b'\n' || rest.starts_with(b"\r\n");
-            if starts_line && ends_line {
-                return Some(self.starts.partition_point(|&start| start < begin));
+        // The last (up to) eight bytes as one word: a register compare, not
+        // a `memcmp` call, rejects almost every line of the same length.
+        let last_word = |line: &[u8]| {
+            let tail = &line[line.len().saturating_sub(8)..];
+            tail.iter()
+                .fold(0u64, |word, byte| word << 8 | u64::from(*byte))
+        };
+        let wanted = last_word(first);
+        (from..=last).find(|&at| {
+            let (start, end) = self.text_span(at);
+            end - start == first.len()
+                && last_word(&bytes[start..end]) == wanted
+                && &bytes[start..end] == first
+                && pattern[1..]
+                    .iter()
+                    .enumerate()
+                    .all(|(offset, line)| self.line(at + 1 + offset) == *line)
+        })
+    }
+
+    /// The byte range of line `index`'s text, ending excluded.
+    fn text_span(&self, index: usize) -> (usize, usize) {
+        let bytes = self.text.as_bytes();
+        let start = self.starts[index];
+        let mut end = self.starts.get(index + 1).copied().unwrap_or(bytes.len());
+        if end > start && bytes[end - 1] == b'\n' {
+            end -= 1;
+            if end > start && bytes[end - 1] == b'\r' {
+                end -= 1;
             }
-            at = begin + 1;
         }
-        None
+        (start, end)
     }
 
     pub(crate) fn text(&self) -> &str {
@@ -99,11 +115,11 @@ impl SourceText {
 
 /// Where each line starts: 0, and after every `\n` but a final one.
 ///
-/// Eight bytes at a time: a word with no `\n` is skipped at once, which
-/// beats a `memchr` call per line when lines are short (the usual case).
+/// Eight bytes at a time: a word with no `\n` costs a few instructions,
+/// which beats a `memchr` call per line when lines are short (the usual
+/// case). The bit trick flags exactly the bytes equal to `\n`.
 fn line_starts(bytes: &[u8]) -> Vec<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const LOWS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const NEWLINES: u64 = 0x0a0a_0a0a_0a0a_0a0a;
     let mut starts = Vec::with_capacity(bytes.len() / 32 + 1);
     if bytes.is_empty() {
@@ -113,15 +129,12 @@ fn line_starts(bytes: &[u8]) -> Vec<usize> {
     let (words, tail) = bytes.as_chunks::<8>();
     for (word_index, word) in words.iter().enumerate() {
         let diff = u64::from_le_bytes(*word) ^ NEWLINES;
-        // A high bit for each byte that may be `\n` (exact for the first;
-        // a borrow can flag a later byte, so each is checked).
-        let mut candidates = diff.wrapping_sub(ONES) & !diff & HIGHS;
-        while candidates != 0 {
-            let at = word_index * 8 + (candidates.trailing_zeros() / 8) as usize;
-            if bytes[at] == b'\n' {
-                starts.push(at + 1);
-            }
-            candidates &= candidates - 1;
+        // The high bit of each byte of `diff` that is zero.
+        let mut newlines = !(((diff & LOWS) + LOWS) | diff | LOWS);
+        let next_line = word_index * 8 + 1;
+        while newlines != 0 {
+            starts.push(next_line + (newlines.trailing_zeros() / 8) as usize);
+            newlines &= newlines - 1;
         }
     }
     let tail_start = bytes.len() - tail.len();
