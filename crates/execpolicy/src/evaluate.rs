@@ -165,11 +165,24 @@ fn evaluate_parsed(policy: &Policy, script: &Script, options: &EvalOptions<'_>) 
         .map(|c| judge(policy, c, options))
         .collect();
     for problem in &script.problems {
+        let words: Vec<MatchWord<'_>> = problem.words.iter().map(|w| w.match_word()).collect();
+        let mut reasons: Vec<Reason> = policy
+            .match_words(&words, true)
+            .into_iter()
+            .filter(|(_, certainty)| *certainty == Certainty::Definite)
+            .map(|(found, _)| Reason::Rule(found))
+            .collect();
+        reasons.push(Reason::Unanalysable(problem.reason.clone()));
+        let decision = reasons.iter().map(|r| r.decision(options.unmatched)).max();
         parts.push(Part {
             text: problem.text.clone(),
-            argv: Vec::new(),
-            decision: Decision::Prompt,
-            reasons: vec![Reason::Unanalysable(problem.reason.clone())],
+            argv: problem
+                .words
+                .iter()
+                .map(|w| w.display().to_owned())
+                .collect(),
+            decision: decision.unwrap_or(Decision::Prompt),
+            reasons,
         });
     }
     let decision = parts

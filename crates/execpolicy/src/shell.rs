@@ -60,6 +60,8 @@ pub struct Redirect {
 pub struct Problem {
     pub text: String,
     pub reason: String,
+    /// The command it concerns, if any: rules about it still apply.
+    pub words: Vec<Word>,
 }
 
 /// Nested `bash -c` deeper than this is a problem, not a recursion.
@@ -96,6 +98,7 @@ fn parse_into(script: &str, depth: usize, base: Option<PathBuf>, out: &mut Scrip
         out.problems.push(Problem {
             text: excerpt(script),
             reason: format!("shells nested more than {MAX_NESTING} deep"),
+            words: Vec::new(),
         });
         return;
     }
@@ -103,6 +106,7 @@ fn parse_into(script: &str, depth: usize, base: Option<PathBuf>, out: &mut Scrip
         out.problems.push(Problem {
             text: excerpt(script),
             reason: format!("the script is longer than {MAX_SCRIPT_LEN} bytes"),
+            words: Vec::new(),
         });
         return;
     }
@@ -110,6 +114,7 @@ fn parse_into(script: &str, depth: usize, base: Option<PathBuf>, out: &mut Scrip
         out.problems.push(Problem {
             text: excerpt(script),
             reason: "the shell parser gave up".into(),
+            words: Vec::new(),
         });
         return;
     };
@@ -118,6 +123,7 @@ fn parse_into(script: &str, depth: usize, base: Option<PathBuf>, out: &mut Scrip
         out.problems.push(Problem {
             text: excerpt(script),
             reason: "the script does not parse as shell".into(),
+            words: Vec::new(),
         });
         return;
     }

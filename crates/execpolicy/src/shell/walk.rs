@@ -40,9 +40,11 @@ impl Walker<'_, '_> {
 
     fn problem(&mut self, node: Node<'_>, reason: impl Into<String>) {
         let text = excerpt(&self.text(node));
+        let reason = reason.into();
         self.out.problems.push(Problem {
             text,
-            reason: reason.into(),
+            reason,
+            words: Vec::new(),
         });
     }
 
@@ -82,31 +84,39 @@ impl Walker<'_, '_> {
     }
 
     fn redirected(&mut self, node: Node<'_>) {
+        let body = node.child_by_field_name("body");
+        if let Some(body) = body.filter(|b| b.kind() != "command") {
+            // The redirections apply after the body's `cd`s (tree-sitter
+            // hangs `a && b > f` on the whole list; bash on `b`).
+            self.statement(body);
+        }
         let mut redirects = Vec::new();
-        let mut body = None;
+        let mut deferred = Vec::new();
         for (field, child) in fielded_children(node) {
             match field {
-                Some("body") => body = Some(child),
-                _ if is_redirect(child.kind()) => self.redirect(child, &mut redirects),
-                _ => self.statement(child),
+                Some("body") => {}
+                _ if is_redirect(child.kind()) => {
+                    self.redirect(child, &mut redirects, &mut deferred)
+                }
+                _ => deferred.push(child),
             }
         }
         match body {
             Some(body) if body.kind() == "command" => self.command(body, redirects),
-            Some(body) => {
-                self.statement(body);
-                self.detached(node, redirects);
-            }
-            None => self.detached(node, redirects),
+            _ => self.detached(redirects),
+        }
+        for node in deferred {
+            self.statement(node);
         }
     }
 
     /// Redirections that belong to no simple command (`{ …; } > f`).
-    fn detached(&mut self, node: Node<'_>, redirects: Vec<Redirect>) {
+    fn detached(&mut self, redirects: Vec<Redirect>) {
         if redirects.is_empty() {
             return;
         }
-        let text = excerpt(&self.text(node));
+        let texts: Vec<&str> = redirects.iter().map(|r| r.text.as_str()).collect();
+        let text = texts.join(" ");
         let command = SimpleCommand {
             text,
             words: Vec::new(),
@@ -119,13 +129,16 @@ impl Walker<'_, '_> {
     fn command(&mut self, node: Node<'_>, mut redirects: Vec<Redirect>) {
         let mut words = Vec::new();
         let mut assignments = Vec::new();
+        let mut deferred = Vec::new();
         for (field, child) in fielded_children(node) {
             match (field, child.kind()) {
                 (_, "variable_assignment") => {
                     self.substitutions(child);
                     assignments.push(self.text(child));
                 }
-                (_, kind) if is_redirect(kind) => self.redirect(child, &mut redirects),
+                (_, kind) if is_redirect(kind) => {
+                    self.redirect(child, &mut redirects, &mut deferred)
+                }
                 (Some("name"), _) => {
                     let name = child.named_child(0).unwrap_or(child);
                     words.push(self.word(name));
@@ -144,6 +157,9 @@ impl Walker<'_, '_> {
         let mut base = self.base.take();
         expand_command_at(command, self.depth, &mut base, self.out);
         self.base = base;
+        for node in deferred {
+            self.statement(node);
+        }
     }
 
     /// The command's text up to a heredoc body.
@@ -152,17 +168,24 @@ impl Walker<'_, '_> {
         text.lines().next().unwrap_or("").trim().to_owned()
     }
 
-    fn redirect(&mut self, node: Node<'_>, redirects: &mut Vec<Redirect>) {
+    /// Record the redirection `node`; statements hanging off a heredoc
+    /// (`cat <<EOF | grep x`) go to `deferred`, to run after the command.
+    fn redirect<'t>(
+        &mut self,
+        node: Node<'t>,
+        redirects: &mut Vec<Redirect>,
+        deferred: &mut Vec<Node<'t>>,
+    ) {
         match node.kind() {
             "heredoc_redirect" => {
                 // Its children hold the heredoc's own file redirections and
                 // any pipeline or list that follows `<<EOF` on the line.
                 for child in named_children(node) {
                     match child.kind() {
-                        "file_redirect" => self.redirect(child, redirects),
+                        "file_redirect" => self.redirect(child, redirects, deferred),
                         "heredoc_body" => self.substitutions(child),
                         "heredoc_start" | "heredoc_end" | "heredoc_content" => {}
-                        _ => self.statement(child),
+                        _ => deferred.push(child),
                     }
                 }
                 let text = self.text(node).lines().next().unwrap_or("").to_owned();
@@ -309,10 +332,10 @@ fn expand_command_at(
                 first.text
             );
             out.problems.push(Problem {
-                text: command.text.clone(),
+                text: command.text,
                 reason,
+                words: command.words,
             });
-            out.commands.push(command);
             return;
         }
     };
@@ -322,11 +345,12 @@ fn expand_command_at(
         return expand_command_at(command, depth, base, out);
     }
     if let Some((_, reason)) = OPAQUE.iter().find(|(name, _)| *name == program) {
+        let reason = (*reason).to_owned();
         out.problems.push(Problem {
-            text: command.text.clone(),
-            reason: (*reason).to_owned(),
+            text: command.text,
+            reason,
+            words: command.words,
         });
-        out.commands.push(command);
         return;
     }
     let name = program.rsplit('/').next().unwrap_or(&program);
@@ -343,16 +367,20 @@ fn expand_command_at(
             ShellScript::Computed(text) => {
                 let reason = format!("the `{name} -c` script `{text}` is only known when it runs");
                 out.problems.push(Problem {
-                    text: command.text.clone(),
+                    text: command.text,
                     reason,
+                    words: command.words,
                 });
+                return;
             }
             ShellScript::Stdin => {
                 let reason = format!("`{name}` reads the commands to run from its input");
                 out.problems.push(Problem {
-                    text: command.text.clone(),
+                    text: command.text,
                     reason,
+                    words: command.words,
                 });
+                return;
             }
             ShellScript::File => {}
         }
