@@ -15,6 +15,13 @@ pub fn explain(evaluation: &Evaluation) -> String {
             crate::words::join(&part.argv)
         };
         let _ = writeln!(out, "{shown}");
+        if part.reasons.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {}: writes only inside the writable roots",
+                part.decision
+            );
+        }
         for reason in &part.reasons {
             let (decision, why) = match reason {
                 Reason::Rule(found) => (found.decision.as_str(), format!("rule {}", rule(found))),

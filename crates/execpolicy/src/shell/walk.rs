@@ -56,6 +56,9 @@ impl Walker<'_, '_> {
     }
 
     pub fn statement(&mut self, node: Node<'_>) {
+        if matches!(node.kind(), "redirected_statement" | "pipeline" | "list") {
+            self.check_skipped(node);
+        }
         match node.kind() {
             "command" => self.command(node, Vec::new()),
             "redirected_statement" => self.redirected(node),
@@ -75,6 +78,31 @@ impl Walker<'_, '_> {
             "ERROR" => self.problem(node, "the script does not parse as shell"),
             _ => self.children(node),
         }
+    }
+
+    fn check_skipped(&mut self, node: Node<'_>) {
+        if let Some(skipped) = self.skipped_text(node) {
+            self.problem(
+                node,
+                format!("the shell parser skipped `{skipped}`; what runs may differ"),
+            );
+        }
+    }
+
+    /// Text between `node`'s children that no child covers (tree-sitter
+    /// drops a lone `-` before a heredoc, for one): words the analysis
+    /// would otherwise never see.
+    fn skipped_text(&self, node: Node<'_>) -> Option<String> {
+        let mut at = node.start_byte();
+        let mut skipped = String::new();
+        for i in 0..node.child_count() {
+            let child = node.child(i)?;
+            let gap = self.source.get(at..child.start_byte()).unwrap_or_default();
+            let gap = String::from_utf8_lossy(gap).replace("\\\n", " ");
+            skipped.push_str(gap.trim());
+            at = at.max(child.end_byte());
+        }
+        (!skipped.is_empty()).then_some(skipped)
     }
 
     fn children(&mut self, node: Node<'_>) {
@@ -127,6 +155,7 @@ impl Walker<'_, '_> {
     }
 
     fn command(&mut self, node: Node<'_>, mut redirects: Vec<Redirect>) {
+        self.check_skipped(node);
         let mut words = Vec::new();
         let mut assignments = Vec::new();
         let mut deferred = Vec::new();

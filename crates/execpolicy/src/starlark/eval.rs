@@ -177,7 +177,7 @@ impl<'h> Interpreter<'h> {
         let values = if targets.len() == 1 {
             vec![value]
         } else {
-            let items = value
+            value
                 .items()
                 .filter(|items| items.len() == targets.len())
                 .ok_or_else(|| {
@@ -189,8 +189,7 @@ impl<'h> Interpreter<'h> {
                             targets.len()
                         ),
                     )
-                })?;
-            items
+                })?
         };
         for (name, value) in targets.iter().zip(values) {
             match locals {

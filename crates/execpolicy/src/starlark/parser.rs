@@ -771,7 +771,7 @@ mod tests {
         );
         assert_eq!(
             error("prefix_rule(pattern = [\"ls\")\n"),
-            (1, 29, "unexpected `)`".to_owned())
+            (1, 28, "unexpected `)`".to_owned())
         );
         assert_eq!(
             error("prefix_rule(pattern = \"ls\" decision = \"allow\")\n"),
