@@ -21,7 +21,9 @@ prefix_rule(["bash", "-lc"], "prompt")
 
 fn policy() -> Policy {
     let mut policy = Policy::empty();
-    policy.add_source(Path::new("t.rules"), RULES).expect("the test rules load");
+    policy
+        .add_source(Path::new("t.rules"), RULES)
+        .expect("the test rules load");
     policy
 }
 
