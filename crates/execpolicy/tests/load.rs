@@ -233,7 +233,7 @@ fn files_load_in_order_and_a_missing_one_is_named() {
     );
 
     let missing = dir.path().join("gone.rules");
-    let error = Policy::load(&[missing.clone()]).unwrap_err();
+    let error = Policy::load(std::slice::from_ref(&missing)).unwrap_err();
     assert_eq!(
         error.to_string(),
         format!(
