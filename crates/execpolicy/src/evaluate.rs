@@ -162,7 +162,7 @@ fn evaluate_parsed(policy: &Policy, script: &Script, options: &EvalOptions<'_>) 
     let mut parts: Vec<Part> = script
         .commands
         .iter()
-        .map(|c| judge(policy, c, options))
+        .filter_map(|c| judge(policy, c, options))
         .collect();
     for problem in &script.problems {
         let words: Vec<MatchWord<'_>> = problem.words.iter().map(|w| w.match_word()).collect();
@@ -193,7 +193,9 @@ fn evaluate_parsed(policy: &Policy, script: &Script, options: &EvalOptions<'_>) 
     Evaluation { decision, parts }
 }
 
-fn judge(policy: &Policy, command: &SimpleCommand, options: &EvalOptions<'_>) -> Part {
+/// The verdict on one command; `None` for a transparent wrapper no rule
+/// mentions.
+fn judge(policy: &Policy, command: &SimpleCommand, options: &EvalOptions<'_>) -> Option<Part> {
     let mut reasons = Vec::new();
     let words: Vec<MatchWord<'_>> = command.words.iter().map(|w| w.match_word()).collect();
     if !words.is_empty() {
@@ -210,7 +212,7 @@ fn judge(policy: &Policy, command: &SimpleCommand, options: &EvalOptions<'_>) ->
                 Certainty::Possible => {}
             }
         }
-        if !definite {
+        if !definite && !command.transparent {
             reasons.push(if let Some(why) = known_safe_words(&words) {
                 Reason::KnownSafe(why)
             } else if let Some(why) = dangerous_words(&words) {
@@ -230,7 +232,10 @@ fn judge(policy: &Policy, command: &SimpleCommand, options: &EvalOptions<'_>) ->
         .map(|r| r.decision(options.unmatched))
         .max()
         .unwrap_or(Decision::Allow);
-    Part {
+    if command.transparent && reasons.is_empty() {
+        return None;
+    }
+    Some(Part {
         text: command.text.clone(),
         argv: command
             .words
@@ -239,7 +244,7 @@ fn judge(policy: &Policy, command: &SimpleCommand, options: &EvalOptions<'_>) ->
             .collect(),
         decision,
         reasons,
-    }
+    })
 }
 
 /// Files any command may write: they are not files on disk.

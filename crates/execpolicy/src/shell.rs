@@ -39,6 +39,10 @@ pub struct SimpleCommand {
     /// `VAR=x` prefixes, as written.
     pub assignments: Vec<String>,
     pub redirects: Vec<Redirect>,
+    /// A wrapper that only runs the command after it (`timeout 5 CMD`,
+    /// `nice CMD`): judged by rules about it alone, since the wrapped
+    /// command is judged on its own.
+    pub transparent: bool,
 }
 
 /// A redirection and where its relative paths resolve.
@@ -87,6 +91,7 @@ pub fn parse_argv(argv: &[String]) -> Script {
         words,
         assignments: Vec::new(),
         redirects: Vec::new(),
+        transparent: false,
     };
     let mut base = Some(PathBuf::new());
     walk::expand_command(command, 0, &mut base, &mut out);

@@ -790,10 +790,61 @@ fn git_branch_listing_versus_creating() {
 }
 
 #[test]
-fn sudo_of_a_destructive_command() {
+fn sudo_of_a_forbidden_command() {
     check(
         "sudo rm -rf /",
-        "sudo rm -rf /\n  prompt: dangerous: runs a destructive command as root\ndecision: prompt",
+        "sudo rm -rf /\n  prompt: dangerous: runs a destructive command as root\n\
+         rm -rf /\n  forbidden: rule `rm -rf` (t.rules:4): use trash instead\ndecision: forbidden",
+    );
+}
+
+// --- wrappers -------------------------------------------------------------------
+
+#[test]
+fn timeout_is_transparent() {
+    check(
+        "timeout -s KILL 5 cargo test",
+        "cargo test\n  allow: rule `cargo test` (t.rules:5)\ndecision: allow",
+    );
+}
+
+#[test]
+fn env_assignments_and_nice_are_transparent() {
+    check(
+        "env FOO=1 nice -n 5 curl x",
+        "curl x\n  forbidden: rule `curl` (t.rules:7): no network\ndecision: forbidden",
+    );
+}
+
+#[test]
+fn a_wrapper_around_a_shell() {
+    check(
+        "nohup bash -c 'git status'",
+        "git status\n  allow: rule `git status` (t.rules:2)\ndecision: allow",
+    );
+}
+
+#[test]
+fn xargs_adds_words_from_stdin() {
+    check(
+        "ls | xargs rm",
+        "ls\n  allow: known safe: lists directories\n\
+         xargs rm\n  prompt: no rule matched: the approval policy decides\n\
+         rm '(words from stdin)'\n  prompt: might match forbidden rule `rm -rf` (t.rules:4): use trash instead once expanded\n\
+         \x20 prompt: no rule matched: the approval policy decides\ndecision: prompt",
+    );
+}
+
+#[test]
+fn command_v_only_looks_up() {
+    check("command -v git", "decision: allow");
+}
+
+#[test]
+fn sudo_of_a_computed_command() {
+    check(
+        "sudo $CMD",
+        "sudo '$CMD'\n  prompt: unanalysable: `sudo` runs a command that is only known when it runs\ndecision: prompt",
     );
 }
 

@@ -150,6 +150,7 @@ impl Walker<'_, '_> {
             words: Vec::new(),
             assignments: Vec::new(),
             redirects,
+            transparent: false,
         };
         self.out.commands.push(command);
     }
@@ -182,6 +183,7 @@ impl Walker<'_, '_> {
             words,
             assignments,
             redirects,
+            transparent: false,
         };
         let mut base = self.base.take();
         expand_command_at(command, self.depth, &mut base, self.out);
@@ -383,6 +385,9 @@ fn expand_command_at(
         return;
     }
     let name = program.rsplit('/').next().unwrap_or(&program);
+    if let Some(wrapper) = WRAPPERS.iter().find(|w| w.name == name) {
+        return expand_wrapper(wrapper, command, depth, base, out);
+    }
     if SHELLS.contains(&name) {
         match shell_script(&command.words[1..]) {
             ShellScript::Inline(script) => {
@@ -428,6 +433,218 @@ fn expand_command_at(
         _ => {}
     }
     out.commands.push(command);
+}
+
+/// Programs that run the command in their arguments.
+struct Wrapper {
+    name: &'static str,
+    /// Options whose value is the next word.
+    takes_value: &'static [&'static str],
+    /// Words before the command that are not options (`timeout`'s duration).
+    operands: usize,
+    /// Adds nothing of its own: only rules about it count (see
+    /// [`SimpleCommand::transparent`]).
+    transparent: bool,
+    /// Accepts `NAME=VALUE` words before the command.
+    assignments: bool,
+    /// Appends words read from stdin to the command (`xargs`).
+    appends_input: bool,
+}
+
+const WRAPPERS: &[Wrapper] = &[
+    Wrapper {
+        name: "sudo",
+        takes_value: &["-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T"],
+        operands: 0,
+        transparent: false,
+        assignments: true,
+        appends_input: false,
+    },
+    Wrapper {
+        name: "doas",
+        takes_value: &["-u", "-C"],
+        operands: 0,
+        transparent: false,
+        assignments: false,
+        appends_input: false,
+    },
+    Wrapper {
+        name: "env",
+        takes_value: &["-u", "-C", "-S", "--unset", "--chdir", "--split-string"],
+        operands: 0,
+        transparent: true,
+        assignments: true,
+        appends_input: false,
+    },
+    Wrapper {
+        name: "timeout",
+        takes_value: &["-s", "-k", "--signal", "--kill-after"],
+        operands: 1,
+        transparent: true,
+        assignments: false,
+        appends_input: false,
+    },
+    Wrapper {
+        name: "nice",
+        takes_value: &["-n", "--adjustment"],
+        operands: 0,
+        transparent: true,
+        assignments: false,
+        appends_input: false,
+    },
+    Wrapper {
+        name: "nohup",
+        takes_value: &[],
+        operands: 0,
+        transparent: true,
+        assignments: false,
+        appends_input: false,
+    },
+    Wrapper {
+        name: "time",
+        takes_value: &["-f", "-o", "--format", "--output"],
+        operands: 0,
+        transparent: true,
+        assignments: false,
+        appends_input: false,
+    },
+    Wrapper {
+        name: "setsid",
+        takes_value: &[],
+        operands: 0,
+        transparent: true,
+        assignments: false,
+        appends_input: false,
+    },
+    Wrapper {
+        name: "stdbuf",
+        takes_value: &["-i", "-o", "-e"],
+        operands: 0,
+        transparent: true,
+        assignments: false,
+        appends_input: false,
+    },
+    Wrapper {
+        name: "ionice",
+        takes_value: &["-c", "-n", "-p", "-P", "-u"],
+        operands: 0,
+        transparent: true,
+        assignments: false,
+        appends_input: false,
+    },
+    Wrapper {
+        name: "command",
+        takes_value: &[],
+        operands: 0,
+        transparent: true,
+        assignments: false,
+        appends_input: false,
+    },
+    Wrapper {
+        name: "xargs",
+        takes_value: &[
+            "-I",
+            "-n",
+            "-P",
+            "-L",
+            "-s",
+            "-d",
+            "-E",
+            "-a",
+            "--arg-file",
+            "--delimiter",
+            "--max-args",
+            "--max-procs",
+            "--replace",
+        ],
+        operands: 0,
+        transparent: false,
+        assignments: false,
+        appends_input: true,
+    },
+];
+
+/// Record a wrapper and, separately, the command it runs.
+fn expand_wrapper(
+    wrapper: &Wrapper,
+    mut command: SimpleCommand,
+    depth: usize,
+    base: &mut Option<PathBuf>,
+    out: &mut Script,
+) {
+    let words = &command.words;
+    let mut at = 1;
+    let mut operands = wrapper.operands;
+    let mut lookup_only = false;
+    while let Some(word) = words.get(at) {
+        let Some(text) = word.as_literal() else { break };
+        if text == "--" {
+            at += 1;
+            break;
+        }
+        if text.starts_with('-') && text.len() > 1 {
+            lookup_only |= wrapper.name == "command" && matches!(text, "-v" | "-V");
+            let changes_dir =
+                wrapper.name == "env" && (text.starts_with("-C") || text.starts_with("--chdir"));
+            if changes_dir
+                || (wrapper.name == "env"
+                    && (text.starts_with("-S") || text.starts_with("--split")))
+            {
+                let reason =
+                    format!("`env {text}` changes what runs in a way the analysis does not follow");
+                out.problems.push(Problem {
+                    text: command.text,
+                    reason,
+                    words: command.words,
+                });
+                return;
+            }
+            at += if wrapper.takes_value.contains(&text) {
+                2
+            } else {
+                1
+            };
+        } else if wrapper.assignments && text.contains('=') && !text.starts_with('=') {
+            at += 1;
+        } else if operands > 0 {
+            operands -= 1;
+            at += 1;
+        } else {
+            break;
+        }
+    }
+    let mut inner: Vec<Word> = words.get(at..).unwrap_or_default().to_vec();
+    if lookup_only {
+        inner.clear();
+    }
+    if inner.first().is_some_and(|w| w.as_literal().is_none()) {
+        let reason = format!(
+            "`{}` runs a command that is only known when it runs",
+            wrapper.name
+        );
+        out.problems.push(Problem {
+            text: command.text,
+            reason,
+            words: command.words,
+        });
+        return;
+    }
+    if wrapper.appends_input && !inner.is_empty() {
+        inner.push(Word::unknown("(words from stdin)"));
+    }
+    let text = command.text.clone();
+    command.transparent = wrapper.transparent;
+    out.commands.push(command);
+    if !inner.is_empty() {
+        let inner = SimpleCommand {
+            text,
+            words: inner,
+            assignments: Vec::new(),
+            redirects: Vec::new(),
+            transparent: false,
+        };
+        expand_command_at(inner, depth, base, out);
+    }
 }
 
 enum ShellScript {
