@@ -156,6 +156,9 @@ impl RulesHost<'_> {
         matches: Option<Value>,
         not_matches: Option<Value>,
     ) -> Result<(), String> {
+        if matches.is_none() && not_matches.is_none() {
+            return Ok(());
+        }
         let mut only_these = Policy::empty();
         only_these.host_executables = self.policy.host_executables.clone();
         for rule in rules {
