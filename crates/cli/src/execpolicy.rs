@@ -152,3 +152,69 @@ fn print_out(text: &str) -> ExitCode {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     ExitCode::SUCCESS
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Cli, Command};
+    use clap::Parser;
+    use pretty_assertions::assert_eq;
+
+    fn check_argv(argv: &[&str]) -> (Vec<PathBuf>, bool, Vec<String>) {
+        let cli = Cli::try_parse_from(argv).unwrap();
+        match cli.command {
+            Some(Command::Execpolicy(ExecpolicyCommand::Check {
+                rules,
+                pretty,
+                command,
+                ..
+            })) => (rules, pretty, command),
+            other => panic!("not execpolicy check: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn check_takes_the_command_with_or_without_a_separator() {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            check_argv(&[
+                "duet",
+                "execpolicy",
+                "check",
+                "--rules",
+                "a.rules",
+                "rm",
+                "-rf",
+                "/"
+            ]),
+            (
+                vec![PathBuf::from("a.rules")],
+                false,
+                words(&["rm", "-rf", "/"])
+            )
+        );
+        assert_eq!(
+            check_argv(&[
+                "duet",
+                "execpolicy",
+                "check",
+                "--rules",
+                "a",
+                "--pretty",
+                "--",
+                "--x",
+                "y"
+            ]),
+            (vec![PathBuf::from("a")], true, words(&["--x", "y"]))
+        );
+    }
+
+    #[test]
+    fn check_needs_rules_and_a_command() {
+        let missing = Cli::try_parse_from(["duet", "execpolicy", "check", "ls"]).unwrap_err();
+        assert_eq!(
+            missing.kind(),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
+    }
+}
