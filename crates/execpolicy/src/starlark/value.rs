@@ -136,20 +136,35 @@ impl Value {
     }
 
     pub fn equals(&self, other: &Value) -> bool {
+        self.equals_at(other, 0)
+    }
+
+    /// Values nest at most this deep in comparisons: a list that contains
+    /// itself must not recurse for ever.
+    const MAX_COMPARE_DEPTH: usize = 32;
+
+    fn equals_at(&self, other: &Value, depth: usize) -> bool {
+        if depth > Self::MAX_COMPARE_DEPTH {
+            return false;
+        }
+        let seq = |a: &[Value], b: &[Value]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equals_at(y, depth + 1))
+        };
         match (self, other) {
             (Value::None, Value::None) => true,
             (Value::Bool(a), Value::Bool(b)) => a == b,
             (Value::Int(a), Value::Int(b)) => a == b,
             (Value::Str(a), Value::Str(b)) => a == b,
-            (Value::List(a), Value::List(b)) => {
-                Rc::ptr_eq(a, b) || seq_equals(&a.borrow(), &b.borrow())
-            }
-            (Value::Tuple(a), Value::Tuple(b)) => seq_equals(a, b),
+            (Value::List(a), Value::List(b)) => Rc::ptr_eq(a, b) || seq(&a.borrow(), &b.borrow()),
+            (Value::Tuple(a), Value::Tuple(b)) => seq(a, b),
             (Value::Dict(a), Value::Dict(b)) => {
                 let (a, b) = (a.borrow(), b.borrow());
                 a.len() == b.len()
-                    && a.iter()
-                        .all(|(k, v)| b.iter().any(|(k2, v2)| k.equals(k2) && v.equals(v2)))
+                    && a.iter().all(|(k, v)| {
+                        b.iter().any(|(k2, v2)| {
+                            k.equals_at(k2, depth + 1) && v.equals_at(v2, depth + 1)
+                        })
+                    })
             }
             (Value::Function(a), Value::Function(b)) => Rc::ptr_eq(a, b),
             (Value::Builtin(a), Value::Builtin(b)) => a == b,
@@ -158,24 +173,27 @@ impl Value {
     }
 
     pub fn compare(&self, other: &Value) -> Option<std::cmp::Ordering> {
+        self.compare_at(other, 0)
+    }
+
+    fn compare_at(&self, other: &Value, depth: usize) -> Option<std::cmp::Ordering> {
+        if depth > Self::MAX_COMPARE_DEPTH {
+            return None;
+        }
         match (self, other) {
             (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
             (Value::Str(a), Value::Str(b)) => Some(a.cmp(b)),
             (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
-            (Value::List(a), Value::List(b)) => seq_compare(&a.borrow(), &b.borrow()),
-            (Value::Tuple(a), Value::Tuple(b)) => seq_compare(a, b),
+            (Value::List(a), Value::List(b)) => seq_compare(&a.borrow(), &b.borrow(), depth),
+            (Value::Tuple(a), Value::Tuple(b)) => seq_compare(a, b, depth),
             _ => None,
         }
     }
 }
 
-fn seq_equals(a: &[Value], b: &[Value]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equals(y))
-}
-
-fn seq_compare(a: &[Value], b: &[Value]) -> Option<std::cmp::Ordering> {
+fn seq_compare(a: &[Value], b: &[Value], depth: usize) -> Option<std::cmp::Ordering> {
     for (x, y) in a.iter().zip(b) {
-        match x.compare(y)? {
+        match x.compare_at(y, depth + 1)? {
             std::cmp::Ordering::Equal => {}
             unequal => return Some(unequal),
         }
@@ -304,6 +322,20 @@ mod tests {
             Value::Tuple(Rc::new(vec![Value::Bool(true)])),
         ]);
         assert_eq!(value.repr(), "[\"a\\\"b\", 3, None, (True,)]");
+    }
+
+    #[test]
+    fn lists_that_contain_themselves_compare_without_recursing_for_ever() {
+        let (a, b) = (Value::list(Vec::new()), Value::list(Vec::new()));
+        for list in [&a, &b] {
+            if let Value::List(items) = list {
+                items.borrow_mut().push(list.clone());
+            }
+        }
+        assert_eq!(
+            (a.equals(&b), a.equals(&a), a.compare(&b)),
+            (false, true, None)
+        );
     }
 
     #[test]
