@@ -43,6 +43,11 @@ pub enum Command {
         patch: Option<OsString>,
     },
 
+    /// Check commands against `.rules` files, or explain how a shell
+    /// command line is decided.
+    #[command(subcommand)]
+    Execpolicy(crate::execpolicy::ExecpolicyCommand),
+
     /// Print a shell completion script to stdout.
     Completion {
         #[arg(value_enum, default_value_t = Shell::Bash)]

@@ -13,6 +13,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
+mod execpolicy;
 
 pub use args::{Cli, Command};
 
@@ -51,6 +52,7 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(Command::ApplyPatch { patch }) => run_apply_patch(patch.into_iter().collect()),
+        Some(Command::Execpolicy(command)) => execpolicy::run(command),
         Some(Command::Exec(mut exec)) => {
             // `duet -c k=v exec …`: top-level overrides apply first, so the
             // subcommand's own `-c` wins on the same key.

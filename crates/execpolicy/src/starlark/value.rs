@@ -1,0 +1,354 @@
+//! Runtime values of the Starlark subset and the operations on them that do
+//! not need the interpreter: truth, equality, ordering, `repr`, and the
+//! binary operators.
+
+use super::parser::FunctionDef;
+use std::cell::RefCell;
+use std::fmt::Write;
+use std::rc::Rc;
+
+#[derive(Debug, Clone)]
+pub enum Value {
+    None,
+    Bool(bool),
+    Int(i64),
+    Str(Rc<str>),
+    List(Rc<RefCell<Vec<Value>>>),
+    Tuple(Rc<Vec<Value>>),
+    Dict(Rc<RefCell<Vec<(Value, Value)>>>),
+    Function(Rc<FunctionDef>),
+    Builtin(&'static str),
+    /// A method looked up on a value, waiting to be called.
+    Method(Box<Value>, &'static str),
+}
+
+/// Largest string or list the interpreter builds: a rules file has no use
+/// for more, and a fuzzer would otherwise exhaust memory.
+pub const MAX_LEN: usize = 1 << 20;
+
+impl Value {
+    pub fn str(text: impl Into<Rc<str>>) -> Value {
+        Value::Str(text.into())
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(RefCell::new(items)))
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::None => "NoneType",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Tuple(_) => "tuple",
+            Value::Dict(_) => "dict",
+            Value::Function(_) | Value::Builtin(_) | Value::Method(..) => "function",
+        }
+    }
+
+    pub fn truth(&self) -> bool {
+        match self {
+            Value::None => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Str(s) => !s.is_empty(),
+            Value::List(items) => !items.borrow().is_empty(),
+            Value::Tuple(items) => !items.is_empty(),
+            Value::Dict(entries) => !entries.borrow().is_empty(),
+            Value::Function(_) | Value::Builtin(_) | Value::Method(..) => true,
+        }
+    }
+
+    /// The items of a list, tuple, dict (its keys) or string (its
+    /// characters), for `for`, `in` and the builtins that iterate.
+    pub fn items(&self) -> Option<Vec<Value>> {
+        match self {
+            Value::List(items) => Some(items.borrow().clone()),
+            Value::Tuple(items) => Some(items.as_ref().clone()),
+            Value::Dict(entries) => Some(entries.borrow().iter().map(|(k, _)| k.clone()).collect()),
+            _ => None,
+        }
+    }
+
+    pub fn repr(&self) -> String {
+        let mut out = String::new();
+        self.write_repr(&mut out, 0);
+        out
+    }
+
+    /// `str(value)`: strings as they are, everything else as `repr`.
+    pub fn to_str(&self) -> String {
+        match self {
+            Value::Str(s) => s.to_string(),
+            other => other.repr(),
+        }
+    }
+
+    fn write_repr(&self, out: &mut String, depth: usize) {
+        if depth > 32 || out.len() > MAX_LEN {
+            out.push_str("...");
+            return;
+        }
+        let seq = |out: &mut String, open: &str, items: &[Value], close: &str| {
+            out.push_str(open);
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                item.write_repr(out, depth + 1);
+            }
+            out.push_str(close);
+        };
+        match self {
+            Value::None => out.push_str("None"),
+            Value::Bool(true) => out.push_str("True"),
+            Value::Bool(false) => out.push_str("False"),
+            Value::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::Str(s) => out.push_str(&serde_json::to_string(&**s).unwrap_or_default()),
+            Value::List(items) => seq(out, "[", &items.borrow(), "]"),
+            Value::Tuple(items) => seq(out, "(", items, if items.len() == 1 { ",)" } else { ")" }),
+            Value::Dict(entries) => {
+                out.push('{');
+                for (i, (key, value)) in entries.borrow().iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    key.write_repr(out, depth + 1);
+                    out.push_str(": ");
+                    value.write_repr(out, depth + 1);
+                }
+                out.push('}');
+            }
+            Value::Function(def) => {
+                let _ = write!(out, "<function {}>", def.name);
+            }
+            Value::Builtin(name) => {
+                let _ = write!(out, "<built-in function {name}>");
+            }
+            Value::Method(_, name) => {
+                let _ = write!(out, "<built-in method {name}>");
+            }
+        }
+    }
+
+    pub fn equals(&self, other: &Value) -> bool {
+        self.equals_at(other, 0)
+    }
+
+    /// Values nest at most this deep in comparisons: a list that contains
+    /// itself must not recurse for ever.
+    const MAX_COMPARE_DEPTH: usize = 32;
+
+    fn equals_at(&self, other: &Value, depth: usize) -> bool {
+        if depth > Self::MAX_COMPARE_DEPTH {
+            return false;
+        }
+        let seq = |a: &[Value], b: &[Value]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equals_at(y, depth + 1))
+        };
+        match (self, other) {
+            (Value::None, Value::None) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Str(a), Value::Str(b)) => a == b,
+            (Value::List(a), Value::List(b)) => Rc::ptr_eq(a, b) || seq(&a.borrow(), &b.borrow()),
+            (Value::Tuple(a), Value::Tuple(b)) => seq(a, b),
+            (Value::Dict(a), Value::Dict(b)) => {
+                let (a, b) = (a.borrow(), b.borrow());
+                a.len() == b.len()
+                    && a.iter().all(|(k, v)| {
+                        b.iter().any(|(k2, v2)| {
+                            k.equals_at(k2, depth + 1) && v.equals_at(v2, depth + 1)
+                        })
+                    })
+            }
+            (Value::Function(a), Value::Function(b)) => Rc::ptr_eq(a, b),
+            (Value::Builtin(a), Value::Builtin(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    pub fn compare(&self, other: &Value) -> Option<std::cmp::Ordering> {
+        self.compare_at(other, 0)
+    }
+
+    fn compare_at(&self, other: &Value, depth: usize) -> Option<std::cmp::Ordering> {
+        if depth > Self::MAX_COMPARE_DEPTH {
+            return None;
+        }
+        match (self, other) {
+            (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
+            (Value::Str(a), Value::Str(b)) => Some(a.cmp(b)),
+            (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+            (Value::List(a), Value::List(b)) => seq_compare(&a.borrow(), &b.borrow(), depth),
+            (Value::Tuple(a), Value::Tuple(b)) => seq_compare(a, b, depth),
+            _ => None,
+        }
+    }
+}
+
+fn seq_compare(a: &[Value], b: &[Value], depth: usize) -> Option<std::cmp::Ordering> {
+    for (x, y) in a.iter().zip(b) {
+        match x.compare_at(y, depth + 1)? {
+            std::cmp::Ordering::Equal => {}
+            unequal => return Some(unequal),
+        }
+    }
+    Some(a.len().cmp(&b.len()))
+}
+
+/// `left OP right` for the arithmetic, comparison and membership operators
+/// (`and`/`or` short-circuit and live in the interpreter).
+pub fn binary(op: &str, left: &Value, right: &Value) -> Result<Value, String> {
+    let unsupported = || {
+        format!(
+            "unsupported operation: {} `{op}` {}",
+            left.type_name(),
+            right.type_name()
+        )
+    };
+    let too_long = || format!("the result of `{op}` is too long (more than {MAX_LEN} items)");
+    let value = match (op, left, right) {
+        ("==", a, b) => Value::Bool(a.equals(b)),
+        ("!=", a, b) => Value::Bool(!a.equals(b)),
+        ("<" | ">" | "<=" | ">=", a, b) => {
+            let ordering = a.compare(b).ok_or_else(unsupported)?;
+            Value::Bool(match op {
+                "<" => ordering.is_lt(),
+                ">" => ordering.is_gt(),
+                "<=" => ordering.is_le(),
+                _ => ordering.is_ge(),
+            })
+        }
+        ("in" | "not in", needle, haystack) => {
+            let found = match (needle, haystack) {
+                (Value::Str(n), Value::Str(h)) => h.contains(&**n),
+                (n, h) => h
+                    .items()
+                    .ok_or_else(unsupported)?
+                    .iter()
+                    .any(|item| item.equals(n)),
+            };
+            Value::Bool(found == (op == "in"))
+        }
+        ("+", Value::Int(a), Value::Int(b)) => {
+            Value::Int(a.checked_add(*b).ok_or("integer overflow")?)
+        }
+        ("-", Value::Int(a), Value::Int(b)) => {
+            Value::Int(a.checked_sub(*b).ok_or("integer overflow")?)
+        }
+        ("*", Value::Int(a), Value::Int(b)) => {
+            Value::Int(a.checked_mul(*b).ok_or("integer overflow")?)
+        }
+        ("//" | "/", Value::Int(a), Value::Int(b)) => {
+            Value::Int(a.checked_div_euclid(*b).ok_or("division by zero")?)
+        }
+        ("%", Value::Int(a), Value::Int(b)) => {
+            Value::Int(a.checked_rem_euclid(*b).ok_or("division by zero")?)
+        }
+        ("+", Value::Str(a), Value::Str(b)) => {
+            if a.len() + b.len() > MAX_LEN {
+                return Err(too_long());
+            }
+            Value::str(format!("{a}{b}"))
+        }
+        ("+", Value::List(a), Value::List(b)) => {
+            let mut items = a.borrow().clone();
+            items.extend(b.borrow().iter().cloned());
+            if items.len() > MAX_LEN {
+                return Err(too_long());
+            }
+            Value::list(items)
+        }
+        ("+", Value::Tuple(a), Value::Tuple(b)) => {
+            Value::Tuple(Rc::new(a.iter().chain(b.iter()).cloned().collect()))
+        }
+        ("*", Value::Str(s), Value::Int(n)) | ("*", Value::Int(n), Value::Str(s)) => {
+            let count = usize::try_from(*n).unwrap_or(0);
+            if s.len().saturating_mul(count) > MAX_LEN {
+                return Err(too_long());
+            }
+            Value::str(s.repeat(count))
+        }
+        ("*", Value::List(l), Value::Int(n)) | ("*", Value::Int(n), Value::List(l)) => {
+            let count = usize::try_from(*n).unwrap_or(0);
+            let items = l.borrow();
+            if items.len().saturating_mul(count) > MAX_LEN {
+                return Err(too_long());
+            }
+            Value::list(
+                items
+                    .iter()
+                    .cloned()
+                    .cycle()
+                    .take(items.len() * count)
+                    .collect(),
+            )
+        }
+        ("|", Value::Dict(a), Value::Dict(b)) => {
+            let mut entries = a.borrow().clone();
+            for (key, value) in b.borrow().iter() {
+                dict_set(&mut entries, key.clone(), value.clone());
+            }
+            Value::Dict(Rc::new(RefCell::new(entries)))
+        }
+        _ => return Err(unsupported()),
+    };
+    Ok(value)
+}
+
+pub fn dict_set(entries: &mut Vec<(Value, Value)>, key: Value, value: Value) {
+    match entries.iter_mut().find(|(k, _)| k.equals(&key)) {
+        Some(entry) => entry.1 = value,
+        None => entries.push((key, value)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn repr_is_starlark_like() {
+        let value = Value::list(vec![
+            Value::str("a\"b"),
+            Value::Int(3),
+            Value::None,
+            Value::Tuple(Rc::new(vec![Value::Bool(true)])),
+        ]);
+        assert_eq!(value.repr(), "[\"a\\\"b\", 3, None, (True,)]");
+    }
+
+    #[test]
+    fn lists_that_contain_themselves_compare_without_recursing_for_ever() {
+        let (a, b) = (Value::list(Vec::new()), Value::list(Vec::new()));
+        for list in [&a, &b] {
+            if let Value::List(items) = list {
+                items.borrow_mut().push(list.clone());
+            }
+        }
+        assert_eq!(
+            (a.equals(&b), a.equals(&a), a.compare(&b)),
+            (false, true, None)
+        );
+    }
+
+    #[test]
+    fn operators_refuse_mixed_types_by_name() {
+        assert_eq!(
+            binary("+", &Value::Int(1), &Value::str("x")).unwrap_err(),
+            "unsupported operation: int `+` string"
+        );
+        assert_eq!(
+            binary("*", &Value::str("ab"), &Value::Int(2))
+                .unwrap()
+                .repr(),
+            "\"abab\""
+        );
+    }
+}
