@@ -15,6 +15,7 @@ mod child;
 mod env;
 mod host;
 mod policy;
+pub mod seatbelt;
 mod spawn;
 
 pub use child::{ProcessGroup, SandboxedChild, exit_code};
