@@ -7,24 +7,21 @@
 //! profile text plus the `-D` parameters that carry every path. Paths are
 //! never spliced into the text, so a directory name cannot change the meaning
 //! of the profile. [`seatbelt_command_spec`] wraps a command in
-//! `/usr/bin/sandbox-exec`; only the macOS spawn path resolves the roots and
-//! calls both.
+//! `/usr/bin/sandbox-exec`; only the macOS spawn path resolves the roots
+//! ([`SandboxPolicy::resolved_writable_roots`]) and calls both.
 //!
 //! This module is not a general SBPL writer and does not decide which roots
-//! are writable beyond the policy's own list: cwd, `/tmp`, `$TMPDIR` and the
-//! extra roots, minus `.git`, `.duet` and `.agents` directly under each.
+//! are writable: it takes them from the policy, and keeps `.git`, `.duet`
+//! and `.agents` directly under each one read-only.
 
+use crate::policy::PROTECTED_FOLDERS;
 use crate::{CommandSpec, SandboxPolicy};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The only `sandbox-exec` duet trusts: a binary found on `PATH` could be
 /// anyone's.
 pub const SANDBOX_EXEC: &str = "/usr/bin/sandbox-exec";
-
-/// Folders directly under every writable root that stay read-only, whether
-/// or not they exist yet.
-const PROTECTED_FOLDERS: &[&str] = &[".git", ".duet", ".agents"];
 
 /// A Seatbelt profile and the values of the parameters it refers to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,55 +110,18 @@ pub fn seatbelt_command_spec(
     }
 }
 
-/// The policy's writable roots as Seatbelt must see them: cwd, the extra
-/// roots, `/tmp` and `$TMPDIR` (unless excluded), each resolved through
-/// symlinks. A root that cannot be resolved (it does not exist) is dropped,
-/// which only ever removes write access. Duplicates are removed.
-pub fn canonical_writable_roots(
-    policy: &SandboxPolicy,
-    cwd: &Path,
-    tmpdir: Option<&Path>,
-) -> Vec<PathBuf> {
-    let SandboxPolicy::WorkspaceWrite {
-        writable_roots,
-        exclude_tmpdir_env_var,
-        exclude_slash_tmp,
-        ..
-    } = policy
-    else {
-        return Vec::new();
-    };
-    let mut candidates: Vec<&Path> = vec![cwd];
-    candidates.extend(writable_roots.iter().map(PathBuf::as_path));
-    if !exclude_slash_tmp {
-        candidates.push(Path::new("/tmp"));
-    }
-    if !exclude_tmpdir_env_var && let Some(tmpdir) = tmpdir {
-        candidates.push(tmpdir);
-    }
-    let mut roots: Vec<PathBuf> = Vec::new();
-    for canonical in candidates.iter().filter_map(|p| p.canonicalize().ok()) {
-        if !roots.contains(&canonical) {
-            roots.push(canonical);
-        }
-    }
-    roots
-}
-
-/// Resolve the roots on this host and wrap `spec` for `sandbox-exec`.
+/// Resolve the roots on this host (through symlinks, as Seatbelt sees
+/// paths) and wrap `spec` for `sandbox-exec`.
 #[cfg(target_os = "macos")]
 pub(crate) fn sandboxed_spec(spec: &CommandSpec, policy: &SandboxPolicy) -> CommandSpec {
-    let tmpdir = spec.env.get("TMPDIR").map(Path::new);
-    let roots = canonical_writable_roots(policy, &spec.cwd, tmpdir);
+    let tmpdir = spec.env.get("TMPDIR").map(std::path::Path::new);
+    let roots: Vec<PathBuf> = policy
+        .resolved_writable_roots(tmpdir)
+        .into_iter()
+        .map(|root| root.path)
+        .collect();
     let profile = seatbelt_profile(policy, &roots);
-    let network_disabled = !matches!(
-        policy,
-        SandboxPolicy::WorkspaceWrite {
-            network_access: true,
-            ..
-        }
-    );
-    seatbelt_command_spec(spec, &profile, network_disabled)
+    seatbelt_command_spec(spec, &profile, policy.network_disabled())
 }
 
 /// Everything every confined command gets: deny by default, run and signal
@@ -410,42 +370,6 @@ mod tests {
         assert_eq!(
             seatbelt_command_spec(&spec, &profile, false),
             expected(false)
-        );
-    }
-
-    #[test]
-    fn writable_roots_are_canonical_deduplicated_and_skip_missing_ones() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let real = dir.path().canonicalize().expect("canonical tempdir");
-        let work = real.join("work");
-        let extra = real.join("extra");
-        std::fs::create_dir_all(&work).expect("mkdir work");
-        std::fs::create_dir_all(&extra).expect("mkdir extra");
-        std::os::unix::fs::symlink(&extra, real.join("link")).expect("symlink");
-        let policy = SandboxPolicy::WorkspaceWrite {
-            writable_roots: vec![real.join("link"), real.join("missing"), work.clone()],
-            network_access: false,
-            exclude_tmpdir_env_var: false,
-            exclude_slash_tmp: true,
-        };
-        assert_eq!(
-            canonical_writable_roots(&policy, &work, Some(&real.join("link"))),
-            vec![work.clone(), extra.clone()]
-        );
-        let policy = SandboxPolicy::WorkspaceWrite {
-            writable_roots: Vec::new(),
-            network_access: false,
-            exclude_tmpdir_env_var: true,
-            exclude_slash_tmp: false,
-        };
-        let slash_tmp = Path::new("/tmp").canonicalize().expect("canonical /tmp");
-        assert_eq!(
-            canonical_writable_roots(&policy, &work, Some(&extra)),
-            vec![work.clone(), slash_tmp]
-        );
-        assert_eq!(
-            canonical_writable_roots(&SandboxPolicy::ReadOnly, &work, None),
-            Vec::<PathBuf>::new()
         );
     }
 }

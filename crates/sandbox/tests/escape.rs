@@ -65,7 +65,12 @@ async fn table(backend: Option<Backend>, modes: &'static [Mode]) -> (Vec<String>
             continue;
         }
         for &mode in modes {
-            expected.push(row(probe.name, backend_name, mode, &probe.expected(mode)));
+            expected.push(row(
+                probe.name,
+                backend_name,
+                mode,
+                &probe.expected(backend, mode),
+            ));
             let semaphore = Arc::clone(&semaphore);
             runs.spawn(async move {
                 let _permit = semaphore.acquire().await.expect("semaphore open");

@@ -78,6 +78,7 @@ impl Fixture {
         }
         for file in [
             fixture.ws.join(".git/config"),
+            fixture.ws.join("README.md"),
             fixture.sibling.join("file.txt"),
             fixture.home.join("secret.txt"),
         ] {

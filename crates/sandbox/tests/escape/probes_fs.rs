@@ -39,18 +39,27 @@ const fn probe(
         expect,
         control: A,
         needs: Needs::Nothing,
+        landlock: None,
         attempt,
     }
 }
 
 pub const PROBES: &[Probe] = &[
-    probe("write_cwd", [D, A, A], |f| {
-        exists("echo x > probe.txt".into(), f.ws.join("probe.txt"))
+    Probe {
+        // Landlock cannot create entries directly in a root that holds
+        // protected folders (`landlock.rs`): stricter, not an escape.
+        landlock: Some([D, D, D]),
+        ..probe("create_file_in_cwd", [D, A, A], |f| {
+            exists("echo x > probe.txt".into(), f.ws.join("probe.txt"))
+        })
+    },
+    probe("rewrite_existing_file_in_cwd", [D, A, A], |f| {
+        changes("echo x > README.md".into(), f.ws.join("README.md"))
     }),
     probe("write_cwd_subdir", [D, A, A], |f| {
         exists(
-            "mkdir -p made/deeper && echo x > made/deeper/probe.txt".into(),
-            f.ws.join("made/deeper/probe.txt"),
+            "mkdir -p sub/deeper && echo x > sub/deeper/probe.txt".into(),
+            f.ws.join("sub/deeper/probe.txt"),
         )
     }),
     probe("write_slash_tmp", [D, A, A], |f| {
@@ -63,10 +72,14 @@ pub const PROBES: &[Probe] = &[
             f.tmpdir.join("probe.txt"),
         )
     }),
-    probe("write_extra_root", [D, A, A], |f| {
-        let path = f.extra.join("probe.txt");
-        exists(format!("echo x > '{}'", path.display()), path)
-    }),
+    Probe {
+        // As `create_file_in_cwd`: the extra root holds a `.git`.
+        landlock: Some([D, D, D]),
+        ..probe("create_file_in_extra_root", [D, A, A], |f| {
+            let path = f.extra.join("probe.txt");
+            exists(format!("echo x > '{}'", path.display()), path)
+        })
+    },
     probe("write_home", [D, D, D], |f| {
         exists(
             "echo x > \"$HOME/probe.txt\"".into(),
@@ -87,10 +100,15 @@ pub const PROBES: &[Probe] = &[
     probe("write_parent_of_workspace", [D, D, D], |f| {
         exists("echo x > ../probe.txt".into(), f.root.join("probe.txt"))
     }),
-    probe("write_dev_shm", [D, D, D], |f| {
-        let path = f.shared("/dev/shm");
-        exists(format!("echo x > '{}'", path.display()), path)
-    }),
+    Probe {
+        // bubblewrap gives a private /dev/shm; Landlock leaves the host's
+        // writable alongside /tmp, by design (`landlock.rs`).
+        landlock: Some([D, A, A]),
+        ..probe("write_host_dev_shm", [D, D, D], |f| {
+            let path = f.shared("/dev/shm");
+            exists(format!("echo x > '{}'", path.display()), path)
+        })
+    },
     probe("write_through_symlinked_dir", [D, D, D], |f| {
         std::os::unix::fs::symlink(&f.sibling, f.ws.join("out-link")).expect("symlink");
         exists(
@@ -127,7 +145,7 @@ pub const PROBES: &[Probe] = &[
     }),
     probe("truncate_outside_file", [D, D, D], |f| {
         let target = f.sibling.join("file.txt");
-        changes(format!(": > '{}'", target.display()), target)
+        changes(format!("truncate -s 0 '{}'", target.display()), target)
     }),
     probe("unlink_outside_file", [D, D, D], |f| {
         let target = f.sibling.join("file.txt");
@@ -217,8 +235,16 @@ pub const PROBES: &[Probe] = &[
     }),
     Probe {
         needs: Needs::Root,
-        ..probe("write_proc_sys_hostname", [D, D, D], |_| Attempt {
-            script: sh("cat /proc/sys/kernel/hostname > /proc/sys/kernel/hostname"),
+        // Writing `|/some/program` here makes the kernel run that program
+        // as root, outside every sandbox, at the next crash. The probe only
+        // opens the file for writing and writes nothing.
+        ..probe("open_core_pattern_for_writing", [D, D, D], |_| Attempt {
+            script: Script::Py(
+                "def go():\n    \
+                 os.close(os.open('/proc/sys/kernel/core_pattern', os.O_WRONLY))\n\
+                 attempt(go)\n"
+                    .to_string(),
+            ),
             check: Check::Reported,
         })
     },

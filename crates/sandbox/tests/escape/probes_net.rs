@@ -34,6 +34,7 @@ const fn probe(
         expect,
         control: A,
         needs,
+        landlock: None,
         attempt,
     }
 }
@@ -152,7 +153,7 @@ pub const PROBES: &[Probe] = &[
         Needs::Nothing,
         |_| {
             py(
-                "def go():\n    s = socket.socket(socket.AF_UNIX)\n    s.bind('probe.sock')\n\
+                "def go():\n    s = socket.socket(socket.AF_UNIX)\n    s.bind('sub/probe.sock')\n\
              attempt(go)\n"
                     .to_string(),
                 Check::Reported,

@@ -16,6 +16,7 @@ const fn probe(name: &'static str, needs: Needs, attempt: fn(&Fixture) -> Attemp
         expect: [D, D, D],
         control: A,
         needs,
+        landlock: None,
         attempt,
     }
 }

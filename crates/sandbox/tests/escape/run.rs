@@ -3,21 +3,28 @@
 
 use crate::fixture::{Fixture, listing, processes_with};
 use crate::harness::{Backend, Check, Mode, Outcome, Probe};
-use duet_sandbox::{CommandSpec, SandboxError, SandboxPolicy, SandboxedChild, spawn};
+use duet_sandbox::{
+    BackendPreference, CommandSpec, SandboxError, SandboxPolicy, SandboxedChild, spawn_with_backend,
+};
 use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
-/// Start `spec` under `policy` on `backend` (`None`: unconfined).
-///
-/// This is the one place that knows how the sandbox crate is asked for a
-/// particular backend.
+/// Start `spec` under `policy` on `backend` (`None`: unconfined), with
+/// this crate's own `duet-linux-sandbox` binary as the helper.
 pub fn spawn_on(
-    _backend: Option<Backend>,
+    backend: Option<Backend>,
     spec: &CommandSpec,
     policy: &SandboxPolicy,
 ) -> Result<SandboxedChild, SandboxError> {
-    spawn(spec, policy)
+    duet_sandbox::set_helper_program(PathBuf::from(env!("CARGO_BIN_EXE_duet-linux-sandbox")));
+    let preference = match backend {
+        None => BackendPreference::Auto,
+        Some(Backend::Bwrap) => BackendPreference::Bwrap,
+        Some(Backend::Landlock) => BackendPreference::Landlock,
+    };
+    spawn_with_backend(spec, policy, preference)
 }
 
 /// The stdout, stderr and exit code of `spec` run to completion (at most
