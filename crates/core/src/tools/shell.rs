@@ -107,6 +107,7 @@ pub(super) async fn exec_command(
         login,
         yield_time: args.yield_time(),
         policy,
+        backend: context.config.sandbox_backend,
         env,
     };
 
