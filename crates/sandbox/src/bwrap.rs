@@ -8,7 +8,8 @@
 //! read-only tmpfs mounted on a directory duet creates on the host just for
 //! the run and removes afterwards ([`ProtectedMounts`]). New user, pid and
 //! ipc namespaces, a new net namespace when the network is off, a fresh
-//! `/proc`, every capability dropped, a new session (so `TIOCSTI` cannot
+//! `/proc` whose kernel knobs (`/proc/sys` and friends) are read-only,
+//! every capability dropped, a new session (so `TIOCSTI` cannot
 //! reach the caller's terminal), and death with the parent. Inside, the
 //! seccomp helper runs and then `exec`s the command.
 //!
@@ -20,6 +21,9 @@ use crate::{SandboxError, SandboxPolicy, WritableRoot};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
+
+/// Parts of `/proc` that are bound read-only over the sandbox's own.
+const PROC_READ_ONLY: [&str; 4] = ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"];
 
 /// A protected folder and how to keep it read-only.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +89,13 @@ pub fn bwrap_args(inputs: &BwrapInputs<'_>) -> Vec<String> {
     if inputs.network_disabled {
         args.push("--unshare-net".to_string());
     }
-    args.extend(["--proc", "/proc", "--cap-drop", "ALL", "--chdir"].map(String::from));
+    args.extend(["--proc", "/proc"].map(String::from));
+    // Kernel knobs under the fresh /proc stay read-only (opening
+    // `core_pattern` for writing must fail even where writing would).
+    for knob in PROC_READ_ONLY {
+        args.extend(["--ro-bind-try", knob, knob].map(String::from));
+    }
+    args.extend(["--cap-drop", "ALL", "--chdir"].map(String::from));
     args.push(inputs.cwd.display().to_string());
     args.push("--".to_string());
     args.extend(inputs.command.iter().cloned());
@@ -240,6 +250,18 @@ mod tests {
                 "--unshare-net",
                 "--proc",
                 "/proc",
+                "--ro-bind-try",
+                "/proc/sys",
+                "/proc/sys",
+                "--ro-bind-try",
+                "/proc/sysrq-trigger",
+                "/proc/sysrq-trigger",
+                "--ro-bind-try",
+                "/proc/irq",
+                "/proc/irq",
+                "--ro-bind-try",
+                "/proc/bus",
+                "/proc/bus",
                 "--cap-drop",
                 "ALL",
                 "--chdir",
@@ -298,6 +320,18 @@ mod tests {
                 "--unshare-ipc",
                 "--proc",
                 "/proc",
+                "--ro-bind-try",
+                "/proc/sys",
+                "/proc/sys",
+                "--ro-bind-try",
+                "/proc/sysrq-trigger",
+                "/proc/sysrq-trigger",
+                "--ro-bind-try",
+                "/proc/irq",
+                "/proc/irq",
+                "--ro-bind-try",
+                "/proc/bus",
+                "/proc/bus",
                 "--cap-drop",
                 "ALL",
                 "--chdir",

@@ -110,9 +110,11 @@ fn run(policy: &HelperPolicy, command: &[OsString]) -> i32 {
         }
         deny_truncate = abi < 3;
     }
+    drop_capabilities();
     if let Err(error) = install(SeccompOptions {
         network_disabled: policy.network_disabled,
         deny_truncate,
+        deny_metadata_changes: policy.landlock.is_some(),
     }) {
         return fail(
             EXIT_SETUP_FAILED,
@@ -123,6 +125,60 @@ fn run(policy: &HelperPolicy, command: &[OsString]) -> i32 {
         run_as_subreaper(command)
     } else {
         exec(command)
+    }
+}
+
+/// Give up every capability for good: the bounding set (so `exec` of any
+/// program, even as root, grants none), the ambient set, and the effective,
+/// permitted and inheritable sets. Under bubblewrap they are already gone;
+/// under Landlock, root would otherwise keep them (a root command could
+/// `mknod` a disk device in the workspace and write the raw disk).
+/// Failures only mean there was nothing to drop.
+#[cfg(target_os = "linux")]
+fn drop_capabilities() {
+    #[repr(C)]
+    struct CapHeader {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct CapData {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    let last_cap: libc::c_ulong = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(63);
+    for cap in 0..=last_cap {
+        // SAFETY: PR_CAPBSET_DROP takes an integer capability number.
+        unsafe {
+            libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0);
+        }
+    }
+    let mut header = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let data = [CapData {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    // SAFETY: PR_CAP_AMBIENT_CLEAR_ALL takes no pointers; capset reads a
+    // version-3 header and two data structs, which is what we pass.
+    unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        );
+        libc::syscall(libc::SYS_capset, &mut header, data.as_ptr());
     }
 }
 

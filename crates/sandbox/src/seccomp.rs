@@ -17,7 +17,9 @@
 //! `bind`, `listen`, `accept`, `accept4`, `sendmmsg`, and `sendto` with a
 //! destination address — so `socketpair(AF_UNIX, SOCK_STREAM)` and `send`
 //! on it keep working, but no socket reaches anything outside. With the
-//! network on, only `AF_VSOCK` (a VM's host) is refused.
+//! network on, only `AF_VSOCK` (a VM's host) is refused. Under Landlock,
+//! which cannot restrict them, `chmod`/`chown` in every form (and
+//! `truncate` before Landlock ABI 3) are refused too.
 //!
 //! A small hand-written filter goes first: on x86_64 it refuses the x32
 //! system call numbers (same architecture tag, different numbers, which the
@@ -41,6 +43,24 @@ pub struct SeccompOptions {
     pub network_disabled: bool,
     /// Refuse `truncate(2)`: Landlock before ABI 3 cannot restrict it.
     pub deny_truncate: bool,
+    /// Refuse `chmod` and `chown` in all their forms: Landlock cannot
+    /// restrict metadata changes, so without this a command could change
+    /// the mode or group of any file of its user.
+    pub deny_metadata_changes: bool,
+}
+
+/// The `chmod` and `chown` system calls of this architecture.
+fn metadata_changes() -> Vec<i64> {
+    let mut calls = vec![
+        libc::SYS_fchmod,
+        libc::SYS_fchmodat,
+        libc::SYS_fchmodat2,
+        libc::SYS_fchown,
+        libc::SYS_fchownat,
+    ];
+    #[cfg(target_arch = "x86_64")]
+    calls.extend([libc::SYS_chmod, libc::SYS_chown, libc::SYS_lchown]);
+    calls
 }
 
 const TIOCSTI: u64 = 0x5412;
@@ -139,6 +159,11 @@ pub fn filter_rules(options: SeccompOptions) -> BTreeMap<i64, Vec<SeccompRule>> 
     );
     if options.deny_truncate {
         rules.insert(libc::SYS_truncate, Vec::new());
+    }
+    if options.deny_metadata_changes {
+        for syscall in metadata_changes() {
+            rules.insert(syscall, Vec::new());
+        }
     }
 
     let af_unix = libc::AF_UNIX as u64;
@@ -258,10 +283,12 @@ mod tests {
         let off = filter_rules(SeccompOptions {
             network_disabled: true,
             deny_truncate: false,
+            deny_metadata_changes: false,
         });
         let on = filter_rules(SeccompOptions {
             network_disabled: false,
             deny_truncate: true,
+            deny_metadata_changes: true,
         });
         for syscall in [libc::SYS_connect, libc::SYS_bind, libc::SYS_listen] {
             assert_eq!(off.get(&syscall), Some(&Vec::new()), "{syscall}");
@@ -271,6 +298,8 @@ mod tests {
         assert_eq!(on[&libc::SYS_socket].len(), 1);
         assert_eq!(off.get(&libc::SYS_truncate), None);
         assert_eq!(on.get(&libc::SYS_truncate), Some(&Vec::new()));
+        assert_eq!(off.get(&libc::SYS_fchmodat), None);
+        assert_eq!(on.get(&libc::SYS_fchmodat), Some(&Vec::new()));
         for syscall in always_denied() {
             assert_eq!(off.get(&syscall), Some(&Vec::new()), "{syscall}");
             assert_eq!(on.get(&syscall), Some(&Vec::new()), "{syscall}");
@@ -283,6 +312,7 @@ mod tests {
             let program = main_program(SeccompOptions {
                 network_disabled,
                 deny_truncate: true,
+                deny_metadata_changes: true,
             })
             .expect("compiles");
             assert!(program.len() > 50);
