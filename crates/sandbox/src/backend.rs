@@ -77,6 +77,17 @@ impl BackendReport {
 
 static PROBE_CACHE_DIR: OnceLock<PathBuf> = OnceLock::new();
 static PROBES: OnceLock<Vec<BackendReport>> = OnceLock::new();
+static BWRAP_PROBE: OnceLock<Availability> = OnceLock::new();
+static LANDLOCK_PROBE: OnceLock<Availability> = OnceLock::new();
+
+/// Whether one backend works here, probed at most once per process.
+pub fn probe(backend: Backend) -> &'static Availability {
+    match backend {
+        Backend::Bwrap => BWRAP_PROBE
+            .get_or_init(|| crate::probe::probe_bwrap(PROBE_CACHE_DIR.get().map(PathBuf::as_path))),
+        Backend::Landlock => LANDLOCK_PROBE.get_or_init(crate::probe::probe_landlock),
+    }
+}
 
 /// Remember probe results across processes in `dir` (e.g.
 /// `$DUET_HOME/tmp`). Call before the first spawn; later calls are ignored.
@@ -88,18 +99,13 @@ pub fn set_probe_cache_dir(dir: PathBuf) {
 /// once per process.
 pub fn probe_backends() -> &'static [BackendReport] {
     PROBES.get_or_init(|| {
-        vec![
-            BackendReport {
-                backend: Backend::Bwrap,
-                availability: crate::probe::probe_bwrap(
-                    PROBE_CACHE_DIR.get().map(PathBuf::as_path),
-                ),
-            },
-            BackendReport {
-                backend: Backend::Landlock,
-                availability: crate::probe::probe_landlock(),
-            },
-        ]
+        [Backend::Bwrap, Backend::Landlock]
+            .into_iter()
+            .map(|backend| BackendReport {
+                backend,
+                availability: probe(backend).clone(),
+            })
+            .collect()
     })
 }
 
@@ -115,7 +121,25 @@ pub fn backend_for(
     if *policy == SandboxPolicy::DangerFullAccess {
         return Ok(None);
     }
-    choose(policy, preference, probe_backends()).map(Some)
+    // Probe only as far as needed: `auto` stops at a working bubblewrap, a
+    // forced backend probes only itself.
+    let candidates: &[Backend] = match preference {
+        BackendPreference::Auto => &[Backend::Bwrap, Backend::Landlock],
+        BackendPreference::Bwrap => &[Backend::Bwrap],
+        BackendPreference::Landlock => &[Backend::Landlock],
+    };
+    let mut reports = Vec::new();
+    for &backend in candidates {
+        let availability = probe(backend);
+        reports.push(BackendReport {
+            backend,
+            availability: availability.clone(),
+        });
+        if matches!(availability, Availability::Available { .. }) {
+            break;
+        }
+    }
+    choose(policy, preference, &reports).map(Some)
 }
 
 /// [`backend_for`] over given probe results, so the choice and the error

@@ -38,8 +38,8 @@ pub mod seccomp;
 mod spawn;
 
 pub use backend::{
-    Availability, Backend, BackendPreference, BackendReport, backend_for, choose, probe_backends,
-    set_probe_cache_dir,
+    Availability, Backend, BackendPreference, BackendReport, backend_for, choose, probe,
+    probe_backends, set_probe_cache_dir,
 };
 pub use child::{ProcessGroup, SandboxedChild, exit_code};
 pub use env::{EnvironmentVariablePattern, ShellEnvironmentPolicy, ShellEnvironmentPolicyInherit};
