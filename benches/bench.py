@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Whole-process benchmarks of the `duet` binary: size, start-up, a one-turn
 `duet exec`, and the overhead of a tool call, against the scripted mock model
-server `duet-mock-responses`. Each run's wall time comes from a monotonic
+server `duet-mock-responses`; then the sandbox: `duet sandbox -- true` and 30
+sandboxed `true` calls in a session, for each backend this host can run. Each run's wall time comes from a monotonic
 clock around posix_spawn and wait4. Peak RSS comes from separate runs under
 GNU time (`/usr/bin/time -f %M`, Debian's `time` package): `ru_maxrss` of a
 child spawned straight from Python would include Python's own high-water
@@ -123,6 +124,19 @@ def mock_round_trip_ms(port, runs=200):
     return statistics.median(times) * 1000
 
 
+def usable_backends(duet, env):
+    """The sandbox backends `duet doctor --json` says work on this host."""
+    done = subprocess.run([str(duet), "doctor", "--json"], env=env, capture_output=True, text=True)
+    report = json.loads(done.stdout)
+    usable = []
+    for backend in report["backends"]:
+        if backend["status"] == "available":
+            usable.append(backend["backend"])
+        else:
+            print(f"skipped backend {backend['backend']}: {backend['reason']}", file=sys.stderr)
+    return usable
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", default=str(ROOT / "target/release/duet"))
@@ -145,6 +159,8 @@ def main():
     }
 
     results = []
+    sandbox_results = []
+    per_call_confined = {}
     size = duet.stat().st_size
     results.append(measure("duet --version", [str(duet), "--version"], env, args.runs * 5))
 
@@ -168,9 +184,9 @@ def main():
             script["port"] = port
         rtt = mock_round_trip_ms(hello["port"])
 
-        def exec_argv(port, extra=()):
+        def exec_argv(port, extra=(), sandbox="danger-full-access"):
             return [
-                str(duet), "exec", "--skip-git-repo-check", "-s", "danger-full-access",
+                str(duet), "exec", "--skip-git-repo-check", "-s", sandbox,
                 "-c", f'openai_base_url="http://127.0.0.1:{port}/v1"', *extra, "say hello",
             ]
 
@@ -179,6 +195,24 @@ def main():
         results.append(measure("exec, 1 turn, --ephemeral", exec_argv(hello["port"], ["--ephemeral"]), env, args.runs, cwd=repo))
         thirty = measure("exec, 30 x exec_command true", exec_argv(calls["port"]), env, max(5, args.runs // 3), cwd=repo)
         results.append(thirty)
+
+        sandbox_results.append(measure(
+            "duet sandbox -s danger-full-access -- true",
+            [str(duet), "sandbox", "-s", "danger-full-access", "--", "true"], env, args.runs * 3, cwd=repo))
+        for backend in usable_backends(duet, env):
+            choose = ["-c", f"sandbox_backend={backend}"]
+            sandbox_results.append(measure(
+                f"duet sandbox -- true ({backend}, read-only)",
+                [str(duet), "sandbox", *choose, "--", "true"], env, args.runs * 3, cwd=repo))
+            sandbox_results.append(measure(
+                f"duet sandbox -s workspace-write -- true ({backend})",
+                [str(duet), "sandbox", "-s", "workspace-write", *choose, "--", "true"],
+                env, args.runs * 3, cwd=repo))
+            confined = exec_argv(calls["port"], choose, sandbox="workspace-write")
+            run = measure(f"exec, 30 x exec_command true ({backend}, workspace-write)",
+                          confined, env, max(5, args.runs // 3), cwd=repo)
+            sandbox_results.append(run)
+            per_call_confined[backend] = (run["median_ms"] - results[1]["median_ms"]) / 30
     finally:
         for proc in mocks:
             proc.kill()
@@ -198,6 +232,20 @@ def main():
     print()
     print(f"per tool call: {per_call:.2f} ms, of which the mock's own round trip is {rtt:.2f} ms "
           f"=> {per_call - rtt:.2f} ms of duet's own time per call")
+    print()
+    print("## sandbox")
+    print()
+    print("| measure | median | min | max | peak RSS (median of 7) |")
+    print("| --- | --- | --- | --- | --- |")
+    for r in sandbox_results:
+        print(
+            f"| {r['name']} ({r['runs']} runs) | {r['median_ms']:.2f} ms | {r['min_ms']:.2f} ms "
+            f"| {r['max_ms']:.2f} ms | {r['rss']} |"
+        )
+    print()
+    for backend, confined in per_call_confined.items():
+        print(f"per sandboxed tool call ({backend}): {confined:.2f} ms => {confined - rtt:.2f} ms "
+              f"beyond the mock's round trip ({confined - per_call:.2f} ms more than unconfined)")
 
 
 if __name__ == "__main__":

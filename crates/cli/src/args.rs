@@ -1,10 +1,11 @@
 //! The `duet` command line as clap sees it. Parsing only: what each command
 //! does is decided in `lib.rs`.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
-use duet_exec::ExecCli;
+use duet_exec::{ExecCli, SandboxArg};
 use std::ffi::OsString;
+use std::path::PathBuf;
 
 /// duet: a local-first terminal coding agent.
 #[derive(Debug, Parser)]
@@ -47,12 +48,58 @@ pub enum Command {
     /// command line is decided.
     #[command(subcommand)]
     Execpolicy(crate::execpolicy::ExecpolicyCommand),
+    /// Run a command under the sandbox policy the config resolves to, as
+    /// `duet exec` would run it; exits with the command's status.
+    Sandbox(SandboxCli),
+
+    /// Check which sandbox backends work on this host, and how to fix the
+    /// ones that do not.
+    Doctor {
+        /// Print the findings as JSON.
+        #[arg(long = "json")]
+        json: bool,
+    },
 
     /// Print a shell completion script to stdout.
     Completion {
         #[arg(value_enum, default_value_t = Shell::Bash)]
         shell: Shell,
     },
+}
+
+/// `duet sandbox [OPTIONS] -- COMMAND [ARGS]...`.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct SandboxCli {
+    /// Sandbox mode (default: the config's `sandbox_mode`, else read-only).
+    #[arg(short = 's', long = "sandbox", value_name = "MODE")]
+    pub sandbox: Option<SandboxArg>,
+
+    /// Override a config key: `key=value` (repeatable), e.g.
+    /// `-c sandbox_workspace_write.network_access=true`.
+    #[arg(short = 'c', long = "config", value_name = "key=value")]
+    pub config_overrides: Vec<String>,
+
+    /// Config profile to layer over the defaults.
+    #[arg(short = 'p', long = "profile", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Another directory the command may write to (repeatable).
+    #[arg(long = "add-dir", value_name = "DIR")]
+    pub add_dirs: Vec<PathBuf>,
+
+    /// Directory to run in; also the workspace root of the policy.
+    #[arg(short = 'C', long = "cd", value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+
+    /// The command and its arguments.
+    #[arg(
+        value_name = "COMMAND",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<OsString>,
 }
 
 #[cfg(test)]
@@ -132,6 +179,47 @@ mod tests {
             })
             .collect();
         assert_eq!(patches, [None, Some(OsString::from("-x"))]);
+    }
+
+    #[test]
+    fn sandbox_takes_flags_then_the_command_verbatim() {
+        let cli = parse(&[
+            "sandbox",
+            "-s",
+            "workspace-write",
+            "--add-dir",
+            "/x",
+            "-c",
+            "a=1",
+            "--",
+            "ls",
+            "-la",
+        ])
+        .unwrap();
+        let Some(Command::Sandbox(sandbox)) = cli.command else {
+            panic!("not sandbox: {cli:?}")
+        };
+        assert_eq!(
+            sandbox,
+            SandboxCli {
+                sandbox: Some(SandboxArg::WorkspaceWrite),
+                config_overrides: vec!["a=1".to_owned()],
+                profile: None,
+                add_dirs: vec![PathBuf::from("/x")],
+                cwd: None,
+                command: vec![OsString::from("ls"), OsString::from("-la")],
+            }
+        );
+        assert!(parse(&["sandbox"]).is_err(), "a command is required");
+    }
+
+    #[test]
+    fn doctor_has_a_json_switch() {
+        let cli = parse(&["doctor", "--json"]).unwrap();
+        assert!(
+            matches!(cli.command, Some(Command::Doctor { json: true })),
+            "{cli:?}"
+        );
     }
 
     #[test]

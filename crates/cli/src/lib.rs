@@ -14,8 +14,9 @@
 
 mod args;
 mod execpolicy;
+mod sandbox;
 
-pub use args::{Cli, Command};
+pub use args::{Cli, Command, SandboxCli};
 
 use clap::{CommandFactory, Parser};
 use std::ffi::{OsStr, OsString};
@@ -26,7 +27,16 @@ use std::time::Duration;
 
 /// The whole program. `src/main.rs` calls only this.
 pub fn main() -> ExitCode {
-    if let Some(code) = arg0_dispatch(std::env::args_os().next().as_deref()) {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    // `bwrap` runs the helper as `duet --duet-linux-sandbox …` (it cannot
+    // set argv[0]); answer before anything else so it starts fast.
+    if argv
+        .get(1)
+        .is_some_and(|first| first == duet_sandbox::HELPER_FLAG)
+    {
+        return sandbox::run_helper(&argv[1..]);
+    }
+    if let Some(code) = arg0_dispatch(argv.first().map(OsString::as_os_str), &argv) {
         return code;
     }
     let cli = match Cli::try_parse() {
@@ -53,6 +63,11 @@ pub fn main() -> ExitCode {
         }
         Some(Command::ApplyPatch { patch }) => run_apply_patch(patch.into_iter().collect()),
         Some(Command::Execpolicy(command)) => execpolicy::run(command),
+        Some(Command::Sandbox(mut sandbox)) => {
+            sandbox.config_overrides.splice(0..0, cli.config_overrides);
+            sandbox::run_sandbox(sandbox)
+        }
+        Some(Command::Doctor { json }) => sandbox::run_doctor(json),
         Some(Command::Exec(mut exec)) => {
             // `duet -c k=v exec …`: top-level overrides apply first, so the
             // subcommand's own `-c` wins on the same key.
@@ -132,18 +147,15 @@ impl Arg0Role {
 }
 
 /// Run the program named by `argv[0]` if it is not `duet`; `None` means
-/// carry on as `duet`. Later issues replace the placeholders.
-fn arg0_dispatch(arg0: Option<&OsStr>) -> Option<ExitCode> {
+/// carry on as `duet`. `argv` is the whole command line.
+fn arg0_dispatch(arg0: Option<&OsStr>, argv: &[OsString]) -> Option<ExitCode> {
     let role = Arg0Role::from_arg0(arg0?)?;
-    if role == Arg0Role::ApplyPatch {
+    let rest = argv.get(1..).unwrap_or_default();
+    Some(match role {
         // No clap: every argument is patch text, `--help` included.
-        return Some(run_apply_patch(std::env::args_os().skip(1).collect()));
-    }
-    eprintln!(
-        "error: `{}` is not built yet: use `duet exec` for now",
-        role.name()
-    );
-    Some(ExitCode::from(1))
+        Arg0Role::ApplyPatch => run_apply_patch(rest.to_vec()),
+        Arg0Role::LinuxSandbox => sandbox::run_helper(rest),
+    })
 }
 
 #[cfg(test)]
@@ -177,7 +189,10 @@ mod tests {
 
     #[test]
     fn duet_itself_is_not_dispatched() {
-        assert_eq!(arg0_dispatch(Some(OsStr::new("target/debug/duet"))), None);
-        assert_eq!(arg0_dispatch(None), None);
+        assert_eq!(
+            arg0_dispatch(Some(OsStr::new("target/debug/duet")), &[]),
+            None
+        );
+        assert_eq!(arg0_dispatch(None, &[]), None);
     }
 }

@@ -25,7 +25,7 @@ pub use overrides::parse_cli_override;
 use build::{BuildInputs, build_config};
 use duet_model::ProviderInfo;
 use duet_protocol::{ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxMode};
-use duet_sandbox::ShellEnvironmentPolicy;
+use duet_sandbox::{BackendPreference, SandboxPolicy, ShellEnvironmentPolicy};
 use overrides::{merge_tables, set_path, split_dotted_key};
 use schema::{ConfigToml, ProfileToml, unknown_keys};
 use std::io;
@@ -55,6 +55,9 @@ pub struct Config {
     pub approval_policy: ApprovalPolicy,
     pub sandbox_mode: SandboxMode,
     pub sandbox_workspace_write: SandboxWorkspaceWrite,
+    /// `sandbox_backend`: which Linux backend confines commands (`auto`
+    /// prefers bubblewrap and falls back to Landlock).
+    pub sandbox_backend: BackendPreference,
     pub shell_environment_policy: ShellEnvironmentPolicy,
     /// Budget of the project AGENTS.md chain, default 32 KiB.
     pub project_doc_max_bytes: usize,
@@ -162,6 +165,7 @@ impl Config {
             approval_policy: ApprovalPolicy::Never,
             sandbox_mode: SandboxMode::ReadOnly,
             sandbox_workspace_write: SandboxWorkspaceWrite::default(),
+            sandbox_backend: BackendPreference::Auto,
             shell_environment_policy: ShellEnvironmentPolicy::default(),
             project_doc_max_bytes: DEFAULT_PROJECT_DOC_MAX_BYTES,
             project_doc_fallback_filenames: Vec::new(),
@@ -173,6 +177,32 @@ impl Config {
             include_permissions_instructions: true,
             ephemeral: false,
             additional_writable_roots: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// The sandbox policy this config asks for: what `exec_command` and
+    /// `duet sandbox` run commands under. For `workspace-write` the writable
+    /// roots are the cwd, `sandbox_workspace_write.writable_roots` and
+    /// `--add-dir`, in that order; `/tmp` and `$TMPDIR` are added by the
+    /// sandbox unless excluded.
+    pub fn sandbox_policy(&self) -> SandboxPolicy {
+        match self.sandbox_mode {
+            SandboxMode::DangerFullAccess => SandboxPolicy::DangerFullAccess,
+            SandboxMode::ReadOnly => SandboxPolicy::ReadOnly,
+            SandboxMode::WorkspaceWrite => {
+                let settings = &self.sandbox_workspace_write;
+                let mut writable_roots = vec![self.cwd.clone()];
+                writable_roots.extend(settings.writable_roots.iter().cloned());
+                writable_roots.extend(self.additional_writable_roots.iter().cloned());
+                SandboxPolicy::WorkspaceWrite {
+                    writable_roots,
+                    network_access: settings.network_access,
+                    exclude_tmpdir_env_var: settings.exclude_tmpdir_env_var,
+                    exclude_slash_tmp: settings.exclude_slash_tmp,
+                }
+            }
         }
     }
 }

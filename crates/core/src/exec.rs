@@ -26,7 +26,7 @@ pub(crate) use login_env::capture_login_env;
 pub(crate) use manager::ProcessManager;
 pub(crate) use output::ExecOutput;
 
-use duet_sandbox::{SandboxError, SandboxPolicy};
+use duet_sandbox::{BackendPreference, SandboxError, SandboxPolicy};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,6 +54,8 @@ pub(crate) struct ExecRequest {
     /// How long to wait before returning a still-running command.
     pub yield_time: Duration,
     pub policy: SandboxPolicy,
+    /// Which Linux backend enforces `policy` (`sandbox_backend`).
+    pub backend: BackendPreference,
     /// The child's complete environment, already filtered.
     pub env: Arc<HashMap<String, String>>,
 }

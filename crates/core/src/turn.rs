@@ -65,6 +65,7 @@ impl TurnContext {
         // Without the links, `apply_patch` typed in a shell is simply not
         // found; the `apply_patch` tool itself does not need them.
         let helper_bin = crate::helper_bin::ensure_links(&config.duet_home).ok();
+        duet_sandbox::set_probe_cache_dir(config.duet_home.join("tmp"));
         let mut plain_env = config.shell_environment_policy.apply(std::env::vars());
         if let Some(dir) = &helper_bin {
             crate::helper_bin::prepend_to_path(&mut plain_env, dir);
@@ -667,22 +668,7 @@ fn backoff(attempt: u32) -> Duration {
 
 /// The sandbox policy the config asks for.
 pub(crate) fn sandbox_policy(config: &Config) -> SandboxPolicy {
-    match config.sandbox_mode {
-        duet_protocol::SandboxMode::DangerFullAccess => SandboxPolicy::DangerFullAccess,
-        duet_protocol::SandboxMode::ReadOnly => SandboxPolicy::ReadOnly,
-        duet_protocol::SandboxMode::WorkspaceWrite => {
-            let settings = &config.sandbox_workspace_write;
-            let mut writable_roots = vec![config.cwd.clone()];
-            writable_roots.extend(settings.writable_roots.iter().cloned());
-            writable_roots.extend(config.additional_writable_roots.iter().cloned());
-            SandboxPolicy::WorkspaceWrite {
-                writable_roots,
-                network_access: settings.network_access,
-                exclude_tmpdir_env_var: settings.exclude_tmpdir_env_var,
-                exclude_slash_tmp: settings.exclude_slash_tmp,
-            }
-        }
-    }
+    config.sandbox_policy()
 }
 
 /// The directories a command may write, for display.

@@ -1,9 +1,10 @@
 //! A started command: its pipes, its exit, and killing its whole process group.
 //!
-//! `killpg` is the one piece of FFI here, hence the local opt-out of the
+//! `killpg` and `signal` are the FFI here, hence the local opt-out of the
 //! workspace's `unsafe_code = "deny"`.
 #![allow(unsafe_code)]
 
+use crate::bwrap::ProtectedMounts;
 use std::io;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
@@ -24,10 +25,13 @@ pub struct SandboxedChild {
     child: Child,
     pid: u32,
     exited: bool,
+    /// Mount points made for this command (bubblewrap), released once it
+    /// has exited or been killed.
+    mounts: Option<ProtectedMounts>,
 }
 
 impl SandboxedChild {
-    pub(crate) fn new(mut child: Child) -> Self {
+    pub(crate) fn new(mut child: Child, mounts: Option<ProtectedMounts>) -> Self {
         let pid = child
             .id()
             .expect("a freshly spawned child has not been reaped, so it has a pid");
@@ -38,6 +42,7 @@ impl SandboxedChild {
             child,
             pid,
             exited: false,
+            mounts,
         }
     }
 
@@ -51,6 +56,7 @@ impl SandboxedChild {
     pub async fn wait(&mut self) -> io::Result<ExitStatus> {
         let status = self.child.wait().await?;
         self.exited = true;
+        self.mounts = None;
         Ok(status)
     }
 
@@ -107,7 +113,29 @@ impl Drop for SandboxedChild {
         if !self.exited {
             self.kill_process_group();
         }
+        // `mounts` drops after the kill: the command is gone or going.
     }
+}
+
+/// Wait for `child` while SIGINT and SIGQUIT are ignored by this process
+/// (the command, which shares the terminal, still gets them and decides),
+/// then restore them.
+pub(crate) fn wait_ignoring_interrupts(child: &mut std::process::Child) -> io::Result<ExitStatus> {
+    // SAFETY: `signal` swaps dispositions; SIG_IGN runs no code of ours,
+    // and the previous dispositions are restored as they were.
+    let previous = unsafe {
+        (
+            libc::signal(libc::SIGINT, libc::SIG_IGN),
+            libc::signal(libc::SIGQUIT, libc::SIG_IGN),
+        )
+    };
+    let status = child.wait();
+    // SAFETY: as above, restoring what `signal` returned.
+    unsafe {
+        libc::signal(libc::SIGINT, previous.0);
+        libc::signal(libc::SIGQUIT, previous.1);
+    }
+    status
 }
 
 /// The shell-style exit code of a finished process: its own code, or 128 + N

@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 #[serde(default, deny_unknown_fields)]
 pub struct ShellEnvironmentPolicy {
     pub inherit: ShellEnvironmentPolicyInherit,
-    /// When false, variables whose name contains `KEY`, `SECRET` or `TOKEN`
-    /// (any case) are dropped.
+    /// When false (the default), variables whose name contains `KEY`,
+    /// `SECRET`, `TOKEN` or `PASSWORD` (any case) are dropped.
     pub ignore_default_excludes: bool,
     pub exclude: Vec<EnvironmentVariablePattern>,
     pub set: BTreeMap<String, String>,
@@ -40,12 +40,12 @@ const CORE_VARIABLES: &[&str] = &[
 ];
 
 /// Substrings that mark a name as a likely credential.
-const DEFAULT_EXCLUDED_SUBSTRINGS: &[&str] = &["KEY", "SECRET", "TOKEN"];
+const DEFAULT_EXCLUDED_SUBSTRINGS: &[&str] = &["KEY", "SECRET", "TOKEN", "PASSWORD"];
 
 impl ShellEnvironmentPolicy {
     /// The child's environment, built in this order: `inherit` picks from
     /// `base`; unless `ignore_default_excludes`, names containing `KEY`,
-    /// `SECRET` or `TOKEN` (any case) are dropped, which is what keeps
+    /// `SECRET`, `TOKEN` or `PASSWORD` (any case) are dropped, which is what keeps
     /// `OPENAI_API_KEY` out of children; `exclude` drops matching names; `set`
     /// adds or overrides; last, `include_only` (when non-empty) keeps only
     /// matching names, including ones from `set`.
@@ -137,6 +137,7 @@ mod tests {
         ("OPENAI_API_KEY", "sk-1"),
         ("github_token", "gh"),
         ("AWS_SECRET_ACCESS_KEY", "aws"),
+        ("PGPASSWORD", "pg"),
         ("EDITOR", "vi"),
         ("CARGO_HOME", "/c"),
     ];

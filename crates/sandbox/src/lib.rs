@@ -1,27 +1,57 @@
-//! The only place duet starts processes.
+//! The only place duet starts processes, and the sandbox every model command
+//! runs in.
 //!
 //! [`spawn`] turns a [`CommandSpec`] and a [`SandboxPolicy`] into a running,
 //! confined child in its own process group ([`SandboxedChild`]); if the policy
 //! cannot be enforced on this host the command is not started
-//! ([`SandboxError::Unenforceable`]). [`host_command`] is the one door for
-//! duet's own trusted helpers (reading the login environment, `git`),
-//! documented as unconfined. [`ShellEnvironmentPolicy::apply`] decides which
-//! environment variables a child sees.
+//! ([`SandboxError::Unenforceable`], naming why for each backend).
+//! [`run_attached`] does the same on duet's own terminal for `duet sandbox`.
+//! On Linux the backend is bubblewrap or Landlock ([`backend_for`],
+//! [`probe_backends`]), each finished by the seccomp helper that duet runs
+//! as `duet-linux-sandbox` ([`helper_main`]); on macOS it is Seatbelt
+//! ([`seatbelt`]). [`host_command`] is the one door for duet's own trusted
+//! helpers (reading the login environment, `git`), documented as
+//! unconfined. [`ShellEnvironmentPolicy::apply`] decides which environment
+//! variables a child sees.
+//!
+//! Tests of other crates that run confined commands need a helper program:
+//! the running executable is used unless [`set_helper_program`] names
+//! another (this crate's tests use its `duet-linux-sandbox` binary,
+//! `env!("CARGO_BIN_EXE_duet-linux-sandbox")`).
 //!
 //! This crate knows nothing of execpolicy rules, approvals or the model, and it
 //! does not read or collect a child's output: callers take the pipes.
 
+mod backend;
+pub mod bwrap;
 mod child;
 mod env;
+mod helper;
 mod host;
+#[cfg(target_os = "linux")]
+pub mod landlock;
 mod policy;
+mod probe;
+pub mod seatbelt;
+#[cfg(target_os = "linux")]
+pub mod seccomp;
 mod spawn;
 
+pub use backend::{
+    Availability, Backend, BackendPreference, BackendReport, backend_for, choose, probe,
+    probe_backends, set_probe_cache_dir,
+};
 pub use child::{ProcessGroup, SandboxedChild, exit_code};
 pub use env::{EnvironmentVariablePattern, ShellEnvironmentPolicy, ShellEnvironmentPolicyInherit};
+pub use helper::{
+    EXIT_NOT_STARTED, EXIT_SETUP_FAILED, HELPER_ARG0, HELPER_FLAG, HelperPolicy, helper_main,
+    parse_args as parse_helper_args, wait_status_code,
+};
 pub use host::{host_command, host_std_command};
-pub use policy::SandboxPolicy;
-pub use spawn::{CommandSpec, StdinMode, spawn};
+pub use policy::{PROTECTED_FOLDERS, RootKind, SandboxPolicy, WritableRoot};
+pub use spawn::{
+    CommandSpec, StdinMode, run_attached, set_helper_program, spawn, spawn_with_backend,
+};
 
 use duet_protocol::SandboxMode;
 use std::path::PathBuf;
@@ -30,11 +60,12 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
     /// The policy asks for confinement this build or host cannot provide, so
-    /// the command was deliberately not run.
+    /// the command was deliberately not run. `reason` names the cause for
+    /// each backend considered, with its fix.
     #[error(
-        "the `{mode}` sandbox is not available in this build of duet yet ({reason}), so the \
-         command was not run; rerun with `--sandbox danger-full-access` to run commands without \
-         confinement"
+        "cannot enforce the `{mode}` sandbox on this host ({reason}), so the command was not \
+         run; fix the cause named here, or rerun with `--sandbox danger-full-access` to run \
+         commands without confinement"
     )]
     Unenforceable { mode: SandboxMode, reason: String },
     /// The operating system refused to start the program.

@@ -1,7 +1,14 @@
-//! What a confined command may touch.
+//! What a confined command may touch, and the writable roots a policy
+//! resolves to on this host.
 
 use duet_protocol::SandboxMode;
-use std::path::PathBuf;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Folders directly under a writable root that stay read-only, whether or
+/// not they exist yet: a command that could write `.git/hooks` or
+/// `.git/config` would get code run outside the sandbox by the next `git`.
+pub const PROTECTED_FOLDERS: [&str; 3] = [".git", ".duet", ".agents"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SandboxPolicy {
@@ -9,14 +16,36 @@ pub enum SandboxPolicy {
     DangerFullAccess,
     /// Read anything, write nothing, no network.
     ReadOnly,
-    /// Read anything; write the cwd, `/tmp`, `$TMPDIR` and `writable_roots`
-    /// (but not `.git`, `.duet` and `.agents` directly under them).
+    /// Read anything; write `writable_roots`, `/tmp` and `$TMPDIR` (but not
+    /// `.git`, `.duet` and `.agents` directly under them).
+    ///
+    /// `writable_roots` must list the session's working directory itself:
+    /// the directory a command runs in is never made writable on its own,
+    /// so a model-chosen `workdir` cannot widen the policy.
     WorkspaceWrite {
         writable_roots: Vec<PathBuf>,
         network_access: bool,
         exclude_tmpdir_env_var: bool,
         exclude_slash_tmp: bool,
     },
+}
+
+/// Why a directory is writable, which decides how strictly its protected
+/// folders can be kept read-only by the Landlock backend (see `landlock.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RootKind {
+    /// The working directory or an extra root (`writable_roots`, `--add-dir`).
+    Workspace,
+    /// `/tmp` or `$TMPDIR`.
+    Temp,
+}
+
+/// A writable root resolved on this host: canonical, existing, a directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WritableRoot {
+    pub path: PathBuf,
+    pub kind: RootKind,
 }
 
 impl SandboxPolicy {
@@ -26,5 +55,156 @@ impl SandboxPolicy {
             SandboxPolicy::ReadOnly => SandboxMode::ReadOnly,
             SandboxPolicy::WorkspaceWrite { .. } => SandboxMode::WorkspaceWrite,
         }
+    }
+
+    /// Whether confined commands get no network: every mode but
+    /// `danger-full-access` and `workspace-write` with `network_access`.
+    pub fn network_disabled(&self) -> bool {
+        match self {
+            SandboxPolicy::DangerFullAccess => false,
+            SandboxPolicy::ReadOnly => true,
+            SandboxPolicy::WorkspaceWrite { network_access, .. } => !network_access,
+        }
+    }
+
+    /// The directories a confined command may write, in policy order
+    /// (`writable_roots`, then `/tmp`, then `tmpdir`), each resolved through
+    /// symlinks. Missing roots and roots that are not directories are
+    /// dropped, which only ever removes access; a directory listed twice
+    /// keeps its first kind, so a workspace that is also `$TMPDIR` keeps its
+    /// protected folders. Empty for `read-only` and `danger-full-access`.
+    pub fn resolved_writable_roots(&self, tmpdir: Option<&Path>) -> Vec<WritableRoot> {
+        let SandboxPolicy::WorkspaceWrite {
+            writable_roots,
+            exclude_tmpdir_env_var,
+            exclude_slash_tmp,
+            ..
+        } = self
+        else {
+            return Vec::new();
+        };
+        let mut candidates: Vec<(&Path, RootKind)> = writable_roots
+            .iter()
+            .map(|root| (root.as_path(), RootKind::Workspace))
+            .collect();
+        if !exclude_slash_tmp {
+            candidates.push((Path::new("/tmp"), RootKind::Temp));
+        }
+        if !exclude_tmpdir_env_var && let Some(tmpdir) = tmpdir.filter(|dir| dir.is_absolute()) {
+            candidates.push((tmpdir, RootKind::Temp));
+        }
+        let mut roots: Vec<WritableRoot> = Vec::new();
+        for (path, kind) in candidates {
+            let Ok(path) = path.canonicalize() else {
+                continue;
+            };
+            if !path.is_dir() || roots.iter().any(|root| root.path == path) {
+                continue;
+            }
+            roots.push(WritableRoot { path, kind });
+        }
+        roots
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    fn workspace_write(roots: Vec<PathBuf>, slash_tmp: bool, tmpdir: bool) -> SandboxPolicy {
+        SandboxPolicy::WorkspaceWrite {
+            writable_roots: roots,
+            network_access: false,
+            exclude_tmpdir_env_var: !tmpdir,
+            exclude_slash_tmp: !slash_tmp,
+        }
+    }
+
+    #[test]
+    fn roots_are_canonical_deduplicated_and_existing() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let work = base.join("work");
+        let tmp = base.join("tmp");
+        std::fs::create_dir(&work).unwrap();
+        std::fs::create_dir(&tmp).unwrap();
+        std::os::unix::fs::symlink(&work, base.join("link")).unwrap();
+        std::fs::write(base.join("file"), "").unwrap();
+        let policy = workspace_write(
+            vec![
+                base.join("link"),
+                work.clone(),
+                base.join("missing"),
+                base.join("file"),
+                tmp.clone(),
+            ],
+            false,
+            true,
+        );
+        assert_eq!(
+            policy.resolved_writable_roots(Some(&tmp)),
+            vec![
+                WritableRoot {
+                    path: work,
+                    kind: RootKind::Workspace
+                },
+                WritableRoot {
+                    path: tmp,
+                    kind: RootKind::Workspace
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn slash_tmp_and_tmpdir_follow_the_exclusions() {
+        let tmpdir = tempfile::tempdir().unwrap();
+        let tmpdir_path = tmpdir.path().canonicalize().unwrap();
+        let slash_tmp = Path::new("/tmp").canonicalize().unwrap();
+        let cases = [
+            (true, true, vec![slash_tmp.clone(), tmpdir_path.clone()]),
+            (true, false, vec![slash_tmp]),
+            (false, true, vec![tmpdir_path]),
+            (false, false, vec![]),
+        ];
+        for (with_slash_tmp, with_tmpdir, expected) in cases {
+            let policy = workspace_write(Vec::new(), with_slash_tmp, with_tmpdir);
+            let got: Vec<PathBuf> = policy
+                .resolved_writable_roots(Some(tmpdir.path()))
+                .into_iter()
+                .map(|root| {
+                    assert_eq!(root.kind, RootKind::Temp);
+                    root.path
+                })
+                .collect();
+            assert_eq!(
+                got, expected,
+                "slash_tmp={with_slash_tmp} tmpdir={with_tmpdir}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_workspace_write_has_roots_and_network_follows_the_mode() {
+        let cases = [
+            (SandboxPolicy::DangerFullAccess, false),
+            (SandboxPolicy::ReadOnly, true),
+            (workspace_write(Vec::new(), true, true), true),
+        ];
+        for (policy, network_disabled) in cases {
+            assert_eq!(policy.network_disabled(), network_disabled, "{policy:?}");
+        }
+        assert_eq!(
+            SandboxPolicy::ReadOnly.resolved_writable_roots(Some(Path::new("/tmp"))),
+            Vec::new()
+        );
+        let with_network = SandboxPolicy::WorkspaceWrite {
+            writable_roots: Vec::new(),
+            network_access: true,
+            exclude_tmpdir_env_var: true,
+            exclude_slash_tmp: true,
+        };
+        assert!(!with_network.network_disabled());
     }
 }

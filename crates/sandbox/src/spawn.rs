@@ -1,18 +1,35 @@
 //! Starting a model-issued command under a [`SandboxPolicy`].
 //!
-//! [`spawn`] is the single entry point; [`build_command`] is where each
-//! enforcement backend turns the spec into a `Command`. Only
-//! `danger-full-access` exists today; the other modes fail closed.
+//! [`spawn`] (and [`spawn_with_backend`]) start a command with piped output
+//! in its own process group, for the agent; [`run_attached`] runs one on
+//! duet's own terminal and waits, for `duet sandbox`. Both go through
+//! [`plan`], which picks the backend and turns the spec into the program,
+//! arguments and environment to start:
+//!
+//! - `danger-full-access`: the command itself, unconfined.
+//! - bubblewrap: `bwrap <mounts…> -- <helper> --duet-linux-sandbox --policy
+//!   JSON -- <command>`.
+//! - Landlock: `<helper> --policy JSON -- <command>` with argv[0]
+//!   `duet-linux-sandbox`.
+//! - macOS: `sandbox-exec` with the generated Seatbelt profile.
+//!
+//! Confined commands get `DUET_SANDBOX=<backend>` and, with the network
+//! off, `DUET_SANDBOX_NETWORK_DISABLED=1`, added after the caller's
+//! environment filtering.
 
+use crate::backend::{Backend, BackendPreference};
+use crate::bwrap::ProtectedMounts;
 use crate::child::SandboxedChild;
 use crate::{SandboxError, SandboxPolicy};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::OnceLock;
 
 /// Everything needed to start one command. Nothing is inherited from duet's
-/// own process: the child gets exactly `env`, runs in `cwd`, and its stdout
-/// and stderr are always piped.
+/// own process: the child gets exactly `env` (plus the sandbox's own
+/// variables), runs in `cwd`, and its stdout and stderr are piped (by
+/// [`spawn`]; [`run_attached`] shares duet's terminal instead).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandSpec {
     pub program: PathBuf,
@@ -33,51 +50,42 @@ pub enum StdinMode {
     Piped,
 }
 
-/// Start `spec` confined by `policy`, in a new process group, with stdout and
-/// stderr piped.
+static HELPER_PROGRAM: OnceLock<PathBuf> = OnceLock::new();
+
+/// Use `program` as the Linux sandbox helper instead of the running
+/// executable (which is right for `duet` itself). Tests of this crate pass
+/// the `duet-linux-sandbox` binary built beside them. Call before the first
+/// confined spawn; returns false if a different helper was already set.
+pub fn set_helper_program(program: PathBuf) -> bool {
+    HELPER_PROGRAM.get_or_init(|| program.clone()) == &program
+}
+
+/// Start `spec` confined by `policy` with the `auto` backend choice, in a
+/// new process group, with stdout and stderr piped.
 ///
 /// Fails with [`SandboxError::Unenforceable`] when the policy cannot be
 /// enforced; in that case no process was started.
 pub fn spawn(spec: &CommandSpec, policy: &SandboxPolicy) -> Result<SandboxedChild, SandboxError> {
-    let mut command = build_command(spec, policy)?;
-    let child = command.spawn().map_err(|source| SandboxError::Spawn {
-        program: spec.program.clone(),
-        cwd: spec.cwd.clone(),
-        source,
-    })?;
-    Ok(SandboxedChild::new(child))
+    spawn_with_backend(spec, policy, BackendPreference::Auto)
 }
 
-/// Turn a spec into a ready-to-spawn command for the policy's backend.
-///
-/// Later backends (bubblewrap, Landlock with seccomp) wrap `spec` here, e.g.
-/// by prefixing the launcher program; the common settings are applied by
-/// [`plain_command`] whichever program ends up being run.
-fn build_command(
+/// [`spawn`] with the backend chosen by `preference` (`sandbox_backend`).
+pub fn spawn_with_backend(
     spec: &CommandSpec,
     policy: &SandboxPolicy,
-) -> Result<tokio::process::Command, SandboxError> {
-    match policy {
-        SandboxPolicy::DangerFullAccess => Ok(plain_command(spec)),
-        SandboxPolicy::ReadOnly | SandboxPolicy::WorkspaceWrite { .. } => {
-            Err(SandboxError::Unenforceable {
-                mode: policy.mode(),
-                reason: "bubblewrap and Landlock enforcement are still being built".to_string(),
-            })
-        }
-    }
-}
-
-/// The spec as an unconfined command: exact environment, own process group,
-/// piped output, killed when dropped.
-fn plain_command(spec: &CommandSpec) -> tokio::process::Command {
+    preference: BackendPreference,
+) -> Result<SandboxedChild, SandboxError> {
+    let launch = plan(spec, policy, preference)?;
     #[allow(clippy::disallowed_methods)] // this crate is the one allowed spawn site
-    let mut command = tokio::process::Command::new(&spec.program);
+    let mut command = tokio::process::Command::new(&launch.program);
+    if let Some(arg0) = launch.arg0 {
+        command.arg0(arg0);
+    }
     command
-        .args(&spec.args)
+        .args(&launch.args)
         .current_dir(&spec.cwd)
         .env_clear()
-        .envs(&spec.env)
+        .envs(&launch.env)
         .stdin(match spec.stdin {
             StdinMode::Null => Stdio::null(),
             StdinMode::Piped => Stdio::piped(),
@@ -86,40 +94,265 @@ fn plain_command(spec: &CommandSpec) -> tokio::process::Command {
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
+    let child = command.spawn().map_err(|source| SandboxError::Spawn {
+        program: spec.program.clone(),
+        cwd: spec.cwd.clone(),
+        source,
+    })?;
+    Ok(SandboxedChild::new(child, launch.mounts))
+}
+
+/// Run `spec` confined by `policy` on duet's own stdin, stdout, stderr and
+/// terminal (the `stdin` mode is ignored), wait for it, and return its
+/// shell-style exit code (128+N for death by signal N). duet ignores
+/// Ctrl-C and Ctrl-\ while it waits, so that the command decides.
+pub fn run_attached(
+    spec: &CommandSpec,
+    policy: &SandboxPolicy,
+    preference: BackendPreference,
+) -> Result<i32, SandboxError> {
+    let launch = plan(spec, policy, preference)?;
+    #[allow(clippy::disallowed_methods)] // this crate is the one allowed spawn site
+    let mut command = std::process::Command::new(&launch.program);
+    if let Some(arg0) = launch.arg0 {
+        std::os::unix::process::CommandExt::arg0(&mut command, arg0);
+    }
     command
+        .args(&launch.args)
+        .current_dir(&spec.cwd)
+        .env_clear()
+        .envs(&launch.env);
+    let mut child = command.spawn().map_err(|source| SandboxError::Spawn {
+        program: spec.program.clone(),
+        cwd: spec.cwd.clone(),
+        source,
+    })?;
+    let status = crate::child::wait_ignoring_interrupts(&mut child);
+    drop(launch.mounts);
+    status
+        .map(crate::exit_code)
+        .map_err(|source| SandboxError::Spawn {
+            program: spec.program.clone(),
+            cwd: spec.cwd.clone(),
+            source,
+        })
+}
+
+/// The program to start for a command, and what must live until it ends.
+#[derive(Debug)]
+pub(crate) struct Launch {
+    pub program: PathBuf,
+    pub arg0: Option<&'static str>,
+    pub args: Vec<String>,
+    pub env: HashMap<String, String>,
+    /// Mount points of missing protected folders (bubblewrap), removed
+    /// when this is dropped.
+    pub mounts: Option<ProtectedMounts>,
+}
+
+/// Pick the backend and build the [`Launch`] for `spec` under `policy`.
+pub(crate) fn plan(
+    spec: &CommandSpec,
+    policy: &SandboxPolicy,
+    preference: BackendPreference,
+) -> Result<Launch, SandboxError> {
+    if *policy == SandboxPolicy::DangerFullAccess {
+        return Ok(Launch {
+            program: spec.program.clone(),
+            arg0: None,
+            args: spec.args.clone(),
+            env: spec.env.clone(),
+            mounts: None,
+        });
+    }
+    plan_confined(spec, policy, preference)
+}
+
+#[cfg(target_os = "linux")]
+fn plan_confined(
+    spec: &CommandSpec,
+    policy: &SandboxPolicy,
+    preference: BackendPreference,
+) -> Result<Launch, SandboxError> {
+    use crate::RootKind;
+    use crate::helper::{HELPER_ARG0, HELPER_FLAG, HelperPolicy};
+    use std::path::Path;
+
+    let backend =
+        crate::backend_for(policy, preference)?.expect("only danger-full-access needs no backend");
+    let helper = helper_program(policy)?;
+    let network_disabled = policy.network_disabled();
+    let tmpdir = spec.env.get("TMPDIR").map(Path::new);
+    let mut command = vec![spec.program.display().to_string()];
+    command.extend(spec.args.iter().cloned());
+    let env = sandbox_env(&spec.env, backend, network_disabled);
+
+    match backend {
+        Backend::Bwrap => {
+            let roots = crate::bwrap::roots_for(policy, tmpdir);
+            let mounts = ProtectedMounts::prepare(&roots)?;
+            let helper_policy = HelperPolicy {
+                network_disabled,
+                landlock: None,
+            };
+            let mut inner = vec![helper.display().to_string(), HELPER_FLAG.to_string()];
+            inner.extend(helper_policy.to_args(&command));
+            let root_paths: Vec<PathBuf> = roots.into_iter().map(|root| root.path).collect();
+            let args = crate::bwrap::bwrap_args(&crate::bwrap::BwrapInputs {
+                network_disabled,
+                writable_roots: &root_paths,
+                protected: &mounts.mounts,
+                cwd: &spec.cwd,
+                command: &inner,
+            });
+            let program =
+                crate::backend::bwrap_program().ok_or_else(|| SandboxError::Unenforceable {
+                    mode: policy.mode(),
+                    reason: "`bwrap` is no longer on `PATH`".to_string(),
+                })?;
+            Ok(Launch {
+                program,
+                arg0: None,
+                args,
+                env,
+                mounts: Some(mounts),
+            })
+        }
+        Backend::Landlock => {
+            let mut roots = policy.resolved_writable_roots(tmpdir);
+            if let SandboxPolicy::WorkspaceWrite {
+                exclude_slash_tmp: false,
+                ..
+            } = policy
+                && Path::new("/dev/shm").is_dir()
+                && !roots.iter().any(|root| root.path == Path::new("/dev/shm"))
+            {
+                roots.push(crate::WritableRoot {
+                    path: PathBuf::from("/dev/shm"),
+                    kind: RootKind::Temp,
+                });
+            }
+            let helper_policy = HelperPolicy {
+                network_disabled,
+                landlock: Some(roots),
+            };
+            Ok(Launch {
+                program: helper,
+                arg0: Some(HELPER_ARG0),
+                args: helper_policy.to_args(&command),
+                env,
+                mounts: None,
+            })
+        }
+    }
+}
+
+#[cfg(target_os = "macos")]
+fn plan_confined(
+    spec: &CommandSpec,
+    policy: &SandboxPolicy,
+    _preference: BackendPreference,
+) -> Result<Launch, SandboxError> {
+    let wrapped = crate::seatbelt::sandboxed_spec(spec, policy);
+    Ok(Launch {
+        program: wrapped.program,
+        arg0: None,
+        args: wrapped.args,
+        env: wrapped.env,
+        mounts: None,
+    })
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+fn plan_confined(
+    _spec: &CommandSpec,
+    policy: &SandboxPolicy,
+    _preference: BackendPreference,
+) -> Result<Launch, SandboxError> {
+    Err(SandboxError::Unenforceable {
+        mode: policy.mode(),
+        reason: "duet has no sandbox for this operating system yet".to_string(),
+    })
+}
+
+/// The child's environment plus the sandbox's own variables.
+pub(crate) fn sandbox_env(
+    env: &HashMap<String, String>,
+    backend: Backend,
+    network_disabled: bool,
+) -> HashMap<String, String> {
+    let mut env = env.clone();
+    env.insert("DUET_SANDBOX".to_string(), backend.name().to_string());
+    if network_disabled {
+        env.insert("DUET_SANDBOX_NETWORK_DISABLED".to_string(), "1".to_string());
+    } else {
+        env.remove("DUET_SANDBOX_NETWORK_DISABLED");
+    }
+    env
+}
+
+/// The helper executable: the one set by [`set_helper_program`], else the
+/// running executable.
+fn helper_program(policy: &SandboxPolicy) -> Result<PathBuf, SandboxError> {
+    if let Some(program) = HELPER_PROGRAM.get() {
+        return Ok(program.clone());
+    }
+    std::env::current_exe().map_err(|error| SandboxError::Unenforceable {
+        mode: policy.mode(),
+        reason: format!("cannot find duet's own executable to run the sandbox helper: {error}"),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use duet_protocol::SandboxMode;
     use pretty_assertions::assert_eq;
 
-    fn spec() -> CommandSpec {
-        CommandSpec {
-            program: PathBuf::from("/bin/true"),
-            args: Vec::new(),
-            cwd: PathBuf::from("/"),
-            env: HashMap::new(),
-            stdin: StdinMode::Null,
-        }
+    #[test]
+    fn sandbox_variables_are_added_after_filtering() {
+        let base = HashMap::from([
+            ("PATH".to_string(), "/bin".to_string()),
+            ("DUET_SANDBOX_NETWORK_DISABLED".to_string(), "1".to_string()),
+        ]);
+        assert_eq!(
+            sandbox_env(&base, Backend::Landlock, false),
+            HashMap::from([
+                ("PATH".to_string(), "/bin".to_string()),
+                ("DUET_SANDBOX".to_string(), "landlock".to_string()),
+            ])
+        );
+        assert_eq!(
+            sandbox_env(&HashMap::new(), Backend::Bwrap, true),
+            HashMap::from([
+                ("DUET_SANDBOX".to_string(), "bwrap".to_string()),
+                ("DUET_SANDBOX_NETWORK_DISABLED".to_string(), "1".to_string()),
+            ])
+        );
     }
 
     #[test]
-    fn read_only_is_unenforceable_with_a_message_naming_the_way_out() {
-        let error = build_command(&spec(), &SandboxPolicy::ReadOnly).expect_err("must fail closed");
+    fn full_access_runs_the_command_itself() {
+        let spec = CommandSpec {
+            program: PathBuf::from("/bin/echo"),
+            args: vec!["hi".to_string()],
+            cwd: PathBuf::from("/"),
+            env: HashMap::from([("A".to_string(), "1".to_string())]),
+            stdin: StdinMode::Null,
+        };
+        let launch = plan(
+            &spec,
+            &SandboxPolicy::DangerFullAccess,
+            BackendPreference::Bwrap,
+        )
+        .unwrap();
         assert_eq!(
-            error.to_string(),
-            "the `read-only` sandbox is not available in this build of duet yet (bubblewrap and \
-             Landlock enforcement are still being built), so the command was not run; rerun with \
-             `--sandbox danger-full-access` to run commands without confinement"
+            (launch.program, launch.arg0, launch.args, launch.env),
+            (
+                PathBuf::from("/bin/echo"),
+                None,
+                vec!["hi".to_string()],
+                spec.env
+            )
         );
-        assert!(matches!(
-            error,
-            SandboxError::Unenforceable {
-                mode: SandboxMode::ReadOnly,
-                ..
-            }
-        ));
     }
 }

@@ -3,7 +3,8 @@
 
 use duet_protocol::SandboxMode;
 use duet_sandbox::{
-    CommandSpec, SandboxError, SandboxPolicy, SandboxedChild, StdinMode, exit_code, spawn,
+    Backend, BackendPreference, CommandSpec, SandboxError, SandboxPolicy, SandboxedChild,
+    StdinMode, exit_code, spawn,
 };
 use pretty_assertions::assert_eq;
 use std::collections::HashMap;
@@ -121,36 +122,46 @@ async fn piped_stdin_reaches_the_child() {
 }
 
 #[tokio::test]
-async fn confined_modes_fail_closed_without_running_anything() {
+async fn an_unenforceable_policy_fails_closed_without_running_anything() {
+    duet_sandbox::set_helper_program(PathBuf::from(env!("CARGO_BIN_EXE_duet-linux-sandbox")));
     let dir = tempfile::tempdir().expect("tempdir");
-    let marker = dir.path().join("ran");
-    let spec = sh(&format!("touch {}", marker.display()), dir.path());
-    let policies = [
-        SandboxPolicy::ReadOnly,
-        SandboxPolicy::WorkspaceWrite {
-            writable_roots: vec![dir.path().to_path_buf()],
-            network_access: false,
-            exclude_tmpdir_env_var: false,
-            exclude_slash_tmp: false,
-        },
-    ];
-    let mut modes = Vec::new();
-    for policy in &policies {
-        match spawn(&spec, policy) {
-            Err(SandboxError::Unenforceable { mode, reason }) => modes.push((mode, reason)),
-            other => panic!("expected Unenforceable, got {other:?}"),
-        }
-    }
+    let root = dir.path().canonicalize().expect("canonical tempdir");
+    // A protected name that is a dangling symlink cannot be kept read-only
+    // by bubblewrap (the command could create its target), so nothing runs.
+    std::os::unix::fs::symlink(root.join("missing"), root.join(".git")).expect("symlink");
+    let marker = root.join("ran");
+    let spec = sh(&format!("touch {}", marker.display()), &root);
+    let policy = SandboxPolicy::WorkspaceWrite {
+        writable_roots: vec![root.clone()],
+        network_access: false,
+        exclude_tmpdir_env_var: true,
+        exclude_slash_tmp: true,
+    };
+    let result = duet_sandbox::spawn_with_backend(&spec, &policy, BackendPreference::Bwrap);
+    let Err(SandboxError::Unenforceable { mode, reason }) = result else {
+        panic!("expected Unenforceable, got {result:?}");
+    };
     // Give a wrongly started child time to create the marker.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let reason = "bubblewrap and Landlock enforcement are still being built".to_string();
-    assert_eq!(
-        modes,
-        vec![
-            (SandboxMode::ReadOnly, reason.clone()),
-            (SandboxMode::WorkspaceWrite, reason)
-        ]
-    );
+    assert_eq!(mode, SandboxMode::WorkspaceWrite);
+    let bwrap_works = duet_sandbox::probe_backends()
+        .iter()
+        .any(|report| report.backend == Backend::Bwrap && report.is_available());
+    if bwrap_works {
+        assert_eq!(
+            reason,
+            format!(
+                "`{}/.git` is a symlink to a missing path, which a command could create and \
+                 write; remove the symlink or create its target",
+                root.display()
+            )
+        );
+    } else {
+        assert!(
+            reason.starts_with("`sandbox_backend = \"bwrap\"` is set; bwrap: "),
+            "{reason}"
+        );
+    }
     assert!(
         !marker.exists(),
         "a fail-closed mode must not run the command"

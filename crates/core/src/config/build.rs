@@ -84,6 +84,9 @@ pub(super) fn build_config(
             exclude_slash_tmp: table.exclude_slash_tmp.unwrap_or(false),
         };
     }
+    if let Some(backend) = merged.sandbox_backend {
+        config.sandbox_backend = backend;
+    }
     if let Some(policy) = merged.shell_environment_policy {
         config.shell_environment_policy = policy;
     }

@@ -8,7 +8,7 @@
 use super::ApplyPatchToolType;
 use duet_model::WireApi;
 use duet_protocol::{ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxMode};
-use duet_sandbox::ShellEnvironmentPolicy;
+use duet_sandbox::{BackendPreference, ShellEnvironmentPolicy};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use std::collections::BTreeMap;
@@ -35,6 +35,7 @@ pub(super) struct ConfigToml {
     pub sandbox_mode: Option<SandboxMode>,
     pub sandbox_workspace_write: Option<SandboxWorkspaceWriteToml>,
     pub shell_environment_policy: Option<ShellEnvironmentPolicy>,
+    pub sandbox_backend: Option<BackendPreference>,
     pub project_doc_max_bytes: Option<usize>,
     pub project_doc_fallback_filenames: Option<Vec<String>>,
     pub project_root_markers: Option<Vec<String>>,
@@ -57,7 +58,6 @@ pub(super) struct ConfigToml {
     pub hide_agent_reasoning: Option<bool>,
     pub show_raw_agent_reasoning: Option<bool>,
     pub file_opener: Option<String>,
-    pub sandbox_backend: Option<toml::Value>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }

@@ -631,3 +631,54 @@ fn duet_home_comes_from_the_environment() {
         ),
     );
 }
+
+#[test]
+fn sandbox_backend_comes_from_the_file_and_from_c() {
+    let fixture = Fixture::new(Some("sandbox_backend = \"landlock\"\n"));
+    let mut expected = fixture.defaults();
+    expected.sandbox_backend = BackendPreference::Landlock;
+    assert_eq!(fixture.config(fixture.overrides()), expected);
+    expected.sandbox_backend = BackendPreference::Bwrap;
+    assert_eq!(
+        fixture.config(fixture.with_c(&["sandbox_backend=bwrap"])),
+        expected
+    );
+    let bad = Fixture::new(None);
+    assert_eq!(
+        bad.load(bad.with_c(&["sandbox_backend=seatbelt"]))
+            .unwrap_err(),
+        "invalid `-c` override `sandbox_backend`: unknown variant `seatbelt`, expected one of \
+         `auto`, `bwrap`, `landlock`"
+    );
+}
+
+#[test]
+fn the_sandbox_policy_lists_cwd_then_configured_roots_then_added_dirs() {
+    let fixture = Fixture::new(Some(
+        "sandbox_mode = \"workspace-write\"\n[sandbox_workspace_write]\nwritable_roots = \
+         [\"/data\"]\nnetwork_access = true\nexclude_slash_tmp = true\n",
+    ));
+    let overrides = ConfigOverrides {
+        additional_writable_roots: vec![PathBuf::from("extra")],
+        ..fixture.overrides()
+    };
+    let config = fixture.config(overrides);
+    assert_eq!(
+        config.sandbox_policy(),
+        SandboxPolicy::WorkspaceWrite {
+            writable_roots: vec![
+                fixture.cwd(),
+                PathBuf::from("/data"),
+                fixture.cwd().join("extra")
+            ],
+            network_access: true,
+            exclude_tmpdir_env_var: false,
+            exclude_slash_tmp: true,
+        }
+    );
+    let read_only = Fixture::new(None);
+    assert_eq!(
+        read_only.config(read_only.overrides()).sandbox_policy(),
+        SandboxPolicy::ReadOnly
+    );
+}

@@ -74,7 +74,7 @@ impl Session {
             env: (*request.env).clone(),
             stdin: StdinMode::Piped,
         };
-        let mut child = duet_sandbox::spawn(&spec, &request.policy)?;
+        let mut child = duet_sandbox::spawn_with_backend(&spec, &request.policy, request.backend)?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("spawn always pipes stdout");
         let stderr = child.stderr.take().expect("spawn always pipes stderr");

@@ -28,6 +28,7 @@ impl Fixture {
             login: false,
             yield_time: Duration::from_millis(yield_ms),
             policy: SandboxPolicy::DangerFullAccess,
+            backend: duet_sandbox::BackendPreference::Auto,
             env: Arc::new(HashMap::from([
                 ("PATH".to_string(), "/usr/bin:/bin".to_string()),
                 ("HOME".to_string(), self.dir.path().display().to_string()),
@@ -274,22 +275,26 @@ async fn the_oldest_session_is_killed_beyond_the_limit() {
 }
 
 #[tokio::test]
-async fn an_unenforceable_sandbox_runs_nothing() {
+async fn a_read_only_command_writes_nothing() {
+    // Whatever this host can enforce (here the helper is this test binary,
+    // which cannot act as one, so the command may not start at all), a
+    // read-only command must never create the marker.
     let fixture = Fixture::new();
     let marker = fixture.dir.path().join("ran");
     let mut request = fixture.request(&format!("touch {}", marker.display()), 1_000);
     request.policy = SandboxPolicy::ReadOnly;
     let sink: OutputSink = Arc::new(|_: &[u8]| {});
-    let error = fixture
+    let result = fixture
         .manager
         .exec_command(request, sink, &CancellationToken::new())
-        .await
-        .expect_err("fails closed");
-    assert!(matches!(
-        error,
-        ExecError::Sandbox(SandboxError::Unenforceable { .. })
-    ));
-    assert_eq!(fixture.manager.session_count(), 0);
+        .await;
+    match result {
+        Ok(output) => assert_ne!(output.exit_code, Some(0)),
+        Err(error) => assert!(matches!(
+            error,
+            ExecError::Sandbox(SandboxError::Unenforceable { .. })
+        )),
+    }
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(!marker.exists());
 }

@@ -150,6 +150,7 @@ impl Run<'_> {
             login,
             yield_time: self.args.yield_time(),
             policy,
+            backend: self.context.config.sandbox_backend,
             env,
         };
         let item_id = context.events.item_id();

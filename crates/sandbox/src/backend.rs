@@ -1,0 +1,317 @@
+//! Which Linux enforcement backend confines commands on this host:
+//! bubblewrap (namespaces) or Landlock (no namespaces), both finished by the
+//! seccomp helper.
+//!
+//! [`probe_backends`] looks once per process (a `OnceLock`) and, when
+//! [`set_probe_cache_dir`] was called, remembers the bubblewrap result on
+//! disk keyed by everything that could change it (boot, user, the `bwrap`
+//! binary, the user-namespace sysctls, the mount and user namespaces), so a
+//! short-lived `duet sandbox` does not pay for a trial run of `bwrap` each
+//! time. [`backend_for`] picks one for a policy or explains, per backend,
+//! why none can enforce it. The Landlock probe is one system call and is
+//! never cached.
+//!
+//! This module does not build command lines (`bwrap.rs`, `spawn.rs`).
+
+use crate::{SandboxError, SandboxPolicy};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// `sandbox_backend` in the config: which backend to use on Linux.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendPreference {
+    /// bubblewrap when it works here, else Landlock.
+    #[default]
+    Auto,
+    Bwrap,
+    Landlock,
+}
+
+/// An enforcement backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// The system `bwrap`: a read-only view of `/` in new user, pid, ipc and
+    /// (network off) net namespaces.
+    Bwrap,
+    /// Landlock rules on the unchanged filesystem, without namespaces.
+    Landlock,
+}
+
+impl Backend {
+    /// The name used in config, in `DUET_SANDBOX` and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Bwrap => "bwrap",
+            Backend::Landlock => "landlock",
+        }
+    }
+}
+
+/// What probing one backend found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Availability {
+    /// It can enforce policies here; `detail` says with what (the `bwrap`
+    /// path, the Landlock ABI and what that ABI lacks).
+    Available { detail: String },
+    /// It cannot; `reason` says why and `fix` what would make it work.
+    Unavailable { reason: String, fix: String },
+}
+
+/// One backend and whether it works on this host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackendReport {
+    pub backend: Backend,
+    #[serde(flatten)]
+    pub availability: Availability,
+}
+
+impl BackendReport {
+    pub fn is_available(&self) -> bool {
+        matches!(self.availability, Availability::Available { .. })
+    }
+}
+
+static PROBE_CACHE_DIR: OnceLock<PathBuf> = OnceLock::new();
+static PROBES: OnceLock<Vec<BackendReport>> = OnceLock::new();
+static BWRAP_PROBE: OnceLock<Availability> = OnceLock::new();
+static LANDLOCK_PROBE: OnceLock<Availability> = OnceLock::new();
+
+/// Whether one backend works here, probed at most once per process.
+pub fn probe(backend: Backend) -> &'static Availability {
+    match backend {
+        Backend::Bwrap => BWRAP_PROBE
+            .get_or_init(|| crate::probe::probe_bwrap(PROBE_CACHE_DIR.get().map(PathBuf::as_path))),
+        Backend::Landlock => LANDLOCK_PROBE.get_or_init(crate::probe::probe_landlock),
+    }
+}
+
+/// Remember probe results across processes in `dir` (e.g.
+/// `$DUET_HOME/tmp`). Call before the first spawn; later calls are ignored.
+pub fn set_probe_cache_dir(dir: PathBuf) {
+    let _ = PROBE_CACHE_DIR.set(dir);
+}
+
+/// Every Linux backend and whether it works here, bubblewrap first. Probed
+/// once per process.
+pub fn probe_backends() -> &'static [BackendReport] {
+    PROBES.get_or_init(|| {
+        [Backend::Bwrap, Backend::Landlock]
+            .into_iter()
+            .map(|backend| BackendReport {
+                backend,
+                availability: probe(backend).clone(),
+            })
+            .collect()
+    })
+}
+
+/// The backend that will confine commands under `policy`, `None` for
+/// `danger-full-access` (nothing to confine).
+///
+/// Fails with [`SandboxError::Unenforceable`] naming, for each backend that
+/// was considered, why it cannot run here and how to fix it.
+pub fn backend_for(
+    policy: &SandboxPolicy,
+    preference: BackendPreference,
+) -> Result<Option<Backend>, SandboxError> {
+    if *policy == SandboxPolicy::DangerFullAccess {
+        return Ok(None);
+    }
+    // Probe only as far as needed: `auto` stops at a working bubblewrap, a
+    // forced backend probes only itself.
+    let candidates: &[Backend] = match preference {
+        BackendPreference::Auto => &[Backend::Bwrap, Backend::Landlock],
+        BackendPreference::Bwrap => &[Backend::Bwrap],
+        BackendPreference::Landlock => &[Backend::Landlock],
+    };
+    let mut reports = Vec::new();
+    for &backend in candidates {
+        let availability = probe(backend);
+        reports.push(BackendReport {
+            backend,
+            availability: availability.clone(),
+        });
+        if matches!(availability, Availability::Available { .. }) {
+            break;
+        }
+    }
+    choose(policy, preference, &reports).map(Some)
+}
+
+/// [`backend_for`] over given probe results, so the choice and the error
+/// text are testable without the host.
+pub fn choose(
+    policy: &SandboxPolicy,
+    preference: BackendPreference,
+    reports: &[BackendReport],
+) -> Result<Backend, SandboxError> {
+    let considered: Vec<&BackendReport> = reports
+        .iter()
+        .filter(|report| match preference {
+            BackendPreference::Auto => true,
+            BackendPreference::Bwrap => report.backend == Backend::Bwrap,
+            BackendPreference::Landlock => report.backend == Backend::Landlock,
+        })
+        .collect();
+    if let Some(report) = considered.iter().find(|report| report.is_available()) {
+        return Ok(report.backend);
+    }
+    let reasons: Vec<String> = considered
+        .iter()
+        .filter_map(|report| match &report.availability {
+            Availability::Unavailable { reason, fix } => {
+                Some(format!("{}: {reason} ({fix})", report.backend.name()))
+            }
+            Availability::Available { .. } => None,
+        })
+        .collect();
+    let forced = match preference {
+        BackendPreference::Auto => String::new(),
+        other => format!(
+            "`sandbox_backend = \"{}\"` is set; ",
+            preference_name(other)
+        ),
+    };
+    Err(SandboxError::Unenforceable {
+        mode: policy.mode(),
+        reason: format!("{forced}{}", reasons.join("; ")),
+    })
+}
+
+fn preference_name(preference: BackendPreference) -> &'static str {
+    match preference {
+        BackendPreference::Auto => "auto",
+        BackendPreference::Bwrap => "bwrap",
+        BackendPreference::Landlock => "landlock",
+    }
+}
+
+/// The `bwrap` found on duet's `PATH`, looked up once per process.
+pub(crate) fn bwrap_program() -> Option<PathBuf> {
+    static BWRAP: OnceLock<Option<PathBuf>> = OnceLock::new();
+    BWRAP
+        .get_or_init(|| find_on_path("bwrap", std::env::var("PATH").ok().as_deref()))
+        .clone()
+}
+
+/// `program` on `path` (a `PATH` value), as an absolute file that exists.
+pub(crate) fn find_on_path(program: &str, path: Option<&str>) -> Option<PathBuf> {
+    path?
+        .split(':')
+        .filter(|dir| Path::new(dir).is_absolute())
+        .map(|dir| Path::new(dir).join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    fn report(backend: Backend, ok: bool) -> BackendReport {
+        BackendReport {
+            backend,
+            availability: if ok {
+                Availability::Available {
+                    detail: "fine".to_string(),
+                }
+            } else {
+                Availability::Unavailable {
+                    reason: format!("{} is broken", backend.name()),
+                    fix: format!("mend {}", backend.name()),
+                }
+            },
+        }
+    }
+
+    fn check(
+        bwrap: bool,
+        landlock: bool,
+        preference: BackendPreference,
+    ) -> Result<Backend, String> {
+        let reports = [
+            report(Backend::Bwrap, bwrap),
+            report(Backend::Landlock, landlock),
+        ];
+        choose(&SandboxPolicy::ReadOnly, preference, &reports).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn auto_prefers_bwrap_and_falls_back_to_landlock() {
+        use BackendPreference::*;
+        assert_eq!(check(true, true, Auto), Ok(Backend::Bwrap));
+        assert_eq!(check(false, true, Auto), Ok(Backend::Landlock));
+        assert_eq!(check(true, false, Auto), Ok(Backend::Bwrap));
+        assert_eq!(check(true, true, Landlock), Ok(Backend::Landlock));
+        assert_eq!(check(false, true, Landlock), Ok(Backend::Landlock));
+    }
+
+    #[test]
+    fn nothing_available_names_every_backend_and_the_way_out() {
+        assert_eq!(
+            check(false, false, BackendPreference::Auto),
+            Err(
+                "cannot enforce the `read-only` sandbox on this host (bwrap: bwrap is broken \
+                 (mend bwrap); landlock: landlock is broken (mend landlock)), so the command was \
+                 not run; fix the cause named here, or rerun with `--sandbox \
+                 danger-full-access` to run commands without confinement"
+                    .to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn a_forced_backend_that_is_unavailable_fails_even_if_another_works() {
+        assert_eq!(
+            check(false, true, BackendPreference::Bwrap),
+            Err(
+                "cannot enforce the `read-only` sandbox on this host (`sandbox_backend = \
+                 \"bwrap\"` is set; bwrap: bwrap is broken (mend bwrap)), so the command was not \
+                 run; fix the cause named here, or rerun with `--sandbox danger-full-access` \
+                 to run commands without confinement"
+                    .to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn danger_full_access_needs_no_backend() {
+        assert_eq!(
+            backend_for(&SandboxPolicy::DangerFullAccess, BackendPreference::Bwrap).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn preferences_parse_from_config_words() {
+        #[derive(Deserialize)]
+        struct Wrapper {
+            backend: BackendPreference,
+        }
+        let parse = |word: &str| {
+            serde_json::from_str::<Wrapper>(&format!("{{\"backend\":\"{word}\"}}"))
+                .map(|wrapper| wrapper.backend)
+                .map_err(|error| error.to_string())
+        };
+        assert_eq!(parse("auto"), Ok(BackendPreference::Auto));
+        assert_eq!(parse("bwrap"), Ok(BackendPreference::Bwrap));
+        assert_eq!(parse("landlock"), Ok(BackendPreference::Landlock));
+        assert!(parse("seatbelt").is_err());
+    }
+
+    #[test]
+    fn find_on_path_takes_the_first_absolute_match() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        std::fs::write(bin.join("bwrap"), "").unwrap();
+        let path = format!("relative:{}:/nonexistent", bin.display());
+        assert_eq!(find_on_path("bwrap", Some(&path)), Some(bin.join("bwrap")));
+        assert_eq!(find_on_path("bwrap", Some("/nonexistent")), None);
+        assert_eq!(find_on_path("bwrap", None), None);
+    }
+}

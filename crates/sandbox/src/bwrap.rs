@@ -1,0 +1,416 @@
+//! The bubblewrap backend: the `bwrap` command line for a policy, and the
+//! empty mount points that keep missing protected folders read-only.
+//!
+//! Layout inside the sandbox, in mount order: `/` bound read-only; a fresh
+//! `/dev`; each writable root bound back read-write; then each protected
+//! folder (`.git`, `.duet`, `.agents` directly under every writable root)
+//! bound read-only over itself, or, when it does not exist, an empty
+//! read-only tmpfs mounted on a directory duet creates on the host just for
+//! the run and removes afterwards ([`ProtectedMounts`]). New user, pid and
+//! ipc namespaces, a new net namespace when the network is off, a fresh
+//! `/proc` whose kernel knobs (`/proc/sys` and friends) are read-only,
+//! every capability dropped, a new session (so `TIOCSTI` cannot
+//! reach the caller's terminal), and death with the parent. Inside, the
+//! seccomp helper runs and then `exec`s the command.
+//!
+//! [`bwrap_args`] is a pure function of its inputs; only
+//! [`ProtectedMounts::prepare`] looks at (and changes) the filesystem.
+
+use crate::policy::PROTECTED_FOLDERS;
+use crate::{SandboxError, SandboxPolicy, WritableRoot};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// Parts of `/proc` that are bound read-only over the sandbox's own.
+const PROC_READ_ONLY: [&str; 4] = ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"];
+
+/// A protected folder and how to keep it read-only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProtectedMount {
+    /// It exists (possibly as the symlink's target): bind it read-only over
+    /// itself.
+    Existing(PathBuf),
+    /// It did not exist: an empty read-only tmpfs on this (empty) mount
+    /// point, which duet created and removes when the command ends.
+    Empty(PathBuf),
+}
+
+/// Everything [`bwrap_args`] needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BwrapInputs<'a> {
+    pub network_disabled: bool,
+    /// Canonical writable roots (empty for `read-only`).
+    pub writable_roots: &'a [PathBuf],
+    pub protected: &'a [ProtectedMount],
+    /// The command's working directory.
+    pub cwd: &'a Path,
+    /// What bwrap runs: the helper and its arguments, then the command.
+    pub command: &'a [String],
+}
+
+/// The complete argument list for `bwrap` (without the program name).
+pub fn bwrap_args(inputs: &BwrapInputs<'_>) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "--new-session",
+        "--die-with-parent",
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+    ]
+    .map(String::from)
+    .to_vec();
+    for root in inputs.writable_roots {
+        let root = root.display().to_string();
+        args.extend(["--bind".to_string(), root.clone(), root]);
+    }
+    for mount in inputs.protected {
+        match mount {
+            ProtectedMount::Existing(path) => {
+                let path = path.display().to_string();
+                args.extend(["--ro-bind".to_string(), path.clone(), path]);
+            }
+            ProtectedMount::Empty(path) => {
+                let path = path.display().to_string();
+                args.extend([
+                    "--perms".to_string(),
+                    "555".to_string(),
+                    "--tmpfs".to_string(),
+                    path.clone(),
+                    "--remount-ro".to_string(),
+                    path,
+                ]);
+            }
+        }
+    }
+    args.extend(["--unshare-user", "--unshare-pid", "--unshare-ipc"].map(String::from));
+    if inputs.network_disabled {
+        args.push("--unshare-net".to_string());
+    }
+    args.extend(["--proc", "/proc"].map(String::from));
+    // Kernel knobs under the fresh /proc stay read-only (opening
+    // `core_pattern` for writing must fail even where writing would).
+    for knob in PROC_READ_ONLY {
+        args.extend(["--ro-bind-try", knob, knob].map(String::from));
+    }
+    args.extend(["--cap-drop", "ALL", "--chdir"].map(String::from));
+    args.push(inputs.cwd.display().to_string());
+    args.push("--".to_string());
+    args.extend(inputs.command.iter().cloned());
+    args
+}
+
+/// Mount points duet created for missing protected folders, shared by the
+/// commands of this process that use them. Each path counts its users; the
+/// last one to finish removes the directory (only if still empty).
+static CREATED_MOUNT_POINTS: Mutex<Option<HashMap<PathBuf, usize>>> = Mutex::new(None);
+
+fn created_mount_points() -> MutexGuard<'static, Option<HashMap<PathBuf, usize>>> {
+    CREATED_MOUNT_POINTS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The protected folders of one command; dropping it releases the mount
+/// points it created or shared. Drop it only once the command has ended.
+#[derive(Debug, Default)]
+pub struct ProtectedMounts {
+    pub mounts: Vec<ProtectedMount>,
+    created: Vec<PathBuf>,
+}
+
+impl ProtectedMounts {
+    /// Decide, for every protected folder of every writable root, how to
+    /// keep it read-only, creating an empty mount point for each missing one.
+    ///
+    /// A protected name that is a symlink is protected at its target; a
+    /// symlink whose target does not exist cannot be kept read-only (the
+    /// command could create the target) and fails the command.
+    pub fn prepare(roots: &[WritableRoot]) -> Result<ProtectedMounts, SandboxError> {
+        let mut prepared = ProtectedMounts::default();
+        for root in roots {
+            for name in PROTECTED_FOLDERS {
+                let path = root.path.join(name);
+                prepared.add(&path)?;
+            }
+        }
+        Ok(prepared)
+    }
+
+    fn add(&mut self, path: &Path) -> Result<(), SandboxError> {
+        let mut registry = created_mount_points();
+        let registry = registry.get_or_insert_with(HashMap::new);
+        if let Some(users) = registry.get_mut(path) {
+            *users += 1;
+            self.created.push(path.to_path_buf());
+            self.mounts.push(ProtectedMount::Empty(path.to_path_buf()));
+            return Ok(());
+        }
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.file_type().is_symlink() => match path.canonicalize() {
+                Ok(target) => self.mounts.push(ProtectedMount::Existing(target)),
+                Err(_) => {
+                    return Err(SandboxError::Unenforceable {
+                        mode: crate::SandboxMode::WorkspaceWrite,
+                        reason: format!(
+                            "`{}` is a symlink to a missing path, which a command could create \
+                             and write; remove the symlink or create its target",
+                            path.display()
+                        ),
+                    });
+                }
+            },
+            Ok(_) => self
+                .mounts
+                .push(ProtectedMount::Existing(path.to_path_buf())),
+            Err(_) => match std::fs::create_dir(path) {
+                Ok(()) => {
+                    registry.insert(path.to_path_buf(), 1);
+                    self.created.push(path.to_path_buf());
+                    self.mounts.push(ProtectedMount::Empty(path.to_path_buf()));
+                }
+                // Someone else made it just now: protect what is there.
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                    self.mounts
+                        .push(ProtectedMount::Existing(path.to_path_buf()));
+                }
+                // We cannot create it, and the command (same user, fewer
+                // rights) cannot either: nothing to protect.
+                Err(_) => {}
+            },
+        }
+        Ok(())
+    }
+}
+
+impl Drop for ProtectedMounts {
+    fn drop(&mut self) {
+        let mut registry = created_mount_points();
+        let Some(registry) = registry.as_mut() else {
+            return;
+        };
+        for path in self.created.drain(..) {
+            let Some(users) = registry.get_mut(&path) else {
+                continue;
+            };
+            *users -= 1;
+            if *users == 0 {
+                registry.remove(&path);
+                // Fails harmlessly if someone has since put files in it.
+                let _ = std::fs::remove_dir(&path);
+            }
+        }
+    }
+}
+
+/// The writable roots and protected mounts for `policy`, as bwrap needs them.
+pub(crate) fn roots_for(policy: &SandboxPolicy, tmpdir: Option<&Path>) -> Vec<WritableRoot> {
+    policy
+        .resolved_writable_roots(tmpdir)
+        .into_iter()
+        .filter(|root| root.path.to_str().is_some())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RootKind;
+    use pretty_assertions::assert_eq;
+
+    fn strings(words: &[&str]) -> Vec<String> {
+        words.iter().map(|word| word.to_string()).collect()
+    }
+
+    #[test]
+    fn read_only_binds_nothing_writable_and_cuts_the_network() {
+        let command = strings(&["/usr/bin/duet", "--duet-linux-sandbox", "--", "true"]);
+        let args = bwrap_args(&BwrapInputs {
+            network_disabled: true,
+            writable_roots: &[],
+            protected: &[],
+            cwd: Path::new("/work/repo"),
+            command: &command,
+        });
+        assert_eq!(
+            args,
+            strings(&[
+                "--new-session",
+                "--die-with-parent",
+                "--ro-bind",
+                "/",
+                "/",
+                "--dev",
+                "/dev",
+                "--unshare-user",
+                "--unshare-pid",
+                "--unshare-ipc",
+                "--unshare-net",
+                "--proc",
+                "/proc",
+                "--ro-bind-try",
+                "/proc/sys",
+                "/proc/sys",
+                "--ro-bind-try",
+                "/proc/sysrq-trigger",
+                "/proc/sysrq-trigger",
+                "--ro-bind-try",
+                "/proc/irq",
+                "/proc/irq",
+                "--ro-bind-try",
+                "/proc/bus",
+                "/proc/bus",
+                "--cap-drop",
+                "ALL",
+                "--chdir",
+                "/work/repo",
+                "--",
+                "/usr/bin/duet",
+                "--duet-linux-sandbox",
+                "--",
+                "true",
+            ])
+        );
+    }
+
+    #[test]
+    fn workspace_write_binds_roots_then_protects_folders() {
+        let command = strings(&["/usr/bin/duet", "--", "sh"]);
+        let roots = [PathBuf::from("/work/repo"), PathBuf::from("/tmp")];
+        let protected = [
+            ProtectedMount::Existing(PathBuf::from("/work/repo/.git")),
+            ProtectedMount::Empty(PathBuf::from("/work/repo/.duet")),
+        ];
+        let args = bwrap_args(&BwrapInputs {
+            network_disabled: false,
+            writable_roots: &roots,
+            protected: &protected,
+            cwd: Path::new("/work/repo/sub"),
+            command: &command,
+        });
+        assert_eq!(
+            args,
+            strings(&[
+                "--new-session",
+                "--die-with-parent",
+                "--ro-bind",
+                "/",
+                "/",
+                "--dev",
+                "/dev",
+                "--bind",
+                "/work/repo",
+                "/work/repo",
+                "--bind",
+                "/tmp",
+                "/tmp",
+                "--ro-bind",
+                "/work/repo/.git",
+                "/work/repo/.git",
+                "--perms",
+                "555",
+                "--tmpfs",
+                "/work/repo/.duet",
+                "--remount-ro",
+                "/work/repo/.duet",
+                "--unshare-user",
+                "--unshare-pid",
+                "--unshare-ipc",
+                "--proc",
+                "/proc",
+                "--ro-bind-try",
+                "/proc/sys",
+                "/proc/sys",
+                "--ro-bind-try",
+                "/proc/sysrq-trigger",
+                "/proc/sysrq-trigger",
+                "--ro-bind-try",
+                "/proc/irq",
+                "/proc/irq",
+                "--ro-bind-try",
+                "/proc/bus",
+                "/proc/bus",
+                "--cap-drop",
+                "ALL",
+                "--chdir",
+                "/work/repo/sub",
+                "--",
+                "/usr/bin/duet",
+                "--",
+                "sh",
+            ])
+        );
+    }
+
+    #[test]
+    fn missing_folders_get_mount_points_that_are_removed_with_the_last_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(root.join(".git")).unwrap();
+        let roots = [WritableRoot {
+            path: root.clone(),
+            kind: RootKind::Workspace,
+        }];
+        let first = ProtectedMounts::prepare(&roots).unwrap();
+        assert_eq!(
+            first.mounts,
+            vec![
+                ProtectedMount::Existing(root.join(".git")),
+                ProtectedMount::Empty(root.join(".duet")),
+                ProtectedMount::Empty(root.join(".agents")),
+            ]
+        );
+        // A second command while the first runs shares the mount points.
+        let second = ProtectedMounts::prepare(&roots).unwrap();
+        assert_eq!(second.mounts, first.mounts);
+        drop(first);
+        assert!(root.join(".duet").is_dir(), "still used by the second");
+        drop(second);
+        let mut left: Vec<String> = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, vec![".git".to_string()]);
+    }
+
+    #[test]
+    fn a_symlinked_folder_is_protected_at_its_target_and_a_dangling_one_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let root = base.join("root");
+        std::fs::create_dir_all(base.join("real-git")).unwrap();
+        std::fs::create_dir(&root).unwrap();
+        std::os::unix::fs::symlink(base.join("real-git"), root.join(".git")).unwrap();
+        std::fs::create_dir(root.join(".duet")).unwrap();
+        std::fs::create_dir(root.join(".agents")).unwrap();
+        let roots = [WritableRoot {
+            path: root.clone(),
+            kind: RootKind::Workspace,
+        }];
+        let mounts = ProtectedMounts::prepare(&roots).unwrap();
+        assert_eq!(
+            mounts.mounts,
+            vec![
+                ProtectedMount::Existing(base.join("real-git")),
+                ProtectedMount::Existing(root.join(".duet")),
+                ProtectedMount::Existing(root.join(".agents")),
+            ]
+        );
+        std::fs::remove_dir(base.join("real-git")).unwrap();
+        let error = ProtectedMounts::prepare(&roots).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "cannot enforce the `workspace-write` sandbox on this host (`{}/.git` is a \
+                 symlink to a missing path, which a command could create and write; remove the \
+                 symlink or create its target), so the command was not run; fix the cause named \
+                 here, or rerun with `--sandbox danger-full-access` to run commands without \
+                 confinement",
+                root.display()
+            )
+        );
+    }
+}

@@ -1,0 +1,385 @@
+//! `duet-linux-sandbox`: the last step before a confined command runs.
+//!
+//! duet re-executes itself under this name (argv[0], or the hidden first
+//! argument [`HELPER_FLAG`] where `bwrap` cannot set argv[0]) with the
+//! policy as one compact JSON argument:
+//!
+//! ```text
+//! duet-linux-sandbox [--duet-linux-sandbox] --policy '{"network_disabled":true,...}' -- CMD ARGS…
+//! ```
+//!
+//! It sets `PR_SET_NO_NEW_PRIVS`, applies the Landlock rules (Landlock
+//! backend), installs the seccomp filter (`seccomp.rs`), and runs the
+//! command. Under bubblewrap it `exec`s the command (bwrap's own init reaps
+//! and ends the pid namespace). Under Landlock there is no pid namespace, so
+//! it stays as a subreaper: it runs the command as its child, waits, then
+//! kills whatever the command left running (including processes that left
+//! its process group) and exits with the command's status.
+//!
+//! Exit codes: the command's own; 128+N when signal N killed it; 127 when
+//! the command could not be started (with a message); 125 when the
+//! confinement itself could not be set up (nothing ran).
+#![allow(unsafe_code)]
+
+use crate::WritableRoot;
+use serde::{Deserialize, Serialize};
+use std::ffi::OsString;
+use std::io::Write;
+
+/// The program name the helper answers to.
+pub const HELPER_ARG0: &str = "duet-linux-sandbox";
+/// A first argument meaning "be the helper", for `bwrap` versions without
+/// `--argv0`.
+pub const HELPER_FLAG: &str = "--duet-linux-sandbox";
+
+/// Exit code when the command could not be started.
+pub const EXIT_NOT_STARTED: i32 = 127;
+/// Exit code when the confinement could not be set up.
+pub const EXIT_SETUP_FAILED: i32 = 125;
+
+/// What the helper enforces, passed as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelperPolicy {
+    pub network_disabled: bool,
+    /// The writable roots, when the helper applies Landlock itself; `None`
+    /// under bubblewrap, whose mounts already confine the filesystem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landlock: Option<Vec<WritableRoot>>,
+}
+
+impl HelperPolicy {
+    /// The helper's arguments (after argv[0]) for running `command`.
+    pub fn to_args(&self, command: &[String]) -> Vec<String> {
+        let json = serde_json::to_string(self).expect("the policy is plain data");
+        let mut args = vec!["--policy".to_string(), json, "--".to_string()];
+        args.extend(command.iter().cloned());
+        args
+    }
+}
+
+/// Parse the helper's arguments (after argv[0]) into the policy and the
+/// command.
+pub fn parse_args(args: &[OsString]) -> Result<(HelperPolicy, Vec<OsString>), String> {
+    let mut rest = args;
+    if rest.first().is_some_and(|first| first == HELPER_FLAG) {
+        rest = &rest[1..];
+    }
+    let usage = "usage: duet-linux-sandbox --policy JSON -- COMMAND [ARGS…]";
+    let [flag, json, separator, command @ ..] = rest else {
+        return Err(usage.to_string());
+    };
+    if flag != "--policy" || separator != "--" || command.is_empty() {
+        return Err(usage.to_string());
+    }
+    let json = json.to_str().ok_or("the policy is not UTF-8")?;
+    let policy: HelperPolicy =
+        serde_json::from_str(json).map_err(|error| format!("invalid policy: {error}"))?;
+    Ok((policy, command.to_vec()))
+}
+
+/// Run as the helper: confine this process and run the command. Returns the
+/// exit code only when the command was not `exec`ed in place.
+pub fn helper_main(args: &[OsString]) -> i32 {
+    let (policy, command) = match parse_args(args) {
+        Ok(parsed) => parsed,
+        Err(message) => return fail(EXIT_SETUP_FAILED, &message),
+    };
+    run(&policy, &command)
+}
+
+#[cfg(target_os = "linux")]
+fn run(policy: &HelperPolicy, command: &[OsString]) -> i32 {
+    use crate::seccomp::{SeccompOptions, install};
+    let mut deny_truncate = false;
+    if let Some(roots) = &policy.landlock {
+        let abi = match crate::probe::landlock_abi() {
+            Ok(abi) => abi,
+            Err(_) => {
+                return fail(
+                    EXIT_SETUP_FAILED,
+                    "Landlock is not supported by this kernel, so nothing ran; use \
+                     `sandbox_backend = \"bwrap\"` or `--sandbox danger-full-access`",
+                );
+            }
+        };
+        if let Err(error) = crate::landlock::enforce(abi, roots) {
+            return fail(
+                EXIT_SETUP_FAILED,
+                &format!("could not apply the Landlock rules ({error}), so nothing ran"),
+            );
+        }
+        deny_truncate = abi < 3;
+    }
+    drop_capabilities();
+    if let Err(error) = install(SeccompOptions {
+        network_disabled: policy.network_disabled,
+        deny_truncate,
+        deny_metadata_changes: policy.landlock.is_some(),
+    }) {
+        return fail(
+            EXIT_SETUP_FAILED,
+            &format!("could not install the seccomp filter ({error}), so nothing ran"),
+        );
+    }
+    if policy.landlock.is_some() {
+        run_as_subreaper(command)
+    } else {
+        exec(command)
+    }
+}
+
+/// Give up every capability for good: the bounding set (so `exec` of any
+/// program, even as root, grants none), the ambient set, and the effective,
+/// permitted and inheritable sets. Under bubblewrap they are already gone;
+/// under Landlock, root would otherwise keep them (a root command could
+/// `mknod` a disk device in the workspace and write the raw disk).
+/// Failures only mean there was nothing to drop.
+#[cfg(target_os = "linux")]
+fn drop_capabilities() {
+    #[repr(C)]
+    struct CapHeader {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct CapData {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    let last_cap: libc::c_ulong = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(63);
+    for cap in 0..=last_cap {
+        // SAFETY: PR_CAPBSET_DROP takes an integer capability number.
+        unsafe {
+            libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0);
+        }
+    }
+    let mut header = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let data = [CapData {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    // SAFETY: PR_CAP_AMBIENT_CLEAR_ALL takes no pointers; capset reads a
+    // version-3 header and two data structs, which is what we pass.
+    unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        );
+        libc::syscall(libc::SYS_capset, &mut header, data.as_ptr());
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn run(_policy: &HelperPolicy, _command: &[OsString]) -> i32 {
+    fail(
+        EXIT_SETUP_FAILED,
+        "the Linux sandbox helper only runs on Linux",
+    )
+}
+
+fn command_for(command: &[OsString]) -> std::process::Command {
+    #[allow(clippy::disallowed_methods)] // the helper runs the confined command itself
+    let mut process = std::process::Command::new(&command[0]);
+    process.args(&command[1..]);
+    process
+}
+
+/// Replace this process by the command.
+fn exec(command: &[OsString]) -> i32 {
+    use std::os::unix::process::CommandExt;
+    let error = command_for(command).exec();
+    not_started(&command[0], &error)
+}
+
+fn not_started(program: &OsString, error: &std::io::Error) -> i32 {
+    fail(
+        EXIT_NOT_STARTED,
+        &format!(
+            "cannot run `{}`: {error}; check the command name and `PATH`",
+            program.to_string_lossy()
+        ),
+    )
+}
+
+/// Run the command as a child, wait for it, then kill and reap every
+/// process it left behind (they are reparented here), and return its
+/// status as an exit code.
+#[cfg(target_os = "linux")]
+fn run_as_subreaper(command: &[OsString]) -> i32 {
+    // SAFETY: PR_SET_CHILD_SUBREAPER takes an integer flag and no pointers.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+    let child = match command_for(command).spawn() {
+        Ok(child) => child,
+        Err(error) => return not_started(&command[0], &error),
+    };
+    // The command already runs with the default dispositions; the helper
+    // itself must outlive a Ctrl-C to report the command's status.
+    // SAFETY: setting a signal to SIG_IGN installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+        libc::signal(libc::SIGTERM, libc::SIG_IGN);
+    }
+    let command_pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
+    let mut code = None;
+    while code.is_none() {
+        let mut status = 0;
+        // SAFETY: waitpid writes only to `status`, a valid local.
+        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if pid == command_pid {
+            code = Some(wait_status_code(status));
+        } else if pid < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            // No children left at all (cannot happen before the command is
+            // reaped); report a failure rather than loop.
+            code = Some(EXIT_SETUP_FAILED);
+        }
+    }
+    kill_leftovers();
+    code.unwrap_or(EXIT_SETUP_FAILED)
+}
+
+/// The shell-style code for a raw wait status: the exit code, or 128+N for
+/// death by signal N.
+pub fn wait_status_code(status: i32) -> i32 {
+    if libc::WIFSIGNALED(status) {
+        128 + libc::WTERMSIG(status)
+    } else {
+        libc::WEXITSTATUS(status)
+    }
+}
+
+/// Kill and reap every remaining child until none is left.
+#[cfg(target_os = "linux")]
+fn kill_leftovers() {
+    loop {
+        for pid in children() {
+            // SAFETY: kill takes two integers; `pid` is a positive child pid.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+        let mut status = 0;
+        // SAFETY: as above, `status` is a valid local.
+        let reaped = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        if reaped < 0 {
+            // ECHILD: nothing left.
+            return;
+        }
+        if reaped == 0 {
+            // Children exist but none has exited yet: they were just sent
+            // SIGKILL (or appeared since); wait a moment for the kernel.
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+    }
+}
+
+/// This process's children: from `/proc/self/task/<tid>/children`, else by
+/// scanning every process's parent.
+#[cfg(target_os = "linux")]
+fn children() -> Vec<i32> {
+    let me = std::process::id();
+    if let Ok(text) = std::fs::read_to_string(format!("/proc/self/task/{me}/children")) {
+        return text
+            .split_whitespace()
+            .filter_map(|pid| pid.parse().ok())
+            .collect();
+    }
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let (_, rest) = stat.rsplit_once(')')?;
+                    rest.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(me)
+        })
+        .collect()
+}
+
+fn fail(code: i32, message: &str) -> i32 {
+    let _ = writeln!(std::io::stderr(), "{HELPER_ARG0}: {message}");
+    code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RootKind;
+    use pretty_assertions::assert_eq;
+    use std::path::PathBuf;
+
+    fn os(words: &[&str]) -> Vec<OsString> {
+        words.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn arguments_round_trip() {
+        let policy = HelperPolicy {
+            network_disabled: true,
+            landlock: Some(vec![WritableRoot {
+                path: PathBuf::from("/work"),
+                kind: RootKind::Workspace,
+            }]),
+        };
+        let args = policy.to_args(&["sh".to_string(), "-c".to_string(), "true".to_string()]);
+        assert_eq!(
+            args,
+            vec![
+                "--policy",
+                r#"{"network_disabled":true,"landlock":[{"path":"/work","kind":"workspace"}]}"#,
+                "--",
+                "sh",
+                "-c",
+                "true"
+            ]
+        );
+        let mut with_flag = vec![OsString::from(HELPER_FLAG)];
+        with_flag.extend(args.iter().map(OsString::from));
+        let parsed = parse_args(&with_flag).unwrap();
+        assert_eq!(parsed, (policy, os(&["sh", "-c", "true"])));
+    }
+
+    #[test]
+    fn bad_arguments_are_usage_errors() {
+        let usage = "usage: duet-linux-sandbox --policy JSON -- COMMAND [ARGS…]".to_string();
+        assert_eq!(parse_args(&os(&[])), Err(usage.clone()));
+        assert_eq!(
+            parse_args(&os(&["--policy", "{\"network_disabled\":false}", "--"])),
+            Err(usage)
+        );
+        assert_eq!(
+            parse_args(&os(&["--policy", "{}", "--", "true"])),
+            Err("invalid policy: missing field `network_disabled` at line 1 column 2".to_string())
+        );
+    }
+
+    #[test]
+    fn wait_statuses_map_to_shell_codes() {
+        // Raw statuses: exit code in the second byte, signal in the low bits.
+        assert_eq!(wait_status_code(0), 0);
+        assert_eq!(wait_status_code(3 << 8), 3);
+        assert_eq!(wait_status_code(libc::SIGKILL), 137);
+        assert_eq!(wait_status_code(libc::SIGSEGV | 0x80), 128 + libc::SIGSEGV);
+    }
+}

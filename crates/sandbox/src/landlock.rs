@@ -1,0 +1,332 @@
+//! The Landlock backend: filesystem rules for hosts without user
+//! namespaces, applied by the helper to itself right before the command.
+//!
+//! Reading and executing are allowed everywhere; writing only beneath the
+//! writable roots, and the protected folders (`.git`, `.duet`, `.agents`
+//! directly under each workspace root) stay read-only whether or not they
+//! exist. Landlock rights are inherited down the tree and cannot be taken
+//! back below, so any right that writes or creates, granted on a root `R`,
+//! would also reach `R/.git`. The rule set is therefore built by
+//! [`write_grants`]:
+//!
+//! - a directory with no protected path beneath it gets every right on its
+//!   whole subtree;
+//! - a directory with a protected path beneath it (a *blocked* directory:
+//!   each workspace root, and every directory between a root and a protected
+//!   path) gets no write right of its own; instead each entry in it gets
+//!   rights by the same two rules (a file gets the file rights: write,
+//!   truncate), except the protected paths themselves and symlinks, which
+//!   get nothing (their targets are judged on their own).
+//!
+//! What this means in practice (the limits of this backend):
+//! - In a blocked directory, entries cannot be created, removed or renamed:
+//!   `touch new-file` directly in the workspace root fails, as does `mkdir`
+//!   of a new top-level directory, and editors or `sed -i` that replace a
+//!   top-level file by renaming a temporary file over it. Existing top-level
+//!   files can be rewritten in place; everything inside existing top-level
+//!   directories is fully writable. Entries are listed when the command
+//!   starts.
+//! - `/tmp` and `$TMPDIR` (and the host's `/dev/shm`, writable whenever
+//!   `/tmp` is) get no protected folders of their own, so `mktemp` keeps
+//!   working; but a workspace root inside `/tmp` makes `/tmp` blocked for
+//!   its protected folders' sake, and then new entries directly in `/tmp`
+//!   cannot be created.
+//! - A protected name that is a symlink is protected at its target as well
+//!   (a dangling one at the missing target's place), so it cannot be
+//!   created through the link.
+//! - `/dev/null`, `/dev/zero`, `/dev/full`, `/dev/random`, `/dev/urandom`,
+//!   `/dev/tty`, `/dev/ptmx` and `/dev/pts/*` stay writable; device ioctls
+//!   are not restricted (but `TIOCSTI` is refused by seccomp).
+//! - ABI 1 cannot move or link files between directories at all (`REFER`
+//!   arrived in ABI 2); before ABI 3 `truncate(2)` is not a Landlock right,
+//!   so the seccomp filter refuses it everywhere; before ABI 6 a command can
+//!   signal any process of the same user (ABI 6 scopes signals to the
+//!   sandbox). There is no pid namespace: the helper stays as a subreaper
+//!   and kills what the command leaves behind (`helper.rs`).
+//!
+//! The rule set must be enforced in full (`RulesetStatus::FullyEnforced`,
+//! with every requested right a hard requirement) or the command does not
+//! run.
+#![cfg(target_os = "linux")]
+
+use crate::policy::PROTECTED_FOLDERS;
+use crate::{RootKind, WritableRoot};
+use landlock::{
+    ABI, Access, AccessFs, BitFlags, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset,
+    RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope,
+};
+use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Component, Path, PathBuf};
+
+/// A write grant: a whole subtree, or one non-directory file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Grant {
+    Tree(PathBuf),
+    File(PathBuf),
+}
+
+/// Devices every command may open for writing.
+const WRITABLE_DEVICES: [&str; 7] = [
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+    "/dev/tty",
+    "/dev/ptmx",
+];
+
+/// The paths that must stay read-only: each protected name under each
+/// workspace root, and the target of any that is a symlink.
+pub fn protected_paths(roots: &[WritableRoot]) -> Vec<PathBuf> {
+    let mut protected = Vec::new();
+    for root in roots.iter().filter(|root| root.kind == RootKind::Workspace) {
+        for name in PROTECTED_FOLDERS {
+            let path = root.path.join(name);
+            if let Ok(target) = std::fs::read_link(&path) {
+                protected.push(resolve_target(&root.path, &target));
+            }
+            protected.push(path);
+        }
+    }
+    protected.sort();
+    protected.dedup();
+    protected
+}
+
+/// Where a symlink in `dir` pointing at `target` leads: its existing part
+/// resolved through symlinks, the missing rest appended lexically.
+fn resolve_target(dir: &Path, target: &Path) -> PathBuf {
+    let joined = dir.join(target);
+    let mut existing = PathBuf::from("/");
+    let mut rest: Vec<Component<'_>> = Vec::new();
+    for component in joined.components() {
+        match component {
+            Component::RootDir | Component::Prefix(_) | Component::CurDir => {}
+            Component::ParentDir if rest.is_empty() => {
+                existing.pop();
+            }
+            Component::ParentDir => {
+                rest.pop();
+            }
+            Component::Normal(_) if rest.is_empty() => {
+                let next = existing.join(component);
+                match next.canonicalize() {
+                    Ok(canonical) => existing = canonical,
+                    Err(_) => rest.push(component),
+                }
+            }
+            Component::Normal(_) => rest.push(component),
+        }
+    }
+    rest.iter().fold(existing, |path, part| path.join(part))
+}
+
+/// The write grants for `roots` with `protected` kept read-only (see the
+/// module docs). Roots inside another root are covered by that root.
+pub fn write_grants(roots: &[WritableRoot], protected: &[PathBuf]) -> Vec<Grant> {
+    let mut grants = Vec::new();
+    for root in roots {
+        let nested = roots
+            .iter()
+            .any(|other| other.path != root.path && root.path.starts_with(&other.path));
+        if !nested {
+            grant_dir(&root.path, protected, &mut grants);
+        }
+    }
+    grants
+}
+
+fn grant_dir(dir: &Path, protected: &[PathBuf], grants: &mut Vec<Grant>) {
+    if protected.iter().any(|path| path == dir) {
+        return;
+    }
+    if !protected.iter().any(|path| path.starts_with(dir)) {
+        grants.push(Grant::Tree(dir.to_path_buf()));
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<(PathBuf, std::fs::FileType)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| Some((entry.path(), entry.file_type().ok()?)))
+        .collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, file_type) in entries {
+        if file_type.is_symlink() || protected.contains(&path) {
+            continue;
+        }
+        if file_type.is_dir() {
+            grant_dir(&path, protected, grants);
+        } else {
+            grants.push(Grant::File(path));
+        }
+    }
+}
+
+/// Restrict the calling process (and all it will run) to `roots` with the
+/// kernel's Landlock `abi`. Errors when anything could not be enforced.
+pub fn enforce(abi: i32, roots: &[WritableRoot]) -> Result<(), String> {
+    let abi = ABI::from(abi);
+    if abi == ABI::Unsupported {
+        return Err("Landlock is not supported by this kernel".to_string());
+    }
+    let handled = AccessFs::from_all(abi) & !(AccessFs::IoctlDev | AccessFs::ResolveUnix);
+    let read = AccessFs::from_read(abi);
+    let file_write = AccessFs::from_file(abi) & handled;
+    let device = file_write & !AccessFs::Execute;
+    let to_text = |error: landlock::RulesetError| error.to_string();
+
+    let mut ruleset = Ruleset::default()
+        .set_compatibility(CompatLevel::HardRequirement)
+        .handle_access(handled)
+        .map_err(to_text)?;
+    if abi >= ABI::V6 {
+        ruleset = ruleset.scope(Scope::Signal).map_err(to_text)?;
+    }
+    let mut created = ruleset.create().map_err(to_text)?;
+    created = created
+        .add_rule(PathBeneath::new(
+            PathFd::new("/").map_err(|error| error.to_string())?,
+            read,
+        ))
+        .map_err(to_text)?;
+
+    let mut rules: Vec<(File, BitFlags<AccessFs>)> = Vec::new();
+    for device_path in WRITABLE_DEVICES {
+        if let Some(file) = open_path(Path::new(device_path), false) {
+            rules.push((file, device));
+        }
+    }
+    if let Some(pts) = open_path(Path::new("/dev/pts"), true) {
+        rules.push((pts, device));
+    }
+    for grant in write_grants(roots, &protected_paths(roots)) {
+        let opened = match &grant {
+            Grant::Tree(path) => open_path(path, true).map(|file| (file, handled)),
+            Grant::File(path) => open_path(path, false).map(|file| (file, file_write)),
+        };
+        rules.extend(opened);
+    }
+    for (file, access) in rules {
+        created = created
+            .add_rule(PathBeneath::new(file, access))
+            .map_err(to_text)?;
+    }
+    let status = created.restrict_self().map_err(to_text)?;
+    if status.ruleset != RulesetStatus::FullyEnforced {
+        return Err(format!(
+            "the Landlock rules were only {:?} by this kernel",
+            status.ruleset
+        ));
+    }
+    Ok(())
+}
+
+/// An `O_PATH` descriptor for `path`, without following a final symlink,
+/// and only if it is (or is not) a directory as expected: an entry swapped
+/// for a symlink between listing and opening gets no rule.
+fn open_path(path: &Path, directory: bool) -> Option<File> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .ok()?;
+    let file_type = file.metadata().ok()?.file_type();
+    (!file_type.is_symlink() && file_type.is_dir() == directory).then_some(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    fn root(path: &Path, kind: RootKind) -> WritableRoot {
+        WritableRoot {
+            path: path.to_path_buf(),
+            kind,
+        }
+    }
+
+    #[test]
+    fn a_workspace_root_is_granted_entry_by_entry_around_its_protected_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let work = base.join("work");
+        for sub in ["src", ".git/hooks", "target"] {
+            std::fs::create_dir_all(work.join(sub)).unwrap();
+        }
+        std::fs::write(work.join("Cargo.toml"), "").unwrap();
+        std::os::unix::fs::symlink("/etc", work.join("etc-link")).unwrap();
+        let roots = [root(&work, RootKind::Workspace)];
+        let protected = protected_paths(&roots);
+        assert_eq!(
+            protected,
+            vec![work.join(".agents"), work.join(".duet"), work.join(".git")]
+        );
+        assert_eq!(
+            write_grants(&roots, &protected),
+            vec![
+                Grant::File(work.join("Cargo.toml")),
+                Grant::Tree(work.join("src")),
+                Grant::Tree(work.join("target")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_temp_root_is_granted_whole_unless_a_workspace_lies_inside() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let tmp = base.join("tmp");
+        let work = tmp.join("ws");
+        std::fs::create_dir_all(work.join("src")).unwrap();
+        std::fs::create_dir_all(tmp.join("other")).unwrap();
+        std::fs::write(tmp.join("loose"), "").unwrap();
+
+        let alone = [root(&tmp, RootKind::Temp)];
+        assert_eq!(
+            write_grants(&alone, &protected_paths(&alone)),
+            vec![Grant::Tree(tmp.clone())]
+        );
+
+        let both = [root(&work, RootKind::Workspace), root(&tmp, RootKind::Temp)];
+        assert_eq!(
+            write_grants(&both, &protected_paths(&both)),
+            vec![
+                Grant::File(tmp.join("loose")),
+                Grant::Tree(tmp.join("other")),
+                Grant::Tree(work.join("src")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_symlinked_protected_name_is_protected_at_its_target_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let work = base.join("work");
+        std::fs::create_dir_all(work.join("sub")).unwrap();
+        std::fs::create_dir_all(work.join("free")).unwrap();
+        std::os::unix::fs::symlink("sub/missing/git", work.join(".git")).unwrap();
+        let roots = [root(&work, RootKind::Workspace)];
+        let protected = protected_paths(&roots);
+        assert_eq!(
+            protected,
+            vec![
+                work.join(".agents"),
+                work.join(".duet"),
+                work.join(".git"),
+                work.join("sub/missing/git"),
+            ]
+        );
+        // `sub` holds the missing target's place: it is blocked, so
+        // `sub/missing` cannot be created; `free` is granted whole.
+        assert_eq!(
+            write_grants(&roots, &protected),
+            vec![Grant::Tree(work.join("free"))]
+        );
+    }
+}

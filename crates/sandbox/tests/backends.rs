@@ -1,0 +1,322 @@
+//! Both Linux backends against the real kernel: which one is chosen, that a
+//! command runs confined with the sandbox's variables, exit codes through
+//! the helper, the seccomp filter, protected folders and their mount
+//! points. A backend this host cannot run is reported as skipped with its
+//! reason, never as passed.
+#![cfg(target_os = "linux")]
+#![allow(clippy::print_stderr)]
+
+use duet_sandbox::{
+    Backend, BackendPreference, CommandSpec, SandboxPolicy, StdinMode, exit_code, probe_backends,
+    set_helper_program, spawn_with_backend,
+};
+use pretty_assertions::assert_eq;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use tokio::io::AsyncReadExt;
+
+const BACKENDS: [(Backend, BackendPreference); 2] = [
+    (Backend::Bwrap, BackendPreference::Bwrap),
+    (Backend::Landlock, BackendPreference::Landlock),
+];
+
+/// The backends this host can run; the others are printed as skipped.
+fn usable_backends() -> Vec<(Backend, BackendPreference)> {
+    set_helper_program(PathBuf::from(env!("CARGO_BIN_EXE_duet-linux-sandbox")));
+    let reports = probe_backends();
+    BACKENDS
+        .into_iter()
+        .filter(|(backend, _)| {
+            let report = reports
+                .iter()
+                .find(|report| report.backend == *backend)
+                .expect("every backend is probed");
+            if !report.is_available() {
+                eprintln!(
+                    "SKIPPED backend {}: {:?}",
+                    backend.name(),
+                    report.availability
+                );
+            }
+            report.is_available()
+        })
+        .collect()
+}
+
+struct Workspace {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+/// A workspace outside `/tmp` when possible (under the target directory),
+/// so that `/tmp` itself stays a plain temp root.
+fn workspace() -> Workspace {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let dir = tempfile::tempdir_in(base).expect("tempdir");
+    let root = dir.path().canonicalize().expect("canonical");
+    Workspace { _dir: dir, root }
+}
+
+fn workspace_write(root: &Path, network_access: bool) -> SandboxPolicy {
+    SandboxPolicy::WorkspaceWrite {
+        writable_roots: vec![root.to_path_buf()],
+        network_access,
+        exclude_tmpdir_env_var: true,
+        exclude_slash_tmp: false,
+    }
+}
+
+fn sh(script: &str, cwd: &Path) -> CommandSpec {
+    CommandSpec {
+        program: PathBuf::from("/bin/sh"),
+        args: vec!["-c".to_string(), script.to_string()],
+        cwd: cwd.to_path_buf(),
+        env: HashMap::from([("PATH".to_string(), "/usr/bin:/bin".to_string())]),
+        stdin: StdinMode::Null,
+    }
+}
+
+/// Run and collect (exit code, stdout, stderr).
+async fn run(
+    spec: &CommandSpec,
+    policy: &SandboxPolicy,
+    preference: BackendPreference,
+) -> (i32, String, String) {
+    let mut child = spawn_with_backend(spec, policy, preference).expect("spawn");
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    let mut out = child.stdout.take().expect("piped");
+    let mut err = child.stderr.take().expect("piped");
+    let (a, b) = tokio::join!(
+        out.read_to_string(&mut stdout),
+        err.read_to_string(&mut stderr)
+    );
+    a.expect("stdout");
+    b.expect("stderr");
+    let status = child.wait().await.expect("wait");
+    (exit_code(status), stdout, stderr)
+}
+
+#[test]
+fn this_host_runs_both_backends_in_ci() {
+    // CI has user namespaces and Landlock; elsewhere a missing backend is
+    // reported (and skipped by the other tests), not failed.
+    let usable = usable_backends();
+    if std::env::var_os("CI").is_some() {
+        assert_eq!(
+            usable.iter().map(|(b, _)| *b).collect::<Vec<_>>(),
+            vec![Backend::Bwrap, Backend::Landlock]
+        );
+    }
+    let auto = duet_sandbox::backend_for(&SandboxPolicy::ReadOnly, BackendPreference::Auto);
+    match usable.first() {
+        Some((first, _)) => assert_eq!(auto.expect("a backend works"), Some(*first)),
+        None => assert!(auto.is_err()),
+    }
+}
+
+#[tokio::test]
+async fn the_command_sees_its_backend_and_the_network_switch() {
+    for (backend, preference) in usable_backends() {
+        let ws = workspace();
+        let spec = sh(
+            "echo \"$DUET_SANDBOX:${DUET_SANDBOX_NETWORK_DISABLED:-on}\"; grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status",
+            &ws.root,
+        );
+        let expected = |network: &str| {
+            (
+                0,
+                format!(
+                    "{}:{network}\nNoNewPrivs:\t1\nSeccomp:\t2\n",
+                    backend.name()
+                ),
+                String::new(),
+            )
+        };
+        assert_eq!(
+            run(&spec, &workspace_write(&ws.root, false), preference).await,
+            expected("1"),
+            "{backend:?}"
+        );
+        assert_eq!(
+            run(&spec, &workspace_write(&ws.root, true), preference).await,
+            expected("on"),
+            "{backend:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn exit_codes_pass_through_the_helper() {
+    for (backend, preference) in usable_backends() {
+        let ws = workspace();
+        let policy = SandboxPolicy::ReadOnly;
+        let cases = [
+            ("exit 3", 3),
+            ("kill -TERM $$", 128 + libc::SIGTERM),
+            ("kill -KILL $$", 128 + libc::SIGKILL),
+            ("true", 0),
+        ];
+        for (script, expected) in cases {
+            let (code, _, _) = run(&sh(script, &ws.root), &policy, preference).await;
+            assert_eq!(code, expected, "{backend:?}: {script}");
+        }
+        let mut missing = sh("", &ws.root);
+        missing.program = PathBuf::from("/nonexistent/prog");
+        missing.args.clear();
+        let (code, stdout, stderr) = run(&missing, &policy, preference).await;
+        assert_eq!(
+            (code, stdout, stderr),
+            (
+                127,
+                String::new(),
+                "duet-linux-sandbox: cannot run `/nonexistent/prog`: No such file or directory \
+                 (os error 2); check the command name and `PATH`\n"
+                    .to_string()
+            ),
+            "{backend:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn workspace_write_allows_the_workspace_and_keeps_protected_folders() {
+    for (backend, preference) in usable_backends() {
+        let ws = workspace();
+        std::fs::create_dir_all(ws.root.join(".git")).unwrap();
+        std::fs::create_dir_all(ws.root.join("src")).unwrap();
+        std::fs::write(ws.root.join("README"), "old\n").unwrap();
+        let policy = workspace_write(&ws.root, false);
+        let script = "
+            check() { if eval \"$2\" 2>/dev/null; then echo \"$1 ok\"; else echo \"$1 denied\"; fi; }
+            check subdir 'echo x > src/new.txt'
+            check rewrite 'echo new > README'
+            check git 'echo x > .git/config'
+            check duet 'mkdir .duet/x'
+            check agents 'mkdir -p .agents/skills'
+            check etc 'echo x > /etc/duet-probe'
+            check null 'echo x > /dev/null'
+            check tmp 'f=$(mktemp) && rm \"$f\"'
+        ";
+        let (code, stdout, _) = run(&sh(script, &ws.root), &policy, preference).await;
+        assert_eq!(
+            (code, stdout.as_str()),
+            (
+                0,
+                "subdir ok\nrewrite ok\ngit denied\nduet denied\nagents denied\netc denied\n\
+                 null ok\ntmp ok\n"
+            ),
+            "{backend:?}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(ws.root.join("README")).unwrap(),
+            "new\n"
+        );
+        let mut left: Vec<String> = std::fs::read_dir(&ws.root)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            vec![".git", "README", "src"],
+            "{backend:?}: no mount point is left behind"
+        );
+    }
+}
+
+#[tokio::test]
+async fn read_only_writes_nothing() {
+    for (backend, preference) in usable_backends() {
+        let ws = workspace();
+        let (code, _, _) = run(
+            &sh("echo x > here.txt || exit 9", &ws.root),
+            &SandboxPolicy::ReadOnly,
+            preference,
+        )
+        .await;
+        assert_eq!(code, 9, "{backend:?}");
+        assert!(!ws.root.join("here.txt").exists(), "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn seccomp_refuses_namespaces_tracing_and_network_sockets() {
+    let Some(python) = ["/usr/bin/python3", "/bin/python3"]
+        .into_iter()
+        .find(|path| Path::new(path).exists())
+    else {
+        eprintln!("SKIPPED seccomp probes: python3 is not installed");
+        return;
+    };
+    // Each probe prints `name:ok` or `name:errno`.
+    let script = r#"
+import ctypes, errno, os, socket
+libc = ctypes.CDLL(None, use_errno=True)
+def sys(name, *args):
+    rc = getattr(libc, name)(*args)
+    return "ok" if rc >= 0 else errno.errorcode[ctypes.get_errno()]
+def sock(family, kind):
+    try:
+        socket.socket(family, kind).close(); return "ok"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+def pair(kind):
+    try:
+        a, b = socket.socketpair(socket.AF_UNIX, kind); a.send(b"x"); b.recv(1); return "ok"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+print("unshare:" + sys("unshare", 0x10000000))
+print("ptrace:" + sys("ptrace", 0, 0, 0, 0))
+print("chroot:" + sys("chroot", b"/"))
+print("personality:" + sys("personality", 0x0040000))
+print("inet:" + sock(socket.AF_INET, socket.SOCK_STREAM))
+print("inet6:" + sock(socket.AF_INET6, socket.SOCK_DGRAM))
+print("netlink:" + sock(socket.AF_NETLINK, socket.SOCK_RAW))
+print("unix_dgram:" + sock(socket.AF_UNIX, socket.SOCK_DGRAM))
+print("unix_stream:" + sock(socket.AF_UNIX, socket.SOCK_STREAM))
+print("pair:" + pair(socket.SOCK_STREAM))
+"#;
+    for (backend, preference) in usable_backends() {
+        let ws = workspace();
+        let spec = CommandSpec {
+            program: PathBuf::from(python),
+            args: vec!["-c".to_string(), script.to_string()],
+            cwd: ws.root.clone(),
+            env: HashMap::from([("PATH".to_string(), "/usr/bin:/bin".to_string())]),
+            stdin: StdinMode::Null,
+        };
+        let (code, stdout, stderr) = run(&spec, &SandboxPolicy::ReadOnly, preference).await;
+        assert_eq!(
+            (code, stdout.as_str(), stderr.as_str()),
+            (
+                0,
+                "unshare:EPERM\nptrace:EPERM\nchroot:EPERM\npersonality:EPERM\ninet:EPERM\n\
+                 inet6:EPERM\nnetlink:EPERM\nunix_dgram:EPERM\nunix_stream:ok\npair:ok\n",
+                ""
+            ),
+            "{backend:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn background_children_do_not_outlive_the_command() {
+    for (backend, preference) in usable_backends() {
+        let ws = workspace();
+        let marker = ws.root.join("late");
+        let script = format!(
+            "(setsid sh -c 'sleep 1; echo x > {}' &) ; exit 0",
+            marker.display()
+        );
+        let (code, _, _) = run(
+            &sh(&script, &ws.root),
+            &workspace_write(&ws.root, false),
+            preference,
+        )
+        .await;
+        assert_eq!(code, 0, "{backend:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        assert!(!marker.exists(), "{backend:?}: a background child survived");
+    }
+}

@@ -1,0 +1,302 @@
+//! Filesystem probes: where a confined command may write, and the ways
+//! around a path rule (symlinks, hard links, `/proc`, renames, protected
+//! folders that do not exist yet).
+//!
+//! Expectations are `[read-only, workspace-write, workspace-write + net]`.
+
+use crate::fixture::{Fixture, ORIGINAL, listing};
+use crate::harness::Expect::{A, D};
+use crate::harness::{Attempt, Check, Needs, Probe, Script};
+
+/// `sh` that runs `command` and reports whether it succeeded.
+fn sh(command: &str) -> Script {
+    Script::Sh(format!(
+        "if {{ {command}; }}; then echo ALLOWED; else echo DENIED; fi"
+    ))
+}
+
+fn exists(command: String, path: std::path::PathBuf) -> Attempt {
+    Attempt {
+        script: sh(&command),
+        check: Check::PathExists(path),
+    }
+}
+
+fn changes(command: String, path: std::path::PathBuf) -> Attempt {
+    Attempt {
+        script: sh(&command),
+        check: Check::FileChanged(path, ORIGINAL.to_vec()),
+    }
+}
+
+const fn probe(
+    name: &'static str,
+    expect: [crate::harness::Expect; 3],
+    attempt: fn(&Fixture) -> Attempt,
+) -> Probe {
+    Probe {
+        name,
+        expect,
+        control: A,
+        needs: Needs::Nothing,
+        landlock: None,
+        attempt,
+    }
+}
+
+pub const PROBES: &[Probe] = &[
+    Probe {
+        // Landlock cannot create entries directly in a root that holds
+        // protected folders (`landlock.rs`): stricter, not an escape.
+        landlock: Some([D, D, D]),
+        ..probe("create_file_in_cwd", [D, A, A], |f| {
+            exists("echo x > probe.txt".into(), f.ws.join("probe.txt"))
+        })
+    },
+    probe("rewrite_existing_file_in_cwd", [D, A, A], |f| {
+        changes("echo x > README.md".into(), f.ws.join("README.md"))
+    }),
+    probe("write_cwd_subdir", [D, A, A], |f| {
+        exists(
+            "mkdir -p sub/deeper && echo x > sub/deeper/probe.txt".into(),
+            f.ws.join("sub/deeper/probe.txt"),
+        )
+    }),
+    probe("write_slash_tmp", [D, A, A], |f| {
+        let path = f.shared("/tmp");
+        exists(format!("echo x > '{}'", path.display()), path)
+    }),
+    probe("write_tmpdir_env", [D, A, A], |f| {
+        exists(
+            "echo x > \"$TMPDIR/probe.txt\"".into(),
+            f.tmpdir.join("probe.txt"),
+        )
+    }),
+    Probe {
+        // As `create_file_in_cwd`: the extra root holds a `.git`.
+        landlock: Some([D, D, D]),
+        ..probe("create_file_in_extra_root", [D, A, A], |f| {
+            let path = f.extra.join("probe.txt");
+            exists(format!("echo x > '{}'", path.display()), path)
+        })
+    },
+    probe("write_home", [D, D, D], |f| {
+        exists(
+            "echo x > \"$HOME/probe.txt\"".into(),
+            f.home.join("probe.txt"),
+        )
+    }),
+    Probe {
+        needs: Needs::Root,
+        ..probe("write_etc", [D, D, D], |f| {
+            let path = f.shared("/etc");
+            exists(format!("echo x > '{}'", path.display()), path)
+        })
+    },
+    probe("write_sibling", [D, D, D], |f| {
+        let path = f.sibling.join("probe.txt");
+        exists(format!("echo x > '{}'", path.display()), path)
+    }),
+    probe("write_parent_of_workspace", [D, D, D], |f| {
+        exists("echo x > ../probe.txt".into(), f.root.join("probe.txt"))
+    }),
+    Probe {
+        // bubblewrap gives a private /dev/shm; Landlock leaves the host's
+        // writable alongside /tmp, by design (`landlock.rs`).
+        landlock: Some([D, A, A]),
+        ..probe("write_host_dev_shm", [D, D, D], |f| {
+            let path = f.shared("/dev/shm");
+            exists(format!("echo x > '{}'", path.display()), path)
+        })
+    },
+    probe("write_through_symlinked_dir", [D, D, D], |f| {
+        std::os::unix::fs::symlink(&f.sibling, f.ws.join("out-link")).expect("symlink");
+        exists(
+            "echo x > out-link/probe.txt".into(),
+            f.sibling.join("probe.txt"),
+        )
+    }),
+    probe("write_through_symlink_made_inside", [D, D, D], |f| {
+        exists(
+            format!(
+                "ln -s '{}' made-link && echo x > made-link/probe.txt",
+                f.sibling.display()
+            ),
+            f.sibling.join("probe.txt"),
+        )
+    }),
+    probe("write_through_symlinked_file", [D, D, D], |f| {
+        let target = f.sibling.join("file.txt");
+        std::os::unix::fs::symlink(&target, f.ws.join("file-link")).expect("symlink");
+        changes("echo x > file-link".into(), target)
+    }),
+    probe("hardlink_outside_file_then_write", [D, D, D], |f| {
+        let target = f.sibling.join("file.txt");
+        changes(
+            format!("ln '{}' hard && echo x >> hard", target.display()),
+            target,
+        )
+    }),
+    probe("hardlink_git_config_then_write", [D, D, D], |f| {
+        changes(
+            "ln .git/config cfg && echo x >> cfg".into(),
+            f.ws.join(".git/config"),
+        )
+    }),
+    probe("truncate_outside_file", [D, D, D], |f| {
+        let target = f.sibling.join("file.txt");
+        changes(format!("truncate -s 0 '{}'", target.display()), target)
+    }),
+    probe("unlink_outside_file", [D, D, D], |f| {
+        let target = f.sibling.join("file.txt");
+        Attempt {
+            script: sh(&format!("rm '{}'", target.display())),
+            check: Check::PathGone(target),
+        }
+    }),
+    probe("chmod_outside_file", [D, D, D], |f| {
+        let target = f.sibling.join("file.txt");
+        Attempt {
+            script: sh(&format!("chmod 600 '{}'", target.display())),
+            check: Check::ModeChanged(target, 0o644),
+        }
+    }),
+    probe("rename_workspace_root", [D, D, D], |f| Attempt {
+        script: sh(&format!(
+            "mv '{}' '{}'",
+            f.ws.display(),
+            f.root.join("moved").display()
+        )),
+        check: Check::PathGone(f.ws.clone()),
+    }),
+    probe("write_into_git", [D, D, D], |f| {
+        exists("echo x > .git/probe".into(), f.ws.join(".git/probe"))
+    }),
+    probe("plant_git_hook", [D, D, D], |f| {
+        exists(
+            "printf '#!/bin/sh\\n' > .git/hooks/pre-commit".into(),
+            f.ws.join(".git/hooks/pre-commit"),
+        )
+    }),
+    probe("append_git_config", [D, D, D], |f| {
+        changes(
+            "echo '[core] fsmonitor = evil' >> .git/config".into(),
+            f.ws.join(".git/config"),
+        )
+    }),
+    probe("rename_git", [D, D, D], |f| Attempt {
+        script: sh("mv .git .git-moved"),
+        check: Check::PathGone(f.ws.join(".git")),
+    }),
+    probe("chmod_git", [D, D, D], |f| Attempt {
+        script: sh("chmod 700 .git"),
+        check: Check::ModeChanged(f.ws.join(".git"), 0o755),
+    }),
+    probe("write_git_through_symlink", [D, D, D], |f| {
+        exists(
+            "ln -s .git gitlink && echo x > gitlink/probe".into(),
+            f.ws.join(".git/probe"),
+        )
+    }),
+    probe("write_git_in_extra_root", [D, D, D], |f| {
+        let path = f.extra.join(".git/probe");
+        exists(format!("echo x > '{}'", path.display()), path)
+    }),
+    probe("create_agents_when_missing", [D, D, D], |f| {
+        exists(
+            "mkdir -p .agents && echo x > .agents/probe".into(),
+            f.ws.join(".agents/probe"),
+        )
+    }),
+    probe("create_duet_when_missing", [D, D, D], |f| {
+        exists(
+            "mkdir -p .duet && echo x > .duet/probe".into(),
+            f.ws.join(".duet/probe"),
+        )
+    }),
+    probe("create_git_in_tmpdir_root", [D, D, D], |f| {
+        exists(
+            "mkdir -p \"$TMPDIR/.git\" && echo x > \"$TMPDIR/.git/probe\"".into(),
+            f.tmpdir.join(".git/probe"),
+        )
+    }),
+    probe("write_via_proc_self_root", [D, D, D], |f| {
+        let path = f.sibling.join("probe.txt");
+        exists(
+            format!("echo x > '/proc/self/root{}'", path.display()),
+            path,
+        )
+    }),
+    probe("write_via_proc_self_cwd_dotdot", [D, D, D], |f| {
+        exists(
+            "echo x > /proc/self/cwd/../sibling/probe.txt".into(),
+            f.sibling.join("probe.txt"),
+        )
+    }),
+    Probe {
+        needs: Needs::Root,
+        // Writing `|/some/program` here makes the kernel run that program
+        // as root, outside every sandbox, at the next crash. The probe only
+        // opens the file for writing and writes nothing.
+        ..probe("open_core_pattern_for_writing", [D, D, D], |_| Attempt {
+            script: Script::Py(
+                "def go():\n    \
+                 os.close(os.open('/proc/sys/kernel/core_pattern', os.O_WRONLY))\n\
+                 attempt(go)\n"
+                    .to_string(),
+            ),
+            check: Check::Reported,
+        })
+    },
+    Probe {
+        // Nothing is attempted: the command is `true`. Allowed would mean
+        // the sandbox itself left mount points or markers in the roots.
+        control: D,
+        ..probe("leave_files_in_writable_roots", [D, D, D], |f| {
+            let dirs = [
+                f.ws.clone(),
+                f.extra.clone(),
+                f.tmpdir.clone(),
+                f.root.clone(),
+            ];
+            Attempt {
+                script: sh("true"),
+                check: Check::ListingChanged(
+                    dirs.into_iter()
+                        .map(|dir| {
+                            let names = listing(&dir);
+                            (dir, names)
+                        })
+                        .collect(),
+                ),
+            }
+        })
+    },
+    probe("read_etc_passwd", [A, A, A], |_| Attempt {
+        script: sh("head -c1 /etc/passwd > /dev/null"),
+        check: Check::Reported,
+    }),
+    probe("read_home_file", [A, A, A], |_| Attempt {
+        script: sh("grep -q original \"$HOME/secret.txt\""),
+        check: Check::Reported,
+    }),
+    probe("write_dev_null", [A, A, A], |_| Attempt {
+        script: sh("echo x > /dev/null"),
+        check: Check::Reported,
+    }),
+    Probe {
+        needs: Needs::Root,
+        // A device node in a writable root would reach any device (a disk
+        // as easily as this copy of /dev/null), whatever the path rules.
+        ..probe("mknod_device_node_then_open", [D, D, D], |_| Attempt {
+            script: Script::Py(
+                "def go():\n    \
+                 os.mknod('devnode', 0o600 | 0o020000, os.stat('/dev/null').st_rdev)\n    \
+                 os.close(os.open('devnode', os.O_RDWR))\n\
+                 attempt(go)\n"
+                    .to_string(),
+            ),
+            check: Check::Reported,
+        })
+    },
+];

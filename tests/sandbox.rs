@@ -1,0 +1,317 @@
+//! The sandbox end to end: `duet exec` with a mock model whose commands run
+//! under `read-only` and `workspace-write` on whichever backend this host
+//! has (bubblewrap or Landlock; skipped with the reason when neither
+//! works), and `duet sandbox` / `duet doctor` themselves.
+
+#![allow(clippy::disallowed_methods, clippy::print_stderr)]
+
+mod common;
+
+use common::{Workspace, normalized_events};
+use duet_test_support::responses_mock::{base_url, mount_sse_sequence, start_mock};
+use duet_test_support::sse::{ev_assistant_message, ev_function_call, sse_completed_turn};
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+use std::path::Path;
+
+/// The backend `auto` picks on this host, from `duet doctor --json`, or
+/// `None` (printed as skipped) when no backend works here.
+fn auto_backend(workspace: &Workspace) -> Option<String> {
+    let report = doctor(workspace);
+    let backend = report["auto"].as_str().map(str::to_string);
+    if backend.is_none() {
+        eprintln!("SKIPPED: no sandbox backend works on this host: {report}");
+    }
+    backend
+}
+
+/// Every backend that works here; the others are printed as skipped.
+fn usable_backends(workspace: &Workspace) -> Vec<String> {
+    let report = doctor(workspace);
+    let mut usable = Vec::new();
+    for backend in report["backends"].as_array().expect("a list") {
+        let name = backend["backend"].as_str().expect("a name").to_string();
+        if backend["status"] == "available" {
+            usable.push(name);
+        } else {
+            eprintln!("SKIPPED backend {name}: {backend}");
+        }
+    }
+    usable
+}
+
+fn doctor(workspace: &Workspace) -> Value {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_duet"))
+        .args(["doctor", "--json"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DUET_HOME", workspace.home())
+        .output()
+        .expect("duet doctor runs");
+    serde_json::from_slice(&output.stdout).expect("doctor prints JSON")
+}
+
+/// How a write refused by the sandbox reads: a read-only mount under
+/// bubblewrap, a Landlock denial otherwise.
+fn denial(backend: &str) -> &'static str {
+    if backend == "bwrap" {
+        "Read-only file system"
+    } else {
+        "Permission denied"
+    }
+}
+
+/// The `output` text of the `function_call_output` for `call_id`.
+fn function_call_output(body: &Value, call_id: &str) -> String {
+    body["input"]
+        .as_array()
+        .expect("input array")
+        .iter()
+        .find(|item| item["type"] == "function_call_output" && item["call_id"] == call_id)
+        .and_then(|item| item["output"].as_str())
+        .unwrap_or_else(|| panic!("no output for {call_id} in {body}"))
+        .to_string()
+}
+
+/// The command output part of an exec result and its exit code line.
+fn result_of(output: &str) -> (String, String) {
+    let (header, body) = common::split_exec_output(output);
+    let code_line = header
+        .lines()
+        .find(|line| line.starts_with("Process exited"))
+        .unwrap_or("no exit line")
+        .to_string();
+    (code_line, body)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workspace_write_allows_the_workspace_denies_outside_and_escalation() {
+    let probe = Workspace::new();
+    for backend in usable_backends(&probe) {
+        workspace_write_on(&backend).await;
+    }
+}
+
+async fn workspace_write_on(backend: &str) {
+    let workspace = Workspace::new();
+    // Landlock cannot let new entries appear directly in a workspace root
+    // (see crates/sandbox/src/landlock.rs), so the model writes into `src`.
+    std::fs::create_dir(workspace.repo().join("src")).expect("mkdir src");
+    std::fs::write(workspace.repo().join("src/.keep"), "").expect("write .keep");
+    let outside = workspace.home().join("outside.txt");
+    let outside_cmd = format!("echo no > {}", outside.display());
+    let escalate = json!({
+        "cmd": "echo escaped > /etc/duet-escape",
+        "sandbox_permissions": "require_escalated",
+        "justification": "needs /etc",
+    })
+    .to_string();
+
+    let server = start_mock().await;
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            sse_completed_turn(&[
+                ev_function_call(
+                    "call_in",
+                    "exec_command",
+                    &json!({"cmd": "echo yes > src/inside.txt && echo $DUET_SANDBOX"}).to_string(),
+                ),
+                ev_function_call(
+                    "call_out",
+                    "exec_command",
+                    &json!({"cmd": outside_cmd}).to_string(),
+                ),
+                ev_function_call("call_esc", "exec_command", &escalate),
+            ]),
+            sse_completed_turn(&[ev_assistant_message("msg_2", "done")]),
+        ],
+    )
+    .await;
+    // /tmp holds the home: keep it out of the writable roots.
+    let outcome = workspace
+        .exec()
+        .mock(&base_url(&server))
+        .args([
+            "--json",
+            "-s",
+            "workspace-write",
+            "-c",
+            "sandbox_workspace_write.exclude_slash_tmp=true",
+            "-c",
+            "sandbox_workspace_write.exclude_tmpdir_env_var=true",
+            "-c",
+            &format!("sandbox_backend={backend}"),
+            "write the files",
+        ])
+        .run()
+        .await;
+    assert_eq!(outcome.code, Some(0), "{backend}: {}", outcome.describe());
+
+    let second = &log.bodies()[1];
+    let inside = result_of(&function_call_output(second, "call_in"));
+    let outside_result = result_of(&function_call_output(second, "call_out"));
+    let escalation = function_call_output(second, "call_esc");
+    assert_eq!(
+        (inside, outside_result, escalation.as_str()),
+        (
+            (
+                "Process exited with code 0".to_string(),
+                format!("{backend}\n")
+            ),
+            (
+                "Process exited with code 1".to_string(),
+                format!(
+                    "/bin/bash: line 1: {}: {}\n",
+                    outside.display(),
+                    denial(backend)
+                )
+            ),
+            "escalation rejected: the approval policy is `never`, so commands cannot run \
+             outside the sandbox; do the task within the sandbox's limits"
+        ),
+        "{backend}"
+    );
+    assert_eq!(
+        workspace.files(),
+        vec![
+            ("src/.keep".to_string(), String::new()),
+            ("src/inside.txt".to_string(), "yes\n".to_string())
+        ]
+    );
+    assert!(!outside.exists());
+    assert!(!Path::new("/etc/duet-escape").exists());
+    for name in [".duet", ".agents"] {
+        assert!(
+            !workspace.repo().join(name).exists(),
+            "the empty mount point {name} was left behind"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_read_only_default_runs_commands_confined() {
+    let workspace = Workspace::new();
+    let Some(backend) = auto_backend(&workspace) else {
+        return;
+    };
+    let server = start_mock().await;
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            sse_completed_turn(&[ev_function_call(
+                "call_1",
+                "exec_command",
+                r#"{"cmd":"touch made.txt"}"#,
+            )]),
+            sse_completed_turn(&[ev_assistant_message("msg_2", "it is read-only")]),
+        ],
+    )
+    .await;
+    let outcome = workspace
+        .exec()
+        .mock(&base_url(&server))
+        .args(["--json", "make a file"])
+        .run()
+        .await;
+    assert_eq!(outcome.code, Some(0), "{}", outcome.describe());
+    let message = format!("touch: cannot touch 'made.txt': {}\n", denial(&backend));
+    let command = |output: &str, exit_code: Value, status: &str| {
+        json!({"id": "item_0", "type": "command_execution",
+               "command": "/bin/bash -lc 'touch made.txt'",
+               "aggregated_output": output, "exit_code": exit_code, "status": status})
+    };
+    let events = normalized_events(&outcome, &workspace);
+    assert_eq!(
+        events[..5].to_vec(),
+        vec![
+            json!({"type": "thread.started", "thread_id": "<THREAD>", "schema_version": "1.0"}),
+            json!({"type": "turn.started"}),
+            json!({"type": "item.started", "item": command("", Value::Null, "in_progress")}),
+            json!({"type": "item.completed", "item": command(&message, json!(1), "failed")}),
+            json!({"type": "item.completed", "item": {
+                "id": "item_1", "type": "agent_message", "text": "it is read-only"}}),
+        ]
+    );
+    assert_eq!(
+        result_of(&function_call_output(&log.bodies()[1], "call_1")),
+        ("Process exited with code 1".to_string(), message)
+    );
+    assert_eq!(workspace.files(), Vec::<(String, String)>::new());
+}
+
+#[test]
+fn duet_sandbox_passes_the_status_through_and_reports_failures() {
+    let workspace = Workspace::new();
+    let Some(backend) = auto_backend(&workspace) else {
+        return;
+    };
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_duet"))
+            .arg("sandbox")
+            .args(args)
+            .current_dir(workspace.repo())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("DUET_HOME", workspace.home())
+            .env("HOME", workspace.home())
+            .env("MY_PASSWORD", "hunter2")
+            .output()
+            .expect("duet sandbox runs");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    assert_eq!(
+        run(&[
+            "--",
+            "sh",
+            "-c",
+            "echo $DUET_SANDBOX $DUET_SANDBOX_NETWORK_DISABLED ${MY_PASSWORD:-hidden}; exit 7"
+        ]),
+        (Some(7), format!("{backend} 1 hidden\n"), String::new())
+    );
+    assert_eq!(
+        run(&["--", "sh", "-c", "kill -KILL $$"]),
+        (Some(137), String::new(), String::new())
+    );
+    assert_eq!(
+        run(&[
+            "-s",
+            "workspace-write",
+            "-c",
+            "sandbox_workspace_write.network_access=true",
+            "--",
+            "sh",
+            "-c",
+            "echo ${DUET_SANDBOX_NETWORK_DISABLED:-on}"
+        ]),
+        (Some(0), "on\n".to_string(), String::new())
+    );
+    let forced_other = if backend == "bwrap" {
+        "landlock"
+    } else {
+        "bwrap"
+    };
+    let (code, _, _) = run(&[
+        "-c",
+        &format!("sandbox_backend={forced_other}"),
+        "--",
+        "true",
+    ]);
+    // The other backend may or may not work here; either it runs `true` or
+    // it fails closed with status 1 and a reason.
+    assert!(code == Some(0) || code == Some(1), "{code:?}");
+    assert_eq!(
+        run(&["-c", "sandbox_backend=seatbelt", "--", "true"]),
+        (
+            Some(1),
+            String::new(),
+            "error: cannot load the configuration: invalid `-c` override `sandbox_backend`: \
+             unknown variant `seatbelt`, expected one of `auto`, `bwrap`, `landlock`\n"
+                .to_string()
+        )
+    );
+}
