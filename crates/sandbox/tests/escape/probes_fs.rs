@@ -214,12 +214,21 @@ pub const PROBES: &[Probe] = &[
             f.ws.join(".duet/probe"),
         )
     }),
-    probe("create_git_in_tmpdir_root", [D, D, D], |f| {
-        exists(
-            "mkdir -p \"$TMPDIR/.git\" && echo x > \"$TMPDIR/.git/probe\"".into(),
-            f.tmpdir.join(".git/probe"),
-        )
-    }),
+    Probe {
+        // A deliberate, documented gap (docs/sandbox.md, `landlock.rs`):
+        // Landlock rights cannot be subtracted, so protecting `.git` in the
+        // temp roots would forbid creating any file directly in `/tmp` or
+        // `$TMPDIR`, which breaks mktemp, compilers and test runners. The
+        // temp roots hold no repository of the user's; bubblewrap still
+        // protects them.
+        landlock: Some([D, A, A]),
+        ..probe("create_git_in_tmpdir_root", [D, D, D], |f| {
+            exists(
+                "mkdir -p \"$TMPDIR/.git\" && echo x > \"$TMPDIR/.git/probe\"".into(),
+                f.tmpdir.join(".git/probe"),
+            )
+        })
+    },
     probe("write_via_proc_self_root", [D, D, D], |f| {
         let path = f.sibling.join("probe.txt");
         exists(
