@@ -6,6 +6,9 @@
 #![cfg(target_os = "linux")]
 #![allow(clippy::print_stderr)]
 
+#[path = "support/outside_tmp.rs"]
+mod outside_tmp;
+
 use duet_sandbox::{
     Backend, BackendPreference, CommandSpec, SandboxPolicy, StdinMode, exit_code, probe_backends,
     set_helper_program, spawn_with_backend,
@@ -48,11 +51,10 @@ struct Workspace {
     root: PathBuf,
 }
 
-/// A workspace outside `/tmp` when possible (under the target directory),
-/// so that `/tmp` itself stays a plain temp root.
+/// A workspace outside `/tmp` and `$TMPDIR`, so that `/tmp` itself stays a
+/// plain temp root.
 fn workspace() -> Workspace {
-    let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let dir = tempfile::tempdir_in(base).expect("tempdir");
+    let dir = tempfile::tempdir_in(outside_tmp::base()).expect("tempdir");
     let root = dir.path().canonicalize().expect("canonical");
     Workspace { _dir: dir, root }
 }

@@ -19,6 +19,8 @@
 mod fixture;
 #[path = "escape/harness.rs"]
 mod harness;
+#[path = "support/outside_tmp.rs"]
+mod outside_tmp;
 #[path = "escape/probes_fs.rs"]
 mod probes_fs;
 #[path = "escape/probes_net.rs"]

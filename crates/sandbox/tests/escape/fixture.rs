@@ -15,9 +15,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 static NEXT_FIXTURE: AtomicUsize = AtomicUsize::new(0);
 
-/// A fresh set of host directories for one probe run, all under cargo's
-/// per-target temp dir (outside `/tmp`, so `/tmp` being writable says
-/// nothing about them), plus the names of files a probe may create in
+/// A fresh set of host directories for one probe run, all outside `/tmp`
+/// and `$TMPDIR` (see `outside_tmp`), so `/tmp` being writable says
+/// nothing about them, plus the names of files a probe may create in
 /// shared places, removed on drop.
 pub struct Fixture {
     _dir: tempfile::TempDir,
@@ -43,11 +43,10 @@ pub const ORIGINAL: &[u8] = b"original\n";
 
 impl Fixture {
     pub fn new() -> Fixture {
-        let parent = Path::new(env!("CARGO_TARGET_TMPDIR"));
-        std::fs::create_dir_all(parent).expect("create cargo's target temp dir");
+        let parent = crate::outside_tmp::base();
         let dir = tempfile::Builder::new()
             .prefix("escape-")
-            .tempdir_in(parent)
+            .tempdir_in(&parent)
             .expect("fixture dir");
         let root = dir.path().canonicalize().expect("canonical fixture dir");
         let nonce = format!(
