@@ -72,7 +72,7 @@ impl TurnContext {
         }
         let plain_env = Arc::new(plain_env);
         TurnContext {
-            sandbox_policy: sandbox_policy(&config),
+            sandbox_policy: config.sandbox_policy(),
             config,
             client,
             thread_id,
@@ -666,33 +666,16 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_millis((base as f64 * jitter) as u64)
 }
 
-/// The sandbox policy the config asks for.
-pub(crate) fn sandbox_policy(config: &Config) -> SandboxPolicy {
-    config.sandbox_policy()
-}
-
-/// The directories a command may write, for display.
+/// The directories a command may write (canonical, existing ones only, as
+/// the sandbox backends bind them): for display and for patch checks.
 pub(crate) fn writable_roots(config: &Config) -> Vec<PathBuf> {
-    match sandbox_policy(config) {
-        SandboxPolicy::WorkspaceWrite {
-            mut writable_roots,
-            exclude_tmpdir_env_var,
-            exclude_slash_tmp,
-            ..
-        } => {
-            if !exclude_slash_tmp {
-                writable_roots.push(PathBuf::from("/tmp"));
-            }
-            if !exclude_tmpdir_env_var
-                && let Ok(tmpdir) = std::env::var("TMPDIR")
-                && !tmpdir.is_empty()
-            {
-                writable_roots.push(PathBuf::from(tmpdir));
-            }
-            writable_roots
-        }
-        _ => Vec::new(),
-    }
+    let tmpdir = std::env::var_os("TMPDIR").map(PathBuf::from);
+    config
+        .sandbox_policy()
+        .resolved_writable_roots(tmpdir.as_deref())
+        .into_iter()
+        .map(|root| root.path)
+        .collect()
 }
 
 /// Commands run in bash when it is there, else in `sh`.

@@ -7,6 +7,7 @@
 //! `apply_patch <<'EOF' … EOF`, optionally preceded by `cd DIR &&`, is taken
 //! as a patch. Anything else runs as an ordinary command, under the sandbox.
 
+use duet_sandbox::PROTECTED_FOLDERS;
 use std::path::{Component, Path, PathBuf};
 
 /// A shell command that is a patch invocation.
@@ -153,9 +154,6 @@ pub(crate) fn paths_outside_writable_roots(
         .cloned()
         .collect()
 }
-
-/// Folders directly under a writable root that stay read-only.
-pub(crate) const PROTECTED_FOLDERS: [&str; 3] = [".git", ".duet", ".agents"];
 
 /// The real location of `path`: `.` and `..` removed, and symlinks resolved
 /// for the part of the path that exists, so a link cannot smuggle a write
