@@ -54,6 +54,15 @@ fn without_wall_time(output: &str) -> String {
         .join("\n")
 }
 
+/// The `apply_patch` tool definition offered in a request body.
+fn offered_apply_patch(body: &Value) -> Value {
+    body["tools"]
+        .as_array()
+        .and_then(|tools| tools.iter().find(|tool| tool["name"] == "apply_patch"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no apply_patch tool offered: {body}"))
+}
+
 fn file_change(id: &str, status: &str, changes: &[(&str, &str)]) -> Value {
     let changes: Vec<Value> = changes
         .iter()
@@ -137,13 +146,7 @@ async fn freeform_and_heredoc_patches_edit_files_and_report_file_changes() {
         "Exit code: 0\nWall time: <T>\nOutput:\nSuccess. Updated the following files:\nM hello.txt\nD notes.txt"
     );
     // The freeform tool is offered with its grammar.
-    let tool = bodies[0]["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|tool| tool["name"] == "apply_patch")
-        .cloned()
-        .unwrap();
+    let tool = offered_apply_patch(&bodies[0]);
     assert_eq!(
         (tool["type"].as_str(), tool["format"]["syntax"].as_str()),
         (Some("custom"), Some("lark"))
@@ -262,13 +265,7 @@ async fn providers_without_custom_tools_get_a_json_function() {
         vec![("f.txt".to_string(), "f\n".to_string())]
     );
     let bodies = log.bodies();
-    let tool = bodies[0]["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|tool| tool["name"] == "apply_patch")
-        .cloned()
-        .unwrap();
+    let tool = offered_apply_patch(&bodies[0]);
     assert_eq!(tool["type"], "function");
     assert_eq!(tool["parameters"]["required"], json!(["input"]));
     assert!(
