@@ -1,5 +1,10 @@
 //! Approvals are data: the turn emits a request event and waits for the
 //! front end's answer op, or for the turn to be cancelled.
+//!
+//! "Approved for the session" is remembered in memory only. "Approved and
+//! save the rule" on a command appends the request's `proposed_rule` to
+//! `$DUET_HOME/rules/default.rules` and to the session's policy
+//! (`crate::rules`), so later commands with that prefix are not asked about.
 
 use crate::turn::{TurnContext, TurnError};
 use duet_protocol::{EventMsg, ExecApprovalRequest, PatchApprovalRequest, ReviewDecision};
@@ -7,26 +12,50 @@ use std::path::{Path, PathBuf};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-/// Ask the user whether `command` may run; `Ok(true)` when approved.
+/// A question about one command.
+pub(crate) struct ExecAsk<'a> {
+    /// As shown to the user (`/bin/bash -lc '…'`).
+    pub command: &'a str,
+    pub cwd: &'a Path,
+    pub justification: Option<String>,
+    /// What "approve and save the rule" would save; `None` when nothing may
+    /// be saved.
+    pub proposed_rule: Option<Vec<String>>,
+}
+
+/// Ask the user whether a command may run; `Ok(true)` when approved.
 /// `Abort` stops the turn.
 pub(crate) async fn request_exec_approval(
     context: &TurnContext,
     turn_id: &str,
-    command: &str,
-    cwd: &Path,
-    justification: Option<String>,
+    request: ExecAsk<'_>,
     cancel: &CancellationToken,
 ) -> Result<bool, TurnError> {
-    let keys = vec![format!("exec:{command}")];
-    ask(context, turn_id, keys, cancel, |call_id| {
+    let keys = vec![format!("exec:{}", request.command)];
+    let proposed_rule = request.proposed_rule.clone();
+    let decision = ask(context, turn_id, &keys, cancel, |call_id| {
         EventMsg::ExecApprovalRequest(ExecApprovalRequest {
             call_id,
-            command: command.to_string(),
-            cwd: cwd.to_path_buf(),
-            justification,
+            command: request.command.to_string(),
+            cwd: request.cwd.to_path_buf(),
+            justification: request.justification,
+            proposed_rule: request.proposed_rule,
         })
     })
-    .await
+    .await?;
+    if decision == ReviewDecision::ApprovedAndSaveRule
+        && let Some(prefix) = proposed_rule
+    {
+        if let Err(message) =
+            crate::rules::save_allow_rule(&context.config, &context.exec_policy, &prefix)
+        {
+            context
+                .events
+                .send(Some(turn_id), EventMsg::Warning { message });
+        }
+        return Ok(true);
+    }
+    Ok(settle(context, keys, decision))
 }
 
 /// Ask the user whether a patch may write `outside` (paths beyond the
@@ -38,32 +67,49 @@ pub(crate) async fn request_patch_approval(
     outside: &[PathBuf],
     cancel: &CancellationToken,
 ) -> Result<bool, TurnError> {
-    let keys = outside
+    let keys: Vec<String> = outside
         .iter()
         .map(|path| format!("patch:{}", path.display()))
         .collect();
-    ask(context, turn_id, keys, cancel, |call_id| {
+    let decision = ask(context, turn_id, &keys, cancel, |call_id| {
         EventMsg::PatchApprovalRequest(PatchApprovalRequest { call_id, ..request })
     })
-    .await
+    .await?;
+    Ok(settle(context, keys, decision))
+}
+
+/// Whether `decision` approves; an answer that covers the session (a rule
+/// to save where there is none counts as one) remembers `keys`.
+fn settle(context: &TurnContext, keys: Vec<String>, decision: ReviewDecision) -> bool {
+    match decision {
+        ReviewDecision::Approved => true,
+        ReviewDecision::ApprovedForSession | ReviewDecision::ApprovedAndSaveRule => {
+            if let Ok(mut approved) = context.approved_for_session.lock() {
+                approved.extend(keys);
+            }
+            true
+        }
+        ReviewDecision::Denied | ReviewDecision::Abort => false,
+    }
 }
 
 /// The shared exchange. `keys` name what an "approved for the session"
-/// answer covers; when all of them were approved before, nobody is asked.
+/// answer covers; when all of them were approved before, nobody is asked
+/// and the answer is `Approved`. `Abort` and cancellation stop the turn.
 async fn ask(
     context: &TurnContext,
     turn_id: &str,
-    keys: Vec<String>,
+    keys: &[String],
     cancel: &CancellationToken,
     request: impl FnOnce(String) -> EventMsg,
-) -> Result<bool, TurnError> {
+) -> Result<ReviewDecision, TurnError> {
     let already = context
         .approved_for_session
         .lock()
         .map(|approved| keys.iter().all(|key| approved.contains(key)))
         .unwrap_or(false);
     if already {
-        return Ok(true);
+        return Ok(ReviewDecision::Approved);
     }
     let call_id = context.events.item_id();
     let (answer_tx, answer_rx) = oneshot::channel();
@@ -81,14 +127,7 @@ async fn ask(
         answer = answer_rx => answer.unwrap_or(ReviewDecision::Denied),
     };
     match decision {
-        ReviewDecision::Approved => Ok(true),
-        ReviewDecision::ApprovedForSession => {
-            if let Ok(mut approved) = context.approved_for_session.lock() {
-                approved.extend(keys);
-            }
-            Ok(true)
-        }
-        ReviewDecision::Denied => Ok(false),
         ReviewDecision::Abort => Err(TurnError::Cancelled),
+        other => Ok(other),
     }
 }

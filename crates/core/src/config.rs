@@ -14,6 +14,7 @@
 mod build;
 mod error;
 mod overrides;
+mod projects;
 mod provider;
 mod schema;
 #[cfg(test)]
@@ -21,6 +22,7 @@ mod tests;
 
 pub use error::ConfigError;
 pub use overrides::parse_cli_override;
+pub use projects::TrustLevel;
 
 use build::{BuildInputs, build_config};
 use duet_model::ProviderInfo;
@@ -28,6 +30,7 @@ use duet_protocol::{ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxMo
 use duet_sandbox::{BackendPreference, SandboxPolicy, ShellEnvironmentPolicy};
 use overrides::{merge_tables, set_path, split_dotted_key};
 use schema::{ConfigToml, ProfileToml, unknown_keys};
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -74,6 +77,9 @@ pub struct Config {
     pub ephemeral: bool,
     /// Extra writable roots from `--add-dir`.
     pub additional_writable_roots: Vec<PathBuf>,
+    /// `[projects."<abs path>"] trust_level`, keyed by the path as written;
+    /// see [`Config::trusted_project_root`].
+    pub projects: BTreeMap<PathBuf, TrustLevel>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -177,6 +183,7 @@ impl Config {
             include_permissions_instructions: true,
             ephemeral: false,
             additional_writable_roots: Vec::new(),
+            projects: BTreeMap::new(),
         }
     }
 }

@@ -34,6 +34,14 @@ pub(crate) fn read(cwd: &Path) -> GitInfo {
     }
 }
 
+/// The root of the repository holding `cwd`: the nearest ancestor with a
+/// `.git` directory or worktree file.
+pub(crate) fn repo_root(cwd: &Path) -> Option<PathBuf> {
+    cwd.ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
 /// `.git` as a directory, or the directory a `.git` file (worktree) points to.
 fn find_git_dir(cwd: &Path) -> Option<PathBuf> {
     for dir in cwd.ancestors() {

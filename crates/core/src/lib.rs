@@ -14,6 +14,7 @@ mod git_info;
 mod helper_bin;
 mod instructions;
 mod recorder;
+mod rules;
 mod session;
 mod tools;
 mod turn;

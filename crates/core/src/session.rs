@@ -46,6 +46,10 @@ pub enum SessionError {
     Model(#[from] duet_model::ModelError),
     #[error(transparent)]
     Store(#[from] duet_store::StoreError),
+    /// A `.rules` file does not load; the message names it, with line and
+    /// column, and says what to do.
+    #[error(transparent)]
+    Rules(#[from] duet_execpolicy::Error),
     #[error("no session to resume in `{}`: start one with `duet exec \"…\"`, or resume a session of another directory by its id", .cwd.display())]
     NoSessionInCwd { cwd: std::path::PathBuf },
     #[error(
@@ -93,6 +97,9 @@ pub fn spawn_session(
     config: Config,
     options: SessionOptions,
 ) -> Result<SessionHandle, SessionError> {
+    // Before anything else: a broken rules file must stop the session
+    // before any request is sent.
+    let exec_policy = crate::rules::load(&config)?;
     let env = |name: &str| std::env::var(name).ok();
     // A missing key fails each turn (with `error` and `turn.failed` events,
     // as the reference does) rather than the start of the session, so JSONL
@@ -156,6 +163,7 @@ pub fn spawn_session(
     };
     let mut context = TurnContext::new(config, client, thread_id.clone(), events);
     context.missing_key = missing_key;
+    context.exec_policy = std::sync::RwLock::new(exec_policy);
     let context = Arc::new(context);
     tokio::spawn(run_session(context, recorder, saved, op_rx));
     Ok(SessionHandle {

@@ -5,6 +5,7 @@
 //! JSON) becomes an error output for the model; it never fails the turn.
 
 mod escalation;
+mod exec_decision;
 mod image;
 mod patch;
 mod patch_guard;

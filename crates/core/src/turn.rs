@@ -43,6 +43,9 @@ pub(crate) struct TurnContext {
     pub plain_env: Arc<HashMap<String, String>>,
     /// The login shell's environment, captured once on the first command.
     login_env: OnceCell<Option<Arc<HashMap<String, String>>>>,
+    /// The `.rules` loaded at session start, plus the rules saved by
+    /// "always allow" answers since.
+    pub exec_policy: std::sync::RwLock<duet_execpolicy::Policy>,
     /// Commands the user approved for the rest of the session.
     pub approved_for_session: Mutex<std::collections::HashSet<String>>,
     /// Still-running `exec_command` sessions and the items that show them.
@@ -82,6 +85,7 @@ impl TurnContext {
             shell,
             plain_env,
             login_env: OnceCell::new(),
+            exec_policy: std::sync::RwLock::default(),
             approved_for_session: Mutex::default(),
             running_commands: Mutex::default(),
             missing_key: None,

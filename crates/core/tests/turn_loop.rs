@@ -7,9 +7,7 @@
 use duet_core::config::Config;
 use duet_core::{SessionHandle, SessionOptions, spawn_session};
 use duet_model::ProviderInfo;
-use duet_protocol::{
-    AbortReason, EventMsg, Op, Reconnecting, ReviewDecision, SandboxMode, UserInput, UserTurn,
-};
+use duet_protocol::{AbortReason, EventMsg, Op, Reconnecting, SandboxMode, UserInput, UserTurn};
 use duet_test_support::responses_mock::{ResponsesLog, base_url, mount_sse_sequence, start_mock};
 use duet_test_support::sse::{
     ev_assistant_message, ev_completed, ev_function_call, ev_response_created, sse,
@@ -280,77 +278,4 @@ async fn dead_within(pid: i32, limit: Duration) -> bool {
             Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
         }
     }
-}
-
-/// Under `untrusted`, every command waits for the user's answer: approved
-/// runs, denied shows a declined item and tells the model.
-#[tokio::test(flavor = "multi_thread")]
-async fn untrusted_asks_before_each_command() {
-    let server = start_mock().await;
-    let log = mount_sse_sequence(
-        &server,
-        vec![
-            sse_completed_turn(&[ev_function_call("yes", "exec_command", &args("echo ran"))]),
-            sse_completed_turn(&[ev_function_call("no", "exec_command", &args("echo never"))]),
-            sse_completed_turn(&[ev_assistant_message("m1", "done")]),
-        ],
-    )
-    .await;
-    let home = tempfile::tempdir().unwrap();
-    let workdir = tempfile::tempdir().unwrap();
-    let mut config = Config::defaults(home.path().to_path_buf(), workdir.path().to_path_buf());
-    let mut provider = ProviderInfo::openai(Some(base_url(&server)));
-    provider.env_key = None;
-    config.model_provider = provider;
-    config.sandbox_mode = SandboxMode::DangerFullAccess;
-    config.approval_policy = duet_protocol::ApprovalPolicy::Untrusted;
-    config.ephemeral = true;
-    let mut session = spawn_session(config, SessionOptions::default()).unwrap();
-    submit(&session, "go");
-
-    let mut answers = vec![ReviewDecision::Approved, ReviewDecision::Denied].into_iter();
-    let mut asked = Vec::new();
-    let mut declined = Vec::new();
-    loop {
-        let event = tokio::time::timeout(Duration::from_secs(20), session.next_event())
-            .await
-            .unwrap()
-            .unwrap();
-        match event.msg {
-            EventMsg::ExecApprovalRequest(request) => {
-                asked.push(request.command.clone());
-                let decision = answers.next().unwrap();
-                session
-                    .submit(Op::ExecApproval {
-                        call_id: request.call_id,
-                        decision,
-                    })
-                    .unwrap();
-            }
-            EventMsg::ItemCompleted { item } => {
-                if let duet_protocol::ItemDetails::CommandExecution {
-                    command, status, ..
-                } = item.details
-                    && status == duet_protocol::CommandStatus::Declined
-                {
-                    declined.push(command);
-                }
-            }
-            EventMsg::TurnCompleted(_) => break,
-            EventMsg::TurnFailed { error } => panic!("turn failed: {}", error.message),
-            _ => {}
-        }
-    }
-    let shell = |cmd: &str| format!("/bin/bash -c '{cmd}'");
-    assert_eq!(asked, vec![shell("echo ran"), shell("echo never")]);
-    assert_eq!(declined, vec![shell("echo never")]);
-    let bodies = log.bodies();
-    assert_eq!(
-        conversation(&bodies[2])[1..],
-        [
-            json!({"output": "yes", "last_line": "ran"}),
-            json!({"call": "no"}),
-            json!({"output": "no", "last_line": "the user declined to run this command"}),
-        ]
-    );
 }

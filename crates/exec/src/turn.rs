@@ -302,6 +302,7 @@ mod tests {
                 command: "rm -rf /".into(),
                 cwd: "/".into(),
                 justification: None,
+                proposed_rule: None,
             }),
         });
         assert!(matches!(completed.msg, EventMsg::TurnCompleted(_)));

@@ -79,8 +79,14 @@ pub enum UserInput {
 #[serde(rename_all = "snake_case")]
 pub enum ReviewDecision {
     Approved,
-    /// Approved, and do not ask again for the same thing in this session.
+    /// Approved, and do not ask again for the same thing in this session
+    /// (kept in memory only).
     ApprovedForSession,
+    /// Approved, and save the request's `proposed_rule` as an `allow` rule
+    /// in `$DUET_HOME/rules/default.rules`, so commands starting with that
+    /// prefix run without asking in this and later sessions. For a request
+    /// without a `proposed_rule` it means [`ReviewDecision::ApprovedForSession`].
+    ApprovedAndSaveRule,
     Denied,
     /// Denied, and stop the turn.
     Abort,
@@ -253,6 +259,12 @@ pub struct ExecApprovalRequest {
     pub cwd: PathBuf,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub justification: Option<String>,
+    /// The command prefix [`ReviewDecision::ApprovedAndSaveRule`] would save
+    /// (`["cargo", "test"]`), for the front end to show; `None` when no
+    /// prefix is safe to save (shells, interpreters, wrappers) and the
+    /// option should not be offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposed_rule: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -280,6 +292,44 @@ mod tests {
             serde_json::json!({"type": "user_turn", "items": [{"type": "text", "text": "hi"}]})
         );
         assert_eq!(serde_json::from_value::<Op>(json).unwrap(), op);
+    }
+
+    #[test]
+    fn exec_approvals_carry_the_rule_to_save() {
+        let answer = Op::ExecApproval {
+            call_id: "item_3".into(),
+            decision: ReviewDecision::ApprovedAndSaveRule,
+        };
+        let json = serde_json::to_value(&answer).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "exec_approval", "call_id": "item_3",
+                               "decision": "approved_and_save_rule"})
+        );
+        assert_eq!(serde_json::from_value::<Op>(json).unwrap(), answer);
+
+        let request = |proposed_rule: Option<Vec<String>>| {
+            serde_json::to_value(EventMsg::ExecApprovalRequest(ExecApprovalRequest {
+                call_id: "item_3".into(),
+                command: "/bin/bash -lc 'cargo test'".into(),
+                cwd: PathBuf::from("/repo"),
+                justification: None,
+                proposed_rule,
+            }))
+            .unwrap()
+        };
+        assert_eq!(
+            request(Some(vec!["cargo".into(), "test".into()])),
+            serde_json::json!({"type": "exec_approval_request", "call_id": "item_3",
+                               "command": "/bin/bash -lc 'cargo test'", "cwd": "/repo",
+                               "proposed_rule": ["cargo", "test"]})
+        );
+        // Without a rule the event is exactly what it was before the field existed.
+        assert_eq!(
+            request(None),
+            serde_json::json!({"type": "exec_approval_request", "call_id": "item_3",
+                               "command": "/bin/bash -lc 'cargo test'", "cwd": "/repo"})
+        );
     }
 
     #[test]

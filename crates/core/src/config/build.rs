@@ -134,6 +134,11 @@ pub(super) fn build_config(
         config.include_permissions_instructions = include;
     }
 
+    config.projects = merged
+        .projects
+        .into_iter()
+        .filter_map(|(path, project)| Some((PathBuf::from(path), project.trust_level?)))
+        .collect();
     config.ephemeral = overrides.ephemeral;
     config.additional_writable_roots = overrides
         .additional_writable_roots

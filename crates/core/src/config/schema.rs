@@ -5,7 +5,7 @@
 //! live in `config.rs`; turning a provider table into a `ProviderInfo` lives
 //! in `provider.rs`.
 
-use super::ApplyPatchToolType;
+use super::{ApplyPatchToolType, TrustLevel};
 use duet_model::WireApi;
 use duet_protocol::{ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxMode};
 use duet_sandbox::{BackendPreference, ShellEnvironmentPolicy};
@@ -141,13 +141,6 @@ pub(super) struct ProjectToml {
     pub trust_level: Option<TrustLevel>,
     #[serde(flatten)]
     pub unknown: Unknown,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(super) enum TrustLevel {
-    Trusted,
-    Untrusted,
 }
 
 /// `model_verbosity`: checked here, carried on as a string.

@@ -150,6 +150,7 @@ unified_exec = true
     expected.project_doc_fallback_filenames = vec!["CLAUDE.md".to_string()];
     expected.project_root_markers = vec![".git".to_string(), ".hg".to_string()];
     expected.developer_instructions = Some("be brief".to_string());
+    expected.projects = [(PathBuf::from("/some/repo"), TrustLevel::Trusted)].into();
     expected.include_environment_context = false;
     expected.include_permissions_instructions = false;
     expected.sandbox_workspace_write = SandboxWorkspaceWrite {

@@ -1,19 +1,21 @@
-//! When a command may run, and under which sandbox: the approval policy
-//! applied to one `exec_command` call, before it runs and (under
-//! `on-failure`) after a sandboxed run that looks blocked.
+//! When a command may run, and under which sandbox: one `exec_command` call
+//! judged by the session's `.rules` and the approval policy before it runs
+//! (the table is in `exec_decision.rs`), the question to the user when one
+//! is needed, and under `on-failure` the offer to run a command again
+//! without the sandbox after a sandboxed run that looks blocked.
 //!
-//! | policy | before running | after a likely sandbox denial |
-//! | --- | --- | --- |
-//! | `untrusted` | ask for every command (known-safe commands will skip this once execpolicy lands) | — |
-//! | `on-failure` | run in the sandbox | ask to run it again without the sandbox |
-//! | `on-request` | ask only when the model requests escalation | — |
-//! | `never` | escalation requests are refused; the model is told why | — |
+//! Commands that run without leaving the sandbox run in the turn's sandbox
+//! whatever the rules say; only an approved escalation request (or the
+//! `on-failure` re-run) runs one outside it.
 
+use super::exec_decision::{self, Action};
+use crate::approval::ExecAsk;
 use crate::exec::{ExecCommandArgs, ExecOutput, SandboxPermissions};
 use crate::turn::{TurnContext, TurnError};
+use duet_execpolicy::{EvalOptions, Evaluation};
 use duet_protocol::ApprovalPolicy;
 use duet_sandbox::SandboxPolicy;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tokio_util::sync::CancellationToken;
 
 /// What to do with a command before it runs.
@@ -23,62 +25,101 @@ pub(super) enum Verdict {
     Declined(String),
 }
 
+/// The command as the shell tool will run it, `[shell, "-lc", cmd]`.
+pub(super) struct ShellCommand<'a> {
+    pub shell: &'a Path,
+    pub args: &'a ExecCommandArgs,
+    /// As shown to the user.
+    pub command_line: &'a str,
+    pub workdir: &'a Path,
+}
+
 pub(super) async fn before_run(
     context: &TurnContext,
     turn_id: &str,
-    args: &ExecCommandArgs,
-    command_line: &str,
-    workdir: &Path,
+    command: &ShellCommand<'_>,
     cancel: &CancellationToken,
 ) -> Result<Verdict, TurnError> {
     let sandbox = context.sandbox_policy.clone();
-    let policy = context.config.approval_policy;
+    let approval = context.config.approval_policy;
+    let args = command.args;
     let wants_escalation = args.sandbox_permissions == SandboxPermissions::RequireEscalated
         && sandbox != SandboxPolicy::DangerFullAccess;
-
-    if wants_escalation {
-        if policy == ApprovalPolicy::Never {
-            return Ok(Verdict::Declined(
-                "escalation rejected: the approval policy is `never`, so commands cannot run \
-                 outside the sandbox; do the task within the sandbox's limits"
-                    .to_string(),
-            ));
+    let evaluation = evaluate(context, command);
+    let judgement = exec_decision::judge(&evaluation);
+    let escalate = match exec_decision::decide(approval, &judgement, wants_escalation) {
+        Action::Run => return Ok(Verdict::Run(sandbox)),
+        Action::Refuse(refusal) => {
+            return Ok(Verdict::Declined(exec_decision::refusal_message(
+                refusal, &judgement, &args.cmd,
+            )));
         }
-        let approved = crate::approval::request_exec_approval(
-            context,
-            turn_id,
-            command_line,
-            workdir,
+        Action::Ask { escalate } => escalate,
+    };
+    let ask = ExecAsk {
+        command: command.command_line,
+        cwd: command.workdir,
+        justification: exec_decision::ask_justification(
+            &judgement,
+            &args.cmd,
             args.justification.clone(),
-            cancel,
-        )
-        .await?;
-        return Ok(if approved {
-            Verdict::Run(SandboxPolicy::DangerFullAccess)
+        ),
+        // A saved `allow` rule would not stop the escalation question, so
+        // none is offered then.
+        proposed_rule: if escalate {
+            None
         } else {
-            Verdict::Declined(
-                "the user declined to run this command outside the sandbox".to_string(),
-            )
-        });
-    }
+            evaluation.amendment()
+        },
+    };
+    let approved = crate::approval::request_exec_approval(context, turn_id, ask, cancel).await?;
+    Ok(match (approved, escalate) {
+        (true, true) => Verdict::Run(SandboxPolicy::DangerFullAccess),
+        (true, false) => Verdict::Run(sandbox),
+        (false, true) => Verdict::Declined(
+            "the user declined to run this command outside the sandbox".to_string(),
+        ),
+        (false, false) => Verdict::Declined("the user declined to run this command".to_string()),
+    })
+}
 
-    if policy == ApprovalPolicy::Untrusted {
-        let approved = crate::approval::request_exec_approval(
-            context,
-            turn_id,
-            command_line,
-            workdir,
-            args.justification.clone(),
-            cancel,
-        )
-        .await?;
-        if !approved {
-            return Ok(Verdict::Declined(
-                "the user declined to run this command".to_string(),
-            ));
-        }
+/// The session's rules applied to `[shell, "-lc", cmd]`, with the writable
+/// roots the sandbox will enforce.
+fn evaluate(context: &TurnContext, command: &ShellCommand<'_>) -> Evaluation {
+    let flag = if command.args.login { "-lc" } else { "-c" };
+    let argv = [
+        command.shell.to_string_lossy().into_owned(),
+        flag.to_string(),
+        command.args.cmd.clone(),
+    ];
+    let roots = rule_roots(&context.sandbox_policy);
+    let cwd = command
+        .workdir
+        .canonicalize()
+        .unwrap_or_else(|_| command.workdir.to_path_buf());
+    let options = EvalOptions {
+        cwd: &cwd,
+        writable_roots: &roots,
+        unmatched: exec_decision::unmatched_decision(context.config.approval_policy),
+    };
+    match context.exec_policy.read() {
+        Ok(policy) => duet_execpolicy::evaluate(&policy, &argv, &options),
+        Err(poisoned) => duet_execpolicy::evaluate(&poisoned.into_inner(), &argv, &options),
     }
-    Ok(Verdict::Run(sandbox))
+}
+
+/// Where the sandbox lets a command write: everywhere (`/`) without
+/// confinement, else its resolved writable roots.
+fn rule_roots(policy: &SandboxPolicy) -> Vec<PathBuf> {
+    if *policy == SandboxPolicy::DangerFullAccess {
+        return vec![PathBuf::from("/")];
+    }
+    let tmpdir = std::env::var_os("TMPDIR").map(PathBuf::from);
+    policy
+        .resolved_writable_roots(tmpdir.as_deref())
+        .into_iter()
+        .map(|root| root.path)
+        .collect()
 }
 
 /// Under `on-failure`: when `output` looks like the sandbox stopped the
@@ -96,17 +137,15 @@ pub(super) async fn offer_unsandboxed_retry(
         return Ok(false);
     }
     let first_line = output.aggregated_output.lines().next().unwrap_or_default();
-    crate::approval::request_exec_approval(
-        context,
-        turn_id,
-        command_line,
-        workdir,
-        Some(format!(
+    let ask = ExecAsk {
+        command: command_line,
+        cwd: workdir,
+        justification: Some(format!(
             "the command failed in the sandbox ({first_line}); run it again without the sandbox?"
         )),
-        cancel,
-    )
-    .await
+        proposed_rule: None,
+    };
+    crate::approval::request_exec_approval(context, turn_id, ask, cancel).await
 }
 
 /// Phrases a command prints when the sandbox, not the command, said no.

@@ -58,33 +58,31 @@ pub(super) async fn exec_command(
         .unwrap_or_else(|| context.shell.clone());
     let command_line = display_command(&shell, args.login, &args.cmd);
 
-    let policy = match super::escalation::before_run(
-        context,
-        turn_id,
-        &args,
-        &command_line,
-        &workdir,
-        cancel,
-    )
-    .await?
-    {
-        super::escalation::Verdict::Run(policy) => policy,
-        super::escalation::Verdict::Declined(reason) => {
-            let item = Item {
-                id: context.events.item_id(),
-                details: ItemDetails::CommandExecution {
-                    command: command_line.clone(),
-                    aggregated_output: String::new(),
-                    exit_code: None,
-                    status: CommandStatus::Declined,
-                },
-            };
-            context
-                .events
-                .send(Some(turn_id), EventMsg::ItemCompleted { item });
-            return Ok(FunctionCallOutput::Text(reason));
-        }
+    let shell_command = super::escalation::ShellCommand {
+        shell: &shell,
+        args: &args,
+        command_line: &command_line,
+        workdir: &workdir,
     };
+    let policy =
+        match super::escalation::before_run(context, turn_id, &shell_command, cancel).await? {
+            super::escalation::Verdict::Run(policy) => policy,
+            super::escalation::Verdict::Declined(reason) => {
+                let item = Item {
+                    id: context.events.item_id(),
+                    details: ItemDetails::CommandExecution {
+                        command: command_line.clone(),
+                        aggregated_output: String::new(),
+                        exit_code: None,
+                        status: CommandStatus::Declined,
+                    },
+                };
+                context
+                    .events
+                    .send(Some(turn_id), EventMsg::ItemCompleted { item });
+                return Ok(FunctionCallOutput::Text(reason));
+            }
+        };
 
     let run = Run {
         context,
