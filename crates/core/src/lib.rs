@@ -15,6 +15,7 @@ mod helper_bin;
 mod instructions;
 mod recorder;
 mod session;
+pub mod sessions;
 mod tools;
 mod turn;
 

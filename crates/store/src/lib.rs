@@ -12,15 +12,26 @@
 //! The schema and its migrations are in `schema.rs`.
 
 mod error;
+mod item;
+mod liveness;
 mod lookup;
+mod manage;
 mod open;
+mod query;
 mod record;
 mod schema;
 mod store;
 mod title;
+mod turns;
+mod writer;
 
 pub use error::{Candidate, StoreError};
+pub use item::{NewItem, SearchRole, SearchText, StoredItem};
 pub use lookup::MIN_PREFIX_CHARS;
+pub use manage::ForkRequest;
+pub use query::{DisplayItem, ListOptions, SearchHit, SearchOptions, ThreadSummary};
 pub use record::{NewThread, ThreadRecord, TurnRecord, TurnStatus, UsageTotals};
 pub use schema::SCHEMA_VERSION;
 pub use store::Store;
+pub use turns::TurnStart;
+pub use writer::{Write, Writer};
