@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 /// What kind of text a search hit is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SearchRole {
     /// A prompt the user typed.
     User,
