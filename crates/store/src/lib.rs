@@ -7,9 +7,11 @@
 //! only a message's text is looked at, for the title. It is synchronous and
 //! not async-aware; callers on an async runtime use a blocking thread.
 //!
-//! Main types: [`Store`] (open, write, read), [`NewThread`],
-//! [`ThreadRecord`], [`TurnRecord`], [`UsageTotals`], [`StoreError`].
-//! The schema and its migrations are in `schema.rs`.
+//! Main types: [`Store`] (open, write, read, list, search, fork),
+//! [`Writer`] (the writer thread: [`Write`]s over a channel), [`NewThread`],
+//! [`ThreadRecord`], [`TurnRecord`], [`NewItem`], [`SearchHit`],
+//! [`StoreError`]. The schema and its migrations are in `schema.rs`; which
+//! running turns are orphaned is `liveness.rs`.
 
 mod error;
 mod item;

@@ -5,7 +5,7 @@ use crate::error::{StoreError, sql_error};
 use crate::liveness::{current_writer, writer_is_gone};
 use crate::record::{TurnRecord, UsageTotals, count_to_sql};
 use crate::store::{Store, constraint};
-use rusqlite::{Connection, ffi, params};
+use rusqlite::{Connection, TransactionBehavior, ffi, params};
 use std::path::Path;
 
 /// A turn as it starts.
@@ -55,49 +55,7 @@ impl Store {
     /// a turn again replaces the earlier record but keeps its place in the
     /// thread's order of turns.
     pub fn record_turn(&self, turn: &TurnRecord) -> Result<(), StoreError> {
-        const ACTION: &str = "record a turn";
-        let conn = self.conn();
-        let recorded = conn
-            .prepare_cached(
-                "INSERT INTO turns (thread_id, turn_id, seq, status, error, started_at_ms, \
-                 ended_at_ms, input_tokens, cached_input_tokens, output_tokens, \
-                 reasoning_output_tokens, writer) \
-                 VALUES (?1, ?2, (SELECT coalesce(max(seq) + 1, 0) FROM turns WHERE thread_id = ?1), \
-                 ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
-                 ON CONFLICT (thread_id, turn_id) DO UPDATE SET status = excluded.status, \
-                 error = excluded.error, started_at_ms = excluded.started_at_ms, \
-                 ended_at_ms = excluded.ended_at_ms, input_tokens = excluded.input_tokens, \
-                 cached_input_tokens = excluded.cached_input_tokens, \
-                 output_tokens = excluded.output_tokens, \
-                 reasoning_output_tokens = excluded.reasoning_output_tokens, \
-                 writer = excluded.writer",
-            )
-            .and_then(|mut statement| {
-                let running = turn.status == crate::TurnStatus::Running;
-                statement.execute(params![
-                    turn.thread_id,
-                    turn.turn_id,
-                    turn.status.as_str(),
-                    turn.error,
-                    turn.started_at_ms,
-                    turn.ended_at_ms,
-                    count_to_sql(turn.usage.input_tokens),
-                    count_to_sql(turn.usage.cached_input_tokens),
-                    count_to_sql(turn.usage.output_tokens),
-                    count_to_sql(turn.usage.reasoning_output_tokens),
-                    running.then(current_writer).flatten(),
-                ])
-            });
-        match recorded {
-            Ok(_) => Ok(()),
-            Err(error) if constraint(&error) == Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => {
-                Err(StoreError::UnknownThread {
-                    id: turn.thread_id.clone(),
-                    action: ACTION,
-                })
-            }
-            Err(error) => Err(sql_error(self.path(), ACTION)(error)),
-        }
+        record_turn_on(&self.conn(), self.path(), turn)
     }
 
     /// Records how a turn ended and the thread's cumulative usage after it,
@@ -107,11 +65,73 @@ impl Store {
         turn: &TurnRecord,
         thread_usage: &UsageTotals,
     ) -> Result<(), StoreError> {
-        // Both statements take the connection lock themselves; a savepoint
-        // would need it held across them, and two autocommit writes are
-        // each whole, which is all a reader can tell apart.
-        self.record_turn(turn)?;
-        self.set_usage(&turn.thread_id, thread_usage)
+        const ACTION: &str = "record the end of a turn";
+        let to_error = || sql_error(self.path(), ACTION);
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(to_error())?;
+        record_turn_on(&tx, self.path(), turn)?;
+        tx.prepare_cached(
+            "UPDATE threads SET input_tokens = ?2, cached_input_tokens = ?3, \
+             output_tokens = ?4, reasoning_output_tokens = ?5 WHERE id = ?1",
+        )
+        .and_then(|mut statement| {
+            statement.execute(params![
+                turn.thread_id,
+                count_to_sql(thread_usage.input_tokens),
+                count_to_sql(thread_usage.cached_input_tokens),
+                count_to_sql(thread_usage.output_tokens),
+                count_to_sql(thread_usage.reasoning_output_tokens),
+            ])
+        })
+        .map_err(to_error())?;
+        tx.commit().map_err(to_error())
+    }
+}
+
+fn record_turn_on(conn: &Connection, path: &Path, turn: &TurnRecord) -> Result<(), StoreError> {
+    const ACTION: &str = "record a turn";
+    let recorded = conn
+        .prepare_cached(
+            "INSERT INTO turns (thread_id, turn_id, seq, status, error, started_at_ms, \
+             ended_at_ms, input_tokens, cached_input_tokens, output_tokens, \
+             reasoning_output_tokens, writer) \
+             VALUES (?1, ?2, (SELECT coalesce(max(seq) + 1, 0) FROM turns WHERE thread_id = ?1), \
+             ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+             ON CONFLICT (thread_id, turn_id) DO UPDATE SET status = excluded.status, \
+             error = excluded.error, started_at_ms = excluded.started_at_ms, \
+             ended_at_ms = excluded.ended_at_ms, input_tokens = excluded.input_tokens, \
+             cached_input_tokens = excluded.cached_input_tokens, \
+             output_tokens = excluded.output_tokens, \
+             reasoning_output_tokens = excluded.reasoning_output_tokens, \
+             writer = excluded.writer",
+        )
+        .and_then(|mut statement| {
+            let running = turn.status == crate::TurnStatus::Running;
+            statement.execute(params![
+                turn.thread_id,
+                turn.turn_id,
+                turn.status.as_str(),
+                turn.error,
+                turn.started_at_ms,
+                turn.ended_at_ms,
+                count_to_sql(turn.usage.input_tokens),
+                count_to_sql(turn.usage.cached_input_tokens),
+                count_to_sql(turn.usage.output_tokens),
+                count_to_sql(turn.usage.reasoning_output_tokens),
+                running.then(current_writer).flatten(),
+            ])
+        });
+    match recorded {
+        Ok(_) => Ok(()),
+        Err(error) if constraint(&error) == Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => {
+            Err(StoreError::UnknownThread {
+                id: turn.thread_id.clone(),
+                action: ACTION,
+            })
+        }
+        Err(error) => Err(sql_error(path, ACTION)(error)),
     }
 }
 
