@@ -16,6 +16,7 @@ mod instructions;
 mod recorder;
 mod rules;
 mod session;
+pub mod sessions;
 mod tools;
 mod turn;
 

@@ -1,16 +1,22 @@
-//! Saving the thread as it goes, so any terminal can resume it.
+//! Saving the thread as it goes, so any terminal can resume it and a killed
+//! duet loses nothing that had completed.
 //!
-//! rusqlite is synchronous, so the store lives on a thread of its own and the
-//! session sends it jobs over a channel; the session never waits for a write
-//! except at shutdown ([`Recorder::flush`]), so nothing is lost when the
-//! process exits right after. A store that cannot be opened or written is a
-//! warning (the session goes on, unsaved), never a failed turn.
+//! The store's writer thread ([`duet_store::Writer`]) does the SQLite work;
+//! the session and the turn only push writes onto its channel: the thread
+//! row and a `running` turn row when a turn starts, each history item as
+//! soon as it completes, each displayed item as it is shown, and the turn's
+//! status and usage when it ends. The session never waits for a write except
+//! at shutdown ([`Recorder::flush`]). A store that cannot be opened or
+//! written is a warning (the session goes on, unsaved), never a failed turn.
+//! Not here: reading threads back (`session.rs`, `sessions.rs`).
 
 use crate::session::EventSender;
-use duet_protocol::{EventMsg, Usage};
-use duet_store::{NewThread, Store, TurnRecord, UsageTotals};
-use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use crate::sessions::search_text;
+use duet_model::ResponseItem;
+use duet_protocol::{EventMsg, Item, ItemDetails, Usage};
+use duet_store::{NewItem, NewThread, Store, TurnRecord, TurnStart, UsageTotals, Write, Writer};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::oneshot;
 
 /// Name of the database under `$DUET_HOME`.
@@ -20,115 +26,150 @@ pub(crate) const STORE_FILE_NAME: &str = "sessions.sqlite";
 pub(crate) enum StoreSource {
     /// Already open (a resumed thread was read from it).
     Open(Store),
-    /// Open it on the recorder thread, off the start-up path.
+    /// Open it on the writer thread, off the start-up path.
     Path(PathBuf),
 }
 
-/// One finished turn to save.
-pub(crate) struct TurnSave {
-    /// Set for the first save of a new thread.
-    pub new_thread: Option<NewThread>,
-    pub items: Vec<serde_json::Value>,
-    pub record: TurnRecord,
-    /// Thread-cumulative usage after the turn.
-    pub usage: Usage,
-}
-
-enum Job {
-    Save(Box<TurnSave>),
-    Flush(oneshot::Sender<()>),
-}
-
-/// The session's handle on the writer thread. `None` inside: `--ephemeral`.
+/// The session's handle on the writer thread; clones share it. Holds no
+/// writer for `--ephemeral`, and then writes nothing.
+#[derive(Clone, Default)]
 pub(crate) struct Recorder {
-    jobs: Option<mpsc::Sender<Job>>,
+    inner: Option<Arc<Inner>>,
+}
+
+struct Inner {
+    writer: Writer,
+    thread_id: String,
+    /// The thread row, written with the first turn so that a session
+    /// without a turn leaves nothing behind.
+    new_thread: Mutex<Option<NewThread>>,
 }
 
 impl Recorder {
     pub(crate) fn ephemeral() -> Self {
-        Recorder { jobs: None }
+        Recorder { inner: None }
     }
 
-    pub(crate) fn start(source: StoreSource, events: EventSender) -> Self {
-        let (jobs, receiver) = mpsc::channel();
-        let spawned = std::thread::Builder::new()
-            .name("duet-store".to_string())
-            .spawn(move || write_loop(source, receiver, events));
-        match spawned {
-            Ok(_) => Recorder { jobs: Some(jobs) },
+    pub(crate) fn start(
+        source: StoreSource,
+        thread_id: String,
+        new_thread: Option<NewThread>,
+        events: EventSender,
+    ) -> Self {
+        let open = move || match source {
+            StoreSource::Open(store) => Ok(store),
+            StoreSource::Path(path) => Store::open(&path),
+        };
+        // The first failure is the one that explains; later ones would only
+        // repeat it for every item.
+        let mut warned = false;
+        let on_error = move |error: duet_store::StoreError| {
+            if !warned {
+                warned = true;
+                events.send(
+                    None,
+                    EventMsg::Warning {
+                        message: format!(
+                            "this session is not fully saved and may not resume as it was: {error:#}"
+                        ),
+                    },
+                );
+            }
+        };
+        match Writer::spawn(open, on_error) {
+            Ok(writer) => Recorder {
+                inner: Some(Arc::new(Inner {
+                    writer,
+                    thread_id,
+                    new_thread: Mutex::new(new_thread),
+                })),
+            },
             // Without a thread the session still works; it is just not saved.
-            Err(_) => Recorder { jobs: None },
+            Err(_) => Recorder { inner: None },
         }
     }
 
-    pub(crate) fn save(&self, save: TurnSave) {
-        if let Some(jobs) = &self.jobs {
-            let _ = jobs.send(Job::Save(Box::new(save)));
+    /// A turn starts: the thread row if it is new, the `running` turn row,
+    /// and the prompt as a displayed item.
+    pub(crate) fn turn_started(&self, turn_id: &str, started_at_ms: i64, prompt: &str) {
+        let Some(inner) = &self.inner else { return };
+        let new_thread = inner
+            .new_thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(thread) = new_thread {
+            inner.writer.send(Write::CreateThread(thread));
         }
+        inner.writer.send(Write::StartTurn(TurnStart {
+            thread_id: inner.thread_id.clone(),
+            turn_id: turn_id.to_string(),
+            started_at_ms,
+        }));
+        let prompt_item = Item {
+            id: format!("{turn_id}-prompt"),
+            details: ItemDetails::UserMessage {
+                text: prompt.to_string(),
+            },
+        };
+        self.display(turn_id, &prompt_item);
+    }
+
+    /// History items that just completed, in order.
+    pub(crate) fn history(&self, turn_id: &str, items: &[ResponseItem]) {
+        let Some(inner) = &self.inner else { return };
+        if items.is_empty() {
+            return;
+        }
+        let items = items.iter().filter_map(new_item).collect();
+        inner.writer.send(Write::Append {
+            thread_id: inner.thread_id.clone(),
+            turn_id: turn_id.to_string(),
+            items,
+        });
+    }
+
+    /// An item the front end was shown as completed.
+    pub(crate) fn display(&self, turn_id: &str, item: &Item) {
+        let Some(inner) = &self.inner else { return };
+        if let Ok(item) = serde_json::to_value(item) {
+            inner.writer.send(Write::Display {
+                thread_id: inner.thread_id.clone(),
+                turn_id: turn_id.to_string(),
+                item,
+            });
+        }
+    }
+
+    /// A turn ended: its record (with its own usage) and the thread's
+    /// cumulative usage.
+    pub(crate) fn turn_ended(&self, record: TurnRecord, thread_usage: &Usage) {
+        let Some(inner) = &self.inner else { return };
+        inner.writer.send(Write::EndTurn {
+            turn: record,
+            thread_usage: usage_totals(thread_usage),
+        });
     }
 
     /// Wait until everything sent so far is written.
     pub(crate) async fn flush(&self) {
-        if let Some(jobs) = &self.jobs {
+        if let Some(inner) = &self.inner {
             let (done_tx, done_rx) = oneshot::channel();
-            if jobs.send(Job::Flush(done_tx)).is_ok() {
-                let _ = done_rx.await;
-            }
+            inner.writer.flush(move || {
+                let _ = done_tx.send(());
+            });
+            let _ = done_rx.await;
         }
     }
 }
 
-/// The writer thread: ends when the session drops its [`Recorder`].
-fn write_loop(source: StoreSource, jobs: mpsc::Receiver<Job>, events: EventSender) {
-    // `Err` holds the path until the first save needs the store; a store that
-    // failed to open is reported once and then left alone.
-    let mut store: Result<Store, Option<PathBuf>> = match source {
-        StoreSource::Open(store) => Ok(store),
-        StoreSource::Path(path) => Err(Some(path)),
-    };
-    for job in jobs {
-        match job {
-            Job::Flush(done) => {
-                let _ = done.send(());
-            }
-            Job::Save(save) => {
-                if let Err(Some(path)) = &store {
-                    store = open(path, &events).ok_or(None);
-                }
-                if let Ok(store) = &store
-                    && let Err(error) = write_turn(store, &save)
-                {
-                    warn(&events, format!("this turn was not saved: {error:#}"));
-                }
-            }
-        }
-    }
-}
-
-fn open(path: &Path, events: &EventSender) -> Option<Store> {
-    match Store::open(path) {
-        Ok(store) => Some(store),
-        Err(error) => {
-            warn(
-                events,
-                format!("this session is not being saved and cannot be resumed: {error:#}"),
-            );
-            None
-        }
-    }
-}
-
-fn write_turn(store: &Store, save: &TurnSave) -> Result<(), duet_store::StoreError> {
-    if let Some(thread) = &save.new_thread {
-        store.create_thread(thread)?;
-    }
-    store.append_items(&save.record.thread_id, &save.record.turn_id, &save.items)?;
-    store.record_turn(&save.record)?;
-    store.set_usage(&save.record.thread_id, &usage_totals(&save.usage))
-}
-
-fn warn(events: &EventSender, message: String) {
-    events.send(None, EventMsg::Warning { message });
+/// A history item as the store takes it: its exact JSON and search text.
+pub(crate) fn new_item(item: &ResponseItem) -> Option<NewItem> {
+    let json = serde_json::to_value(item).ok()?;
+    Some(NewItem {
+        search: search_text(item),
+        json,
+    })
 }
 
 pub(crate) fn usage_totals(usage: &Usage) -> UsageTotals {

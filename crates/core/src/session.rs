@@ -7,7 +7,7 @@
 //! token.
 
 use crate::config::Config;
-use crate::recorder::{Recorder, StoreSource, TurnSave};
+use crate::recorder::{Recorder, StoreSource};
 use crate::turn::{TurnContext, TurnInput, run_turn};
 use duet_model::{ModelClient, ResponseItem};
 use duet_protocol::{Event, EventMsg, Op, ReviewDecision, ThreadStarted, Usage, UserTurn};
@@ -146,26 +146,36 @@ pub fn spawn_session(
     let (recorder, saved) = match resumed {
         _ if config.ephemeral => (Recorder::ephemeral(), SavedThread::default()),
         Some(resumed) => (
-            Recorder::start(StoreSource::Open(resumed.store), events.clone()),
+            Recorder::start(
+                StoreSource::Open(resumed.store),
+                thread_id.clone(),
+                None,
+                events.clone(),
+            ),
             SavedThread {
+                saved: resumed.stored_items,
                 history: resumed.history,
                 usage: resumed.usage,
-                new_thread: None,
             },
         ),
         None => (
-            Recorder::start(StoreSource::Path(store_path), events.clone()),
-            SavedThread {
-                new_thread: Some(new_thread_record(&config, &thread_id, &options.source)),
-                ..SavedThread::default()
-            },
+            Recorder::start(
+                StoreSource::Path(store_path),
+                thread_id.clone(),
+                Some(new_thread_record(&config, &thread_id, &options.source)),
+                events.clone(),
+            ),
+            SavedThread::default(),
         ),
     };
+    // Completed items reach the transcript in the store as they are shown.
+    let events = events.with_recorder(recorder.clone());
     let mut context = TurnContext::new(config, client, thread_id.clone(), events);
     context.missing_key = missing_key;
     context.exec_policy = std::sync::RwLock::new(exec_policy);
+    context.recorder = recorder;
     let context = Arc::new(context);
-    tokio::spawn(run_session(context, recorder, saved, op_rx));
+    tokio::spawn(run_session(context, saved, op_rx));
     Ok(SessionHandle {
         thread_id,
         ops: op_tx,
@@ -178,16 +188,18 @@ struct ResumedThread {
     store: Store,
     thread_id: String,
     history: Vec<ResponseItem>,
+    /// How many of `history`'s items are stored (the rest were added on
+    /// loading, to answer calls a killed process left open).
+    stored_items: usize,
     usage: Usage,
 }
 
-/// What the session starts from: the saved history (empty for a new
-/// thread) and, for a new thread, the row to create with its first save.
+/// What the session starts from: the saved history (empty for a new thread).
 #[derive(Default)]
 struct SavedThread {
     history: Vec<ResponseItem>,
+    saved: usize,
     usage: Usage,
-    new_thread: Option<NewThread>,
 }
 
 fn load_thread(
@@ -218,7 +230,13 @@ fn load_thread(
             })
         })
         .collect::<Result<Vec<ResponseItem>, _>>()?;
+    // A turn cut off by a killed process may have left calls without output;
+    // the next request would be refused without one.
+    let stored_items = history.len();
+    let mut history = history;
+    crate::turn::close_dangling_calls(&mut history);
     Ok(ResumedThread {
+        stored_items,
         thread_id: record.id.clone(),
         usage: crate::recorder::usage_from_totals(&record.usage),
         history,
@@ -259,6 +277,8 @@ pub(crate) fn now_ms() -> i64 {
 pub(crate) struct EventSender {
     tx: mpsc::UnboundedSender<Event>,
     next_item: Arc<std::sync::atomic::AtomicU64>,
+    /// Where completed items are saved for the transcript.
+    recorder: Recorder,
 }
 
 impl EventSender {
@@ -266,10 +286,19 @@ impl EventSender {
         EventSender {
             tx,
             next_item: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            recorder: Recorder::ephemeral(),
         }
     }
 
+    /// The same sender, also saving every completed item of a turn.
+    fn with_recorder(self, recorder: Recorder) -> Self {
+        EventSender { recorder, ..self }
+    }
+
     pub(crate) fn send(&self, turn_id: Option<&str>, msg: EventMsg) {
+        if let (Some(turn_id), EventMsg::ItemCompleted { item }) = (turn_id, &msg) {
+            self.recorder.display(turn_id, item);
+        }
         // The front end may have gone away; the session then just winds down.
         let _ = self.tx.send(Event {
             turn_id: turn_id.map(str::to_string),
@@ -299,22 +328,21 @@ pub(crate) struct TurnResult {
 }
 
 struct RunningTurn {
+    turn_id: String,
+    started_at_ms: i64,
     cancel: CancellationToken,
     task: JoinHandle<TurnResult>,
 }
 
 async fn run_session(
     context: Arc<TurnContext>,
-    recorder: Recorder,
     saved: SavedThread,
     mut ops: mpsc::UnboundedReceiver<Op>,
 ) {
     let mut state = SessionState {
-        persisted: saved.history.len(),
+        persisted: saved.saved,
         history: Some(saved.history),
         usage: saved.usage,
-        new_thread: saved.new_thread,
-        recorder,
     };
     let mut queued: VecDeque<UserTurn> = VecDeque::new();
     let mut running: Option<RunningTurn> = None;
@@ -327,14 +355,21 @@ async fn run_session(
         {
             turn_number += 1;
             let cancel = CancellationToken::new();
+            let turn_id = format!("{}-{turn_number}", uuid::Uuid::now_v7());
             let input = TurnInput {
-                turn_id: format!("{}-{turn_number}", uuid::Uuid::now_v7()),
+                turn_id: turn_id.clone(),
                 user_turn,
                 history: state.history.take().unwrap_or_default(),
+                saved: state.persisted,
                 usage: state.usage,
             };
             let task = tokio::spawn(run_turn(Arc::clone(&context), input, cancel.clone()));
-            running = Some(RunningTurn { cancel, task });
+            running = Some(RunningTurn {
+                turn_id,
+                started_at_ms: now_ms(),
+                cancel,
+                task,
+            });
         }
 
         tokio::select! {
@@ -350,13 +385,13 @@ async fn run_session(
                     context.answer_approval(&call_id, decision);
                 }
                 op @ (Some(Op::Shutdown) | None) => {
-                    if let Some(turn) = running.take() {
+                    if let Some(mut turn) = running.take() {
                         turn.cancel.cancel();
-                        let result = turn.task.await;
-                        state.turn_ended(&context, result);
+                        let result = (&mut turn.task).await;
+                        state.turn_ended(&context, &turn, result);
                     }
                     context.processes.kill_all().await;
-                    state.recorder.flush().await;
+                    context.recorder.flush().await;
                     if op.is_some() {
                         context.events.send(None, EventMsg::ShutdownComplete);
                     }
@@ -369,8 +404,9 @@ async fn run_session(
                     None => std::future::pending().await,
                 }
             } => {
-                running = None;
-                state.turn_ended(&context, result);
+                if let Some(turn) = running.take() {
+                    state.turn_ended(&context, &turn, result);
+                }
             }
         }
     }
@@ -384,31 +420,21 @@ struct SessionState {
     usage: Usage,
     /// How many history items are already saved.
     persisted: usize,
-    /// The thread row to create with the first save.
-    new_thread: Option<NewThread>,
-    recorder: Recorder,
 }
 
 impl SessionState {
-    /// Take back the history from a finished turn and save what is new.
+    /// Take back the history from a finished turn (whose items the turn
+    /// has already saved) and record how it ended.
     fn turn_ended(
         &mut self,
         context: &TurnContext,
+        running: &RunningTurn,
         result: Result<TurnResult, tokio::task::JoinError>,
     ) {
         match result {
             Ok(turn) => {
-                let items = turn.history[self.persisted.min(turn.history.len())..]
-                    .iter()
-                    .filter_map(|item| serde_json::to_value(item).ok())
-                    .collect();
                 self.persisted = turn.history.len();
-                self.recorder.save(TurnSave {
-                    new_thread: self.new_thread.take(),
-                    items,
-                    record: turn.record,
-                    usage: turn.usage,
-                });
+                context.recorder.turn_ended(turn.record, &turn.usage);
                 self.history = Some(turn.history);
                 self.usage = turn.usage;
             }
@@ -421,6 +447,18 @@ impl SessionState {
                     EventMsg::Error {
                         message: message.clone(),
                     },
+                );
+                context.recorder.turn_ended(
+                    TurnRecord {
+                        thread_id: context.thread_id.clone(),
+                        turn_id: running.turn_id.clone(),
+                        status: duet_store::TurnStatus::Failed,
+                        error: Some(message.clone()),
+                        started_at_ms: running.started_at_ms,
+                        ended_at_ms: Some(now_ms()),
+                        usage: duet_store::UsageTotals::default(),
+                    },
+                    &self.usage,
                 );
                 context.events.send(
                     None,

@@ -53,6 +53,8 @@ pub(crate) struct TurnContext {
     /// Why no request can be sent (the provider's key is missing); every
     /// turn fails with it.
     pub missing_key: Option<String>,
+    /// Where history and transcript go as they complete.
+    pub recorder: crate::recorder::Recorder,
     /// The directory of `apply_patch` links put first on children's `PATH`.
     helper_bin: Option<PathBuf>,
 }
@@ -89,6 +91,7 @@ impl TurnContext {
             approved_for_session: Mutex::default(),
             running_commands: Mutex::default(),
             missing_key: None,
+            recorder: crate::recorder::Recorder::ephemeral(),
             helper_bin,
         }
     }
@@ -133,6 +136,8 @@ pub(crate) struct TurnInput {
     pub turn_id: String,
     pub user_turn: UserTurn,
     pub history: Vec<ResponseItem>,
+    /// How many of `history`'s items are already in the store.
+    pub saved: usize,
     /// Thread-cumulative usage before this turn.
     pub usage: Usage,
 }
@@ -153,17 +158,23 @@ pub(crate) async fn run_turn(
         turn_id,
         user_turn,
         mut history,
+        saved,
         usage,
     } = input;
     let mut turn = Turn {
         context: Arc::clone(&context),
         turn_id: turn_id.clone(),
+        saved,
         thread_usage: usage,
         turn_usage: Usage::default(),
         state: Arc::new(TurnState::default()),
         last_agent_message: None,
     };
     context.events.send(Some(&turn_id), EventMsg::TurnStarted);
+    let started_at_ms = crate::session::now_ms();
+    context
+        .recorder
+        .turn_started(&turn_id, started_at_ms, &prompt_text(&user_turn.items));
 
     if history.is_empty() {
         history.extend(crate::context::initial_context(
@@ -177,8 +188,8 @@ pub(crate) async fn run_turn(
         ));
     }
     history.push(user_message(&user_turn.items));
+    turn.save_history(&history);
 
-    let started_at_ms = crate::session::now_ms();
     let outcome = turn
         .run(&mut history, user_turn.output_schema.as_ref(), &cancel)
         .await;
@@ -219,13 +230,14 @@ pub(crate) async fn run_turn(
             );
         }
     }
+    turn.save_history(&history);
     let record = TurnRecord {
         thread_id: context.thread_id.clone(),
         turn_id,
         status,
         error,
         started_at_ms,
-        ended_at_ms: crate::session::now_ms(),
+        ended_at_ms: Some(crate::session::now_ms()),
         usage: crate::recorder::usage_totals(&turn.turn_usage),
     };
     TurnResult {
@@ -238,6 +250,8 @@ pub(crate) async fn run_turn(
 struct Turn {
     context: Arc<TurnContext>,
     turn_id: String,
+    /// How many history items have gone to the recorder.
+    saved: usize,
     thread_usage: Usage,
     turn_usage: Usage,
     state: Arc<TurnState>,
@@ -273,6 +287,7 @@ impl Turn {
             if had_calls {
                 let outputs = self.run_tools(sample.calls, cancel).await?;
                 history.extend(outputs);
+                self.save_history(history);
             }
             match sample.broken {
                 None if !had_calls => return Ok(()),
@@ -402,6 +417,7 @@ impl Turn {
                         .and_then(|model_id| streaming_ids.remove(&model_id));
                     self.item_done(&item, item_id, &mut calls);
                     history.push(item);
+                    self.save_history(history);
                 }
                 ResponseEvent::Completed { usage, .. } => {
                     if let Some(usage) = usage {
@@ -580,6 +596,14 @@ impl Turn {
     fn send(&self, msg: EventMsg) {
         self.context.events.send(Some(&self.turn_id), msg);
     }
+
+    /// Hand the history items completed since the last call to the
+    /// recorder, so that they are committed now, not when the turn ends.
+    fn save_history(&mut self, history: &[ResponseItem]) {
+        let new = history.get(self.saved..).unwrap_or_default();
+        self.context.recorder.history(&self.turn_id, new);
+        self.saved = history.len();
+    }
 }
 
 /// The id the model gave an item whose text streams (messages and reasoning).
@@ -593,7 +617,7 @@ fn streamed_item_id(item: &ResponseItem) -> Option<String> {
 
 /// Every call in the history must have an output, or the next request is
 /// rejected; calls cut off by an interrupt or a failure get one that says so.
-fn close_dangling_calls(history: &mut Vec<ResponseItem>) {
+pub(crate) fn close_dangling_calls(history: &mut Vec<ResponseItem>) {
     let answered: std::collections::HashSet<String> = history
         .iter()
         .filter_map(|item| match item {
@@ -621,6 +645,18 @@ fn close_dangling_calls(history: &mut Vec<ResponseItem>) {
         })
         .collect();
     history.extend(missing);
+}
+
+/// The text of a prompt as the transcript shows it (images as their paths).
+fn prompt_text(inputs: &[UserInput]) -> String {
+    inputs
+        .iter()
+        .map(|input| match input {
+            UserInput::Text { text } => text.clone(),
+            UserInput::LocalImage { path } => format!("[image {}]", path.display()),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn user_message(inputs: &[UserInput]) -> ResponseItem {

@@ -121,6 +121,15 @@ pub enum StoreError {
     #[error("the name `{name}` is already used by session `{holder}`; pick another name")]
     NameTaken { name: String, holder: String },
 
+    #[error(
+        "session `{thread_id}` has {turns} turns, so there is no turn {turn}; give a turn number from 1 to {turns}"
+    )]
+    NoSuchTurn {
+        thread_id: String,
+        turn: u32,
+        turns: u64,
+    },
+
     #[error("a session name cannot be empty; give at least one visible character")]
     EmptyName,
 

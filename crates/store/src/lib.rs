@@ -7,20 +7,33 @@
 //! only a message's text is looked at, for the title. It is synchronous and
 //! not async-aware; callers on an async runtime use a blocking thread.
 //!
-//! Main types: [`Store`] (open, write, read), [`NewThread`],
-//! [`ThreadRecord`], [`TurnRecord`], [`UsageTotals`], [`StoreError`].
-//! The schema and its migrations are in `schema.rs`.
+//! Main types: [`Store`] (open, write, read, list, search, fork),
+//! [`Writer`] (the writer thread: [`Write`]s over a channel), [`NewThread`],
+//! [`ThreadRecord`], [`TurnRecord`], [`NewItem`], [`SearchHit`],
+//! [`StoreError`]. The schema and its migrations are in `schema.rs`; which
+//! running turns are orphaned is `liveness.rs`.
 
 mod error;
+mod item;
+mod liveness;
 mod lookup;
+mod manage;
 mod open;
+mod query;
 mod record;
 mod schema;
 mod store;
 mod title;
+mod turns;
+mod writer;
 
 pub use error::{Candidate, StoreError};
+pub use item::{NewItem, SearchRole, SearchText, StoredItem};
 pub use lookup::MIN_PREFIX_CHARS;
+pub use manage::ForkRequest;
+pub use query::{DisplayItem, ListOptions, SearchHit, SearchOptions, ThreadSummary};
 pub use record::{NewThread, ThreadRecord, TurnRecord, TurnStatus, UsageTotals};
 pub use schema::SCHEMA_VERSION;
 pub use store::Store;
+pub use turns::TurnStart;
+pub use writer::{Write, Writer};

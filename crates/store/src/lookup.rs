@@ -165,7 +165,7 @@ fn thread_where(
         .optional()
 }
 
-fn thread_exists(conn: &Connection, thread_id: &str) -> rusqlite::Result<bool> {
+pub(crate) fn thread_exists(conn: &Connection, thread_id: &str) -> rusqlite::Result<bool> {
     conn.prepare_cached("SELECT 1 FROM threads WHERE id = ?1")?
         .query_row([thread_id], |_| Ok(()))
         .optional()

@@ -46,7 +46,10 @@ pub struct ThreadRecord {
     pub archived: bool,
     /// Thread-cumulative token usage.
     pub usage: UsageTotals,
+    /// The thread this one was forked from (`None` once that is deleted).
     pub parent_thread_id: Option<String>,
+    /// For a fork: how many of the parent's history items it started with.
+    pub fork_point: Option<i64>,
     pub git_branch: Option<String>,
     pub git_commit: Option<String>,
     pub git_origin: Option<String>,
@@ -62,15 +65,19 @@ pub struct UsageTotals {
     pub reasoning_output_tokens: u64,
 }
 
-/// How a turn ended.
+/// Where a turn is: still `Running`, or how it ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TurnStatus {
+    /// Started and not ended yet. A turn whose process died is found and
+    /// marked [`TurnStatus::Interrupted`] by the next [`Store::open`](crate::Store::open).
+    Running,
     Completed,
     Failed,
     Interrupted,
 }
 
-/// One turn of a thread, recorded when it ends.
+/// One turn of a thread: written as `Running` when it starts
+/// ([`Store::start_turn`](crate::Store::start_turn)), rewritten when it ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TurnRecord {
     pub thread_id: String,
@@ -79,7 +86,8 @@ pub struct TurnRecord {
     /// What went wrong, for a failed turn.
     pub error: Option<String>,
     pub started_at_ms: i64,
-    pub ended_at_ms: i64,
+    /// `None` while running, and for a turn whose process died.
+    pub ended_at_ms: Option<i64>,
     /// The tokens of this turn alone.
     pub usage: UsageTotals,
 }
@@ -87,6 +95,7 @@ pub struct TurnRecord {
 impl TurnStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            TurnStatus::Running => "running",
             TurnStatus::Completed => "completed",
             TurnStatus::Failed => "failed",
             TurnStatus::Interrupted => "interrupted",
@@ -95,6 +104,7 @@ impl TurnStatus {
 
     pub(crate) fn parse(text: &str) -> Option<TurnStatus> {
         match text {
+            "running" => Some(TurnStatus::Running),
             "completed" => Some(TurnStatus::Completed),
             "failed" => Some(TurnStatus::Failed),
             "interrupted" => Some(TurnStatus::Interrupted),
@@ -107,7 +117,7 @@ impl TurnStatus {
 pub(crate) const THREAD_COLUMNS: &str = "id, created_at_ms, updated_at_ms, cwd, model, provider, \
      sandbox_mode, approval_policy, name, title, archived, parent_thread_id, git_branch, \
      git_commit, git_origin, source, input_tokens, cached_input_tokens, output_tokens, \
-     reasoning_output_tokens";
+     reasoning_output_tokens, fork_point";
 
 pub(crate) fn thread_from_row(row: &Row<'_>) -> rusqlite::Result<ThreadRecord> {
     Ok(ThreadRecord {
@@ -128,6 +138,7 @@ pub(crate) fn thread_from_row(row: &Row<'_>) -> rusqlite::Result<ThreadRecord> {
         git_origin: row.get(14)?,
         source: row.get(15)?,
         usage: usage_from_row(row, 16)?,
+        fork_point: row.get(20)?,
     })
 }
 

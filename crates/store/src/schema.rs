@@ -14,7 +14,7 @@ use std::path::Path;
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Each entry moves the schema from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Threads, their turns and their history items.
 ///
@@ -82,6 +82,67 @@ CREATE TABLE items (
     json TEXT NOT NULL,
     UNIQUE (thread_id, seq)
 );
+";
+
+/// Durability, search and the transcript.
+///
+/// - `turns.writer` names the process that runs a `running` turn
+///   (`<boot id> <pid> <start time>` on Linux, `NULL` elsewhere), so that a
+///   later open can tell a turn whose process died (marked `interrupted`)
+///   from one still running; `turns_running` keeps that check one lookup in
+///   a nearly empty index.
+/// - `items.search_role` (`user`, `agent`, `command`) and `items.search_text`
+///   are what the caller wants found of an item; `items_fts` indexes that
+///   text with `items` as its external content, kept in step by triggers
+///   (cascading deletes fire them too). Rows written by v1 are filled from
+///   their JSON here, the same way core fills new ones.
+/// - `display_items` are the displayed items of each turn (the protocol's
+///   `Item` JSON), in order, for redrawing a transcript; the exact Responses
+///   items stay in `items` for rebuilding the model input.
+/// - `threads_updated` serves listing every thread newest first.
+const V2: &str = "
+ALTER TABLE turns ADD COLUMN writer TEXT;
+CREATE INDEX turns_running ON turns (status) WHERE status = 'running';
+
+ALTER TABLE items ADD COLUMN search_role TEXT;
+ALTER TABLE items ADD COLUMN search_text TEXT;
+UPDATE items SET search_role = 'user', search_text = json_extract(json, '$.content[0].text')
+    WHERE kind = 'message' AND json_extract(json, '$.role') = 'user'
+    AND json_type(json, '$.content[0].text') = 'text'
+    AND substr(ltrim(json_extract(json, '$.content[0].text')), 1, 1) <> '<'
+    AND substr(ltrim(json_extract(json, '$.content[0].text')), 1, 11) <> '# AGENTS.md';
+UPDATE items SET search_role = 'agent', search_text = json_extract(json, '$.content[0].text')
+    WHERE kind = 'message' AND json_extract(json, '$.role') = 'assistant'
+    AND json_type(json, '$.content[0].text') = 'text';
+UPDATE items SET search_role = 'command',
+    search_text = json_extract(json_extract(json, '$.arguments'), '$.cmd')
+    WHERE kind = 'function_call' AND json_extract(json, '$.name') = 'exec_command'
+    AND json_valid(json_extract(json, '$.arguments'))
+    AND json_type(json_extract(json, '$.arguments'), '$.cmd') = 'text';
+
+CREATE VIRTUAL TABLE items_fts USING fts5 (
+    search_text, content = 'items', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO items_fts (items_fts) VALUES ('rebuild');
+CREATE TRIGGER items_fts_insert AFTER INSERT ON items WHEN new.search_text IS NOT NULL BEGIN
+    INSERT INTO items_fts (rowid, search_text) VALUES (new.id, new.search_text);
+END;
+CREATE TRIGGER items_fts_delete AFTER DELETE ON items WHEN old.search_text IS NOT NULL BEGIN
+    INSERT INTO items_fts (items_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text);
+END;
+
+CREATE TABLE display_items (
+    id INTEGER PRIMARY KEY,
+    thread_id TEXT NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    turn_id TEXT NOT NULL,
+    json TEXT NOT NULL,
+    UNIQUE (thread_id, seq)
+);
+
+CREATE INDEX threads_updated ON threads (updated_at_ms, id);
+CREATE INDEX threads_parent ON threads (parent_thread_id) WHERE parent_thread_id IS NOT NULL;
 ";
 
 /// Brings the database at `path` to [`SCHEMA_VERSION`], given the version

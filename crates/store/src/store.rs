@@ -6,8 +6,9 @@
 //! code run it on a blocking thread.
 
 use crate::error::{StoreError, sql_error};
+use crate::item::NewItem;
 use crate::open::open_connection;
-use crate::record::{NewThread, PathParam, TurnRecord, UsageTotals, count_to_sql};
+use crate::record::{NewThread, PathParam, UsageTotals, count_to_sql};
 use crate::title::title_from_items;
 use rusqlite::{Connection, TransactionBehavior, ffi, params};
 use serde_json::Value;
@@ -36,8 +37,13 @@ impl Store {
     /// A database from a newer duet is refused. A file that is not a
     /// database is renamed to `<path>.corrupt-<unix seconds>` and reported
     /// as [`StoreError::Corrupt`]; opening again then starts a fresh one.
+    ///
+    /// Turns left `running` by a process that no longer exists are marked
+    /// [`TurnStatus::Interrupted`](crate::TurnStatus::Interrupted) (one
+    /// lookup in a partial index when there are none).
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let conn = open_connection(path)?;
+        crate::turns::mark_interrupted(&conn, path)?;
         Ok(Store {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
@@ -84,14 +90,28 @@ impl Store {
     }
 
     /// Appends `items` (in order) to the history of a thread, as part of
-    /// turn `turn_id`, in one transaction. Also moves the thread's
-    /// `updated_at_ms` to now and sets its title from the first prompt among
-    /// `items` if it has none yet. Appending nothing does nothing.
+    /// turn `turn_id`, in one transaction, none of them searchable. See
+    /// [`Store::append`].
     pub fn append_items(
         &self,
         thread_id: &str,
         turn_id: &str,
         items: &[Value],
+    ) -> Result<(), StoreError> {
+        let items: Vec<NewItem> = items.iter().cloned().map(NewItem::from).collect();
+        self.append(thread_id, turn_id, &items)
+    }
+
+    /// Appends `items` (in order) to the history of a thread, as part of
+    /// turn `turn_id`, in one transaction, indexing their search text. Also
+    /// moves the thread's `updated_at_ms` to now and sets its title from the
+    /// first prompt among them if it has none yet. Appending nothing does
+    /// nothing.
+    pub fn append(
+        &self,
+        thread_id: &str,
+        turn_id: &str,
+        items: &[NewItem],
     ) -> Result<(), StoreError> {
         if items.is_empty() {
             return Ok(());
@@ -104,14 +124,13 @@ impl Store {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(to_error())?;
+        let title = title_from_items(items.iter().map(|item| &item.json));
         let touched = tx
             .prepare_cached(
                 "UPDATE threads SET updated_at_ms = max(updated_at_ms, ?2), \
                  title = coalesce(title, ?3) WHERE id = ?1",
             )
-            .and_then(|mut statement| {
-                statement.execute(params![thread_id, now_ms(), title_from_items(items)])
-            })
+            .and_then(|mut statement| statement.execute(params![thread_id, now_ms(), title]))
             .map_err(to_error())?;
         if touched == 0 {
             return Err(StoreError::UnknownThread {
@@ -126,60 +145,48 @@ impl Store {
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO items (thread_id, seq, turn_id, kind, json) \
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO items (thread_id, seq, turn_id, kind, json, search_role, \
+                     search_text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )
                 .map_err(to_error())?;
             for (seq, item) in (next_seq..).zip(items) {
-                let kind = item.get("type").and_then(Value::as_str);
-                let json = serde_json::to_string(item)
+                let kind = item.json.get("type").and_then(Value::as_str);
+                let json = serde_json::to_string(&item.json)
                     .expect("a JSON value has string keys and always serialises");
+                let role = item.search.as_ref().map(|search| search.role.as_str());
+                let text = item.search.as_ref().map(|search| search.text.as_str());
                 insert
-                    .execute(params![thread_id, seq, turn_id, kind, json])
+                    .execute(params![thread_id, seq, turn_id, kind, json, role, text])
                     .map_err(to_error())?;
             }
         }
         tx.commit().map_err(to_error())
     }
 
-    /// Records how a turn ended. Recording the same turn again replaces the
-    /// earlier record but keeps its place in the thread's order of turns.
-    pub fn record_turn(&self, turn: &TurnRecord) -> Result<(), StoreError> {
-        const ACTION: &str = "record a turn";
+    /// Appends one displayed item (the protocol's `Item` as JSON) to the
+    /// transcript of a thread, as part of turn `turn_id`.
+    pub fn append_display(
+        &self,
+        thread_id: &str,
+        turn_id: &str,
+        item: &Value,
+    ) -> Result<(), StoreError> {
+        const ACTION: &str = "append to the transcript of a session";
+        let json = serde_json::to_string(item)
+            .expect("a JSON value has string keys and always serialises");
         let conn = self.conn();
-        let recorded = conn
+        let appended = conn
             .prepare_cached(
-                "INSERT INTO turns (thread_id, turn_id, seq, status, error, started_at_ms, \
-                 ended_at_ms, input_tokens, cached_input_tokens, output_tokens, \
-                 reasoning_output_tokens) \
-                 VALUES (?1, ?2, (SELECT coalesce(max(seq) + 1, 0) FROM turns WHERE thread_id = ?1), \
-                 ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                 ON CONFLICT (thread_id, turn_id) DO UPDATE SET status = excluded.status, \
-                 error = excluded.error, started_at_ms = excluded.started_at_ms, \
-                 ended_at_ms = excluded.ended_at_ms, input_tokens = excluded.input_tokens, \
-                 cached_input_tokens = excluded.cached_input_tokens, \
-                 output_tokens = excluded.output_tokens, \
-                 reasoning_output_tokens = excluded.reasoning_output_tokens",
+                "INSERT INTO display_items (thread_id, seq, turn_id, json) VALUES (?1, \
+                 (SELECT coalesce(max(seq) + 1, 0) FROM display_items WHERE thread_id = ?1), \
+                 ?2, ?3)",
             )
-            .and_then(|mut statement| {
-                statement.execute(params![
-                    turn.thread_id,
-                    turn.turn_id,
-                    turn.status.as_str(),
-                    turn.error,
-                    turn.started_at_ms,
-                    turn.ended_at_ms,
-                    count_to_sql(turn.usage.input_tokens),
-                    count_to_sql(turn.usage.cached_input_tokens),
-                    count_to_sql(turn.usage.output_tokens),
-                    count_to_sql(turn.usage.reasoning_output_tokens),
-                ])
-            });
-        match recorded {
+            .and_then(|mut statement| statement.execute(params![thread_id, turn_id, json]));
+        match appended {
             Ok(_) => Ok(()),
             Err(error) if constraint(&error) == Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => {
                 Err(StoreError::UnknownThread {
-                    id: turn.thread_id.clone(),
+                    id: thread_id.to_string(),
                     action: ACTION,
                 })
             }
@@ -256,7 +263,7 @@ impl Store {
 }
 
 /// The extended code of a constraint violation.
-fn constraint(error: &rusqlite::Error) -> Option<i32> {
+pub(crate) fn constraint(error: &rusqlite::Error) -> Option<i32> {
     match error {
         rusqlite::Error::SqliteFailure(failure, _)
             if failure.code == rusqlite::ErrorCode::ConstraintViolation =>
@@ -267,7 +274,7 @@ fn constraint(error: &rusqlite::Error) -> Option<i32> {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     let since_epoch = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();

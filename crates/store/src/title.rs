@@ -13,9 +13,9 @@ pub(crate) const MAX_TITLE_CHARS: usize = 200;
 const CONTEXT_PREFIXES: &[&str] = &["<", "# AGENTS.md"];
 
 /// The title the first prompt among `items` gives, if there is one.
-pub(crate) fn title_from_items(items: &[Value]) -> Option<String> {
+pub(crate) fn title_from_items<'a>(items: impl IntoIterator<Item = &'a Value>) -> Option<String> {
     items
-        .iter()
+        .into_iter()
         .filter_map(user_message_text)
         .find_map(title_from_text)
 }

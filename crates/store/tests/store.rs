@@ -4,7 +4,10 @@
 mod store {
     pub mod concurrency;
     pub mod items;
+    pub mod migration;
     pub mod open;
+    pub mod processes;
+    pub mod queries;
     pub mod support;
     pub mod threads;
 }

@@ -34,18 +34,30 @@ fn migrates_from_nothing() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap();
-    assert_eq!((version, SCHEMA_VERSION), (1, 1));
+    assert_eq!((version, SCHEMA_VERSION), (2, 2));
     assert_eq!(pragma_text(&home.path, "journal_mode"), "wal");
     let expected: Vec<(String, String)> = [
+        ("index", "sqlite_autoindex_display_items_1"),
         ("index", "sqlite_autoindex_items_1"),
         ("index", "sqlite_autoindex_threads_1"),
         ("index", "sqlite_autoindex_threads_2"),
         ("index", "sqlite_autoindex_turns_1"),
         ("index", "sqlite_autoindex_turns_2"),
         ("index", "threads_cwd_updated"),
+        ("index", "threads_parent"),
+        ("index", "threads_updated"),
+        ("index", "turns_running"),
+        ("table", "display_items"),
         ("table", "items"),
+        ("table", "items_fts"),
+        ("table", "items_fts_config"),
+        ("table", "items_fts_data"),
+        ("table", "items_fts_docsize"),
+        ("table", "items_fts_idx"),
         ("table", "threads"),
         ("table", "turns"),
+        ("trigger", "items_fts_delete"),
+        ("trigger", "items_fts_insert"),
     ]
     .into_iter()
     .map(|(kind, name)| (kind.to_string(), name.to_string()))
@@ -105,7 +117,7 @@ fn refuses_a_database_from_a_newer_duet() {
     assert_eq!(
         error.to_string(),
         format!(
-            "`{}` was written by a newer duet (schema v2, this build knows up to v1); upgrade duet or set DUET_HOME to another directory",
+            "`{}` was written by a newer duet (schema v3, this build knows up to v2); upgrade duet or set DUET_HOME to another directory",
             home.path.display()
         )
     );

@@ -48,6 +48,7 @@ fn a_new_thread_reads_back_whole() {
             archived: false,
             usage: UsageTotals::default(),
             parent_thread_id: None,
+            fork_point: None,
             git_branch: Some("main".to_string()),
             git_commit: Some("0123abcd".to_string()),
             git_origin: None,
@@ -308,7 +309,7 @@ fn turns_are_kept_in_order_and_rerecording_replaces() {
         status: TurnStatus::Interrupted,
         error: None,
         started_at_ms: 10,
-        ended_at_ms: 20,
+        ended_at_ms: Some(20),
         usage: UsageTotals {
             input_tokens: 5,
             ..UsageTotals::default()
@@ -319,7 +320,7 @@ fn turns_are_kept_in_order_and_rerecording_replaces() {
         status: TurnStatus::Failed,
         error: Some("stream disconnected before completion".to_string()),
         started_at_ms: 30,
-        ended_at_ms: 40,
+        ended_at_ms: Some(40),
         usage: UsageTotals {
             input_tokens: 7,
             cached_input_tokens: 3,
@@ -332,7 +333,7 @@ fn turns_are_kept_in_order_and_rerecording_replaces() {
     store.record_turn(&second).unwrap();
     let first_again = TurnRecord {
         status: TurnStatus::Completed,
-        ended_at_ms: 25,
+        ended_at_ms: Some(25),
         ..first
     };
     store.record_turn(&first_again).unwrap();

@@ -1,0 +1,297 @@
+//! Session store figures for docs/performance.md ("sessions"): appending an
+//! item (p50/p99), listing, searching, loading a ~50 MB thread for resume,
+//! and the database's size against the same data as JSONL.
+//!
+//! `cargo bench -p duet-core --bench sessions` builds a database of 10,000
+//! sessions of 20 items (plus one 10,000-item thread) in a temp dir, then
+//! prints one line per figure. Not criterion: p99 of single appends and a
+//! one-off size comparison are not what criterion measures.
+
+#![allow(clippy::unwrap_used, clippy::print_stdout)] // a bench binary
+
+use duet_core::sessions::{ListOptions, SearchOptions, Sessions};
+use duet_model::ResponseItem;
+use duet_store::{NewItem, NewThread, SearchRole, SearchText, Store, TurnStart};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const SESSIONS: usize = 10_000;
+const ITEMS_PER_SESSION: usize = 20;
+const DIRECTORIES: usize = 10;
+const BIG_THREAD_ITEMS: usize = 10_000;
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().to_path_buf();
+    let path = home.join("sessions.sqlite");
+    let store = Store::open(&path).unwrap();
+    let mut rng = fastrand::Rng::with_seed(7);
+
+    let started = Instant::now();
+    let mut jsonl_bytes = 0usize;
+    for session in 0..SESSIONS {
+        let id = uuid::Uuid::now_v7().to_string();
+        store.create_thread(&thread(&id, session)).unwrap();
+        let items: Vec<NewItem> = (0..ITEMS_PER_SESSION)
+            .map(|index| session_item(&mut rng, session, index))
+            .collect();
+        jsonl_bytes += items
+            .iter()
+            .map(|item| item.json.to_string().len() + 1)
+            .sum::<usize>();
+        store.append(&id, "turn-1", &items).unwrap();
+    }
+    println!(
+        "generate {SESSIONS} sessions x {ITEMS_PER_SESSION} items: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    // Single-item appends into the full database, as a turn does them.
+    let append_thread = uuid::Uuid::now_v7().to_string();
+    store.create_thread(&thread(&append_thread, 0)).unwrap();
+    store
+        .start_turn(&TurnStart {
+            thread_id: append_thread.clone(),
+            turn_id: "t".to_string(),
+            started_at_ms: 0,
+        })
+        .unwrap();
+    let mut times = Vec::new();
+    for index in 0..2_000 {
+        let item = session_item(&mut rng, 1, index % ITEMS_PER_SESSION);
+        let start = Instant::now();
+        store.append(&append_thread, "t", &[item]).unwrap();
+        times.push(start.elapsed());
+    }
+    report_percentiles("append one item", &mut times);
+
+    // The ~50 MB thread.
+    let big = uuid::Uuid::now_v7().to_string();
+    store.create_thread(&thread(&big, 0)).unwrap();
+    let mut big_bytes = 0usize;
+    for chunk in 0..(BIG_THREAD_ITEMS / 100) {
+        let items: Vec<NewItem> = (0..100)
+            .map(|index| big_item(&mut rng, chunk * 100 + index))
+            .collect();
+        big_bytes += items
+            .iter()
+            .map(|item| item.json.to_string().len() + 1)
+            .sum::<usize>();
+        store.append(&big, "t", &items).unwrap();
+    }
+    println!(
+        "big thread: {BIG_THREAD_ITEMS} items, {:.1} MB of JSON",
+        big_bytes as f64 / 1e6
+    );
+    drop(store);
+
+    let sessions = Sessions::open_home(&home).unwrap();
+    let this_cwd = ListOptions {
+        cwd: Some(cwd(3)),
+        limit: Some(50),
+        ..ListOptions::default()
+    };
+    time_it("list this cwd, newest 50 (facade)", 50, || {
+        assert_eq!(sessions.list(&this_cwd).unwrap().len(), 50);
+    });
+    let all = ListOptions {
+        limit: Some(50),
+        ..ListOptions::default()
+    };
+    time_it("list all, newest 50 (facade)", 50, || {
+        assert_eq!(sessions.list(&all).unwrap().len(), 50);
+    });
+    let whole_cwd = ListOptions {
+        cwd: Some(cwd(3)),
+        ..ListOptions::default()
+    };
+    time_it("list this cwd, all 1,000 (facade)", 20, || {
+        assert_eq!(
+            sessions.list(&whole_cwd).unwrap().len(),
+            SESSIONS / DIRECTORIES
+        );
+    });
+    time_it("open the database (facade)", 50, || {
+        drop(Sessions::open_home(&home).unwrap());
+    });
+    let options = SearchOptions::default();
+    time_it("search a rare word (1 session)", 20, || {
+        assert_eq!(sessions.search("marker4242", &options).unwrap().len(), 1);
+    });
+    time_it("search a word in every session, best 20", 10, || {
+        assert_eq!(sessions.search("tests", &options).unwrap().len(), 20);
+    });
+    time_it("search two words, best 20", 10, || {
+        assert!(
+            !sessions
+                .search("parser module", &options)
+                .unwrap()
+                .is_empty()
+        );
+    });
+    time_it("load the 10,000-item thread for resume", 5, || {
+        let store = Store::open(&path).unwrap();
+        let items: Vec<ResponseItem> = store
+            .history(&big)
+            .unwrap()
+            .into_iter()
+            .map(|value| serde_json::from_value(value).unwrap())
+            .collect();
+        assert_eq!(items.len(), BIG_THREAD_ITEMS);
+    });
+
+    // Size: checkpoint the log into the file first.
+    {
+        let conn = rusqlite_checkpoint(&path);
+        drop(conn);
+    }
+    let db_bytes = file_size(&path) + file_size(&path.with_extension("sqlite-wal"));
+    let total_jsonl = jsonl_bytes + big_bytes;
+    println!(
+        "size: database {:.1} MB, same items as JSONL {:.1} MB, ratio {:.2}",
+        db_bytes as f64 / 1e6,
+        total_jsonl as f64 / 1e6,
+        db_bytes as f64 / total_jsonl as f64
+    );
+}
+
+fn rusqlite_checkpoint(path: &std::path::Path) -> Store {
+    // Opening and dropping the last connection checkpoints the WAL.
+    Store::open(path).unwrap()
+}
+
+fn file_size(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).map(|meta| meta.len()).unwrap_or(0)
+}
+
+fn cwd(index: usize) -> PathBuf {
+    PathBuf::from(format!("/home/user/project-{index}"))
+}
+
+fn thread(id: &str, session: usize) -> NewThread {
+    NewThread {
+        id: id.to_string(),
+        created_at_ms: 1_700_000_000_000 + session as i64,
+        cwd: cwd(session % DIRECTORIES),
+        model: "gpt-5.1-codex".to_string(),
+        provider: "openai".to_string(),
+        sandbox_mode: "workspace-write".to_string(),
+        approval_policy: "on-request".to_string(),
+        git_branch: Some("main".to_string()),
+        git_commit: Some("0123456789abcdef0123456789abcdef01234567".to_string()),
+        git_origin: None,
+        source: "exec".to_string(),
+    }
+}
+
+const WORDS: &[&str] = &[
+    "parser", "module", "build", "tests", "refactor", "error", "handling", "config", "the", "a",
+    "function", "returns", "value", "when", "input", "is", "empty", "fix", "add", "cache",
+];
+
+fn sentence(rng: &mut fastrand::Rng, words: usize) -> String {
+    (0..words)
+        .map(|_| WORDS[rng.usize(..WORDS.len())])
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn base64ish(rng: &mut fastrand::Rng, len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    (0..len)
+        .map(|_| ALPHABET[rng.usize(..ALPHABET.len())] as char)
+        .collect()
+}
+
+fn searchable(json: Value, role: SearchRole, text: String) -> NewItem {
+    NewItem {
+        json,
+        search: Some(SearchText { role, text }),
+    }
+}
+
+/// A 20-item session: prompt, then reasoning / call / output / message
+/// rounds, ending with an answer. About 1 KB per item on average.
+fn session_item(rng: &mut fastrand::Rng, session: usize, index: usize) -> NewItem {
+    match index {
+        0 => {
+            let text = format!("{} tests marker{session}", sentence(rng, 12));
+            searchable(
+                json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}),
+                SearchRole::User,
+                text,
+            )
+        }
+        _ => match index % 4 {
+            1 => NewItem::from(json!({"type": "reasoning", "id": format!("rs_{index}"),
+                "summary": [{"type": "summary_text", "text": sentence(rng, 20)}],
+                "content": null, "encrypted_content": base64ish(rng, 1200)})),
+            2 => {
+                let cmd = format!(
+                    "cargo test -p {} {}",
+                    WORDS[rng.usize(..WORDS.len())],
+                    sentence(rng, 2)
+                );
+                searchable(
+                    json!({"type": "function_call", "call_id": format!("call_{index}"), "name": "exec_command",
+                        "arguments": json!({"cmd": cmd, "login": false}).to_string()}),
+                    SearchRole::Command,
+                    cmd,
+                )
+            }
+            3 => NewItem::from(
+                json!({"type": "function_call_output", "call_id": format!("call_{}", index - 1),
+                "output": (0..12).map(|_| sentence(rng, 10)).collect::<Vec<_>>().join("\n")}),
+            ),
+            _ => {
+                let text = sentence(rng, 40);
+                searchable(
+                    json!({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": text}]}),
+                    SearchRole::Agent,
+                    text,
+                )
+            }
+        },
+    }
+}
+
+/// An item of the big thread: ~5 KB (long tool outputs and reasoning).
+fn big_item(rng: &mut fastrand::Rng, index: usize) -> NewItem {
+    match index % 2 {
+        0 => NewItem::from(json!({"type": "reasoning", "id": format!("rs_{index}"),
+            "summary": [], "content": null, "encrypted_content": base64ish(rng, 4800)})),
+        _ => NewItem::from(
+            json!({"type": "function_call_output", "call_id": format!("call_{index}"),
+            "output": (0..60).map(|_| sentence(rng, 12)).collect::<Vec<_>>().join("\n")}),
+        ),
+    }
+}
+
+fn time_it(label: &str, runs: usize, mut run: impl FnMut()) {
+    run();
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            run();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    println!("{label}: median {:.2} ms", ms(times[times.len() / 2]));
+}
+
+fn report_percentiles(label: &str, times: &mut [Duration]) {
+    times.sort();
+    let at = |q: f64| ms(times[((times.len() as f64 * q) as usize).min(times.len() - 1)]);
+    println!(
+        "{label}: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        at(0.5),
+        at(0.99),
+        ms(times[times.len() - 1])
+    );
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
+}

@@ -1,0 +1,250 @@
+//! Stored sessions for front ends: list, search, show, rename, archive,
+//! delete, fork, export and import, over the session database.
+//!
+//! Synchronous (each call is a few indexed queries), so a command line can
+//! call it without a runtime; async callers use `spawn_blocking`. To run a
+//! turn on a stored or forked thread, pass its id to [`crate::spawn_session`]
+//! as `SessionOptions { resume: Some(ResumeTarget::Thread(id)), .. }`.
+//! This is not the recorder: live sessions write through `recorder.rs`.
+
+mod export;
+mod search_text;
+
+pub use duet_store::{
+    ListOptions, NewThread, SearchHit, SearchOptions, SearchRole, ThreadRecord, ThreadSummary,
+    TurnRecord, TurnStatus, UsageTotals,
+};
+pub use export::{export_jsonl, export_markdown};
+pub(crate) use search_text::search_text;
+
+use crate::SessionError;
+use crate::config::Config;
+use duet_model::ResponseItem;
+use duet_protocol::Item;
+use duet_store::{ForkRequest, Store};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The session database of one `DUET_HOME`.
+pub struct Sessions {
+    store: Store,
+}
+
+/// A thread with everything needed to print or redraw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transcript {
+    pub thread: ThreadRecord,
+    /// In order. Items whose turn has no record (none for threads duet
+    /// wrote) are grouped in entries with no record, after the others.
+    pub turns: Vec<TranscriptTurn>,
+}
+
+/// One turn of a [`Transcript`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TranscriptTurn {
+    pub turn_id: String,
+    /// How the turn went; `None` for items with no turn row.
+    pub record: Option<TurnRecord>,
+    /// The exact Responses items of the turn, in order (what the model saw).
+    pub items: Vec<serde_json::Value>,
+    /// What the front end showed, in order: the prompt first, then each
+    /// completed item. Empty for imported turns that had none.
+    pub display: Vec<Item>,
+}
+
+/// A thread to import, with its whole history, for `duet sessions import`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedThread {
+    pub thread: NewThread,
+    pub turns: Vec<ImportedTurn>,
+    /// The thread's cumulative usage (the sum of the turns' if unknown).
+    pub usage: UsageTotals,
+}
+
+/// One turn of an [`ImportedThread`]: its record (status, times, usage) and
+/// its items.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedTurn {
+    pub record: TurnRecord,
+    /// Exact Responses items, in order.
+    pub items: Vec<serde_json::Value>,
+    /// Displayed items, in order (may be empty).
+    pub display: Vec<Item>,
+}
+
+impl Sessions {
+    /// Opens (creating or migrating if needed) `$DUET_HOME/sessions.sqlite`.
+    pub fn open(config: &Config) -> Result<Sessions, SessionError> {
+        Sessions::open_home(&config.duet_home)
+    }
+
+    /// Opens the database of the given `DUET_HOME`.
+    pub fn open_home(duet_home: &Path) -> Result<Sessions, SessionError> {
+        let store = Store::open(&duet_home.join(crate::recorder::STORE_FILE_NAME))?;
+        Ok(Sessions { store })
+    }
+
+    /// The thread an id, unique id prefix (4+ characters) or name names.
+    /// An ambiguous prefix is an error listing the candidates.
+    pub fn find(&self, query: &str) -> Result<ThreadRecord, SessionError> {
+        Ok(self.store.thread(query)?)
+    }
+
+    /// The newest unarchived thread of `cwd`; none is an error, not `None`.
+    pub fn last(&self, cwd: &Path) -> Result<ThreadRecord, SessionError> {
+        self.store
+            .last_thread(cwd)?
+            .ok_or_else(|| SessionError::NoSessionInCwd {
+                cwd: cwd.to_path_buf(),
+            })
+    }
+
+    /// Threads newest first; see [`ListOptions`].
+    pub fn list(&self, options: &ListOptions) -> Result<Vec<ThreadSummary>, SessionError> {
+        Ok(self.store.list_threads(options)?)
+    }
+
+    /// The best match of each thread for `query`, best first. Any text is a
+    /// valid query; text without a word finds nothing.
+    pub fn search(
+        &self,
+        query: &str,
+        options: &SearchOptions,
+    ) -> Result<Vec<SearchHit>, SessionError> {
+        Ok(self.store.search(query, options)?)
+    }
+
+    /// A thread with its turns, history items and displayed items.
+    pub fn show(&self, query: &str) -> Result<Transcript, SessionError> {
+        let thread = self.store.thread(query)?;
+        let records = self.store.turns(&thread.id)?;
+        let items = self.store.items(&thread.id)?;
+        let display = self.store.display_items(&thread.id)?;
+        let mut turns: Vec<TranscriptTurn> = records
+            .into_iter()
+            .map(|record| TranscriptTurn {
+                turn_id: record.turn_id.clone(),
+                record: Some(record),
+                items: Vec::new(),
+                display: Vec::new(),
+            })
+            .collect();
+        let mut index: HashMap<String, usize> = turns
+            .iter()
+            .enumerate()
+            .map(|(position, turn)| (turn.turn_id.clone(), position))
+            .collect();
+        for item in items {
+            turn_entry(&mut turns, &mut index, &item.turn_id)
+                .items
+                .push(item.json);
+        }
+        for shown in display {
+            // An item this build cannot read (from a newer duet) is skipped.
+            if let Ok(item) = serde_json::from_value::<Item>(shown.json) {
+                turn_entry(&mut turns, &mut index, &shown.turn_id)
+                    .display
+                    .push(item);
+            }
+        }
+        Ok(Transcript { thread, turns })
+    }
+
+    /// Names a thread. Names are unique: a taken name is an error naming
+    /// the thread that has it.
+    pub fn rename(&self, query: &str, name: &str) -> Result<ThreadRecord, SessionError> {
+        let thread = self.store.thread(query)?;
+        self.store.set_name(&thread.id, Some(name.trim()))?;
+        Ok(self.store.thread(&thread.id)?)
+    }
+
+    /// Archives a thread: hidden from `--last`, default lists and searches.
+    pub fn archive(&self, query: &str) -> Result<ThreadRecord, SessionError> {
+        self.set_archived(query, true)
+    }
+
+    pub fn unarchive(&self, query: &str) -> Result<ThreadRecord, SessionError> {
+        self.set_archived(query, false)
+    }
+
+    /// Deletes a thread and everything stored for it; returns what it was.
+    pub fn delete(&self, query: &str) -> Result<ThreadRecord, SessionError> {
+        let thread = self.store.thread(query)?;
+        self.store.delete_thread(&thread.id)?;
+        Ok(thread)
+    }
+
+    /// A new thread with the history of `query` up to and including turn
+    /// `at_turn` (1-based; `None`: all of it), linked to its parent.
+    pub fn fork(&self, query: &str, at_turn: Option<u32>) -> Result<ThreadRecord, SessionError> {
+        let parent = self.store.thread(query)?;
+        let fork = ForkRequest {
+            new_id: uuid::Uuid::now_v7().to_string(),
+            created_at_ms: crate::session::now_ms(),
+            at_turn,
+        };
+        Ok(self.store.fork_thread(&parent.id, &fork)?)
+    }
+
+    /// Writes a whole thread from elsewhere (a Codex rollout). If any part
+    /// fails, nothing of the thread is left behind.
+    pub fn import(&self, imported: &ImportedThread) -> Result<ThreadRecord, SessionError> {
+        let id = &imported.thread.id;
+        self.store.create_thread(&imported.thread)?;
+        let written = self.write_imported(imported);
+        if let Err(error) = written {
+            let _ = self.store.delete_thread(id);
+            return Err(error);
+        }
+        Ok(self.store.thread(id)?)
+    }
+
+    fn write_imported(&self, imported: &ImportedThread) -> Result<(), SessionError> {
+        let id = &imported.thread.id;
+        for turn in &imported.turns {
+            self.store.record_turn(&turn.record)?;
+            let items: Vec<duet_store::NewItem> = turn
+                .items
+                .iter()
+                .map(|json| duet_store::NewItem {
+                    search: serde_json::from_value::<ResponseItem>(json.clone())
+                        .ok()
+                        .and_then(|item| search_text(&item)),
+                    json: json.clone(),
+                })
+                .collect();
+            self.store.append(id, &turn.record.turn_id, &items)?;
+            for item in &turn.display {
+                let json =
+                    serde_json::to_value(item).expect("a protocol item always serialises to JSON");
+                self.store.append_display(id, &turn.record.turn_id, &json)?;
+            }
+        }
+        self.store.set_usage(id, &imported.usage)?;
+        Ok(())
+    }
+
+    fn set_archived(&self, query: &str, archived: bool) -> Result<ThreadRecord, SessionError> {
+        let thread = self.store.thread(query)?;
+        self.store.set_archived(&thread.id, archived)?;
+        Ok(self.store.thread(&thread.id)?)
+    }
+}
+
+/// The entry of `turn_id`, appending one without a record if it has none.
+fn turn_entry<'a>(
+    turns: &'a mut Vec<TranscriptTurn>,
+    index: &mut HashMap<String, usize>,
+    turn_id: &str,
+) -> &'a mut TranscriptTurn {
+    let position = *index.entry(turn_id.to_string()).or_insert_with(|| {
+        turns.push(TranscriptTurn {
+            turn_id: turn_id.to_string(),
+            record: None,
+            items: Vec::new(),
+            display: Vec::new(),
+        });
+        turns.len() - 1
+    });
+    &mut turns[position]
+}
