@@ -315,3 +315,72 @@ fn duet_sandbox_passes_the_status_through_and_reports_failures() {
         )
     );
 }
+
+/// `duet sandbox` itself confines on every backend this host has (under
+/// Landlock it plays the helper's part in its own process rather than
+/// starting duet again): the workspace is writable, a sibling directory and
+/// `.git` are not, the network is off, and what the command leaves running
+/// is killed when it ends.
+#[test]
+fn duet_sandbox_confines_on_every_backend() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let port = listener.local_addr().expect("its address").port();
+    for backend in usable_backends(&Workspace::new()) {
+        let workspace = Workspace::new();
+        std::fs::create_dir(workspace.repo().join("src")).expect("mkdir src");
+        let outside = workspace.home().join("outside.txt");
+        let script = format!(
+            "echo in > src/in.txt; \
+             (echo out > {outside}) 2>/dev/null || echo out-denied; \
+             touch .git/z 2>/dev/null || echo git-denied; \
+             (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null && echo net-open || echo net-denied; \
+             (sleep 1; echo late > src/late.txt) & \
+             echo done",
+            outside = outside.display()
+        );
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_duet"))
+            .args([
+                "sandbox",
+                "-s",
+                "workspace-write",
+                "-c",
+                &format!("sandbox_backend={backend}"),
+                "-c",
+                "sandbox_workspace_write.exclude_slash_tmp=true",
+                "-c",
+                "sandbox_workspace_write.exclude_tmpdir_env_var=true",
+                "--",
+                "bash",
+                "-c",
+                &script,
+            ])
+            .current_dir(workspace.repo())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("DUET_HOME", workspace.home())
+            .env("HOME", workspace.home())
+            .output()
+            .expect("duet sandbox runs");
+        assert_eq!(
+            (
+                output.status.code(),
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+            ),
+            (
+                Some(0),
+                "out-denied\ngit-denied\nnet-denied\ndone\n".to_string(),
+                String::new()
+            ),
+            "backend {backend}"
+        );
+        // The background writer would have written by now had it survived.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        assert_eq!(
+            workspace.files(),
+            vec![("src/in.txt".to_string(), "in\n".to_string())],
+            "backend {backend}"
+        );
+        assert!(!outside.exists(), "backend {backend}");
+    }
+}

@@ -84,11 +84,34 @@ pub fn helper_main(args: &[OsString]) -> i32 {
         Ok(parsed) => parsed,
         Err(message) => return fail(EXIT_SETUP_FAILED, &message),
     };
-    run(&policy, &command)
+    run(&policy, &command, &|_| {})
 }
 
+/// Play the helper's part in this very process: confine it and run
+/// `command` with exactly `env`, in `cwd`, as the helper would after being
+/// `exec`ed. For a caller with nothing left to do but wait for the command
+/// (`duet sandbox` under Landlock), this saves starting duet a second time.
+/// The confinement applies to the calling thread and everything it starts
+/// afterwards, and cannot be undone: the process must end once this
+/// returns the command's exit code.
 #[cfg(target_os = "linux")]
-fn run(policy: &HelperPolicy, command: &[OsString]) -> i32 {
+pub(crate) fn run_in_this_process(
+    policy: &HelperPolicy,
+    command: &[OsString],
+    env: &std::collections::HashMap<String, String>,
+    cwd: &std::path::Path,
+) -> i32 {
+    run(policy, command, &|process| {
+        process.env_clear().envs(env).current_dir(cwd);
+    })
+}
+
+/// How the command's process is set up beyond its argv (environment and
+/// working directory when not inherited).
+type Configure<'a> = &'a dyn Fn(&mut std::process::Command);
+
+#[cfg(target_os = "linux")]
+fn run(policy: &HelperPolicy, command: &[OsString], configure: Configure<'_>) -> i32 {
     use crate::seccomp::{SeccompOptions, install};
     let mut deny_truncate = false;
     if let Some(roots) = &policy.landlock {
@@ -122,9 +145,9 @@ fn run(policy: &HelperPolicy, command: &[OsString]) -> i32 {
         );
     }
     if policy.landlock.is_some() {
-        run_as_subreaper(command)
+        run_as_subreaper(command, configure)
     } else {
-        exec(command)
+        exec(command, configure)
     }
 }
 
@@ -183,27 +206,31 @@ fn drop_capabilities() {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn run(_policy: &HelperPolicy, _command: &[OsString]) -> i32 {
+fn run(_policy: &HelperPolicy, _command: &[OsString], _configure: Configure<'_>) -> i32 {
     fail(
         EXIT_SETUP_FAILED,
         "the Linux sandbox helper only runs on Linux",
     )
 }
 
-fn command_for(command: &[OsString]) -> std::process::Command {
+#[cfg(target_os = "linux")]
+fn command_for(command: &[OsString], configure: Configure<'_>) -> std::process::Command {
     #[allow(clippy::disallowed_methods)] // the helper runs the confined command itself
     let mut process = std::process::Command::new(&command[0]);
     process.args(&command[1..]);
+    configure(&mut process);
     process
 }
 
 /// Replace this process by the command.
-fn exec(command: &[OsString]) -> i32 {
+#[cfg(target_os = "linux")]
+fn exec(command: &[OsString], configure: Configure<'_>) -> i32 {
     use std::os::unix::process::CommandExt;
-    let error = command_for(command).exec();
+    let error = command_for(command, configure).exec();
     not_started(&command[0], &error)
 }
 
+#[cfg(target_os = "linux")]
 fn not_started(program: &OsString, error: &std::io::Error) -> i32 {
     fail(
         EXIT_NOT_STARTED,
@@ -218,12 +245,12 @@ fn not_started(program: &OsString, error: &std::io::Error) -> i32 {
 /// process it left behind (they are reparented here), and return its
 /// status as an exit code.
 #[cfg(target_os = "linux")]
-fn run_as_subreaper(command: &[OsString]) -> i32 {
+fn run_as_subreaper(command: &[OsString], configure: Configure<'_>) -> i32 {
     // SAFETY: PR_SET_CHILD_SUBREAPER takes an integer flag and no pointers.
     unsafe {
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     }
-    let child = match command_for(command).spawn() {
+    let child = match command_for(command, configure).spawn() {
         Ok(child) => child,
         Err(error) => return not_started(&command[0], &error),
     };

@@ -10,7 +10,9 @@
 //! - bubblewrap: `bwrap <mounts…> -- <helper> --duet-linux-sandbox --policy
 //!   JSON -- <command>`.
 //! - Landlock: `<helper> --policy JSON -- <command>` with argv[0]
-//!   `duet-linux-sandbox`.
+//!   `duet-linux-sandbox`; [`run_attached`] instead plays the helper's part
+//!   in its own process (it only waits for the command and exits), which
+//!   saves starting duet a second time.
 //! - macOS: `sandbox-exec` with the generated Seatbelt profile.
 //!
 //! Confined commands get `DUET_SANDBOX=<backend>` and, with the network
@@ -112,6 +114,22 @@ pub fn run_attached(
     preference: BackendPreference,
 ) -> Result<i32, SandboxError> {
     let launch = plan(spec, policy, preference)?;
+    // Under Landlock this process can be the helper itself: the caller only
+    // waits for the command, so starting duet again would be pure cost.
+    #[cfg(target_os = "linux")]
+    if let Some(helper) = &launch.helper {
+        let command: Vec<std::ffi::OsString> = helper
+            .command
+            .iter()
+            .map(std::ffi::OsString::from)
+            .collect();
+        return Ok(crate::helper::run_in_this_process(
+            &helper.policy,
+            &command,
+            &launch.env,
+            &spec.cwd,
+        ));
+    }
     #[allow(clippy::disallowed_methods)] // this crate is the one allowed spawn site
     let mut command = std::process::Command::new(&launch.program);
     if let Some(arg0) = launch.arg0 {
@@ -148,6 +166,17 @@ pub(crate) struct Launch {
     /// Mount points of missing protected folders (bubblewrap), removed
     /// when this is dropped.
     pub mounts: Option<ProtectedMounts>,
+    /// What the helper `program` is asked to do, when `program` is the
+    /// helper run directly (Landlock): a caller that is about to wait for
+    /// the command and exit can do it in its own process instead.
+    pub helper: Option<InProcessHelper>,
+}
+
+/// The helper's policy and the command it runs (see [`Launch::helper`]).
+#[derive(Debug)]
+pub(crate) struct InProcessHelper {
+    pub policy: crate::helper::HelperPolicy,
+    pub command: Vec<String>,
 }
 
 /// Pick the backend and build the [`Launch`] for `spec` under `policy`.
@@ -163,6 +192,7 @@ pub(crate) fn plan(
             args: spec.args.clone(),
             env: spec.env.clone(),
             mounts: None,
+            helper: None,
         });
     }
     plan_confined(spec, policy, preference)
@@ -216,6 +246,7 @@ fn plan_confined(
                 args,
                 env,
                 mounts: Some(mounts),
+                helper: None,
             })
         }
         Backend::Landlock => {
@@ -242,6 +273,10 @@ fn plan_confined(
                 args: helper_policy.to_args(&command),
                 env,
                 mounts: None,
+                helper: Some(InProcessHelper {
+                    policy: helper_policy,
+                    command,
+                }),
             })
         }
     }
@@ -260,6 +295,7 @@ fn plan_confined(
         args: wrapped.args,
         env: wrapped.env,
         mounts: None,
+        helper: None,
     })
 }
 
