@@ -68,7 +68,9 @@ fn sandbox_inner(cli: SandboxCli) -> Result<i32, String> {
         env: config.shell_environment_policy.apply(std::env::vars()),
         stdin: StdinMode::Null,
     };
-    duet_sandbox::run_attached(&spec, &config.sandbox_policy(), config.sandbox_backend)
+    // This process has nothing left to do but report the command's status,
+    // so it may become the command (or `bwrap`) rather than wait for it.
+    duet_sandbox::exec_attached(&spec, &config.sandbox_policy(), config.sandbox_backend)
         .map_err(|error| error.to_string())
 }
 

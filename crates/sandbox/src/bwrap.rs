@@ -122,6 +122,12 @@ pub struct ProtectedMounts {
 }
 
 impl ProtectedMounts {
+    /// Whether mount points were created that must be removed when the
+    /// command ends (so whoever started it must outlive it).
+    pub fn needs_cleanup(&self) -> bool {
+        !self.created.is_empty()
+    }
+
     /// Decide, for every protected folder of every writable root, how to
     /// keep it read-only, creating an empty mount point for each missing one.
     ///

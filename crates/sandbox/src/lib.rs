@@ -50,7 +50,8 @@ pub use helper::{
 pub use host::{host_command, host_std_command};
 pub use policy::{PROTECTED_FOLDERS, RootKind, SandboxPolicy, WritableRoot};
 pub use spawn::{
-    CommandSpec, StdinMode, run_attached, set_helper_program, spawn, spawn_with_backend,
+    CommandSpec, StdinMode, exec_attached, run_attached, set_helper_program, spawn,
+    spawn_with_backend,
 };
 
 use duet_protocol::SandboxMode;

@@ -114,6 +114,11 @@ pub fn run_attached(
     preference: BackendPreference,
 ) -> Result<i32, SandboxError> {
     let launch = plan(spec, policy, preference)?;
+    finish_attached(spec, launch)
+}
+
+/// Start the planned command on this terminal and wait for it.
+fn finish_attached(spec: &CommandSpec, launch: Launch) -> Result<i32, SandboxError> {
     // Under Landlock this process can be the helper itself: the caller only
     // waits for the command, so starting duet again would be pure cost.
     #[cfg(target_os = "linux")]
@@ -154,6 +159,45 @@ pub fn run_attached(
             cwd: spec.cwd.clone(),
             source,
         })
+}
+
+/// Like [`run_attached`], but under bubblewrap with nothing to do after the
+/// command ends (no mount points to remove), this process *becomes* `bwrap`
+/// instead of starting it and waiting, which saves a process; `bwrap`
+/// reports the command's status the same way (128+N for signal N). In
+/// every other case it is [`run_attached`]. For `duet sandbox`, whose
+/// process ends with the command's status anyway.
+pub fn exec_attached(
+    spec: &CommandSpec,
+    policy: &SandboxPolicy,
+    preference: BackendPreference,
+) -> Result<i32, SandboxError> {
+    let launch = plan(spec, policy, preference)?;
+    // Only `bwrap` (which has mounts, possibly none to remove) reports a
+    // command killed by signal N as exit code 128+N itself.
+    let bwrap_alone = launch
+        .mounts
+        .as_ref()
+        .is_some_and(|mounts| !mounts.needs_cleanup());
+    if !bwrap_alone {
+        return finish_attached(spec, launch);
+    }
+    #[allow(clippy::disallowed_methods)] // this crate is the one allowed spawn site
+    let mut command = std::process::Command::new(&launch.program);
+    if let Some(arg0) = launch.arg0 {
+        std::os::unix::process::CommandExt::arg0(&mut command, arg0);
+    }
+    command
+        .args(&launch.args)
+        .current_dir(&spec.cwd)
+        .env_clear()
+        .envs(&launch.env);
+    let source = std::os::unix::process::CommandExt::exec(&mut command);
+    Err(SandboxError::Spawn {
+        program: spec.program.clone(),
+        cwd: spec.cwd.clone(),
+        source,
+    })
 }
 
 /// The program to start for a command, and what must live until it ends.
