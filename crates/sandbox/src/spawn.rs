@@ -135,6 +135,28 @@ fn finish_attached(spec: &CommandSpec, launch: Launch) -> Result<i32, SandboxErr
             &spec.cwd,
         ));
     }
+    let mut child =
+        attached_command(spec, &launch)
+            .spawn()
+            .map_err(|source| SandboxError::Spawn {
+                program: spec.program.clone(),
+                cwd: spec.cwd.clone(),
+                source,
+            })?;
+    let status = crate::child::wait_ignoring_interrupts(&mut child);
+    drop(launch.mounts);
+    status
+        .map(crate::exit_code)
+        .map_err(|source| SandboxError::Spawn {
+            program: spec.program.clone(),
+            cwd: spec.cwd.clone(),
+            source,
+        })
+}
+
+/// The planned program with exactly the planned arguments and environment,
+/// on this process's own stdin, stdout and stderr.
+fn attached_command(spec: &CommandSpec, launch: &Launch) -> std::process::Command {
     #[allow(clippy::disallowed_methods)] // this crate is the one allowed spawn site
     let mut command = std::process::Command::new(&launch.program);
     if let Some(arg0) = launch.arg0 {
@@ -145,20 +167,7 @@ fn finish_attached(spec: &CommandSpec, launch: Launch) -> Result<i32, SandboxErr
         .current_dir(&spec.cwd)
         .env_clear()
         .envs(&launch.env);
-    let mut child = command.spawn().map_err(|source| SandboxError::Spawn {
-        program: spec.program.clone(),
-        cwd: spec.cwd.clone(),
-        source,
-    })?;
-    let status = crate::child::wait_ignoring_interrupts(&mut child);
-    drop(launch.mounts);
-    status
-        .map(crate::exit_code)
-        .map_err(|source| SandboxError::Spawn {
-            program: spec.program.clone(),
-            cwd: spec.cwd.clone(),
-            source,
-        })
+    command
 }
 
 /// Like [`run_attached`], but under bubblewrap with nothing to do after the
@@ -182,17 +191,7 @@ pub fn exec_attached(
     if !bwrap_alone {
         return finish_attached(spec, launch);
     }
-    #[allow(clippy::disallowed_methods)] // this crate is the one allowed spawn site
-    let mut command = std::process::Command::new(&launch.program);
-    if let Some(arg0) = launch.arg0 {
-        std::os::unix::process::CommandExt::arg0(&mut command, arg0);
-    }
-    command
-        .args(&launch.args)
-        .current_dir(&spec.cwd)
-        .env_clear()
-        .envs(&launch.env);
-    let source = std::os::unix::process::CommandExt::exec(&mut command);
+    let source = std::os::unix::process::CommandExt::exec(&mut attached_command(spec, &launch));
     Err(SandboxError::Spawn {
         program: spec.program.clone(),
         cwd: spec.cwd.clone(),
