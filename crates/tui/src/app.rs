@@ -294,6 +294,7 @@ impl App {
         self.flush_live(true);
         let started = self.turn_started.take();
         self.next_tick = None;
+        self.hint = None;
         if let (Some(label), Some(started)) = (summary, started) {
             let took = crate::history::command::format_duration(self.now - started);
             self.push_cell(Cell::TurnEnd {

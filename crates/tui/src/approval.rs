@@ -181,6 +181,7 @@ impl Modal {
                     let label = [Span::styled("  Reason: ", theme.dim())];
                     lines.extend(wrap_text(reason, theme.plain(), width, &label, &indent));
                 }
+                lines.push(Line::default());
                 lines.extend(patch_lines(&request.changes, width, theme));
             }
         }
@@ -218,6 +219,7 @@ impl Modal {
                 ]));
             }
         }
+        lines.push(Line::default());
         lines
     }
 }

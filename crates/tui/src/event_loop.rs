@@ -33,7 +33,8 @@ where
     S: Stream<Item = Input> + Unpin,
 {
     screen.draw(app)?;
-    loop {
+    let mut ended = false;
+    while !ended {
         let tick = app.next_tick();
         tokio::select! {
             input = inputs.next() => {
@@ -42,7 +43,12 @@ where
                 for _ in 1..MAX_BATCH {
                     match inputs.next().now_or_never() {
                         Some(Some(input)) => app.update(input, Instant::now()),
-                        _ => break,
+                        Some(None) => {
+                            // Draw what the last inputs did, then stop.
+                            ended = true;
+                            break;
+                        }
+                        None => break,
                     }
                 }
             }

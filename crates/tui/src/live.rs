@@ -70,16 +70,15 @@ impl Live {
             return;
         }
         let read_only = exploration(&run.command).is_some();
-        if read_only {
-            if let Some(LiveCell::Commands {
+        if read_only
+            && let Some(LiveCell::Commands {
                 runs,
                 explored: true,
                 closed: false,
             }) = self.cells.last_mut()
-            {
-                runs.push(run);
-                return;
-            }
+        {
+            runs.push(run);
+            return;
         }
         self.close_groups();
         self.cells.push(LiveCell::Commands {
@@ -118,10 +117,10 @@ impl Live {
         let stream = self.answer_mut(item_id);
         stream.text = text.to_owned();
         for cell in &mut self.cells {
-            if let LiveCell::Answer { stream, done } = cell {
-                if stream.item_id == item_id {
-                    *done = true;
-                }
+            if let LiveCell::Answer { stream, done } = cell
+                && stream.item_id == item_id
+            {
+                *done = true;
             }
         }
     }
@@ -153,12 +152,11 @@ impl Live {
                 changes,
                 status,
             } = cell
+                && id == item_id
             {
-                if id == item_id {
-                    *changes = new_changes;
-                    *status = new_status;
-                    return;
-                }
+                *changes = new_changes;
+                *status = new_status;
+                return;
             }
         }
         self.close_groups();

@@ -4,7 +4,6 @@
 //! lines on the terminal.
 
 use crate::app::App;
-use crate::history::command::format_duration;
 use crate::wrap::{truncate_line, wrap_text};
 use ratatui::text::{Line, Span};
 
@@ -16,6 +15,9 @@ pub const PLACEHOLDER: &str = "Ask duet to do anything";
 pub fn bottom_pane(app: &App, width: usize) -> (Vec<Line<'static>>, Option<(u16, u16)>) {
     let theme = app.theme;
     let mut lines = Vec::new();
+    if !app.queued.is_empty() || app.turn_started.is_some() {
+        lines.push(Line::default());
+    }
     for queued in &app.queued {
         let first = queued.lines().next().unwrap_or_default();
         lines.push(truncate_line(
@@ -28,12 +30,17 @@ pub fn bottom_pane(app: &App, width: usize) -> (Vec<Line<'static>>, Option<(u16,
     }
     if let Some(started) = app.turn_started.filter(|_| app.approvals.is_empty()) {
         let elapsed = app.now.saturating_duration_since(started);
-        let spinner = if elapsed.as_secs() % 2 == 0 {
+        let spinner = if elapsed.as_secs().is_multiple_of(2) {
             "◦ "
         } else {
             "• "
         };
-        let took = format_duration(std::time::Duration::from_secs(elapsed.as_secs()));
+        let secs = elapsed.as_secs();
+        let took = if secs < 60 {
+            format!("{secs}s")
+        } else {
+            format!("{}m {:02}s", secs / 60, secs % 60)
+        };
         lines.push(Line::from(vec![
             Span::styled(spinner, theme.accent()),
             Span::styled("Working", theme.bold()),
@@ -71,42 +78,59 @@ pub fn bottom_pane(app: &App, width: usize) -> (Vec<Line<'static>>, Option<(u16,
     (lines, cursor)
 }
 
-/// `gpt-5.5 high · read-only · on-request · 87% context left · 1.2k in · 340 out · 0199…`
+/// `gpt-5.5 high · read-only · on-request · 87% context left · 1.2k in · 340 out · <id>`:
+/// segments in priority order; one that does not fit is left out whole, so
+/// the line never ends in the middle of a word.
 pub fn status_line(app: &App, width: usize) -> Line<'static> {
     let theme = app.theme;
-    let dot = || Span::styled(" · ", theme.dim());
-    let mut spans = vec![Span::raw(" ")];
+    let mut segments: Vec<Vec<Span<'static>>> = Vec::new();
     match &app.session {
         Some(session) => {
-            spans.push(Span::styled(session.model.clone(), theme.bold()));
+            let mut model = vec![Span::styled(session.model.clone(), theme.bold())];
             if let Some(effort) = session.reasoning_effort {
-                spans.push(Span::styled(format!(" {}", effort.as_str()), theme.dim()));
+                model.push(Span::styled(format!(" {}", effort.as_str()), theme.dim()));
             }
-            spans.push(dot());
-            spans.push(Span::styled(session.sandbox.to_string(), theme.dim()));
-            spans.push(dot());
-            spans.push(Span::styled(session.approval.to_string(), theme.dim()));
+            segments.push(model);
+            segments.push(vec![Span::styled(session.sandbox.to_string(), theme.dim())]);
+            segments.push(vec![Span::styled(
+                session.approval.to_string(),
+                theme.dim(),
+            )]);
         }
-        None => spans.push(Span::styled("starting…", theme.dim())),
+        None => segments.push(vec![Span::styled("starting…", theme.dim())]),
     }
     if let Some(left) = app.context_left_percent() {
-        spans.push(dot());
-        spans.push(Span::styled(format!("{left}% context left"), theme.dim()));
+        segments.push(vec![Span::styled(
+            format!("{left}% context left"),
+            theme.dim(),
+        )]);
     }
-    spans.push(dot());
-    spans.push(Span::styled(
+    segments.push(vec![Span::styled(
         format!(
             "{} in · {} out",
             short_count(app.usage.input_tokens),
             short_count(app.usage.output_tokens)
         ),
         theme.dim(),
-    ));
+    )]);
     if let Some(session) = &app.session {
-        spans.push(dot());
-        spans.push(Span::styled(session.thread_id.clone(), theme.dim()));
+        segments.push(vec![Span::styled(session.thread_id.clone(), theme.dim())]);
     }
-    truncate_line(Line::from(spans), width)
+    let mut spans = vec![Span::raw(" ")];
+    let mut used = 1;
+    for segment in segments {
+        let separator = if spans.len() > 1 { 3 } else { 0 };
+        let segment_width: usize = segment.iter().map(Span::width).sum();
+        if used + separator + segment_width > width {
+            continue;
+        }
+        if separator > 0 {
+            spans.push(Span::styled(" · ", theme.dim()));
+        }
+        used += separator + segment_width;
+        spans.extend(segment);
+    }
+    Line::from(spans)
 }
 
 /// `950`, `12.3k`, `4.1M`.

@@ -157,7 +157,20 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
         self.terminal.backend_mut().draw(positioned)
     }
 
+    /// Move or resize the live area. Every row from its new top to the
+    /// bottom of the screen is blanked cell by cell first (above it is
+    /// history, possibly just written), rather than trusting an erase
+    /// sequence's idea of where the cursor is, so nothing of an older frame
+    /// survives.
     fn move_viewport(&mut self, area: Rect) -> io::Result<()> {
+        let from = area.y;
+        let width = usize::from(self.size.width);
+        let blank = ratatui::buffer::Cell::EMPTY;
+        let rows = from..self.size.height;
+        let cells = rows.flat_map(|y| (0..width).map(move |x| (u16::try_from(x).unwrap_or(0), y)));
+        self.terminal
+            .backend_mut()
+            .draw(cells.map(|(x, y)| (x, y, &blank)))?;
         self.viewport = area;
         self.terminal.resize(area)
     }

@@ -41,6 +41,7 @@ impl App {
             EventMsg::TurnStarted => {
                 if self.turn_started.is_none() {
                     self.turn_started = Some(self.now);
+                    self.tick(self.now);
                 }
             }
             EventMsg::ItemStarted { item } => self.item_started(item),

@@ -24,12 +24,10 @@ impl App {
                 }
                 self.composer.insert(&text);
             }
-            Event::Resize(width, height) => {
-                if (width, height) != (self.width, self.height) {
-                    self.width = width;
-                    self.height = height;
-                    self.redraw_all = true;
-                }
+            Event::Resize(width, height) if (width, height) != (self.width, self.height) => {
+                self.width = width;
+                self.height = height;
+                self.redraw_all = true;
             }
             _ => {}
         }

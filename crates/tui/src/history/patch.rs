@@ -15,7 +15,10 @@ pub const MAX_DIFF_LINES: usize = 200;
 /// The lines of a file-change cell.
 pub fn patch_lines(changes: &[FileChange], width: usize, theme: Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    for change in changes {
+    for (idx, change) in changes.iter().enumerate() {
+        if idx > 0 {
+            lines.push(Line::default());
+        }
         let diff = change.diff.as_deref().unwrap_or_default();
         let (added, removed) = count_changes(diff);
         let verb = match change.kind {
@@ -59,9 +62,8 @@ pub fn diff_lines(diff: &str, width: usize, theme: Theme) -> Vec<Line<'static>> 
     let number_width = max_line_number(diff).to_string().len();
     let (mut old_line, mut new_line) = (0usize, 0usize);
     let mut lines = Vec::new();
-    let mut shown = 0;
     let total = diff.lines().count();
-    for raw in diff.lines() {
+    for (shown, raw) in diff.lines().enumerate() {
         if shown == MAX_DIFF_LINES {
             lines.push(Line::from(Span::styled(
                 format!("    … +{} lines", total - shown),
@@ -69,7 +71,6 @@ pub fn diff_lines(diff: &str, width: usize, theme: Theme) -> Vec<Line<'static>> 
             )));
             break;
         }
-        shown += 1;
         if raw.starts_with("+++") || raw.starts_with("---") || raw.starts_with("index ") {
             continue;
         }
