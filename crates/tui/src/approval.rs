@@ -84,16 +84,16 @@ impl Modal {
         };
         let what = self.what();
         let summary = match decision {
-            ReviewDecision::Approved => format!("✔ You approved duet to {what} this time"),
+            ReviewDecision::Approved => format!("You approved duet to {what} this time"),
             ReviewDecision::ApprovedForSession => {
-                format!("✔ You approved duet to {what} for this session")
+                format!("You approved duet to {what} for this session")
             }
             ReviewDecision::ApprovedAndSaveRule => format!(
-                "✔ You approved duet to {what}, and always for commands that start with `{}`",
+                "You approved duet to {what}, and always for commands that start with `{}`",
                 self.proposed_rule().unwrap_or_default().join(" ")
             ),
-            ReviewDecision::Denied => format!("✗ You denied duet to {what}"),
-            ReviewDecision::Abort => format!("✗ You denied duet to {what} and stopped the turn"),
+            ReviewDecision::Denied => format!("You denied duet to {what}"),
+            ReviewDecision::Abort => format!("You denied duet to {what} and stopped the turn"),
         };
         let approved = matches!(
             decision,
@@ -287,7 +287,7 @@ mod tests {
                     decision: ReviewDecision::Denied
                 },
                 feedback: Some("use nextest".into()),
-                summary: "✗ You denied duet to run `cargo test`".into(),
+                summary: "You denied duet to run `cargo test`".into(),
                 approved: false,
             }
         );

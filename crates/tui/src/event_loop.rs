@@ -19,7 +19,10 @@ use tokio::time::Instant;
 /// key, a fast stream of deltas) costs one frame, not one per input.
 const MAX_BATCH: usize = 1024;
 
-/// Run until the app quits or `inputs` ends. `outgoing` carries the app's
+/// Run until the app quits or `inputs` ends. `inputs` is polled with a
+/// no-op waker to drain ready items, so it must be a stream that registers
+/// the waker of each poll (a tokio channel does; crossterm's `EventStream`
+/// does not, which is why `run.rs` forwards it through a channel). `outgoing` carries the app's
 /// requests to whoever owns the session; a closed receiver is not an error
 /// here (the app hears of it as [`Input::CoreClosed`]).
 pub async fn run_loop<B, S>(

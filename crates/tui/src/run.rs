@@ -114,16 +114,20 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
 
     let (requests_tx, requests_rx) = mpsc::unbounded_channel();
     let (inputs_tx, inputs_rx) = mpsc::unbounded_channel();
-    let pump = tokio::spawn(pump(session, requests_rx, inputs_tx, config));
-    let terminal_events = crossterm::event::EventStream::new()
-        .filter_map(|event| async move { event.ok().map(Input::Terminal) });
-    let core_events = futures::stream::unfold(inputs_rx, |mut rx| async move {
+    let pump = tokio::spawn(pump(session, requests_rx, inputs_tx.clone(), config));
+    // Terminal events go through the same channel as session events: the
+    // loop drains ready inputs with `now_or_never`, and crossterm's
+    // `EventStream` keeps the first waker it is polled with, so polling it
+    // that way directly would lose every later wake-up.
+    let reader = tokio::spawn(read_terminal(inputs_tx));
+    let mut inputs = std::pin::pin!(futures::stream::unfold(inputs_rx, |mut rx| async move {
         rx.recv().await.map(|input| (input, rx))
-    });
-    let mut inputs = std::pin::pin!(futures::stream::select(terminal_events, core_events));
+    }));
     let result = run_loop(&mut app, &mut screen, &mut inputs, &requests_tx).await;
 
-    // Closing the requests channel tells the pump to shut the session down.
+    // The reader waits on the terminal forever: stop it. Closing the
+    // requests channel tells the pump to shut the session down.
+    reader.abort();
     drop(requests_tx);
     let _ = tokio::time::timeout(SHUTDOWN_GRACE + Duration::from_millis(500), pump).await;
     if !alt_screen {
@@ -142,6 +146,16 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
         thread_id: app.thread_id().map(str::to_owned),
         usage: app.usage(),
     })
+}
+
+/// Forward terminal events to the loop until the terminal or the loop goes.
+async fn read_terminal(inputs: mpsc::UnboundedSender<Input>) {
+    let mut events = crossterm::event::EventStream::new();
+    while let Some(Ok(event)) = events.next().await {
+        if inputs.send(Input::Terminal(event)).is_err() {
+            return;
+        }
+    }
 }
 
 fn session_options() -> SessionOptions {

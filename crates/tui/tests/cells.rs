@@ -186,7 +186,7 @@ fn streaming() -> Vec<Step> {
     let mut steps = vec![thread_started()];
     steps.extend(type_text("go"));
     steps.push(key(crossterm::event::KeyCode::Enter));
-    steps.push(wait_secs(3.0));
+    steps.push(wait_secs(3.5));
     steps.push(delta("item_1", "First paragraph is done.\n\n"));
     steps.push(delta("item_1", "Second paragraph is still being wri"));
     steps
@@ -214,7 +214,8 @@ fn running_command() -> Vec<Step> {
             chunk: format!("   Compiling crate_{n} v0.1.0\n"),
         }));
     }
-    steps.push(wait_secs(2.0));
+    // Not a whole second: a tick and the end of the wait must not tie.
+    steps.push(wait_secs(2.5));
     steps
 }
 
