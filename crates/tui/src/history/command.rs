@@ -79,6 +79,9 @@ pub fn exploration(command: &str) -> Option<Exploration> {
             "sed" if args.first() == Some(&"-n") => {
                 Exploration::Read(operands.get(1..).unwrap_or_default().join(" "))
             }
+            "ls" | "tree" | "find" | "fd" | "pwd" if operands.is_empty() => {
+                Exploration::List(".".to_owned())
+            }
             "ls" | "tree" | "find" | "fd" | "pwd" => Exploration::List(operands.join(" ")),
             "rg" | "grep" | "ag" => Exploration::Search(operands.join(" ")),
             "git" if matches!(args.first(), Some(&("status" | "log" | "show" | "diff"))) => {
@@ -266,6 +269,7 @@ mod tests {
             "sed -n 1,80p src/lib.rs",
             "rg -n TODO src",
             "ls -la crates | sort",
+            "ls -la",
             "cargo test",
             "cat a > b",
             "git status",
@@ -280,6 +284,7 @@ mod tests {
                 Some(Exploration::Read("src/lib.rs".into())),
                 Some(Exploration::Search("TODO src".into())),
                 Some(Exploration::List("crates".into())),
+                Some(Exploration::List(".".into())),
                 None,
                 None,
                 Some(Exploration::Read("git status".into())),
