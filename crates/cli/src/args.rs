@@ -1,9 +1,10 @@
 //! The `duet` command line as clap sees it. Parsing only: what each command
 //! does is decided in `lib.rs`.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 use duet_exec::{ExecCli, SandboxArg};
+use duet_protocol::ApprovalPolicy;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -24,6 +25,28 @@ pub struct Cli {
     /// First message for the interactive session.
     #[arg(value_name = "PROMPT")]
     pub prompt: Option<String>,
+
+    /// Model for the interactive session.
+    #[arg(short = 'm', long = "model", value_name = "MODEL")]
+    pub model: Option<String>,
+
+    /// Sandbox mode for the interactive session's commands.
+    #[arg(short = 's', long = "sandbox", value_name = "MODE")]
+    pub sandbox: Option<SandboxArg>,
+
+    /// When to ask before running a command (default: the config's
+    /// `approval_policy`, else on-request).
+    #[arg(short = 'a', long = "ask-for-approval", value_name = "POLICY")]
+    pub approval: Option<ApprovalArg>,
+
+    /// Use the whole screen instead of leaving history in the terminal's
+    /// scrollback (also `tui.alternate_screen = "always"`).
+    #[arg(long = "alt-screen")]
+    pub alt_screen: bool,
+
+    /// Working directory of the interactive session.
+    #[arg(short = 'C', long = "cd", value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -65,6 +88,26 @@ pub enum Command {
         #[arg(value_enum, default_value_t = Shell::Bash)]
         shell: Shell,
     },
+}
+
+/// `-a`/`--ask-for-approval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApprovalArg {
+    Untrusted,
+    OnFailure,
+    OnRequest,
+    Never,
+}
+
+impl From<ApprovalArg> for ApprovalPolicy {
+    fn from(arg: ApprovalArg) -> Self {
+        match arg {
+            ApprovalArg::Untrusted => ApprovalPolicy::Untrusted,
+            ApprovalArg::OnFailure => ApprovalPolicy::OnFailure,
+            ApprovalArg::OnRequest => ApprovalPolicy::OnRequest,
+            ApprovalArg::Never => ApprovalPolicy::Never,
+        }
+    }
 }
 
 /// `duet sandbox [OPTIONS] -- COMMAND [ARGS]...`.
@@ -228,6 +271,41 @@ mod tests {
         assert_eq!(
             (cli.prompt.as_deref(), cli.command.is_none()),
             (Some("fix the tests"), true)
+        );
+    }
+
+    #[test]
+    fn tui_flags_are_top_level() {
+        let cli = parse(&[
+            "-a",
+            "untrusted",
+            "-s",
+            "workspace-write",
+            "-m",
+            "m1",
+            "--alt-screen",
+            "-C",
+            "/w",
+            "hi",
+        ])
+        .unwrap();
+        assert_eq!(
+            (
+                cli.approval,
+                cli.sandbox,
+                cli.model.as_deref(),
+                cli.alt_screen,
+                cli.cwd,
+                cli.prompt.as_deref()
+            ),
+            (
+                Some(ApprovalArg::Untrusted),
+                Some(SandboxArg::WorkspaceWrite),
+                Some("m1"),
+                true,
+                Some(PathBuf::from("/w")),
+                Some("hi")
+            )
         );
     }
 

@@ -48,12 +48,15 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        None => {
-            eprintln!(
-                "error: the interactive TUI is not built yet: use `duet exec \"<prompt>\"` for now"
-            );
-            ExitCode::from(1)
-        }
+        None => run_tui(duet_tui::TuiOptions {
+            prompt: cli.prompt,
+            model: cli.model,
+            sandbox: cli.sandbox.map(Into::into),
+            approval: cli.approval.map(Into::into),
+            alt_screen: cli.alt_screen,
+            cwd: cli.cwd,
+            config_overrides: cli.config_overrides,
+        }),
         Some(Command::Completion { shell }) => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "duet", &mut script);
@@ -94,6 +97,45 @@ fn run_exec(exec: duet_exec::ExecCli) -> ExitCode {
     // Do not let a stuck blocking task hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(500));
     code
+}
+
+/// The interactive TUI; on the way out, the usage and how to resume.
+fn run_tui(options: duet_tui::TuiOptions) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(duet_tui::run(options));
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    match result {
+        Ok(exit) => {
+            let usage = exit.usage;
+            if usage.input_tokens + usage.output_tokens > 0 {
+                println!(
+                    "Token usage: total={} input={} (+ {} cached) output={}",
+                    usage.blended_total(),
+                    usage.input_tokens.saturating_sub(usage.cached_input_tokens),
+                    usage.cached_input_tokens,
+                    usage.output_tokens
+                );
+            }
+            if let Some(thread_id) = exit.thread_id {
+                println!("To continue this session, run duet resume {thread_id}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// `apply_patch ARGS` / `duet apply-patch [PATCH]`: the V4A tool against the

@@ -1,0 +1,320 @@
+//! The TUI's state machine. [`App::update`] takes one [`Input`] (a key, a
+//! paste, a resize, a session event) and changes state; it does no IO
+//! beyond appending to the prompt-history file. What it wants done outside
+//! is collected as [`Outgoing`] requests and history lines, which the event
+//! loop drains after each update. Rendering reads the state (`render.rs`).
+//!
+//! Split by concern: `app/events.rs` turns session events into live cells,
+//! `app/keys.rs` maps keys and slash commands to state changes.
+
+mod events;
+mod keys;
+
+use crate::approval::Modal;
+use crate::composer::Composer;
+use crate::history::{Cell, NoticeKind};
+use crate::live::Live;
+use crate::prompt_history::PromptHistory;
+use crate::theme::Theme;
+use duet_protocol::{
+    ApprovalPolicy, Event, Op, ReasoningEffort, SandboxMode, TodoItem, Usage, UserInput, UserTurn,
+};
+use ratatui::text::Line;
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Everything the loop feeds the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    Terminal(crossterm::event::Event),
+    Core(Event),
+    /// The session's event channel closed.
+    CoreClosed,
+    /// The answer to [`Outgoing::GitDiff`]: the diff, or why there is none.
+    Diff(Result<String, String>),
+}
+
+/// What the app asks of the world outside it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outgoing {
+    Op(Op),
+    /// Replace the session with a new one (`/new`).
+    NewSession,
+    /// Run `git diff` in the session's directory (`/diff`).
+    GitDiff,
+}
+
+/// Fixed facts the app starts with.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    pub theme: Theme,
+    /// Full-screen mode: the transcript is drawn by the app, not left in
+    /// the terminal's scrollback.
+    pub alt_screen: bool,
+    pub version: String,
+    /// `$DUET_HOME/history.jsonl`; `None` keeps prompts in memory only.
+    pub history_path: Option<PathBuf>,
+    /// The first message, sent once the session has started.
+    pub initial_prompt: Option<String>,
+    /// Terminal size in columns and rows.
+    pub size: (u16, u16),
+}
+
+/// The session as `ThreadStarted` described it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionInfo {
+    pub thread_id: String,
+    pub model: String,
+    pub provider: String,
+    pub cwd: PathBuf,
+    pub sandbox: SandboxMode,
+    pub approval: ApprovalPolicy,
+    pub reasoning_effort: Option<ReasoningEffort>,
+}
+
+pub struct App {
+    pub(crate) theme: Theme,
+    pub(crate) alt_screen: bool,
+    version: String,
+    pub(crate) width: u16,
+    pub(crate) height: u16,
+    pub(crate) session: Option<SessionInfo>,
+    /// The thread to name in the resume hint (the last one started).
+    last_thread_id: Option<String>,
+    pub(crate) usage: Usage,
+    /// The input of the last model response: how full the context is.
+    pub(crate) last_input_tokens: u64,
+    pub(crate) context_window: Option<u64>,
+    /// The finished transcript, for redraws at another width.
+    pub(crate) cells: Vec<Cell>,
+    pub(crate) live: Live,
+    /// Lines for the scrollback, drained by the loop (inline mode only).
+    pending_lines: Vec<Line<'static>>,
+    pub(crate) composer: Composer,
+    pub(crate) popup_selected: usize,
+    history: PromptHistory,
+    pub(crate) approvals: VecDeque<Modal>,
+    /// Messages typed while a turn runs, sent together when it ends.
+    pub(crate) queued: Vec<String>,
+    /// When the running turn started; `None` when idle.
+    pub(crate) turn_started: Option<Instant>,
+    pub(crate) now: Instant,
+    next_tick: Option<Instant>,
+    initial_prompt: Option<String>,
+    /// The last error shown, so `TurnFailed` does not repeat it.
+    last_error: Option<String>,
+    /// A one-line hint above the status line, cleared by the next key.
+    pub(crate) hint: Option<String>,
+    ctrl_c_armed: bool,
+    /// When each running command started, for its duration.
+    command_started: HashMap<String, Instant>,
+    /// The plan shown last, so an unchanged update is not shown again.
+    last_plan: Option<Vec<TodoItem>>,
+    /// Transcript rows scrolled up from the bottom (alt-screen mode).
+    pub(crate) scroll_back: usize,
+    outgoing: Vec<Outgoing>,
+    redraw_all: bool,
+    quit: bool,
+}
+
+impl App {
+    pub fn new(options: AppOptions, now: Instant) -> App {
+        App {
+            theme: options.theme,
+            alt_screen: options.alt_screen,
+            version: options.version,
+            width: options.size.0,
+            height: options.size.1,
+            session: None,
+            last_thread_id: None,
+            usage: Usage::default(),
+            last_input_tokens: 0,
+            context_window: None,
+            cells: Vec::new(),
+            live: Live::default(),
+            pending_lines: Vec::new(),
+            composer: Composer::default(),
+            popup_selected: 0,
+            history: PromptHistory::load(options.history_path),
+            approvals: VecDeque::new(),
+            queued: Vec::new(),
+            turn_started: None,
+            now,
+            next_tick: None,
+            initial_prompt: options.initial_prompt,
+            last_error: None,
+            hint: None,
+            ctrl_c_armed: false,
+            command_started: HashMap::new(),
+            last_plan: None,
+            scroll_back: 0,
+            outgoing: Vec::new(),
+            redraw_all: false,
+            quit: false,
+        }
+    }
+
+    /// Apply one input.
+    pub fn update(&mut self, input: Input, now: Instant) {
+        self.now = now;
+        match input {
+            Input::Terminal(event) => self.on_terminal(event),
+            Input::Core(event) => self.on_core(event),
+            Input::CoreClosed => {
+                if !self.quit {
+                    self.notice(
+                        NoticeKind::Error,
+                        "the session ended unexpectedly: this is a bug in duet, please report it; press ctrl+c to quit".to_owned(),
+                    );
+                }
+            }
+            Input::Diff(Ok(diff)) => self.push_cell(Cell::Diff { diff }),
+            Input::Diff(Err(error)) => self.notice(NoticeKind::Error, error),
+        }
+        self.flush_live(false);
+    }
+
+    /// The clock moved on (the elapsed time of a running turn is shown).
+    pub fn tick(&mut self, now: Instant) {
+        self.now = now;
+        self.next_tick = self.turn_started.map(|_| now + Duration::from_secs(1));
+    }
+
+    /// When the loop should call [`App::tick`] next; `None` while idle, so
+    /// an idle TUI does no work at all.
+    pub fn next_tick(&self) -> Option<Instant> {
+        self.next_tick
+    }
+
+    pub fn take_outgoing(&mut self) -> Vec<Outgoing> {
+        std::mem::take(&mut self.outgoing)
+    }
+
+    /// Lines that have become history since the last call (inline mode).
+    pub fn take_history_lines(&mut self) -> Vec<Line<'static>> {
+        std::mem::take(&mut self.pending_lines)
+    }
+
+    /// Whether the whole transcript must be drawn again (after a resize),
+    /// with [`App::transcript_lines`].
+    pub fn take_redraw_all(&mut self) -> bool {
+        std::mem::take(&mut self.redraw_all)
+    }
+
+    /// Every history line at the current width, the committed part of a
+    /// streaming answer included; resets what counts as committed.
+    pub fn transcript_lines(&mut self) -> Vec<Line<'static>> {
+        let width = usize::from(self.width);
+        let mut lines: Vec<Line<'static>> = self
+            .cells
+            .iter()
+            .flat_map(|cell| cell.lines(width, self.theme))
+            .collect();
+        if let Some(crate::live::LiveCell::Answer { stream, .. }) = self.live.cells.first_mut() {
+            lines.extend(stream.recommit(width, self.theme));
+        }
+        self.pending_lines.clear();
+        lines
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// The thread to resume later, once one has started.
+    pub fn thread_id(&self) -> Option<&str> {
+        self.last_thread_id.as_deref()
+    }
+
+    /// Thread-cumulative token usage.
+    pub fn usage(&self) -> Usage {
+        self.usage
+    }
+
+    pub(crate) fn is_running(&self) -> bool {
+        self.turn_started.is_some()
+    }
+
+    fn send(&mut self, outgoing: Outgoing) {
+        self.outgoing.push(outgoing);
+    }
+
+    /// Add a finished cell to the transcript, behind any live cells.
+    pub(crate) fn push_cell(&mut self, cell: Cell) {
+        self.live.push_finished(cell);
+        self.flush_live(false);
+    }
+
+    pub(crate) fn notice(&mut self, kind: NoticeKind, text: String) {
+        self.push_cell(Cell::Notice { kind, text });
+    }
+
+    pub(crate) fn flush_live(&mut self, force: bool) {
+        let flushed = self.live.flush(usize::from(self.width), self.theme, force);
+        if !self.alt_screen {
+            self.pending_lines.extend(flushed.lines);
+        }
+        self.cells.extend(flushed.cells);
+    }
+
+    /// Send `text` as a new turn now.
+    pub(crate) fn start_turn(&mut self, text: String) {
+        let session_id = self
+            .session
+            .as_ref()
+            .map(|s| s.thread_id.clone())
+            .unwrap_or_default();
+        let epoch_secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if let Err(error) = self.history.record(&text, &session_id, epoch_secs) {
+            self.notice(
+                NoticeKind::Warning,
+                format!(
+                    "cannot save the prompt history: {error}; check that `$DUET_HOME` is writable"
+                ),
+            );
+        }
+        self.push_cell(Cell::User { text: text.clone() });
+        self.send(Outgoing::Op(Op::UserTurn(UserTurn {
+            items: vec![UserInput::Text { text }],
+            output_schema: None,
+        })));
+        self.turn_started = Some(self.now);
+        self.next_tick = Some(self.now + Duration::from_secs(1));
+    }
+
+    /// The turn is over: everything live becomes history, and queued
+    /// messages go out as the next turn (or, after an interrupt, back to the
+    /// composer for editing).
+    pub(crate) fn end_turn(&mut self, summary: Option<String>, interrupted: bool) {
+        self.live.close_groups();
+        self.flush_live(true);
+        let started = self.turn_started.take();
+        self.next_tick = None;
+        self.hint = None;
+        if let (Some(label), Some(started)) = (summary, started) {
+            let took = crate::history::command::format_duration(self.now - started);
+            self.push_cell(Cell::TurnEnd {
+                text: format!("{label} {took}"),
+            });
+        }
+        if self.queued.is_empty() {
+            return;
+        }
+        let queued = std::mem::take(&mut self.queued).join("\n\n");
+        if interrupted {
+            let draft = self.composer.take();
+            let text = if draft.is_empty() {
+                queued
+            } else {
+                format!("{queued}\n\n{draft}")
+            };
+            self.composer.set_text(&text);
+        } else {
+            self.start_turn(queued);
+        }
+    }
+}

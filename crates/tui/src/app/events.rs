@@ -1,0 +1,213 @@
+//! Session events into app state: items start, stream and finish as live
+//! cells; turn ends flush them; approvals open the modal; usage feeds the
+//! status line.
+
+use super::{App, Outgoing, SessionInfo};
+use crate::approval::{Modal, Request};
+use crate::history::command::CommandRun;
+use crate::history::{Cell, NoticeKind};
+use duet_protocol::{
+    AbortReason, CommandStatus, Event, EventMsg, Item, ItemDetails, McpCallStatus,
+};
+
+/// Output kept per running command; older output is dropped from the front
+/// (only a tail is shown while it runs, and the full output comes with the
+/// completed item).
+const MAX_LIVE_OUTPUT: usize = 64 * 1024;
+
+impl App {
+    pub(super) fn on_core(&mut self, event: Event) {
+        match event.msg {
+            EventMsg::ThreadStarted(thread) => {
+                self.session = Some(SessionInfo {
+                    thread_id: thread.thread_id.clone(),
+                    model: thread.model.clone(),
+                    provider: thread.provider,
+                    cwd: thread.cwd.clone(),
+                    sandbox: thread.sandbox,
+                    approval: thread.approval,
+                    reasoning_effort: thread.reasoning_effort,
+                });
+                self.last_thread_id = Some(thread.thread_id);
+                self.push_cell(Cell::Header {
+                    version: self.version.clone(),
+                    model: thread.model,
+                    cwd: thread.cwd,
+                });
+                if let Some(prompt) = self.initial_prompt.take() {
+                    self.start_turn(prompt);
+                }
+            }
+            EventMsg::TurnStarted => {
+                if self.turn_started.is_none() {
+                    self.turn_started = Some(self.now);
+                    self.tick(self.now);
+                }
+            }
+            EventMsg::ItemStarted { item } => self.item_started(item),
+            EventMsg::ItemUpdated { item } => {
+                if let ItemDetails::TodoList { items } = item.details {
+                    self.plan(items);
+                }
+            }
+            EventMsg::ItemCompleted { item } => self.item_completed(item),
+            EventMsg::AgentMessageDelta { item_id, delta } => {
+                self.live.answer_mut(&item_id).push(&delta);
+            }
+            EventMsg::ReasoningDelta { item_id, delta } => {
+                self.live.reasoning_mut(&item_id).0.push_str(&delta);
+            }
+            EventMsg::CommandOutputDelta { item_id, chunk } => {
+                if let Some(run) = self.live.run_mut(&item_id) {
+                    run.output.push_str(&chunk);
+                    if run.output.len() > MAX_LIVE_OUTPUT {
+                        let mut cut = run.output.len() - MAX_LIVE_OUTPUT;
+                        while !run.output.is_char_boundary(cut) {
+                            cut += 1;
+                        }
+                        run.output.drain(..cut);
+                    }
+                }
+            }
+            EventMsg::TokenCount(count) => {
+                self.usage = count.total;
+                self.last_input_tokens = count.last.input_tokens + count.last.output_tokens;
+                self.context_window = count.context_window.or(self.context_window);
+            }
+            EventMsg::TurnCompleted(completed) => {
+                self.usage = completed.usage;
+                self.end_turn(Some("Worked for".to_owned()), false);
+            }
+            EventMsg::TurnFailed { error } => {
+                if self.last_error.as_deref() != Some(error.message.as_str()) {
+                    self.notice(NoticeKind::Error, error.message);
+                }
+                self.end_turn(Some("Failed after".to_owned()), false);
+            }
+            EventMsg::TurnAborted { reason } => {
+                self.approvals.clear();
+                if reason == AbortReason::Interrupted {
+                    self.notice(
+                        NoticeKind::Error,
+                        "Conversation interrupted: tell duet what to do differently".to_owned(),
+                    );
+                }
+                self.end_turn(None, true);
+            }
+            EventMsg::Warning { message } => self.notice(NoticeKind::Warning, message),
+            EventMsg::Reconnecting(retry) => self.notice(NoticeKind::Warning, retry.message()),
+            EventMsg::Error { message } => {
+                self.last_error = Some(message.clone());
+                self.notice(NoticeKind::Error, message);
+            }
+            EventMsg::ExecApprovalRequest(request) => {
+                self.approvals.push_back(Modal::new(Request::Exec(request)));
+            }
+            EventMsg::PatchApprovalRequest(request) => {
+                self.approvals
+                    .push_back(Modal::new(Request::Patch(request)));
+            }
+            EventMsg::ShutdownComplete => self.quit = true,
+        }
+    }
+
+    fn item_started(&mut self, item: Item) {
+        match item.details {
+            ItemDetails::CommandExecution { command, .. } => {
+                let mut run = CommandRun::new(item.id.clone(), &command);
+                run.status = CommandStatus::InProgress;
+                self.command_started.insert(item.id, self.now);
+                self.live.start_command(run);
+            }
+            ItemDetails::FileChange { changes, status } => {
+                self.live.patch(&item.id, changes, status);
+            }
+            ItemDetails::TodoList { items } => self.plan(items),
+            ItemDetails::AgentMessage { .. } => {
+                self.live.answer_mut(&item.id);
+            }
+            ItemDetails::Reasoning { .. } => {
+                self.live.reasoning_mut(&item.id);
+            }
+            _ => {}
+        }
+    }
+
+    fn item_completed(&mut self, item: Item) {
+        match item.details {
+            ItemDetails::AgentMessage { text } => self.live.finish_answer(&item.id, &text),
+            ItemDetails::Reasoning { text } => {
+                let (current, done) = self.live.reasoning_mut(&item.id);
+                if !text.is_empty() {
+                    *current = text;
+                }
+                *done = true;
+            }
+            ItemDetails::CommandExecution {
+                command,
+                aggregated_output,
+                exit_code,
+                status,
+            } => {
+                let started = self.command_started.remove(&item.id);
+                if self.live.run_mut(&item.id).is_none() {
+                    self.live
+                        .start_command(CommandRun::new(item.id.clone(), &command));
+                }
+                if let Some(run) = self.live.run_mut(&item.id) {
+                    run.output = aggregated_output;
+                    run.exit_code = exit_code;
+                    run.status = status;
+                    run.duration = started.map(|at| self.now - at);
+                }
+            }
+            ItemDetails::FileChange { changes, status } => {
+                self.live.patch(&item.id, changes, status);
+            }
+            ItemDetails::TodoList { items } => self.plan(items),
+            ItemDetails::McpToolCall {
+                server,
+                tool,
+                error,
+                status,
+                ..
+            } => {
+                let text = match (status, error) {
+                    (McpCallStatus::Failed, Some(error)) => {
+                        format!("Called {server}.{tool}: failed: {}", error.message)
+                    }
+                    _ => format!("Called {server}.{tool}"),
+                };
+                self.notice(NoticeKind::Info, text);
+            }
+            ItemDetails::WebSearch { query } => {
+                self.notice(NoticeKind::Info, format!("Searched the web for {query}"));
+            }
+            ItemDetails::Error { message } => self.notice(NoticeKind::Error, message),
+            ItemDetails::UserMessage { .. } => {}
+        }
+    }
+
+    /// Show the plan, unless it is the one shown last.
+    fn plan(&mut self, items: Vec<duet_protocol::TodoItem>) {
+        if self.last_plan.as_ref() == Some(&items) {
+            return;
+        }
+        self.last_plan = Some(items.clone());
+        self.live.close_groups();
+        self.push_cell(Cell::Plan { items });
+    }
+
+    /// Start over with a new session (`/new`): the old transcript stays in
+    /// the scrollback; state tied to the old session goes.
+    pub(super) fn new_session(&mut self) {
+        self.send(Outgoing::NewSession);
+        self.session = None;
+        self.usage = duet_protocol::Usage::default();
+        self.last_input_tokens = 0;
+        self.approvals.clear();
+        self.queued.clear();
+        self.last_plan = None;
+        self.notice(NoticeKind::Info, "Starting a new session".to_owned());
+    }
+}

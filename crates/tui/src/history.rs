@@ -1,0 +1,247 @@
+//! History cells: the finished pieces of the transcript (a prompt, an
+//! answer, a command, a patch, a plan, a notice) and how each renders to
+//! lines at a width. A cell is data plus a pure `lines` function, so the
+//! whole transcript can be re-rendered at any width (resize, alt-screen).
+//!
+//! What is still changing (a streaming answer, a running command) is not a
+//! cell yet: `app.rs` holds it and renders it with the same functions.
+
+pub mod command;
+pub mod highlight;
+pub mod markdown;
+pub mod patch;
+pub mod stream;
+
+use crate::theme::Theme;
+use crate::wrap::{wrap_spans, wrap_text};
+use command::{CommandRun, command_lines, exploration_lines};
+use duet_protocol::{FileChange, TodoItem};
+use markdown::render_markdown;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use std::path::PathBuf;
+
+/// One finished transcript entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// The card at the top of a session.
+    Header {
+        version: String,
+        model: String,
+        cwd: PathBuf,
+    },
+    User {
+        text: String,
+    },
+    /// An agent answer, Markdown.
+    Agent {
+        text: String,
+    },
+    /// A reasoning summary, shown dim.
+    Reasoning {
+        text: String,
+    },
+    /// One command, or (`explored`) a group of read-only ones.
+    Commands {
+        runs: Vec<CommandRun>,
+        explored: bool,
+    },
+    Patch {
+        changes: Vec<FileChange>,
+    },
+    Plan {
+        items: Vec<TodoItem>,
+    },
+    /// `git diff` output from `/diff`.
+    Diff {
+        diff: String,
+    },
+    Notice {
+        kind: NoticeKind,
+        text: String,
+    },
+    /// A titled block of `label: value` rows (`/status`, `/help`).
+    Card {
+        title: String,
+        rows: Vec<(String, String)>,
+    },
+    /// The line after a finished turn: `─ Worked for 4.2s ─`.
+    TurnEnd {
+        text: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Cell {
+    /// The cell's lines at `width` columns, starting with a blank separator line.
+    pub fn lines(&self, width: usize, theme: Theme) -> Vec<Line<'static>> {
+        let width = width.max(8);
+        let mut lines = vec![Line::default()];
+        let indent = [Span::raw("  ")];
+        match self {
+            Cell::Header {
+                version,
+                model,
+                cwd,
+            } => {
+                lines.push(Line::from(vec![
+                    Span::styled(">_ ", theme.dim()),
+                    Span::styled("duet", theme.bold()),
+                    Span::styled(format!(" (v{version})"), theme.dim()),
+                ]));
+                lines.push(Line::from(vec![
+                    Span::styled("   model: ", theme.dim()),
+                    Span::raw(model.clone()),
+                ]));
+                lines.push(Line::from(vec![
+                    Span::styled("   directory: ", theme.dim()),
+                    Span::raw(cwd.display().to_string()),
+                ]));
+            }
+            Cell::User { text } => {
+                let first = [Span::styled("› ", theme.accent())];
+                lines.extend(wrap_text(text, theme.plain(), width, &first, &indent));
+            }
+            Cell::Agent { text } => lines.extend(agent_lines(text, width, theme)),
+            Cell::Reasoning { text } => lines.extend(reasoning_lines(text, width, theme)),
+            Cell::Commands { runs, explored } => {
+                if *explored {
+                    lines.extend(exploration_lines(runs, width, theme));
+                } else {
+                    for run in runs {
+                        lines.extend(command_lines(run, width, theme));
+                    }
+                }
+            }
+            Cell::Patch { changes } => lines.extend(patch::patch_lines(changes, width, theme)),
+            Cell::Diff { diff } => {
+                lines.push(Line::from(vec![
+                    Span::styled("• ", theme.dim()),
+                    Span::styled("git diff", theme.bold()),
+                ]));
+                if diff.trim().is_empty() {
+                    lines.push(Line::from(Span::styled("  └ no changes", theme.dim())));
+                } else {
+                    lines.extend(patch::diff_lines(diff, width, theme));
+                }
+            }
+            Cell::Plan { items } => lines.extend(plan_lines(items, width, theme)),
+            Cell::Notice { kind, text } => {
+                let (mark, style) = match kind {
+                    NoticeKind::Info => ("• ", theme.dim()),
+                    NoticeKind::Warning => ("⚠ ", theme.warning()),
+                    NoticeKind::Error => ("■ ", theme.failure()),
+                };
+                let first = [Span::styled(mark, style)];
+                let text_style = match kind {
+                    NoticeKind::Info => theme.dim(),
+                    NoticeKind::Warning => theme.warning(),
+                    NoticeKind::Error => theme.fg(theme.plain(), ratatui::style::Color::Red),
+                };
+                lines.extend(wrap_text(text, text_style, width, &first, &indent));
+            }
+            Cell::Card { title, rows } => {
+                lines.push(Line::from(vec![
+                    Span::styled("• ", theme.dim()),
+                    Span::styled(title.clone(), theme.bold()),
+                ]));
+                let label_width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
+                for (label, value) in rows {
+                    let first = [Span::styled(
+                        format!("  {label:<label_width$}  "),
+                        theme.dim(),
+                    )];
+                    let rest = [Span::raw(" ".repeat(label_width + 4))];
+                    lines.extend(wrap_text(value, theme.plain(), width, &first, &rest));
+                }
+            }
+            Cell::TurnEnd { text } => {
+                let label = format!(" {text} ");
+                let side = width.saturating_sub(label.chars().count() + 2).min(8);
+                lines.push(Line::from(Span::styled(
+                    format!("──{label}{}", "─".repeat(side)),
+                    theme.dim(),
+                )));
+            }
+        }
+        lines
+    }
+}
+
+/// An answer: Markdown at `width - 2`, behind a `• ` bullet.
+pub fn agent_lines(text: &str, width: usize, theme: Theme) -> Vec<Line<'static>> {
+    let body = render_markdown(text, width.saturating_sub(2), theme);
+    prefix_lines(body, Span::styled("• ", theme.dim()), Span::raw("  "))
+}
+
+/// A reasoning summary: Markdown, dim and italic.
+pub fn reasoning_lines(text: &str, width: usize, theme: Theme) -> Vec<Line<'static>> {
+    let dim = theme.dim().add_modifier(Modifier::ITALIC);
+    let body = render_markdown(text, width.saturating_sub(2), theme)
+        .into_iter()
+        .map(|line| {
+            Line::from(
+                line.spans
+                    .into_iter()
+                    .map(|span| Span::styled(span.content, span.style.patch(dim)))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    prefix_lines(body, Span::styled("• ", theme.dim()), Span::raw("  "))
+}
+
+fn prefix_lines(
+    body: Vec<Line<'static>>,
+    first: Span<'static>,
+    rest: Span<'static>,
+) -> Vec<Line<'static>> {
+    body.into_iter()
+        .enumerate()
+        .map(|(idx, line)| {
+            if line.spans.is_empty() {
+                return line;
+            }
+            let mut spans = vec![if idx == 0 {
+                first.clone()
+            } else {
+                rest.clone()
+            }];
+            spans.extend(line.spans);
+            Line::from(spans)
+        })
+        .collect()
+}
+
+fn plan_lines(items: &[TodoItem], width: usize, theme: Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::from(vec![
+        Span::styled("• ", theme.dim()),
+        Span::styled("Updated Plan", theme.bold()),
+    ])];
+    let current = items.iter().position(|item| !item.completed);
+    for (idx, item) in items.iter().enumerate() {
+        let gutter = Span::styled(if idx == 0 { "  └ " } else { "    " }, theme.dim());
+        let (mark, style) = if item.completed {
+            ("✔ ", theme.dim().add_modifier(Modifier::CROSSED_OUT))
+        } else if Some(idx) == current {
+            ("□ ", theme.accent())
+        } else {
+            ("□ ", theme.plain())
+        };
+        let first = [gutter, Span::styled(mark, style)];
+        let rest = [Span::raw("      ")];
+        lines.extend(wrap_spans(
+            &[Span::styled(item.text.clone(), style)],
+            width,
+            &first,
+            &rest,
+        ));
+    }
+    lines
+}

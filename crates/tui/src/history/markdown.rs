@@ -1,0 +1,442 @@
+//! Markdown (CommonMark + strikethrough + tables as text) to styled,
+//! wrapped terminal lines, via pulldown-cmark.
+//!
+//! Headings are bold (level 1 also underlined), emphasis italic, inline code
+//! coloured without its backticks, links underlined with the address after
+//! them, lists as `•`/`1.` with hanging indents, quotes behind a bar, fenced
+//! code highlighted without its fences and never wrapped (it is cut into
+//! width-sized pieces instead, so copying it keeps each line whole as far as
+//! the terminal allows). Blocks at the top level are separated by a blank
+//! line; inside lists they are not, which keeps agent answers compact.
+//!
+//! It renders a whole text at a width; streaming is the caller's concern
+//! (see `history/stream.rs`).
+
+use super::highlight::highlight;
+use crate::theme::Theme;
+use crate::wrap::wrap_spans;
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use unicode_width::UnicodeWidthChar;
+
+/// `text` rendered for `width` columns.
+pub fn render_markdown(text: &str, width: usize, theme: Theme) -> Vec<Line<'static>> {
+    let mut writer = Writer {
+        theme,
+        width: width.max(4),
+        lines: Vec::new(),
+        inline: Vec::new(),
+        styles: vec![Style::new()],
+        containers: Vec::new(),
+        link: None,
+        code: None,
+        just_opened: false,
+    };
+    let options =
+        Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS;
+    for event in Parser::new_ext(text, options) {
+        writer.event(event);
+    }
+    writer.flush_inline();
+    writer.lines
+}
+
+enum Container {
+    Quote,
+    /// A list; `next` is the next number of an ordered one.
+    List {
+        next: Option<u64>,
+    },
+    /// A list item: the marker is printed on its first line only.
+    Item {
+        marker: String,
+        marker_shown: bool,
+    },
+}
+
+struct CodeBlock {
+    lang: String,
+    text: String,
+}
+
+struct Writer {
+    theme: Theme,
+    width: usize,
+    lines: Vec<Line<'static>>,
+    /// The inline content of the block being built.
+    inline: Vec<Span<'static>>,
+    /// Inline styles, innermost last.
+    styles: Vec<Style>,
+    containers: Vec<Container>,
+    /// The target of the link being built.
+    link: Option<String>,
+    code: Option<CodeBlock>,
+    /// A quote just started: its first block needs no blank line before it.
+    just_opened: bool,
+}
+
+impl Writer {
+    fn event(&mut self, event: Event<'_>) {
+        match event {
+            Event::Start(tag) => self.start(tag),
+            Event::End(tag) => self.end(tag),
+            Event::Text(text) => match &mut self.code {
+                Some(code) => code.text.push_str(&text),
+                None => self.push_text(&text, self.style()),
+            },
+            Event::Code(code) => self.push_text(&code, self.style().patch(self.theme.code())),
+            Event::SoftBreak => self.push_text(" ", self.style()),
+            Event::HardBreak => self.push_text("\n", self.style()),
+            Event::Rule => {
+                self.block_start();
+                let rule = "─".repeat(self.width.min(40));
+                self.lines
+                    .push(Line::from(Span::styled(rule, self.theme.dim())));
+            }
+            Event::TaskListMarker(done) => {
+                self.push_text(if done { "[x] " } else { "[ ] " }, self.style());
+            }
+            Event::Html(html) | Event::InlineHtml(html) => self.push_text(&html, self.style()),
+            Event::InlineMath(math) | Event::DisplayMath(math) => {
+                self.push_text(&math, self.style())
+            }
+            Event::FootnoteReference(name) => self.push_text(&format!("[{name}]"), self.style()),
+        }
+    }
+
+    fn start(&mut self, tag: Tag<'_>) {
+        match tag {
+            Tag::Paragraph => self.block_start(),
+            Tag::Heading { level, .. } => {
+                self.block_start();
+                let mut style = self.theme.bold();
+                if level == HeadingLevel::H1 {
+                    style = style.add_modifier(Modifier::UNDERLINED);
+                }
+                self.styles.push(style);
+            }
+            Tag::BlockQuote(_) => {
+                self.block_start();
+                self.containers.push(Container::Quote);
+                self.just_opened = true;
+            }
+            Tag::CodeBlock(kind) => {
+                self.block_start();
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => {
+                        info.split([' ', ',']).next().unwrap_or_default().to_owned()
+                    }
+                    CodeBlockKind::Indented => String::new(),
+                };
+                self.code = Some(CodeBlock {
+                    lang,
+                    text: String::new(),
+                });
+            }
+            Tag::List(start) => {
+                self.flush_inline();
+                if !self.in_list() {
+                    self.block_start();
+                }
+                self.containers.push(Container::List { next: start });
+            }
+            Tag::Item => {
+                self.flush_inline();
+                let depth = self.list_depth();
+                let marker = match self.containers.last_mut() {
+                    Some(Container::List { next: Some(n) }) => {
+                        let marker = format!("{n}. ");
+                        *n += 1;
+                        marker
+                    }
+                    _ if depth > 1 => "◦ ".to_owned(),
+                    _ => "• ".to_owned(),
+                };
+                self.containers.push(Container::Item {
+                    marker,
+                    marker_shown: false,
+                });
+            }
+            Tag::Emphasis => self.push_style(Style::new().add_modifier(Modifier::ITALIC)),
+            Tag::Strong => self.push_style(Style::new().add_modifier(Modifier::BOLD)),
+            Tag::Strikethrough => self.push_style(Style::new().add_modifier(Modifier::CROSSED_OUT)),
+            Tag::Link { dest_url, .. } => {
+                self.link = Some(dest_url.into_string());
+                self.push_style(self.theme.link());
+            }
+            Tag::Image { dest_url, .. } => {
+                self.push_text(&format!("[image: {dest_url}] "), self.style())
+            }
+            Tag::TableRow | Tag::TableHead => self.flush_inline(),
+            Tag::TableCell => self.push_text("│ ", self.theme.dim()),
+            _ => {}
+        }
+    }
+
+    fn end(&mut self, tag: TagEnd) {
+        match tag {
+            TagEnd::Paragraph | TagEnd::TableRow | TagEnd::TableHead => self.flush_inline(),
+            TagEnd::Heading(_) => {
+                self.flush_inline();
+                self.styles.pop();
+            }
+            TagEnd::BlockQuote(_) => {
+                self.flush_inline();
+                self.containers.pop();
+            }
+            TagEnd::CodeBlock => {
+                if let Some(code) = self.code.take() {
+                    self.code_block(&code);
+                }
+            }
+            TagEnd::List(_) | TagEnd::Item => {
+                self.flush_inline();
+                self.containers.pop();
+            }
+            TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough => {
+                self.styles.pop();
+            }
+            TagEnd::Link => {
+                self.styles.pop();
+                if let Some(url) = self.link.take() {
+                    let text: String = self.inline.iter().map(|s| s.content.as_ref()).collect();
+                    if !text.ends_with(url.as_str()) && !url.starts_with('#') {
+                        self.push_text(&format!(" ({url})"), self.theme.dim());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn style(&self) -> Style {
+        self.styles.last().copied().unwrap_or_default()
+    }
+
+    fn push_style(&mut self, style: Style) {
+        self.styles.push(self.style().patch(style));
+    }
+
+    fn push_text(&mut self, text: &str, style: Style) {
+        self.inline.push(Span::styled(text.to_owned(), style));
+    }
+
+    fn in_list(&self) -> bool {
+        self.list_depth() > 0
+    }
+
+    fn list_depth(&self) -> usize {
+        self.containers
+            .iter()
+            .filter(|c| matches!(c, Container::List { .. }))
+            .count()
+    }
+
+    /// A blank line before a top-level block that follows another one.
+    fn block_start(&mut self) {
+        self.flush_inline();
+        if std::mem::take(&mut self.just_opened) || self.lines.is_empty() || self.in_list() {
+            return;
+        }
+        let (_, rest) = self.prefixes();
+        self.lines.push(trimmed(Line::from(rest)));
+    }
+
+    /// The prefixes for the next line: (first line, continuation lines).
+    /// Taking the first marks the item markers as shown.
+    fn prefixes(&mut self) -> (Vec<Span<'static>>, Vec<Span<'static>>) {
+        let (mut first, mut rest) = (Vec::new(), Vec::new());
+        let bar = Span::styled("│ ", self.theme.dim());
+        for container in &mut self.containers {
+            match container {
+                Container::Quote => {
+                    first.push(bar.clone());
+                    rest.push(bar.clone());
+                }
+                Container::List { .. } => {}
+                Container::Item {
+                    marker,
+                    marker_shown,
+                } => {
+                    let indent = " ".repeat(marker.chars().count());
+                    if *marker_shown {
+                        first.push(Span::raw(indent.clone()));
+                    } else {
+                        first.push(Span::styled(marker.clone(), self.theme.dim()));
+                        *marker_shown = true;
+                    }
+                    rest.push(Span::raw(indent));
+                }
+            }
+        }
+        (first, rest)
+    }
+
+    fn flush_inline(&mut self) {
+        if self.inline.is_empty() {
+            return;
+        }
+        let spans = std::mem::take(&mut self.inline);
+        let (first, rest) = self.prefixes();
+        let quote = self
+            .containers
+            .iter()
+            .any(|c| matches!(c, Container::Quote));
+        let spans: Vec<Span<'static>> = if quote {
+            spans
+                .into_iter()
+                .map(|s| Span::styled(s.content, s.style.patch(self.theme.dim())))
+                .collect()
+        } else {
+            spans
+        };
+        self.lines
+            .extend(wrap_spans(&spans, self.width, &first, &rest));
+    }
+
+    fn code_block(&mut self, code: &CodeBlock) {
+        let (first, rest) = self.prefixes();
+        let prefix_width: usize = rest.iter().map(Span::width).sum();
+        let room = self.width.saturating_sub(prefix_width).max(1);
+        let highlighted = highlight(code.text.trim_end_matches('\n'), &code.lang, self.theme);
+        for (idx, line) in highlighted.into_iter().enumerate() {
+            let prefix = if idx == 0 { &first } else { &rest };
+            for piece in cut(line, room) {
+                let mut spans = prefix.clone();
+                spans.extend(piece.spans);
+                self.lines.push(Line::from(spans));
+            }
+        }
+    }
+}
+
+/// Cut a line into pieces of at most `width` columns (code is not word-wrapped).
+fn cut(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
+    let mut out = vec![Vec::new()];
+    let mut used = 0;
+    for span in line.spans {
+        let mut text = String::new();
+        for ch in span.content.chars() {
+            let w = ch.width().unwrap_or(0);
+            if used + w > width {
+                if let Some(current) = out.last_mut() {
+                    current.push(Span::styled(std::mem::take(&mut text), span.style));
+                }
+                out.push(Vec::new());
+                used = 0;
+            }
+            used += w;
+            text.push(ch);
+        }
+        if let Some(current) = out.last_mut() {
+            current.push(Span::styled(text, span.style));
+        }
+    }
+    out.into_iter().map(Line::from).collect()
+}
+
+fn trimmed(line: Line<'static>) -> Line<'static> {
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    if text.trim().is_empty() {
+        Line::default()
+    } else {
+        Line::from(text.trim_end().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wrap::lines_text;
+    use pretty_assertions::assert_eq;
+
+    fn check(markdown: &str, width: usize, expected: &[&str]) {
+        let lines = render_markdown(markdown, width, Theme::new(false));
+        assert_eq!(lines_text(&lines), expected);
+    }
+
+    #[test]
+    fn paragraphs_and_headings_are_separated_by_blank_lines() {
+        check(
+            "# Title\n\nSome *text* with `code` here.\n\nSecond paragraph.",
+            40,
+            &[
+                "Title",
+                "",
+                "Some text with code here.",
+                "",
+                "Second paragraph.",
+            ],
+        );
+    }
+
+    #[test]
+    fn lists_hang_their_continuation_lines() {
+        check(
+            "Steps:\n\n1. first step is long enough to wrap\n2. second\n   - nested item\n- after",
+            24,
+            &[
+                "Steps:",
+                "",
+                "1. first step is long",
+                "   enough to wrap",
+                "2. second",
+                "   ◦ nested item",
+                "",
+                "• after",
+            ],
+        );
+    }
+
+    #[test]
+    fn code_blocks_lose_their_fences_and_are_cut_not_wrapped() {
+        check(
+            "Run:\n\n```sh\ncargo test --workspace --all-targets\n```\nDone.",
+            20,
+            &[
+                "Run:",
+                "",
+                "cargo test --workspa",
+                "ce --all-targets",
+                "",
+                "Done.",
+            ],
+        );
+    }
+
+    #[test]
+    fn links_show_their_address_and_quotes_a_bar() {
+        check(
+            "See [the docs](https://example.com/d) or <https://x.y>.\n\n> quoted\n> text",
+            60,
+            &[
+                "See the docs (https://example.com/d) or https://x.y.",
+                "",
+                "│ quoted text",
+            ],
+        );
+    }
+
+    #[test]
+    fn styles_are_palette_only_and_inline_code_is_coloured() {
+        let lines = render_markdown("**bold** `code` [l](u)", 40, Theme::new(true));
+        let styles: Vec<(String, Style)> = lines[0]
+            .spans
+            .iter()
+            .map(|s| (s.content.to_string(), s.style))
+            .collect();
+        let theme = Theme::new(true);
+        assert_eq!(
+            styles,
+            [
+                ("bold".to_owned(), Style::new().add_modifier(Modifier::BOLD)),
+                (" ".to_owned(), Style::new()),
+                ("code".to_owned(), theme.code()),
+                (" ".to_owned(), Style::new()),
+                ("l".to_owned(), theme.link()),
+                (" (u)".to_owned(), theme.dim()),
+            ]
+        );
+    }
+}

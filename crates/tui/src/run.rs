@@ -1,0 +1,268 @@
+//! The IO edge of the TUI: flags → config → session; terminal modes; the
+//! pump task between the session handle and the event loop; and the exit.
+//! Everything testable lives elsewhere (`app.rs`, `event_loop.rs`).
+
+use crate::app::{App, AppOptions, Input, Outgoing};
+use crate::event_loop::run_loop;
+use crate::prompt_history::HISTORY_FILE;
+use crate::screen::Screen;
+use crate::settings;
+use crate::terminal::{TerminalModes, install_panic_hook};
+use crate::theme::Theme;
+use anyhow::{Context, bail};
+use duet_core::config::{CONFIG_FILE_NAME, ConfigOverrides, load_config, parse_cli_override};
+use duet_core::{Config, SessionHandle, SessionOptions, spawn_session};
+use duet_protocol::{ApprovalPolicy, Event, EventMsg, Op, SandboxMode, Usage};
+use futures::StreamExt;
+use ratatui::backend::CrosstermBackend;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How long to wait for the session to confirm a shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// The TUI's flags, resolved by the command line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TuiOptions {
+    /// The first message, sent once the session starts.
+    pub prompt: Option<String>,
+    pub model: Option<String>,
+    pub sandbox: Option<SandboxMode>,
+    pub approval: Option<ApprovalPolicy>,
+    /// `--alt-screen`: full-screen mode whatever the config says.
+    pub alt_screen: bool,
+    pub cwd: Option<PathBuf>,
+    /// `-c key=value`, unparsed, in command-line order.
+    pub config_overrides: Vec<String>,
+}
+
+/// How the TUI ended, for the command line's goodbye.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TuiExit {
+    /// The last session's thread id, for `duet resume <id>`.
+    pub thread_id: Option<String>,
+    pub usage: Usage,
+}
+
+/// Run the TUI on the current tokio runtime until the user quits.
+pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        bail!(
+            "the interactive TUI needs a terminal: run it in one, or use `duet exec \"<prompt>\"` in scripts"
+        );
+    }
+    let cli_overrides = options
+        .config_overrides
+        .iter()
+        .map(|raw| parse_cli_override(raw).with_context(|| format!("invalid `-c {raw}`")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let overrides = ConfigOverrides {
+        cwd: options.cwd.clone(),
+        model: options.model.clone(),
+        sandbox_mode: options.sandbox,
+        approval_policy: options.approval,
+        cli_overrides: cli_overrides.clone(),
+        ..ConfigOverrides::default()
+    };
+    let loaded = load_config(overrides, &|name| std::env::var(name).ok())
+        .context("cannot load the configuration")?;
+    let mut config = loaded.config;
+    let file_text = std::fs::read_to_string(config.duet_home.join(CONFIG_FILE_NAME)).ok();
+    let tui = settings::resolve(file_text.as_deref(), &cli_overrides, None);
+    if let (None, Some(default)) = (options.approval, tui.default_approval) {
+        config.approval_policy = default;
+    }
+    let alt_screen = options.alt_screen || tui.alt_screen;
+
+    let session =
+        spawn_session(config.clone(), session_options()).context("cannot start the session")?;
+    let modes = TerminalModes::enter(alt_screen).context("cannot set up the terminal")?;
+    install_panic_hook(alt_screen);
+    let (width, height) = crossterm::terminal::size().context("cannot read the terminal size")?;
+    let backend = CrosstermBackend::new(std::io::stdout());
+    let mut screen = if alt_screen {
+        Screen::alt_screen(backend)?
+    } else {
+        let (_, row) = crossterm::cursor::position().unwrap_or((0, 0));
+        Screen::inline(backend, row)?
+    };
+
+    let theme = Theme::from_no_color(std::env::var("NO_COLOR").ok().as_deref());
+    let now = tokio::time::Instant::now();
+    let mut app = App::new(
+        AppOptions {
+            theme,
+            alt_screen,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            history_path: Some(config.duet_home.join(HISTORY_FILE)),
+            initial_prompt: options.prompt.filter(|p| !p.trim().is_empty()),
+            size: (width, height),
+        },
+        now,
+    );
+    for warning in loaded.warnings {
+        app.update(
+            Input::Core(Event {
+                turn_id: None,
+                msg: EventMsg::Warning { message: warning },
+            }),
+            now,
+        );
+    }
+
+    let (requests_tx, requests_rx) = mpsc::unbounded_channel();
+    let (inputs_tx, inputs_rx) = mpsc::unbounded_channel();
+    let pump = tokio::spawn(pump(session, requests_rx, inputs_tx.clone(), config));
+    // Terminal events go through the same channel as session events: the
+    // loop drains ready inputs with `now_or_never`, and crossterm's
+    // `EventStream` keeps the first waker it is polled with, so polling it
+    // that way directly would lose every later wake-up.
+    let reader = tokio::spawn(read_terminal(inputs_tx));
+    let mut inputs = std::pin::pin!(futures::stream::unfold(inputs_rx, |mut rx| async move {
+        rx.recv().await.map(|input| (input, rx))
+    }));
+    let result = run_loop(&mut app, &mut screen, &mut inputs, &requests_tx).await;
+
+    // The reader waits on the terminal forever: stop it. Closing the
+    // requests channel tells the pump to shut the session down.
+    reader.abort();
+    drop(requests_tx);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE + Duration::from_millis(500), pump).await;
+    if !alt_screen {
+        // Leave the shell prompt right under the transcript.
+        let top = screen.viewport().y;
+        let backend = screen.backend_mut();
+        let _ = ratatui::backend::Backend::set_cursor_position(backend, (0, top));
+        let _ = ratatui::backend::Backend::clear_region(
+            backend,
+            ratatui::backend::ClearType::AfterCursor,
+        );
+    }
+    drop(modes);
+    result.context("cannot draw on the terminal")?;
+    Ok(TuiExit {
+        thread_id: app.thread_id().map(str::to_owned),
+        usage: app.usage(),
+    })
+}
+
+/// Forward terminal events to the loop until the terminal or the loop goes.
+async fn read_terminal(inputs: mpsc::UnboundedSender<Input>) {
+    let mut events = crossterm::event::EventStream::new();
+    while let Some(Ok(event)) = events.next().await {
+        if inputs.send(Input::Terminal(event)).is_err() {
+            return;
+        }
+    }
+}
+
+fn session_options() -> SessionOptions {
+    SessionOptions {
+        originator: std::env::var("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")
+            .unwrap_or_else(|_| "duet_tui".to_owned()),
+        source: "tui".to_owned(),
+        resume: None,
+    }
+}
+
+/// Between the loop and the session: forwards the app's requests to the
+/// session, its events to the loop, and does the slow work the app asks for
+/// (`git diff`, a new session) off the loop. It ends, shutting the session
+/// down, when the loop drops its sender of requests.
+async fn pump(
+    mut session: SessionHandle,
+    mut requests: mpsc::UnboundedReceiver<Outgoing>,
+    inputs: mpsc::UnboundedSender<Input>,
+    config: Config,
+) {
+    loop {
+        tokio::select! {
+            request = requests.recv() => match request {
+                None => {
+                    shut_down(session).await;
+                    return;
+                }
+                Some(Outgoing::Op(op)) => {
+                    let _ = session.submit(op);
+                }
+                Some(Outgoing::NewSession) => match spawn_session(config.clone(), session_options()) {
+                    Ok(new) => {
+                        let old = std::mem::replace(&mut session, new);
+                        tokio::spawn(shut_down(old));
+                    }
+                    Err(error) => {
+                        let message = format!("cannot start a new session: {error}");
+                        let _ = inputs.send(Input::Core(Event { turn_id: None, msg: EventMsg::Error { message } }));
+                    }
+                },
+                Some(Outgoing::GitDiff) => {
+                    let cwd = config.cwd.clone();
+                    let inputs = inputs.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let _ = inputs.send(Input::Diff(git_diff(&cwd)));
+                    });
+                }
+            },
+            event = session.next_event() => match event {
+                Some(event) => {
+                    let _ = inputs.send(Input::Core(event));
+                }
+                None => {
+                    let _ = inputs.send(Input::CoreClosed);
+                    while requests.recv().await.is_some() {}
+                    return;
+                }
+            },
+        }
+    }
+}
+
+/// Ask the session to finish and wait for it, within the grace period.
+async fn shut_down(mut session: SessionHandle) {
+    if session.submit(Op::Shutdown).is_err() {
+        return;
+    }
+    let wait = async {
+        while let Some(event) = session.next_event().await {
+            if event.msg == EventMsg::ShutdownComplete {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, wait).await;
+}
+
+/// `git diff` of the working tree plus untracked files (as additions).
+fn git_diff(cwd: &Path) -> Result<String, String> {
+    let git = |args: &[&str]| {
+        duet_sandbox::host_std_command("git")
+            .args(args)
+            .current_dir(cwd)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|error| format!("cannot run `git`: {error}; install git to use `/diff`"))
+    };
+    let tracked = git(&["diff", "--no-color", "--no-ext-diff"])?;
+    if !tracked.status.success() {
+        let stderr = String::from_utf8_lossy(&tracked.stderr);
+        return Err(format!(
+            "`git diff` failed: {}; `/diff` works inside a git repository",
+            stderr.trim()
+        ));
+    }
+    let mut diff = String::from_utf8_lossy(&tracked.stdout).into_owned();
+    let untracked = git(&["ls-files", "--others", "--exclude-standard", "-z"])?;
+    for path in untracked
+        .stdout
+        .split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+    {
+        let path = String::from_utf8_lossy(path).into_owned();
+        // `--no-index` exits 1 when the files differ, which they always do here.
+        let added = git(&["diff", "--no-color", "--no-index", "--", "/dev/null", &path])?;
+        diff.push_str(&String::from_utf8_lossy(&added.stdout));
+    }
+    Ok(diff)
+}

@@ -1,0 +1,281 @@
+//! Putting the app on a terminal, in one of two modes.
+//!
+//! **Inline** (the default): finished history is written into the
+//! terminal's own scrollback, so its scrolling, search and selection work;
+//! only the live area at the bottom is redrawn. The live area is a
+//! `Viewport::Fixed` rectangle that this module moves and resizes itself
+//! (ratatui's `Viewport::Inline` has a fixed height): history lines are
+//! drawn just above it, first into free rows below (moving the live area
+//! down), then by scrolling the rows above it up with a scrolling region,
+//! which pushes the top rows into the scrollback.
+//!
+//! **Alternate screen** (`--alt-screen`): the whole screen is redrawn from
+//! the transcript; the scrollback is not touched.
+//!
+//! Generic over the ratatui backend, so tests run it on `TestBackend`.
+
+use crate::app::App;
+use crate::render::{bottom_pane, live_area};
+use ratatui::backend::{Backend, ClearType, TestBackend};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Position, Rect, Size};
+use ratatui::text::{Line, Text};
+use ratatui::widgets::{Paragraph, Widget};
+use ratatui::{Terminal, TerminalOptions, Viewport};
+use std::io;
+
+/// Clearing the terminal's scrollback, which the `Backend` trait cannot do.
+pub trait PurgeScrollback {
+    fn purge_scrollback(&mut self) -> io::Result<()>;
+}
+
+impl<W: io::Write> PurgeScrollback for ratatui::backend::CrosstermBackend<W> {
+    fn purge_scrollback(&mut self) -> io::Result<()> {
+        crossterm::execute!(
+            self,
+            crossterm::terminal::Clear(crossterm::terminal::ClearType::Purge)
+        )
+    }
+}
+
+impl PurgeScrollback for TestBackend {
+    /// `TestBackend` keeps its scrollback private; tests of a resize look at
+    /// the screen only.
+    fn purge_scrollback(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+pub struct Screen<B: Backend + PurgeScrollback> {
+    terminal: Terminal<B>,
+    alt_screen: bool,
+    size: Size,
+    /// Inline: the rows of the live area.
+    viewport: Rect,
+    /// Alt-screen: the transcript's lines for `cached_cells` cells at `cached_width`.
+    transcript: Vec<Line<'static>>,
+    cached_cells: usize,
+    cached_width: u16,
+}
+
+impl<B: Backend + PurgeScrollback> Screen<B> {
+    /// An inline screen whose live area starts at row `top` (the cursor's row).
+    pub fn inline(backend: B, top: u16) -> io::Result<Screen<B>> {
+        let size = backend.size()?;
+        let viewport = Rect::new(0, top.min(size.height.saturating_sub(1)), size.width, 1);
+        let terminal = Terminal::with_options(
+            backend,
+            TerminalOptions {
+                viewport: Viewport::Fixed(viewport),
+            },
+        )?;
+        Ok(Screen::with(terminal, false, size, viewport))
+    }
+
+    pub fn alt_screen(backend: B) -> io::Result<Screen<B>> {
+        let size = backend.size()?;
+        let terminal = Terminal::with_options(
+            backend,
+            TerminalOptions {
+                viewport: Viewport::Fullscreen,
+            },
+        )?;
+        let area = Rect::new(0, 0, size.width, size.height);
+        Ok(Screen::with(terminal, true, size, area))
+    }
+
+    fn with(terminal: Terminal<B>, alt_screen: bool, size: Size, viewport: Rect) -> Screen<B> {
+        Screen {
+            terminal,
+            alt_screen,
+            size,
+            viewport,
+            transcript: Vec::new(),
+            cached_cells: 0,
+            cached_width: size.width,
+        }
+    }
+
+    pub fn backend(&self) -> &B {
+        self.terminal.backend()
+    }
+
+    pub fn backend_mut(&mut self) -> &mut B {
+        self.terminal.backend_mut()
+    }
+
+    /// The rows the live area covers (inline mode).
+    pub fn viewport(&self) -> Rect {
+        self.viewport
+    }
+
+    /// Write finished history lines above the live area (inline mode).
+    pub fn insert_history(&mut self, lines: Vec<Line<'static>>) -> io::Result<()> {
+        if self.alt_screen || lines.is_empty() {
+            return Ok(());
+        }
+        let width = self.size.width;
+        let count = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+        let mut buffer = Buffer::empty(Rect::new(0, 0, width, count));
+        for (row, line) in lines.iter().enumerate().take(usize::from(count)) {
+            buffer.set_line(0, u16::try_from(row).unwrap_or(u16::MAX), line, width);
+        }
+        let mut drawn = 0u16;
+        // Free rows below the live area: draw there and move it down.
+        let room = self.size.height.saturating_sub(self.viewport.bottom());
+        let below = count.min(room);
+        if below > 0 {
+            self.draw_rows(&buffer, 0, below, self.viewport.y)?;
+            drawn = below;
+            self.move_viewport(Rect {
+                y: self.viewport.y + below,
+                ..self.viewport
+            })?;
+        }
+        // The rest: scroll the rows above the live area up, into the scrollback.
+        while drawn < count && self.viewport.y > 0 {
+            let top = self.viewport.y;
+            let chunk = (count - drawn).min(top);
+            self.terminal
+                .backend_mut()
+                .scroll_region_up(0..top, chunk)?;
+            self.draw_rows(&buffer, drawn, chunk, top - chunk)?;
+            drawn += chunk;
+        }
+        self.terminal.backend_mut().flush()
+    }
+
+    fn draw_rows(&mut self, buffer: &Buffer, first: u16, count: u16, y: u16) -> io::Result<()> {
+        let width = usize::from(buffer.area.width);
+        let start = usize::from(first) * width;
+        let cells = &buffer.content[start..start + usize::from(count) * width];
+        let positioned = cells.iter().enumerate().map(|(idx, cell)| {
+            let x = u16::try_from(idx % width).unwrap_or(0);
+            let row = u16::try_from(idx / width).unwrap_or(0);
+            (x, y + row, cell)
+        });
+        self.terminal.backend_mut().draw(positioned)
+    }
+
+    /// Move or resize the live area. Every row from its new top to the
+    /// bottom of the screen is blanked cell by cell first (above it is
+    /// history, possibly just written), rather than trusting an erase
+    /// sequence's idea of where the cursor is, so nothing of an older frame
+    /// survives.
+    fn move_viewport(&mut self, area: Rect) -> io::Result<()> {
+        let from = area.y;
+        let width = usize::from(self.size.width);
+        let blank = ratatui::buffer::Cell::EMPTY;
+        let rows = from..self.size.height;
+        let cells = rows.flat_map(|y| (0..width).map(move |x| (u16::try_from(x).unwrap_or(0), y)));
+        self.terminal
+            .backend_mut()
+            .draw(cells.map(|(x, y)| (x, y, &blank)))?;
+        self.viewport = area;
+        self.terminal.resize(area)
+    }
+
+    /// Give the live area `rows` rows, scrolling history up if it must grow
+    /// past the bottom of the screen.
+    fn set_live_rows(&mut self, rows: u16) -> io::Result<()> {
+        if rows == self.viewport.height && self.viewport.width == self.size.width {
+            return Ok(());
+        }
+        let mut top = self.viewport.y;
+        let overflow = (top + rows).saturating_sub(self.size.height);
+        if overflow > 0 {
+            self.terminal
+                .backend_mut()
+                .scroll_region_up(0..self.size.height, overflow)?;
+            top -= overflow;
+        }
+        self.move_viewport(Rect::new(0, top, self.size.width, rows))
+    }
+
+    /// Draw the live area (inline) or the whole screen (alt-screen).
+    pub fn draw(&mut self, app: &App) -> io::Result<()> {
+        if self.alt_screen {
+            return self.draw_full(app);
+        }
+        let width = usize::from(self.size.width);
+        let max_rows = usize::from(self.size.height.saturating_sub(1).max(1));
+        let (lines, cursor) = live_area(app, width, max_rows);
+        let rows = u16::try_from(lines.len().max(1)).unwrap_or(1);
+        self.set_live_rows(rows)?;
+        self.terminal.draw(|frame| {
+            let area = frame.area();
+            Paragraph::new(Text::from(lines)).render(area, frame.buffer_mut());
+            if let Some((x, y)) = cursor {
+                frame.set_cursor_position(Position::new(area.x + x, area.y + y));
+            }
+        })?;
+        Ok(())
+    }
+
+    fn draw_full(&mut self, app: &App) -> io::Result<()> {
+        let width = self.size.width;
+        if width != self.cached_width || app.cells.len() < self.cached_cells {
+            self.transcript.clear();
+            self.cached_cells = 0;
+            self.cached_width = width;
+        }
+        for cell in &app.cells[self.cached_cells..] {
+            self.transcript
+                .extend(cell.lines(usize::from(width), app.theme));
+        }
+        self.cached_cells = app.cells.len();
+        let live = app.live.lines(usize::from(width), app.theme, true);
+        let (pane, cursor) = bottom_pane(app, usize::from(width));
+        let pane_rows = pane.len().min(usize::from(self.size.height));
+        let transcript_rows = usize::from(self.size.height) - pane_rows;
+        let total = self.transcript.len() + live.len();
+        let end = total.saturating_sub(app.scroll_back.min(total.saturating_sub(transcript_rows)));
+        let start = end.saturating_sub(transcript_rows);
+        let shown: Vec<Line<'static>> = self
+            .transcript
+            .iter()
+            .chain(live.iter())
+            .skip(start)
+            .take(end - start)
+            .cloned()
+            .collect();
+        let skip_pane = pane.len() - pane_rows;
+        let pane: Vec<Line<'static>> = pane.into_iter().skip(skip_pane).collect();
+        self.terminal.draw(|frame| {
+            let area = frame.area();
+            let top = u16::try_from(transcript_rows).unwrap_or(0);
+            // Bottom-align the transcript, like a terminal's own scroll.
+            let shown_rows = u16::try_from(shown.len()).unwrap_or(0);
+            let transcript_area = Rect::new(
+                0,
+                top.saturating_sub(shown_rows),
+                area.width,
+                shown_rows.min(top),
+            );
+            Paragraph::new(Text::from(shown)).render(transcript_area, frame.buffer_mut());
+            let pane_area = Rect::new(0, top, area.width, area.height - top);
+            Paragraph::new(Text::from(pane)).render(pane_area, frame.buffer_mut());
+            if let Some((x, y)) = cursor {
+                frame.set_cursor_position(Position::new(x, top + y));
+            }
+        })?;
+        Ok(())
+    }
+
+    /// After a resize: take the new size; inline, clear screen and
+    /// scrollback and write the whole transcript again at the new width.
+    pub fn resized(&mut self, app: &mut App) -> io::Result<()> {
+        self.size = self.terminal.backend().size()?;
+        if self.alt_screen {
+            let area = Rect::new(0, 0, self.size.width, self.size.height);
+            return self.terminal.resize(area);
+        }
+        let backend = self.terminal.backend_mut();
+        backend.purge_scrollback()?;
+        backend.set_cursor_position(Position::ORIGIN)?;
+        backend.clear_region(ClearType::All)?;
+        self.move_viewport(Rect::new(0, 0, self.size.width, 1))?;
+        let lines = app.transcript_lines();
+        self.insert_history(lines)
+    }
+}

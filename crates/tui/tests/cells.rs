@@ -1,0 +1,298 @@
+//! Every history cell type, pushed as session events through the real
+//! loop, snapshotted at 80x24 and 120x40 (scrollback, then screen).
+
+mod support;
+
+use duet_protocol::{
+    CommandStatus, EventMsg, FileChange, FileChangeKind, ItemDetails, PatchStatus, Reconnecting,
+    TodoItem,
+};
+use ratatui::style::Color;
+use support::*;
+
+const ANSWER: &str = "# Plan\n\nI looked at the **parser** and found the bug in `parse_hunk`:\n\n\
+1. the header is read *twice*\n2. the offset is never reset, so every later hunk is shifted by one line\n\n\
+```rust\nfn parse_hunk(line: &str) -> Option<Hunk> {\n    let rest = line.strip_prefix(\"@@ -\")?;\n    todo!()\n}\n```\n\n\
+See [the format](https://example.com/unified-diff) for details.\n";
+
+fn prompt_and_answer() -> Vec<Step> {
+    let mut steps = vec![thread_started()];
+    steps.extend(type_text("why do the hunk offsets drift?"));
+    steps.push(key(crossterm::event::KeyCode::Enter));
+    steps.push(core(EventMsg::TurnStarted));
+    steps.extend(answer("item_1", ANSWER));
+    steps.push(tokens(24_000, 1_200));
+    steps.push(wait_secs(4.2));
+    steps.push(turn_completed());
+    steps
+}
+
+#[tokio::test(start_paused = true)]
+async fn user_prompt_and_markdown_answer() {
+    check_sizes!("prompt_and_answer", prompt_and_answer());
+}
+
+fn command(id: &str, cmd: &str, output: &str, exit: i32, status: CommandStatus) -> Vec<Step> {
+    let details = |status, output: &str, exit_code| ItemDetails::CommandExecution {
+        command: format!("/bin/bash -lc '{cmd}'"),
+        aggregated_output: output.into(),
+        exit_code,
+        status,
+    };
+    vec![
+        started(id, details(CommandStatus::InProgress, "", None)),
+        wait_secs(1.5),
+        completed(id, details(status, output, Some(exit))),
+    ]
+}
+
+fn reasoning_and_commands() -> Vec<Step> {
+    let mut steps = vec![thread_started(), core(EventMsg::TurnStarted)];
+    steps.push(core(EventMsg::ReasoningDelta {
+        item_id: "item_0".into(),
+        delta: "**Finding the tests**\n\nThe failing test lives in `tests/`; read it first.".into(),
+    }));
+    steps.push(completed(
+        "item_0",
+        ItemDetails::Reasoning {
+            text: String::new(),
+        },
+    ));
+    steps.extend(command(
+        "item_1",
+        "cat src/parser.rs",
+        "fn main() {}\n",
+        0,
+        CommandStatus::Completed,
+    ));
+    steps.extend(command(
+        "item_2",
+        "rg -n parse_hunk src",
+        "src/parser.rs:3:fn parse_hunk\n",
+        0,
+        CommandStatus::Completed,
+    ));
+    steps.extend(command(
+        "item_3",
+        "ls tests",
+        "a.rs\nb.rs\n",
+        0,
+        CommandStatus::Completed,
+    ));
+    let output: String = (1..=12)
+        .map(|n| format!("test case_{n} ... ok\n"))
+        .collect::<String>()
+        + "test result: FAILED. 12 passed; 1 failed\n";
+    steps.extend(command(
+        "item_4",
+        "cargo test -p parser",
+        &output,
+        101,
+        CommandStatus::Failed,
+    ));
+    steps.extend(command(
+        "item_5",
+        "touch done.txt",
+        "",
+        0,
+        CommandStatus::Completed,
+    ));
+    steps.push(turn_completed());
+    steps
+}
+
+#[tokio::test(start_paused = true)]
+async fn reasoning_explored_group_and_commands() {
+    check_sizes!("reasoning_and_commands", reasoning_and_commands());
+}
+
+fn patch_plan_and_notices() -> Vec<Step> {
+    let plan = |done: usize| ItemDetails::TodoList {
+        items: ["Read the parser", "Fix the offset", "Run the tests"]
+            .iter()
+            .enumerate()
+            .map(|(idx, text)| TodoItem {
+                text: (*text).into(),
+                completed: idx < done,
+            })
+            .collect(),
+    };
+    let change = FileChange {
+        path: "src/parser.rs".into(),
+        kind: FileChangeKind::Update,
+        diff: Some(
+            "--- a/src/parser.rs\n+++ b/src/parser.rs\n@@ -10,4 +10,4 @@\n fn parse_hunk(line: &str) {\n-    let offset = 1;\n+    let offset = 0;\n     read(line, offset)\n }\n"
+                .into(),
+        ),
+    };
+    let added = FileChange {
+        path: "NOTES.md".into(),
+        kind: FileChangeKind::Add,
+        diff: Some(
+            "--- /dev/null\n+++ b/NOTES.md\n@@ -0,0 +1,2 @@\n+# Notes\n+offsets start at zero\n"
+                .into(),
+        ),
+    };
+    vec![
+        thread_started(),
+        core(EventMsg::TurnStarted),
+        started("item_1", plan(1)),
+        core(EventMsg::ItemUpdated {
+            item: item("item_1", plan(1)),
+        }),
+        core(EventMsg::Reconnecting(Reconnecting {
+            attempt: 1,
+            max_attempts: 5,
+            reason: "429 Too Many Requests".into(),
+            delay_ms: 200,
+        })),
+        started(
+            "item_2",
+            ItemDetails::FileChange {
+                changes: vec![change.clone(), added.clone()],
+                status: PatchStatus::InProgress,
+            },
+        ),
+        completed(
+            "item_2",
+            ItemDetails::FileChange {
+                changes: vec![change, added],
+                status: PatchStatus::Completed,
+            },
+        ),
+        core(EventMsg::ItemUpdated {
+            item: item("item_1", plan(2)),
+        }),
+        core(EventMsg::Warning {
+            message: "AGENTS.md was cut at 32 KiB".into(),
+        }),
+        core(EventMsg::Error {
+            message: "stream disconnected before completion".into(),
+        }),
+        core(EventMsg::TurnFailed {
+            error: duet_protocol::ErrorInfo {
+                message: "stream disconnected before completion".into(),
+            },
+        }),
+    ]
+}
+
+#[tokio::test(start_paused = true)]
+async fn patch_plan_warnings_and_errors() {
+    check_sizes!("patch_plan_notices", patch_plan_and_notices());
+}
+
+fn streaming() -> Vec<Step> {
+    let mut steps = vec![thread_started()];
+    steps.extend(type_text("go"));
+    steps.push(key(crossterm::event::KeyCode::Enter));
+    steps.push(wait_secs(3.5));
+    steps.push(delta("item_1", "First paragraph is done.\n\n"));
+    steps.push(delta("item_1", "Second paragraph is still being wri"));
+    steps
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_streaming_answer_commits_finished_paragraphs_and_keeps_the_rest_live() {
+    check_sizes!("streaming", streaming());
+}
+
+fn running_command() -> Vec<Step> {
+    let mut steps = vec![thread_started(), core(EventMsg::TurnStarted)];
+    steps.push(started(
+        "item_1",
+        ItemDetails::CommandExecution {
+            command: "/bin/bash -lc 'cargo build'".into(),
+            aggregated_output: String::new(),
+            exit_code: None,
+            status: CommandStatus::InProgress,
+        },
+    ));
+    for n in 1..=8 {
+        steps.push(core(EventMsg::CommandOutputDelta {
+            item_id: "item_1".into(),
+            chunk: format!("   Compiling crate_{n} v0.1.0\n"),
+        }));
+    }
+    // Not a whole second: a tick and the end of the wait must not tie.
+    steps.push(wait_secs(2.5));
+    steps
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_running_command_shows_a_live_tail() {
+    check_sizes!("running_command", running_command());
+}
+
+#[tokio::test(start_paused = true)]
+async fn only_palette_colours_are_used_and_no_color_uses_none() {
+    let mut steps = prompt_and_answer();
+    steps.extend(reasoning_and_commands().into_iter().skip(1));
+    steps.extend(patch_plan_and_notices().into_iter().skip(1));
+    let colored = drive(Options::inline((100, 30)), steps).await;
+    let colors = colors_used(&colored.screen);
+    assert!(
+        colors.contains(&Color::Green) && colors.contains(&Color::Red),
+        "{colors:?}"
+    );
+    let named = [
+        Color::Black,
+        Color::Red,
+        Color::Green,
+        Color::Yellow,
+        Color::Blue,
+        Color::Magenta,
+        Color::Cyan,
+        Color::Gray,
+        Color::DarkGray,
+        Color::LightRed,
+        Color::LightGreen,
+        Color::LightYellow,
+        Color::LightBlue,
+        Color::LightMagenta,
+        Color::LightCyan,
+        Color::White,
+    ];
+    let other: Vec<&Color> = colors.iter().filter(|c| !named.contains(c)).collect();
+    assert_eq!(other, Vec::<&Color>::new());
+
+    let mut steps = prompt_and_answer();
+    steps.extend(patch_plan_and_notices().into_iter().skip(1));
+    let plain = drive(
+        Options {
+            color: false,
+            ..Options::inline((100, 30))
+        },
+        steps,
+    )
+    .await;
+    assert_eq!(colors_used(&plain.screen), Vec::<Color>::new());
+}
+
+#[tokio::test(start_paused = true)]
+async fn alt_screen_draws_the_transcript_itself() {
+    let options = Options {
+        alt_screen: true,
+        ..Options::inline((80, 24))
+    };
+    let run = drive(options, prompt_and_answer()).await;
+    insta::assert_snapshot!("alt_screen_80x24", terminal_text(&run.screen));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resize_rewraps_the_transcript() {
+    let mut steps = prompt_and_answer();
+    steps.push(Step::Resize(50, 24));
+    let run = drive(Options::inline((80, 24)), steps).await;
+    let screen = ratatui::buffer::Buffer::clone(run.screen.backend().buffer());
+    let rows: Vec<String> = (0..screen.area.height)
+        .map(|y| {
+            (0..screen.area.width)
+                .map(|x| screen[(x, y)].symbol().to_owned())
+                .collect::<String>()
+                .trim_end()
+                .to_owned()
+        })
+        .collect();
+    insta::assert_snapshot!("resized_to_50x24", rows.join("\n"));
+}

@@ -1,0 +1,235 @@
+//! The interactive TUI end to end, in a real terminal: tmux runs the built
+//! `duet` against the mock model; the test types a prompt, approves the
+//! command the model asks for, waits for the answer, checks the screen
+//! with `capture-pane`, quits with Ctrl+C twice and checks the resume hint.
+//!
+//! Without tmux the test says so and passes, unless `DUET_REQUIRE_TMUX=1`
+//! (set by `.ci/run`), where a missing tmux is a failure.
+
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use common::{TEST_KEY, Workspace};
+use duet_test_support::responses_mock::{base_url, mount_sse_sequence, start_mock};
+use duet_test_support::sse::{ev_assistant_message, ev_function_call, sse_completed_turn};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A private tmux server (its own socket), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn available() -> bool {
+        Command::new("tmux")
+            .arg("-V")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let output = Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("tmux runs");
+        assert!(
+            output.status.success(),
+            "tmux {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+
+    /// The visible screen, or with `history` the scrollback too.
+    fn capture(&self, history: bool) -> String {
+        let mut args = vec!["capture-pane", "-p", "-t", "duet"];
+        if history {
+            args.extend(["-S", "-"]);
+        }
+        String::from_utf8_lossy(&self.run(&args).stdout).into_owned()
+    }
+
+    fn send_text(&self, text: &str) {
+        self.run(&["send-keys", "-t", "duet", "-l", text]);
+    }
+
+    fn send_key(&self, key: &str) {
+        self.run(&["send-keys", "-t", "duet", key]);
+    }
+
+    fn pane_dead(&self) -> bool {
+        let out = self.run(&["display-message", "-p", "-t", "duet", "#{pane_dead}"]);
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
+    /// Wait until `done` holds for the screen (scrollback included).
+    fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.capture(true);
+            if done(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; the screen was:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// The screen's lines, trimmed, without blank ones.
+fn lines(screen: &str) -> Vec<&str> {
+    screen
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// `expected` appear in `screen`, in this order, each as a whole line.
+fn assert_lines_in_order(screen: &str, expected: &[&str]) {
+    let all = lines(screen);
+    let mut rest = all.iter();
+    for want in expected {
+        assert!(
+            rest.any(|line| line == want),
+            "missing (or out of order) line {want:?}; the screen was:\n{screen}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
+    if !Tmux::available() {
+        assert!(
+            std::env::var("DUET_REQUIRE_TMUX").as_deref() != Ok("1"),
+            "tmux is required here (DUET_REQUIRE_TMUX=1) but not installed: `apt-get install -y tmux`"
+        );
+        eprintln!("skipped: tmux is not installed (`apt-get install -y tmux` to run this test)");
+        return;
+    }
+    let workspace = Workspace::new();
+    let server = start_mock().await;
+    let args = serde_json::json!({"cmd": "touch approved.txt"}).to_string();
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            sse_completed_turn(&[ev_function_call("call_1", "exec_command", &args)]),
+            sse_completed_turn(&[ev_assistant_message(
+                "msg_1",
+                "All done: created `approved.txt`.",
+            )]),
+        ],
+    )
+    .await;
+
+    let tmux = Tmux {
+        socket: format!("duet-test-{}", std::process::id()),
+    };
+    let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into());
+    let command = format!(
+        "env -i PATH='{path}' HOME='{home}' DUET_HOME='{home}' LANG=C.UTF-8 TERM=xterm-256color \
+         OPENAI_API_KEY={TEST_KEY} '{duet}' -c 'openai_base_url=\"{url}\"' \
+         -a untrusted -s danger-full-access",
+        home = workspace.home().display(),
+        duet = env!("CARGO_BIN_EXE_duet"),
+        url = base_url(&server),
+    );
+    let repo = workspace.repo().display().to_string();
+    // An idle pane first, so `remain-on-exit` is set before duet can exit.
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "duet",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "cat",
+    ]);
+    tmux.run(&["set-option", "-t", "duet", "remain-on-exit", "on"]);
+    tmux.run(&["respawn-pane", "-k", "-t", "duet", "-c", &repo, &command]);
+
+    tmux.wait_for("the composer", |s| s.contains("Ask duet to do anything"));
+    tmux.send_text("create the file");
+    tmux.send_key("Enter");
+    tmux.wait_for("the approval modal", |s| {
+        s.contains("Would you like to run the following command?")
+    });
+    let modal = tmux.capture(false);
+    assert_lines_in_order(
+        &modal,
+        &[
+            "› create the file",
+            "Would you like to run the following command?",
+            "$ touch approved.txt",
+            &format!("  in {repo}"),
+            "y  Yes, this time",
+            "a  Yes, and don't ask again this session",
+            "n  No, and tell duet what to do differently",
+            "esc No, and stop the turn",
+        ],
+    );
+    tmux.send_key("y");
+    let done = tmux.wait_for("the answer", |s| s.contains("Worked for"));
+    assert_lines_in_order(
+        &done,
+        &[
+            "› create the file",
+            "• You approved duet to run `touch approved.txt` this time",
+            "• Ran touch approved.txt",
+            "• All done: created approved.txt.",
+        ],
+    );
+    assert!(workspace.repo().join("approved.txt").exists(), "{done}");
+    assert_eq!(log.requests().len(), 2);
+
+    tmux.send_key("C-c");
+    tmux.send_key("C-c");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !tmux.pane_dead() {
+        assert!(
+            Instant::now() < deadline,
+            "duet did not exit:\n{}",
+            tmux.capture(true)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let after = tmux.capture(true);
+    let hint = lines(&after)
+        .into_iter()
+        .find_map(|line| line.strip_prefix("To continue this session, run duet resume "))
+        .unwrap_or_else(|| panic!("no resume hint; the screen was:\n{after}"));
+    assert_eq!(
+        (hint.len(), hint.chars().filter(|c| *c == '-').count()),
+        (36, 4),
+        "not a thread id: {hint:?}"
+    );
+    // The transcript stays in the terminal after exit: the answer is above the hint.
+    assert_lines_in_order(
+        &after,
+        &[
+            "• All done: created approved.txt.",
+            &format!("To continue this session, run duet resume {hint}"),
+        ],
+    );
+}
