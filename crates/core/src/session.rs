@@ -50,6 +50,18 @@ pub enum SessionError {
     /// column, and says what to do.
     #[error(transparent)]
     Rules(#[from] duet_execpolicy::Error),
+    #[error(
+        "no session matches `{query}`: give a session id, a unique id prefix of 4 or more characters, or a session name (`duet sessions list --all` lists them)"
+    )]
+    NotFound { query: String },
+    #[error(
+        "cannot read the Codex sessions directory `{}`: {cause}; give the directory that holds the `rollout-*.jsonl` files: `duet sessions import --from codex DIR`",
+        .dir.display()
+    )]
+    ImportDir {
+        dir: std::path::PathBuf,
+        cause: std::io::Error,
+    },
     #[error("no session to resume in `{}`: start one with `duet exec \"…\"`, or resume a session of another directory by its id", .cwd.display())]
     NoSessionInCwd { cwd: std::path::PathBuf },
     #[error(
@@ -209,7 +221,7 @@ fn load_thread(
 ) -> Result<ResumedThread, SessionError> {
     let store = Store::open(store_path)?;
     let record = match target {
-        ResumeTarget::Thread(query) => store.thread(query)?,
+        ResumeTarget::Thread(query) => crate::sessions::find_thread(&store, query)?,
         ResumeTarget::Last => {
             store
                 .last_thread(cwd)?
