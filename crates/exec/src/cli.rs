@@ -117,6 +117,11 @@ pub struct ForkArgs {
     #[arg(value_name = "PROMPT")]
     pub prompt: Option<String>,
 
+    /// Keep the history up to and including this turn (1 is the first);
+    /// default: all of it.
+    #[arg(long = "at", value_name = "TURN")]
+    pub at: Option<u32>,
+
     /// Attach an image to the prompt (repeatable, or comma-separated).
     #[arg(
         short = 'i',
@@ -342,7 +347,16 @@ mod tests {
 
     #[test]
     fn fork_takes_a_session_and_a_prompt() {
-        let cli = parse(&["--json", "fork", "deploy-fix", "go on", "-i", "a.png"]);
+        let cli = parse(&[
+            "--json",
+            "fork",
+            "deploy-fix",
+            "go on",
+            "-i",
+            "a.png",
+            "--at",
+            "2",
+        ]);
         assert_eq!(
             cli,
             ExecCli {
@@ -350,6 +364,7 @@ mod tests {
                 command: Some(ExecCommand::Fork(ForkArgs {
                     session: "deploy-fix".into(),
                     prompt: Some("go on".into()),
+                    at: Some(2),
                     images: vec!["a.png".into()],
                 })),
                 ..defaults()

@@ -107,7 +107,7 @@ async fn run_inner(cli: ExecCli) -> anyhow::Result<Outcome> {
         // The fork is made only once the prompt is known, so a run that
         // fails before it leaves no stray thread behind.
         let fork = Sessions::open(&config)
-            .and_then(|sessions| sessions.fork(&args.session, None))
+            .and_then(|sessions| sessions.fork(&args.session, args.at))
             .context("cannot fork the session")?;
         resume = Some(ResumeTarget::Thread(fork.id));
     }

@@ -2,7 +2,8 @@
 //! codex-behavior.md §8.1) into an [`ImportedThread`].
 //!
 //! Pure: text in, a thread out. What is kept: the session's facts from
-//! `session_meta` (id, time, cwd, provider, git) and the first
+//! `session_meta` (id, time, cwd, provider, git, and the base instructions,
+//! which become the first history item) and the first
 //! `turn_context` (model, sandbox, approvals); every `response_item` whose
 //! type the Responses API takes as input, exactly as written (so a resumed
 //! session replays it); turn boundaries from `task_started`,
@@ -380,6 +381,23 @@ impl Reader {
                 base.get("end_ordinal_exclusive")?.as_i64()?,
             ))
         });
+        // Codex sends its base instructions as the request's `instructions`
+        // and keeps them in `session_meta`, not among the items; they open
+        // the history here so that a resumed session gets them too. A fork
+        // that points into its parent gets them with the parent's items.
+        let base_instructions = meta
+            .get("base_instructions")
+            .and_then(|base| base.get("text"))
+            .or_else(|| meta.get("instructions"))
+            .and_then(Value::as_str)
+            .filter(|text| !text.trim().is_empty());
+        if let (Some(text), None, Some(first)) =
+            (base_instructions, &history_base, self.turns.first_mut())
+        {
+            let message = serde_json::json!({"type": "message", "role": "developer",
+                "content": [{"type": "input_text", "text": text}]});
+            first.items.insert(0, (i64::MIN, message));
+        }
         let unended = self.unended();
         let mut item_ordinals = Vec::new();
         let mut turns = Vec::with_capacity(self.turns.len());
@@ -510,6 +528,7 @@ mod tests {
     fn meta() -> Value {
         json!({"id": "0199A1B2-0000-7000-8000-00000000000A", "timestamp": "2026-11-20T09:15:02Z",
                "cwd": "/repo", "model_provider": "openai", "cli_version": "0.169.0",
+               "base_instructions": {"text": "You are Codex."},
                "git": {"commit_hash": "abc123", "branch": "main"}})
     }
 
@@ -626,6 +645,7 @@ mod tests {
                             (10, Some(70)),
                             usage(100, 50, 10, 2),
                             vec![
+                                text("developer", "input_text", "You are Codex."),
                                 text("user", "input_text", "list files"),
                                 replayed_call,
                                 json!({"type": "function_call_output", "call_id": "c1", "output": "a\n"}),
@@ -649,7 +669,7 @@ mod tests {
                         .to_string(),
                 ],
                 history_base: None,
-                item_ordinals: vec![3, 4, 7, 11],
+                item_ordinals: vec![i64::MIN, 3, 4, 7, 11],
             }
         );
     }
@@ -760,7 +780,11 @@ mod tests {
             items,
             vec![(
                 "t2".to_string(),
-                vec![summary, text("user", "input_text", "go on")]
+                vec![
+                    text("developer", "input_text", "You are Codex."),
+                    summary,
+                    text("user", "input_text", "go on")
+                ]
             )]
         );
     }
