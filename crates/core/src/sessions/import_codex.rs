@@ -207,3 +207,85 @@ fn is_rollout_name(path: &Path) -> bool {
         .and_then(|name| name.to_str())
         .is_some_and(|name| name.starts_with("rollout-") && name.ends_with(".jsonl"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+    use serde_json::json;
+
+    fn line(ordinal: i64, kind: &str, payload: serde_json::Value) -> String {
+        json!({"timestamp": "2026-11-20T09:15:02Z", "ordinal": ordinal, "type": kind,
+               "payload": payload})
+        .to_string()
+    }
+
+    fn prompt(text: &str) -> serde_json::Value {
+        json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]})
+    }
+
+    fn turn_ids_and_items(
+        rollout: &ParsedRollout,
+    ) -> Vec<(String, String, Vec<serde_json::Value>)> {
+        rollout
+            .thread
+            .turns
+            .iter()
+            .map(|turn| {
+                (
+                    turn.record.thread_id.clone(),
+                    turn.record.turn_id.clone(),
+                    turn.items.clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_fork_gets_its_parents_items_before_the_fork_point() {
+        let meta =
+            |id: &str| json!({"id": id, "cwd": "/repo", "timestamp": "2026-11-20T09:15:02Z"});
+        let parent = [
+            line(0, "session_meta", meta("parent")),
+            line(
+                1,
+                "event_msg",
+                json!({"type": "task_started", "turn_id": "t1"}),
+            ),
+            line(2, "response_item", prompt("one")),
+            line(3, "event_msg", json!({"type": "task_complete"})),
+            line(
+                4,
+                "event_msg",
+                json!({"type": "task_started", "turn_id": "t2"}),
+            ),
+            line(5, "response_item", prompt("two")),
+            line(6, "event_msg", json!({"type": "task_complete"})),
+        ]
+        .join("\n");
+        let mut fork_meta = meta("fork");
+        fork_meta["history_base"] = json!({"thread_id": "parent", "end_ordinal_exclusive": 4});
+        let fork = [
+            line(7, "session_meta", fork_meta),
+            line(
+                8,
+                "event_msg",
+                json!({"type": "task_started", "turn_id": "t3"}),
+            ),
+            line(9, "response_item", prompt("three")),
+        ]
+        .join("\n");
+        let parent = parse_codex_rollout(&parent, "p").unwrap();
+        let mut fork = parse_codex_rollout(&fork, "f").unwrap();
+
+        prepend_parent(&mut fork, &parent, 4);
+
+        assert_eq!(
+            turn_ids_and_items(&fork),
+            vec![
+                ("fork".to_string(), "t1".to_string(), vec![prompt("one")]),
+                ("fork".to_string(), "t3".to_string(), vec![prompt("three")]),
+            ]
+        );
+    }
+}
