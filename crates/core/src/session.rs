@@ -230,18 +230,8 @@ fn load_thread(
                 })?
         }
     };
-    let history = store
-        .history(&record.id)?
-        .into_iter()
-        .enumerate()
-        .map(|(index, value)| {
-            serde_json::from_value(value).map_err(|error| SessionError::DamagedHistory {
-                thread_id: record.id.clone(),
-                index,
-                reason: error.to_string(),
-            })
-        })
-        .collect::<Result<Vec<ResponseItem>, _>>()?;
+    // Parsed straight from the stored text: no intermediate JSON tree.
+    let history: Vec<ResponseItem> = store.history_as(&record.id)?;
     // A turn cut off by a killed process may have left calls without output;
     // the next request would be refused without one.
     let stored_items = history.len();
