@@ -151,12 +151,7 @@ fn main() {
     });
     time_it("load the 10,000-item thread for resume", 5, || {
         let store = Store::open(&path).unwrap();
-        let items: Vec<ResponseItem> = store
-            .history(&big)
-            .unwrap()
-            .into_iter()
-            .map(|value| serde_json::from_value(value).unwrap())
-            .collect();
+        let items: Vec<ResponseItem> = store.history_as(&big).unwrap();
         assert_eq!(items.len(), BIG_THREAD_ITEMS);
     });
 
