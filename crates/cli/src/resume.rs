@@ -66,3 +66,85 @@ fn chosen(sessions: &Sessions, choice: &SessionChoice) -> anyhow::Result<ThreadR
         _ => sessions.last(&current_dir()?)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::sessions::SessionsCommand;
+    use crate::{Cli, Command};
+    use clap::Parser;
+    use pretty_assertions::assert_eq;
+
+    fn parse(argv: &[&str]) -> Result<Option<Command>, clap::error::ErrorKind> {
+        Cli::try_parse_from(std::iter::once("duet").chain(argv.iter().copied()))
+            .map(|cli| cli.command)
+            .map_err(|error| error.kind())
+    }
+
+    #[test]
+    fn resume_and_fork_take_a_session_or_last() {
+        let got: Vec<String> = [
+            &["resume", "deploy-fix"][..],
+            &["resume", "--last"],
+            &["fork", "--last", "--at", "2"],
+            &["fork", "0199a1b2"],
+        ]
+        .iter()
+        .map(|argv| format!("{:?}", parse(argv).unwrap()))
+        .collect();
+        assert_eq!(
+            got,
+            [
+                "Some(Resume(SessionChoice { session: Some(\"deploy-fix\"), last: false }))",
+                "Some(Resume(SessionChoice { session: None, last: true }))",
+                "Some(Fork(ForkCli { choice: SessionChoice { session: None, last: true }, at: Some(2) }))",
+                "Some(Fork(ForkCli { choice: SessionChoice { session: Some(\"0199a1b2\"), last: false }, at: None }))",
+            ]
+        );
+        assert_eq!(
+            [
+                parse(&["resume"]).unwrap_err(),
+                parse(&["resume", "x", "--last"]).unwrap_err(),
+                parse(&["fork", "--at", "0x"]).unwrap_err(),
+            ],
+            [
+                clap::error::ErrorKind::MissingRequiredArgument,
+                clap::error::ErrorKind::ArgumentConflict,
+                clap::error::ErrorKind::ValueValidation,
+            ]
+        );
+    }
+
+    #[test]
+    fn sessions_subcommands_parse() {
+        let list = parse(&["sessions", "list", "--all", "--limit", "5", "--json"]).unwrap();
+        let Some(Command::Sessions(SessionsCommand::List {
+            all,
+            archived,
+            limit,
+            json,
+        })) = list
+        else {
+            panic!("not sessions list: {list:?}")
+        };
+        assert_eq!((all, archived, limit, json), (true, false, Some(5), true));
+        let search = parse(&["sessions", "search", "flaky", "test"]).unwrap();
+        assert!(
+            matches!(
+                &search,
+                Some(Command::Sessions(SessionsCommand::Search { query, all: false, limit: 20, json: false }))
+                    if query == &["flaky", "test"]
+            ),
+            "{search:?}"
+        );
+        assert_eq!(
+            [
+                parse(&["sessions", "export", "x"]).unwrap_err(),
+                parse(&["sessions", "import", "--from", "claude"]).unwrap_err(),
+            ],
+            [
+                clap::error::ErrorKind::MissingRequiredArgument,
+                clap::error::ErrorKind::InvalidValue,
+            ]
+        );
+    }
+}
