@@ -84,11 +84,29 @@ async fn list_search_rename_archive_delete_and_export() {
     let jsonl = sessions(&["export", "parser-fix", "--format", "jsonl"]).await;
     let markdown = sessions(&["export", "parser-fix", "--format", "markdown"]).await;
     let shown = sessions(&["show", "parser-fix"]).await;
+    let file = workspace.home().join("parser.md");
+    let to_file = sessions(&[
+        "export",
+        "parser-fix",
+        "--format",
+        "markdown",
+        "-o",
+        file.to_str().expect("a UTF-8 temp path"),
+    ])
+    .await;
     let ambiguous = sessions(&["show", &parser[..8]]).await;
     let deleted = sessions(&["delete", &cache]).await;
     let gone = sessions(&["show", &cache]).await;
 
     assert_eq!(by_name.thread_id(), parser, "{}", by_name.describe());
+    assert_eq!(
+        (
+            to_file.code,
+            to_file.stdout.as_str(),
+            std::fs::read_to_string(&file).ok()
+        ),
+        (Some(0), "", Some(markdown.stdout.clone()))
+    );
     // The JSONL export is exactly what the model saw: the last request's
     // input and the answer to it.
     let bodies = log.bodies();
