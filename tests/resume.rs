@@ -169,7 +169,7 @@ async fn resume_of_an_unknown_or_ephemeral_session_fails() {
             (
                 Some(1),
                 "",
-                "Reading additional input from stdin...\nerror: cannot start the session: no session matches `0199ffff-0000-7000-8000-000000000000`: give a session id, a unique id prefix of 4 or more characters, or a session name\n".to_owned()
+                "Reading additional input from stdin...\nerror: cannot start the session: no session matches `0199ffff-0000-7000-8000-000000000000`: give a session id, a unique id prefix of 4 or more characters, or a session name (`duet sessions list --all` lists them)\n".to_owned()
             ),
             (
                 Some(1),

@@ -83,6 +83,18 @@ pub enum Command {
         json: bool,
     },
 
+    /// Continue a saved session (today: print it and say how to continue
+    /// it headless, as the interactive UI is not built yet).
+    Resume(crate::sessions::SessionChoice),
+
+    /// Branch a new session from a saved one, up to a turn if given.
+    Fork(crate::resume::ForkCli),
+
+    /// List, search, show, rename, archive, delete, export and import saved
+    /// sessions.
+    #[command(subcommand)]
+    Sessions(crate::sessions::SessionsCommand),
+
     /// Print a shell completion script to stdout.
     Completion {
         #[arg(value_enum, default_value_t = Shell::Bash)]

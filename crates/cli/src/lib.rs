@@ -14,7 +14,9 @@
 
 mod args;
 mod execpolicy;
+mod resume;
 mod sandbox;
+mod sessions;
 
 pub use args::{Cli, Command, SandboxCli};
 
@@ -71,6 +73,9 @@ pub fn main() -> ExitCode {
             sandbox::run_sandbox(sandbox)
         }
         Some(Command::Doctor { json }) => sandbox::run_doctor(json),
+        Some(Command::Sessions(command)) => sessions::run(command),
+        Some(Command::Resume(choice)) => resume::run_resume(choice),
+        Some(Command::Fork(fork)) => resume::run_fork(fork),
         Some(Command::Exec(mut exec)) => {
             // `duet -c k=v exec …`: top-level overrides apply first, so the
             // subcommand's own `-c` wins on the same key.

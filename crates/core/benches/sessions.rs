@@ -22,8 +22,24 @@ const DIRECTORIES: usize = 10;
 const BIG_THREAD_ITEMS: usize = 10_000;
 
 fn main() {
+    // `DUET_BENCH_HOME=DIR`: build the database in DIR and keep it, with
+    // the session directories under it, for the whole-process figures of
+    // `benches/sessions_bench.py`.
+    let kept = std::env::var_os("DUET_BENCH_HOME").map(PathBuf::from);
     let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().to_path_buf();
+    let home = kept.clone().unwrap_or_else(|| dir.path().to_path_buf());
+    if let Some(kept) = &kept {
+        std::fs::create_dir_all(kept).unwrap();
+        assert!(
+            !kept.join("sessions.sqlite").exists(),
+            "{} already holds a database",
+            kept.display()
+        );
+        for index in 0..DIRECTORIES {
+            std::fs::create_dir_all(kept.join(format!("project-{index}"))).unwrap();
+        }
+        ROOT.set(kept.clone()).unwrap();
+    }
     let path = home.join("sessions.sqlite");
     let store = Store::open(&path).unwrap();
     let mut rng = fastrand::Rng::with_seed(7);
@@ -84,6 +100,9 @@ fn main() {
         "big thread: {BIG_THREAD_ITEMS} items, {:.1} MB of JSON",
         big_bytes as f64 / 1e6
     );
+    if let Some(kept) = &kept {
+        std::fs::write(kept.join("big-thread-id"), &big).unwrap();
+    }
     drop(store);
 
     let sessions = Sessions::open_home(&home).unwrap();
@@ -132,12 +151,7 @@ fn main() {
     });
     time_it("load the 10,000-item thread for resume", 5, || {
         let store = Store::open(&path).unwrap();
-        let items: Vec<ResponseItem> = store
-            .history(&big)
-            .unwrap()
-            .into_iter()
-            .map(|value| serde_json::from_value(value).unwrap())
-            .collect();
+        let items: Vec<ResponseItem> = store.history_as(&big).unwrap();
         assert_eq!(items.len(), BIG_THREAD_ITEMS);
     });
 
@@ -165,8 +179,14 @@ fn file_size(path: &std::path::Path) -> u64 {
     std::fs::metadata(path).map(|meta| meta.len()).unwrap_or(0)
 }
 
+/// Where the session directories are: `DUET_BENCH_HOME` when kept.
+static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
 fn cwd(index: usize) -> PathBuf {
-    PathBuf::from(format!("/home/user/project-{index}"))
+    ROOT.get()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("/home/user"))
+        .join(format!("project-{index}"))
 }
 
 fn thread(id: &str, session: usize) -> NewThread {

@@ -50,6 +50,18 @@ pub enum SessionError {
     /// column, and says what to do.
     #[error(transparent)]
     Rules(#[from] duet_execpolicy::Error),
+    #[error(
+        "no session matches `{query}`: give a session id, a unique id prefix of 4 or more characters, or a session name (`duet sessions list --all` lists them)"
+    )]
+    NotFound { query: String },
+    #[error(
+        "cannot read the Codex sessions directory `{}`: {cause}; give the directory that holds the `rollout-*.jsonl` files: `duet sessions import --from codex DIR`",
+        .dir.display()
+    )]
+    ImportDir {
+        dir: std::path::PathBuf,
+        cause: std::io::Error,
+    },
     #[error("no session to resume in `{}`: start one with `duet exec \"…\"`, or resume a session of another directory by its id", .cwd.display())]
     NoSessionInCwd { cwd: std::path::PathBuf },
     #[error(
@@ -209,7 +221,7 @@ fn load_thread(
 ) -> Result<ResumedThread, SessionError> {
     let store = Store::open(store_path)?;
     let record = match target {
-        ResumeTarget::Thread(query) => store.thread(query)?,
+        ResumeTarget::Thread(query) => crate::sessions::find_thread(&store, query)?,
         ResumeTarget::Last => {
             store
                 .last_thread(cwd)?
@@ -218,18 +230,8 @@ fn load_thread(
                 })?
         }
     };
-    let history = store
-        .history(&record.id)?
-        .into_iter()
-        .enumerate()
-        .map(|(index, value)| {
-            serde_json::from_value(value).map_err(|error| SessionError::DamagedHistory {
-                thread_id: record.id.clone(),
-                index,
-                reason: error.to_string(),
-            })
-        })
-        .collect::<Result<Vec<ResponseItem>, _>>()?;
+    // Parsed straight from the stored text: no intermediate JSON tree.
+    let history: Vec<ResponseItem> = store.history_as(&record.id)?;
     // A turn cut off by a killed process may have left calls without output;
     // the next request would be refused without one.
     let stored_items = history.len();

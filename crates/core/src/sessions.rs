@@ -7,15 +7,20 @@
 //! as `SessionOptions { resume: Some(ResumeTarget::Thread(id)), .. }`.
 //! This is not the recorder: live sessions write through `recorder.rs`.
 
+mod codex_rollout;
 mod export;
+mod import_codex;
+mod items_display;
 mod search_text;
 
+pub use codex_rollout::{ParsedRollout, parse_codex_rollout};
 pub use duet_store::{
     ListOptions, NewThread, SearchHit, SearchOptions, SearchRole, ThreadRecord, ThreadSummary,
     TurnRecord, TurnStatus, UsageTotals,
 };
 pub use export::{export_jsonl, export_markdown};
-pub(crate) use search_text::search_text;
+pub use import_codex::{CodexImport, ImportOutcome, ImportedRollout, codex_sessions_dir};
+pub(crate) use search_text::{search_text, search_text_of_json};
 
 use crate::SessionError;
 use crate::config::Config;
@@ -48,7 +53,8 @@ pub struct TranscriptTurn {
     /// The exact Responses items of the turn, in order (what the model saw).
     pub items: Vec<serde_json::Value>,
     /// What the front end showed, in order: the prompt first, then each
-    /// completed item. Empty for imported turns that had none.
+    /// completed item. For turns that stored none (imported ones), drawn
+    /// from `items`: prompts, agent messages and shell commands.
     pub display: Vec<Item>,
 }
 
@@ -59,6 +65,8 @@ pub struct ImportedThread {
     pub turns: Vec<ImportedTurn>,
     /// The thread's cumulative usage (the sum of the turns' if unknown).
     pub usage: UsageTotals,
+    /// When the thread was last active; `None`: when it was created.
+    pub updated_at_ms: Option<i64>,
 }
 
 /// One turn of an [`ImportedThread`]: its record (status, times, usage) and
@@ -87,7 +95,7 @@ impl Sessions {
     /// The thread an id, unique id prefix (4+ characters) or name names.
     /// An ambiguous prefix is an error listing the candidates.
     pub fn find(&self, query: &str) -> Result<ThreadRecord, SessionError> {
-        Ok(self.store.thread(query)?)
+        find_thread(&self.store, query)
     }
 
     /// The newest unarchived thread of `cwd`; none is an error, not `None`.
@@ -116,7 +124,7 @@ impl Sessions {
 
     /// A thread with its turns, history items and displayed items.
     pub fn show(&self, query: &str) -> Result<Transcript, SessionError> {
-        let thread = self.store.thread(query)?;
+        let thread = self.find(query)?;
         let records = self.store.turns(&thread.id)?;
         let items = self.store.items(&thread.id)?;
         let display = self.store.display_items(&thread.id)?;
@@ -147,13 +155,18 @@ impl Sessions {
                     .push(item);
             }
         }
+        for turn in &mut turns {
+            if turn.display.is_empty() {
+                turn.display = items_display::display_from_items(&turn.items);
+            }
+        }
         Ok(Transcript { thread, turns })
     }
 
     /// Names a thread. Names are unique: a taken name is an error naming
     /// the thread that has it.
     pub fn rename(&self, query: &str, name: &str) -> Result<ThreadRecord, SessionError> {
-        let thread = self.store.thread(query)?;
+        let thread = self.find(query)?;
         self.store.set_name(&thread.id, Some(name.trim()))?;
         Ok(self.store.thread(&thread.id)?)
     }
@@ -169,7 +182,7 @@ impl Sessions {
 
     /// Deletes a thread and everything stored for it; returns what it was.
     pub fn delete(&self, query: &str) -> Result<ThreadRecord, SessionError> {
-        let thread = self.store.thread(query)?;
+        let thread = self.find(query)?;
         self.store.delete_thread(&thread.id)?;
         Ok(thread)
     }
@@ -177,7 +190,7 @@ impl Sessions {
     /// A new thread with the history of `query` up to and including turn
     /// `at_turn` (1-based; `None`: all of it), linked to its parent.
     pub fn fork(&self, query: &str, at_turn: Option<u32>) -> Result<ThreadRecord, SessionError> {
-        let parent = self.store.thread(query)?;
+        let parent = self.find(query)?;
         let fork = ForkRequest {
             new_id: uuid::Uuid::now_v7().to_string(),
             created_at_ms: crate::session::now_ms(),
@@ -221,14 +234,26 @@ impl Sessions {
             }
         }
         self.store.set_usage(id, &imported.usage)?;
+        let updated_at_ms = imported
+            .updated_at_ms
+            .unwrap_or(imported.thread.created_at_ms);
+        self.store.set_updated_at(id, updated_at_ms)?;
         Ok(())
     }
 
     fn set_archived(&self, query: &str, archived: bool) -> Result<ThreadRecord, SessionError> {
-        let thread = self.store.thread(query)?;
+        let thread = self.find(query)?;
         self.store.set_archived(&thread.id, archived)?;
         Ok(self.store.thread(&thread.id)?)
     }
+}
+
+/// The thread `query` names, with advice on how to find one when none does.
+pub(crate) fn find_thread(store: &Store, query: &str) -> Result<ThreadRecord, SessionError> {
+    store.thread(query).map_err(|error| match error {
+        duet_store::StoreError::NotFound { query } => SessionError::NotFound { query },
+        other => SessionError::Store(other),
+    })
 }
 
 /// The entry of `turn_id`, appending one without a record if it has none.

@@ -281,8 +281,10 @@ impl Turn {
             if cancel.is_cancelled() {
                 return Err(TurnError::Cancelled);
             }
-            let request = self.request(history, output_schema);
-            let sample = self.sample(&request, history, cancel).await?;
+            // The history moves into the request and back once it is sent:
+            // a resumed thread's history can be tens of megabytes.
+            let request = self.request(std::mem::take(history), output_schema);
+            let sample = self.sample(request, history, cancel).await?;
             let had_calls = !sample.calls.is_empty();
             if had_calls {
                 let outputs = self.run_tools(sample.calls, cancel).await?;
@@ -315,7 +317,7 @@ impl Turn {
 
     fn request(
         &self,
-        history: &[ResponseItem],
+        history: Vec<ResponseItem>,
         output_schema: Option<&serde_json::Value>,
     ) -> ResponsesRequest {
         let config = &self.context.config;
@@ -330,7 +332,7 @@ impl Turn {
         };
         ResponsesRequest {
             model: config.model.clone(),
-            input: history.to_vec(),
+            input: history,
             tools: tools::specs(&config.tools),
             tool_choice: "auto",
             parallel_tool_calls: true,
@@ -347,7 +349,7 @@ impl Turn {
     /// history, and collect the tool calls.
     async fn sample(
         &mut self,
-        request: &ResponsesRequest,
+        mut request: ResponsesRequest,
         history: &mut Vec<ResponseItem>,
         cancel: &CancellationToken,
     ) -> Result<Sample, TurnError> {
@@ -365,8 +367,13 @@ impl Turn {
             );
         };
         let stream = tokio::select! {
-            _ = cancel.cancelled() => return Err(TurnError::Cancelled),
-            stream = self.context.client.stream(request, &self.context.thread_id, &mut on_retry) => stream,
+            _ = cancel.cancelled() => None,
+            stream = self.context.client.stream(&request, &self.context.thread_id, &mut on_retry) => Some(stream),
+        };
+        // The body is sent (or will not be): the history comes back.
+        *history = std::mem::take(&mut request.input);
+        let Some(stream) = stream else {
+            return Err(TurnError::Cancelled);
         };
         let mut stream = stream.map_err(|error| TurnError::Fatal(error.to_string()))?;
 

@@ -101,11 +101,35 @@ pub struct ExecCli {
 pub enum ExecCommand {
     /// Continue a saved session headless: the model sees its whole history.
     Resume(ResumeArgs),
-    /// Branch a new session from an earlier one (not built yet).
-    Fork {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-        args: Vec<String>,
-    },
+    /// Branch a new session from a saved one and continue it headless: the
+    /// model sees the whole history of the original, which is left as it was.
+    Fork(ForkArgs),
+}
+
+/// `duet exec fork SESSION [PROMPT]`.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct ForkArgs {
+    /// Session id, unique id prefix, or name.
+    #[arg(value_name = "SESSION")]
+    pub session: String,
+
+    /// The instructions; read from stdin when absent or `-`.
+    #[arg(value_name = "PROMPT")]
+    pub prompt: Option<String>,
+
+    /// Keep the history up to and including this turn (1 is the first);
+    /// default: all of it.
+    #[arg(long = "at", value_name = "TURN")]
+    pub at: Option<u32>,
+
+    /// Attach an image to the prompt (repeatable, or comma-separated).
+    #[arg(
+        short = 'i',
+        long = "image",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    pub images: Vec<PathBuf>,
 }
 
 /// `duet exec resume [SESSION] [PROMPT]`.
@@ -155,7 +179,7 @@ impl ExecCommand {
     pub fn name(&self) -> &'static str {
         match self {
             ExecCommand::Resume(_) => "resume",
-            ExecCommand::Fork { .. } => "fork",
+            ExecCommand::Fork(_) => "fork",
         }
     }
 }
@@ -315,6 +339,33 @@ mod tests {
                     prompt: None,
                     last: false,
                     images: vec!["/a.png".into()],
+                })),
+                ..defaults()
+            }
+        );
+    }
+
+    #[test]
+    fn fork_takes_a_session_and_a_prompt() {
+        let cli = parse(&[
+            "--json",
+            "fork",
+            "deploy-fix",
+            "go on",
+            "-i",
+            "a.png",
+            "--at",
+            "2",
+        ]);
+        assert_eq!(
+            cli,
+            ExecCli {
+                json: true,
+                command: Some(ExecCommand::Fork(ForkArgs {
+                    session: "deploy-fix".into(),
+                    prompt: Some("go on".into()),
+                    at: Some(2),
+                    images: vec!["a.png".into()],
                 })),
                 ..defaults()
             }

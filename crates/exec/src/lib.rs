@@ -8,7 +8,8 @@
 //!
 //! The renderers ([`HumanRenderer`], [`JsonRenderer`]) are pure: an event in,
 //! text out. All IO lives in `run.rs`. This crate reaches core only through
-//! `duet_core::spawn_session`, its handle, and config loading.
+//! `duet_core::spawn_session`, its handle, config loading, and
+//! `duet_core::sessions` (to fork a saved session for `exec fork`).
 
 // A front end prints: that is its job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -22,7 +23,7 @@ mod prompt;
 mod run;
 mod turn;
 
-pub use cli::{ColorChoice, ExecCli, ExecCommand, SandboxArg};
+pub use cli::{ColorChoice, ExecCli, ExecCommand, ForkArgs, ResumeArgs, SandboxArg};
 pub use human::{HumanOptions, HumanRenderer};
 pub use jsonl::JsonRenderer;
 pub use prompt::PromptSource;

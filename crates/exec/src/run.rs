@@ -11,7 +11,8 @@ use crate::prompt::{self, PromptSource};
 use crate::turn::{GRACE, Output, Renderer, drive_turn, shut_down};
 use anyhow::{Context, bail};
 use duet_core::config::{ConfigOverrides, load_config, parse_cli_override};
-use duet_core::{SessionOptions, spawn_session};
+use duet_core::sessions::Sessions;
+use duet_core::{ResumeTarget, SessionOptions, spawn_session};
 use duet_protocol::{ApprovalPolicy, Op};
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
@@ -55,16 +56,13 @@ pub async fn run(cli: ExecCli) -> ExitCode {
 
 async fn run_inner(cli: ExecCli) -> anyhow::Result<Outcome> {
     let start = Instant::now();
-    let (resume, prompt_argument, extra_images) = match &cli.command {
+    let (mut resume, prompt_argument, extra_images) = match &cli.command {
         None => (None, cli.prompt.clone(), Vec::new()),
         Some(ExecCommand::Resume(args)) => {
             let (target, prompt) = args.target_and_prompt().map_err(anyhow::Error::msg)?;
             (Some(target), prompt, args.images.clone())
         }
-        Some(command @ ExecCommand::Fork { .. }) => bail!(
-            "`duet exec {}` is not built yet: resume the session with `duet exec resume ID` instead",
-            command.name()
-        ),
+        Some(ExecCommand::Fork(args)) => (None, args.prompt.clone(), args.images.clone()),
     };
     let cli_overrides = cli
         .config_overrides
@@ -100,6 +98,19 @@ async fn run_inner(cli: ExecCli) -> anyhow::Result<Outcome> {
     let all_images: Vec<_> = cli.images.iter().chain(&extra_images).cloned().collect();
     let images = prompt::resolve_images(&all_images)?;
     let prompt_text = read_prompt(prompt_argument.as_deref())?;
+    if let Some(ExecCommand::Fork(args)) = &cli.command {
+        if config.ephemeral {
+            bail!(
+                "cannot fork with `--ephemeral`: an ephemeral session reads and writes no saved sessions"
+            );
+        }
+        // The fork is made only once the prompt is known, so a run that
+        // fails before it leaves no stray thread behind.
+        let fork = Sessions::open(&config)
+            .and_then(|sessions| sessions.fork(&args.session, args.at))
+            .context("cannot fork the session")?;
+        resume = Some(ResumeTarget::Thread(fork.id));
+    }
 
     let color = cli.color.use_color(
         std::io::stderr().is_terminal(),

@@ -162,12 +162,13 @@ impl ModelClient {
         }
         let max_retries = self.provider.request_max_retries;
         let mut retries = 0;
+        // Built once: each attempt clones it, which shares the body's bytes
+        // (a resumed thread's body can be tens of megabytes).
+        let template = self.http.post(self.url.clone()).headers(headers).body(body);
         loop {
-            let sent = self
-                .http
-                .post(self.url.clone())
-                .headers(headers.clone())
-                .body(body.clone())
+            let sent = template
+                .try_clone()
+                .expect("a request with an in-memory body can be cloned")
                 .send()
                 .await;
             let (reason, delay) = match sent {

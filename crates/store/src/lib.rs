@@ -31,7 +31,9 @@ pub use error::{Candidate, StoreError};
 pub use item::{NewItem, SearchRole, SearchText, StoredItem};
 pub use lookup::MIN_PREFIX_CHARS;
 pub use manage::ForkRequest;
-pub use query::{DisplayItem, ListOptions, SearchHit, SearchOptions, ThreadSummary};
+pub use query::{
+    DisplayItem, ListOptions, RANKED_MATCHES, SearchHit, SearchOptions, ThreadSummary,
+};
 pub use record::{NewThread, ThreadRecord, TurnRecord, TurnStatus, UsageTotals};
 pub use schema::SCHEMA_VERSION;
 pub use store::Store;

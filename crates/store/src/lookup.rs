@@ -97,6 +97,17 @@ impl Store {
 
     /// Every history item of a thread, in the order appended.
     pub fn history(&self, thread_id: &str) -> Result<Vec<Value>, StoreError> {
+        self.history_as(thread_id)
+    }
+
+    /// [`Store::history`] read straight into the caller's item type, with
+    /// no intermediate JSON tree (resuming a large thread parses tens of
+    /// megabytes). An item that does not parse as `T` is
+    /// [`StoreError::BadItem`].
+    pub fn history_as<T: serde::de::DeserializeOwned>(
+        &self,
+        thread_id: &str,
+    ) -> Result<Vec<T>, StoreError> {
         let to_error = || sql_error(self.path(), "read the history of a session");
         let conn = self.conn();
         let mut statement = conn
@@ -110,7 +121,7 @@ impl Store {
                 .get_ref(1)
                 .and_then(|value| Ok(value.as_str()?))
                 .map_err(to_error())?;
-            let item = serde_json::from_str(json).map_err(|cause| StoreError::BadItem {
+            let item: T = serde_json::from_str(json).map_err(|cause| StoreError::BadItem {
                 path: self.path().to_path_buf(),
                 thread_id: thread_id.to_string(),
                 seq,

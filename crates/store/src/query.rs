@@ -80,6 +80,9 @@ pub struct DisplayItem {
     pub json: Value,
 }
 
+/// How many of the newest matching items a search ranks.
+pub const RANKED_MATCHES: i64 = 10_000;
+
 /// How many words a snippet holds.
 const SNIPPET_WORDS: i64 = 12;
 
@@ -121,7 +124,9 @@ impl Store {
     ///
     /// Any text is a valid query: it is split on whitespace and every word
     /// must appear (a word with punctuation, like `foo-bar`, as a phrase).
-    /// Text with no word in it finds nothing.
+    /// Text with no word in it finds nothing. Only the newest
+    /// [`RANKED_MATCHES`] matching items are ranked, so that a word found
+    /// everywhere costs the same at any database size.
     pub fn search(
         &self,
         query: &str,
@@ -132,6 +137,23 @@ impl Store {
         };
         let to_error = || sql_error(self.path(), "search sessions");
         let conn = self.conn();
+        // Ranking (bm25) costs per matching row, and a word found in most
+        // items would rank them all: only the newest RANKED_MATCHES matches
+        // are ranked (every match, for all but the commonest words). Item
+        // ids grow with time, and the newest matches are found from the
+        // end of the index without ranking.
+        let floor: i64 = conn
+            .prepare_cached(
+                "SELECT rowid FROM items_fts WHERE items_fts MATCH ?1 \
+                 ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![fts_query, RANKED_MATCHES - 1], |row| row.get(0))
+                    .optional()
+            })
+            .map_err(to_error())?
+            .unwrap_or(i64::MIN);
         // First the best item of each thread, without snippets: the rank
         // order is all the index needs, and snippets cost per row.
         let mut best: Vec<(i64, ThreadRecord)> = Vec::new();
@@ -141,10 +163,12 @@ impl Store {
                 .prepare_cached(
                     "SELECT items_fts.rowid, items.thread_id FROM items_fts \
                      JOIN items ON items.id = items_fts.rowid \
-                     WHERE items_fts MATCH ?1 ORDER BY rank",
+                     WHERE items_fts MATCH ?1 AND items_fts.rowid >= ?2 ORDER BY rank",
                 )
                 .map_err(to_error())?;
-            let mut rows = statement.query([&fts_query]).map_err(to_error())?;
+            let mut rows = statement
+                .query(params![fts_query, floor])
+                .map_err(to_error())?;
             let thread_sql = format!("SELECT {THREAD_COLUMNS} FROM threads WHERE id = ?1");
             while best.len() < options.limit {
                 let Some(row) = rows.next().map_err(to_error())? else {

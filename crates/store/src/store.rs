@@ -222,6 +222,24 @@ impl Store {
         Ok(())
     }
 
+    /// Sets when a thread was last updated, for threads written from
+    /// elsewhere (an import) whose last activity is not now.
+    pub fn set_updated_at(&self, thread_id: &str, updated_at_ms: i64) -> Result<(), StoreError> {
+        const ACTION: &str = "set the update time of a session";
+        let conn = self.conn();
+        let touched = conn
+            .prepare_cached("UPDATE threads SET updated_at_ms = ?2 WHERE id = ?1")
+            .and_then(|mut statement| statement.execute(params![thread_id, updated_at_ms]))
+            .map_err(sql_error(&self.path, ACTION))?;
+        if touched == 0 {
+            return Err(StoreError::UnknownThread {
+                id: thread_id.to_string(),
+                action: ACTION,
+            });
+        }
+        Ok(())
+    }
+
     /// Names a thread (`None` removes its name). Names are unique.
     pub fn set_name(&self, thread_id: &str, name: Option<&str>) -> Result<(), StoreError> {
         const ACTION: &str = "name a session";

@@ -46,6 +46,12 @@ pub(crate) fn search_text(item: &ResponseItem) -> Option<SearchText> {
     Some(SearchText { role, text })
 }
 
+/// [`search_text`] of an item as JSON; `None` for JSON that is not an item.
+pub(crate) fn search_text_of_json(item: &serde_json::Value) -> Option<SearchText> {
+    let item: ResponseItem = serde_json::from_value(item.clone()).ok()?;
+    search_text(&item)
+}
+
 fn join_text(content: &[ContentItem], text_of: impl Fn(&ContentItem) -> Option<&String>) -> String {
     content
         .iter()
@@ -64,7 +70,15 @@ fn command_of(name: &str, arguments: &str) -> Option<String> {
         "shell" => {
             let argv = arguments.get("command")?.as_array()?;
             let words: Vec<&str> = argv.iter().filter_map(serde_json::Value::as_str).collect();
-            Some(words.join(" "))
+            // `bash -lc SCRIPT`: the script is the command the user reads.
+            match words.as_slice() {
+                [shell, flag, script]
+                    if ["bash", "sh", "zsh"].contains(shell) && ["-c", "-lc"].contains(flag) =>
+                {
+                    Some((*script).to_string())
+                }
+                _ => Some(words.join(" ")),
+            }
         }
         _ => None,
     }
@@ -127,8 +141,13 @@ mod tests {
         );
         check(
             json!({"type": "function_call", "call_id": "c2", "name": "shell",
-                   "arguments": "{\"command\":[\"bash\",\"-lc\",\"ls\"]}"}),
-            Some((SearchRole::Command, "bash -lc ls")),
+                   "arguments": "{\"command\":[\"bash\",\"-lc\",\"ls -la\"]}"}),
+            Some((SearchRole::Command, "ls -la")),
+        );
+        check(
+            json!({"type": "function_call", "call_id": "c5", "name": "shell",
+                   "arguments": "{\"command\":[\"git\",\"status\"]}"}),
+            Some((SearchRole::Command, "git status")),
         );
         check(
             json!({"type": "function_call", "call_id": "c3", "name": "update_plan",

@@ -238,6 +238,46 @@ fn search_finds_the_best_item_of_each_thread_with_a_snippet() {
 }
 
 #[test]
+fn search_ranks_only_the_newest_matches() {
+    let home = TempHome::new();
+    let store = home.open();
+    for (id, created_at_ms) in [("old", 1), ("new", 2)] {
+        store
+            .create_thread(&new_thread(id, created_at_ms, "/repo"))
+            .unwrap();
+    }
+    // The best match is old; RANKED_MATCHES weaker ones come after it.
+    store
+        .append("old", "o1", &[prompt("zebra zebra zebra")])
+        .unwrap();
+    let weak: Vec<NewItem> = (0..duet_store::RANKED_MATCHES)
+        .map(|index| {
+            answer(&format!(
+                "a zebra and {index} other animals in a long sentence"
+            ))
+        })
+        .collect();
+    store.append("new", "n1", &weak).unwrap();
+    store.append("old", "o2", &[prompt("zebra zebra")]).unwrap();
+
+    let hits = store.search("zebra", &SearchOptions::default()).unwrap();
+
+    // The old thread is found by its newer match, not its best one.
+    let found: Vec<(&str, &str, &str)> = hits
+        .iter()
+        .map(|hit| {
+            (
+                hit.thread.id.as_str(),
+                hit.turn_id.as_str(),
+                hit.snippet.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(found[0], ("old", "o2", "[zebra] [zebra]"));
+    assert_eq!((found.len(), found[1].0, found[1].1), (2, "new", "n1"));
+}
+
+#[test]
 fn search_leaves_out_archived_threads_unless_asked() {
     let home = TempHome::new();
     let store = home.open();

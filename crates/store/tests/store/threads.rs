@@ -299,6 +299,26 @@ fn usage_is_set_whole() {
 }
 
 #[test]
+fn the_update_time_can_be_set_for_imports() {
+    let home = TempHome::new();
+    let store = home.open();
+    created(&store, "t1", 1_000, "/repo");
+
+    store.set_updated_at("t1", 5_000).unwrap();
+
+    assert_eq!(
+        (
+            store.thread("t1").unwrap().updated_at_ms,
+            store.set_updated_at("missing", 1).unwrap_err().to_string()
+        ),
+        (
+            5_000,
+            "no session with id `missing` to set the update time of a session; create the session before writing to it".to_string()
+        )
+    );
+}
+
+#[test]
 fn turns_are_kept_in_order_and_rerecording_replaces() {
     let home = TempHome::new();
     let store = home.open();
