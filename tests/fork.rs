@@ -85,7 +85,7 @@ async fn forks_carry_the_history_up_to_the_fork_point() {
             [Some(0); 3],
             true,
             true,
-            "forked session `<PARENT>` (up to turn 1) into `<FORK>`; the interactive UI is not built yet, so continue it headless:\n  duet exec resume <FORK> \"<next prompt>\"\n".to_string(),
+            "forked session `<PARENT>` (up to turn 1) into `<FORK>`; run `duet resume <FORK>` in a terminal to continue it, or headless:\n  duet exec resume <FORK> \"<next prompt>\"\n".to_string(),
         ),
         "{}\n{}\n{}",
         at_one.describe(),

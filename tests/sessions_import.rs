@@ -98,7 +98,7 @@ async fn imported_codex_sessions_resume_and_fork_with_their_history() {
         .args(["--json", "resume", &fork_id, "try another way"])
         .run()
         .await;
-    let shown = workspace.duet().args(["resume", ID]).run().await;
+    let shown = workspace.duet().args(["sessions", "show", ID]).run().await;
 
     let dir = sessions_dir.display().to_string();
     let streams = |run: &common::Outcome| {
@@ -174,10 +174,7 @@ async fn imported_codex_sessions_resume_and_fork_with_their_history() {
                  duet: Fixed: the discount now applies before the total.\n\n\
                  --- turn 3 (completed) ---\nuser: add a test\nduet: Test added.\n"
             ),
-            format!(
-                "\nthe interactive UI is not built yet; to continue this session headless, run:\n  \
-                 duet exec resume {ID} \"<next prompt>\"\n"
-            ),
+            String::new(),
         )
     );
 }

@@ -1,7 +1,8 @@
 //! The interactive TUI end to end, in a real terminal: tmux runs the built
 //! `duet` against the mock model; the test types a prompt, approves the
 //! command the model asks for, waits for the answer, checks the screen
-//! with `capture-pane`, quits with Ctrl+C twice and checks the resume hint.
+//! with `capture-pane`, quits with Ctrl+C twice and checks the resume hint;
+//! then `duet resume --last` shows that turn again and continues it.
 //!
 //! Without tmux the test says so and passes, unless `DUET_REQUIRE_TMUX=1`
 //! (set by `.ci/run`), where a missing tmux is a failure.
@@ -137,6 +138,7 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
                 "msg_1",
                 "All done: created `approved.txt`.",
             )]),
+            sse_completed_turn(&[ev_assistant_message("msg_2", "Still here.")]),
         ],
     )
     .await;
@@ -145,14 +147,17 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
         socket: format!("duet-test-{}", std::process::id()),
     };
     let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into());
-    let command = format!(
-        "env -i PATH='{path}' HOME='{home}' DUET_HOME='{home}' LANG=C.UTF-8 TERM=xterm-256color \
-         OPENAI_API_KEY={TEST_KEY} '{duet}' -c 'openai_base_url=\"{url}\"' \
-         -a untrusted -s danger-full-access",
-        home = workspace.home().display(),
-        duet = env!("CARGO_BIN_EXE_duet"),
-        url = base_url(&server),
-    );
+    let duet_command = |subcommand: &str| {
+        format!(
+            "env -i PATH='{path}' HOME='{home}' DUET_HOME='{home}' LANG=C.UTF-8 TERM=xterm-256color \
+             OPENAI_API_KEY={TEST_KEY} '{duet}' -c 'openai_base_url=\"{url}\"' \
+             -a untrusted -s danger-full-access {subcommand}",
+            home = workspace.home().display(),
+            duet = env!("CARGO_BIN_EXE_duet"),
+            url = base_url(&server),
+        )
+    };
+    let command = duet_command("");
     let repo = workspace.repo().display().to_string();
     // An idle pane first, so `remain-on-exit` is set before duet can exit.
     tmux.run(&[
@@ -232,4 +237,37 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
             &format!("To continue this session, run duet resume {hint}"),
         ],
     );
+
+    // `duet resume --last` on a cleared terminal: the earlier turn is drawn
+    // again, and the thread goes on with its whole history.
+    tmux.run(&["clear-history", "-t", "duet"]);
+    let resume = format!("printf '\\033[H\\033[2J'; {}", duet_command("resume --last"));
+    tmux.run(&["respawn-pane", "-k", "-t", "duet", "-c", &repo, &resume]);
+    let resumed = tmux.wait_for("the resumed transcript", |s| {
+        s.contains("Resumed session") && s.contains("Ask duet to do anything")
+    });
+    assert_lines_in_order(
+        &resumed,
+        &[
+            "› create the file",
+            "• Ran touch approved.txt",
+            "• All done: created approved.txt.",
+        ],
+    );
+    tmux.send_text("still there?");
+    tmux.send_key("Enter");
+    tmux.wait_for("the resumed answer", |s| s.contains("• Still here."));
+    let third = &log.bodies()[2];
+    let texts: Vec<&str> = third["input"]
+        .as_array()
+        .expect("an input array")
+        .iter()
+        .filter_map(|item| item["content"][0]["text"].as_str())
+        .collect();
+    assert!(
+        texts.contains(&"create the file") && texts.contains(&"still there?"),
+        "{texts:?}"
+    );
+    tmux.send_key("C-c");
+    tmux.send_key("C-c");
 }

@@ -83,11 +83,12 @@ pub enum Command {
         json: bool,
     },
 
-    /// Continue a saved session (today: print it and say how to continue
-    /// it headless, as the interactive UI is not built yet).
+    /// Continue a saved session in the interactive UI, its transcript
+    /// drawn first.
     Resume(crate::sessions::SessionChoice),
 
-    /// Branch a new session from a saved one, up to a turn if given.
+    /// Branch a new session from a saved one, up to a turn if given, and
+    /// continue it in the interactive UI (outside a terminal: print its id).
     Fork(crate::resume::ForkCli),
 
     /// List, search, show, rename, archive, delete, export and import saved

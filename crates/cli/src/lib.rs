@@ -49,16 +49,18 @@ pub fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
         }
     };
+    let tui_options = duet_tui::TuiOptions {
+        prompt: cli.prompt.clone(),
+        model: cli.model.clone(),
+        sandbox: cli.sandbox.map(Into::into),
+        approval: cli.approval.map(Into::into),
+        alt_screen: cli.alt_screen,
+        cwd: cli.cwd.clone(),
+        config_overrides: cli.config_overrides.clone(),
+        resume: None,
+    };
     match cli.command {
-        None => run_tui(duet_tui::TuiOptions {
-            prompt: cli.prompt,
-            model: cli.model,
-            sandbox: cli.sandbox.map(Into::into),
-            approval: cli.approval.map(Into::into),
-            alt_screen: cli.alt_screen,
-            cwd: cli.cwd,
-            config_overrides: cli.config_overrides,
-        }),
+        None => run_tui(tui_options),
         Some(Command::Completion { shell }) => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "duet", &mut script);
@@ -74,8 +76,20 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Doctor { json }) => sandbox::run_doctor(json),
         Some(Command::Sessions(command)) => sessions::run(command),
-        Some(Command::Resume(choice)) => resume::run_resume(choice),
-        Some(Command::Fork(fork)) => resume::run_fork(fork),
+        Some(Command::Resume(choice)) => match resume::resume_target(&choice) {
+            Ok(thread_id) => run_tui(duet_tui::TuiOptions {
+                resume: Some(thread_id),
+                ..tui_options
+            }),
+            Err(code) => code,
+        },
+        Some(Command::Fork(fork)) => match resume::fork_target(&fork) {
+            Ok(thread_id) => run_tui(duet_tui::TuiOptions {
+                resume: Some(thread_id),
+                ..tui_options
+            }),
+            Err(code) => code,
+        },
         Some(Command::Exec(mut exec)) => {
             // `duet -c k=v exec …`: top-level overrides apply first, so the
             // subcommand's own `-c` wins on the same key.

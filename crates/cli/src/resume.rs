@@ -1,11 +1,13 @@
 //! `duet resume` and `duet fork`: the interactive entry points to stored
-//! sessions.
+//! sessions. Both open the TUI on the thread (a fork is made first), with
+//! its transcript drawn into the scrollback.
 //!
-//! The interactive UI is not built yet, so `duet resume` prints the
-//! transcript and says how to continue headless, and `duet fork` makes the
-//! fork and says the same. Neither needs a runtime or the config file.
+//! The session is found before anything else (no runtime, no config
+//! file), so a wrong name fails fast. `duet fork` outside a terminal
+//! makes the fork and prints its id (for scripts) instead of opening the
+//! TUI.
 
-use crate::sessions::{SessionChoice, continue_hint, current_dir, open, report, transcript_text};
+use crate::sessions::{SessionChoice, continue_hint, current_dir, open, report};
 use clap::Args;
 use duet_core::sessions::{Sessions, ThreadRecord};
 use std::io::Write;
@@ -22,27 +24,31 @@ pub struct ForkCli {
     pub at: Option<u32>,
 }
 
-pub fn run_resume(choice: SessionChoice) -> ExitCode {
-    report((|| {
+/// The thread to open in the TUI, or the exit code of a failure.
+pub fn resume_target(choice: &SessionChoice) -> Result<String, ExitCode> {
+    let mut found = None;
+    let code = report((|| {
         let sessions = open()?;
-        let thread = chosen(&sessions, &choice)?;
-        let transcript = sessions.show(&thread.id)?;
-        let mut out = std::io::stdout().lock();
-        out.write_all(transcript_text(&transcript).as_bytes())?;
-        out.flush()?;
-        eprintln!(
-            "\nthe interactive UI is not built yet; to continue this session headless, run:\n  {}",
-            continue_hint(&thread)
-        );
+        found = Some(chosen(&sessions, choice)?.id);
         Ok(())
-    })())
+    })());
+    found.ok_or(code)
 }
 
-pub fn run_fork(fork: ForkCli) -> ExitCode {
-    report((|| {
+/// Make the fork; the id of the thread to open in the TUI, or `Err` with
+/// the exit code when there is nothing to open (an error, or no terminal:
+/// the fork's id was printed).
+pub fn fork_target(fork: &ForkCli) -> Result<String, ExitCode> {
+    let interactive = duet_tui::check_terminal().is_ok();
+    let mut found = None;
+    let code = report((|| {
         let sessions = open()?;
         let parent = chosen(&sessions, &fork.choice)?;
         let forked = sessions.fork(&parent.id, fork.at)?;
+        if interactive {
+            found = Some(forked.id);
+            return Ok(());
+        }
         let cut = match fork.at {
             Some(turn) => format!("up to turn {turn}"),
             None => "whole".to_string(),
@@ -51,13 +57,15 @@ pub fn run_fork(fork: ForkCli) -> ExitCode {
         writeln!(out, "{}", forked.id)?;
         out.flush()?;
         eprintln!(
-            "forked session `{}` ({cut}) into `{}`; the interactive UI is not built yet, so continue it headless:\n  {}",
+            "forked session `{}` ({cut}) into `{}`; run `duet resume {}` in a terminal to continue it, or headless:\n  {}",
             parent.id,
+            forked.id,
             forked.id,
             continue_hint(&forked)
         );
         Ok(())
-    })())
+    })());
+    found.ok_or(code)
 }
 
 fn chosen(sessions: &Sessions, choice: &SessionChoice) -> anyhow::Result<ThreadRecord> {

@@ -7,6 +7,7 @@
 //! before a session exists.
 
 mod approval;
+mod compact;
 pub mod config;
 mod context;
 mod exec;

@@ -8,9 +8,9 @@
 
 use crate::config::Config;
 use crate::recorder::{Recorder, StoreSource};
-use crate::turn::{TurnContext, TurnInput, run_turn};
+use crate::turn::{TurnContext, TurnInput, Work, run_turn};
 use duet_model::{ModelClient, ResponseItem};
-use duet_protocol::{Event, EventMsg, Op, ReviewDecision, ThreadStarted, Usage, UserTurn};
+use duet_protocol::{Event, EventMsg, Op, ReviewDecision, ThreadStarted, TurnOverrides, Usage};
 use duet_store::{NewThread, Store, TurnRecord};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -232,10 +232,11 @@ fn load_thread(
     };
     // Parsed straight from the stored text: no intermediate JSON tree.
     let history: Vec<ResponseItem> = store.history_as(&record.id)?;
+    // After a compaction the model sees only the replacement history.
+    let mut history = crate::compact::after_last_compaction(history);
     // A turn cut off by a killed process may have left calls without output;
     // the next request would be refused without one.
     let stored_items = history.len();
-    let mut history = history;
     crate::turn::close_dangling_calls(&mut history);
     Ok(ResumedThread {
         stored_items,
@@ -325,6 +326,8 @@ pub(crate) struct TurnResult {
     pub history: Vec<ResponseItem>,
     /// Thread-cumulative usage after the turn.
     pub usage: Usage,
+    /// Input plus output tokens of the turn's last response.
+    pub context_tokens: u64,
     /// How the turn ended, for the store.
     pub record: TurnRecord,
 }
@@ -337,7 +340,7 @@ struct RunningTurn {
 }
 
 async fn run_session(
-    context: Arc<TurnContext>,
+    mut context: Arc<TurnContext>,
     saved: SavedThread,
     mut ops: mpsc::UnboundedReceiver<Op>,
 ) {
@@ -345,23 +348,34 @@ async fn run_session(
         persisted: saved.saved,
         history: Some(saved.history),
         usage: saved.usage,
+        context_tokens: 0,
+        prelude: Vec::new(),
     };
-    let mut queued: VecDeque<UserTurn> = VecDeque::new();
+    let mut queued: VecDeque<Work> = VecDeque::new();
+    // Settings changes wait for the running turn to end.
+    let mut overrides: Option<TurnOverrides> = None;
     let mut running: Option<RunningTurn> = None;
     let mut turn_number: u64 = 0;
 
     loop {
+        if running.is_none()
+            && let Some(changes) = overrides.take()
+        {
+            state.apply_overrides(&mut context, changes);
+        }
         // Start the next queued turn when idle.
         if running.is_none()
-            && let Some(user_turn) = queued.pop_front()
+            && let Some(work) = queued.pop_front()
         {
             turn_number += 1;
             let cancel = CancellationToken::new();
             let turn_id = format!("{}-{turn_number}", uuid::Uuid::now_v7());
             let input = TurnInput {
                 turn_id: turn_id.clone(),
-                user_turn,
+                work,
                 history: state.history.take().unwrap_or_default(),
+                prelude: std::mem::take(&mut state.prelude),
+                context_tokens: state.context_tokens,
                 saved: state.persisted,
                 usage: state.usage,
             };
@@ -376,7 +390,11 @@ async fn run_session(
 
         tokio::select! {
             op = ops.recv() => match op {
-                Some(Op::UserTurn(user_turn)) => queued.push_back(user_turn),
+                Some(Op::UserTurn(user_turn)) => queued.push_back(Work::User(user_turn)),
+                Some(Op::Compact) => queued.push_back(Work::Compact),
+                Some(Op::OverrideTurnContext(changes)) => {
+                    overrides = Some(overrides.take().unwrap_or_default().merged(changes));
+                }
                 Some(Op::Interrupt) => {
                     if let Some(turn) = &running {
                         turn.cancel.cancel();
@@ -422,6 +440,10 @@ struct SessionState {
     usage: Usage,
     /// How many history items are already saved.
     persisted: usize,
+    /// Input plus output tokens of the last response.
+    context_tokens: u64,
+    /// Items for the next turn to add before its prompt.
+    prelude: Vec<ResponseItem>,
 }
 
 impl SessionState {
@@ -439,6 +461,7 @@ impl SessionState {
                 context.recorder.turn_ended(turn.record, &turn.usage);
                 self.history = Some(turn.history);
                 self.usage = turn.usage;
+                self.context_tokens = turn.context_tokens;
             }
             Err(join_error) => {
                 // A panic in a turn must not take the session down silently;
@@ -470,6 +493,48 @@ impl SessionState {
                 );
                 self.history = Some(Vec::new());
                 self.persisted = 0;
+            }
+        }
+    }
+}
+
+impl SessionState {
+    /// Change the settings of later turns. Only called between turns, when
+    /// the session holds the only reference to the context. A change of
+    /// permissions is told to the model before the next prompt.
+    fn apply_overrides(&mut self, context: &mut Arc<TurnContext>, changes: TurnOverrides) {
+        if Arc::get_mut(context).is_none() {
+            // Nothing else holds the context between turns; if that ever
+            // changes, say so rather than silently keep the old settings.
+            let message = "cannot change the model or permissions now: the session is busy; try again after this turn".to_string();
+            context.events.send(None, EventMsg::Warning { message });
+            return;
+        }
+        let Some(context) = Arc::get_mut(context) else {
+            return;
+        };
+        let config = &mut context.config;
+        let permissions_before = (config.sandbox_mode, config.approval_policy);
+        if let Some(model) = changes.model {
+            config.model = model;
+        }
+        if let Some(effort) = changes.reasoning_effort {
+            config.model_reasoning_effort = Some(effort);
+        }
+        if let Some(sandbox) = changes.sandbox {
+            config.sandbox_mode = sandbox;
+        }
+        if let Some(approval) = changes.approval {
+            config.approval_policy = approval;
+        }
+        if (config.sandbox_mode, config.approval_policy) != permissions_before {
+            context.sandbox_policy = config.sandbox_policy();
+            if config.include_permissions_instructions {
+                self.prelude
+                    .retain(|item| !matches!(item, ResponseItem::Message { role, .. } if role == "developer"));
+                self.prelude.push(ResponseItem::developer_text(
+                    crate::instructions::permissions_instructions(config),
+                ));
             }
         }
     }

@@ -131,11 +131,22 @@ impl TurnContext {
     }
 }
 
+/// What a turn does: answer the user, or compact the history.
+pub(crate) enum Work {
+    User(UserTurn),
+    Compact,
+}
+
 /// The input of one turn; the history comes back in [`TurnResult`].
 pub(crate) struct TurnInput {
     pub turn_id: String,
-    pub user_turn: UserTurn,
+    pub work: Work,
     pub history: Vec<ResponseItem>,
+    /// Items to add before the user's message when the history is not new
+    /// (the permissions text after an [`duet_protocol::Op::OverrideTurnContext`]).
+    pub prelude: Vec<ResponseItem>,
+    /// Input plus output tokens of the last response: how full the context is.
+    pub context_tokens: u64,
     /// How many of `history`'s items are already in the store.
     pub saved: usize,
     /// Thread-cumulative usage before this turn.
@@ -156,8 +167,10 @@ pub(crate) async fn run_turn(
 ) -> TurnResult {
     let TurnInput {
         turn_id,
-        user_turn,
+        work,
         mut history,
+        prelude,
+        context_tokens,
         saved,
         usage,
     } = input;
@@ -169,30 +182,73 @@ pub(crate) async fn run_turn(
         turn_usage: Usage::default(),
         state: Arc::new(TurnState::default()),
         last_agent_message: None,
+        context_tokens,
     };
     context.events.send(Some(&turn_id), EventMsg::TurnStarted);
     let started_at_ms = crate::session::now_ms();
+    let prompt = match &work {
+        Work::User(user_turn) => prompt_text(&user_turn.items),
+        Work::Compact => "/compact".to_string(),
+    };
     context
         .recorder
-        .turn_started(&turn_id, started_at_ms, &prompt_text(&user_turn.items));
+        .turn_started(&turn_id, started_at_ms, &prompt);
 
-    if history.is_empty() {
-        history.extend(crate::context::initial_context(
-            &context.config,
-            &context.shell,
-            |w| {
-                context
-                    .events
-                    .send(Some(&turn_id), EventMsg::Warning { message: w })
-            },
-        ));
+    let outcome = match work {
+        Work::User(user_turn) => {
+            turn.answer(&mut history, prelude, user_turn, &cancel)
+                .await
+        }
+        Work::Compact if history.is_empty() => Ok(()),
+        Work::Compact => {
+            history.extend(prelude);
+            turn.compact(&mut history, &cancel).await
+        }
+    };
+    turn.finish(history, outcome, started_at_ms).await
+}
+
+impl Turn {
+    /// A user turn: the opening context for a new thread, the prompt, then
+    /// requests and tools until the model answers.
+    async fn answer(
+        &mut self,
+        history: &mut Vec<ResponseItem>,
+        prelude: Vec<ResponseItem>,
+        user_turn: UserTurn,
+        cancel: &CancellationToken,
+    ) -> Result<(), TurnError> {
+        let context = Arc::clone(&self.context);
+        let turn_id = self.turn_id.clone();
+        if history.is_empty() {
+            history.extend(crate::context::initial_context(
+                &context.config,
+                &context.shell,
+                |w| {
+                    context
+                        .events
+                        .send(Some(&turn_id), EventMsg::Warning { message: w })
+                },
+            ));
+        } else {
+            history.extend(prelude);
+        }
+        history.push(user_message(&user_turn.items));
+        self.save_history(history);
+        self.run(history, user_turn.output_schema.as_ref(), cancel)
+            .await
     }
-    history.push(user_message(&user_turn.items));
-    turn.save_history(&history);
 
-    let outcome = turn
-        .run(&mut history, user_turn.output_schema.as_ref(), &cancel)
-        .await;
+    /// Report how the turn ended and hand the history back.
+    async fn finish(
+        mut self,
+        mut history: Vec<ResponseItem>,
+        outcome: Result<(), TurnError>,
+        started_at_ms: i64,
+    ) -> TurnResult {
+    let context = Arc::clone(&self.context);
+    let turn_id = self.turn_id.clone();
+    let turn = &mut self;
     let (status, error) = match &outcome {
         Ok(()) => (TurnStatus::Completed, None),
         Err(TurnError::Cancelled) => (TurnStatus::Interrupted, None),
@@ -243,19 +299,23 @@ pub(crate) async fn run_turn(
     TurnResult {
         history,
         usage: turn.thread_usage,
+        context_tokens: turn.context_tokens,
         record,
+    }
     }
 }
 
-struct Turn {
-    context: Arc<TurnContext>,
-    turn_id: String,
+pub(crate) struct Turn {
+    pub(crate) context: Arc<TurnContext>,
+    pub(crate) turn_id: String,
     /// How many history items have gone to the recorder.
-    saved: usize,
+    pub(crate) saved: usize,
     thread_usage: Usage,
     turn_usage: Usage,
     state: Arc<TurnState>,
     last_agent_message: Option<String>,
+    /// Input plus output tokens of the last response (0 after a compaction).
+    pub(crate) context_tokens: u64,
 }
 
 /// What one sampling request produced.
@@ -280,6 +340,14 @@ impl Turn {
         loop {
             if cancel.is_cancelled() {
                 return Err(TurnError::Cancelled);
+            }
+            if self
+                .context
+                .config
+                .model_auto_compact_token_limit
+                .is_some_and(|limit| self.context_tokens >= limit)
+            {
+                self.compact(history, cancel).await?;
             }
             // The history moves into the request and back once it is sent:
             // a resumed thread's history can be tens of megabytes.
@@ -315,7 +383,7 @@ impl Turn {
         }
     }
 
-    fn request(
+    pub(crate) fn request(
         &self,
         history: Vec<ResponseItem>,
         output_schema: Option<&serde_json::Value>,
@@ -572,7 +640,7 @@ impl Turn {
         Ok(outputs.into_iter().flatten().collect())
     }
 
-    fn add_usage(&mut self, usage: duet_model::TokenUsage) {
+    pub(crate) fn add_usage(&mut self, usage: duet_model::TokenUsage) {
         let last = Usage {
             input_tokens: usage.input_tokens,
             cached_input_tokens: usage.cached_input_tokens,
@@ -582,6 +650,7 @@ impl Turn {
         };
         self.turn_usage.add(&last);
         self.thread_usage.add(&last);
+        self.context_tokens = last.input_tokens + last.output_tokens;
         self.send(EventMsg::TokenCount(TokenCount {
             last,
             total: self.thread_usage,
@@ -600,7 +669,7 @@ impl Turn {
         }));
     }
 
-    fn send(&self, msg: EventMsg) {
+    pub(crate) fn send(&self, msg: EventMsg) {
         self.context.events.send(Some(&self.turn_id), msg);
     }
 

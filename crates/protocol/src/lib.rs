@@ -50,6 +50,40 @@ pub enum Op {
     },
     /// Finish: cancel any turn, kill children, then emit [`EventMsg::ShutdownComplete`].
     Shutdown,
+    /// Change the model, reasoning effort, sandbox or approval policy for
+    /// the turns that start after this op; a running turn keeps its own.
+    /// Fields left `None` are unchanged.
+    OverrideTurnContext(TurnOverrides),
+    /// Replace the history by a summary the model writes of it, plus the
+    /// user's recent messages, to free the context window. Runs as a turn
+    /// of its own (queued like [`Op::UserTurn`]) and ends with
+    /// [`EventMsg::ContextCompacted`] then [`EventMsg::TurnCompleted`].
+    Compact,
+}
+
+/// The settings [`Op::OverrideTurnContext`] changes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TurnOverrides {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort: Option<ReasoningEffort>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalPolicy>,
+}
+
+impl TurnOverrides {
+    /// `self` with the fields `later` sets replaced by `later`'s.
+    pub fn merged(self, later: TurnOverrides) -> TurnOverrides {
+        TurnOverrides {
+            model: later.model.or(self.model),
+            reasoning_effort: later.reasoning_effort.or(self.reasoning_effort),
+            sandbox: later.sandbox.or(self.sandbox),
+            approval: later.approval.or(self.approval),
+        }
+    }
 }
 
 /// One user message, with per-turn settings.
@@ -157,6 +191,10 @@ pub enum EventMsg {
     },
     ExecApprovalRequest(ExecApprovalRequest),
     PatchApprovalRequest(PatchApprovalRequest),
+    /// The history was replaced by a summary (by [`Op::Compact`], or
+    /// automatically when `model_auto_compact_token_limit` was reached).
+    /// The context is then nearly empty until the next response's usage.
+    ContextCompacted,
     ShutdownComplete,
 }
 
@@ -329,6 +367,39 @@ mod tests {
             request(None),
             serde_json::json!({"type": "exec_approval_request", "call_id": "item_3",
                                "command": "/bin/bash -lc 'cargo test'", "cwd": "/repo"})
+        );
+    }
+
+    #[test]
+    fn overrides_serialise_only_what_they_change_and_merge_later_over_earlier() {
+        let op = Op::OverrideTurnContext(TurnOverrides {
+            sandbox: Some(SandboxMode::ReadOnly),
+            ..TurnOverrides::default()
+        });
+        let json = serde_json::to_value(&op).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "override_turn_context", "sandbox": "read-only"})
+        );
+        assert_eq!(serde_json::from_value::<Op>(json).unwrap(), op);
+        let earlier = TurnOverrides {
+            model: Some("a".into()),
+            sandbox: Some(SandboxMode::ReadOnly),
+            ..TurnOverrides::default()
+        };
+        let later = TurnOverrides {
+            model: Some("b".into()),
+            approval: Some(ApprovalPolicy::Never),
+            ..TurnOverrides::default()
+        };
+        assert_eq!(
+            earlier.merged(later),
+            TurnOverrides {
+                model: Some("b".into()),
+                reasoning_effort: None,
+                sandbox: Some(SandboxMode::ReadOnly),
+                approval: Some(ApprovalPolicy::Never),
+            }
         );
     }
 

@@ -7,17 +7,23 @@
 //! Split by concern: `app/events.rs` turns session events into live cells,
 //! `app/keys.rs` maps keys and slash commands to state changes.
 
+mod commands;
 mod events;
 mod keys;
+
+pub(crate) use commands::Overlay;
+pub use commands::INIT_PROMPT;
 
 use crate::approval::Modal;
 use crate::composer::Composer;
 use crate::history::{Cell, NoticeKind};
 use crate::live::Live;
 use crate::prompt_history::PromptHistory;
+use crate::resume_picker::SessionRow;
 use crate::theme::Theme;
 use duet_protocol::{
-    ApprovalPolicy, Event, Op, ReasoningEffort, SandboxMode, TodoItem, Usage, UserInput, UserTurn,
+    ApprovalPolicy, Event, Item, Op, ReasoningEffort, SandboxMode, TodoItem, Usage, UserInput,
+    UserTurn,
 };
 use ratatui::text::Line;
 use std::collections::{HashMap, VecDeque};
@@ -34,6 +40,19 @@ pub enum Input {
     CoreClosed,
     /// The answer to [`Outgoing::GitDiff`]: the diff, or why there is none.
     Diff(Result<String, String>),
+    /// A stored thread about to be continued (`duet resume`, `/resume`,
+    /// `/fork`): its transcript is drawn when its `ThreadStarted` comes.
+    Transcript(Box<duet_core::sessions::Transcript>),
+    /// The answer to [`Outgoing::ListSessions`].
+    Sessions {
+        query: String,
+        all: bool,
+        rows: Result<Vec<SessionRow>, String>,
+    },
+    /// The answer to [`Outgoing::PreviewSession`]: the first displayed items.
+    Preview { thread_id: String, items: Vec<Item> },
+    /// The answer to [`Outgoing::Rename`]: the new name, or why not.
+    Renamed(Result<String, String>),
 }
 
 /// What the app asks of the world outside it.
@@ -44,6 +63,26 @@ pub enum Outgoing {
     NewSession,
     /// Run `git diff` in the session's directory (`/diff`).
     GitDiff,
+    /// List stored sessions for `/resume` (this directory, or `all`),
+    /// searched for `query` when it is not empty.
+    ListSessions { query: String, all: bool },
+    PreviewSession { thread_id: String },
+    /// Replace the session with a stored thread (`/resume`); answered with
+    /// [`Input::Transcript`] and the new session's events.
+    Resume { thread_id: String },
+    /// Fork a stored thread and continue in the fork (`/fork`).
+    Fork { thread_id: String },
+    Rename { thread_id: String, name: String },
+}
+
+/// What the app asks of the terminal itself, done by the loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TerminalRequest {
+    /// Tell the user (OSC 9 or a bell): a turn ended or needs an answer
+    /// while the terminal was not focused.
+    Notify(String),
+    /// Ctrl+Z: give the terminal back and stop until `fg`.
+    Suspend,
 }
 
 /// Fixed facts the app starts with.
@@ -117,6 +156,15 @@ pub struct App {
     outgoing: Vec<Outgoing>,
     redraw_all: bool,
     quit: bool,
+    /// A picker or the pager, over the composer or the screen.
+    pub(crate) overlay: Option<Overlay>,
+    /// The thread's name, for the status line.
+    pub(crate) session_name: Option<String>,
+    /// A stored thread to draw when its session starts.
+    pending_transcript: Option<Box<duet_core::sessions::Transcript>>,
+    /// Whether the terminal has focus (focus events), for notifications.
+    focused: bool,
+    terminal_requests: Vec<TerminalRequest>,
 }
 
 impl App {
@@ -153,7 +201,30 @@ impl App {
             outgoing: Vec::new(),
             redraw_all: false,
             quit: false,
+            overlay: None,
+            session_name: None,
+            pending_transcript: None,
+            focused: true,
+            terminal_requests: Vec::new(),
         }
+    }
+
+    /// Requests for the terminal since the last call (notify, suspend).
+    pub fn take_terminal_requests(&mut self) -> Vec<TerminalRequest> {
+        std::mem::take(&mut self.terminal_requests)
+    }
+
+    /// A notification, sent only while the terminal is not focused.
+    pub(crate) fn notify(&mut self, text: &str) {
+        if !self.focused {
+            self.terminal_requests
+                .push(TerminalRequest::Notify(text.to_owned()));
+        }
+    }
+
+    /// The pager, when it is open: the screen shows it instead of anything else.
+    pub fn pager_open(&self) -> bool {
+        matches!(self.overlay, Some(Overlay::Pager(_)))
     }
 
     /// Apply one input.
@@ -170,8 +241,12 @@ impl App {
                     );
                 }
             }
-            Input::Diff(Ok(diff)) => self.push_cell(Cell::Diff { diff }),
+            Input::Diff(Ok(diff)) => self.open_diff(diff),
             Input::Diff(Err(error)) => self.notice(NoticeKind::Error, error),
+            Input::Transcript(transcript) => self.transcript_arrived(transcript),
+            Input::Sessions { query, all, rows } => self.session_rows(&query, all, rows),
+            Input::Preview { thread_id, items } => self.session_preview(thread_id, items),
+            Input::Renamed(result) => self.renamed(result),
         }
         self.flush_live(false);
     }

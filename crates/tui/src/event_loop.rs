@@ -65,6 +65,9 @@ where
         }
         screen.insert_history(app.take_history_lines())?;
         screen.draw(app)?;
+        for request in app.take_terminal_requests() {
+            screen.terminal_request(request, app)?;
+        }
         if app.should_quit() {
             break;
         }

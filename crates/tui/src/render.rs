@@ -3,7 +3,7 @@
 //! and the status line. Pure functions of [`App`]; `screen.rs` puts the
 //! lines on the terminal.
 
-use crate::app::App;
+use crate::app::{App, Overlay};
 use crate::wrap::{truncate_line, wrap_text};
 use ratatui::text::{Line, Span};
 
@@ -56,6 +56,13 @@ pub fn bottom_pane(app: &App, width: usize) -> (Vec<Line<'static>>, Option<(u16,
                 format!("  {} more waiting", app.approvals.len() - 1),
                 theme.dim(),
             )));
+        }
+    } else if let Some(overlay) = &app.overlay {
+        match overlay {
+            Overlay::Picker(picker) => lines.extend(picker.lines(width, theme)),
+            Overlay::Resume(picker) => lines.extend(picker.lines(width, theme)),
+            // Drawn full-screen by `screen.rs`.
+            Overlay::Pager(_) => {}
         }
     } else {
         let (composer, (x, y)) = app.composer.render(width, PLACEHOLDER, theme);
@@ -113,6 +120,9 @@ pub fn status_line(app: &App, width: usize) -> Line<'static> {
         ),
         theme.dim(),
     )]);
+    if let Some(name) = &app.session_name {
+        segments.push(vec![Span::styled(name.clone(), theme.accent())]);
+    }
     if let Some(session) = &app.session {
         segments.push(vec![Span::styled(session.thread_id.clone(), theme.dim())]);
     }

@@ -11,7 +11,8 @@ use crate::terminal::{TerminalModes, install_panic_hook};
 use crate::theme::Theme;
 use anyhow::{Context, bail};
 use duet_core::config::{CONFIG_FILE_NAME, ConfigOverrides, load_config, parse_cli_override};
-use duet_core::{Config, SessionHandle, SessionOptions, spawn_session};
+use duet_core::sessions::Sessions;
+use duet_core::{Config, ResumeTarget, SessionHandle, SessionOptions, spawn_session};
 use duet_protocol::{ApprovalPolicy, Event, EventMsg, Op, SandboxMode, Usage};
 use futures::StreamExt;
 use ratatui::backend::CrosstermBackend;
@@ -36,6 +37,9 @@ pub struct TuiOptions {
     pub cwd: Option<PathBuf>,
     /// `-c key=value`, unparsed, in command-line order.
     pub config_overrides: Vec<String>,
+    /// Continue this stored thread (an id; `duet resume`, `duet fork`)
+    /// instead of starting a new one: its transcript is drawn first.
+    pub resume: Option<String>,
 }
 
 /// How the TUI ended, for the command line's goodbye.
@@ -46,13 +50,19 @@ pub struct TuiExit {
     pub usage: Usage,
 }
 
-/// Run the TUI on the current tokio runtime until the user quits.
-pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
+/// Fails unless stdin and stdout are terminals, which the TUI needs.
+pub fn check_terminal() -> anyhow::Result<()> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         bail!(
             "the interactive TUI needs a terminal: run it in one, or use `duet exec \"<prompt>\"` in scripts"
         );
     }
+    Ok(())
+}
+
+/// Run the TUI on the current tokio runtime until the user quits.
+pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
+    check_terminal()?;
     let cli_overrides = options
         .config_overrides
         .iter()
@@ -76,8 +86,16 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
     }
     let alt_screen = options.alt_screen || tui.alt_screen;
 
-    let session =
-        spawn_session(config.clone(), session_options()).context("cannot start the session")?;
+    let transcript = match &options.resume {
+        Some(thread_id) => Some(
+            Sessions::open(&config)
+                .and_then(|sessions| sessions.show(thread_id))
+                .context("cannot read the session to resume")?,
+        ),
+        None => None,
+    };
+    let session = spawn_session(config.clone(), session_options(options.resume.clone()))
+        .context("cannot start the session")?;
     let modes = TerminalModes::enter(alt_screen).context("cannot set up the terminal")?;
     install_panic_hook(alt_screen);
     let (width, height) = crossterm::terminal::size().context("cannot read the terminal size")?;
@@ -102,6 +120,9 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
         },
         now,
     );
+    if let Some(transcript) = transcript {
+        app.update(Input::Transcript(Box::new(transcript)), now);
+    }
     for warning in loaded.warnings {
         app.update(
             Input::Core(Event {
@@ -158,12 +179,12 @@ async fn read_terminal(inputs: mpsc::UnboundedSender<Input>) {
     }
 }
 
-fn session_options() -> SessionOptions {
+fn session_options(resume: Option<String>) -> SessionOptions {
     SessionOptions {
         originator: std::env::var("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")
             .unwrap_or_else(|_| "duet_tui".to_owned()),
         source: "tui".to_owned(),
-        resume: None,
+        resume: resume.map(ResumeTarget::Thread),
     }
 }
 
@@ -187,7 +208,7 @@ async fn pump(
                 Some(Outgoing::Op(op)) => {
                     let _ = session.submit(op);
                 }
-                Some(Outgoing::NewSession) => match spawn_session(config.clone(), session_options()) {
+                Some(Outgoing::NewSession) => match spawn_session(config.clone(), session_options(None)) {
                     Ok(new) => {
                         let old = std::mem::replace(&mut session, new);
                         tokio::spawn(shut_down(old));
@@ -197,6 +218,22 @@ async fn pump(
                         let _ = inputs.send(Input::Core(Event { turn_id: None, msg: EventMsg::Error { message } }));
                     }
                 },
+                Some(Outgoing::Resume { thread_id }) => {
+                    switch_thread(&mut session, &config, &inputs, thread_id, false).await;
+                }
+                Some(Outgoing::Fork { thread_id }) => {
+                    switch_thread(&mut session, &config, &inputs, thread_id, true).await;
+                }
+                Some(request @ (Outgoing::ListSessions { .. } | Outgoing::PreviewSession { .. } | Outgoing::Rename { .. })) => {
+                    let home = config.duet_home.clone();
+                    let cwd = config.cwd.clone();
+                    let inputs = inputs.clone();
+                    tokio::task::spawn_blocking(move || {
+                        if let Some(answer) = crate::stored::answer(&home, &cwd, request) {
+                            let _ = inputs.send(answer);
+                        }
+                    });
+                }
                 Some(Outgoing::GitDiff) => {
                     let cwd = config.cwd.clone();
                     let inputs = inputs.clone();
@@ -217,6 +254,76 @@ async fn pump(
             },
         }
     }
+}
+
+/// Replace the session with a stored thread (or, with `fork`, a fork of
+/// it made first): its transcript goes to the loop before any of its
+/// events. On failure the loop hears why; a failed fork resumes the
+/// thread it was forking, so the user can go on.
+async fn switch_thread(
+    session: &mut SessionHandle,
+    config: &Config,
+    inputs: &mpsc::UnboundedSender<Input>,
+    thread_id: String,
+    fork: bool,
+) {
+    if fork {
+        // The session writes its last items on shutdown; the fork must
+        // copy them, so wait for that first.
+        wait_for_shutdown(session).await;
+    }
+    let home = config.duet_home.clone();
+    let query = thread_id.clone();
+    let loaded = tokio::task::spawn_blocking(move || crate::stored::open_thread(&home, &query, fork))
+        .await
+        .map_err(|error| format!("internal error: {error}"))
+        .and_then(|result| result);
+    let (loaded, error) = match loaded {
+        Ok(transcript) => (Ok(transcript), None),
+        Err(error) if fork => {
+            let home = config.duet_home.clone();
+            let again = tokio::task::spawn_blocking(move || {
+                crate::stored::open_thread(&home, &thread_id, false)
+            })
+            .await
+            .map_err(|error| format!("internal error: {error}"))
+            .and_then(|result| result);
+            (again, Some(error))
+        }
+        Err(error) => (Err(error), None),
+    };
+    let started = loaded.and_then(|transcript| {
+        let id = transcript.thread.id.clone();
+        spawn_session(config.clone(), session_options(Some(id)))
+            .map(|new| (transcript, new))
+            .map_err(|error| format!("cannot continue the session: {error}"))
+    });
+    for message in error.into_iter().chain(started.as_ref().err().cloned()) {
+        let _ = inputs.send(Input::Core(Event {
+            turn_id: None,
+            msg: EventMsg::Error { message },
+        }));
+    }
+    if let Ok((transcript, new)) = started {
+        let _ = inputs.send(Input::Transcript(Box::new(transcript)));
+        let old = std::mem::replace(session, new);
+        tokio::spawn(shut_down(old));
+    }
+}
+
+/// Shut `session` down in place, within the grace period, its events unseen.
+async fn wait_for_shutdown(session: &mut SessionHandle) {
+    if session.submit(Op::Shutdown).is_err() {
+        return;
+    }
+    let wait = async {
+        while let Some(event) = session.next_event().await {
+            if event.msg == EventMsg::ShutdownComplete {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, wait).await;
 }
 
 /// Ask the session to finish and wait for it, within the grace period.

@@ -24,9 +24,30 @@ use ratatui::widgets::{Paragraph, Widget};
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use std::io;
 
-/// Clearing the terminal's scrollback, which the `Backend` trait cannot do.
+/// What the `Backend` trait cannot do: clearing the terminal's scrollback,
+/// and (with defaults that do nothing, for test backends) switching to the
+/// alternate screen for the pager, notifying, and suspending the process.
 pub trait PurgeScrollback {
     fn purge_scrollback(&mut self) -> io::Result<()>;
+
+    fn enter_alternate_screen(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn leave_alternate_screen(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// A desktop notification (OSC 9) or a bell.
+    fn notify(&mut self, _message: &str) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Restore the terminal, stop until `fg`, set it up again; returns the
+    /// cursor's row afterwards (`None`: nothing happened).
+    fn suspend(&mut self) -> io::Result<Option<u16>> {
+        Ok(None)
+    }
 }
 
 impl<W: io::Write> PurgeScrollback for ratatui::backend::CrosstermBackend<W> {
@@ -35,6 +56,27 @@ impl<W: io::Write> PurgeScrollback for ratatui::backend::CrosstermBackend<W> {
             self,
             crossterm::terminal::Clear(crossterm::terminal::ClearType::Purge)
         )
+    }
+
+    fn enter_alternate_screen(&mut self) -> io::Result<()> {
+        crossterm::execute!(self, crossterm::terminal::EnterAlternateScreen)
+    }
+
+    fn leave_alternate_screen(&mut self) -> io::Result<()> {
+        crossterm::execute!(self, crossterm::terminal::LeaveAlternateScreen)
+    }
+
+    fn notify(&mut self, message: &str) -> io::Result<()> {
+        let osc9 = crate::terminal::supports_osc9(
+            std::env::var("TERM_PROGRAM").ok().as_deref(),
+            std::env::var("TERM").ok().as_deref(),
+        );
+        self.write_all(crate::terminal::notification(message, osc9).as_bytes())?;
+        self.flush()
+    }
+
+    fn suspend(&mut self) -> io::Result<Option<u16>> {
+        crate::terminal::suspend().map(Some)
     }
 }
 
@@ -56,6 +98,10 @@ pub struct Screen<B: Backend + PurgeScrollback> {
     transcript: Vec<Line<'static>>,
     cached_cells: usize,
     cached_width: u16,
+    /// Inline: the pager is on the alternate screen; history waits in
+    /// `deferred` until it closes.
+    pager_shown: bool,
+    deferred: Vec<Line<'static>>,
 }
 
 impl<B: Backend + PurgeScrollback> Screen<B> {
@@ -93,6 +139,8 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
             transcript: Vec::new(),
             cached_cells: 0,
             cached_width: size.width,
+            pager_shown: false,
+            deferred: Vec::new(),
         }
     }
 
@@ -112,6 +160,10 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
     /// Write finished history lines above the live area (inline mode).
     pub fn insert_history(&mut self, lines: Vec<Line<'static>>) -> io::Result<()> {
         if self.alt_screen || lines.is_empty() {
+            return Ok(());
+        }
+        if self.pager_shown {
+            self.deferred.extend(lines);
             return Ok(());
         }
         let width = self.size.width;
@@ -194,6 +246,12 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
 
     /// Draw the live area (inline) or the whole screen (alt-screen).
     pub fn draw(&mut self, app: &App) -> io::Result<()> {
+        if app.pager_open() {
+            return self.draw_pager(app);
+        }
+        if self.pager_shown {
+            self.close_pager()?;
+        }
         if self.alt_screen {
             return self.draw_full(app);
         }
@@ -262,10 +320,87 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
         Ok(())
     }
 
+    /// The pager over the whole screen (inline: on the alternate screen).
+    fn draw_pager(&mut self, app: &App) -> io::Result<()> {
+        let full = Rect::new(0, 0, self.size.width, self.size.height);
+        if !self.pager_shown && !self.alt_screen {
+            self.terminal.backend_mut().enter_alternate_screen()?;
+            self.pager_shown = true;
+            self.terminal.resize(full)?;
+            self.terminal.clear()?;
+        }
+        let Some(crate::app::Overlay::Pager(pager)) = &app.overlay else {
+            return Ok(());
+        };
+        let lines = pager.screen_lines(
+            usize::from(self.size.width),
+            usize::from(self.size.height),
+            app.theme,
+        );
+        self.terminal.draw(|frame| {
+            Paragraph::new(Text::from(lines)).render(frame.area(), frame.buffer_mut());
+        })?;
+        Ok(())
+    }
+
+    /// Back from the pager: the terminal shows the main screen again; draw
+    /// the live area afresh and the history that came meanwhile.
+    fn close_pager(&mut self) -> io::Result<()> {
+        self.pager_shown = false;
+        self.terminal.backend_mut().leave_alternate_screen()?;
+        self.terminal.resize(self.viewport)?;
+        self.terminal.clear()?;
+        let deferred = std::mem::take(&mut self.deferred);
+        self.insert_history(deferred)
+    }
+
+    /// Do what the app asked of the terminal.
+    pub fn terminal_request(
+        &mut self,
+        request: crate::app::TerminalRequest,
+        app: &mut App,
+    ) -> io::Result<()> {
+        match request {
+            crate::app::TerminalRequest::Notify(message) => {
+                self.terminal.backend_mut().notify(&message)
+            }
+            crate::app::TerminalRequest::Suspend => {
+                if !self.alt_screen {
+                    // Leave the shell's prompt right under the transcript.
+                    let top = self.viewport.y;
+                    let backend = self.terminal.backend_mut();
+                    backend.set_cursor_position(Position::new(0, top))?;
+                    backend.clear_region(ClearType::AfterCursor)?;
+                }
+                let Some(row) = self.terminal.backend_mut().suspend()? else {
+                    return Ok(());
+                };
+                self.size = self.terminal.backend().size()?;
+                if self.alt_screen {
+                    self.terminal
+                        .resize(Rect::new(0, 0, self.size.width, self.size.height))?;
+                } else {
+                    let top = row.min(self.size.height.saturating_sub(1));
+                    self.viewport = Rect::new(0, top, self.size.width, 1);
+                    self.terminal.resize(self.viewport)?;
+                }
+                self.terminal.clear()?;
+                self.draw(app)
+            }
+        }
+    }
+
     /// After a resize: take the new size; inline, clear screen and
     /// scrollback and write the whole transcript again at the new width.
     pub fn resized(&mut self, app: &mut App) -> io::Result<()> {
         self.size = self.terminal.backend().size()?;
+        if self.pager_shown {
+            // The rewrite below includes what waited; the next draw opens
+            // the pager again at the new size.
+            self.pager_shown = false;
+            self.deferred.clear();
+            self.terminal.backend_mut().leave_alternate_screen()?;
+        }
         if self.alt_screen {
             let area = Rect::new(0, 0, self.size.width, self.size.height);
             return self.terminal.resize(area);

@@ -13,10 +13,18 @@ pub const POPUP_ROWS: usize = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SlashCommand {
+    Model,
+    Permissions,
+    Keymap,
+    Rename,
     New,
-    Status,
-    Diff,
+    Resume,
+    Fork,
+    Init,
     Compact,
+    Diff,
+    Mention,
+    Status,
     Help,
     Quit,
 }
@@ -25,24 +33,52 @@ pub enum SlashCommand {
 /// of `/quit` that matches only when typed.
 pub const COMMANDS: &[(&str, SlashCommand, &str)] = &[
     (
+        "model",
+        SlashCommand::Model,
+        "choose the model and reasoning effort",
+    ),
+    (
+        "permissions",
+        SlashCommand::Permissions,
+        "choose what duet may do without asking",
+    ),
+    ("keymap", SlashCommand::Keymap, "show the key bindings"),
+    ("rename", SlashCommand::Rename, "name this session"),
+    (
         "new",
         SlashCommand::New,
         "start a new session in this window",
     ),
     (
-        "status",
-        SlashCommand::Status,
-        "show the model, permissions, tokens and session id",
+        "resume",
+        SlashCommand::Resume,
+        "continue a saved session",
+    ),
+    (
+        "fork",
+        SlashCommand::Fork,
+        "copy this session and continue in the copy",
+    ),
+    (
+        "init",
+        SlashCommand::Init,
+        "ask duet to write an AGENTS.md for this repository",
+    ),
+    (
+        "compact",
+        SlashCommand::Compact,
+        "summarise the conversation to free context",
     ),
     (
         "diff",
         SlashCommand::Diff,
         "show `git diff`, untracked files included",
     ),
+    ("mention", SlashCommand::Mention, "mention a file"),
     (
-        "compact",
-        SlashCommand::Compact,
-        "summarise the conversation to free context",
+        "status",
+        SlashCommand::Status,
+        "show the model, permissions, tokens and session id",
     ),
     ("help", SlashCommand::Help, "list the keys and commands"),
     ("quit", SlashCommand::Quit, "leave duet"),
@@ -148,7 +184,7 @@ impl Popup {
                 };
                 let line = Line::from(vec![
                     Span::styled(if selected { "› " } else { "  " }, theme.selected()),
-                    Span::styled(format!("/{name:<10}"), name_style),
+                    Span::styled(format!("/{name:<12}"), name_style),
                     Span::styled(format!(" {description}"), theme.dim()),
                 ]);
                 truncate_line(line, width)
@@ -178,7 +214,22 @@ mod tests {
                 names("exit")
             ],
             [
-                vec!["new", "status", "diff", "compact", "help", "quit"],
+                vec![
+                    "model",
+                    "permissions",
+                    "keymap",
+                    "rename",
+                    "new",
+                    "resume",
+                    "fork",
+                    "init",
+                    "compact",
+                    "diff",
+                    "mention",
+                    "status",
+                    "help",
+                    "quit"
+                ],
                 vec!["status"],
                 vec!["quit"],
                 vec!["new"],

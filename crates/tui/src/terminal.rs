@@ -11,6 +11,11 @@ use crossterm::event::{
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
 use crossterm::{cursor, execute};
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The modes [`TerminalModes::enter`] set, for [`suspend`] to undo and redo.
+static ALT_SCREEN: AtomicBool = AtomicBool::new(false);
+static KEYBOARD_ENHANCED: AtomicBool = AtomicBool::new(false);
 
 /// The modes in force; dropping this restores the terminal.
 pub struct TerminalModes {
@@ -34,10 +39,63 @@ impl TerminalModes {
                 PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
             )?;
         }
+        ALT_SCREEN.store(alt_screen, Ordering::Relaxed);
+        KEYBOARD_ENHANCED.store(keyboard_enhanced, Ordering::Relaxed);
         Ok(TerminalModes {
             alt_screen,
             keyboard_enhanced,
         })
+    }
+}
+
+/// Ctrl+Z: restore the terminal, stop the process as the shell's job
+/// control expects (SIGTSTP; raw mode keeps the terminal from sending it),
+/// and once continued set the modes again. Returns the cursor's row.
+pub fn suspend() -> io::Result<u16> {
+    let alt_screen = ALT_SCREEN.load(Ordering::Relaxed);
+    let keyboard_enhanced = KEYBOARD_ENHANCED.load(Ordering::Relaxed);
+    restore(alt_screen, keyboard_enhanced);
+    // `kill` rather than `raise`: no unsafe code outside the sandbox crate.
+    // It returns once the signal is sent; this process stops then and
+    // goes on here after `fg`.
+    let status = duet_sandbox::host_std_command("kill")
+        .args(["-TSTP", &std::process::id().to_string()])
+        .stdin(std::process::Stdio::null())
+        .status();
+    crossterm::terminal::enable_raw_mode()?;
+    let mut stdout = io::stdout();
+    execute!(stdout, EnableBracketedPaste, EnableFocusChange)?;
+    if alt_screen {
+        execute!(stdout, EnterAlternateScreen)?;
+    }
+    if keyboard_enhanced {
+        execute!(
+            stdout,
+            PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
+        )?;
+    }
+    status.map_err(|error| {
+        io::Error::other(format!(
+            "cannot suspend: `kill -TSTP` did not run ({error}); use the terminal's own job control"
+        ))
+    })?;
+    Ok(crossterm::cursor::position().map_or(0, |(_, row)| row))
+}
+
+/// Whether the terminal shows OSC 9 messages as notifications (iTerm2,
+/// WezTerm, Ghostty, kitty); the others get a bell.
+pub fn supports_osc9(term_program: Option<&str>, term: Option<&str>) -> bool {
+    matches!(term_program, Some("iTerm.app" | "WezTerm" | "ghostty"))
+        || term.is_some_and(|term| term.contains("kitty") || term.contains("ghostty"))
+}
+
+/// The bytes of a notification: OSC 9 with the message, or BEL.
+pub fn notification(message: &str, osc9: bool) -> String {
+    if osc9 {
+        let clean: String = message.chars().filter(|c| !c.is_control()).collect();
+        format!("\x1b]9;{clean}\x07")
+    } else {
+        "\x07".to_owned()
     }
 }
 
@@ -73,4 +131,30 @@ pub fn install_panic_hook(alt_screen: bool) {
         restore(alt_screen, true);
         previous(info);
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn notifications_use_osc9_where_the_terminal_shows_it() {
+        assert_eq!(
+            [
+                supports_osc9(Some("iTerm.app"), Some("xterm-256color")),
+                supports_osc9(None, Some("xterm-kitty")),
+                supports_osc9(Some("Apple_Terminal"), Some("xterm-256color")),
+                supports_osc9(None, None),
+            ],
+            [true, true, false, false]
+        );
+        assert_eq!(
+            [
+                notification("duet: turn\nfinished", true),
+                notification("duet: turn finished", false)
+            ],
+            ["\x1b]9;duet: turnfinished\x07", "\x07"]
+        );
+    }
 }

@@ -28,12 +28,13 @@ impl App {
                     approval: thread.approval,
                     reasoning_effort: thread.reasoning_effort,
                 });
-                self.last_thread_id = Some(thread.thread_id);
                 self.push_cell(Cell::Header {
                     version: self.version.clone(),
                     model: thread.model,
                     cwd: thread.cwd,
                 });
+                self.draw_transcript(&thread.thread_id);
+                self.last_thread_id = Some(thread.thread_id);
                 if let Some(prompt) = self.initial_prompt.take() {
                     self.start_turn(prompt);
                 }
@@ -74,8 +75,16 @@ impl App {
                 self.last_input_tokens = count.last.input_tokens + count.last.output_tokens;
                 self.context_window = count.context_window.or(self.context_window);
             }
+            EventMsg::ContextCompacted => {
+                self.last_input_tokens = 0;
+                self.notice(
+                    NoticeKind::Info,
+                    "Context compacted: the conversation so far is now a summary".to_owned(),
+                );
+            }
             EventMsg::TurnCompleted(completed) => {
                 self.usage = completed.usage;
+                self.notify("duet: turn finished");
                 self.end_turn(Some("Worked for".to_owned()), false);
             }
             EventMsg::TurnFailed { error } => {
@@ -101,9 +110,11 @@ impl App {
                 self.notice(NoticeKind::Error, message);
             }
             EventMsg::ExecApprovalRequest(request) => {
+                self.notify("duet: approval needed");
                 self.approvals.push_back(Modal::new(Request::Exec(request)));
             }
             EventMsg::PatchApprovalRequest(request) => {
+                self.notify("duet: approval needed");
                 self.approvals
                     .push_back(Modal::new(Request::Patch(request)));
             }
@@ -111,7 +122,7 @@ impl App {
         }
     }
 
-    fn item_started(&mut self, item: Item) {
+    pub(super) fn item_started(&mut self, item: Item) {
         match item.details {
             ItemDetails::CommandExecution { command, .. } => {
                 let mut run = CommandRun::new(item.id.clone(), &command);
@@ -133,7 +144,7 @@ impl App {
         }
     }
 
-    fn item_completed(&mut self, item: Item) {
+    pub(super) fn item_completed(&mut self, item: Item) {
         match item.details {
             ItemDetails::AgentMessage { text } => self.live.finish_answer(&item.id, &text),
             ItemDetails::Reasoning { text } => {
@@ -202,12 +213,18 @@ impl App {
     /// the scrollback; state tied to the old session goes.
     pub(super) fn new_session(&mut self) {
         self.send(Outgoing::NewSession);
+        self.reset_session_state();
+        self.notice(NoticeKind::Info, "Starting a new session".to_owned());
+    }
+
+    /// Forget what belonged to the session being replaced.
+    pub(super) fn reset_session_state(&mut self) {
         self.session = None;
+        self.session_name = None;
         self.usage = duet_protocol::Usage::default();
         self.last_input_tokens = 0;
         self.approvals.clear();
         self.queued.clear();
         self.last_plan = None;
-        self.notice(NoticeKind::Info, "Starting a new session".to_owned());
     }
 }

@@ -2,7 +2,7 @@
 //! Esc, Ctrl+C, history, the slash popup, the approval modal), pastes and
 //! resizes; and what each slash command does.
 
-use super::{App, Outgoing};
+use super::{App, Outgoing, TerminalRequest};
 use crate::approval::Answer;
 use crate::history::{Cell, NoticeKind};
 use crate::slash::{self, Popup, SlashCommand};
@@ -28,7 +28,12 @@ impl App {
                 self.width = width;
                 self.height = height;
                 self.redraw_all = true;
+                if let Some(super::Overlay::Pager(pager)) = self.overlay.as_mut() {
+                    pager.render(width, self.theme);
+                }
             }
+            Event::FocusGained => self.focused = true,
+            Event::FocusLost => self.focused = false,
             _ => {}
         }
     }
@@ -42,7 +47,21 @@ impl App {
         }
         self.hint = None;
         if is_ctrl_c {
+            if self.overlay.take().is_some() {
+                return;
+            }
             self.ctrl_c();
+            return;
+        }
+        if ctrl && key.code == KeyCode::Char('z') {
+            self.terminal_requests.push(TerminalRequest::Suspend);
+            return;
+        }
+        if self.overlay_key(key) {
+            return;
+        }
+        if let Some(up) = super::commands::effort_key(&key) {
+            self.step_effort(up);
             return;
         }
         if !self.approvals.is_empty() {
@@ -221,7 +240,7 @@ impl App {
             KeyCode::Enter if key.modifiers.is_empty() => match popup.chosen() {
                 Some(command) => {
                     self.composer.take();
-                    self.run_slash(command);
+                    self.run_slash(command, "");
                 }
                 None => self.submit(),
             },
@@ -236,12 +255,12 @@ impl App {
         if text.trim().is_empty() {
             return;
         }
-        if let Some(command) = text
-            .strip_prefix('/')
-            .and_then(|rest| slash::lookup(rest.split_whitespace().next().unwrap_or_default()))
-        {
+        if let Some((command, args)) = text.strip_prefix('/').and_then(|rest| {
+            let (name, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+            slash::lookup(name).map(|command| (command, args.trim().to_owned()))
+        }) {
             self.composer.take();
-            self.run_slash(command);
+            self.run_slash(command, &args);
             return;
         }
         self.composer.take();
@@ -253,7 +272,7 @@ impl App {
         }
     }
 
-    fn run_slash(&mut self, command: SlashCommand) {
+    fn run_slash(&mut self, command: SlashCommand, args: &str) {
         self.popup_selected = 0;
         match command {
             SlashCommand::Quit => self.quit = true,
@@ -267,11 +286,8 @@ impl App {
                 self.push_cell(card);
             }
             SlashCommand::Diff => self.send(Outgoing::GitDiff),
-            SlashCommand::Compact => self.notice(
-                NoticeKind::Warning,
-                "`/compact` is not built yet: the session cannot summarise its history; use `/new` to start with an empty context".to_owned(),
-            ),
             SlashCommand::Help => self.push_cell(help_card()),
+            other => self.run_command(other, args),
         }
     }
 
@@ -288,6 +304,9 @@ impl App {
             rows.push(("Sandbox".to_owned(), session.sandbox.to_string()));
             rows.push(("Approvals".to_owned(), session.approval.to_string()));
             rows.push(("Session".to_owned(), session.thread_id.clone()));
+            if let Some(name) = &self.session_name {
+                rows.push(("Name".to_owned(), name.clone()));
+            }
         }
         rows.push((
             "Tokens".to_owned(),

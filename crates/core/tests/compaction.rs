@@ -1,0 +1,240 @@
+//! Compaction: `Op::Compact` asks the model for a summary with duet's
+//! compaction prompt; the next request carries the summary and the recent
+//! prompts instead of the old history; a resumed thread starts from the
+//! compacted history; `model_auto_compact_token_limit` compacts by itself.
+//! Also `Op::OverrideTurnContext`: the next request uses the new model.
+
+#![allow(clippy::unwrap_used)] // test helpers, not library code
+
+use duet_core::config::Config;
+use duet_core::{ResumeTarget, SessionHandle, SessionOptions, spawn_session};
+use duet_model::ProviderInfo;
+use duet_protocol::{
+    EventMsg, Op, ReasoningEffort, SandboxMode, TurnOverrides, UserInput, UserTurn,
+};
+use duet_test_support::responses_mock::{base_url, mount_sse_sequence, start_mock};
+use duet_test_support::sse::{
+    ev_assistant_message, ev_completed_with_usage, ev_response_created, sse, sse_completed_turn,
+};
+use pretty_assertions::assert_eq;
+use serde_json::Value;
+use std::time::Duration;
+
+const SUMMARY: &str = "The user wants the parser fixed; the parser is fixed.";
+
+async fn until_turn_end(session: &mut SessionHandle) -> Vec<EventMsg> {
+    let mut events = Vec::new();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(20), session.next_event())
+            .await
+            .expect("the turn ended in time")
+            .expect("the session is alive");
+        let done = matches!(
+            event.msg,
+            EventMsg::TurnCompleted(_) | EventMsg::TurnFailed { .. } | EventMsg::TurnAborted { .. }
+        );
+        events.push(event.msg);
+        if done {
+            return events;
+        }
+    }
+}
+
+async fn shutdown(mut session: SessionHandle) {
+    session.submit(Op::Shutdown).unwrap();
+    while let Some(event) = session.next_event().await {
+        if event.msg == EventMsg::ShutdownComplete {
+            break;
+        }
+    }
+}
+
+fn turn(text: &str) -> Op {
+    Op::UserTurn(UserTurn {
+        items: vec![UserInput::Text { text: text.into() }],
+        output_schema: None,
+    })
+}
+
+fn config(home: &std::path::Path, workdir: &std::path::Path, url: String) -> Config {
+    let mut config = Config::defaults(home.to_path_buf(), workdir.to_path_buf());
+    let mut provider = ProviderInfo::openai(Some(url));
+    provider.env_key = None;
+    config.model_provider = provider;
+    config.sandbox_mode = SandboxMode::DangerFullAccess;
+    config
+}
+
+/// The texts of the user and assistant messages of a request's input,
+/// after the opening context (developer messages and the environment).
+fn conversation(body: &Value) -> Vec<String> {
+    body["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|item| item["type"] == "message" && item["role"] != "developer")
+        .map(|item| {
+            let text = item["content"][0]["text"].as_str().unwrap_or_default();
+            format!("{}: {}", item["role"].as_str().unwrap(), text)
+        })
+        .filter(|line| !line.starts_with("user: <environment_context>"))
+        .collect()
+}
+
+fn summary_message() -> String {
+    format!(
+        "user: Earlier turns of this conversation were compacted to free the context window. \
+         This is the summary you wrote of them; the user's recent messages are above it.\n\n\
+         <summary>\n{SUMMARY}\n</summary>"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn compact_replaces_the_history_and_a_resume_starts_from_it() {
+    let server = start_mock().await;
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            sse_completed_turn(&[ev_assistant_message("m1", "Fixed the parser.")]),
+            sse_completed_turn(&[ev_assistant_message("m2", SUMMARY)]),
+            sse_completed_turn(&[ev_assistant_message("m3", "Tests pass.")]),
+            sse_completed_turn(&[ev_assistant_message("m4", "Done.")]),
+        ],
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let workdir = tempfile::tempdir().unwrap();
+    let config = config(home.path(), workdir.path(), base_url(&server));
+    let mut session = spawn_session(config.clone(), SessionOptions::default()).unwrap();
+    let thread_id = session.thread_id().to_string();
+
+    session.submit(turn("fix the parser")).unwrap();
+    until_turn_end(&mut session).await;
+    session.submit(Op::Compact).unwrap();
+    let compact_events = until_turn_end(&mut session).await;
+    session.submit(turn("now run the tests")).unwrap();
+    until_turn_end(&mut session).await;
+    shutdown(session).await;
+
+    let mut resumed = spawn_session(
+        config,
+        SessionOptions {
+            resume: Some(ResumeTarget::Thread(thread_id)),
+            ..SessionOptions::default()
+        },
+    )
+    .unwrap();
+    resumed.submit(turn("and commit")).unwrap();
+    until_turn_end(&mut resumed).await;
+    shutdown(resumed).await;
+
+    assert_eq!(
+        compact_events
+            .iter()
+            .filter(|msg| !matches!(msg, EventMsg::TokenCount(_)))
+            .map(|msg| serde_json::to_value(msg).unwrap()["type"].clone())
+            .collect::<Vec<_>>(),
+        ["turn_started", "context_compacted", "turn_completed"]
+            .map(Value::from)
+            .to_vec()
+    );
+    let bodies = log.bodies();
+    let compaction_request = &bodies[1];
+    assert_eq!(compaction_request["tools"], Value::Null);
+    let compaction_conversation = conversation(compaction_request);
+    assert_eq!(
+        compaction_conversation[..2].to_vec(),
+        ["user: fix the parser", "assistant: Fixed the parser."]
+    );
+    assert!(
+        compaction_conversation[2].starts_with(
+            "user: Your context window is about to be replaced by a summary that you write now."
+        ),
+        "{compaction_conversation:?}"
+    );
+    assert_eq!(
+        conversation(&bodies[2]),
+        [
+            "user: fix the parser".to_string(),
+            summary_message(),
+            "user: now run the tests".to_string(),
+        ]
+    );
+    // After a resume: the compacted history, the turn after it, the new prompt.
+    assert_eq!(
+        conversation(&bodies[3]),
+        [
+            "user: fix the parser".to_string(),
+            summary_message(),
+            "user: now run the tests".to_string(),
+            "assistant: Tests pass.".to_string(),
+            "user: and commit".to_string(),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_token_limit_compacts_before_the_next_request_and_overrides_apply() {
+    let server = start_mock().await;
+    let big_turn = sse(&[
+        ev_response_created("resp_1"),
+        ev_assistant_message("m1", "Read everything."),
+        ev_completed_with_usage("resp_1", 9_000, 0, 2_000, 0),
+    ]);
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            big_turn,
+            sse_completed_turn(&[ev_assistant_message("m2", SUMMARY)]),
+            sse_completed_turn(&[ev_assistant_message("m3", "Next.")]),
+        ],
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let workdir = tempfile::tempdir().unwrap();
+    let mut config = config(home.path(), workdir.path(), base_url(&server));
+    config.model_auto_compact_token_limit = Some(10_000);
+    let mut session = spawn_session(config, SessionOptions::default()).unwrap();
+
+    session.submit(turn("read the code")).unwrap();
+    until_turn_end(&mut session).await;
+    session
+        .submit(Op::OverrideTurnContext(TurnOverrides {
+            model: Some("gpt-5.4-mini".into()),
+            reasoning_effort: Some(ReasoningEffort::Low),
+            ..TurnOverrides::default()
+        }))
+        .unwrap();
+    session.submit(turn("what next")).unwrap();
+    let events = until_turn_end(&mut session).await;
+    shutdown(session).await;
+
+    assert!(events.contains(&EventMsg::ContextCompacted), "{events:?}");
+    let bodies = log.bodies();
+    assert_eq!(
+        (
+            bodies[1]["model"].clone(),
+            conversation(&bodies[1]).last().unwrap()[..30].to_string()
+        ),
+        (
+            Value::from("gpt-5.4-mini"),
+            "user: Your context window is ".to_string()
+        )
+    );
+    assert_eq!(
+        (
+            bodies[2]["model"].clone(),
+            bodies[2]["reasoning"]["effort"].clone(),
+            conversation(&bodies[2])
+        ),
+        (
+            Value::from("gpt-5.4-mini"),
+            Value::from("low"),
+            vec![
+                "user: read the code".to_string(),
+                "user: what next".to_string(),
+                summary_message(),
+            ]
+        )
+    );
+}

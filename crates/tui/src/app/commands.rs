@@ -1,0 +1,348 @@
+//! The slash commands that open something or change the session (`/model`,
+//! `/permissions`, `/resume`, `/fork`, `/rename`, `/init`, `/mention`,
+//! `/keymap`, `/compact`, `/diff`'s pager), the overlays they open and
+//! their keys, Alt+, / Alt+. for the reasoning effort, and drawing a
+//! stored transcript when a thread is resumed.
+//!
+//! The simple commands (`/new`, `/status`, `/help`, `/quit`) stay in
+//! `keys.rs`. Nothing here does IO: reading the store and switching the
+//! session are [`Outgoing`] requests that `run.rs` answers.
+
+use super::{App, Outgoing};
+use crate::history::{Cell, NoticeKind};
+use crate::pager::Pager;
+use crate::picker::{Choice, Picker, PickerKey, step_effort};
+use crate::resume_picker::{ResumeKey, ResumePicker, SessionRow};
+use crate::slash::SlashCommand;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use duet_core::sessions::Transcript;
+use duet_protocol::{Item, ItemDetails, Op, TurnOverrides};
+
+/// What covers the composer (or, for the pager, the whole screen).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    Picker(Picker),
+    Resume(ResumePicker),
+    Pager(Pager),
+}
+
+/// The prompt `/init` sends. Our own words.
+pub const INIT_PROMPT: &str = "\
+Write an AGENTS.md file at the root of this repository for coding agents that will work here. \
+Look around first: the build and test commands, the layout of the code, the conventions the \
+existing code follows (naming, error handling, formatting, tests), and anything surprising. \
+Then write it concisely, in sections: project overview, how to build and test, code layout, \
+conventions, and things to watch out for. Give exact commands. If an AGENTS.md already exists, \
+improve it instead of starting over. Keep it under about 300 lines.";
+
+impl App {
+    /// Run a command of this module; `args` is the text after its name.
+    pub(super) fn run_command(&mut self, command: SlashCommand, args: &str) {
+        let running = self.is_running();
+        match command {
+            SlashCommand::Model if !args.is_empty() => self.override_settings(TurnOverrides {
+                model: Some(args.to_owned()),
+                ..TurnOverrides::default()
+            }),
+            SlashCommand::Model => {
+                let model = self.session.as_ref().map_or("", |s| s.model.as_str());
+                self.overlay = Some(Overlay::Picker(Picker::models(model)));
+            }
+            SlashCommand::Permissions => {
+                if let Some(session) = &self.session {
+                    let picker = Picker::permissions(session.sandbox, session.approval);
+                    self.overlay = Some(Overlay::Picker(picker));
+                }
+            }
+            SlashCommand::Resume | SlashCommand::Fork | SlashCommand::Compact | SlashCommand::Init
+                if running =>
+            {
+                self.notice(
+                    NoticeKind::Error,
+                    "a turn is running: wait for it or press esc to interrupt it, then try again"
+                        .to_owned(),
+                );
+            }
+            SlashCommand::Resume => {
+                self.overlay = Some(Overlay::Resume(ResumePicker::new()));
+                self.send(Outgoing::ListSessions {
+                    query: String::new(),
+                    all: false,
+                });
+            }
+            SlashCommand::Fork => match self.session.as_ref() {
+                Some(session) => {
+                    let thread_id = session.thread_id.clone();
+                    self.send(Outgoing::Fork { thread_id });
+                }
+                None => self.notice(
+                    NoticeKind::Error,
+                    "no session to fork yet: wait for it to start".to_owned(),
+                ),
+            },
+            SlashCommand::Rename => self.rename(args),
+            SlashCommand::Compact => {
+                self.send(Outgoing::Op(Op::Compact));
+                self.turn_started = Some(self.now);
+                self.tick(self.now);
+                self.hint = Some("compacting the conversation…".to_owned());
+            }
+            SlashCommand::Init => self.start_turn(INIT_PROMPT.to_owned()),
+            SlashCommand::Mention => self.composer.insert("@"),
+            SlashCommand::Keymap => self.push_cell(keymap_card()),
+            _ => {}
+        }
+    }
+
+    fn rename(&mut self, name: &str) {
+        let Some(session) = &self.session else {
+            return;
+        };
+        if name.is_empty() {
+            self.composer.set_text("/rename ");
+            self.hint = Some("type the new name after `/rename` and press enter".to_owned());
+            return;
+        }
+        let thread_id = session.thread_id.clone();
+        self.send(Outgoing::Rename {
+            thread_id,
+            name: name.to_owned(),
+        });
+    }
+
+    /// Send a settings change for the next turns and show it at once.
+    fn override_settings(&mut self, overrides: TurnOverrides) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        if let Some(model) = &overrides.model {
+            session.model.clone_from(model);
+        }
+        if let Some(effort) = overrides.reasoning_effort {
+            session.reasoning_effort = Some(effort);
+        }
+        if let Some(sandbox) = overrides.sandbox {
+            session.sandbox = sandbox;
+        }
+        if let Some(approval) = overrides.approval {
+            session.approval = approval;
+        }
+        let effort = session.reasoning_effort.map_or("default", |e| e.as_str());
+        let text = if overrides.sandbox.is_some() {
+            format!(
+                "Permissions for the next turns: sandbox {}, approvals {}",
+                session.sandbox, session.approval
+            )
+        } else {
+            format!(
+                "Model for the next turns: {} (reasoning {effort})",
+                session.model
+            )
+        };
+        self.send(Outgoing::Op(Op::OverrideTurnContext(overrides)));
+        self.notice(NoticeKind::Info, text);
+    }
+
+    /// Alt+, (lower) and Alt+. (raise) the reasoning effort.
+    pub(super) fn step_effort(&mut self, up: bool) {
+        let Some(session) = &self.session else {
+            return;
+        };
+        match step_effort(session.reasoning_effort, up) {
+            Some(effort) => {
+                let session = self.session.as_mut().expect("checked above");
+                session.reasoning_effort = Some(effort);
+                self.send(Outgoing::Op(Op::OverrideTurnContext(TurnOverrides {
+                    reasoning_effort: Some(effort),
+                    ..TurnOverrides::default()
+                })));
+                self.hint = Some(format!("reasoning effort: {}", effort.as_str()));
+            }
+            None => {
+                let end = if up { "highest" } else { "lowest" };
+                self.hint = Some(format!("reasoning effort is already the {end}"));
+            }
+        }
+    }
+
+    /// Keys for an open overlay; `false` when there is none.
+    pub(super) fn overlay_key(&mut self, key: KeyEvent) -> bool {
+        let Some(overlay) = self.overlay.as_mut() else {
+            return false;
+        };
+        match overlay {
+            Overlay::Picker(picker) => match picker.on_key(key) {
+                PickerKey::Open => {}
+                PickerKey::Closed => self.overlay = None,
+                PickerKey::Chosen(choice) => {
+                    self.overlay = None;
+                    self.chosen(choice);
+                }
+            },
+            Overlay::Pager(pager) => {
+                if !pager.on_key(key, self.height) {
+                    self.overlay = None;
+                }
+            }
+            Overlay::Resume(picker) => match picker.on_key(key) {
+                ResumeKey::Open => {}
+                ResumeKey::Closed => self.overlay = None,
+                ResumeKey::Search => {
+                    let (query, all) = (picker.query.clone(), picker.all);
+                    self.send(Outgoing::ListSessions { query, all });
+                }
+                ResumeKey::Preview(thread_id) => self.send(Outgoing::PreviewSession { thread_id }),
+                ResumeKey::Chosen(thread_id) => {
+                    self.overlay = None;
+                    self.send(Outgoing::Resume { thread_id });
+                }
+            },
+        }
+        true
+    }
+
+    fn chosen(&mut self, choice: Choice) {
+        match choice {
+            Choice::Model(model) => {
+                let current = self.session.as_ref().and_then(|s| s.reasoning_effort);
+                self.overlay = Some(Overlay::Picker(Picker::efforts(&model, current)));
+            }
+            Choice::Effort { model, effort } => self.override_settings(TurnOverrides {
+                model: Some(model),
+                reasoning_effort: Some(effort),
+                ..TurnOverrides::default()
+            }),
+            Choice::Permissions { sandbox, approval } => self.override_settings(TurnOverrides {
+                sandbox: Some(sandbox),
+                approval: Some(approval),
+                ..TurnOverrides::default()
+            }),
+        }
+    }
+
+    /// `/diff`'s answer: the pager, or why there is no diff.
+    pub(super) fn open_diff(&mut self, diff: String) {
+        self.overlay = Some(Overlay::Pager(Pager::diff(diff, self.width, self.theme)));
+    }
+
+    pub(super) fn session_rows(
+        &mut self,
+        query: &str,
+        all: bool,
+        rows: Result<Vec<SessionRow>, String>,
+    ) {
+        if let Some(Overlay::Resume(picker)) = self.overlay.as_mut()
+            && let Some(thread_id) = picker.set_rows(query, all, rows)
+        {
+            self.send(Outgoing::PreviewSession { thread_id });
+        }
+    }
+
+    pub(super) fn session_preview(&mut self, thread_id: String, items: Vec<Item>) {
+        if let Some(Overlay::Resume(picker)) = self.overlay.as_mut() {
+            picker.set_preview(thread_id, items);
+        }
+    }
+
+    pub(super) fn renamed(&mut self, result: Result<String, String>) {
+        match result {
+            Ok(name) => {
+                self.notice(NoticeKind::Info, format!("Session renamed to {name}"));
+                self.session_name = Some(name);
+            }
+            Err(error) => self.notice(NoticeKind::Error, error),
+        }
+    }
+
+    /// A stored thread is about to be continued: switch to it, and draw
+    /// its transcript once its session has started.
+    pub(super) fn transcript_arrived(&mut self, transcript: Box<Transcript>) {
+        self.reset_session_state();
+        self.session_name = transcript.thread.name.clone();
+        self.pending_transcript = Some(transcript);
+    }
+
+    /// Draw the stored transcript of the thread that just started, through
+    /// the same path as live events, so it looks as it did.
+    pub(super) fn draw_transcript(&mut self, thread_id: &str) {
+        let Some(transcript) = self.pending_transcript.take() else {
+            return;
+        };
+        if transcript.thread.id != thread_id {
+            return;
+        }
+        let usage = &transcript.thread.usage;
+        self.usage = duet_protocol::Usage {
+            input_tokens: usage.input_tokens,
+            cached_input_tokens: usage.cached_input_tokens,
+            cache_write_input_tokens: 0,
+            output_tokens: usage.output_tokens,
+            reasoning_output_tokens: usage.reasoning_output_tokens,
+        };
+        for turn in transcript.turns {
+            for item in turn.display {
+                match item.details {
+                    ItemDetails::UserMessage { text } => {
+                        self.live.close_groups();
+                        self.flush_live(true);
+                        self.push_cell(Cell::User { text });
+                    }
+                    _ => {
+                        self.item_started(item.clone());
+                        self.item_completed(item);
+                    }
+                }
+            }
+            self.live.close_groups();
+            self.flush_live(true);
+        }
+        let name = self
+            .session_name
+            .as_deref()
+            .map(|name| format!(" ({name})"))
+            .unwrap_or_default();
+        self.notice(
+            NoticeKind::Info,
+            format!("Resumed session {thread_id}{name}"),
+        );
+    }
+}
+
+/// `/keymap`: the key bindings in force.
+fn keymap_card() -> Cell {
+    let rows = [
+        ("enter", "send; while a turn runs, queue"),
+        ("tab", "queue while a turn runs; complete in popups"),
+        ("shift+enter, alt+enter, ctrl+j", "new line"),
+        ("esc", "interrupt the running turn; close a popup"),
+        ("ctrl+c", "clear the draft or interrupt; twice to quit"),
+        ("ctrl+d", "quit on an empty composer"),
+        ("ctrl+z", "suspend duet (fg to come back)"),
+        ("up/down, ctrl+p/ctrl+n", "earlier prompts"),
+        ("ctrl+a/e/b/f, alt+b/f", "move in the draft"),
+        ("ctrl+h/d/w/u/k, alt+backspace", "delete in the draft"),
+        ("alt+, / alt+.", "lower / raise the reasoning effort"),
+        ("pageup/pagedown", "scroll the transcript (--alt-screen)"),
+        ("/", "commands"),
+    ];
+    Cell::Card {
+        title: "Key bindings".to_owned(),
+        rows: rows
+            .into_iter()
+            .map(|(key, what)| (key.to_owned(), what.to_owned()))
+            .collect(),
+    }
+}
+
+/// Whether `key` is Alt+, or Alt+. (some terminals send `<` / `>` with Alt
+/// and Shift); `Some(true)` raises.
+pub(super) fn effort_key(key: &KeyEvent) -> Option<bool> {
+    if !key.modifiers.contains(KeyModifiers::ALT) {
+        return None;
+    }
+    match key.code {
+        KeyCode::Char(',' | '<') => Some(false),
+        KeyCode::Char('.' | '>') => Some(true),
+        _ => None,
+    }
+}

@@ -1,0 +1,282 @@
+//! A list to choose one row from, shown in the bottom pane in place of the
+//! composer: `/model` (then the reasoning effort) and `/permissions`.
+//!
+//! Data and rendering only: what a chosen row does is `app/commands.rs`'s
+//! business. Keys: Up/Down (or k/j) move, a row's number picks it, Enter
+//! picks the highlighted one, Esc closes.
+
+use crate::theme::Theme;
+use crate::wrap::{truncate_line, wrap_text};
+use duet_protocol::{ApprovalPolicy, ReasoningEffort, SandboxMode};
+use ratatui::text::{Line, Span};
+
+/// What choosing a row means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    Model(String),
+    Effort {
+        model: String,
+        effort: ReasoningEffort,
+    },
+    Permissions {
+        sandbox: SandboxMode,
+        approval: ApprovalPolicy,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub label: String,
+    pub description: String,
+    /// The setting in force now (marked in the list).
+    pub current: bool,
+    pub choice: Choice,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picker {
+    pub title: String,
+    pub rows: Vec<Row>,
+    pub selected: usize,
+}
+
+/// What a key did to the picker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PickerKey {
+    Open,
+    Closed,
+    Chosen(Choice),
+}
+
+/// Models offered by `/model` besides the one in use (`/model NAME` takes
+/// any other).
+pub const MODELS: &[(&str, &str)] = &[
+    ("gpt-5.5", "the strongest general model"),
+    ("gpt-5.4", "the previous general model"),
+    ("gpt-5.4-mini", "faster and cheaper, for small tasks"),
+    ("gpt-5.1-codex-max", "tuned for long coding sessions"),
+    ("gpt-5-codex", "tuned for coding"),
+];
+
+/// Reasoning efforts from least to most, as Alt+, and Alt+. step through them.
+pub const EFFORTS: &[(ReasoningEffort, &str)] = &[
+    (ReasoningEffort::Minimal, "fastest, least thinking"),
+    (ReasoningEffort::Low, "quick answers to clear tasks"),
+    (ReasoningEffort::Medium, "balanced (the usual default)"),
+    (ReasoningEffort::High, "thinks longer on hard problems"),
+    (ReasoningEffort::Xhigh, "the most thinking, slowest"),
+];
+
+/// The permission presets of `/permissions`: label, description, modes.
+pub const PRESETS: &[(&str, &str, SandboxMode, ApprovalPolicy)] = &[
+    (
+        "Read only",
+        "reads files; asks before any edit or command that writes",
+        SandboxMode::ReadOnly,
+        ApprovalPolicy::OnRequest,
+    ),
+    (
+        "Auto",
+        "edits and runs commands in this workspace; asks to go outside it",
+        SandboxMode::WorkspaceWrite,
+        ApprovalPolicy::OnRequest,
+    ),
+    (
+        "Full access",
+        "no sandbox and never asks: only where you trust every command",
+        SandboxMode::DangerFullAccess,
+        ApprovalPolicy::Never,
+    ),
+];
+
+impl Picker {
+    /// `/model`: the model in use first, then the others.
+    pub fn models(current: &str) -> Picker {
+        let mut rows = vec![Row {
+            label: current.to_owned(),
+            description: "in use".to_owned(),
+            current: true,
+            choice: Choice::Model(current.to_owned()),
+        }];
+        rows.extend(
+            MODELS
+                .iter()
+                .filter(|(name, _)| *name != current)
+                .map(|(name, description)| Row {
+                    label: (*name).to_owned(),
+                    description: (*description).to_owned(),
+                    current: false,
+                    choice: Choice::Model((*name).to_owned()),
+                }),
+        );
+        Picker::new("Choose a model for the next turns", rows, 0)
+    }
+
+    /// The second step of `/model`: the reasoning effort for `model`.
+    pub fn efforts(model: &str, current: Option<ReasoningEffort>) -> Picker {
+        let current = current.unwrap_or(ReasoningEffort::Medium);
+        let rows: Vec<Row> = EFFORTS
+            .iter()
+            .map(|(effort, description)| Row {
+                label: effort.as_str().to_owned(),
+                description: (*description).to_owned(),
+                current: *effort == current,
+                choice: Choice::Effort {
+                    model: model.to_owned(),
+                    effort: *effort,
+                },
+            })
+            .collect();
+        let selected = rows.iter().position(|row| row.current).unwrap_or(0);
+        Picker::new(&format!("Reasoning effort for {model}"), rows, selected)
+    }
+
+    /// `/permissions`.
+    pub fn permissions(sandbox: SandboxMode, approval: ApprovalPolicy) -> Picker {
+        let rows: Vec<Row> = PRESETS
+            .iter()
+            .map(|(label, description, preset_sandbox, preset_approval)| Row {
+                label: (*label).to_owned(),
+                description: format!(
+                    "{description} ({preset_sandbox}, {preset_approval})"
+                ),
+                current: (*preset_sandbox, *preset_approval) == (sandbox, approval),
+                choice: Choice::Permissions {
+                    sandbox: *preset_sandbox,
+                    approval: *preset_approval,
+                },
+            })
+            .collect();
+        let selected = rows.iter().position(|row| row.current).unwrap_or(0);
+        Picker::new("Permissions for the next turns", rows, selected)
+    }
+
+    fn new(title: &str, rows: Vec<Row>, selected: usize) -> Picker {
+        Picker {
+            title: title.to_owned(),
+            rows,
+            selected,
+        }
+    }
+
+    pub fn on_key(&mut self, key: crossterm::event::KeyEvent) -> PickerKey {
+        use crossterm::event::KeyCode;
+        let last = self.rows.len().saturating_sub(1);
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => self.selected = (self.selected + 1).min(last),
+            KeyCode::Char(digit @ '1'..='9') => {
+                let index = usize::from(digit as u8 - b'1');
+                if let Some(row) = self.rows.get(index) {
+                    return PickerKey::Chosen(row.choice.clone());
+                }
+            }
+            KeyCode::Enter => {
+                if let Some(row) = self.rows.get(self.selected) {
+                    return PickerKey::Chosen(row.choice.clone());
+                }
+            }
+            KeyCode::Esc => return PickerKey::Closed,
+            _ => {}
+        }
+        PickerKey::Open
+    }
+
+    pub fn lines(&self, width: usize, theme: Theme) -> Vec<Line<'static>> {
+        let mut lines = vec![Line::from(Span::styled(
+            format!("  {}", self.title),
+            theme.bold(),
+        ))];
+        let label_width = self
+            .rows
+            .iter()
+            .map(|row| unicode_width::UnicodeWidthStr::width(row.label.as_str()))
+            .max()
+            .unwrap_or(0);
+        for (index, row) in self.rows.iter().enumerate() {
+            let selected = index == self.selected;
+            let marker = if selected { "› " } else { "  " };
+            let label_style = if selected {
+                theme.selected()
+            } else {
+                theme.plain()
+            };
+            let mut spans = vec![
+                Span::styled(format!("  {marker}"), theme.selected()),
+                Span::styled(format!("{}. ", index + 1), theme.dim()),
+                Span::styled(format!("{:<label_width$}", row.label), label_style),
+                Span::styled(format!("  {}", row.description), theme.dim()),
+            ];
+            if row.current {
+                spans.push(Span::styled(" (current)", theme.accent()));
+            }
+            lines.push(truncate_line(Line::from(spans), width));
+        }
+        lines.extend(wrap_text(
+            "enter to choose · esc to cancel",
+            theme.dim(),
+            width,
+            &[Span::raw("  ")],
+            &[Span::raw("  ")],
+        ));
+        lines
+    }
+}
+
+/// One step up (`up`) or down the effort ladder from `current` (the
+/// model's default counts as medium); `None` at either end.
+pub fn step_effort(current: Option<ReasoningEffort>, up: bool) -> Option<ReasoningEffort> {
+    let current = current.unwrap_or(ReasoningEffort::Medium);
+    let index = EFFORTS.iter().position(|(effort, _)| *effort == current)?;
+    let next = if up {
+        index.checked_add(1)?
+    } else {
+        index.checked_sub(1)?
+    };
+    EFFORTS.get(next).map(|(effort, _)| *effort)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn effort_steps_stop_at_the_ends() {
+        use ReasoningEffort::*;
+        assert_eq!(
+            [
+                step_effort(None, true),
+                step_effort(Some(High), true),
+                step_effort(Some(Xhigh), true),
+                step_effort(Some(Minimal), false),
+                step_effort(Some(Low), false),
+            ],
+            [Some(High), Some(Xhigh), None, None, Some(Minimal)]
+        );
+    }
+
+    #[test]
+    fn digits_choose_and_esc_closes() {
+        use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+        let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
+        let mut picker = Picker::permissions(SandboxMode::WorkspaceWrite, ApprovalPolicy::OnRequest);
+        assert_eq!(picker.selected, 1);
+        assert_eq!(
+            [
+                picker.on_key(key(KeyCode::Down)),
+                picker.on_key(key(KeyCode::Char('1'))),
+                picker.on_key(key(KeyCode::Esc)),
+            ],
+            [
+                PickerKey::Open,
+                PickerKey::Chosen(Choice::Permissions {
+                    sandbox: SandboxMode::ReadOnly,
+                    approval: ApprovalPolicy::OnRequest
+                }),
+                PickerKey::Closed,
+            ]
+        );
+        assert_eq!(picker.selected, 2);
+    }
+}

@@ -1,0 +1,167 @@
+//! The TUI's reads and writes of stored sessions, through
+//! `duet_core::sessions`: rows and previews for the `/resume` picker,
+//! `/rename`, and the transcript of a thread to continue (forking it
+//! first for `/fork`). Blocking (SQLite): `run.rs` calls these on
+//! `spawn_blocking`, never on the loop. Errors come back as the message
+//! the user sees.
+
+use crate::app::{Input, Outgoing};
+use crate::resume_picker::SessionRow;
+use duet_core::sessions::{ListOptions, SearchOptions, Sessions, ThreadRecord, Transcript};
+use duet_protocol::Item;
+use std::path::Path;
+
+/// Rows the picker lists at most.
+const LIST_LIMIT: usize = 200;
+/// Turns of a session the preview draws from.
+const PREVIEW_TURNS: usize = 3;
+
+/// The answer to a store request of the app; `None` for other requests.
+pub fn answer(duet_home: &Path, cwd: &Path, request: Outgoing) -> Option<Input> {
+    let sessions = Sessions::open_home(duet_home).map_err(|error| error.to_string());
+    Some(match request {
+        Outgoing::ListSessions { query, all } => {
+            let rows = sessions.and_then(|sessions| {
+                list(&sessions, &query, (!all).then_some(cwd)).map_err(|error| error.to_string())
+            });
+            Input::Sessions { query, all, rows }
+        }
+        Outgoing::PreviewSession { thread_id } => {
+            let items = sessions
+                .and_then(|sessions| {
+                    sessions
+                        .show(&thread_id)
+                        .map_err(|error| error.to_string())
+                })
+                .map(|transcript| preview(&transcript))
+                .unwrap_or_default();
+            Input::Preview { thread_id, items }
+        }
+        Outgoing::Rename { thread_id, name } => Input::Renamed(
+            sessions
+                .and_then(|sessions| {
+                    sessions
+                        .rename(&thread_id, &name)
+                        .map_err(|error| rename_error(&error))
+                })
+                .map(|thread| thread.name.unwrap_or(name)),
+        ),
+        _ => return None,
+    })
+}
+
+/// The transcript of the thread `query` names, forked first when `fork`.
+pub fn open_thread(duet_home: &Path, query: &str, fork: bool) -> Result<Transcript, String> {
+    let sessions = Sessions::open_home(duet_home).map_err(|error| error.to_string())?;
+    let id = if fork {
+        sessions
+            .fork(query, None)
+            .map_err(|error| format!("cannot fork the session: {error}"))?
+            .id
+    } else {
+        query.to_owned()
+    };
+    sessions.show(&id).map_err(|error| error.to_string())
+}
+
+fn list(
+    sessions: &Sessions,
+    query: &str,
+    cwd: Option<&Path>,
+) -> Result<Vec<SessionRow>, duet_core::SessionError> {
+    let now_ms = now_ms();
+    if query.trim().is_empty() {
+        let threads = sessions.list(&ListOptions {
+            cwd: cwd.map(Path::to_path_buf),
+            archived: false,
+            limit: Some(LIST_LIMIT),
+        })?;
+        return Ok(threads
+            .into_iter()
+            .map(|summary| {
+                let turns = summary.turn_count;
+                let detail = match cwd {
+                    Some(_) => format!("{turns} turns"),
+                    None => format!("{turns} turns · {}", summary.thread.cwd.display()),
+                };
+                row(&summary.thread, detail, now_ms)
+            })
+            .collect());
+    }
+    let hits = sessions.search(
+        query,
+        &SearchOptions {
+            cwd: cwd.map(Path::to_path_buf),
+            limit: LIST_LIMIT,
+            ..SearchOptions::default()
+        },
+    )?;
+    Ok(hits
+        .into_iter()
+        .map(|hit| row(&hit.thread, hit.snippet, now_ms))
+        .collect())
+}
+
+fn row(thread: &ThreadRecord, detail: String, now_ms: i64) -> SessionRow {
+    SessionRow {
+        id: thread.id.clone(),
+        label: thread
+            .name
+            .clone()
+            .or_else(|| thread.title.clone())
+            .unwrap_or_else(|| "(no prompt)".to_owned()),
+        when: ago(now_ms - thread.updated_at_ms),
+        detail,
+    }
+}
+
+/// The displayed items of the first turns.
+fn preview(transcript: &Transcript) -> Vec<Item> {
+    transcript
+        .turns
+        .iter()
+        .take(PREVIEW_TURNS)
+        .flat_map(|turn| turn.display.iter().cloned())
+        .collect()
+}
+
+fn rename_error(error: &duet_core::SessionError) -> String {
+    match error {
+        duet_core::SessionError::NotFound { .. } => {
+            "cannot rename the session: nothing of it is saved yet; send a message first, then `/rename`".to_owned()
+        }
+        other => format!("cannot rename the session: {other}"),
+    }
+}
+
+/// `just now`, `5m ago`, `3h ago`, `2d ago`.
+fn ago(elapsed_ms: i64) -> String {
+    let secs = elapsed_ms.max(0) / 1000;
+    match secs {
+        0..60 => "just now".to_owned(),
+        60..3_600 => format!("{}m ago", secs / 60),
+        3_600..86_400 => format!("{}h ago", secs / 3_600),
+        _ => format!("{}d ago", secs / 86_400),
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn ages_are_short() {
+        let got: Vec<String> = [-5, 30_000, 300_000, 7_200_000, 200_000_000]
+            .into_iter()
+            .map(ago)
+            .collect();
+        assert_eq!(got, ["just now", "just now", "5m ago", "2h ago", "2d ago"]);
+    }
+}
