@@ -241,7 +241,10 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
     // `duet resume --last` on a cleared terminal: the earlier turn is drawn
     // again, and the thread goes on with its whole history.
     tmux.run(&["clear-history", "-t", "duet"]);
-    let resume = format!("printf '\\033[H\\033[2J'; {}", duet_command("resume --last"));
+    let resume = format!(
+        "printf '\\033[H\\033[2J'; {}",
+        duet_command("resume --last")
+    );
     tmux.run(&["respawn-pane", "-k", "-t", "duet", "-c", &repo, &resume]);
     let resumed = tmux.wait_for("the resumed transcript", |s| {
         s.contains("Resumed session") && s.contains("Ask duet to do anything")

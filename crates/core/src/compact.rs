@@ -85,9 +85,10 @@ impl Turn {
         request: &mut ResponsesRequest,
         cancel: &CancellationToken,
     ) -> Result<String, TurnError> {
+        let mut on_retry = |_| {};
         let stream = tokio::select! {
             _ = cancel.cancelled() => return Err(TurnError::Cancelled),
-            stream = self.context.client.stream(request, &self.context.thread_id, &mut |_| {}) => stream,
+            stream = self.context.client.stream(request, &self.context.thread_id, &mut on_retry) => stream,
         };
         let mut stream = stream.map_err(|error| compaction_failed(&error))?;
         let mut summary = String::new();
@@ -153,12 +154,12 @@ pub(crate) fn compacted_history(
             break;
         }
         budget -= text.len();
-        kept.push(ResponseItem::user_text(&text));
+        kept.push(ResponseItem::user_text(text));
     }
     kept.reverse();
     let mut history = opening;
     history.extend(kept);
-    history.push(ResponseItem::user_text(&format!(
+    history.push(ResponseItem::user_text(format!(
         "{SUMMARY_PREFIX}\n\n<summary>\n{}\n</summary>",
         summary.trim()
     )));
@@ -198,9 +199,9 @@ fn user_prompt_text(item: &ResponseItem) -> Option<String> {
 /// The stored history with everything up to the last compaction marker
 /// (included) dropped: what the model sees after a resume.
 pub(crate) fn after_last_compaction(mut history: Vec<ResponseItem>) -> Vec<ResponseItem> {
-    let last_marker = history.iter().rposition(|item| {
-        matches!(item, ResponseItem::Other(value) if value["type"] == COMPACTED_MARKER)
-    });
+    let last_marker = history.iter().rposition(
+        |item| matches!(item, ResponseItem::Other(value) if value["type"] == COMPACTED_MARKER),
+    );
     match last_marker {
         Some(index) => history.split_off(index + 1),
         None => history,

@@ -195,10 +195,7 @@ pub(crate) async fn run_turn(
         .turn_started(&turn_id, started_at_ms, &prompt);
 
     let outcome = match work {
-        Work::User(user_turn) => {
-            turn.answer(&mut history, prelude, user_turn, &cancel)
-                .await
-        }
+        Work::User(user_turn) => turn.answer(&mut history, prelude, user_turn, &cancel).await,
         Work::Compact if history.is_empty() => Ok(()),
         Work::Compact => {
             history.extend(prelude);
@@ -246,62 +243,62 @@ impl Turn {
         outcome: Result<(), TurnError>,
         started_at_ms: i64,
     ) -> TurnResult {
-    let context = Arc::clone(&self.context);
-    let turn_id = self.turn_id.clone();
-    let turn = &mut self;
-    let (status, error) = match &outcome {
-        Ok(()) => (TurnStatus::Completed, None),
-        Err(TurnError::Cancelled) => (TurnStatus::Interrupted, None),
-        Err(TurnError::Fatal(message)) => (TurnStatus::Failed, Some(message.clone())),
-    };
-    match outcome {
-        Ok(()) => turn.complete(),
-        Err(TurnError::Cancelled) => {
-            context.processes.kill_all().await;
-            close_dangling_calls(&mut history);
-            history.push(ResponseItem::user_text(
+        let context = Arc::clone(&self.context);
+        let turn_id = self.turn_id.clone();
+        let turn = &mut self;
+        let (status, error) = match &outcome {
+            Ok(()) => (TurnStatus::Completed, None),
+            Err(TurnError::Cancelled) => (TurnStatus::Interrupted, None),
+            Err(TurnError::Fatal(message)) => (TurnStatus::Failed, Some(message.clone())),
+        };
+        match outcome {
+            Ok(()) => turn.complete(),
+            Err(TurnError::Cancelled) => {
+                context.processes.kill_all().await;
+                close_dangling_calls(&mut history);
+                history.push(ResponseItem::user_text(
                 "<turn_aborted>The user interrupted the previous turn; anything it was doing may \
                  be incomplete.</turn_aborted>",
             ));
-            context.events.send(
-                Some(&turn_id),
-                EventMsg::TurnAborted {
-                    reason: AbortReason::Interrupted,
-                },
-            );
+                context.events.send(
+                    Some(&turn_id),
+                    EventMsg::TurnAborted {
+                        reason: AbortReason::Interrupted,
+                    },
+                );
+            }
+            Err(TurnError::Fatal(message)) => {
+                close_dangling_calls(&mut history);
+                context.events.send(
+                    Some(&turn_id),
+                    EventMsg::Error {
+                        message: message.clone(),
+                    },
+                );
+                context.events.send(
+                    Some(&turn_id),
+                    EventMsg::TurnFailed {
+                        error: ErrorInfo { message },
+                    },
+                );
+            }
         }
-        Err(TurnError::Fatal(message)) => {
-            close_dangling_calls(&mut history);
-            context.events.send(
-                Some(&turn_id),
-                EventMsg::Error {
-                    message: message.clone(),
-                },
-            );
-            context.events.send(
-                Some(&turn_id),
-                EventMsg::TurnFailed {
-                    error: ErrorInfo { message },
-                },
-            );
+        turn.save_history(&history);
+        let record = TurnRecord {
+            thread_id: context.thread_id.clone(),
+            turn_id,
+            status,
+            error,
+            started_at_ms,
+            ended_at_ms: Some(crate::session::now_ms()),
+            usage: crate::recorder::usage_totals(&turn.turn_usage),
+        };
+        TurnResult {
+            history,
+            usage: turn.thread_usage,
+            context_tokens: turn.context_tokens,
+            record,
         }
-    }
-    turn.save_history(&history);
-    let record = TurnRecord {
-        thread_id: context.thread_id.clone(),
-        turn_id,
-        status,
-        error,
-        started_at_ms,
-        ended_at_ms: Some(crate::session::now_ms()),
-        usage: crate::recorder::usage_totals(&turn.turn_usage),
-    };
-    TurnResult {
-        history,
-        usage: turn.thread_usage,
-        context_tokens: turn.context_tokens,
-        record,
-    }
     }
 }
 

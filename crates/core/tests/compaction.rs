@@ -214,7 +214,7 @@ async fn the_token_limit_compacts_before_the_next_request_and_overrides_apply() 
     assert_eq!(
         (
             bodies[1]["model"].clone(),
-            conversation(&bodies[1]).last().unwrap()[..30].to_string()
+            conversation(&bodies[1]).last().unwrap()[..29].to_string()
         ),
         (
             Value::from("gpt-5.4-mini"),

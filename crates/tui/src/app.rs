@@ -11,8 +11,8 @@ mod commands;
 mod events;
 mod keys;
 
-pub(crate) use commands::Overlay;
 pub use commands::INIT_PROMPT;
+pub(crate) use commands::Overlay;
 
 use crate::approval::Modal;
 use crate::composer::Composer;
@@ -50,7 +50,10 @@ pub enum Input {
         rows: Result<Vec<SessionRow>, String>,
     },
     /// The answer to [`Outgoing::PreviewSession`]: the first displayed items.
-    Preview { thread_id: String, items: Vec<Item> },
+    Preview {
+        thread_id: String,
+        items: Vec<Item>,
+    },
     /// The answer to [`Outgoing::Rename`]: the new name, or why not.
     Renamed(Result<String, String>),
 }
@@ -65,14 +68,26 @@ pub enum Outgoing {
     GitDiff,
     /// List stored sessions for `/resume` (this directory, or `all`),
     /// searched for `query` when it is not empty.
-    ListSessions { query: String, all: bool },
-    PreviewSession { thread_id: String },
+    ListSessions {
+        query: String,
+        all: bool,
+    },
+    PreviewSession {
+        thread_id: String,
+    },
     /// Replace the session with a stored thread (`/resume`); answered with
     /// [`Input::Transcript`] and the new session's events.
-    Resume { thread_id: String },
+    Resume {
+        thread_id: String,
+    },
     /// Fork a stored thread and continue in the fork (`/fork`).
-    Fork { thread_id: String },
-    Rename { thread_id: String, name: String },
+    Fork {
+        thread_id: String,
+    },
+    Rename {
+        thread_id: String,
+        name: String,
+    },
 }
 
 /// What the app asks of the terminal itself, done by the loop.

@@ -29,15 +29,15 @@ mod resume_picker;
 mod run;
 mod screen;
 mod settings;
-mod stored;
 mod slash;
+mod stored;
 mod terminal;
 mod theme;
 mod wrap;
 
 pub use app::{App, AppOptions, INIT_PROMPT, Input, Outgoing, TerminalRequest};
-pub use resume_picker::SessionRow;
 pub use event_loop::run_loop;
+pub use resume_picker::SessionRow;
 pub use run::{TuiExit, TuiOptions, check_terminal, run};
 pub use screen::{PurgeScrollback, Screen};
 pub use theme::Theme;

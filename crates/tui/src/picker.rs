@@ -71,19 +71,19 @@ pub const EFFORTS: &[(ReasoningEffort, &str)] = &[
 pub const PRESETS: &[(&str, &str, SandboxMode, ApprovalPolicy)] = &[
     (
         "Read only",
-        "reads files; asks before any edit or command that writes",
+        "read files; ask before anything that writes",
         SandboxMode::ReadOnly,
         ApprovalPolicy::OnRequest,
     ),
     (
         "Auto",
-        "edits and runs commands in this workspace; asks to go outside it",
+        "edit and run commands in the workspace; ask to leave it",
         SandboxMode::WorkspaceWrite,
         ApprovalPolicy::OnRequest,
     ),
     (
         "Full access",
-        "no sandbox and never asks: only where you trust every command",
+        "no sandbox, never ask",
         SandboxMode::DangerFullAccess,
         ApprovalPolicy::Never,
     ),
@@ -94,21 +94,18 @@ impl Picker {
     pub fn models(current: &str) -> Picker {
         let mut rows = vec![Row {
             label: current.to_owned(),
-            description: "in use".to_owned(),
+            description: String::new(),
             current: true,
             choice: Choice::Model(current.to_owned()),
         }];
-        rows.extend(
-            MODELS
-                .iter()
-                .filter(|(name, _)| *name != current)
-                .map(|(name, description)| Row {
-                    label: (*name).to_owned(),
-                    description: (*description).to_owned(),
-                    current: false,
-                    choice: Choice::Model((*name).to_owned()),
-                }),
-        );
+        rows.extend(MODELS.iter().filter(|(name, _)| *name != current).map(
+            |(name, description)| Row {
+                label: (*name).to_owned(),
+                description: (*description).to_owned(),
+                current: false,
+                choice: Choice::Model((*name).to_owned()),
+            },
+        ));
         Picker::new("Choose a model for the next turns", rows, 0)
     }
 
@@ -135,17 +132,17 @@ impl Picker {
     pub fn permissions(sandbox: SandboxMode, approval: ApprovalPolicy) -> Picker {
         let rows: Vec<Row> = PRESETS
             .iter()
-            .map(|(label, description, preset_sandbox, preset_approval)| Row {
-                label: (*label).to_owned(),
-                description: format!(
-                    "{description} ({preset_sandbox}, {preset_approval})"
-                ),
-                current: (*preset_sandbox, *preset_approval) == (sandbox, approval),
-                choice: Choice::Permissions {
-                    sandbox: *preset_sandbox,
-                    approval: *preset_approval,
+            .map(
+                |(label, description, preset_sandbox, preset_approval)| Row {
+                    label: (*label).to_owned(),
+                    description: format!("{description} ({preset_sandbox}, {preset_approval})"),
+                    current: (*preset_sandbox, *preset_approval) == (sandbox, approval),
+                    choice: Choice::Permissions {
+                        sandbox: *preset_sandbox,
+                        approval: *preset_approval,
+                    },
                 },
-            })
+            )
             .collect();
         let selected = rows.iter().position(|row| row.current).unwrap_or(0);
         Picker::new("Permissions for the next turns", rows, selected)
@@ -187,10 +184,17 @@ impl Picker {
             format!("  {}", self.title),
             theme.bold(),
         ))];
+        let label = |row: &Row| {
+            if row.current {
+                format!("{} (current)", row.label)
+            } else {
+                row.label.clone()
+            }
+        };
         let label_width = self
             .rows
             .iter()
-            .map(|row| unicode_width::UnicodeWidthStr::width(row.label.as_str()))
+            .map(|row| unicode_width::UnicodeWidthStr::width(label(row).as_str()))
             .max()
             .unwrap_or(0);
         for (index, row) in self.rows.iter().enumerate() {
@@ -204,13 +208,10 @@ impl Picker {
             let mut spans = vec![
                 Span::styled(format!("  {marker}"), theme.selected()),
                 Span::styled(format!("{}. ", index + 1), theme.dim()),
-                Span::styled(format!("{:<label_width$}", row.label), label_style),
+                Span::styled(format!("{:<label_width$}", label(row)), label_style),
                 Span::styled(format!("  {}", row.description), theme.dim()),
             ];
-            if row.current {
-                spans.push(Span::styled(" (current)", theme.accent()));
-            }
-            lines.push(truncate_line(Line::from(spans), width));
+            lines.push(truncate_line(Line::from(std::mem::take(&mut spans)), width));
         }
         lines.extend(wrap_text(
             "enter to choose · esc to cancel",
@@ -243,7 +244,7 @@ mod tests {
 
     #[test]
     fn effort_steps_stop_at_the_ends() {
-        use ReasoningEffort::*;
+        use ReasoningEffort::{High, Low, Minimal, Xhigh};
         assert_eq!(
             [
                 step_effort(None, true),
@@ -260,7 +261,8 @@ mod tests {
     fn digits_choose_and_esc_closes() {
         use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
         let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
-        let mut picker = Picker::permissions(SandboxMode::WorkspaceWrite, ApprovalPolicy::OnRequest);
+        let mut picker =
+            Picker::permissions(SandboxMode::WorkspaceWrite, ApprovalPolicy::OnRequest);
         assert_eq!(picker.selected, 1);
         assert_eq!(
             [

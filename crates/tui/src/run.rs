@@ -274,10 +274,11 @@ async fn switch_thread(
     }
     let home = config.duet_home.clone();
     let query = thread_id.clone();
-    let loaded = tokio::task::spawn_blocking(move || crate::stored::open_thread(&home, &query, fork))
-        .await
-        .map_err(|error| format!("internal error: {error}"))
-        .and_then(|result| result);
+    let loaded =
+        tokio::task::spawn_blocking(move || crate::stored::open_thread(&home, &query, fork))
+            .await
+            .map_err(|error| format!("internal error: {error}"))
+            .and_then(|result| result);
     let (loaded, error) = match loaded {
         Ok(transcript) => (Ok(transcript), None),
         Err(error) if fork => {

@@ -71,8 +71,11 @@ impl<W: io::Write> PurgeScrollback for ratatui::backend::CrosstermBackend<W> {
             std::env::var("TERM_PROGRAM").ok().as_deref(),
             std::env::var("TERM").ok().as_deref(),
         );
-        self.write_all(crate::terminal::notification(message, osc9).as_bytes())?;
-        self.flush()
+        io::Write::write_all(
+            self,
+            crate::terminal::notification(message, osc9).as_bytes(),
+        )?;
+        io::Write::flush(self)
     }
 
     fn suspend(&mut self) -> io::Result<Option<u16>> {

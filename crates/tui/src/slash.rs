@@ -49,11 +49,7 @@ pub const COMMANDS: &[(&str, SlashCommand, &str)] = &[
         SlashCommand::New,
         "start a new session in this window",
     ),
-    (
-        "resume",
-        SlashCommand::Resume,
-        "continue a saved session",
-    ),
+    ("resume", SlashCommand::Resume, "continue a saved session"),
     (
         "fork",
         SlashCommand::Fork,

@@ -28,11 +28,7 @@ pub fn answer(duet_home: &Path, cwd: &Path, request: Outgoing) -> Option<Input> 
         }
         Outgoing::PreviewSession { thread_id } => {
             let items = sessions
-                .and_then(|sessions| {
-                    sessions
-                        .show(&thread_id)
-                        .map_err(|error| error.to_string())
-                })
+                .and_then(|sessions| sessions.show(&thread_id).map_err(|error| error.to_string()))
                 .map(|transcript| preview(&transcript))
                 .unwrap_or_default();
             Input::Preview { thread_id, items }
@@ -79,10 +75,13 @@ fn list(
         return Ok(threads
             .into_iter()
             .map(|summary| {
-                let turns = summary.turn_count;
+                let turns = match summary.turn_count {
+                    1 => "1 turn".to_owned(),
+                    count => format!("{count} turns"),
+                };
                 let detail = match cwd {
-                    Some(_) => format!("{turns} turns"),
-                    None => format!("{turns} turns · {}", summary.thread.cwd.display()),
+                    Some(_) => turns,
+                    None => format!("{turns} · {}", summary.thread.cwd.display()),
                 };
                 row(&summary.thread, detail, now_ms)
             })
@@ -148,7 +147,9 @@ fn ago(elapsed_ms: i64) -> String {
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
 }
 
 #[cfg(test)]

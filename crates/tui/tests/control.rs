@@ -271,7 +271,14 @@ async fn the_slash_popup_filters_and_enter_runs_the_choice() {
     let run = drive(Options::inline((80, 24)), steps).await;
     assert_eq!(
         (run.sent, run.app.should_quit()),
-        (vec![Outgoing::GitDiff, Outgoing::NewSession], true)
+        (
+            vec![
+                Outgoing::GitDiff,
+                Outgoing::NewSession,
+                Outgoing::Op(duet_protocol::Op::Compact)
+            ],
+            true
+        )
     );
 }
 

@@ -54,7 +54,10 @@ impl App {
                     self.overlay = Some(Overlay::Picker(picker));
                 }
             }
-            SlashCommand::Resume | SlashCommand::Fork | SlashCommand::Compact | SlashCommand::Init
+            SlashCommand::Resume
+            | SlashCommand::Fork
+            | SlashCommand::Compact
+            | SlashCommand::Init
                 if running =>
             {
                 self.notice(
@@ -281,16 +284,21 @@ impl App {
         };
         for turn in transcript.turns {
             for item in turn.display {
+                if matches!(item.details, ItemDetails::UserMessage { .. }) {
+                    self.live.close_groups();
+                }
                 match item.details {
+                    // A compaction turn is stored with this prompt.
+                    ItemDetails::UserMessage { text } if text == "/compact" => {
+                        self.flush_live(true);
+                        self.notice(NoticeKind::Info, "Context compacted".to_owned());
+                    }
                     ItemDetails::UserMessage { text } => {
-                        self.live.close_groups();
                         self.flush_live(true);
                         self.push_cell(Cell::User { text });
                     }
-                    _ => {
-                        self.item_started(item.clone());
-                        self.item_completed(item);
-                    }
+                    // Completed without a start: no duration is made up.
+                    _ => self.item_completed(item),
                 }
             }
             self.live.close_groups();
