@@ -206,6 +206,55 @@ fn resumed(alt_screen: bool, transcript: &Transcript) -> (App, Screen<AnsiSink>)
     (app, screen)
 }
 
+/// One delta of a streamed answer, then what the loop does after it. An
+/// answer is about 400 deltas (some 2,000 tokens) with a paragraph break
+/// every 8, then completes and the next starts, as in a real session.
+fn stream_frame(app: &mut App, screen: &mut Screen<AnsiSink>, n: &mut u64) {
+    let item_id = format!("live{}", *n / 400);
+    let now = Instant::now();
+    if n.is_multiple_of(400) {
+        app.update(
+            core(EventMsg::ItemStarted {
+                item: item(
+                    item_id.clone(),
+                    ItemDetails::AgentMessage {
+                        text: String::new(),
+                    },
+                ),
+            }),
+            now,
+        );
+    }
+    *n += 1;
+    let delta = if n.is_multiple_of(8) {
+        " word\n\n"
+    } else {
+        " word"
+    };
+    app.update(
+        core(EventMsg::AgentMessageDelta {
+            item_id: item_id.clone(),
+            delta: delta.into(),
+        }),
+        now,
+    );
+    if n.is_multiple_of(400) {
+        app.update(
+            core(EventMsg::ItemCompleted {
+                item: item(
+                    item_id,
+                    ItemDetails::AgentMessage {
+                        text: "done".into(),
+                    },
+                ),
+            }),
+            now,
+        );
+    }
+    screen.insert_history(app.take_history_lines()).unwrap();
+    screen.draw(app).unwrap();
+}
+
 fn resident_kib() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
@@ -218,7 +267,7 @@ fn bench(c: &mut Criterion) {
     let before = resident_kib();
     let kept = resumed(true, &transcript);
     eprintln!(
-        "resident memory added by a {TURNS}-turn transcript (alt-screen, lines cached): {} MiB",
+        "resident memory added by resuming a {TURNS}-turn thread (alt-screen, lines cached): {} MiB",
         (resident_kib().saturating_sub(before)) / 1024
     );
     drop(kept);
@@ -226,47 +275,33 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("tui");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(10));
-    group.bench_function("draw a resumed 5,000-turn transcript (inline)", |b| {
-        b.iter(|| resumed(false, &transcript));
-    });
-    for alt_screen in [false, true] {
-        let (mut app, mut screen) = resumed(alt_screen, &transcript);
-        let mode = if alt_screen { "alt-screen" } else { "inline" };
-        app.update(
-            core(EventMsg::ItemStarted {
-                item: item(
-                    "live".into(),
-                    ItemDetails::AgentMessage {
-                        text: String::new(),
-                    },
-                ),
-            }),
-            Instant::now(),
-        );
-        let mut n = 0u64;
-        group.bench_function(format!("streaming frame after 5,000 turns ({mode})"), |b| {
-            b.iter(|| {
-                n += 1;
-                let delta = if n.is_multiple_of(8) {
-                    " word\n\n"
-                } else {
-                    " word"
-                };
-                app.update(
-                    core(EventMsg::AgentMessageDelta {
-                        item_id: "live".into(),
-                        delta: delta.into(),
-                    }),
-                    Instant::now(),
-                );
-                screen.insert_history(app.take_history_lines()).unwrap();
-                screen.draw(&app).unwrap();
-            });
-        });
+    group.bench_function(
+        "resume a 5,000-turn thread (its last 500 turns drawn, inline)",
+        |b| {
+            b.iter(|| resumed(false, &transcript));
+        },
+    );
+    // A frame must not cost more after 5,000 turns than after 50.
+    let short = Transcript {
+        turns: transcript.turns[..50].to_vec(),
+        ..transcript.clone()
+    };
+    for (turns, stored) in [(50, &short), (TURNS, &transcript)] {
+        for alt_screen in [false, true] {
+            let (mut app, mut screen) = resumed(alt_screen, stored);
+            let mode = if alt_screen { "alt-screen" } else { "inline" };
+            let mut n = 0u64;
+            group.bench_function(
+                format!("streaming frame after {turns} turns ({mode})"),
+                |b| {
+                    b.iter(|| stream_frame(&mut app, &mut screen, &mut n));
+                },
+            );
+        }
     }
     let (mut app, mut screen) = resumed(false, &transcript);
     let mut wide = false;
-    group.bench_function("resize re-wrap of 5,000 turns (inline)", |b| {
+    group.bench_function("resize re-wrap after resuming 5,000 turns (inline)", |b| {
         b.iter(|| {
             wide = !wide;
             let (width, height) = if wide { (120, 40) } else { (100, 40) };

@@ -384,3 +384,45 @@ async fn an_unfocused_terminal_is_notified_and_ctrl_z_suspends() {
         )
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_long_resumed_thread_draws_its_last_500_turns() {
+    let mut stored = stored_thread();
+    stored.turns = (0..502)
+        .map(|n| TranscriptTurn {
+            turn_id: format!("t{n}"),
+            record: None,
+            items: Vec::new(),
+            display: vec![item(
+                &format!("p{n}"),
+                ItemDetails::UserMessage {
+                    text: format!("prompt {n}"),
+                },
+            )],
+        })
+        .collect();
+    let run = drive(
+        Options::inline((120, 40)),
+        vec![
+            Step::Input(Input::Transcript(Box::new(stored))),
+            thread_started(),
+        ],
+    )
+    .await;
+    let text = terminal_text(&run.screen);
+    let prompts: Vec<&str> = text.lines().filter(|l| l.starts_with("› prompt")).collect();
+    let notice: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("earlier turns"))
+        .collect();
+    assert_eq!(
+        (prompts.len(), prompts[0], notice),
+        (
+            500,
+            "› prompt 2",
+            vec![
+                "• 2 earlier turns are not drawn; `duet sessions show 019a0000-0000-7000-8000-00000000abcd` prints them all"
+            ]
+        )
+    );
+}

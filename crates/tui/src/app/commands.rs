@@ -26,6 +26,11 @@ pub enum Overlay {
     Pager(Pager),
 }
 
+/// Turns of a resumed thread drawn into the scrollback, at most: drawing
+/// (and, on a resize, re-wrapping) costs in proportion, and terminals keep
+/// about this much scrollback anyway. The model still gets every turn.
+const DRAWN_TURNS: usize = 500;
+
 /// The prompt `/init` sends. Our own words.
 pub const INIT_PROMPT: &str = "\
 Write an AGENTS.md file at the root of this repository for coding agents that will work here. \
@@ -282,7 +287,16 @@ impl App {
             output_tokens: usage.output_tokens,
             reasoning_output_tokens: usage.reasoning_output_tokens,
         };
-        for turn in transcript.turns {
+        let hidden = transcript.turns.len().saturating_sub(DRAWN_TURNS);
+        if hidden > 0 {
+            self.notice(
+                NoticeKind::Info,
+                format!(
+                    "{hidden} earlier turns are not drawn; `duet sessions show {thread_id}` prints them all"
+                ),
+            );
+        }
+        for turn in transcript.turns.into_iter().skip(hidden) {
             for item in turn.display {
                 if matches!(item.details, ItemDetails::UserMessage { .. }) {
                     self.live.close_groups();
