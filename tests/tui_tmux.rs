@@ -1,7 +1,9 @@
 //! The interactive TUI end to end, in a real terminal: tmux runs the built
 //! `duet` against the mock model; the test types a prompt, approves the
 //! command the model asks for, waits for the answer, checks the screen
-//! with `capture-pane`, quits with Ctrl+C twice and checks the resume hint.
+//! with `capture-pane`, rewinds to the prompt with Esc Esc, quits with
+//! Ctrl+C (twice: the first clears the restored draft) and checks the
+//! resume hint.
 //!
 //! Without tmux the test says so and passes, unless `DUET_REQUIRE_TMUX=1`
 //! (set by `.ci/run`), where a missing tmux is a failure.
@@ -202,6 +204,32 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
     );
     assert!(workspace.repo().join("approved.txt").exists(), "{done}");
     assert_eq!(log.requests().len(), 2);
+
+    // Esc Esc on the empty composer lists the earlier prompts; Enter on
+    // the first rewinds the conversation to before it and puts it back.
+    tmux.send_key("Escape");
+    tmux.wait_for("the esc hint", |s| s.contains("press esc again"));
+    tmux.send_key("Escape");
+    tmux.wait_for("the rewind list", |s| {
+        s.contains("Rewind to before which message?")
+    });
+    assert_lines_in_order(
+        &tmux.capture(false),
+        &[
+            "  Rewind to before which message? ↑↓ choose · enter rewinds and edits it · esc cancels",
+            "  › 1. create the file",
+        ],
+    );
+    tmux.send_key("Enter");
+    let rewound = tmux.wait_for("the rewind", |s| s.contains("↶ rewound"));
+    assert_lines_in_order(
+        &rewound,
+        &[
+            "• All done: created approved.txt.",
+            "• ↶ rewound to before “create the file”: edit the prompt and press enter",
+            "› create the file",
+        ],
+    );
 
     tmux.send_key("C-c");
     tmux.send_key("C-c");

@@ -19,6 +19,7 @@ mod session;
 pub mod sessions;
 mod tools;
 mod turn;
+mod user_shell;
 
 pub use config::Config;
 pub use session::{ResumeTarget, SessionError, SessionHandle, SessionOptions, spawn_session};

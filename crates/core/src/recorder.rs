@@ -151,6 +151,16 @@ impl Recorder {
         });
     }
 
+    /// The thread was rewound to just before turn `from_turn_id`: that turn
+    /// and every later one go from the store.
+    pub(crate) fn rewind(&self, from_turn_id: &str) {
+        let Some(inner) = &self.inner else { return };
+        inner.writer.send(Write::Rewind {
+            thread_id: inner.thread_id.clone(),
+            from_turn_id: from_turn_id.to_string(),
+        });
+    }
+
     /// Wait until everything sent so far is written.
     pub(crate) async fn flush(&self) {
         if let Some(inner) = &self.inner {

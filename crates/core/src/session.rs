@@ -9,6 +9,7 @@
 use crate::config::Config;
 use crate::recorder::{Recorder, StoreSource};
 use crate::turn::{TurnContext, TurnInput, run_turn};
+use crate::user_shell::{ShellInput, run_user_shell_command};
 use duet_model::{ModelClient, ResponseItem};
 use duet_protocol::{Event, EventMsg, Op, ReviewDecision, ThreadStarted, Usage, UserTurn};
 use duet_store::{NewThread, Store, TurnRecord};
@@ -168,6 +169,7 @@ pub fn spawn_session(
                 saved: resumed.stored_items,
                 history: resumed.history,
                 usage: resumed.usage,
+                turns: resumed.turns,
             },
         ),
         None => (
@@ -204,6 +206,8 @@ struct ResumedThread {
     /// loading, to answer calls a killed process left open).
     stored_items: usize,
     usage: Usage,
+    /// Each stored turn with the index of its first history item.
+    turns: Vec<(String, usize)>,
 }
 
 /// What the session starts from: the saved history (empty for a new thread).
@@ -212,6 +216,7 @@ struct SavedThread {
     history: Vec<ResponseItem>,
     saved: usize,
     usage: Usage,
+    turns: Vec<(String, usize)>,
 }
 
 fn load_thread(
@@ -232,6 +237,7 @@ fn load_thread(
     };
     // Parsed straight from the stored text: no intermediate JSON tree.
     let history: Vec<ResponseItem> = store.history_as(&record.id)?;
+    let turns = store.history_turns(&record.id)?;
     // A turn cut off by a killed process may have left calls without output;
     // the next request would be refused without one.
     let stored_items = history.len();
@@ -239,6 +245,7 @@ fn load_thread(
     crate::turn::close_dangling_calls(&mut history);
     Ok(ResumedThread {
         stored_items,
+        turns,
         thread_id: record.id.clone(),
         usage: crate::recorder::usage_from_totals(&record.usage),
         history,
@@ -345,27 +352,48 @@ async fn run_session(
         persisted: saved.saved,
         history: Some(saved.history),
         usage: saved.usage,
+        turns: saved.turns,
     };
-    let mut queued: VecDeque<UserTurn> = VecDeque::new();
+    let mut queued: VecDeque<Queued> = VecDeque::new();
     let mut running: Option<RunningTurn> = None;
     let mut turn_number: u64 = 0;
 
     loop {
         // Start the next queued turn when idle.
         if running.is_none()
-            && let Some(user_turn) = queued.pop_front()
+            && let Some(next) = queued.pop_front()
         {
             turn_number += 1;
             let cancel = CancellationToken::new();
             let turn_id = format!("{}-{turn_number}", uuid::Uuid::now_v7());
-            let input = TurnInput {
-                turn_id: turn_id.clone(),
-                user_turn,
-                history: state.history.take().unwrap_or_default(),
-                saved: state.persisted,
-                usage: state.usage,
+            let history = state.history.take().unwrap_or_default();
+            state.turns.push((turn_id.clone(), history.len()));
+            let task = match next {
+                Queued::User(user_turn) => {
+                    let input = TurnInput {
+                        turn_id: turn_id.clone(),
+                        user_turn,
+                        history,
+                        saved: state.persisted,
+                        usage: state.usage,
+                    };
+                    tokio::spawn(run_turn(Arc::clone(&context), input, cancel.clone()))
+                }
+                Queued::Shell(command) => {
+                    let input = ShellInput {
+                        turn_id: turn_id.clone(),
+                        command,
+                        history,
+                        saved: state.persisted,
+                        usage: state.usage,
+                    };
+                    tokio::spawn(run_user_shell_command(
+                        Arc::clone(&context),
+                        input,
+                        cancel.clone(),
+                    ))
+                }
             };
-            let task = tokio::spawn(run_turn(Arc::clone(&context), input, cancel.clone()));
             running = Some(RunningTurn {
                 turn_id,
                 started_at_ms: now_ms(),
@@ -376,7 +404,14 @@ async fn run_session(
 
         tokio::select! {
             op = ops.recv() => match op {
-                Some(Op::UserTurn(user_turn)) => queued.push_back(user_turn),
+                Some(Op::UserTurn(user_turn)) => queued.push_back(Queued::User(user_turn)),
+                Some(Op::RunUserShellCommand { command }) => {
+                    queued.push_back(Queued::Shell(command));
+                }
+                Some(Op::Rollback { num_turns }) => {
+                    let busy = running.is_some() || !queued.is_empty();
+                    state.rollback(&context, num_turns, busy);
+                }
                 Some(Op::Interrupt) => {
                     if let Some(turn) = &running {
                         turn.cancel.cancel();
@@ -414,8 +449,18 @@ async fn run_session(
     }
 }
 
+/// Work waiting for the running turn to end.
+enum Queued {
+    User(UserTurn),
+    Shell(String),
+}
+
 /// The session's own state between turns.
 struct SessionState {
+    /// Every turn of the thread that is in the history (user turns and
+    /// user shell commands alike), oldest first, with the history's length
+    /// just before it: where to cut to roll it back.
+    turns: Vec<(String, usize)>,
     /// `None` while a turn owns it.
     history: Option<Vec<ResponseItem>>,
     /// Thread-cumulative usage.
@@ -425,6 +470,37 @@ struct SessionState {
 }
 
 impl SessionState {
+    /// `Op::Rollback`: cut the history to just before the `num_turns`-th
+    /// turn from the end, here and in the store.
+    fn rollback(&mut self, context: &TurnContext, num_turns: u32, busy: bool) {
+        let count = usize::try_from(num_turns).unwrap_or(usize::MAX);
+        let problem = if busy {
+            Some("cannot rewind while a turn is running: press esc to interrupt it, then rewind".to_string())
+        } else if count == 0 || count > self.turns.len() {
+            Some(format!(
+                "cannot rewind {num_turns} turns: the session has {}; pick one of its prompts",
+                self.turns.len()
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            context.events.send(None, EventMsg::Error { message });
+            return;
+        }
+        let cut = self.turns.len() - count;
+        let (from_turn_id, history_len) = self.turns[cut].clone();
+        self.turns.truncate(cut);
+        if let Some(history) = self.history.as_mut() {
+            history.truncate(history_len);
+        }
+        self.persisted = self.persisted.min(history_len);
+        context.recorder.rewind(&from_turn_id);
+        context
+            .events
+            .send(None, EventMsg::ThreadRolledBack { num_turns });
+    }
+
     /// Take back the history from a finished turn (whose items the turn
     /// has already saved) and record how it ended.
     fn turn_ended(
@@ -470,6 +546,7 @@ impl SessionState {
                 );
                 self.history = Some(Vec::new());
                 self.persisted = 0;
+                self.turns.clear();
             }
         }
     }

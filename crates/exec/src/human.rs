@@ -111,6 +111,7 @@ impl HumanRenderer {
             | EventMsg::ReasoningDelta { .. }
             | EventMsg::CommandOutputDelta { .. }
             | EventMsg::TokenCount(_)
+            | EventMsg::ThreadRolledBack { .. }
             | EventMsg::ShutdownComplete => {}
         }
         if !out.is_empty() {

@@ -101,6 +101,7 @@ impl JsonRenderer {
             | EventMsg::TurnAborted { .. }
             | EventMsg::ExecApprovalRequest(_)
             | EventMsg::PatchApprovalRequest(_)
+            | EventMsg::ThreadRolledBack { .. }
             | EventMsg::ShutdownComplete => return Vec::new(),
         };
         vec![serde_json::to_string(&json_event).expect("exec JSON events always serialise")]

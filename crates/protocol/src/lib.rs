@@ -48,6 +48,19 @@ pub enum Op {
         call_id: String,
         decision: ReviewDecision,
     },
+    /// Run a command the user typed (`!cmd` in the TUI) in the session's
+    /// sandbox, without asking for approval. It runs as a turn of its own
+    /// (queued behind a running one), shows as a `command_execution` item,
+    /// and its command and output go into the history as a user message,
+    /// so the model sees them on the next turn.
+    RunUserShellCommand { command: String },
+    /// Drop the last `num_turns` user turns (and everything after the
+    /// earliest of them, user shell commands included) from the history,
+    /// in memory and in the store, so a resumed session sees the rewound
+    /// thread too. Answered with [`EventMsg::ThreadRolledBack`], or an
+    /// [`EventMsg::Error`] when a turn is running or there are not that
+    /// many user turns.
+    Rollback { num_turns: u32 },
     /// Finish: cancel any turn, kill children, then emit [`EventMsg::ShutdownComplete`].
     Shutdown,
 }
@@ -157,6 +170,12 @@ pub enum EventMsg {
     },
     ExecApprovalRequest(ExecApprovalRequest),
     PatchApprovalRequest(PatchApprovalRequest),
+    /// [`Op::Rollback`] is done: the history no longer holds the last
+    /// `num_turns` user turns. Not part of `duet exec --json` (exec never
+    /// rolls back).
+    ThreadRolledBack {
+        num_turns: u32,
+    },
     ShutdownComplete,
 }
 
@@ -330,6 +349,25 @@ mod tests {
             serde_json::json!({"type": "exec_approval_request", "call_id": "item_3",
                                "command": "/bin/bash -lc 'cargo test'", "cwd": "/repo"})
         );
+    }
+
+    #[test]
+    fn user_shell_commands_and_rollbacks_are_ops() {
+        let ops = [
+            Op::RunUserShellCommand {
+                command: "ls -a".into(),
+            },
+            Op::Rollback { num_turns: 2 },
+        ];
+        let json = serde_json::to_value(&ops).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!([
+                {"type": "run_user_shell_command", "command": "ls -a"},
+                {"type": "rollback", "num_turns": 2}
+            ])
+        );
+        assert_eq!(serde_json::from_value::<[Op; 2]>(json).unwrap(), ops);
     }
 
     #[test]

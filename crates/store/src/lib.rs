@@ -21,6 +21,7 @@ mod manage;
 mod open;
 mod query;
 mod record;
+mod rewind;
 mod schema;
 mod store;
 mod title;

@@ -39,6 +39,11 @@ pub enum Write {
         turn: TurnRecord,
         thread_usage: UsageTotals,
     },
+    /// See [`Store::rewind_thread`].
+    Rewind {
+        thread_id: String,
+        from_turn_id: String,
+    },
 }
 
 type Done = Box<dyn FnOnce() + Send>;
@@ -149,5 +154,9 @@ fn apply(store: &Store, write: &Write) -> Result<(), StoreError> {
             item,
         } => store.append_display(thread_id, turn_id, item),
         Write::EndTurn { turn, thread_usage } => store.end_turn(turn, thread_usage),
+        Write::Rewind {
+            thread_id,
+            from_turn_id,
+        } => store.rewind_thread(thread_id, from_turn_id).map(|_| ()),
     }
 }

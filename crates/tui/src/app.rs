@@ -8,6 +8,7 @@
 //! `app/keys.rs` maps keys and slash commands to state changes.
 
 mod events;
+mod extras;
 mod keys;
 
 use crate::approval::Modal;
@@ -34,6 +35,15 @@ pub enum Input {
     CoreClosed,
     /// The answer to [`Outgoing::GitDiff`]: the diff, or why there is none.
     Diff(Result<String, String>),
+    /// Answers to [`Outgoing::FileSearch`], streamed while the walk goes on.
+    FileMatches {
+        query: String,
+        paths: Vec<String>,
+        /// The walk is over: no better matches will come.
+        complete: bool,
+    },
+    /// The answer to [`Outgoing::Editor`]: the edited text, or why not.
+    EditorDone(Result<String, String>),
 }
 
 /// What the app asks of the world outside it.
@@ -44,6 +54,11 @@ pub enum Outgoing {
     NewSession,
     /// Run `git diff` in the session's directory (`/diff`).
     GitDiff,
+    /// Find files matching `query` for the `@` popup.
+    FileSearch { query: String },
+    /// Edit `text` in `$VISUAL` / `$EDITOR` (Ctrl+G); the app draws
+    /// nothing until [`Input::EditorDone`].
+    Editor { text: String },
 }
 
 /// Fixed facts the app starts with.
@@ -117,6 +132,8 @@ pub struct App {
     outgoing: Vec<Outgoing>,
     redraw_all: bool,
     quit: bool,
+    /// Keymap, vim, reverse search, `@` popup, rewind list (`app/extras.rs`).
+    pub(crate) extras: extras::Extras,
 }
 
 impl App {
@@ -153,6 +170,7 @@ impl App {
             outgoing: Vec::new(),
             redraw_all: false,
             quit: false,
+            extras: extras::Extras::default(),
         }
     }
 
@@ -160,7 +178,10 @@ impl App {
     pub fn update(&mut self, input: Input, now: Instant) {
         self.now = now;
         match input {
-            Input::Terminal(event) => self.on_terminal(event),
+            Input::Terminal(event) => {
+                self.on_terminal(event);
+                self.sync_file_search();
+            }
             Input::Core(event) => self.on_core(event),
             Input::CoreClosed => {
                 if !self.quit {
@@ -172,6 +193,12 @@ impl App {
             }
             Input::Diff(Ok(diff)) => self.push_cell(Cell::Diff { diff }),
             Input::Diff(Err(error)) => self.notice(NoticeKind::Error, error),
+            Input::FileMatches {
+                query,
+                paths,
+                complete,
+            } => self.file_matches(query, paths, complete),
+            Input::EditorDone(result) => self.editor_done(result),
         }
         self.flush_live(false);
     }
@@ -277,9 +304,10 @@ impl App {
                 ),
             );
         }
-        self.push_cell(Cell::User { text: text.clone() });
+        let items = self.turn_inputs(&text);
+        self.push_cell(Cell::User { text });
         self.send(Outgoing::Op(Op::UserTurn(UserTurn {
-            items: vec![UserInput::Text { text }],
+            items,
             output_schema: None,
         })));
         self.turn_started = Some(self.now);

@@ -17,22 +17,30 @@
 
 mod app;
 mod approval;
+mod attachments;
 mod composer;
+mod editor;
 mod event_loop;
+mod file_search;
 mod history;
+mod keymap;
 mod live;
+mod overlays;
 mod prompt_history;
 mod render;
+mod reverse_search;
 mod run;
 mod screen;
 mod settings;
 mod slash;
 mod terminal;
 mod theme;
+mod vim;
 mod wrap;
 
 pub use app::{App, AppOptions, Input, Outgoing};
 pub use event_loop::run_loop;
+pub use keymap::{Action, Keymap, KeymapError};
 pub use run::{TuiExit, TuiOptions, run};
 pub use screen::{PurgeScrollback, Screen};
 pub use theme::Theme;

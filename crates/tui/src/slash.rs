@@ -18,6 +18,7 @@ pub enum SlashCommand {
     Diff,
     Compact,
     Help,
+    Vim,
     Quit,
 }
 
@@ -45,6 +46,7 @@ pub const COMMANDS: &[(&str, SlashCommand, &str)] = &[
         "summarise the conversation to free context",
     ),
     ("help", SlashCommand::Help, "list the keys and commands"),
+    ("vim", SlashCommand::Vim, "turn vim mode for the composer on or off"),
     ("quit", SlashCommand::Quit, "leave duet"),
 ];
 
