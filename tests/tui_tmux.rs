@@ -216,7 +216,7 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
     assert_lines_in_order(
         &tmux.capture(false),
         &[
-            "  Rewind to before which message? ↑↓ choose · enter rewinds and edits it · esc cancels",
+            "  Rewind to before which message? ↑↓ choose · enter rewind · esc cancel",
             "  › 1. create the file",
         ],
     );

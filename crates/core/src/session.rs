@@ -359,10 +359,18 @@ async fn run_session(
     let mut turn_number: u64 = 0;
 
     loop {
-        // Start the next queued turn when idle.
-        if running.is_none()
+        // Start the next queued turn when idle; rollbacks queued behind a
+        // turn apply in order, before whatever was queued after them.
+        while running.is_none()
             && let Some(next) = queued.pop_front()
         {
+            let next = match next {
+                Queued::Rollback(num_turns) => {
+                    state.rollback(&context, num_turns);
+                    continue;
+                }
+                work => work,
+            };
             turn_number += 1;
             let cancel = CancellationToken::new();
             let turn_id = format!("{}-{turn_number}", uuid::Uuid::now_v7());
@@ -393,6 +401,7 @@ async fn run_session(
                         cancel.clone(),
                     ))
                 }
+                Queued::Rollback(_) => unreachable!("rollbacks are applied above"),
             };
             running = Some(RunningTurn {
                 turn_id,
@@ -408,10 +417,10 @@ async fn run_session(
                 Some(Op::RunUserShellCommand { command }) => {
                     queued.push_back(Queued::Shell(command));
                 }
-                Some(Op::Rollback { num_turns }) => {
-                    let busy = running.is_some() || !queued.is_empty();
-                    state.rollback(&context, num_turns, busy);
-                }
+                // Applied once the running and queued turns are over (a front
+                // end sees `TurnCompleted` before the session has the
+                // history back, so "idle" here can lag by a moment).
+                Some(Op::Rollback { num_turns }) => queued.push_back(Queued::Rollback(num_turns)),
                 Some(Op::Interrupt) => {
                     if let Some(turn) = &running {
                         turn.cancel.cancel();
@@ -453,6 +462,7 @@ async fn run_session(
 enum Queued {
     User(UserTurn),
     Shell(String),
+    Rollback(u32),
 }
 
 /// The session's own state between turns.
@@ -472,11 +482,9 @@ struct SessionState {
 impl SessionState {
     /// `Op::Rollback`: cut the history to just before the `num_turns`-th
     /// turn from the end, here and in the store.
-    fn rollback(&mut self, context: &TurnContext, num_turns: u32, busy: bool) {
+    fn rollback(&mut self, context: &TurnContext, num_turns: u32) {
         let count = usize::try_from(num_turns).unwrap_or(usize::MAX);
-        let problem = if busy {
-            Some("cannot rewind while a turn is running: press esc to interrupt it, then rewind".to_string())
-        } else if count == 0 || count > self.turns.len() {
+        let problem = if count == 0 || count > self.turns.len() {
             Some(format!(
                 "cannot rewind {num_turns} turns: the session has {}; pick one of its prompts",
                 self.turns.len()

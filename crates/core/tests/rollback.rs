@@ -76,7 +76,9 @@ fn user_texts(body: &Value) -> Vec<String> {
         .iter()
         .filter(|item| item["role"] == "user")
         .filter_map(|item| item["content"][0]["text"].as_str())
-        .filter(|text| !text.starts_with("<environment_context>") && !text.starts_with("# AGENTS.md"))
+        .filter(|text| {
+            !text.starts_with("<environment_context>") && !text.starts_with("# AGENTS.md")
+        })
         .map(str::to_string)
         .collect()
 }
@@ -146,7 +148,11 @@ async fn a_rollback_drops_the_turns_and_a_resumed_session_stays_rewound() {
             vec!["first".to_string()],
             vec!["first".to_string(), "second".to_string()],
             vec!["first".to_string(), "third".to_string()],
-            vec!["first".to_string(), "third".to_string(), "fourth".to_string()],
+            vec![
+                "first".to_string(),
+                "third".to_string(),
+                "fourth".to_string()
+            ],
             vec!["first".to_string(), "fifth".to_string()],
         ]
     );
@@ -180,7 +186,12 @@ async fn a_user_shell_command_is_shown_and_reaches_the_next_request() {
                     aggregated_output,
                     exit_code,
                     status,
-                } => Some((command.clone(), aggregated_output.clone(), *exit_code, *status)),
+                } => Some((
+                    command.clone(),
+                    aggregated_output.clone(),
+                    *exit_code,
+                    *status,
+                )),
                 _ => None,
             },
             _ => None,
@@ -206,8 +217,7 @@ async fn a_user_shell_command_is_shown_and_reaches_the_next_request() {
 
     let users = user_texts(&log.bodies()[0]);
     assert_eq!(users.len(), 2);
-    let ran = users[0]
-        .replace(|c: char| c.is_ascii_digit(), "N");
+    let ran = users[0].replace(|c: char| c.is_ascii_digit(), "N");
     assert_eq!(
         (ran.as_str(), users[1].as_str()),
         (

@@ -54,12 +54,12 @@ pub enum Op {
     /// and its command and output go into the history as a user message,
     /// so the model sees them on the next turn.
     RunUserShellCommand { command: String },
-    /// Drop the last `num_turns` user turns (and everything after the
-    /// earliest of them, user shell commands included) from the history,
+    /// Drop the last `num_turns` turns (a user shell command is a turn
+    /// too) from the history,
     /// in memory and in the store, so a resumed session sees the rewound
-    /// thread too. Answered with [`EventMsg::ThreadRolledBack`], or an
-    /// [`EventMsg::Error`] when a turn is running or there are not that
-    /// many user turns.
+    /// thread too. Queued like a turn: it applies once the running and
+    /// queued turns are over. Answered with [`EventMsg::ThreadRolledBack`],
+    /// or an [`EventMsg::Error`] when there are not that many turns.
     Rollback { num_turns: u32 },
     /// Finish: cancel any turn, kill children, then emit [`EventMsg::ShutdownComplete`].
     Shutdown,

@@ -147,7 +147,11 @@ mod tests {
 
         assert_eq!(
             store.history_turns("t").unwrap(),
-            vec![("a".to_string(), 0), ("b".to_string(), 2), ("c".to_string(), 3)]
+            vec![
+                ("a".to_string(), 0),
+                ("b".to_string(), 2),
+                ("c".to_string(), 3)
+            ]
         );
         assert_eq!(store.rewind_thread("t", "b").unwrap(), 3);
         assert_eq!(store.rewind_thread("t", "missing").unwrap(), 0);
@@ -178,7 +182,11 @@ mod tests {
         };
         assert_eq!(
             (texts("t"), turns("t"), shown("t")),
-            (vec!["one".into(), "two".into()], vec!["a".into()], vec!["a".into()])
+            (
+                vec!["one".into(), "two".into()],
+                vec!["a".into()],
+                vec!["a".into()]
+            )
         );
         assert_eq!(texts("other"), vec!["kept".to_string()]);
         // Appending after a rewind continues right after the cut.

@@ -18,7 +18,7 @@ use crate::live::Live;
 use crate::prompt_history::PromptHistory;
 use crate::theme::Theme;
 use duet_protocol::{
-    ApprovalPolicy, Event, Op, ReasoningEffort, SandboxMode, TodoItem, Usage, UserInput, UserTurn,
+    ApprovalPolicy, Event, Op, ReasoningEffort, SandboxMode, TodoItem, Usage, UserTurn,
 };
 use ratatui::text::Line;
 use std::collections::{HashMap, VecDeque};
@@ -55,10 +55,14 @@ pub enum Outgoing {
     /// Run `git diff` in the session's directory (`/diff`).
     GitDiff,
     /// Find files matching `query` for the `@` popup.
-    FileSearch { query: String },
+    FileSearch {
+        query: String,
+    },
     /// Edit `text` in `$VISUAL` / `$EDITOR` (Ctrl+G); the app draws
     /// nothing until [`Input::EditorDone`].
-    Editor { text: String },
+    Editor {
+        text: String,
+    },
 }
 
 /// Fixed facts the app starts with.

@@ -40,9 +40,10 @@ pub fn image_path(text: &str, cwd: &Path) -> Option<PathBuf> {
 
 /// The placeholder for `path`, numbered when `taken` already has that name.
 pub fn placeholder(path: &Path, taken: &[Attachment]) -> String {
-    let name = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let base = format!("[image: {name}]");
     let mut candidate = base.clone();
     let mut n = 2;
@@ -72,7 +73,11 @@ pub fn turn_inputs(text: &str, attachments: &[Attachment], cwd: &Path) -> Vec<Us
     std::iter::once(UserInput::Text {
         text: text.to_owned(),
     })
-    .chain(images.into_iter().map(|path| UserInput::LocalImage { path }))
+    .chain(
+        images
+            .into_iter()
+            .map(|path| UserInput::LocalImage { path }),
+    )
     .collect()
 }
 

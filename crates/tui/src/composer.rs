@@ -185,14 +185,22 @@ impl Composer {
 
     /// Right, but not onto the next line (vim's `l`).
     pub fn right_in_line(&mut self) {
-        if self.text[self.cursor..].chars().next().is_some_and(|ch| ch != '\n') {
+        if self.text[self.cursor..]
+            .chars()
+            .next()
+            .is_some_and(|ch| ch != '\n')
+        {
             self.right();
         }
     }
 
     /// Delete the char under the cursor unless it ends the line (vim's `x`).
     pub fn delete_in_line(&mut self) {
-        if self.text[self.cursor..].chars().next().is_some_and(|ch| ch != '\n') {
+        if self.text[self.cursor..]
+            .chars()
+            .next()
+            .is_some_and(|ch| ch != '\n')
+        {
             self.delete();
         }
     }

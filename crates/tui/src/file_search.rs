@@ -56,7 +56,11 @@ impl FileSearch {
     /// Ask for the matches of `query`; they arrive as [`Input::FileMatches`].
     pub fn search(&mut self, query: String) {
         let jobs = self.jobs.get_or_insert_with(|| {
-            start(self.root.clone(), self.results.clone(), Arc::clone(&self.stop))
+            start(
+                self.root.clone(),
+                self.results.clone(),
+                Arc::clone(&self.stop),
+            )
         });
         let _ = jobs.send(Job::Query(query));
     }
@@ -75,7 +79,11 @@ struct Index {
     complete: bool,
 }
 
-fn start(root: PathBuf, results: UnboundedSender<Input>, stop: Arc<AtomicBool>) -> mpsc::Sender<Job> {
+fn start(
+    root: PathBuf,
+    results: UnboundedSender<Input>,
+    stop: Arc<AtomicBool>,
+) -> mpsc::Sender<Job> {
     let (jobs_tx, jobs_rx) = mpsc::channel();
     let index = Arc::new(Mutex::new(Index::default()));
     let walker_index = Arc::clone(&index);
@@ -117,7 +125,10 @@ fn walk(root: &Path, index: &Mutex<Index>, jobs: &mpsc::Sender<Job>, stop: &Atom
         }
     }
     flush(&mut batch);
-    index.lock().unwrap_or_else(PoisonError::into_inner).complete = true;
+    index
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .complete = true;
     let _ = jobs.send(Job::Grew);
 }
 
@@ -134,7 +145,10 @@ fn answer(index: &Mutex<Index>, jobs: &mpsc::Receiver<Job>, results: &UnboundedS
         let Some(query) = &query else { continue };
         let (paths, complete) = {
             let index = index.lock().unwrap_or_else(PoisonError::into_inner);
-            (best_matches(&index.files, query, &mut matcher), index.complete)
+            (
+                best_matches(&index.files, query, &mut matcher),
+                index.complete,
+            )
         };
         let sent = results.send(Input::FileMatches {
             query: query.clone(),
@@ -153,16 +167,16 @@ pub fn best_matches(files: &[String], query: &str, matcher: &mut Matcher) -> Vec
     if query.is_empty() {
         let mut shortest: Vec<&String> = files.iter().collect();
         shortest.sort_by_key(|path| (path.matches('/').count(), path.len()));
-        return shortest
-            .into_iter()
-            .take(MAX_MATCHES)
-            .cloned()
-            .collect();
+        return shortest.into_iter().take(MAX_MATCHES).cloned().collect();
     }
     let pattern = Pattern::parse(query, CaseMatching::Smart, Normalization::Smart);
     let mut matches = pattern.match_list(files.iter(), matcher);
     // Equal scores: the shorter path first, so results do not depend on walk order.
-    matches.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.len().cmp(&b.0.len())).then(a.0.cmp(b.0)));
+    matches.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then(a.0.len().cmp(&b.0.len()))
+            .then(a.0.cmp(b.0))
+    });
     matches
         .into_iter()
         .take(MAX_MATCHES)
@@ -174,9 +188,9 @@ pub fn best_matches(files: &[String], query: &str, matcher: &mut Matcher) -> Vec
 /// (the `@` included) and the query after the `@`.
 pub fn mention_at(text: &str, cursor: usize) -> Option<(std::ops::Range<usize>, &str)> {
     let before = &text[..cursor];
-    let start = before
-        .rfind(char::is_whitespace)
-        .map_or(0, |idx| idx + before[idx..].chars().next().map_or(1, char::len_utf8));
+    let start = before.rfind(char::is_whitespace).map_or(0, |idx| {
+        idx + before[idx..].chars().next().map_or(1, char::len_utf8)
+    });
     let word = &before[start..];
     let query = word.strip_prefix('@')?;
     let end = text[cursor..]
@@ -202,10 +216,15 @@ mod tests {
 
     #[test]
     fn fuzzy_matches_rank_the_tightest_first() {
-        let files: Vec<String> = ["src/main.rs", "docs/maintenance.md", "src/app/main_loop.rs", "README.md"]
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
+        let files: Vec<String> = [
+            "src/main.rs",
+            "docs/maintenance.md",
+            "src/app/main_loop.rs",
+            "README.md",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
         let mut matcher = Matcher::new(Config::DEFAULT.match_paths());
         assert_eq!(
             best_matches(&files, "main.rs", &mut matcher),
@@ -213,7 +232,12 @@ mod tests {
         );
         assert_eq!(
             best_matches(&files, "", &mut matcher),
-            ["README.md", "src/main.rs", "docs/maintenance.md", "src/app/main_loop.rs"]
+            [
+                "README.md",
+                "src/main.rs",
+                "docs/maintenance.md",
+                "src/app/main_loop.rs"
+            ]
         );
     }
 

@@ -35,15 +35,60 @@ pub enum Action {
 /// Every action with its config name, default keys and description, in
 /// the order `/keymap` and docs/tui.md list them.
 pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
-    (Action::Send, "send", &["enter"], "send the draft; queue it while a turn runs"),
-    (Action::Newline, "newline", &["shift-enter", "alt-enter", "ctrl-j"], "insert a new line"),
-    (Action::HistoryPrev, "history_prev", &["up", "ctrl-p"], "earlier prompt"),
-    (Action::HistoryNext, "history_next", &["down", "ctrl-n"], "later prompt"),
-    (Action::Search, "search", &["ctrl-r"], "search earlier prompts"),
-    (Action::Interrupt, "interrupt", &["esc"], "interrupt the running turn"),
-    (Action::Quit, "quit", &["ctrl-d"], "quit, on an empty composer"),
-    (Action::Editor, "editor", &["ctrl-g"], "edit the draft in $VISUAL or $EDITOR"),
-    (Action::FileSearch, "file_search", &[], "search files to mention (typing @ does too)"),
+    (
+        Action::Send,
+        "send",
+        &["enter"],
+        "send the draft; queue it while a turn runs",
+    ),
+    (
+        Action::Newline,
+        "newline",
+        &["shift-enter", "alt-enter", "ctrl-j"],
+        "insert a new line",
+    ),
+    (
+        Action::HistoryPrev,
+        "history_prev",
+        &["up", "ctrl-p"],
+        "earlier prompt",
+    ),
+    (
+        Action::HistoryNext,
+        "history_next",
+        &["down", "ctrl-n"],
+        "later prompt",
+    ),
+    (
+        Action::Search,
+        "search",
+        &["ctrl-r"],
+        "search earlier prompts",
+    ),
+    (
+        Action::Interrupt,
+        "interrupt",
+        &["esc"],
+        "interrupt the running turn",
+    ),
+    (
+        Action::Quit,
+        "quit",
+        &["ctrl-d"],
+        "quit, on an empty composer",
+    ),
+    (
+        Action::Editor,
+        "editor",
+        &["ctrl-g"],
+        "edit the draft in $VISUAL or $EDITOR",
+    ),
+    (
+        Action::FileSearch,
+        "file_search",
+        &[],
+        "search files to mention (typing @ does too)",
+    ),
 ];
 
 /// A key with its modifiers, as bindings compare them.
@@ -93,7 +138,10 @@ impl Default for Keymap {
 /// A `[tui.keymap]` entry that cannot be used; the message names it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeymapError {
-    #[error("unknown action `tui.keymap.{name}`: the actions are {}", action_names())]
+    #[error(
+        "unknown action `tui.keymap.{name}`: the actions are {}",
+        action_names()
+    )]
     UnknownAction { name: String },
     #[error(
         "`tui.keymap.{action}` has an unknown key `{key}`: write keys like `ctrl-r`, `alt-enter`, `shift-enter`, `esc`, `f2` or a single character"
@@ -315,7 +363,10 @@ mod tests {
             .collect();
         assert_eq!(got, expected);
         assert_eq!(
-            map.action(ev(KeyCode::Char('R'), KeyModifiers::CONTROL | KeyModifiers::SHIFT)),
+            map.action(ev(
+                KeyCode::Char('R'),
+                KeyModifiers::CONTROL | KeyModifiers::SHIFT
+            )),
             Some(Action::Search)
         );
     }
@@ -366,7 +417,10 @@ mod tests {
     #[test]
     fn the_file_and_overrides_make_the_keymap() {
         let file = "[tui.keymap]\nsend = \"ctrl-s\"\n";
-        let overrides = [("tui.keymap.search".to_owned(), toml::Value::String("alt-r".into()))];
+        let overrides = [(
+            "tui.keymap.search".to_owned(),
+            toml::Value::String("alt-r".into()),
+        )];
         let map = from_config(Some(file), &overrides).unwrap();
         assert_eq!(
             (map.keys_of(Action::Send), map.keys_of(Action::Search)),
@@ -377,7 +431,15 @@ mod tests {
 
     #[test]
     fn keys_parse_and_print_the_same() {
-        for text in ["ctrl-r", "alt-enter", "shift-enter", "esc", "f2", "x", "ctrl-alt-space"] {
+        for text in [
+            "ctrl-r",
+            "alt-enter",
+            "shift-enter",
+            "esc",
+            "f2",
+            "x",
+            "ctrl-alt-space",
+        ] {
             assert_eq!(key_name(parse_key(text).unwrap()), text);
         }
         assert_eq!(parse_key("ctrl-"), None);

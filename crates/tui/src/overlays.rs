@@ -33,7 +33,13 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
             width,
         ));
         let first = (files.selected + 1).saturating_sub(POPUP_ROWS);
-        for (idx, path) in files.matches.iter().enumerate().skip(first).take(POPUP_ROWS) {
+        for (idx, path) in files
+            .matches
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(POPUP_ROWS)
+        {
             lines.push(choice_line(path, idx == files.selected, app, width));
         }
     }
@@ -41,7 +47,7 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
         lines.push(truncate_line(
             Line::from(vec![
                 Span::styled("  Rewind to before which message? ", theme.bold()),
-                Span::styled("↑↓ choose · enter rewinds and edits it · esc cancels", theme.dim()),
+                Span::styled("↑↓ choose · enter rewind · esc cancel", theme.dim()),
             ]),
             width,
         ));

@@ -58,10 +58,7 @@ impl ReverseSearch {
             Line::from(vec![
                 Span::styled(format!("  {label}"), theme.dim()),
                 Span::styled(self.query.clone(), theme.bold()),
-                Span::styled(
-                    "  · ctrl+r older · enter accept · esc cancel",
-                    theme.dim(),
-                ),
+                Span::styled("  · ctrl+r older · enter accept · esc cancel", theme.dim()),
             ]),
             width,
         )

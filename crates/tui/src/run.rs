@@ -128,7 +128,13 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
             dir: config.duet_home.join("tmp"),
         },
     };
-    let pump = tokio::spawn(pump(session, requests_rx, inputs_tx.clone(), config, extras));
+    let pump = tokio::spawn(pump(
+        session,
+        requests_rx,
+        inputs_tx.clone(),
+        config,
+        extras,
+    ));
     // Terminal events go through the same channel as session events: the
     // loop drains ready inputs with `now_or_never`, and crossterm's
     // `EventStream` keeps the first waker it is polled with, so polling it

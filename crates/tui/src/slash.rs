@@ -46,7 +46,11 @@ pub const COMMANDS: &[(&str, SlashCommand, &str)] = &[
         "summarise the conversation to free context",
     ),
     ("help", SlashCommand::Help, "list the keys and commands"),
-    ("vim", SlashCommand::Vim, "turn vim mode for the composer on or off"),
+    (
+        "vim",
+        SlashCommand::Vim,
+        "turn vim mode for the composer on or off",
+    ),
     ("quit", SlashCommand::Quit, "leave duet"),
 ];
 
@@ -180,7 +184,7 @@ mod tests {
                 names("exit")
             ],
             [
-                vec!["new", "status", "diff", "compact", "help", "quit"],
+                vec!["new", "status", "diff", "compact", "help", "vim", "quit"],
                 vec!["status"],
                 vec!["quit"],
                 vec!["new"],

@@ -133,15 +133,17 @@ mod tests {
             } else {
                 KeyCode::Char(ch)
             };
-            if vim.on_key(KeyEvent::new(code, KeyModifiers::NONE), &mut composer)
-                == Outcome::Passed
+            if vim.on_key(KeyEvent::new(code, KeyModifiers::NONE), &mut composer) == Outcome::Passed
                 && let KeyCode::Char(ch) = code
             {
                 composer.insert(ch.encode_utf8(&mut [0; 4]));
             }
         }
         let (before, after) = composer.text().split_at(composer.cursor());
-        assert_eq!((format!("{before}|{after}"), vim.mode), (expected.to_owned(), mode));
+        assert_eq!(
+            (format!("{before}|{after}"), vim.mode),
+            (expected.to_owned(), mode)
+        );
     }
 
     #[test]
@@ -178,10 +180,16 @@ mod tests {
             pending_delete: false,
         };
         let press = |vim: &mut Vim, composer: &mut Composer, ch| {
-            vim.on_key(KeyEvent::new(KeyCode::Char(ch), KeyModifiers::NONE), composer)
+            vim.on_key(
+                KeyEvent::new(KeyCode::Char(ch), KeyModifiers::NONE),
+                composer,
+            )
         };
         assert_eq!(
-            [press(&mut vim, &mut composer, 'k'), press(&mut vim, &mut composer, 'j')],
+            [
+                press(&mut vim, &mut composer, 'k'),
+                press(&mut vim, &mut composer, 'j')
+            ],
             [Outcome::HistoryPrev, Outcome::HistoryNext]
         );
     }

@@ -21,7 +21,12 @@ fn history_file(dir: &std::path::Path, prompts: &[&str]) -> std::path::PathBuf {
     let path = dir.join("history.jsonl");
     let lines: String = prompts
         .iter()
-        .map(|text| format!("{}\n", serde_json::json!({"ts": 1, "session_id": "s", "text": text})))
+        .map(|text| {
+            format!(
+                "{}\n",
+                serde_json::json!({"ts": 1, "session_id": "s", "text": text})
+            )
+        })
         .collect();
     std::fs::write(&path, lines).unwrap();
     path
@@ -40,7 +45,12 @@ async fn ctrl_r_searches_older_prompts_and_enter_keeps_the_match() {
     let home = tempfile::tempdir().unwrap();
     let path = history_file(
         home.path(),
-        &["fix the parser tests", "run clippy", "fix the docs", "deploy"],
+        &[
+            "fix the parser tests",
+            "run clippy",
+            "fix the docs",
+            "deploy",
+        ],
     );
     for (width, height) in [(80u16, 24u16), (120, 40)] {
         let mut options = Options::inline((width, height));
@@ -147,7 +157,10 @@ async fn a_pasted_image_path_attaches_the_image() {
         s
     })
     .await;
-    assert_eq!(run.app.composer_text().to_owned(), "what is this [image: shot.png]");
+    assert_eq!(
+        run.app.composer_text().to_owned(),
+        "what is this [image: shot.png]"
+    );
     steps.push(key(KeyCode::Enter));
     let run = drive(Options::inline((80, 24)), steps).await;
     assert_eq!(
@@ -169,11 +182,15 @@ async fn ctrl_g_hands_the_draft_to_the_editor_and_takes_it_back() {
     let mut steps = vec![thread_started()];
     steps.extend(type_text("rough idea"));
     steps.push(ctrl('g'));
-    steps.push(Step::Input(Input::EditorDone(Ok("a careful prompt\n".into()))));
+    steps.push(Step::Input(Input::EditorDone(Ok(
+        "a careful prompt\n".into()
+    ))));
     steps.push(key(KeyCode::Enter));
     steps.push(turn_completed());
     steps.push(ctrl('g'));
-    steps.push(Step::Input(Input::EditorDone(Err("no editor to open".into()))));
+    steps.push(Step::Input(Input::EditorDone(Err(
+        "no editor to open".into()
+    ))));
     let run = drive(Options::inline((80, 24)), steps).await;
     assert_eq!(
         run.sent,

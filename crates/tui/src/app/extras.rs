@@ -179,7 +179,9 @@ impl App {
             Some(path) => {
                 let placeholder = attachments::placeholder(&path, &self.extras.attachments);
                 self.composer.insert(&placeholder);
-                self.extras.attachments.push(Attachment { placeholder, path });
+                self.extras
+                    .attachments
+                    .push(Attachment { placeholder, path });
             }
             None => self.composer.insert(text),
         }
@@ -257,7 +259,11 @@ impl App {
     pub(crate) fn toggle_vim(&mut self) {
         let on = self.extras.vim.is_none();
         self.extras.vim = on.then(Vim::default);
-        let state = if on { "on (esc for normal mode)" } else { "off" };
+        let state = if on {
+            "on (esc for normal mode)"
+        } else {
+            "off"
+        };
         self.notice(NoticeKind::Info, format!("vim mode {state}"));
     }
 
@@ -310,14 +316,18 @@ impl App {
             KeyCode::Enter => {
                 self.extras.rewind = None;
                 let prompts = self.rewind_prompts();
-                let Some((turn_idx, text)) = prompts.get(selected).map(|(i, t)| (*i, (*t).to_owned())) else {
+                let Some((turn_idx, text)) =
+                    prompts.get(selected).map(|(i, t)| (*i, (*t).to_owned()))
+                else {
                     return;
                 };
                 if self.is_running() {
-                    self.hint = Some("a turn is running: press esc to interrupt it first".to_owned());
+                    self.hint =
+                        Some("a turn is running: press esc to interrupt it first".to_owned());
                     return;
                 }
-                let num_turns = u32::try_from(self.extras.turns.len() - turn_idx).unwrap_or(u32::MAX);
+                let num_turns =
+                    u32::try_from(self.extras.turns.len() - turn_idx).unwrap_or(u32::MAX);
                 self.extras.pending_rewind = Some(text);
                 self.send(Outgoing::Op(Op::Rollback { num_turns }));
             }
@@ -397,7 +407,9 @@ impl App {
 
     fn open_editor(&mut self) {
         if self.is_running() {
-            self.hint = Some("the editor opens when the turn is over (or press esc to interrupt it)".to_owned());
+            self.hint = Some(
+                "the editor opens when the turn is over (or press esc to interrupt it)".to_owned(),
+            );
             return;
         }
         self.extras.editor_open = true;

@@ -309,7 +309,10 @@ fn help_card() -> Cell {
         ("ctrl+c", "clear the draft; twice to quit"),
         ("up, down", "earlier prompts"),
         ("ctrl+r", "search earlier prompts"),
-        ("esc esc", "edit an earlier prompt of this session (rewinds to it)"),
+        (
+            "esc esc",
+            "edit an earlier prompt of this session (rewinds to it)",
+        ),
         ("@", "mention a file (fuzzy search)"),
         ("!cmd", "run a shell command yourself"),
         ("ctrl+g", "edit the draft in $VISUAL or $EDITOR"),
