@@ -116,6 +116,9 @@ impl Key {
     }
 }
 
+/// A parsed key with the text the user wrote for it (for messages).
+type KeyText = (Key, String);
+
 /// The key → action table in force.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keymap {
@@ -164,7 +167,7 @@ impl Keymap {
     /// action named there loses its default keys and takes the given ones.
     pub fn from_table(table: &toml::Table) -> Result<Keymap, KeymapError> {
         let mut keymap = Keymap::default();
-        let mut chosen: Vec<(Action, &str, Vec<(Key, String)>)> = Vec::new();
+        let mut chosen: Vec<(Action, &str, Vec<KeyText>)> = Vec::new();
         for (name, value) in table {
             let (action, _, _, _) = ACTIONS
                 .iter()

@@ -2,6 +2,8 @@
 //! search, the `@` file popup, `!cmd`, images pasted by path, Ctrl+G,
 //! Esc Esc (rewind), vim mode.
 
+#![allow(clippy::unwrap_used, reason = "test helpers: a failure should panic")]
+
 mod support;
 
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
