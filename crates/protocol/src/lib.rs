@@ -10,6 +10,7 @@
 //! Main types: [`Op`], [`Event`], [`Item`], [`ItemDetails`], [`Usage`],
 //! [`SandboxMode`], [`ApprovalPolicy`].
 
+pub mod display;
 mod item;
 mod policy;
 
