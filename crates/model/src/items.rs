@@ -57,6 +57,34 @@ pub enum ResponseItem {
     /// Anything else (web_search_call, …), replayed untouched.
     #[serde(untagged)]
     Other(serde_json::Value),
+    /// An item read back from the session store and sent again exactly as
+    /// stored, without being parsed. Never produced by deserialising.
+    #[serde(untagged, skip_deserializing)]
+    Stored(StoredItem),
+}
+
+/// The exact JSON text of a stored history item. Replaying a long thread
+/// copies these bytes into the request instead of parsing and serialising
+/// tens of megabytes of items again.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct StoredItem(Box<serde_json::value::RawValue>);
+
+impl StoredItem {
+    pub fn new(json: Box<serde_json::value::RawValue>) -> Self {
+        StoredItem(json)
+    }
+
+    /// The JSON text, as stored.
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for StoredItem {
+    fn eq(&self, other: &Self) -> bool {
+        self.json() == other.json()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,5 +137,37 @@ impl ResponseItem {
             role: "developer".to_string(),
             content: vec![ContentItem::InputText { text: text.into() }],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn a_stored_item_is_serialised_as_its_exact_text() {
+        // Key order and spacing as stored, not as this crate would write them.
+        let text = r#"{"output":"ok","call_id":"c1", "type":"function_call_output"}"#;
+        let stored = ResponseItem::Stored(StoredItem::new(
+            serde_json::value::RawValue::from_string(text.to_string()).expect("JSON"),
+        ));
+        let items = vec![stored, ResponseItem::user_text("next")];
+        assert_eq!(
+            serde_json::to_string(&items).expect("serialise"),
+            format!(
+                r#"[{text},{{"type":"message","role":"user","content":[{{"type":"input_text","text":"next"}}]}}]"#
+            )
+        );
+    }
+
+    #[test]
+    fn deserialising_never_makes_a_stored_item() {
+        let item: ResponseItem =
+            serde_json::from_str(r#"{"type":"web_search_call","id":"ws_1"}"#).expect("parse");
+        assert_eq!(
+            item,
+            ResponseItem::Other(serde_json::json!({"type": "web_search_call", "id": "ws_1"}))
+        );
     }
 }

@@ -28,7 +28,7 @@ mod turns;
 mod writer;
 
 pub use error::{Candidate, StoreError};
-pub use item::{NewItem, SearchRole, SearchText, StoredItem};
+pub use item::{NewItem, RawHistoryItem, SearchRole, SearchText, StoredItem};
 pub use lookup::MIN_PREFIX_CHARS;
 pub use manage::ForkRequest;
 pub use query::{

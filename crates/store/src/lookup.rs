@@ -2,6 +2,7 @@
 //! of a directory, a thread's history and its turns.
 
 use crate::error::{Candidate, MAX_CANDIDATES, StoreError, sql_error};
+use crate::item::RawHistoryItem;
 use crate::record::{
     PathParam, THREAD_COLUMNS, ThreadRecord, TurnRecord, TurnStatus, thread_from_row,
     usage_from_row,
@@ -10,6 +11,7 @@ use crate::store::Store;
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::path::Path;
 
 /// The shortest id prefix that is looked up as a prefix.
@@ -128,6 +130,44 @@ impl Store {
                 cause,
             })?;
             items.push(item);
+        }
+        drop(rows);
+        drop(statement);
+        if items.is_empty() && !thread_exists(&conn, thread_id).map_err(to_error())? {
+            return Err(StoreError::NotFound {
+                query: thread_id.to_string(),
+            });
+        }
+        Ok(items)
+    }
+
+    /// Every history item of a thread, in order, as its exact stored text
+    /// (checked to be JSON, not parsed into anything): what a resume sends
+    /// back. An item that is not JSON is [`StoreError::BadItem`].
+    pub fn history_raw(&self, thread_id: &str) -> Result<Vec<RawHistoryItem>, StoreError> {
+        let to_error = || sql_error(self.path(), "read the history of a session");
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare_cached("SELECT seq, kind, json FROM items WHERE thread_id = ?1 ORDER BY seq")
+            .map_err(to_error())?;
+        let mut rows = statement.query([thread_id]).map_err(to_error())?;
+        let mut items = Vec::new();
+        while let Some(row) = rows.next().map_err(to_error())? {
+            let seq: i64 = row.get(0).map_err(to_error())?;
+            let kind: Option<String> = row.get(1).map_err(to_error())?;
+            let json = row
+                .get_ref(2)
+                .and_then(|value| Ok(value.as_str()?))
+                .map_err(to_error())?;
+            let json = serde_json::from_str::<Box<RawValue>>(json).map_err(|cause| {
+                StoreError::BadItem {
+                    path: self.path().to_path_buf(),
+                    thread_id: thread_id.to_string(),
+                    seq,
+                    cause,
+                }
+            })?;
+            items.push(RawHistoryItem { kind, json });
         }
         drop(rows);
         drop(statement);
