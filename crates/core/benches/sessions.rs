@@ -194,7 +194,20 @@ fn main() {
             .into_iter()
             .map(|row| ResponseItem::Stored(StoredItem::new(row.json)))
             .collect();
-        assert!(serde_json::to_vec(&items).unwrap().len() > 40_000_000);
+        let request = duet_model::ResponsesRequest {
+            model: "gpt-5.5".to_string(),
+            input: items,
+            tools: Vec::new(),
+            tool_choice: "auto",
+            parallel_tool_calls: true,
+            reasoning: None,
+            store: false,
+            stream: true,
+            include: Vec::new(),
+            prompt_cache_key: big.clone(),
+            text: None,
+        };
+        assert!(request.to_body().len() > 40_000_000);
     });
     time_it(
         "load the 10,000-item thread parsed into ResponseItems (before)",

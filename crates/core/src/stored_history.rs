@@ -62,6 +62,24 @@ struct CallId {
     call_id: String,
 }
 
+/// The `call_id` of a call or an output of type `kind`. Outputs are large
+/// (a command's whole output), so the common layouts are read without
+/// parsing: `call_id` first (keys sorted, as a JSON value writes them) or
+/// right after `type` (as duet's items serialise). Anything else is parsed.
+fn call_id_of(kind: &str, json: &str) -> Result<String, serde_json::Error> {
+    let after_type = format!("{{\"type\":\"{kind}\",\"call_id\":\"");
+    let rest = json
+        .strip_prefix("{\"call_id\":\"")
+        .or_else(|| json.strip_prefix(after_type.as_str()));
+    if let Some(rest) = rest
+        && let Some(end) = rest.find('"')
+        && !rest[..end].contains('\\')
+    {
+        return Ok(rest[..end].to_string());
+    }
+    serde_json::from_str::<CallId>(json).map(|call| call.call_id)
+}
+
 /// An `aborted` output for each call in `rows` that has none, in call order.
 fn unanswered_calls(
     rows: &[RawHistoryItem],
@@ -73,8 +91,9 @@ fn unanswered_calls(
         let Some(role) = call_role(row.kind.as_deref()) else {
             continue;
         };
-        let CallId { call_id } =
-            serde_json::from_str(row.json.get()).map_err(|error| SessionError::DamagedHistory {
+        let kind = row.kind.as_deref().unwrap_or_default();
+        let call_id =
+            call_id_of(kind, &row.json).map_err(|error| SessionError::DamagedHistory {
                 thread_id: thread_id.to_string(),
                 index,
                 reason: error.to_string(),
@@ -161,6 +180,21 @@ mod tests {
             r#"{"type":"function_call_output","call_id":"c","output":"aborted"}"#.to_string(),
         );
         assert_eq!((history.stored, texts), (4, expected));
+    }
+
+    #[test]
+    fn call_ids_are_read_from_either_layout_or_parsed() {
+        let got: Vec<String> = [
+            r#"{"type":"function_call_output","call_id":"c1","output":"x"}"#,
+            r#"{"call_id":"c2","output":"x","type":"function_call_output"}"#,
+            r#"{"type":"function_call","id":"fc","call_id":"c3","name":"n","arguments":"{}"}"#,
+            r#"{"call_id":"c\"4","output":"x"}"#,
+            r#"{"output":"{\"call_id\":\"not this\"}","call_id":"c5"}"#,
+        ]
+        .iter()
+        .map(|json| call_id_of("function_call_output", json).expect("a call id"))
+        .collect();
+        assert_eq!(got, ["c1", "c2", "c3", "c\"4", "c5"]);
     }
 
     #[test]

@@ -64,26 +64,31 @@ pub enum ResponseItem {
 }
 
 /// The exact JSON text of a stored history item. Replaying a long thread
-/// copies these bytes into the request instead of parsing and serialising
-/// tens of megabytes of items again.
-#[derive(Debug, Clone, Serialize)]
-#[serde(transparent)]
-pub struct StoredItem(Box<serde_json::value::RawValue>);
+/// copies these bytes into the request body
+/// ([`ResponsesRequest::to_body`](crate::ResponsesRequest::to_body)) instead
+/// of parsing and serialising tens of megabytes of items again. The text is
+/// not checked here: the store wrote it from a JSON value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredItem(String);
 
 impl StoredItem {
-    pub fn new(json: Box<serde_json::value::RawValue>) -> Self {
+    pub fn new(json: String) -> Self {
         StoredItem(json)
     }
 
     /// The JSON text, as stored.
     pub fn json(&self) -> &str {
-        self.0.get()
+        &self.0
     }
 }
 
-impl PartialEq for StoredItem {
-    fn eq(&self, other: &Self) -> bool {
-        self.json() == other.json()
+impl Serialize for StoredItem {
+    /// The text as it is, once checked to be JSON. The request body does
+    /// not come this way; other serialisations (tests, `to_value`) do.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let raw = serde_json::value::RawValue::from_string(self.0.clone())
+            .map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
     }
 }
 
@@ -149,9 +154,7 @@ mod tests {
     fn a_stored_item_is_serialised_as_its_exact_text() {
         // Key order and spacing as stored, not as this crate would write them.
         let text = r#"{"output":"ok","call_id":"c1", "type":"function_call_output"}"#;
-        let stored = ResponseItem::Stored(StoredItem::new(
-            serde_json::value::RawValue::from_string(text.to_string()).expect("JSON"),
-        ));
+        let stored = ResponseItem::Stored(StoredItem::new(text.to_string()));
         let items = vec![stored, ResponseItem::user_text("next")];
         assert_eq!(
             serde_json::to_string(&items).expect("serialise"),

@@ -35,11 +35,13 @@ pub struct NewItem {
 }
 
 /// A history item as replayed: its exact stored text, and its `type`.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawHistoryItem {
     /// The item's `type` (`None` for an input message that leaves it out).
     pub kind: Option<String>,
-    pub json: Box<RawValue>,
+    /// The JSON object as stored (written from a JSON value, so not parsed
+    /// again on reading; only checked to be braced).
+    pub json: String,
 }
 
 /// A stored history item with its place in the thread.

@@ -11,7 +11,6 @@ use crate::store::Store;
 use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
-use serde_json::value::RawValue;
 use std::path::Path;
 
 /// The shortest id prefix that is looked up as a prefix.
@@ -141,9 +140,10 @@ impl Store {
         Ok(items)
     }
 
-    /// Every history item of a thread, in order, as its exact stored text
-    /// (checked to be JSON, not parsed into anything): what a resume sends
-    /// back. An item that is not JSON is [`StoreError::BadItem`].
+    /// Every history item of a thread, in order, as its exact stored text:
+    /// what a resume sends back. Not parsed (the store wrote each from a
+    /// JSON value, and a long thread is tens of megabytes); a text that is
+    /// not braced like an object is [`StoreError::BadItem`].
     pub fn history_raw(&self, thread_id: &str) -> Result<Vec<RawHistoryItem>, StoreError> {
         let to_error = || sql_error(self.path(), "read the history of a session");
         let conn = self.conn();
@@ -155,18 +155,15 @@ impl Store {
         while let Some(row) = rows.next().map_err(to_error())? {
             let seq: i64 = row.get(0).map_err(to_error())?;
             let kind: Option<String> = row.get(1).map_err(to_error())?;
-            let json = row
-                .get_ref(2)
-                .and_then(|value| Ok(value.as_str()?))
-                .map_err(to_error())?;
-            let json = serde_json::from_str::<Box<RawValue>>(json).map_err(|cause| {
-                StoreError::BadItem {
+            let json: String = row.get(2).map_err(to_error())?;
+            if let Some(cause) = not_an_object(&json) {
+                return Err(StoreError::BadItem {
                     path: self.path().to_path_buf(),
                     thread_id: thread_id.to_string(),
                     seq,
                     cause,
-                }
-            })?;
+                });
+            }
             items.push(RawHistoryItem { kind, json });
         }
         drop(rows);
@@ -202,6 +199,15 @@ impl Store {
         }
         Ok(turns)
     }
+}
+
+/// Why `json` cannot be a stored item, judged by its first and last
+/// characters only (a cut or damaged text); the error comes from parsing it.
+fn not_an_object(json: &str) -> Option<serde_json::Error> {
+    if json.starts_with('{') && json.ends_with('}') {
+        return None;
+    }
+    serde_json::from_str::<serde_json::Map<String, Value>>(json).err()
 }
 
 /// The thread whose `column` (a fixed, unique column name) equals `value`.

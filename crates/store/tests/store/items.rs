@@ -192,7 +192,7 @@ fn history_raw_gives_back_the_exact_text_appended() {
         .history_raw("t1")
         .unwrap()
         .into_iter()
-        .map(|item| (item.kind, item.json.get().to_string()))
+        .map(|item| (item.kind, item.json))
         .collect();
     assert_eq!(
         raw_items,
