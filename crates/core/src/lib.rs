@@ -17,6 +17,7 @@ mod recorder;
 mod rules;
 mod session;
 pub mod sessions;
+mod stored_history;
 mod tools;
 mod turn;
 mod user_shell;

@@ -174,8 +174,11 @@ impl Recorder {
 }
 
 /// A history item as the store takes it: its exact JSON and search text.
+/// The JSON is the text the request carries for it (same keys in the same
+/// order), so that a resumed thread's request starts with the same bytes
+/// and the provider's prompt cache still matches.
 pub(crate) fn new_item(item: &ResponseItem) -> Option<NewItem> {
-    let json = serde_json::to_value(item).ok()?;
+    let json = serde_json::value::to_raw_value(item).ok()?;
     Some(NewItem {
         search: search_text(item),
         json,

@@ -235,20 +235,16 @@ fn load_thread(
                 })?
         }
     };
-    // Parsed straight from the stored text: no intermediate JSON tree.
-    let history: Vec<ResponseItem> = store.history_as(&record.id)?;
+    // Kept as the stored text, with outputs for calls a killed process
+    // left open.
+    let history = crate::stored_history::load(&store, &record.id)?;
     let turns = store.history_turns(&record.id)?;
-    // A turn cut off by a killed process may have left calls without output;
-    // the next request would be refused without one.
-    let stored_items = history.len();
-    let mut history = history;
-    crate::turn::close_dangling_calls(&mut history);
     Ok(ResumedThread {
-        stored_items,
+        stored_items: history.stored,
         turns,
         thread_id: record.id.clone(),
         usage: crate::recorder::usage_from_totals(&record.usage),
-        history,
+        history: history.items,
         store,
     })
 }
