@@ -179,3 +179,46 @@ async fn resume_of_an_unknown_or_ephemeral_session_fails() {
         ]
     );
 }
+
+/// The text of `body` between `start` and `end` (both excluded).
+fn between<'a>(body: &'a str, start: &str, end: &str) -> &'a str {
+    let from = body.find(start).expect("start marker") + start.len();
+    let to = from + body[from..].find(end).expect("end marker");
+    &body[from..to]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resumed_request_starts_with_the_bytes_of_the_last_one() {
+    let server = start_mock().await;
+    let _log = mount_sse_sequence(
+        &server,
+        vec![answer("first answer"), answer("second answer")],
+    )
+    .await;
+    let workspace = Workspace::new();
+    let exec = || workspace.exec().mock(&base_url(&server)).arg("--json");
+
+    let first = exec().arg("first task").run().await;
+    let second = exec().args(["resume", "--last", "second task"]).run().await;
+
+    assert_eq!((first.code, second.code), (Some(0), Some(0)));
+    let bodies: Vec<String> = server
+        .received_requests()
+        .await
+        .expect("requests are recorded")
+        .into_iter()
+        .map(|request| String::from_utf8(request.body).expect("UTF-8 body"))
+        .collect();
+    let input = |body: &str| between(body, "\"input\":[", "],\"tools\":").to_string();
+    // The stored items go back byte for byte (so the provider's prompt
+    // cache matches), then the answer and the new prompt.
+    assert_eq!(
+        input(&bodies[1]),
+        format!(
+            "{},{},{}",
+            input(&bodies[0]),
+            r#"{"type":"message","id":"msg_1","role":"assistant","content":[{"type":"output_text","text":"first answer"}]}"#,
+            r#"{"type":"message","role":"user","content":[{"type":"input_text","text":"second task"}]}"#
+        )
+    );
+}

@@ -202,8 +202,8 @@ async fn list_search_rename_archive_delete_and_export() {
             ok(
                 "# parser-fix\n\n- id: `<PARSER>`\n- directory: `<REPO>`\n- model: `gpt-5.5` (openai)\n\
                 - created: <CREATED>\n\n## Turn 1 completed\n\n**User**\n\nfix the parser bug\n\n\
-                **Agent**\n\nThe parser drops the last token.\n\n\n## Turn 2 completed\n\n**User**\n\n\
-                look again\n\n**Agent**\n\nStill the parser.\n\n"
+                **Agent**\n\nThe parser drops the last token.\n\n## Turn 2 completed\n\n**User**\n\n\
+                look again\n\n**Agent**\n\nStill the parser.\n"
             ),
             ok(
                 "session <PARSER>\nname: parser-fix\ndirectory: <REPO>\nmodel: gpt-5.5 (openai)\n\

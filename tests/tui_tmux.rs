@@ -1,8 +1,10 @@
 //! The interactive TUI end to end, in a real terminal: tmux runs the built
 //! `duet` against the mock model; the test types a prompt, approves the
 //! command the model asks for, waits for the answer, checks the screen
-//! with `capture-pane`, quits with Ctrl+C twice and checks the resume hint;
-//! then `duet resume --last` shows that turn again and continues it.
+//! with `capture-pane`, rewinds to the prompt with Esc Esc, quits with
+//! Ctrl+C (twice: the first clears the restored draft) and checks the
+//! resume hint; then `duet resume --last` shows the thread again and
+//! continues it.
 //!
 //! Without tmux the test says so and passes, unless `DUET_REQUIRE_TMUX=1`
 //! (set by `.ci/run`), where a missing tmux is a failure.
@@ -138,7 +140,8 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
                 "msg_1",
                 "All done: created `approved.txt`.",
             )]),
-            sse_completed_turn(&[ev_assistant_message("msg_2", "Still here.")]),
+            sse_completed_turn(&[ev_assistant_message("msg_2", "Hello.")]),
+            sse_completed_turn(&[ev_assistant_message("msg_3", "Still here.")]),
         ],
     )
     .await;
@@ -208,6 +211,38 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
     assert!(workspace.repo().join("approved.txt").exists(), "{done}");
     assert_eq!(log.requests().len(), 2);
 
+    // Esc Esc on the empty composer lists the earlier prompts; Enter on
+    // the first rewinds the conversation to before it and puts it back.
+    tmux.send_key("Escape");
+    tmux.wait_for("the esc hint", |s| s.contains("press esc again"));
+    tmux.send_key("Escape");
+    tmux.wait_for("the rewind list", |s| {
+        s.contains("Rewind to before which message?")
+    });
+    assert_lines_in_order(
+        &tmux.capture(false),
+        &[
+            "  Rewind to before which message? ↑↓ choose · enter rewind · esc cancel",
+            "  › 1. create the file",
+        ],
+    );
+    tmux.send_key("Enter");
+    let rewound = tmux.wait_for("the rewind", |s| s.contains("↶ rewound"));
+    assert_lines_in_order(
+        &rewound,
+        &[
+            "• All done: created approved.txt.",
+            "• ↶ rewound to before “create the file”: edit the prompt and press enter",
+            "› create the file",
+        ],
+    );
+    // Ctrl+C clears the restored draft; another prompt goes in its place.
+    tmux.send_key("C-c");
+    tmux.wait_for("the cleared draft", |s| s.contains("press ctrl+c again to quit"));
+    tmux.send_text("say hi");
+    tmux.send_key("Enter");
+    tmux.wait_for("the second answer", |s| s.contains("• Hello."));
+
     tmux.send_key("C-c");
     tmux.send_key("C-c");
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -234,12 +269,15 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
         &after,
         &[
             "• All done: created approved.txt.",
+            "› say hi",
+            "• Hello.",
             &format!("To continue this session, run duet resume {hint}"),
         ],
     );
 
-    // `duet resume --last` on a cleared terminal: the earlier turn is drawn
-    // again, and the thread goes on with its whole history.
+    // `duet resume --last` on a cleared terminal: the turn that was kept is
+    // drawn again (the rewound one is gone from the store too), and the
+    // thread goes on with its whole history.
     tmux.run(&["clear-history", "-t", "duet"]);
     let resume = format!(
         "printf '\\033[H\\033[2J'; {}",
@@ -251,24 +289,23 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
     });
     assert_lines_in_order(
         &resumed,
-        &[
-            "› create the file",
-            "• Ran touch approved.txt",
-            "• All done: created approved.txt.",
-        ],
+        &["› say hi", "• Hello."],
     );
+    assert!(!resumed.contains("create the file"), "{resumed}");
     tmux.send_text("still there?");
     tmux.send_key("Enter");
     tmux.wait_for("the resumed answer", |s| s.contains("• Still here."));
-    let third = &log.bodies()[2];
-    let texts: Vec<&str> = third["input"]
+    let fourth = &log.bodies()[3];
+    let texts: Vec<&str> = fourth["input"]
         .as_array()
         .expect("an input array")
         .iter()
         .filter_map(|item| item["content"][0]["text"].as_str())
         .collect();
     assert!(
-        texts.contains(&"create the file") && texts.contains(&"still there?"),
+        texts.contains(&"say hi")
+            && texts.contains(&"still there?")
+            && !texts.contains(&"create the file"),
         "{texts:?}"
     );
     tmux.send_key("C-c");

@@ -321,10 +321,12 @@ fn import_codex(sessions: &Sessions, dir: &Path, out: &mut impl Write) -> anyhow
     Ok(())
 }
 
-/// The session database of `DUET_HOME` (no config file is read).
+/// The session database of `DUET_HOME` (no config file is read). Nothing
+/// is created until something is written: with no database, lists are
+/// empty and sessions are not found.
 pub(crate) fn open() -> anyhow::Result<Sessions> {
     let home = duet_core::config::duet_home(&|name| std::env::var(name).ok())?;
-    Ok(Sessions::open_home(&home)?)
+    Ok(Sessions::open_home_existing(&home)?)
 }
 
 /// The current directory as sessions record it (canonical).

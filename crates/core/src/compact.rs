@@ -9,7 +9,8 @@
 //! In the store the history is append-only: a compaction appends a
 //! [`COMPACTED_MARKER`] item and then every item of the new history, and
 //! loading a thread keeps only what follows the last marker
-//! ([`after_last_compaction`]). Not here: when to compact (the turn loop
+//! (`stored_history::load`), so turns before it can no longer be rolled
+//! back. Not here: when to compact (the turn loop
 //! decides, from `model_auto_compact_token_limit` or [`duet_protocol::Op::Compact`]).
 
 use crate::turn::{Turn, TurnError};
@@ -75,6 +76,7 @@ impl Turn {
         *history = replaced;
         self.saved = history.len();
         self.context_tokens = 0;
+        self.compacted = true;
         self.send(EventMsg::ContextCompacted);
         Ok(())
     }
@@ -170,6 +172,16 @@ pub(crate) fn compacted_history(
 /// the user-role messages duet writes itself (opening context, notes of
 /// an interrupt, an earlier summary).
 fn user_prompt_text(item: &ResponseItem) -> Option<String> {
+    // A resumed thread's items are kept as stored text; compaction is rare
+    // enough to parse them here.
+    let parsed;
+    let item = match item {
+        ResponseItem::Stored(stored) => {
+            parsed = serde_json::from_str::<ResponseItem>(stored.json()).ok()?;
+            &parsed
+        }
+        item => item,
+    };
     let ResponseItem::Message { role, content, .. } = item else {
         return None;
     };
@@ -194,18 +206,6 @@ fn user_prompt_text(item: &ResponseItem) -> Option<String> {
         return None;
     }
     Some(text)
-}
-
-/// The stored history with everything up to the last compaction marker
-/// (included) dropped: what the model sees after a resume.
-pub(crate) fn after_last_compaction(mut history: Vec<ResponseItem>) -> Vec<ResponseItem> {
-    let last_marker = history.iter().rposition(
-        |item| matches!(item, ResponseItem::Other(value) if value["type"] == COMPACTED_MARKER),
-    );
-    match last_marker {
-        Some(index) => history.split_off(index + 1),
-        None => history,
-    }
 }
 
 #[cfg(test)]
@@ -247,6 +247,18 @@ mod tests {
         // A second compaction does not keep the first summary as a prompt.
         let again = compacted_history(Vec::new(), &got, "T");
         assert_eq!(again.len(), 3);
+        // Items of a resumed thread are stored text, and still recognised.
+        let stored: Vec<ResponseItem> = old
+            .iter()
+            .map(|item| {
+                ResponseItem::Stored(duet_model::StoredItem::new(
+                    serde_json::to_string(item).expect("json"),
+                ))
+            })
+            .collect();
+        let from_stored =
+            compacted_history(vec![ResponseItem::developer_text("new base")], &stored, " S ");
+        assert_eq!(from_stored, got);
     }
 
     #[test]
@@ -262,13 +274,5 @@ mod tests {
                 user(&format!("{SUMMARY_PREFIX}\n\n<summary>\nS\n</summary>"))
             ]
         );
-    }
-
-    #[test]
-    fn loading_keeps_what_follows_the_last_marker() {
-        let marker = || ResponseItem::Other(serde_json::json!({"type": COMPACTED_MARKER}));
-        let stored = vec![user("a"), marker(), user("b"), marker(), user("c")];
-        assert_eq!(after_last_compaction(stored), vec![user("c")]);
-        assert_eq!(after_last_compaction(vec![user("a")]), vec![user("a")]);
     }
 }

@@ -18,8 +18,10 @@ mod recorder;
 mod rules;
 mod session;
 pub mod sessions;
+mod stored_history;
 mod tools;
 mod turn;
+mod user_shell;
 
 pub use config::Config;
 pub use session::{ResumeTarget, SessionError, SessionHandle, SessionOptions, spawn_session};

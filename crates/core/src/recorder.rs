@@ -151,6 +151,16 @@ impl Recorder {
         });
     }
 
+    /// The thread was rewound to just before turn `from_turn_id`: that turn
+    /// and every later one go from the store.
+    pub(crate) fn rewind(&self, from_turn_id: &str) {
+        let Some(inner) = &self.inner else { return };
+        inner.writer.send(Write::Rewind {
+            thread_id: inner.thread_id.clone(),
+            from_turn_id: from_turn_id.to_string(),
+        });
+    }
+
     /// Wait until everything sent so far is written.
     pub(crate) async fn flush(&self) {
         if let Some(inner) = &self.inner {
@@ -164,8 +174,11 @@ impl Recorder {
 }
 
 /// A history item as the store takes it: its exact JSON and search text.
+/// The JSON is the text the request carries for it (same keys in the same
+/// order), so that a resumed thread's request starts with the same bytes
+/// and the provider's prompt cache still matches.
 pub(crate) fn new_item(item: &ResponseItem) -> Option<NewItem> {
-    let json = serde_json::to_value(item).ok()?;
+    let json = serde_json::value::to_raw_value(item).ok()?;
     Some(NewItem {
         search: search_text(item),
         json,

@@ -9,6 +9,7 @@
 use crate::config::Config;
 use crate::recorder::{Recorder, StoreSource};
 use crate::turn::{TurnContext, TurnInput, Work, run_turn};
+use crate::user_shell::{ShellInput, run_user_shell_command};
 use duet_model::{ModelClient, ResponseItem};
 use duet_protocol::{Event, EventMsg, Op, ReviewDecision, ThreadStarted, TurnOverrides, Usage};
 use duet_store::{NewThread, Store, TurnRecord};
@@ -168,6 +169,7 @@ pub fn spawn_session(
                 saved: resumed.stored_items,
                 history: resumed.history,
                 usage: resumed.usage,
+                turns: resumed.turns,
             },
         ),
         None => (
@@ -204,6 +206,8 @@ struct ResumedThread {
     /// loading, to answer calls a killed process left open).
     stored_items: usize,
     usage: Usage,
+    /// Each stored turn with the index of its first history item.
+    turns: Vec<(String, usize)>,
 }
 
 /// What the session starts from: the saved history (empty for a new thread).
@@ -212,6 +216,7 @@ struct SavedThread {
     history: Vec<ResponseItem>,
     saved: usize,
     usage: Usage,
+    turns: Vec<(String, usize)>,
 }
 
 fn load_thread(
@@ -230,19 +235,25 @@ fn load_thread(
                 })?
         }
     };
-    // Parsed straight from the stored text: no intermediate JSON tree.
-    let history: Vec<ResponseItem> = store.history_as(&record.id)?;
-    // After a compaction the model sees only the replacement history.
-    let mut history = crate::compact::after_last_compaction(history);
-    // A turn cut off by a killed process may have left calls without output;
-    // the next request would be refused without one.
-    let stored_items = history.len();
-    crate::turn::close_dangling_calls(&mut history);
+    // Kept as the stored text (what follows the last compaction), with
+    // outputs for calls a killed process left open.
+    let history = crate::stored_history::load(&store, &record.id)?;
+    // Turns that began before the last compaction cannot be rolled back.
+    let turns = store
+        .history_turns(&record.id)?
+        .into_iter()
+        .filter_map(|(turn_id, start)| {
+            start
+                .checked_sub(history.dropped)
+                .map(|start| (turn_id, start))
+        })
+        .collect();
     Ok(ResumedThread {
-        stored_items,
+        stored_items: history.stored,
+        turns,
         thread_id: record.id.clone(),
         usage: crate::recorder::usage_from_totals(&record.usage),
-        history,
+        history: history.items,
         store,
     })
 }
@@ -328,6 +339,9 @@ pub(crate) struct TurnResult {
     pub usage: Usage,
     /// Input plus output tokens of the turn's last response.
     pub context_tokens: u64,
+    /// Whether a compaction replaced the history during the turn: the
+    /// turns before it can no longer be rolled back.
+    pub compacted: bool,
     /// How the turn ended, for the store.
     pub record: TurnRecord,
 }
@@ -348,10 +362,11 @@ async fn run_session(
         persisted: saved.saved,
         history: Some(saved.history),
         usage: saved.usage,
+        turns: saved.turns,
         context_tokens: 0,
         prelude: Vec::new(),
     };
-    let mut queued: VecDeque<Work> = VecDeque::new();
+    let mut queued: VecDeque<Queued> = VecDeque::new();
     // Settings changes wait for the running turn to end.
     let mut overrides: Option<TurnOverrides> = None;
     let mut running: Option<RunningTurn> = None;
@@ -363,23 +378,53 @@ async fn run_session(
         {
             state.apply_overrides(&mut context, changes);
         }
-        // Start the next queued turn when idle.
-        if running.is_none()
-            && let Some(work) = queued.pop_front()
+        // Start the next queued turn when idle; rollbacks queued behind a
+        // turn apply in order, before whatever was queued after them.
+        while running.is_none()
+            && let Some(next) = queued.pop_front()
         {
+            let next = match next {
+                Queued::Rollback(num_turns) => {
+                    state.rollback(&context, num_turns);
+                    continue;
+                }
+                work => work,
+            };
             turn_number += 1;
             let cancel = CancellationToken::new();
             let turn_id = format!("{}-{turn_number}", uuid::Uuid::now_v7());
-            let input = TurnInput {
-                turn_id: turn_id.clone(),
-                work,
-                history: state.history.take().unwrap_or_default(),
-                prelude: std::mem::take(&mut state.prelude),
-                context_tokens: state.context_tokens,
-                saved: state.persisted,
-                usage: state.usage,
+            let history = state.history.take().unwrap_or_default();
+            state.turns.push((turn_id.clone(), history.len()));
+            let task = match next {
+                Queued::Work(work) => {
+                    let input = TurnInput {
+                        turn_id: turn_id.clone(),
+                        work,
+                        history,
+                        prelude: std::mem::take(&mut state.prelude),
+                        context_tokens: state.context_tokens,
+                        saved: state.persisted,
+                        usage: state.usage,
+                    };
+                    tokio::spawn(run_turn(Arc::clone(&context), input, cancel.clone()))
+                }
+                Queued::Shell(command) => {
+                    let input = ShellInput {
+                        turn_id: turn_id.clone(),
+                        command,
+                        history,
+                        saved: state.persisted,
+                        usage: state.usage,
+                        context_tokens: state.context_tokens,
+                    };
+                    tokio::spawn(run_user_shell_command(
+                        Arc::clone(&context),
+                        input,
+                        cancel.clone(),
+                    ))
+                }
+                Queued::Rollback(_) => unreachable!("rollbacks are applied above"),
             };
-            let task = tokio::spawn(run_turn(Arc::clone(&context), input, cancel.clone()));
             running = Some(RunningTurn {
                 turn_id,
                 started_at_ms: now_ms(),
@@ -390,11 +435,20 @@ async fn run_session(
 
         tokio::select! {
             op = ops.recv() => match op {
-                Some(Op::UserTurn(user_turn)) => queued.push_back(Work::User(user_turn)),
-                Some(Op::Compact) => queued.push_back(Work::Compact),
+                Some(Op::UserTurn(user_turn)) => {
+                    queued.push_back(Queued::Work(Work::User(user_turn)));
+                }
+                Some(Op::Compact) => queued.push_back(Queued::Work(Work::Compact)),
                 Some(Op::OverrideTurnContext(changes)) => {
                     overrides = Some(overrides.take().unwrap_or_default().merged(changes));
                 }
+                Some(Op::RunUserShellCommand { command }) => {
+                    queued.push_back(Queued::Shell(command));
+                }
+                // Applied once the running and queued turns are over (a front
+                // end sees `TurnCompleted` before the session has the
+                // history back, so "idle" here can lag by a moment).
+                Some(Op::Rollback { num_turns }) => queued.push_back(Queued::Rollback(num_turns)),
                 Some(Op::Interrupt) => {
                     if let Some(turn) = &running {
                         turn.cancel.cancel();
@@ -432,8 +486,20 @@ async fn run_session(
     }
 }
 
+/// Work waiting for the running turn to end.
+enum Queued {
+    /// A user turn or a compaction.
+    Work(Work),
+    Shell(String),
+    Rollback(u32),
+}
+
 /// The session's own state between turns.
 struct SessionState {
+    /// Every turn of the thread that is in the history (user turns and
+    /// user shell commands alike), oldest first, with the history's length
+    /// just before it: where to cut to roll it back.
+    turns: Vec<(String, usize)>,
     /// `None` while a turn owns it.
     history: Option<Vec<ResponseItem>>,
     /// Thread-cumulative usage.
@@ -447,6 +513,35 @@ struct SessionState {
 }
 
 impl SessionState {
+    /// `Op::Rollback`: cut the history to just before the `num_turns`-th
+    /// turn from the end, here and in the store.
+    fn rollback(&mut self, context: &TurnContext, num_turns: u32) {
+        let count = usize::try_from(num_turns).unwrap_or(usize::MAX);
+        let problem = if count == 0 || count > self.turns.len() {
+            Some(format!(
+                "cannot rewind {num_turns} turns: the session has {}; pick one of its prompts",
+                self.turns.len()
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            context.events.send(None, EventMsg::Error { message });
+            return;
+        }
+        let cut = self.turns.len() - count;
+        let (from_turn_id, history_len) = self.turns[cut].clone();
+        self.turns.truncate(cut);
+        if let Some(history) = self.history.as_mut() {
+            history.truncate(history_len);
+        }
+        self.persisted = self.persisted.min(history_len);
+        context.recorder.rewind(&from_turn_id);
+        context
+            .events
+            .send(None, EventMsg::ThreadRolledBack { num_turns });
+    }
+
     /// Take back the history from a finished turn (whose items the turn
     /// has already saved) and record how it ended.
     fn turn_ended(
@@ -462,6 +557,9 @@ impl SessionState {
                 self.history = Some(turn.history);
                 self.usage = turn.usage;
                 self.context_tokens = turn.context_tokens;
+                if turn.compacted {
+                    self.turns.clear();
+                }
             }
             Err(join_error) => {
                 // A panic in a turn must not take the session down silently;
@@ -493,6 +591,7 @@ impl SessionState {
                 );
                 self.history = Some(Vec::new());
                 self.persisted = 0;
+                self.turns.clear();
             }
         }
     }

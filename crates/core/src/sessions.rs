@@ -28,11 +28,15 @@ use duet_model::ResponseItem;
 use duet_protocol::Item;
 use duet_store::{ForkRequest, Store};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// The session database of one `DUET_HOME`.
 pub struct Sessions {
-    store: Store,
+    path: PathBuf,
+    /// Unset while there is no database: then there are no sessions to
+    /// find, list or change, and only an import creates the file.
+    store: OnceLock<Store>,
 }
 
 /// A thread with everything needed to print or redraw it.
@@ -86,30 +90,50 @@ impl Sessions {
         Sessions::open_home(&config.duet_home)
     }
 
-    /// Opens the database of the given `DUET_HOME`.
+    /// Opens (creating or migrating if needed) the database of the given
+    /// `DUET_HOME`.
     pub fn open_home(duet_home: &Path) -> Result<Sessions, SessionError> {
-        let store = Store::open(&duet_home.join(crate::recorder::STORE_FILE_NAME))?;
-        Ok(Sessions { store })
+        let sessions = Sessions::open_home_existing(duet_home)?;
+        sessions.writable()?;
+        Ok(sessions)
+    }
+
+    /// Opens the database of the given `DUET_HOME` if there is one, creating
+    /// nothing: without one there are no sessions (lists and searches are
+    /// empty, a session is not found), and only [`Sessions::import`]
+    /// creates it.
+    pub fn open_home_existing(duet_home: &Path) -> Result<Sessions, SessionError> {
+        let path = duet_home.join(crate::recorder::STORE_FILE_NAME);
+        let store = OnceLock::new();
+        if let Some(existing) = Store::open_existing(&path)? {
+            let _ = store.set(existing);
+        }
+        Ok(Sessions { path, store })
     }
 
     /// The thread an id, unique id prefix (4+ characters) or name names.
     /// An ambiguous prefix is an error listing the candidates.
     pub fn find(&self, query: &str) -> Result<ThreadRecord, SessionError> {
-        find_thread(&self.store, query)
+        self.found(query).map(|(_, thread)| thread)
     }
 
     /// The newest unarchived thread of `cwd`; none is an error, not `None`.
     pub fn last(&self, cwd: &Path) -> Result<ThreadRecord, SessionError> {
-        self.store
-            .last_thread(cwd)?
-            .ok_or_else(|| SessionError::NoSessionInCwd {
-                cwd: cwd.to_path_buf(),
-            })
+        let last = match self.store.get() {
+            Some(store) => store.last_thread(cwd)?,
+            None => None,
+        };
+        last.ok_or_else(|| SessionError::NoSessionInCwd {
+            cwd: cwd.to_path_buf(),
+        })
     }
 
     /// Threads newest first; see [`ListOptions`].
     pub fn list(&self, options: &ListOptions) -> Result<Vec<ThreadSummary>, SessionError> {
-        Ok(self.store.list_threads(options)?)
+        match self.store.get() {
+            Some(store) => Ok(store.list_threads(options)?),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// The best match of each thread for `query`, best first. Any text is a
@@ -119,15 +143,18 @@ impl Sessions {
         query: &str,
         options: &SearchOptions,
     ) -> Result<Vec<SearchHit>, SessionError> {
-        Ok(self.store.search(query, options)?)
+        match self.store.get() {
+            Some(store) => Ok(store.search(query, options)?),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// A thread with its turns, history items and displayed items.
     pub fn show(&self, query: &str) -> Result<Transcript, SessionError> {
-        let thread = self.find(query)?;
-        let records = self.store.turns(&thread.id)?;
-        let items = self.store.items(&thread.id)?;
-        let display = self.store.display_items(&thread.id)?;
+        let (store, thread) = self.found(query)?;
+        let records = store.turns(&thread.id)?;
+        let items = store.items(&thread.id)?;
+        let display = store.display_items(&thread.id)?;
         let mut turns: Vec<TranscriptTurn> = records
             .into_iter()
             .map(|record| TranscriptTurn {
@@ -166,9 +193,9 @@ impl Sessions {
     /// Names a thread. Names are unique: a taken name is an error naming
     /// the thread that has it.
     pub fn rename(&self, query: &str, name: &str) -> Result<ThreadRecord, SessionError> {
-        let thread = self.find(query)?;
-        self.store.set_name(&thread.id, Some(name.trim()))?;
-        Ok(self.store.thread(&thread.id)?)
+        let (store, thread) = self.found(query)?;
+        store.set_name(&thread.id, Some(name.trim()))?;
+        Ok(store.thread(&thread.id)?)
     }
 
     /// Archives a thread: hidden from `--last`, default lists and searches.
@@ -182,70 +209,91 @@ impl Sessions {
 
     /// Deletes a thread and everything stored for it; returns what it was.
     pub fn delete(&self, query: &str) -> Result<ThreadRecord, SessionError> {
-        let thread = self.find(query)?;
-        self.store.delete_thread(&thread.id)?;
+        let (store, thread) = self.found(query)?;
+        store.delete_thread(&thread.id)?;
         Ok(thread)
     }
 
     /// A new thread with the history of `query` up to and including turn
     /// `at_turn` (1-based; `None`: all of it), linked to its parent.
     pub fn fork(&self, query: &str, at_turn: Option<u32>) -> Result<ThreadRecord, SessionError> {
-        let parent = self.find(query)?;
+        let (store, parent) = self.found(query)?;
         let fork = ForkRequest {
             new_id: uuid::Uuid::now_v7().to_string(),
             created_at_ms: crate::session::now_ms(),
             at_turn,
         };
-        Ok(self.store.fork_thread(&parent.id, &fork)?)
+        Ok(store.fork_thread(&parent.id, &fork)?)
     }
 
     /// Writes a whole thread from elsewhere (a Codex rollout). If any part
     /// fails, nothing of the thread is left behind.
     pub fn import(&self, imported: &ImportedThread) -> Result<ThreadRecord, SessionError> {
         let id = &imported.thread.id;
-        self.store.create_thread(&imported.thread)?;
-        let written = self.write_imported(imported);
+        let store = self.writable()?;
+        store.create_thread(&imported.thread)?;
+        let written = write_imported(store, imported);
         if let Err(error) = written {
-            let _ = self.store.delete_thread(id);
+            let _ = store.delete_thread(id);
             return Err(error);
         }
-        Ok(self.store.thread(id)?)
-    }
-
-    fn write_imported(&self, imported: &ImportedThread) -> Result<(), SessionError> {
-        let id = &imported.thread.id;
-        for turn in &imported.turns {
-            self.store.record_turn(&turn.record)?;
-            let items: Vec<duet_store::NewItem> = turn
-                .items
-                .iter()
-                .map(|json| duet_store::NewItem {
-                    search: serde_json::from_value::<ResponseItem>(json.clone())
-                        .ok()
-                        .and_then(|item| search_text(&item)),
-                    json: json.clone(),
-                })
-                .collect();
-            self.store.append(id, &turn.record.turn_id, &items)?;
-            for item in &turn.display {
-                let json =
-                    serde_json::to_value(item).expect("a protocol item always serialises to JSON");
-                self.store.append_display(id, &turn.record.turn_id, &json)?;
-            }
-        }
-        self.store.set_usage(id, &imported.usage)?;
-        let updated_at_ms = imported
-            .updated_at_ms
-            .unwrap_or(imported.thread.created_at_ms);
-        self.store.set_updated_at(id, updated_at_ms)?;
-        Ok(())
+        Ok(store.thread(id)?)
     }
 
     fn set_archived(&self, query: &str, archived: bool) -> Result<ThreadRecord, SessionError> {
-        let thread = self.find(query)?;
-        self.store.set_archived(&thread.id, archived)?;
-        Ok(self.store.thread(&thread.id)?)
+        let (store, thread) = self.found(query)?;
+        store.set_archived(&thread.id, archived)?;
+        Ok(store.thread(&thread.id)?)
     }
+
+    /// The store and the thread `query` names in it.
+    fn found(&self, query: &str) -> Result<(&Store, ThreadRecord), SessionError> {
+        let Some(store) = self.store.get() else {
+            return Err(SessionError::NotFound {
+                query: query.to_string(),
+            });
+        };
+        Ok((store, find_thread(store, query)?))
+    }
+
+    /// The store, created if there is none yet.
+    fn writable(&self) -> Result<&Store, SessionError> {
+        if let Some(store) = self.store.get() {
+            return Ok(store);
+        }
+        let opened = Store::open(&self.path)?;
+        Ok(self.store.get_or_init(|| opened))
+    }
+}
+
+/// Writes the turns, items and usage of an imported thread whose row exists.
+fn write_imported(store: &Store, imported: &ImportedThread) -> Result<(), SessionError> {
+    let id = &imported.thread.id;
+    for turn in &imported.turns {
+        store.record_turn(&turn.record)?;
+        let items: Vec<duet_store::NewItem> = turn
+            .items
+            .iter()
+            .map(|json| {
+                let search = serde_json::from_value::<ResponseItem>(json.clone())
+                    .ok()
+                    .and_then(|item| search_text(&item));
+                duet_store::NewItem::from_value(json, search)
+            })
+            .collect();
+        store.append(id, &turn.record.turn_id, &items)?;
+        for item in &turn.display {
+            let json =
+                serde_json::to_value(item).expect("a protocol item always serialises to JSON");
+            store.append_display(id, &turn.record.turn_id, &json)?;
+        }
+    }
+    store.set_usage(id, &imported.usage)?;
+    let updated_at_ms = imported
+        .updated_at_ms
+        .unwrap_or(imported.thread.created_at_ms);
+    store.set_updated_at(id, updated_at_ms)?;
+    Ok(())
 }
 
 /// The thread `query` names, with advice on how to find one when none does.

@@ -10,7 +10,7 @@ mod image;
 mod patch;
 mod patch_guard;
 mod plan;
-mod shell;
+pub(crate) mod shell;
 mod spec;
 
 pub(crate) use image::image_data_url;

@@ -183,6 +183,7 @@ pub(crate) async fn run_turn(
         state: Arc::new(TurnState::default()),
         last_agent_message: None,
         context_tokens,
+        compacted: false,
     };
     context.events.send(Some(&turn_id), EventMsg::TurnStarted);
     let started_at_ms = crate::session::now_ms();
@@ -297,6 +298,7 @@ impl Turn {
             history,
             usage: turn.thread_usage,
             context_tokens: turn.context_tokens,
+            compacted: turn.compacted,
             record,
         }
     }
@@ -313,6 +315,8 @@ pub(crate) struct Turn {
     last_agent_message: Option<String>,
     /// Input plus output tokens of the last response (0 after a compaction).
     pub(crate) context_tokens: u64,
+    /// Whether a compaction replaced the history in this turn.
+    pub(crate) compacted: bool,
 }
 
 /// What one sampling request produced.

@@ -112,6 +112,7 @@ impl HumanRenderer {
             | EventMsg::CommandOutputDelta { .. }
             | EventMsg::TokenCount(_)
             | EventMsg::ContextCompacted
+            | EventMsg::ThreadRolledBack { .. }
             | EventMsg::ShutdownComplete => {}
         }
         if !out.is_empty() {
@@ -398,18 +399,7 @@ pub fn with_thousands(number: u64) -> String {
     out
 }
 
-/// `0ms`, `25ms`, `1.5s`, `2m 05s`.
-pub fn format_duration(duration: Duration) -> String {
-    let millis = duration.as_millis();
-    if millis < 1000 {
-        format!("{millis}ms")
-    } else if millis < 60_000 {
-        format!("{:.1}s", duration.as_secs_f64())
-    } else {
-        let secs = duration.as_secs();
-        format!("{}m {:02}s", secs / 60, secs % 60)
-    }
-}
+pub use duet_protocol::display::format_duration;
 
 #[cfg(test)]
 mod tests {

@@ -102,6 +102,7 @@ impl JsonRenderer {
             | EventMsg::ExecApprovalRequest(_)
             | EventMsg::PatchApprovalRequest(_)
             | EventMsg::ContextCompacted
+            | EventMsg::ThreadRolledBack { .. }
             | EventMsg::ShutdownComplete => return Vec::new(),
         };
         vec![serde_json::to_string(&json_event).expect("exec JSON events always serialise")]

@@ -150,7 +150,7 @@ impl ModelClient {
         thread_id: &str,
         on_retry: &mut (dyn FnMut(RetryNotice) + Send),
     ) -> Result<ResponseStream, ModelError> {
-        let body = serde_json::to_vec(request).expect("a request has only string map keys");
+        let body = request.to_body();
         let thread = HeaderValue::from_str(thread_id).map_err(|err| ModelError::InvalidHeader {
             provider_id: self.provider.id.clone(),
             name: "thread-id".to_string(),

@@ -22,7 +22,7 @@ pub use client::{
     DEFAULT_ORIGINATOR, ModelClient, ResponseEvent, ResponseStream, RetryNotice, user_agent,
 };
 pub use error::ModelError;
-pub use items::{ContentItem, FunctionCallOutput, ReasoningSummaryPart, ResponseItem};
+pub use items::{ContentItem, FunctionCallOutput, ReasoningSummaryPart, ResponseItem, StoredItem};
 pub use provider::{
     API_KEY_OVERRIDE_VARS, DEFAULT_OPENAI_BASE_URL, DEFAULT_REQUEST_MAX_RETRIES,
     DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_STREAM_MAX_RETRIES, ProviderInfo, WireApi,

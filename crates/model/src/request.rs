@@ -25,6 +25,80 @@ pub struct ResponsesRequest {
     pub text: Option<TextControls>,
 }
 
+impl ResponsesRequest {
+    /// The JSON body: the bytes `serde_json::to_vec` gives for the request,
+    /// except that each [`ResponseItem::Stored`] item is copied in as it is,
+    /// without being parsed, so a resumed thread of tens of megabytes costs
+    /// a copy.
+    pub fn to_body(&self) -> Vec<u8> {
+        let stored_len: usize = self
+            .input
+            .iter()
+            .map(|item| match item {
+                ResponseItem::Stored(stored) => stored.json().len() + 1,
+                _ => 0,
+            })
+            .sum();
+        let mut body = Vec::with_capacity(stored_len + 64 * 1024);
+        body.extend_from_slice(b"{\"model\":");
+        write_json(&mut body, &self.model);
+        body.extend_from_slice(b",\"input\":[");
+        for (index, item) in self.input.iter().enumerate() {
+            if index > 0 {
+                body.push(b',');
+            }
+            match item {
+                ResponseItem::Stored(stored) => body.extend_from_slice(stored.json().as_bytes()),
+                item => write_json(&mut body, item),
+            }
+        }
+        body.push(b']');
+        // The other fields, in their order, as the derived `Serialize`
+        // writes them.
+        let rest = RequestRest {
+            tools: &self.tools,
+            tool_choice: self.tool_choice,
+            parallel_tool_calls: self.parallel_tool_calls,
+            reasoning: self.reasoning.as_ref(),
+            store: self.store,
+            stream: self.stream,
+            include: &self.include,
+            prompt_cache_key: &self.prompt_cache_key,
+            text: self.text.as_ref(),
+        };
+        let rest = serde_json::to_vec(&rest).expect("a request has only string map keys");
+        // `{...}` of the rest: its fields follow the input's.
+        body.push(b',');
+        body.extend_from_slice(&rest[1..]);
+        body
+    }
+}
+
+/// The fields of [`ResponsesRequest`] after `input`, borrowed.
+#[derive(Serialize)]
+struct RequestRest<'a> {
+    #[serde(skip_serializing_if = "no_tools")]
+    tools: &'a [serde_json::Value],
+    tool_choice: &'static str,
+    parallel_tool_calls: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning: Option<&'a Reasoning>,
+    store: bool,
+    stream: bool,
+    include: &'a [&'static str],
+    prompt_cache_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a TextControls>,
+}
+
+fn no_tools(tools: &&[serde_json::Value]) -> bool {
+    tools.is_empty()
+}
+
+fn write_json<T: Serialize + ?Sized>(body: &mut Vec<u8>, value: &T) {
+    serde_json::to_writer(body, value).expect("a request has only string map keys");
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reasoning {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,6 +132,59 @@ impl TextFormat {
             strict: true,
             schema,
             name: "duet_output_schema".to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::items::StoredItem;
+    use pretty_assertions::assert_eq;
+
+    fn request(input: Vec<ResponseItem>, tools: Vec<serde_json::Value>) -> ResponsesRequest {
+        ResponsesRequest {
+            model: "gpt-5.5".to_string(),
+            input,
+            tools,
+            tool_choice: "auto",
+            parallel_tool_calls: true,
+            reasoning: Some(Reasoning {
+                effort: None,
+                summary: Some(ReasoningSummary::Auto),
+            }),
+            store: false,
+            stream: true,
+            include: vec!["reasoning.encrypted_content"],
+            prompt_cache_key: "thread".to_string(),
+            text: Some(TextControls {
+                verbosity: Some("low".to_string()),
+                format: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn the_body_is_what_serde_writes_with_stored_items_copied_in() {
+        let stored = r#"{"type":"message","role":"user","content":[{"type":"input_text","text":"hi \"there\""}]}"#;
+        for tools in [
+            vec![],
+            vec![serde_json::json!({"type": "function", "name": "f"})],
+        ] {
+            for input in [
+                vec![],
+                vec![ResponseItem::user_text("only typed")],
+                vec![
+                    ResponseItem::Stored(StoredItem::new(stored.to_string())),
+                    ResponseItem::user_text("next"),
+                ],
+            ] {
+                let request = request(input, tools.clone());
+                assert_eq!(
+                    String::from_utf8(request.to_body()).expect("UTF-8"),
+                    serde_json::to_string(&request).expect("serialise")
+                );
+            }
         }
     }
 }

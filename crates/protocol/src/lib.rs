@@ -10,6 +10,7 @@
 //! Main types: [`Op`], [`Event`], [`Item`], [`ItemDetails`], [`Usage`],
 //! [`SandboxMode`], [`ApprovalPolicy`].
 
+pub mod display;
 mod item;
 mod policy;
 
@@ -48,6 +49,19 @@ pub enum Op {
         call_id: String,
         decision: ReviewDecision,
     },
+    /// Run a command the user typed (`!cmd` in the TUI) in the session's
+    /// sandbox, without asking for approval. It runs as a turn of its own
+    /// (queued behind a running one), shows as a `command_execution` item,
+    /// and its command and output go into the history as a user message,
+    /// so the model sees them on the next turn.
+    RunUserShellCommand { command: String },
+    /// Drop the last `num_turns` turns (a user shell command is a turn
+    /// too) from the history,
+    /// in memory and in the store, so a resumed session sees the rewound
+    /// thread too. Queued like a turn: it applies once the running and
+    /// queued turns are over. Answered with [`EventMsg::ThreadRolledBack`],
+    /// or an [`EventMsg::Error`] when there are not that many turns.
+    Rollback { num_turns: u32 },
     /// Finish: cancel any turn, kill children, then emit [`EventMsg::ShutdownComplete`].
     Shutdown,
     /// Change the model, reasoning effort, sandbox or approval policy for
@@ -195,6 +209,12 @@ pub enum EventMsg {
     /// automatically when `model_auto_compact_token_limit` was reached).
     /// The context is then nearly empty until the next response's usage.
     ContextCompacted,
+    /// [`Op::Rollback`] is done: the history no longer holds the last
+    /// `num_turns` user turns. Not part of `duet exec --json` (exec never
+    /// rolls back).
+    ThreadRolledBack {
+        num_turns: u32,
+    },
     ShutdownComplete,
 }
 
@@ -401,6 +421,25 @@ mod tests {
                 approval: Some(ApprovalPolicy::Never),
             }
         );
+    }
+
+    #[test]
+    fn user_shell_commands_and_rollbacks_are_ops() {
+        let ops = [
+            Op::RunUserShellCommand {
+                command: "ls -a".into(),
+            },
+            Op::Rollback { num_turns: 2 },
+        ];
+        let json = serde_json::to_value(&ops).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!([
+                {"type": "run_user_shell_command", "command": "ls -a"},
+                {"type": "rollback", "num_turns": 2}
+            ])
+        );
+        assert_eq!(serde_json::from_value::<[Op; 2]>(json).unwrap(), ops);
     }
 
     #[test]

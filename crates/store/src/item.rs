@@ -5,6 +5,7 @@
 //! caller (core) says so with a [`SearchText`].
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// What kind of text a search hit is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -24,12 +25,23 @@ pub struct SearchText {
     pub text: String,
 }
 
-/// A history item to append: the exact Responses item and, if it should be
-/// found by [`Store::search`](crate::Store::search), its text.
-#[derive(Debug, Clone, PartialEq)]
+/// A history item to append: the exact JSON text of a Responses item (kept
+/// byte for byte, so that replaying it sends what was sent before) and, if
+/// it should be found by [`Store::search`](crate::Store::search), its text.
+#[derive(Debug, Clone)]
 pub struct NewItem {
-    pub json: Value,
+    pub json: Box<RawValue>,
     pub search: Option<SearchText>,
+}
+
+/// A history item as replayed: its exact stored text, and its `type`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawHistoryItem {
+    /// The item's `type` (`None` for an input message that leaves it out).
+    pub kind: Option<String>,
+    /// The JSON object as stored (written from a JSON value, so not parsed
+    /// again on reading; only checked to be braced).
+    pub json: String,
 }
 
 /// A stored history item with its place in the thread.
@@ -60,9 +72,40 @@ impl SearchRole {
     }
 }
 
+/// The fields of an item the store looks at when appending it.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct ItemHead {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub role: Option<String>,
+}
+
+impl ItemHead {
+    /// The head of `json`; an item whose `type` or `role` is not a string
+    /// has neither, as far as the store is concerned.
+    pub(crate) fn of(json: &RawValue) -> ItemHead {
+        serde_json::from_str(json.get()).unwrap_or_default()
+    }
+}
+
+impl NewItem {
+    /// An item given as a JSON value (written with its keys sorted).
+    pub fn from_value(json: &Value, search: Option<SearchText>) -> NewItem {
+        let json = serde_json::value::to_raw_value(json)
+            .expect("a JSON value has string keys and always serialises");
+        NewItem { json, search }
+    }
+}
+
+impl PartialEq for NewItem {
+    fn eq(&self, other: &NewItem) -> bool {
+        self.json.get() == other.json.get() && self.search == other.search
+    }
+}
+
 impl From<Value> for NewItem {
     /// An item that is kept but not searchable.
     fn from(json: Value) -> NewItem {
-        NewItem { json, search: None }
+        NewItem::from_value(&json, None)
     }
 }

@@ -3,8 +3,9 @@
 //! be resumed from any terminal with its full history.
 //!
 //! The store knows nothing of the model API: history items are opaque
-//! Responses API items (`serde_json::Value`) kept exactly and in order, and
-//! only a message's text is looked at, for the title. It is synchronous and
+//! Responses API items, kept as their exact JSON text and in order
+//! ([`Store::history_raw`] gives that text back unparsed, for replaying),
+//! and only a message's text is looked at, for the title. It is synchronous and
 //! not async-aware; callers on an async runtime use a blocking thread.
 //!
 //! Main types: [`Store`] (open, write, read, list, search, fork),
@@ -21,6 +22,7 @@ mod manage;
 mod open;
 mod query;
 mod record;
+mod rewind;
 mod schema;
 mod store;
 mod title;
@@ -28,7 +30,7 @@ mod turns;
 mod writer;
 
 pub use error::{Candidate, StoreError};
-pub use item::{NewItem, SearchRole, SearchText, StoredItem};
+pub use item::{NewItem, RawHistoryItem, SearchRole, SearchText, StoredItem};
 pub use lookup::MIN_PREFIX_CHARS;
 pub use manage::ForkRequest;
 pub use query::{

@@ -2,6 +2,7 @@
 //! of a directory, a thread's history and its turns.
 
 use crate::error::{Candidate, MAX_CANDIDATES, StoreError, sql_error};
+use crate::item::RawHistoryItem;
 use crate::record::{
     PathParam, THREAD_COLUMNS, ThreadRecord, TurnRecord, TurnStatus, thread_from_row,
     usage_from_row,
@@ -139,6 +140,42 @@ impl Store {
         Ok(items)
     }
 
+    /// Every history item of a thread, in order, as its exact stored text:
+    /// what a resume sends back. Not parsed (the store wrote each from a
+    /// JSON value, and a long thread is tens of megabytes); a text that is
+    /// not braced like an object is [`StoreError::BadItem`].
+    pub fn history_raw(&self, thread_id: &str) -> Result<Vec<RawHistoryItem>, StoreError> {
+        let to_error = || sql_error(self.path(), "read the history of a session");
+        let conn = self.conn();
+        let mut statement = conn
+            .prepare_cached("SELECT seq, kind, json FROM items WHERE thread_id = ?1 ORDER BY seq")
+            .map_err(to_error())?;
+        let mut rows = statement.query([thread_id]).map_err(to_error())?;
+        let mut items = Vec::new();
+        while let Some(row) = rows.next().map_err(to_error())? {
+            let seq: i64 = row.get(0).map_err(to_error())?;
+            let kind: Option<String> = row.get(1).map_err(to_error())?;
+            let json: String = row.get(2).map_err(to_error())?;
+            if let Some(cause) = not_an_object(&json) {
+                return Err(StoreError::BadItem {
+                    path: self.path().to_path_buf(),
+                    thread_id: thread_id.to_string(),
+                    seq,
+                    cause,
+                });
+            }
+            items.push(RawHistoryItem { kind, json });
+        }
+        drop(rows);
+        drop(statement);
+        if items.is_empty() && !thread_exists(&conn, thread_id).map_err(to_error())? {
+            return Err(StoreError::NotFound {
+                query: thread_id.to_string(),
+            });
+        }
+        Ok(items)
+    }
+
     /// The recorded turns of a thread, in the order they were first recorded.
     pub fn turns(&self, thread_id: &str) -> Result<Vec<TurnRecord>, StoreError> {
         let to_error = || sql_error(self.path(), "read the turns of a session");
@@ -162,6 +199,15 @@ impl Store {
         }
         Ok(turns)
     }
+}
+
+/// Why `json` cannot be a stored item, judged by its first and last
+/// characters only (a cut or damaged text); the error comes from parsing it.
+fn not_an_object(json: &str) -> Option<serde_json::Error> {
+    if json.starts_with('{') && json.ends_with('}') {
+        return None;
+    }
+    serde_json::from_str::<serde_json::Map<String, Value>>(json).err()
 }
 
 /// The thread whose `column` (a fixed, unique column name) equals `value`.

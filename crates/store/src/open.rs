@@ -13,10 +13,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// How long a statement waits for another connection's write lock.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Opens (creating if needed) the database at `path` and brings its schema
-/// up to date.
-pub(crate) fn open_connection(path: &Path) -> Result<Connection, StoreError> {
-    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+/// Whether opening may create the file (and its directory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Create {
+    Yes,
+    No,
+}
+
+/// Opens the database at `path` (creating it if `create` says so) and
+/// brings its schema up to date.
+pub(crate) fn open_connection(path: &Path, create: Create) -> Result<Connection, StoreError> {
+    if create == Create::Yes
+        && let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(dir).map_err(|cause| StoreError::CreateDir {
             dir: dir.to_path_buf(),
             cause,
@@ -26,9 +35,10 @@ pub(crate) fn open_connection(path: &Path) -> Result<Connection, StoreError> {
         path: path.to_path_buf(),
         cause,
     };
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create == Create::Yes {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
     let mut conn = Connection::open_with_flags(path, flags).map_err(open_error)?;
 
     // Per-connection settings, then the schema version. Preparing any

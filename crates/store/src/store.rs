@@ -6,10 +6,10 @@
 //! code run it on a blocking thread.
 
 use crate::error::{StoreError, sql_error};
-use crate::item::NewItem;
-use crate::open::open_connection;
+use crate::item::{ItemHead, NewItem};
+use crate::open::{Create, open_connection};
 use crate::record::{NewThread, PathParam, UsageTotals, count_to_sql};
-use crate::title::title_from_items;
+use crate::title::title_from_raw;
 use rusqlite::{Connection, TransactionBehavior, ffi, params};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -42,7 +42,20 @@ impl Store {
     /// [`TurnStatus::Interrupted`](crate::TurnStatus::Interrupted) (one
     /// lookup in a partial index when there are none).
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let conn = open_connection(path)?;
+        Store::open_with(path, Create::Yes)
+    }
+
+    /// [`Store::open`] for readers: a database that does not exist is
+    /// `None`, and no file or directory is created.
+    pub fn open_existing(path: &Path) -> Result<Option<Store>, StoreError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        Store::open_with(path, Create::No).map(Some)
+    }
+
+    fn open_with(path: &Path, create: Create) -> Result<Store, StoreError> {
+        let conn = open_connection(path, create)?;
         crate::turns::mark_interrupted(&conn, path)?;
         Ok(Store {
             path: path.to_path_buf(),
@@ -98,7 +111,10 @@ impl Store {
         turn_id: &str,
         items: &[Value],
     ) -> Result<(), StoreError> {
-        let items: Vec<NewItem> = items.iter().cloned().map(NewItem::from).collect();
+        let items: Vec<NewItem> = items
+            .iter()
+            .map(|json| NewItem::from_value(json, None))
+            .collect();
         self.append(thread_id, turn_id, &items)
     }
 
@@ -124,7 +140,8 @@ impl Store {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(to_error())?;
-        let title = title_from_items(items.iter().map(|item| &item.json));
+        let heads: Vec<ItemHead> = items.iter().map(|item| ItemHead::of(&item.json)).collect();
+        let title = title_from_raw(items.iter().map(|item| &*item.json).zip(&heads));
         let touched = tx
             .prepare_cached(
                 "UPDATE threads SET updated_at_ms = max(updated_at_ms, ?2), \
@@ -149,10 +166,9 @@ impl Store {
                      search_text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )
                 .map_err(to_error())?;
-            for (seq, item) in (next_seq..).zip(items) {
-                let kind = item.json.get("type").and_then(Value::as_str);
-                let json = serde_json::to_string(&item.json)
-                    .expect("a JSON value has string keys and always serialises");
+            for ((seq, item), head) in (next_seq..).zip(items).zip(&heads) {
+                let kind = head.kind.as_deref();
+                let json = item.json.get();
                 let role = item.search.as_ref().map(|search| search.role.as_str());
                 let text = item.search.as_ref().map(|search| search.text.as_str());
                 insert
@@ -271,6 +287,24 @@ impl Store {
             }
             (Err(error), _) => Err(sql_error(&self.path, ACTION)(error)),
         }
+    }
+
+    /// Stops this connection from checkpointing inside the commit that
+    /// crosses SQLite's threshold; the owner calls [`Store::checkpoint`]
+    /// when it has time instead (the writer thread, when idle).
+    pub(crate) fn defer_checkpoints(&self) {
+        // Best effort: a connection that keeps checkpointing by itself is
+        // only slower now and then.
+        let _ = self.conn().pragma_update(None, "wal_autocheckpoint", 0);
+    }
+
+    /// Copies what it can of the write-ahead log into the database without
+    /// waiting for other connections (a passive checkpoint). A failure
+    /// leaves the log as it was, for the next checkpoint.
+    pub(crate) fn checkpoint(&self) {
+        let _ = self
+            .conn()
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
     }
 
     /// The connection, for one call. A panic in another call cannot leave

@@ -4,7 +4,9 @@
 //! (`<environment_context>`, `# AGENTS.md instructions ...`), so messages
 //! that start like that are passed over.
 
+use crate::item::ItemHead;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// The longest title kept, in characters.
 pub(crate) const MAX_TITLE_CHARS: usize = 200;
@@ -12,12 +14,16 @@ pub(crate) const MAX_TITLE_CHARS: usize = 200;
 /// How context messages begin; a prompt that begins like this is not a title.
 const CONTEXT_PREFIXES: &[&str] = &["<", "# AGENTS.md"];
 
-/// The title the first prompt among `items` gives, if there is one.
-pub(crate) fn title_from_items<'a>(items: impl IntoIterator<Item = &'a Value>) -> Option<String> {
+/// The title the first prompt among `items` (exact JSON texts, with their
+/// heads) gives, if there is one. Only user messages are parsed.
+pub(crate) fn title_from_raw<'a>(
+    items: impl IntoIterator<Item = (&'a RawValue, &'a ItemHead)>,
+) -> Option<String> {
     items
         .into_iter()
-        .filter_map(user_message_text)
-        .find_map(title_from_text)
+        .filter(|(_, head)| head.role.as_deref() == Some("user"))
+        .filter_map(|(json, _)| serde_json::from_str::<Value>(json.get()).ok())
+        .find_map(|item| user_message_text(&item).and_then(title_from_text))
 }
 
 /// The text of a user `message` item: its content when that is a string,
@@ -66,8 +72,17 @@ mod tests {
     use serde_json::json;
 
     fn check(items: Value, expected: Option<&str>) {
-        let items = items.as_array().expect("test items are an array").clone();
-        assert_eq!(title_from_items(&items), expected.map(str::to_string));
+        let items: Vec<Box<RawValue>> = items
+            .as_array()
+            .expect("test items are an array")
+            .iter()
+            .map(|item| serde_json::value::to_raw_value(item).expect("JSON"))
+            .collect();
+        let heads: Vec<ItemHead> = items.iter().map(|item| ItemHead::of(item)).collect();
+        assert_eq!(
+            title_from_raw(items.iter().map(|item| &**item).zip(&heads)),
+            expected.map(str::to_string)
+        );
     }
 
     fn user(text: &str) -> Value {

@@ -9,6 +9,7 @@
 
 mod commands;
 mod events;
+mod extras;
 mod keys;
 
 pub use commands::INIT_PROMPT;
@@ -22,7 +23,7 @@ use crate::prompt_history::PromptHistory;
 use crate::resume_picker::SessionRow;
 use crate::theme::Theme;
 use duet_protocol::{
-    ApprovalPolicy, Event, Item, Op, ReasoningEffort, SandboxMode, TodoItem, Usage, UserInput,
+    ApprovalPolicy, Event, Item, Op, ReasoningEffort, SandboxMode, TodoItem, Usage,
     UserTurn,
 };
 use ratatui::text::Line;
@@ -56,6 +57,15 @@ pub enum Input {
     },
     /// The answer to [`Outgoing::Rename`]: the new name, or why not.
     Renamed(Result<String, String>),
+    /// Answers to [`Outgoing::FileSearch`], streamed while the walk goes on.
+    FileMatches {
+        query: String,
+        paths: Vec<String>,
+        /// The walk is over: no better matches will come.
+        complete: bool,
+    },
+    /// The answer to [`Outgoing::Editor`]: the edited text, or why not.
+    EditorDone(Result<String, String>),
 }
 
 /// What the app asks of the world outside it.
@@ -87,6 +97,15 @@ pub enum Outgoing {
     Rename {
         thread_id: String,
         name: String,
+    },
+    /// Find files matching `query` for the `@` popup.
+    FileSearch {
+        query: String,
+    },
+    /// Edit `text` in `$VISUAL` / `$EDITOR` (Ctrl+G); the app draws
+    /// nothing until [`Input::EditorDone`].
+    Editor {
+        text: String,
     },
 }
 
@@ -180,6 +199,8 @@ pub struct App {
     /// Whether the terminal has focus (focus events), for notifications.
     focused: bool,
     terminal_requests: Vec<TerminalRequest>,
+    /// Keymap, vim, reverse search, `@` popup, rewind list (`app/extras.rs`).
+    pub(crate) extras: extras::Extras,
 }
 
 impl App {
@@ -221,6 +242,7 @@ impl App {
             pending_transcript: None,
             focused: true,
             terminal_requests: Vec::new(),
+            extras: extras::Extras::default(),
         }
     }
 
@@ -246,7 +268,10 @@ impl App {
     pub fn update(&mut self, input: Input, now: Instant) {
         self.now = now;
         match input {
-            Input::Terminal(event) => self.on_terminal(event),
+            Input::Terminal(event) => {
+                self.on_terminal(event);
+                self.sync_file_search();
+            }
             Input::Core(event) => self.on_core(event),
             Input::CoreClosed => {
                 if !self.quit {
@@ -262,6 +287,12 @@ impl App {
             Input::Sessions { query, all, rows } => self.session_rows(&query, all, rows),
             Input::Preview { thread_id, items } => self.session_preview(thread_id, items),
             Input::Renamed(result) => self.renamed(result),
+            Input::FileMatches {
+                query,
+                paths,
+                complete,
+            } => self.file_matches(query, paths, complete),
+            Input::EditorDone(result) => self.editor_done(result),
         }
         self.flush_live(false);
     }
@@ -367,9 +398,10 @@ impl App {
                 ),
             );
         }
-        self.push_cell(Cell::User { text: text.clone() });
+        let items = self.turn_inputs(&text);
+        self.push_cell(Cell::User { text });
         self.send(Outgoing::Op(Op::UserTurn(UserTurn {
-            items: vec![UserInput::Text { text }],
+            items,
             output_schema: None,
         })));
         self.turn_started = Some(self.now);

@@ -156,6 +156,73 @@ impl Composer {
         self.cursor = advance_chars(&self.text, next_start, column, next_end);
     }
 
+    /// Byte offset of the cursor.
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    /// Put the cursor at `at` (clamped, moved back to a char boundary).
+    pub fn set_cursor(&mut self, at: usize) {
+        let mut at = at.min(self.text.len());
+        while !self.text.is_char_boundary(at) {
+            at -= 1;
+        }
+        self.cursor = at;
+    }
+
+    /// Replace the bytes `range` with `text`; the cursor goes after it.
+    pub fn replace_range(&mut self, range: std::ops::Range<usize>, text: &str) {
+        self.text.replace_range(range.clone(), text);
+        self.cursor = range.start + text.len();
+    }
+
+    /// Left, but not past the start of the line (vim's `h`).
+    pub fn left_in_line(&mut self) {
+        if self.cursor > self.current_line_start() {
+            self.left();
+        }
+    }
+
+    /// Right, but not onto the next line (vim's `l`).
+    pub fn right_in_line(&mut self) {
+        if self.text[self.cursor..]
+            .chars()
+            .next()
+            .is_some_and(|ch| ch != '\n')
+        {
+            self.right();
+        }
+    }
+
+    /// Delete the char under the cursor unless it ends the line (vim's `x`).
+    pub fn delete_in_line(&mut self) {
+        if self.text[self.cursor..]
+            .chars()
+            .next()
+            .is_some_and(|ch| ch != '\n')
+        {
+            self.delete();
+        }
+    }
+
+    /// Delete the whole current line with its line break (vim's `dd`);
+    /// the cursor goes to the start of the line that takes its place.
+    pub fn delete_line(&mut self) {
+        let start = self.current_line_start();
+        match self.text[self.cursor..].find('\n') {
+            Some(idx) => {
+                self.text.replace_range(start..self.cursor + idx + 1, "");
+                self.cursor = start;
+            }
+            None => {
+                // The last line takes the break before it.
+                self.text.truncate(start.saturating_sub(1));
+                self.cursor = self.text.len();
+                self.cursor = self.current_line_start();
+            }
+        }
+    }
+
     fn current_line_start(&self) -> usize {
         self.text[..self.cursor]
             .rfind('\n')

@@ -60,6 +60,13 @@ where
         for request in app.take_outgoing() {
             let _ = outgoing.send(request);
         }
+        if app.is_suspended() {
+            // The external editor has the terminal.
+            continue;
+        }
+        if app.take_repaint() {
+            screen.repaint()?;
+        }
         if app.take_redraw_all() {
             screen.resized(app)?;
         }

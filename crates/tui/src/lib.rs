@@ -17,15 +17,21 @@
 
 mod app;
 mod approval;
+mod attachments;
 mod composer;
+mod editor;
 mod event_loop;
+mod file_search;
 mod history;
+mod keymap;
 mod live;
+mod overlays;
 mod pager;
 mod picker;
 mod prompt_history;
 mod render;
 mod resume_picker;
+mod reverse_search;
 mod run;
 mod screen;
 mod settings;
@@ -33,10 +39,12 @@ mod slash;
 mod stored;
 mod terminal;
 mod theme;
+mod vim;
 mod wrap;
 
 pub use app::{App, AppOptions, INIT_PROMPT, Input, Outgoing, TerminalRequest};
 pub use event_loop::run_loop;
+pub use keymap::{Action, Keymap, KeymapError};
 pub use resume_picker::SessionRow;
 pub use run::{TuiExit, TuiOptions, check_terminal, run};
 pub use screen::{PurgeScrollback, Screen};

@@ -98,6 +98,11 @@ impl PromptHistory {
         Some(draft)
     }
 
+    /// Every prompt, oldest first (for reverse search).
+    pub fn entries(&self) -> &[String] {
+        &self.entries
+    }
+
     pub fn is_browsing(&self) -> bool {
         self.browsing.is_some()
     }

@@ -71,6 +71,7 @@ pub fn bottom_pane(app: &App, width: usize) -> (Vec<Line<'static>>, Option<(u16,
         if let Some(popup) = app.popup() {
             lines.extend(popup.lines(width, theme));
         }
+        lines.extend(crate::overlays::lines(app, width));
     }
     if let Some(hint) = &app.hint {
         lines.extend(wrap_text(

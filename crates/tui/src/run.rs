@@ -3,7 +3,9 @@
 //! Everything testable lives elsewhere (`app.rs`, `event_loop.rs`).
 
 use crate::app::{App, AppOptions, Input, Outgoing};
+use crate::editor::Editor;
 use crate::event_loop::run_loop;
+use crate::file_search::FileSearch;
 use crate::prompt_history::HISTORY_FILE;
 use crate::screen::Screen;
 use crate::settings;
@@ -85,6 +87,8 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
         config.approval_policy = default;
     }
     let alt_screen = options.alt_screen || tui.alt_screen;
+    let keymap = crate::keymap::from_config(file_text.as_deref(), &cli_overrides)
+        .context("invalid `[tui.keymap]` in config.toml")?;
 
     let transcript = match &options.resume {
         Some(thread_id) => Some(
@@ -123,6 +127,7 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
     if let Some(transcript) = transcript {
         app.update(Input::Transcript(Box::new(transcript)), now);
     }
+    app.configure_composer(keymap, tui.vim);
     for warning in loaded.warnings {
         app.update(
             Input::Core(Event {
@@ -135,12 +140,27 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
 
     let (requests_tx, requests_rx) = mpsc::unbounded_channel();
     let (inputs_tx, inputs_rx) = mpsc::unbounded_channel();
-    let pump = tokio::spawn(pump(session, requests_rx, inputs_tx.clone(), config));
+    let (reader_paused, paused_rx) = tokio::sync::watch::channel(false);
+    let extras = PumpExtras {
+        file_search: FileSearch::new(config.cwd.clone(), inputs_tx.clone()),
+        editor: Editor {
+            reader_paused,
+            alt_screen,
+            dir: config.duet_home.join("tmp"),
+        },
+    };
+    let pump = tokio::spawn(pump(
+        session,
+        requests_rx,
+        inputs_tx.clone(),
+        config,
+        extras,
+    ));
     // Terminal events go through the same channel as session events: the
     // loop drains ready inputs with `now_or_never`, and crossterm's
     // `EventStream` keeps the first waker it is polled with, so polling it
     // that way directly would lose every later wake-up.
-    let reader = tokio::spawn(read_terminal(inputs_tx));
+    let reader = tokio::spawn(read_terminal(inputs_tx, paused_rx));
     let mut inputs = std::pin::pin!(futures::stream::unfold(inputs_rx, |mut rx| async move {
         rx.recv().await.map(|input| (input, rx))
     }));
@@ -170,13 +190,47 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
 }
 
 /// Forward terminal events to the loop until the terminal or the loop goes.
-async fn read_terminal(inputs: mpsc::UnboundedSender<Input>) {
-    let mut events = crossterm::event::EventStream::new();
-    while let Some(Ok(event)) = events.next().await {
-        if inputs.send(Input::Terminal(event)).is_err() {
-            return;
+/// While `paused` is set (the external editor runs) the event stream is
+/// dropped, so nothing reads the terminal but the editor.
+async fn read_terminal(
+    inputs: mpsc::UnboundedSender<Input>,
+    mut paused: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        while *paused.borrow_and_update() {
+            if paused.changed().await.is_err() {
+                return;
+            }
+        }
+        let mut events = crossterm::event::EventStream::new();
+        loop {
+            tokio::select! {
+                event = events.next() => match event {
+                    Some(Ok(event)) => {
+                        if inputs.send(Input::Terminal(event)).is_err() {
+                            return;
+                        }
+                    }
+                    _ => return,
+                },
+                changed = paused.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    if *paused.borrow_and_update() {
+                        break;
+                    }
+                }
+            }
         }
     }
+}
+
+/// The pump's helpers for the composer: the `@` file search and the
+/// external editor. Dropped with the pump, which stops the file walk.
+struct PumpExtras {
+    file_search: FileSearch,
+    editor: Editor,
 }
 
 fn session_options(resume: Option<String>) -> SessionOptions {
@@ -197,6 +251,7 @@ async fn pump(
     mut requests: mpsc::UnboundedReceiver<Outgoing>,
     inputs: mpsc::UnboundedSender<Input>,
     config: Config,
+    mut extras: PumpExtras,
 ) {
     loop {
         tokio::select! {
@@ -233,6 +288,11 @@ async fn pump(
                             let _ = inputs.send(answer);
                         }
                     });
+                }
+                Some(Outgoing::FileSearch { query }) => extras.file_search.search(query),
+                Some(Outgoing::Editor { text }) => {
+                    let result = extras.editor.edit(text).await;
+                    let _ = inputs.send(Input::EditorDone(result));
                 }
                 Some(Outgoing::GitDiff) => {
                     let cwd = config.cwd.clone();

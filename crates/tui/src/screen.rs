@@ -393,6 +393,12 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
         }
     }
 
+    /// Paint everything again on the next draw (another program, such as
+    /// the external editor, had the terminal).
+    pub fn repaint(&mut self) -> io::Result<()> {
+        self.terminal.clear()
+    }
+
     /// After a resize: take the new size; inline, clear screen and
     /// scrollback and write the whole transcript again at the new width.
     pub fn resized(&mut self, app: &mut App) -> io::Result<()> {

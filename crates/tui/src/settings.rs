@@ -10,6 +10,8 @@ use duet_protocol::ApprovalPolicy;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TuiSettings {
     pub alt_screen: bool,
+    /// `tui.vim`: the composer starts in vim mode.
+    pub vim: bool,
     /// `Some` only when nothing set `approval_policy`: the TUI's default.
     pub default_approval: Option<ApprovalPolicy>,
 }
@@ -54,11 +56,13 @@ pub fn resolve(
         Some(toml::Value::String(mode)) => mode == "always",
         _ => false,
     };
+    let vim = matches!(lookup("tui.vim"), Some(toml::Value::Boolean(true)));
     let default_approval = lookup("approval_policy")
         .is_none()
         .then_some(ApprovalPolicy::OnRequest);
     TuiSettings {
         alt_screen,
+        vim,
         default_approval,
     }
 }
@@ -78,6 +82,7 @@ mod tests {
 
     const DEFAULTS: TuiSettings = TuiSettings {
         alt_screen: false,
+        vim: false,
         default_approval: Some(ApprovalPolicy::OnRequest),
     };
 
@@ -99,6 +104,16 @@ mod tests {
             &[("tui.alternate_screen", toml::Value::String("never".into()))],
             DEFAULTS,
         );
+    }
+
+    #[test]
+    fn vim_mode_is_read_from_tui_vim() {
+        let vim = TuiSettings {
+            vim: true,
+            ..DEFAULTS
+        };
+        check(Some("[tui]\nvim = true\n"), &[], vim);
+        check(None, &[("tui.vim", toml::Value::Boolean(true))], vim);
     }
 
     #[test]

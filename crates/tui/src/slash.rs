@@ -26,6 +26,7 @@ pub enum SlashCommand {
     Mention,
     Status,
     Help,
+    Vim,
     Quit,
 }
 
@@ -77,6 +78,11 @@ pub const COMMANDS: &[(&str, SlashCommand, &str)] = &[
         "show the model, permissions, tokens and session id",
     ),
     ("help", SlashCommand::Help, "list the keys and commands"),
+    (
+        "vim",
+        SlashCommand::Vim,
+        "turn vim mode for the composer on or off",
+    ),
     ("quit", SlashCommand::Quit, "leave duet"),
 ];
 
@@ -224,6 +230,7 @@ mod tests {
                     "mention",
                     "status",
                     "help",
+                    "vim",
                     "quit"
                 ],
                 vec!["status"],

@@ -105,6 +105,29 @@ impl Drop for TerminalModes {
     }
 }
 
+/// Give the terminal to another program (the external editor): every
+/// mode undone, as on exit.
+pub fn hand_over(alt_screen: bool) {
+    restore(alt_screen, true);
+}
+
+/// Take the terminal back after [`hand_over`]; errors are ignored (the next
+/// draw reports a terminal that is really gone).
+pub fn take_back(alt_screen: bool) {
+    let _ = crossterm::terminal::enable_raw_mode();
+    let mut stdout = io::stdout();
+    let _ = execute!(stdout, EnableBracketedPaste, EnableFocusChange);
+    if alt_screen {
+        let _ = execute!(stdout, EnterAlternateScreen);
+    }
+    if crossterm::terminal::supports_keyboard_enhancement().unwrap_or(false) {
+        let _ = execute!(
+            stdout,
+            PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
+        );
+    }
+}
+
 /// Undo every mode, ignoring errors (the terminal may be gone).
 fn restore(alt_screen: bool, keyboard_enhanced: bool) {
     let mut stdout = io::stdout();

@@ -47,14 +47,14 @@ pub fn export_markdown(transcript: &Transcript) -> String {
         line(&mut out, format_args!("- forked from: `{parent}`"));
     }
     for (number, turn) in transcript.turns.iter().enumerate() {
-        let status = turn
-            .record
-            .as_ref()
-            .map_or("", |record| record.status.as_str());
-        line(
-            &mut out,
-            format_args!("\n## Turn {} {status}\n", number + 1),
-        );
+        blank_line(&mut out);
+        match &turn.record {
+            Some(record) => line(
+                &mut out,
+                format_args!("## Turn {} {}\n", number + 1, record.status.as_str()),
+            ),
+            None => line(&mut out, format_args!("## Turn {}\n", number + 1)),
+        }
         if turn.display.is_empty() {
             messages_of(&mut out, turn);
         } else {
@@ -63,7 +63,18 @@ pub fn export_markdown(transcript: &Transcript) -> String {
             }
         }
     }
+    // Every block ends with a blank line; the file ends with its last line.
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
     out
+}
+
+/// Ends `out` with exactly one blank line (blocks already end with one).
+fn blank_line(out: &mut String) {
+    while !out.ends_with("\n\n") {
+        out.push('\n');
+    }
 }
 
 fn details(out: &mut String, details: &ItemDetails) {
@@ -153,4 +164,104 @@ fn line(out: &mut String, args: std::fmt::Arguments<'_>) {
 
 fn time(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |at| at.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sessions::{ThreadRecord, TurnRecord, TurnStatus, UsageTotals};
+    use duet_protocol::Item;
+    use pretty_assertions::assert_eq;
+
+    fn thread() -> ThreadRecord {
+        ThreadRecord {
+            id: "t1".to_string(),
+            created_at_ms: 0,
+            updated_at_ms: 0,
+            cwd: "/repo".into(),
+            model: "gpt-5.5".to_string(),
+            provider: "openai".to_string(),
+            sandbox_mode: "read-only".to_string(),
+            approval_policy: "never".to_string(),
+            name: None,
+            title: Some("fix it".to_string()),
+            archived: false,
+            usage: UsageTotals::default(),
+            parent_thread_id: None,
+            fork_point: None,
+            git_branch: None,
+            git_commit: None,
+            git_origin: None,
+            source: "exec".to_string(),
+        }
+    }
+
+    fn turn(turn_id: &str, record: bool, shown: Vec<ItemDetails>) -> TranscriptTurn {
+        TranscriptTurn {
+            turn_id: turn_id.to_string(),
+            record: record.then(|| TurnRecord {
+                thread_id: "t1".to_string(),
+                turn_id: turn_id.to_string(),
+                status: TurnStatus::Completed,
+                error: None,
+                started_at_ms: 0,
+                ended_at_ms: Some(0),
+                usage: UsageTotals::default(),
+            }),
+            items: Vec::new(),
+            display: shown
+                .into_iter()
+                .enumerate()
+                .map(|(index, details)| Item {
+                    id: format!("item_{index}"),
+                    details,
+                })
+                .collect(),
+        }
+    }
+
+    fn user(text: &str) -> ItemDetails {
+        ItemDetails::UserMessage {
+            text: text.to_string(),
+        }
+    }
+
+    fn agent(text: &str) -> ItemDetails {
+        ItemDetails::AgentMessage {
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn markdown_separates_every_block_and_turn_by_one_blank_line() {
+        let transcript = Transcript {
+            thread: thread(),
+            turns: vec![
+                turn("a", true, vec![user("fix it"), agent("Fixed.\n")]),
+                turn(
+                    "b",
+                    true,
+                    vec![
+                        user("and test it"),
+                        ItemDetails::CommandExecution {
+                            command: "cargo test".to_string(),
+                            aggregated_output: "ok\n".to_string(),
+                            exit_code: Some(0),
+                            status: CommandStatus::Completed,
+                        },
+                    ],
+                ),
+                turn("c", false, vec![user("thanks")]),
+            ],
+        };
+        assert_eq!(
+            export_markdown(&transcript),
+            "# fix it\n\n- id: `t1`\n- directory: `/repo`\n- model: `gpt-5.5` (openai)\n\
+             - created: 1970-01-01T00:00:00Z\n\n\
+             ## Turn 1 completed\n\n**User**\n\nfix it\n\n**Agent**\n\nFixed.\n\n\
+             ## Turn 2 completed\n\n**User**\n\nand test it\n\n\
+             **Command** `cargo test` (exit 0)\n\n```text\nok\n```\n\n\
+             ## Turn 3\n\n**User**\n\nthanks\n"
+        );
+    }
 }

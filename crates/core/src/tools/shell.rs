@@ -304,7 +304,7 @@ fn finish(
     }
 }
 
-fn command_item(
+pub(crate) fn command_item(
     item_id: &str,
     command_line: &str,
     exit_code: Option<i32>,
@@ -326,7 +326,7 @@ fn command_item(
     }
 }
 
-fn output_sink(context: &TurnContext, turn_id: &str, item_id: &str) -> OutputSink {
+pub(crate) fn output_sink(context: &TurnContext, turn_id: &str, item_id: &str) -> OutputSink {
     let events = context.events.clone();
     let turn_id = turn_id.to_string();
     let item_id = item_id.to_string();
@@ -342,7 +342,7 @@ fn output_sink(context: &TurnContext, turn_id: &str, item_id: &str) -> OutputSin
 }
 
 /// The command as the user would type it: `/bin/bash -lc '<cmd>'`.
-fn display_command(shell: &std::path::Path, login: bool, cmd: &str) -> String {
+pub(crate) fn display_command(shell: &std::path::Path, login: bool, cmd: &str) -> String {
     let flag = if login { "-lc" } else { "-c" };
     format!("{} {flag} {}", shell.display(), shell_quote(cmd))
 }

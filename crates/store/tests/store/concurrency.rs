@@ -122,3 +122,44 @@ fn two_stores_create_one_fresh_file_at_once() {
         ("t0".to_string(), "t1".to_string())
     );
 }
+
+#[test]
+fn the_writer_checkpoints_when_idle_not_inside_a_commit() {
+    use duet_store::{NewItem, Write, Writer};
+    let home = TempHome::new();
+    home.open()
+        .create_thread(&new_thread("t1", 1, "/repo"))
+        .unwrap();
+    let size = || std::fs::metadata(&home.path).expect("database file").len();
+    let before = size();
+    let path = home.path.clone();
+    let writer = Writer::spawn(move || Store::open(&path), |error| panic!("{error}"))
+        .expect("writer thread");
+    let append = |index: usize| Write::Append {
+        thread_id: "t1".to_string(),
+        turn_id: "turn-1".to_string(),
+        items: vec![NewItem::from(json!({"type": "message", "role": "user",
+            "content": format!("item {index} {}", "x".repeat(20_000))}))],
+    };
+
+    // Queued back to back: the writer is never idle, and a commit never
+    // checkpoints (these writes fill well over SQLite's 1,000-page
+    // threshold), so everything stays in the log.
+    for index in 0..150 {
+        writer.send(append(index));
+    }
+    writer.flush_blocking();
+    let after_burst = size();
+    // Past the threshold, with the queue empty, it checkpoints.
+    for index in 150..250 {
+        writer.send(append(index));
+        writer.flush_blocking();
+    }
+    let grew = (0..500).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        size() > before
+    });
+
+    assert_eq!((after_burst, grew), (before, true));
+    drop(writer);
+}

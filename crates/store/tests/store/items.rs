@@ -167,3 +167,44 @@ fn appending_to_an_unknown_thread_writes_nothing() {
         .unwrap();
     assert_eq!(count, 0);
 }
+
+#[test]
+fn history_raw_gives_back_the_exact_text_appended() {
+    let home = TempHome::new();
+    let store = home.open();
+    store.create_thread(&new_thread("t1", 1, "/repo")).unwrap();
+    // Not the order or spacing serde_json would write: kept as given.
+    let texts = [
+        r#"{"type":"message","role":"user","content":[{"type":"input_text","text":"fix it"}]}"#,
+        r#"{"type": "reasoning",  "id":"rs_1","summary":[],"encrypted_content":"gAAA"}"#,
+        r#"{"role":"user","content":"no type field"}"#,
+    ];
+    let items: Vec<duet_store::NewItem> = texts
+        .iter()
+        .map(|text| duet_store::NewItem {
+            json: serde_json::value::RawValue::from_string(text.to_string()).unwrap(),
+            search: None,
+        })
+        .collect();
+    store.append("t1", "turn-1", &items).unwrap();
+
+    let raw_items: Vec<(Option<String>, String)> = store
+        .history_raw("t1")
+        .unwrap()
+        .into_iter()
+        .map(|item| (item.kind, item.json))
+        .collect();
+    assert_eq!(
+        raw_items,
+        vec![
+            (Some("message".to_string()), texts[0].to_string()),
+            (Some("reasoning".to_string()), texts[1].to_string()),
+            (None, texts[2].to_string()),
+        ]
+    );
+    assert_eq!(store.thread("t1").unwrap().title.as_deref(), Some("fix it"));
+    assert_eq!(
+        store.history_raw("missing").unwrap_err().to_string(),
+        "no session matches `missing`: give a session id, a unique id prefix of 4 or more characters, or a session name"
+    );
+}

@@ -195,3 +195,20 @@ fn names_the_file_it_cannot_create() {
         )
     );
 }
+
+#[test]
+fn open_existing_creates_nothing_and_opens_what_is_there() {
+    let home = TempHome::new();
+
+    let missing = Store::open_existing(&home.path).expect("a missing database is no error");
+    assert!(missing.is_none());
+    assert!(!home.path.parent().expect("has a parent").exists());
+
+    home.open()
+        .create_thread(&new_thread("t1", 1_000, "/repo"))
+        .unwrap();
+    let existing = Store::open_existing(&home.path)
+        .expect("open")
+        .expect("the database exists");
+    assert_eq!(existing.thread("t1").unwrap().id, "t1");
+}

@@ -13,23 +13,23 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 
 fn prompt(text: &str) -> NewItem {
-    NewItem {
-        json: json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}),
-        search: Some(SearchText {
+    NewItem::from_value(
+        &json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}),
+        Some(SearchText {
             role: SearchRole::User,
             text: text.to_string(),
         }),
-    }
+    )
 }
 
 fn answer(text: &str) -> NewItem {
-    NewItem {
-        json: json!({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": text}]}),
-        search: Some(SearchText {
+    NewItem::from_value(
+        &json!({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": text}]}),
+        Some(SearchText {
             role: SearchRole::Agent,
             text: text.to_string(),
         }),
-    }
+    )
 }
 
 fn reasoning() -> NewItem {

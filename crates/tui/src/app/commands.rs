@@ -97,7 +97,7 @@ impl App {
             }
             SlashCommand::Init => self.start_turn(INIT_PROMPT.to_owned()),
             SlashCommand::Mention => self.composer.insert("@"),
-            SlashCommand::Keymap => self.push_cell(keymap_card()),
+            SlashCommand::Keymap => self.push_cell(keymap_card(&self.extras.keymap)),
             _ => {}
         }
     }
@@ -331,28 +331,38 @@ impl App {
 }
 
 /// `/keymap`: the key bindings in force.
-fn keymap_card() -> Cell {
-    let rows = [
-        ("enter", "send; while a turn runs, queue"),
+/// The bindings in force: `[tui.keymap]`'s actions (as configured), then
+/// the keys that are not configurable.
+fn keymap_card(keymap: &crate::keymap::Keymap) -> Cell {
+    let mut rows: Vec<(String, String)> = crate::keymap::ACTIONS
+        .iter()
+        .map(|(action, name, _, what)| {
+            let keys = keymap.keys_of(*action);
+            let keys = if keys.is_empty() {
+                "(unbound)".to_owned()
+            } else {
+                keys.join(", ")
+            };
+            (keys, format!("{what} [{name}]"))
+        })
+        .collect();
+    let fixed = [
         ("tab", "queue while a turn runs; complete in popups"),
-        ("shift+enter, alt+enter, ctrl+j", "new line"),
-        ("esc", "interrupt the running turn; close a popup"),
-        ("ctrl+c", "clear the draft or interrupt; twice to quit"),
-        ("ctrl+d", "quit on an empty composer"),
-        ("ctrl+z", "suspend duet (fg to come back)"),
-        ("up/down, ctrl+p/ctrl+n", "earlier prompts"),
-        ("ctrl+a/e/b/f, alt+b/f", "move in the draft"),
-        ("ctrl+h/d/w/u/k, alt+backspace", "delete in the draft"),
-        ("alt+, / alt+.", "lower / raise the reasoning effort"),
+        ("ctrl-c", "clear the draft or interrupt; twice to quit"),
+        ("ctrl-z", "suspend duet (fg to come back)"),
+        ("esc esc", "rewind to an earlier prompt"),
+        ("alt-, / alt-.", "lower / raise the reasoning effort"),
         ("pageup/pagedown", "scroll the transcript (--alt-screen)"),
-        ("/", "commands"),
+        ("/ @ !", "commands, files, a shell command"),
     ];
-    Cell::Card {
-        title: "Key bindings".to_owned(),
-        rows: rows
+    rows.extend(
+        fixed
             .into_iter()
-            .map(|(key, what)| (key.to_owned(), what.to_owned()))
-            .collect(),
+            .map(|(key, what)| (key.to_owned(), what.to_owned())),
+    );
+    Cell::Card {
+        title: "Key bindings ([tui.keymap] in config.toml changes the first ones)".to_owned(),
+        rows,
     }
 }
 

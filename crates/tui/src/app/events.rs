@@ -118,6 +118,7 @@ impl App {
                 self.approvals
                     .push_back(Modal::new(Request::Patch(request)));
             }
+            EventMsg::ThreadRolledBack { num_turns } => self.rolled_back(num_turns),
             EventMsg::ShutdownComplete => self.quit = true,
         }
     }

@@ -22,7 +22,7 @@ impl App {
                     }
                     return;
                 }
-                self.composer.insert(&text);
+                self.paste(&text);
             }
             Event::Resize(width, height) if (width, height) != (self.width, self.height) => {
                 self.width = width;
@@ -68,26 +68,19 @@ impl App {
             self.modal_key(key);
             return;
         }
+        if self.extras_key(key) {
+            return;
+        }
         if self.popup().is_some() && self.popup_key(key) {
             return;
         }
+        if self.action_key(key) {
+            return;
+        }
         match key.code {
-            KeyCode::Enter
-                if key
-                    .modifiers
-                    .intersects(KeyModifiers::SHIFT | KeyModifiers::ALT) =>
-            {
-                self.composer.insert("\n");
-            }
-            KeyCode::Char('j') if ctrl => self.composer.insert("\n"),
-            KeyCode::Enter | KeyCode::Tab if key.code == KeyCode::Enter || self.is_running() => {
-                self.submit();
-            }
-            KeyCode::Esc if self.is_running() => {
-                self.send(Outgoing::Op(Op::Interrupt));
-                self.hint = Some("interrupting…".to_owned());
-            }
-            KeyCode::Char('d') if ctrl && self.composer.is_empty() => self.quit = true,
+            // Send, new line, interrupt, quit and history are `[tui.keymap]`
+            // actions (`app/extras.rs`); Tab queues while a turn runs.
+            KeyCode::Tab if self.is_running() => self.submit(),
             KeyCode::Char('a') if ctrl => self.composer.line_start(),
             KeyCode::Char('e') if ctrl => self.composer.line_end(),
             KeyCode::Char('b') if ctrl => self.composer.left(),
@@ -100,8 +93,6 @@ impl App {
             KeyCode::Char('k') if ctrl => self.composer.kill_to_line_end(),
             KeyCode::Char('w') if ctrl => self.composer.delete_word_back(),
             KeyCode::Backspace if alt => self.composer.delete_word_back(),
-            KeyCode::Char('p') if ctrl => self.history_older(),
-            KeyCode::Char('n') if ctrl => self.history_newer(),
             KeyCode::Char(ch) if !ctrl && !alt => {
                 self.composer.insert(ch.encode_utf8(&mut [0; 4]));
                 self.popup_selected = 0;
@@ -114,10 +105,6 @@ impl App {
             KeyCode::Right => self.composer.right(),
             KeyCode::Home => self.composer.line_start(),
             KeyCode::End => self.composer.line_end(),
-            KeyCode::Up if self.composer.on_first_line() => self.history_older(),
-            KeyCode::Down if self.composer.on_last_line() && self.history_browsing() => {
-                self.history_newer();
-            }
             KeyCode::Up => self.composer.up(),
             KeyCode::Down => self.composer.down(),
             KeyCode::PageUp => {
@@ -153,19 +140,19 @@ impl App {
         self.hint = Some("press ctrl+c again to quit".to_owned());
     }
 
-    fn history_older(&mut self) {
+    pub(super) fn history_older(&mut self) {
         if let Some(text) = self.history.older(self.composer.text()) {
             self.composer.set_text(&text);
         }
     }
 
-    fn history_newer(&mut self) {
+    pub(super) fn history_newer(&mut self) {
         if let Some(text) = self.history.newer() {
             self.composer.set_text(&text);
         }
     }
 
-    fn history_browsing(&self) -> bool {
+    pub(super) fn history_browsing(&self) -> bool {
         self.history.is_browsing()
     }
 
@@ -250,7 +237,7 @@ impl App {
     }
 
     /// Enter: run a slash command, queue while a turn runs, or send.
-    fn submit(&mut self) {
+    pub(super) fn submit(&mut self) {
         let text = self.composer.text().trim_end().to_owned();
         if text.trim().is_empty() {
             return;
@@ -287,6 +274,7 @@ impl App {
             }
             SlashCommand::Diff => self.send(Outgoing::GitDiff),
             SlashCommand::Help => self.push_cell(help_card()),
+            SlashCommand::Vim => self.toggle_vim(),
             other => self.run_command(other, args),
         }
     }
@@ -339,6 +327,14 @@ fn help_card() -> Cell {
         ("esc", "interrupt the running turn"),
         ("ctrl+c", "clear the draft; twice to quit"),
         ("up, down", "earlier prompts"),
+        ("ctrl+r", "search earlier prompts"),
+        (
+            "esc esc",
+            "edit an earlier prompt of this session (rewinds to it)",
+        ),
+        ("@", "mention a file (fuzzy search)"),
+        ("!cmd", "run a shell command yourself"),
+        ("ctrl+g", "edit the draft in $VISUAL or $EDITOR"),
         ("/", "commands"),
     ]
     .into_iter()
