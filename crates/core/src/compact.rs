@@ -256,8 +256,11 @@ mod tests {
                 ))
             })
             .collect();
-        let from_stored =
-            compacted_history(vec![ResponseItem::developer_text("new base")], &stored, " S ");
+        let from_stored = compacted_history(
+            vec![ResponseItem::developer_text("new base")],
+            &stored,
+            " S ",
+        );
         assert_eq!(from_stored, got);
     }
 

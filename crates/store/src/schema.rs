@@ -155,9 +155,24 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path, found: i64) -> Result<
 
     // WAL is a property of the file, so it is set once, here, and not on
     // every open. It cannot be changed inside a transaction.
-    let mode: String = conn
-        .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))
-        .map_err(sql_error(path, "switch to write-ahead logging"))?;
+    // Two processes opening a fresh file at once can both try; SQLite then
+    // answers one of them "busy" at once, without waiting (each holds a
+    // lock the other needs), so that one tries again.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mode: String = loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0)) {
+            Ok(mode) => break mode,
+            Err(error)
+                if matches!(
+                    error.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(error) => return Err(sql_error(path, "switch to write-ahead logging")(error)),
+        }
+    };
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::NoWal {
             path: path.to_path_buf(),

@@ -23,8 +23,7 @@ use crate::prompt_history::PromptHistory;
 use crate::resume_picker::SessionRow;
 use crate::theme::Theme;
 use duet_protocol::{
-    ApprovalPolicy, Event, Item, Op, ReasoningEffort, SandboxMode, TodoItem, Usage,
-    UserTurn,
+    ApprovalPolicy, Event, Item, Op, ReasoningEffort, SandboxMode, TodoItem, Usage, UserTurn,
 };
 use ratatui::text::Line;
 use std::collections::{HashMap, VecDeque};

@@ -336,6 +336,10 @@ async fn commands_send_what_they_mean() {
                 }],
                 output_schema: None,
             })),
+            // `/mention` inserts `@`, which opens the file search.
+            Outgoing::FileSearch {
+                query: String::new()
+            },
         ]
     );
     insta::assert_snapshot!("commands_sent", terminal_text(&run.screen));
