@@ -238,7 +238,9 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
     );
     // Ctrl+C clears the restored draft; another prompt goes in its place.
     tmux.send_key("C-c");
-    tmux.wait_for("the cleared draft", |s| s.contains("press ctrl+c again to quit"));
+    tmux.wait_for("the cleared draft", |s| {
+        s.contains("press ctrl+c again to quit")
+    });
     tmux.send_text("say hi");
     tmux.send_key("Enter");
     tmux.wait_for("the second answer", |s| s.contains("• Hello."));
@@ -287,10 +289,7 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
     let resumed = tmux.wait_for("the resumed transcript", |s| {
         s.contains("Resumed session") && s.contains("Ask duet to do anything")
     });
-    assert_lines_in_order(
-        &resumed,
-        &["› say hi", "• Hello."],
-    );
+    assert_lines_in_order(&resumed, &["› say hi", "• Hello."]);
     assert!(!resumed.contains("create the file"), "{resumed}");
     tmux.send_text("still there?");
     tmux.send_key("Enter");
