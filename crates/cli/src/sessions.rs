@@ -214,7 +214,7 @@ fn run_inner(command: SessionsCommand) -> anyhow::Result<()> {
             }
         }
         SessionsCommand::Show { session } => {
-            let transcript = sessions.show(&session)?;
+            let transcript = sessions.show_for_display(&session)?;
             out.write_all(transcript_text(&transcript).as_bytes())?;
         }
         SessionsCommand::Rename { session, name } => {

@@ -151,10 +151,34 @@ impl Sessions {
 
     /// A thread with its turns, history items and displayed items.
     pub fn show(&self, query: &str) -> Result<Transcript, SessionError> {
+        self.transcript(query, true)
+    }
+
+    /// A thread with its turns and displayed items, for drawing it: the
+    /// history items (tens of megabytes in a long thread) are read only
+    /// when a turn has no displayed items to draw from (an imported one),
+    /// and are then left in [`TranscriptTurn::items`] as [`Sessions::show`]
+    /// gives them; otherwise those are empty.
+    pub fn show_for_display(&self, query: &str) -> Result<Transcript, SessionError> {
+        self.transcript(query, false)
+    }
+
+    fn transcript(&self, query: &str, with_items: bool) -> Result<Transcript, SessionError> {
         let (store, thread) = self.found(query)?;
         let records = store.turns(&thread.id)?;
-        let items = store.items(&thread.id)?;
         let display = store.display_items(&thread.id)?;
+        let needs_items = with_items || {
+            let shown: std::collections::HashSet<&str> =
+                display.iter().map(|item| item.turn_id.as_str()).collect();
+            records
+                .iter()
+                .any(|record| !shown.contains(record.turn_id.as_str()))
+        };
+        let items = if needs_items {
+            store.items(&thread.id)?
+        } else {
+            Vec::new()
+        };
         let mut turns: Vec<TranscriptTurn> = records
             .into_iter()
             .map(|record| TranscriptTurn {

@@ -165,6 +165,16 @@ async fn completed_items_are_stored_before_the_turn_ends() {
             ("message".to_string(), "user".to_string()),
         ]
     );
+    // For drawing, the same turns and displayed items, without reading the
+    // history (every turn has displayed items).
+    let for_display = sessions.show_for_display(&thread_id).unwrap();
+    assert_eq!(
+        (
+            for_display.turns[0].display.clone(),
+            for_display.turns[0].items.len()
+        ),
+        (turn.display.clone(), 0)
+    );
 
     // A fork at turn 1 has the same history and continues under its own id.
     let fork = sessions.fork(&thread_id, Some(1)).unwrap();

@@ -93,7 +93,7 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
     let transcript = match &options.resume {
         Some(thread_id) => Some(
             Sessions::open(&config)
-                .and_then(|sessions| sessions.show(thread_id))
+                .and_then(|sessions| sessions.show_for_display(thread_id))
                 .context("cannot read the session to resume")?,
         ),
         None => None,

@@ -28,7 +28,11 @@ pub fn answer(duet_home: &Path, cwd: &Path, request: Outgoing) -> Option<Input> 
         }
         Outgoing::PreviewSession { thread_id } => {
             let items = sessions
-                .and_then(|sessions| sessions.show(&thread_id).map_err(|error| error.to_string()))
+                .and_then(|sessions| {
+                    sessions
+                        .show_for_display(&thread_id)
+                        .map_err(|error| error.to_string())
+                })
                 .map(|transcript| preview(&transcript))
                 .unwrap_or_default();
             Input::Preview { thread_id, items }
@@ -57,7 +61,9 @@ pub fn open_thread(duet_home: &Path, query: &str, fork: bool) -> Result<Transcri
     } else {
         query.to_owned()
     };
-    sessions.show(&id).map_err(|error| error.to_string())
+    sessions
+        .show_for_display(&id)
+        .map_err(|error| error.to_string())
 }
 
 fn list(
