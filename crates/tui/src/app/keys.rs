@@ -28,9 +28,7 @@ impl App {
                 self.width = width;
                 self.height = height;
                 self.redraw_all = true;
-                if let Some(super::Overlay::Pager(pager)) = self.overlay.as_mut() {
-                    pager.render(width, self.theme);
-                }
+                self.render_pager();
             }
             Event::FocusGained => self.focused = true,
             Event::FocusLost => self.focused = false,
@@ -55,6 +53,9 @@ impl App {
         }
         if ctrl && key.code == KeyCode::Char('z') {
             self.terminal_requests.push(TerminalRequest::Suspend);
+            return;
+        }
+        if ctrl && key.code == KeyCode::Char('t') && self.toggle_transcript() {
             return;
         }
         if self.overlay_key(key) {
@@ -335,6 +336,10 @@ fn help_card() -> Cell {
         ("@", "mention a file (fuzzy search)"),
         ("!cmd", "run a shell command yourself"),
         ("ctrl+g", "edit the draft in $VISUAL or $EDITOR"),
+        (
+            "ctrl+t",
+            "the whole transcript in a pager, reasoning in full (q to close)",
+        ),
         ("/", "commands"),
     ]
     .into_iter()
