@@ -59,7 +59,7 @@ impl Pager {
             top: 0,
         };
         pager.render_transcript(cells, left_out, width, theme);
-        pager.top = pager.last_top(height);
+        pager.settle(height, true);
         pager
     }
 
@@ -119,9 +119,20 @@ impl Pager {
         self.lines.len().saturating_sub(page_rows(height))
     }
 
-    /// Keep the top within the lines (after they were rendered again).
-    pub fn clamp(&mut self, height: u16) {
-        self.top = self.top.min(self.last_top(height));
+    /// Whether the last line is in view on a screen `height` rows high.
+    pub fn at_end(&self, height: u16) -> bool {
+        self.top >= self.last_top(height)
+    }
+
+    /// After the lines were rendered again: stay at the end if `at_end`,
+    /// else keep the top within the lines.
+    pub fn settle(&mut self, height: u16, at_end: bool) {
+        let last_top = self.last_top(height);
+        self.top = if at_end {
+            last_top
+        } else {
+            self.top.min(last_top)
+        };
     }
 
     /// Handle a key on a screen `height` rows high; `false` closes the pager.

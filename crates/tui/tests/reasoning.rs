@@ -104,6 +104,28 @@ async fn ctrl_t_opens_the_transcript_with_reasoning_in_full() {
             terminal_text(&run.screen)
         );
     }
+    // A resize renders it again at the new width, still at the end.
+    let mut steps = finished_turn();
+    steps.extend([ctrl('t'), Step::Resize(60, 12)]);
+    let run = drive(Options::inline((80, 24)), steps).await;
+    let text = terminal_text(&run.screen);
+    let screen: Vec<&str> = text.lines().rev().take(5).collect();
+    assert_eq!(
+        screen,
+        [
+            " transcript · lines 13-23 of 23 · j/k, PgUp/PgDn to scroll …",
+            "── Worked for 1.5s ────────",
+            "",
+            "• Fixed: the offset is reset per hunk.",
+            "",
+        ]
+    );
+    assert!(
+        text.contains(
+            "  parse_hunk reads the header twice, so every later hunk\n  shifts by one line."
+        ),
+        "{text}"
+    );
     // Hidden in the scrollback, the transcript still has it; ctrl+t closes.
     let mut steps = finished_turn();
     steps.push(ctrl('t'));

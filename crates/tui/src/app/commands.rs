@@ -255,18 +255,20 @@ impl App {
         true
     }
 
-    /// Render an open pager again at the current width (after a resize).
-    pub(super) fn render_pager(&mut self) {
+    /// Render an open pager again at the current size (after a resize
+    /// from `old_height` rows); one at its end stays at the end.
+    pub(super) fn render_pager(&mut self, old_height: u16) {
         let Some(Overlay::Pager(pager)) = self.overlay.as_mut() else {
             return;
         };
+        let at_end = pager.at_end(old_height);
         if pager.is_transcript() {
             let (start, left_out) = transcript_start(&self.cells);
             pager.render_transcript(&self.cells[start..], left_out, self.width, self.theme);
         } else {
             pager.render_diff(self.width, self.theme);
         }
-        pager.clamp(self.height);
+        pager.settle(self.height, at_end);
     }
 
     pub(super) fn session_rows(

@@ -25,10 +25,11 @@ impl App {
                 self.paste(&text);
             }
             Event::Resize(width, height) if (width, height) != (self.width, self.height) => {
+                let old_height = self.height;
                 self.width = width;
                 self.height = height;
                 self.redraw_all = true;
-                self.render_pager();
+                self.render_pager(old_height);
             }
             Event::FocusGained => self.focused = true,
             Event::FocusLost => self.focused = false,
