@@ -13,7 +13,7 @@ mod extras;
 mod keys;
 
 pub use commands::INIT_PROMPT;
-pub(crate) use commands::Overlay;
+pub(crate) use commands::{DRAWN_TURNS, Overlay};
 
 use crate::approval::Modal;
 use crate::composer::Composer;
@@ -256,6 +256,11 @@ impl App {
             self.terminal_requests
                 .push(TerminalRequest::Notify(text.to_owned()));
         }
+    }
+
+    /// How reasoning summaries show from now on (`tui.show_reasoning`).
+    pub fn set_reasoning_display(&mut self, display: crate::history::reasoning::ReasoningDisplay) {
+        self.live.reasoning = display;
     }
 
     /// The pager, when it is open: the screen shows it instead of anything else.

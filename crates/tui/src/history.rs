@@ -10,6 +10,7 @@ pub mod command;
 pub mod highlight;
 pub mod markdown;
 pub mod patch;
+pub mod reasoning;
 pub mod stream;
 
 use crate::theme::Theme;
@@ -19,6 +20,7 @@ use duet_protocol::{FileChange, TodoItem};
 use markdown::render_markdown;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
+use reasoning::{ReasoningDisplay, collapsed_line, reasoning_lines, reasoning_title};
 use std::path::PathBuf;
 
 /// One finished transcript entry.
@@ -37,9 +39,11 @@ pub enum Cell {
     Agent {
         text: String,
     },
-    /// A reasoning summary, shown dim.
+    /// A reasoning summary, shown dim: collapsed to its title, in full,
+    /// or not at all (`shown`, from `tui.show_reasoning`).
     Reasoning {
         text: String,
+        shown: ReasoningDisplay,
     },
     /// One command, or (`explored`) a group of read-only ones.
     Commands {
@@ -109,7 +113,13 @@ impl Cell {
                 lines.extend(wrap_text(text, theme.plain(), width, &first, &indent));
             }
             Cell::Agent { text } => lines.extend(agent_lines(text, width, theme)),
-            Cell::Reasoning { text } => lines.extend(reasoning_lines(text, width, theme)),
+            Cell::Reasoning { text, shown } => match shown {
+                ReasoningDisplay::Collapsed => {
+                    lines.push(collapsed_line(&reasoning_title(text), true, width, theme));
+                }
+                ReasoningDisplay::Expanded => lines.extend(reasoning_lines(text, width, theme)),
+                ReasoningDisplay::Hidden => return Vec::new(),
+            },
             Cell::Commands { runs, explored } => {
                 if *explored {
                     lines.extend(exploration_lines(runs, width, theme));
@@ -172,6 +182,19 @@ impl Cell {
         }
         lines
     }
+
+    /// The cell as the Ctrl+T transcript shows it: as [`Cell::lines`], but
+    /// a reasoning summary always in full.
+    pub fn full_lines(&self, width: usize, theme: Theme) -> Vec<Line<'static>> {
+        match self {
+            Cell::Reasoning { text, .. } => {
+                let mut lines = vec![Line::default()];
+                lines.extend(reasoning_lines(text, width.max(8), theme));
+                lines
+            }
+            other => other.lines(width, theme),
+        }
+    }
 }
 
 /// An answer: Markdown at `width - 2`, behind a `• ` bullet.
@@ -180,23 +203,8 @@ pub fn agent_lines(text: &str, width: usize, theme: Theme) -> Vec<Line<'static>>
     prefix_lines(body, Span::styled("• ", theme.dim()), Span::raw("  "))
 }
 
-/// A reasoning summary: Markdown, dim and italic.
-pub fn reasoning_lines(text: &str, width: usize, theme: Theme) -> Vec<Line<'static>> {
-    let dim = theme.dim().add_modifier(Modifier::ITALIC);
-    let body = render_markdown(text, width.saturating_sub(2), theme)
-        .into_iter()
-        .map(|line| {
-            Line::from(
-                line.spans
-                    .into_iter()
-                    .map(|span| Span::styled(span.content, span.style.patch(dim)))
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .collect();
-    prefix_lines(body, Span::styled("• ", theme.dim()), Span::raw("  "))
-}
-
+/// `body` behind `first` on its first line and `rest` on the others
+/// (blank lines stay blank).
 fn prefix_lines(
     body: Vec<Line<'static>>,
     first: Span<'static>,

@@ -44,6 +44,7 @@ mod wrap;
 
 pub use app::{App, AppOptions, INIT_PROMPT, Input, Outgoing, TerminalRequest};
 pub use event_loop::run_loop;
+pub use history::reasoning::ReasoningDisplay;
 pub use keymap::{Action, Keymap, KeymapError};
 pub use resume_picker::SessionRow;
 pub use run::{TuiExit, TuiOptions, check_terminal, run};

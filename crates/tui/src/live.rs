@@ -7,9 +7,12 @@
 //! things started. A streaming answer at the front gives its stable lines to
 //! the scrollback as it goes (see `history/stream.rs`).
 
+use crate::history::Cell;
 use crate::history::command::{CommandRun, command_lines, exploration, exploration_lines};
+use crate::history::reasoning::{
+    ReasoningDisplay, collapsed_line, latest_heading, reasoning_lines, reasoning_title,
+};
 use crate::history::stream::Stream;
-use crate::history::{Cell, reasoning_lines};
 use crate::theme::Theme;
 use duet_protocol::{CommandStatus, FileChange, PatchStatus};
 use ratatui::text::{Line, Span};
@@ -52,6 +55,8 @@ pub struct Flushed {
 #[derive(Debug, Default)]
 pub struct Live {
     pub cells: Vec<LiveCell>,
+    /// How reasoning shows, live and in the cells it becomes.
+    pub reasoning: ReasoningDisplay,
 }
 
 impl Live {
@@ -197,7 +202,7 @@ impl Live {
             if !finished {
                 break;
             }
-            if let Some(cell) = into_cell(self.cells.remove(0)) {
+            if let Some(cell) = into_cell(self.cells.remove(0), self.reasoning) {
                 out.lines.extend(cell.lines(width, theme));
                 out.cells.push(cell);
             }
@@ -215,9 +220,8 @@ impl Live {
                     lines.extend(crate::history::agent_lines(&stream.text, width, theme));
                 }
                 LiveCell::Answer { stream, .. } => lines.extend(stream.live_lines(width, theme)),
-                LiveCell::Reasoning { text, .. } => {
-                    lines.push(Line::default());
-                    lines.extend(reasoning_lines(text, width, theme));
+                LiveCell::Reasoning { text, done, .. } => {
+                    lines.extend(self.reasoning_live_lines(text, *done, width, theme));
                 }
                 LiveCell::Commands { runs, explored, .. } => {
                     lines.push(Line::default());
@@ -257,6 +261,40 @@ impl Live {
     }
 }
 
+impl Live {
+    /// A streaming summary: collapsed, only its latest heading (one line);
+    /// once done, the line it will keep.
+    fn reasoning_live_lines(
+        &self,
+        text: &str,
+        done: bool,
+        width: usize,
+        theme: Theme,
+    ) -> Vec<Line<'static>> {
+        match self.reasoning {
+            ReasoningDisplay::Hidden => Vec::new(),
+            _ if text.trim().is_empty() => Vec::new(),
+            ReasoningDisplay::Expanded => {
+                let mut lines = vec![Line::default()];
+                lines.extend(reasoning_lines(text, width, theme));
+                lines
+            }
+            ReasoningDisplay::Collapsed if done => {
+                vec![
+                    Line::default(),
+                    collapsed_line(&reasoning_title(text), true, width, theme),
+                ]
+            }
+            ReasoningDisplay::Collapsed => {
+                vec![
+                    Line::default(),
+                    collapsed_line(&latest_heading(text), false, width, theme),
+                ]
+            }
+        }
+    }
+}
+
 fn is_finished(cell: &LiveCell) -> bool {
     match cell {
         LiveCell::Answer { done, .. } | LiveCell::Reasoning { done, .. } => *done,
@@ -271,11 +309,14 @@ fn is_finished(cell: &LiveCell) -> bool {
     }
 }
 
-fn into_cell(cell: LiveCell) -> Option<Cell> {
+fn into_cell(cell: LiveCell, reasoning: ReasoningDisplay) -> Option<Cell> {
     match cell {
         LiveCell::Answer { stream, .. } => Some(Cell::Agent { text: stream.text }),
         LiveCell::Reasoning { text, .. } if text.trim().is_empty() => None,
-        LiveCell::Reasoning { text, .. } => Some(Cell::Reasoning { text }),
+        LiveCell::Reasoning { text, .. } => Some(Cell::Reasoning {
+            text,
+            shown: reasoning,
+        }),
         LiveCell::Commands { runs, explored, .. } => Some(Cell::Commands { runs, explored }),
         LiveCell::Patch { changes, .. } => Some(Cell::Patch { changes }),
         LiveCell::Finished(cell) => Some(cell),

@@ -128,7 +128,8 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
         app.update(Input::Transcript(Box::new(transcript)), now);
     }
     app.configure_composer(keymap, tui.vim);
-    for warning in loaded.warnings {
+    app.set_reasoning_display(tui.show_reasoning);
+    for warning in loaded.warnings.into_iter().chain(tui.warnings) {
         app.update(
             Input::Core(Event {
                 turn_id: None,

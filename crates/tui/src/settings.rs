@@ -4,16 +4,22 @@
 //! `never`). Reads the same `config.toml` core validated, and the same `-c`
 //! overrides; a key in the selected profile counts too.
 
+use crate::history::reasoning::ReasoningDisplay;
 use duet_protocol::ApprovalPolicy;
 
 /// What the TUI takes from `config.toml` and `-c`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TuiSettings {
     pub alt_screen: bool,
     /// `tui.vim`: the composer starts in vim mode.
     pub vim: bool,
+    /// `tui.show_reasoning`: collapsed (the default), expanded or hidden.
+    pub show_reasoning: ReasoningDisplay,
     /// `Some` only when nothing set `approval_policy`: the TUI's default.
     pub default_approval: Option<ApprovalPolicy>,
+    /// What was wrong with a `[tui]` value that was left at its default,
+    /// for the user to fix.
+    pub warnings: Vec<String>,
 }
 
 /// Resolve from the config file's text (if any), the parsed `-c` overrides
@@ -57,13 +63,29 @@ pub fn resolve(
         _ => false,
     };
     let vim = matches!(lookup("tui.vim"), Some(toml::Value::Boolean(true)));
+    let mut warnings = Vec::new();
+    let show_reasoning = match lookup("tui.show_reasoning") {
+        None => ReasoningDisplay::default(),
+        Some(value) => match value.as_str().and_then(ReasoningDisplay::parse) {
+            Some(display) => display,
+            None => {
+                warnings.push(format!(
+                    "`tui.show_reasoning` is {value}, which is not one of `{}`: reasoning summaries are collapsed; fix it in config.toml",
+                    ReasoningDisplay::NAMES.join("`, `")
+                ));
+                ReasoningDisplay::default()
+            }
+        },
+    };
     let default_approval = lookup("approval_policy")
         .is_none()
         .then_some(ApprovalPolicy::OnRequest);
     TuiSettings {
         alt_screen,
         vim,
+        show_reasoning,
         default_approval,
+        warnings,
     }
 }
 
@@ -72,23 +94,25 @@ mod tests {
     use super::*;
     use pretty_assertions::assert_eq;
 
-    fn check(file: Option<&str>, overrides: &[(&str, toml::Value)], expected: TuiSettings) {
+    fn check(file: Option<&str>, overrides: &[(&str, toml::Value)], expected: &TuiSettings) {
         let overrides: Vec<(String, toml::Value)> = overrides
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect();
-        assert_eq!(resolve(file, &overrides, None), expected);
+        assert_eq!(&resolve(file, &overrides, None), expected);
     }
 
     const DEFAULTS: TuiSettings = TuiSettings {
         alt_screen: false,
         vim: false,
+        show_reasoning: ReasoningDisplay::Collapsed,
         default_approval: Some(ApprovalPolicy::OnRequest),
+        warnings: Vec::new(),
     };
 
     #[test]
     fn nothing_set_is_inline_and_on_request() {
-        check(None, &[], DEFAULTS);
+        check(None, &[], &DEFAULTS);
     }
 
     #[test]
@@ -97,12 +121,12 @@ mod tests {
             alt_screen: true,
             ..DEFAULTS
         };
-        check(Some("[tui]\nalternate_screen = \"always\"\n"), &[], always);
-        check(Some("[tui]\nalternate_screen = true\n"), &[], always);
+        check(Some("[tui]\nalternate_screen = \"always\"\n"), &[], &always);
+        check(Some("[tui]\nalternate_screen = true\n"), &[], &always);
         check(
             Some("[tui]\nalternate_screen = true\n"),
             &[("tui.alternate_screen", toml::Value::String("never".into()))],
-            DEFAULTS,
+            &DEFAULTS,
         );
     }
 
@@ -112,8 +136,36 @@ mod tests {
             vim: true,
             ..DEFAULTS
         };
-        check(Some("[tui]\nvim = true\n"), &[], vim);
-        check(None, &[("tui.vim", toml::Value::Boolean(true))], vim);
+        check(Some("[tui]\nvim = true\n"), &[], &vim);
+        check(None, &[("tui.vim", toml::Value::Boolean(true))], &vim);
+    }
+
+    #[test]
+    fn show_reasoning_is_read_and_a_bad_value_is_a_warning() {
+        let with = |show_reasoning| TuiSettings {
+            show_reasoning,
+            ..DEFAULTS
+        };
+        check(
+            Some("[tui]\nshow_reasoning = \"expanded\"\n"),
+            &[],
+            &with(ReasoningDisplay::Expanded),
+        );
+        check(
+            Some("[tui]\nshow_reasoning = \"expanded\"\n"),
+            &[("tui.show_reasoning", toml::Value::String("hidden".into()))],
+            &with(ReasoningDisplay::Hidden),
+        );
+        check(
+            Some("[tui]\nshow_reasoning = \"full\"\n"),
+            &[],
+            &TuiSettings {
+                warnings: vec![
+                    "`tui.show_reasoning` is \"full\", which is not one of `collapsed`, `expanded`, `hidden`: reasoning summaries are collapsed; fix it in config.toml".to_owned(),
+                ],
+                ..DEFAULTS
+            },
+        );
     }
 
     #[test]
@@ -122,16 +174,16 @@ mod tests {
             default_approval: None,
             ..DEFAULTS
         };
-        check(Some("approval_policy = \"never\"\n"), &[], chosen);
+        check(Some("approval_policy = \"never\"\n"), &[], &chosen);
         check(
             None,
             &[("approval_policy", toml::Value::String("never".into()))],
-            chosen,
+            &chosen,
         );
         check(
             Some("profile = \"p\"\n[profiles.p]\napproval_policy = \"untrusted\"\n"),
             &[],
-            chosen,
+            &chosen,
         );
     }
 }

@@ -10,7 +10,7 @@
 
 use super::{App, Outgoing};
 use crate::history::{Cell, NoticeKind};
-use crate::pager::Pager;
+use crate::pager::{Pager, transcript_start};
 use crate::picker::{Choice, Picker, PickerKey, step_effort};
 use crate::resume_picker::{ResumeKey, ResumePicker, SessionRow};
 use crate::slash::SlashCommand;
@@ -26,10 +26,11 @@ pub enum Overlay {
     Pager(Pager),
 }
 
-/// Turns of a resumed thread drawn into the scrollback, at most: drawing
-/// (and, on a resize, re-wrapping) costs in proportion, and terminals keep
-/// about this much scrollback anyway. The model still gets every turn.
-const DRAWN_TURNS: usize = 500;
+/// Turns of a resumed thread drawn into the scrollback, and of the Ctrl+T
+/// transcript, at most: drawing (and, on a resize, re-wrapping) costs in
+/// proportion, and terminals keep about this much scrollback anyway. The
+/// model still gets every turn.
+pub(crate) const DRAWN_TURNS: usize = 500;
 
 /// The prompt `/init` sends. Our own words.
 pub const INIT_PROMPT: &str = "\
@@ -233,6 +234,43 @@ impl App {
         self.overlay = Some(Overlay::Pager(Pager::diff(diff, self.width, self.theme)));
     }
 
+    /// Ctrl+T: open the transcript pager (reasoning in full, at the end),
+    /// or close it; `false` when another overlay has the keys.
+    pub(super) fn toggle_transcript(&mut self) -> bool {
+        match &self.overlay {
+            Some(Overlay::Pager(pager)) if pager.is_transcript() => self.overlay = None,
+            Some(_) => return false,
+            None => {
+                let (start, left_out) = transcript_start(&self.cells);
+                let pager = Pager::transcript(
+                    &self.cells[start..],
+                    left_out,
+                    self.width,
+                    self.height,
+                    self.theme,
+                );
+                self.overlay = Some(Overlay::Pager(pager));
+            }
+        }
+        true
+    }
+
+    /// Render an open pager again at the current size (after a resize
+    /// from `old_height` rows); one at its end stays at the end.
+    pub(super) fn render_pager(&mut self, old_height: u16) {
+        let Some(Overlay::Pager(pager)) = self.overlay.as_mut() else {
+            return;
+        };
+        let at_end = pager.at_end(old_height);
+        if pager.is_transcript() {
+            let (start, left_out) = transcript_start(&self.cells);
+            pager.render_transcript(&self.cells[start..], left_out, self.width, self.theme);
+        } else {
+            pager.render_diff(self.width, self.theme);
+        }
+        pager.settle(self.height, at_end);
+    }
+
     pub(super) fn session_rows(
         &mut self,
         query: &str,
@@ -351,6 +389,10 @@ fn keymap_card(keymap: &crate::keymap::Keymap) -> Cell {
         ("ctrl-c", "clear the draft or interrupt; twice to quit"),
         ("ctrl-z", "suspend duet (fg to come back)"),
         ("esc esc", "rewind to an earlier prompt"),
+        (
+            "ctrl-t",
+            "the whole transcript in a pager (reasoning in full)",
+        ),
         ("alt-, / alt-.", "lower / raise the reasoning effort"),
         ("pageup/pagedown", "scroll the transcript (--alt-screen)"),
         ("/ @ !", "commands, files, a shell command"),

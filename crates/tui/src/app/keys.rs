@@ -25,12 +25,11 @@ impl App {
                 self.paste(&text);
             }
             Event::Resize(width, height) if (width, height) != (self.width, self.height) => {
+                let old_height = self.height;
                 self.width = width;
                 self.height = height;
                 self.redraw_all = true;
-                if let Some(super::Overlay::Pager(pager)) = self.overlay.as_mut() {
-                    pager.render(width, self.theme);
-                }
+                self.render_pager(old_height);
             }
             Event::FocusGained => self.focused = true,
             Event::FocusLost => self.focused = false,
@@ -55,6 +54,9 @@ impl App {
         }
         if ctrl && key.code == KeyCode::Char('z') {
             self.terminal_requests.push(TerminalRequest::Suspend);
+            return;
+        }
+        if ctrl && key.code == KeyCode::Char('t') && self.toggle_transcript() {
             return;
         }
         if self.overlay_key(key) {
@@ -335,6 +337,10 @@ fn help_card() -> Cell {
         ("@", "mention a file (fuzzy search)"),
         ("!cmd", "run a shell command yourself"),
         ("ctrl+g", "edit the draft in $VISUAL or $EDITOR"),
+        (
+            "ctrl+t",
+            "the whole transcript in a pager, reasoning in full (q to close)",
+        ),
         ("/", "commands"),
     ]
     .into_iter()

@@ -171,6 +171,16 @@ pub struct Run {
 
 /// Run `steps` through the loop; the loop ends when they run out (or the app quits).
 pub async fn drive(options: Options, steps: Vec<Step>) -> Run {
+    drive_with(options, |_| {}, steps).await
+}
+
+/// [`drive`], with `configure` applied to the app before the loop starts
+/// (what `run.rs` does with the config's `[tui]` keys).
+pub async fn drive_with(
+    options: Options,
+    configure: impl FnOnce(&mut App),
+    steps: Vec<Step>,
+) -> Run {
     let (width, height) = options.size;
     let mut screen = if options.alt_screen {
         Screen::alt_screen(TestBackend::new(width, height)).unwrap()
@@ -188,6 +198,7 @@ pub async fn drive(options: Options, steps: Vec<Step>) -> Run {
         },
         tokio::time::Instant::now(),
     );
+    configure(&mut app);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut segment = Vec::new();
     let mut steps = steps.into_iter();
