@@ -390,17 +390,7 @@ async fn wait_for_shutdown(session: &mut SessionHandle) {
 
 /// Ask the session to finish and wait for it, within the grace period.
 async fn shut_down(mut session: SessionHandle) {
-    if session.submit(Op::Shutdown).is_err() {
-        return;
-    }
-    let wait = async {
-        while let Some(event) = session.next_event().await {
-            if event.msg == EventMsg::ShutdownComplete {
-                break;
-            }
-        }
-    };
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, wait).await;
+    wait_for_shutdown(&mut session).await;
 }
 
 /// `git diff` of the working tree plus untracked files (as additions).
