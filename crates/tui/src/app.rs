@@ -20,7 +20,7 @@ use crate::composer::Composer;
 use crate::history::{Cell, NoticeKind};
 use crate::live::Live;
 use crate::prompt_history::PromptHistory;
-use crate::resume_picker::SessionRow;
+use crate::resume_picker::{Removal, SessionRow};
 use crate::theme::Theme;
 use duet_protocol::{
     ApprovalPolicy, Event, Item, Op, ReasoningEffort, SandboxMode, TodoItem, Usage, UserTurn,
@@ -56,6 +56,13 @@ pub enum Input {
     },
     /// The answer to [`Outgoing::Rename`]: the new name, or why not.
     Renamed(Result<String, String>),
+    /// The answer to [`Outgoing::ArchiveSession`] and
+    /// [`Outgoing::DeleteSession`]: done, or why not.
+    SessionRemoved {
+        thread_id: String,
+        removal: Removal,
+        result: Result<(), String>,
+    },
     /// Answers to [`Outgoing::FileSearch`], streamed while the walk goes on.
     FileMatches {
         query: String,
@@ -96,6 +103,14 @@ pub enum Outgoing {
     Rename {
         thread_id: String,
         name: String,
+    },
+    /// Archive a stored thread (Ctrl+A in `/resume`).
+    ArchiveSession {
+        thread_id: String,
+    },
+    /// Delete a stored thread, once confirmed (Ctrl+D in `/resume`).
+    DeleteSession {
+        thread_id: String,
     },
     /// Find files matching `query` for the `@` popup.
     FileSearch {
@@ -291,6 +306,11 @@ impl App {
             Input::Sessions { query, all, rows } => self.session_rows(&query, all, rows),
             Input::Preview { thread_id, items } => self.session_preview(thread_id, items),
             Input::Renamed(result) => self.renamed(result),
+            Input::SessionRemoved {
+                thread_id,
+                removal,
+                result,
+            } => self.session_removed(&thread_id, removal, result),
             Input::FileMatches {
                 query,
                 paths,

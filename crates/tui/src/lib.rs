@@ -46,7 +46,7 @@ pub use app::{App, AppOptions, INIT_PROMPT, Input, Outgoing, TerminalRequest};
 pub use event_loop::run_loop;
 pub use history::reasoning::ReasoningDisplay;
 pub use keymap::{Action, Keymap, KeymapError};
-pub use resume_picker::SessionRow;
+pub use resume_picker::{Removal, SessionRow};
 pub use run::{TuiExit, TuiOptions, check_terminal, run};
 pub use screen::{PurgeScrollback, Screen};
 pub use theme::Theme;

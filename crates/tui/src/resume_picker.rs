@@ -1,23 +1,19 @@
 //! The `/resume` picker: stored sessions of this directory (Tab: of every
 //! directory), searched as you type, with a preview of the highlighted
-//! session's first turns.
+//! session's first turns; Ctrl+S sorts by last update or by creation,
+//! Ctrl+A archives the highlighted session, Ctrl+D (or Delete) deletes it
+//! after a confirmation in the footer.
 //!
-//! It holds what the store answered and what the user typed; it reads
-//! nothing itself. The app asks for rows ([`ResumeKey::Search`]) and
-//! previews ([`ResumeKey::Preview`]) through `Outgoing`, and `run.rs`
-//! answers from `duet_core::sessions` off the loop.
+//! It holds what the store answered and what the user typed; it reads and
+//! writes nothing itself. The app asks for rows ([`ResumeKey::Search`]),
+//! previews ([`ResumeKey::Preview`]), archives and deletes through
+//! `Outgoing`, and `stored.rs` answers from `duet_core::sessions` off the
+//! loop. Drawing is in `resume_picker/render.rs`.
 
-use crate::theme::Theme;
-use crate::wrap::truncate_line;
-use duet_protocol::{Item, ItemDetails};
-use ratatui::text::{Line, Span};
+mod render;
 
-/// Rows of the list shown at once.
-const LIST_ROWS: usize = 8;
-/// Lines of the preview shown at once.
-const PREVIEW_ROWS: usize = 10;
-/// From this width the preview sits beside the list instead of below it.
-const SIDE_BY_SIDE: usize = 100;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use duet_protocol::Item;
 
 /// One session in the list, already formatted by whoever read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,8 +23,31 @@ pub struct SessionRow {
     pub label: String,
     /// How long ago it was updated (`3h ago`).
     pub when: String,
+    /// How long ago it was created.
+    pub created: String,
     /// A search match, or the turn count and directory.
     pub detail: String,
+    /// The times the sort orders by (ms since the epoch).
+    pub updated_at_ms: i64,
+    pub created_at_ms: i64,
+}
+
+/// The order of the rows. The store lists the most recently updated
+/// first; the other order is sorted here, over the rows it returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    #[default]
+    Updated,
+    Created,
+}
+
+/// What happens to a stored session taken out of the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// Hidden from lists; `duet sessions unarchive ID` brings it back.
+    Archive,
+    /// Gone with everything stored for it.
+    Delete,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -36,12 +55,21 @@ pub struct ResumePicker {
     pub query: String,
     /// Every directory, not only this one.
     pub all: bool,
+    pub sort: SortOrder,
     pub rows: Vec<SessionRow>,
     pub selected: usize,
     /// Why there are no rows (the store could not be read).
     pub error: Option<String>,
     /// The highlighted session's first displayed items.
     pub preview: Option<(String, Vec<Item>)>,
+    /// The session of this window: not deleted from here, as it is still
+    /// being written.
+    pub current: Option<String>,
+    /// The session a delete waits to be confirmed for.
+    pub confirm_delete: Option<String>,
+    /// A message in the footer until the next key (what a key did, or why
+    /// it did nothing).
+    pub status: Option<String>,
 }
 
 /// What a key asks for.
@@ -53,17 +81,25 @@ pub enum ResumeKey {
     Search,
     Preview(String),
     Chosen(String),
+    Archive(String),
+    /// Confirmed: delete it.
+    Delete(String),
 }
 
 impl ResumePicker {
-    pub fn new() -> ResumePicker {
+    /// An empty picker; `current` is the session of this window.
+    pub fn new(current: Option<String>) -> ResumePicker {
         ResumePicker {
             query: String::new(),
             all: false,
+            sort: SortOrder::default(),
             rows: Vec::new(),
             selected: 0,
             error: None,
             preview: None,
+            current,
+            confirm_delete: None,
+            status: None,
         }
     }
 
@@ -82,6 +118,7 @@ impl ResumePicker {
             Ok(rows) => {
                 self.rows = rows;
                 self.error = None;
+                self.sort_rows();
             }
             Err(error) => {
                 self.rows = Vec::new();
@@ -89,6 +126,7 @@ impl ResumePicker {
             }
         }
         self.selected = 0;
+        self.confirm_delete = None;
         self.wanted_preview()
     }
 
@@ -96,6 +134,24 @@ impl ResumePicker {
         if self.selected_id() == Some(thread_id.as_str()) {
             self.preview = Some((thread_id, items));
         }
+    }
+
+    /// The store archived or deleted `thread_id`: its row leaves the list.
+    /// Returns the session to preview, if it changed.
+    pub fn removed(&mut self, thread_id: &str) -> Option<String> {
+        let index = self.rows.iter().position(|row| row.id == thread_id)?;
+        self.rows.remove(index);
+        if index < self.selected || self.selected >= self.rows.len() {
+            self.selected = self.selected.saturating_sub(1);
+        }
+        if self
+            .preview
+            .as_ref()
+            .is_some_and(|(shown, _)| shown == thread_id)
+        {
+            self.preview = None;
+        }
+        self.wanted_preview()
     }
 
     fn selected_id(&self) -> Option<&str> {
@@ -110,9 +166,51 @@ impl ResumePicker {
         }
     }
 
-    pub fn on_key(&mut self, key: crossterm::event::KeyEvent) -> ResumeKey {
-        use crossterm::event::{KeyCode, KeyModifiers};
+    fn preview_key(&self) -> ResumeKey {
+        self.wanted_preview()
+            .map_or(ResumeKey::Open, ResumeKey::Preview)
+    }
+
+    /// Stable, so rows with equal times keep the store's order.
+    fn sort_rows(&mut self) {
+        match self.sort {
+            SortOrder::Updated => self
+                .rows
+                .sort_by_key(|row| std::cmp::Reverse(row.updated_at_ms)),
+            SortOrder::Created => self
+                .rows
+                .sort_by_key(|row| std::cmp::Reverse(row.created_at_ms)),
+        }
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent) -> ResumeKey {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let delete_key = key.code == KeyCode::Delete || (ctrl && key.code == KeyCode::Char('d'));
+        self.status = None;
+        // A pending delete takes the next key: the delete key again or `y`
+        // confirms; anything else (Esc too) only cancels it.
+        if let Some(thread_id) = self.confirm_delete.take() {
+            let yes = !ctrl && matches!(key.code, KeyCode::Char('y' | 'Y'));
+            if delete_key || yes {
+                return ResumeKey::Delete(thread_id);
+            }
+            self.status = Some("not deleted".to_owned());
+            return ResumeKey::Open;
+        }
+        if delete_key {
+            let Some(id) = self.selected_id().map(str::to_owned) else {
+                return ResumeKey::Open;
+            };
+            if self.current.as_deref() == Some(id.as_str()) {
+                self.status = Some(
+                    "this is the session you are in: it is still being written, so it cannot be deleted here; switch to another one first"
+                        .to_owned(),
+                );
+            } else {
+                self.confirm_delete = Some(id);
+            }
+            return ResumeKey::Open;
+        }
         match key.code {
             KeyCode::Esc => ResumeKey::Closed,
             KeyCode::Enter => match self.selected_id() {
@@ -123,14 +221,25 @@ impl ResumePicker {
                 self.all = !self.all;
                 ResumeKey::Search
             }
+            KeyCode::Char('a') if ctrl => self
+                .selected_id()
+                .map_or(ResumeKey::Open, |id| ResumeKey::Archive(id.to_owned())),
+            KeyCode::Char('s') if ctrl => {
+                self.sort = match self.sort {
+                    SortOrder::Updated => SortOrder::Created,
+                    SortOrder::Created => SortOrder::Updated,
+                };
+                self.sort_rows();
+                self.selected = 0;
+                self.preview_key()
+            }
             KeyCode::Up | KeyCode::Down => {
                 self.selected = if key.code == KeyCode::Up {
                     self.selected.saturating_sub(1)
                 } else {
                     (self.selected + 1).min(self.rows.len().saturating_sub(1))
                 };
-                self.wanted_preview()
-                    .map_or(ResumeKey::Open, ResumeKey::Preview)
+                self.preview_key()
             }
             KeyCode::Backspace => {
                 self.query.pop();
@@ -143,158 +252,52 @@ impl ResumePicker {
             _ => ResumeKey::Open,
         }
     }
-
-    pub fn lines(&self, width: usize, theme: Theme) -> Vec<Line<'static>> {
-        let scope = if self.all {
-            "all directories"
-        } else {
-            "this directory"
-        };
-        let mut lines = vec![
-            Line::from(vec![
-                Span::styled("  Resume a session", theme.bold()),
-                Span::styled(format!(" · {scope} (tab to switch)"), theme.dim()),
-            ]),
-            Line::from(vec![
-                Span::styled("  search: ", theme.dim()),
-                Span::raw(self.query.clone()),
-                Span::styled("▏", theme.accent()),
-            ]),
-        ];
-        let side_by_side = width >= SIDE_BY_SIDE;
-        let list_width = if side_by_side { width * 11 / 20 } else { width };
-        let list = self.list_lines(list_width, theme);
-        let preview = self.preview_lines(
-            if side_by_side {
-                width - list_width - 1
-            } else {
-                width
-            },
-            theme,
-        );
-        if side_by_side {
-            let rows = list.len().max(preview.len());
-            for row in 0..rows {
-                let mut left = list.get(row).cloned().unwrap_or_default();
-                let pad = list_width.saturating_sub(left.width());
-                left.spans.push(Span::raw(" ".repeat(pad)));
-                left.spans.push(Span::styled("│", theme.dim()));
-                if let Some(right) = preview.get(row) {
-                    left.spans.extend(right.spans.iter().cloned());
-                }
-                lines.push(left);
-            }
-        } else {
-            lines.extend(list);
-            lines.extend(preview);
-        }
-        lines.push(Line::from(Span::styled(
-            "  ↑/↓ choose · enter to resume · tab: this directory / all · esc to cancel",
-            theme.dim(),
-        )));
-        lines
-            .into_iter()
-            .map(|line| truncate_line(line, width))
-            .collect()
-    }
-
-    fn list_lines(&self, width: usize, theme: Theme) -> Vec<Line<'static>> {
-        if let Some(error) = &self.error {
-            return vec![Line::from(Span::styled(
-                format!("  {error}"),
-                theme.failure(),
-            ))];
-        }
-        if self.rows.is_empty() {
-            let text = if self.query.is_empty() {
-                "  no saved sessions here (tab: all directories)"
-            } else {
-                "  no session matches"
-            };
-            return vec![Line::from(Span::styled(text, theme.dim()))];
-        }
-        let first = (self.selected + 1).saturating_sub(LIST_ROWS);
-        let mut lines = Vec::new();
-        for (index, row) in self.rows.iter().enumerate().skip(first).take(LIST_ROWS) {
-            let selected = index == self.selected;
-            let style = if selected {
-                theme.selected()
-            } else {
-                theme.plain()
-            };
-            lines.push(truncate_line(
-                Line::from(vec![
-                    Span::styled(if selected { "› " } else { "  " }, theme.selected()),
-                    Span::styled(format!("{:>8} ", row.when), theme.dim()),
-                    Span::styled(row.label.clone(), style),
-                    Span::styled(format!("  {}", row.detail), theme.dim()),
-                ]),
-                width,
-            ));
-        }
-        lines
-    }
-
-    fn preview_lines(&self, width: usize, theme: Theme) -> Vec<Line<'static>> {
-        let Some((_, items)) = &self.preview else {
-            return Vec::new();
-        };
-        let mut lines = vec![Line::from(Span::styled(" preview", theme.dim()))];
-        for item in items {
-            let (marker, style, text) = match &item.details {
-                ItemDetails::UserMessage { text } => ("› ", theme.accent(), text.as_str()),
-                ItemDetails::AgentMessage { text } => ("• ", theme.plain(), text.as_str()),
-                ItemDetails::CommandExecution { command, .. } => {
-                    ("$ ", theme.dim(), command.as_str())
-                }
-                _ => continue,
-            };
-            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-            lines.push(truncate_line(
-                Line::from(vec![
-                    Span::styled(format!(" {marker}"), style),
-                    Span::styled(first.to_owned(), style),
-                ]),
-                width,
-            ));
-            if lines.len() >= PREVIEW_ROWS {
-                break;
-            }
-        }
-        lines
-    }
 }
 
 impl Default for ResumePicker {
     fn default() -> Self {
-        ResumePicker::new()
+        ResumePicker::new(None)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use pretty_assertions::assert_eq;
 
-    fn row(id: &str) -> SessionRow {
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn ctrl(ch: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(ch), KeyModifiers::CONTROL)
+    }
+
+    /// Updated `updated` minutes after the epoch, created `created` minutes after.
+    fn row(id: &str, updated: i64, created: i64) -> SessionRow {
         SessionRow {
             id: id.into(),
             label: format!("session {id}"),
             when: "1h ago".into(),
+            created: "2h ago".into(),
             detail: String::new(),
+            updated_at_ms: updated * 60_000,
+            created_at_ms: created * 60_000,
         }
+    }
+
+    fn ids(picker: &ResumePicker) -> Vec<&str> {
+        picker.rows.iter().map(|row| row.id.as_str()).collect()
     }
 
     #[test]
     fn typing_searches_moving_previews_and_stale_answers_are_dropped() {
-        let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
-        let mut picker = ResumePicker::new();
+        let mut picker = ResumePicker::new(None);
         assert_eq!(picker.on_key(key(KeyCode::Char('p'))), ResumeKey::Search);
         // An answer for the empty query came late: ignored.
-        assert_eq!(picker.set_rows("", false, Ok(vec![row("a")])), None);
+        assert_eq!(picker.set_rows("", false, Ok(vec![row("a", 2, 0)])), None);
         assert_eq!(
-            picker.set_rows("p", false, Ok(vec![row("a"), row("b")])),
+            picker.set_rows("p", false, Ok(vec![row("a", 2, 0), row("b", 1, 0)])),
             Some("a".to_owned())
         );
         picker.set_preview("a".into(), Vec::new());
@@ -313,5 +316,86 @@ mod tests {
             ]
         );
         assert!(picker.all);
+    }
+
+    #[test]
+    fn ctrl_s_sorts_by_creation_and_back() {
+        let mut picker = ResumePicker::new(None);
+        // The store answers most recently updated first.
+        let rows = vec![row("a", 30, 1), row("b", 20, 3), row("c", 10, 2)];
+        assert_eq!(picker.set_rows("", false, Ok(rows)), Some("a".to_owned()));
+        picker.set_preview("a".into(), Vec::new());
+        assert_eq!(picker.on_key(ctrl('s')), ResumeKey::Preview("b".into()));
+        assert_eq!(
+            (picker.sort, ids(&picker)),
+            (SortOrder::Created, vec!["b", "c", "a"])
+        );
+        // New rows keep the chosen order.
+        let rows = vec![row("a", 30, 1), row("c", 10, 2)];
+        assert_eq!(picker.set_rows("", false, Ok(rows)), Some("c".to_owned()));
+        assert_eq!(ids(&picker), ["c", "a"]);
+        picker.set_preview("c".into(), Vec::new());
+        assert_eq!(picker.on_key(ctrl('s')), ResumeKey::Preview("a".into()));
+        assert_eq!(
+            (picker.sort, ids(&picker)),
+            (SortOrder::Updated, vec!["a", "c"])
+        );
+    }
+
+    #[test]
+    fn delete_needs_a_second_key_and_anything_else_cancels() {
+        let mut picker = ResumePicker::new(Some("here".into()));
+        let rows = vec![row("a", 3, 0), row("b", 2, 0), row("here", 1, 0)];
+        picker.set_rows("", false, Ok(rows));
+        let got = [
+            picker.on_key(ctrl('d')),
+            picker.on_key(key(KeyCode::Char('x'))),
+            picker.on_key(key(KeyCode::Delete)),
+            picker.on_key(key(KeyCode::Esc)),
+            picker.on_key(ctrl('d')),
+            picker.on_key(key(KeyCode::Char('y'))),
+            picker.on_key(key(KeyCode::Delete)),
+            picker.on_key(ctrl('d')),
+        ];
+        assert_eq!(
+            got,
+            [
+                ResumeKey::Open,
+                ResumeKey::Open,
+                ResumeKey::Open,
+                ResumeKey::Open,
+                ResumeKey::Open,
+                ResumeKey::Delete("a".into()),
+                ResumeKey::Open,
+                ResumeKey::Delete("a".into()),
+            ]
+        );
+        // The cancelling keys were not typed into the query.
+        assert_eq!(picker.query, "");
+        // The session of this window is never offered for deletion.
+        picker.selected = 2;
+        assert_eq!(picker.on_key(ctrl('d')), ResumeKey::Open);
+        assert_eq!(picker.confirm_delete, None);
+        assert_eq!(
+            picker.status.as_deref(),
+            Some(
+                "this is the session you are in: it is still being written, so it cannot be deleted here; switch to another one first"
+            )
+        );
+        assert_eq!(picker.on_key(ctrl('a')), ResumeKey::Archive("here".into()));
+    }
+
+    #[test]
+    fn a_removed_row_leaves_and_the_next_one_is_previewed() {
+        let mut picker = ResumePicker::new(None);
+        picker.set_rows("", false, Ok(vec![row("a", 3, 0), row("b", 2, 0)]));
+        picker.set_preview("a".into(), Vec::new());
+        picker.on_key(key(KeyCode::Down));
+        picker.set_preview("b".into(), Vec::new());
+        assert_eq!(picker.removed("gone"), None);
+        assert_eq!(picker.removed("b"), Some("a".to_owned()));
+        assert_eq!((ids(&picker), picker.selected), (vec!["a"], 0));
+        assert_eq!(picker.removed("a"), None);
+        assert_eq!((picker.rows.len(), picker.preview.clone()), (0, None));
     }
 }

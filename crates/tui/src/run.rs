@@ -280,7 +280,13 @@ async fn pump(
                 Some(Outgoing::Fork { thread_id }) => {
                     switch_thread(&mut session, &config, &inputs, thread_id, true).await;
                 }
-                Some(request @ (Outgoing::ListSessions { .. } | Outgoing::PreviewSession { .. } | Outgoing::Rename { .. })) => {
+                Some(
+                    request @ (Outgoing::ListSessions { .. }
+                    | Outgoing::PreviewSession { .. }
+                    | Outgoing::Rename { .. }
+                    | Outgoing::ArchiveSession { .. }
+                    | Outgoing::DeleteSession { .. }),
+                ) => {
                     let home = config.duet_home.clone();
                     let cwd = config.cwd.clone();
                     let inputs = inputs.clone();

@@ -1,12 +1,12 @@
 //! The TUI's reads and writes of stored sessions, through
-//! `duet_core::sessions`: rows and previews for the `/resume` picker,
-//! `/rename`, and the transcript of a thread to continue (forking it
+//! `duet_core::sessions`: rows and previews for the `/resume` picker, its
+//! archive and delete, `/rename`, and the transcript of a thread to continue (forking it
 //! first for `/fork`). Blocking (SQLite): `run.rs` calls these on
 //! `spawn_blocking`, never on the loop. Errors come back as the message
 //! the user sees.
 
 use crate::app::{Input, Outgoing};
-use crate::resume_picker::SessionRow;
+use crate::resume_picker::{Removal, SessionRow};
 use duet_core::sessions::{ListOptions, SearchOptions, Sessions, ThreadRecord, Transcript};
 use duet_protocol::Item;
 use std::path::Path;
@@ -46,8 +46,27 @@ pub fn answer(duet_home: &Path, cwd: &Path, request: Outgoing) -> Option<Input> 
                 })
                 .map(|thread| thread.name.unwrap_or(name)),
         ),
+        Outgoing::ArchiveSession { thread_id } => remove(sessions, thread_id, Removal::Archive),
+        Outgoing::DeleteSession { thread_id } => remove(sessions, thread_id, Removal::Delete),
         _ => return None,
     })
+}
+
+/// Archive or delete `thread_id`; the answer says whether it was done.
+fn remove(sessions: Result<Sessions, String>, thread_id: String, removal: Removal) -> Input {
+    let result = sessions.and_then(|sessions| {
+        let (done, verb) = match removal {
+            Removal::Archive => (sessions.archive(&thread_id), "archive"),
+            Removal::Delete => (sessions.delete(&thread_id), "delete"),
+        };
+        done.map(|_| ())
+            .map_err(|error| format!("cannot {verb} the session: {error}"))
+    });
+    Input::SessionRemoved {
+        thread_id,
+        removal,
+        result,
+    }
 }
 
 /// The transcript of the thread `query` names, forked first when `fork`.
@@ -109,6 +128,9 @@ fn list(
 
 fn row(thread: &ThreadRecord, detail: String, now_ms: i64) -> SessionRow {
     SessionRow {
+        created: ago(now_ms - thread.created_at_ms),
+        updated_at_ms: thread.updated_at_ms,
+        created_at_ms: thread.created_at_ms,
         id: thread.id.clone(),
         label: thread
             .name
@@ -162,6 +184,122 @@ fn now_ms() -> i64 {
 mod tests {
     use super::*;
     use pretty_assertions::assert_eq;
+
+    use duet_core::sessions::{ImportedThread, NewThread, UsageTotals};
+
+    /// A stored thread of `/repo` without turns, created and updated
+    /// `created_h` and `updated_h` hours ago.
+    fn import(sessions: &Sessions, id: &str, created_h: i64, updated_h: i64) {
+        let hours_ago = |hours: i64| now_ms() - hours * 3_600_000;
+        let thread = NewThread {
+            id: id.into(),
+            created_at_ms: hours_ago(created_h),
+            cwd: "/repo".into(),
+            model: "gpt-5.5".into(),
+            provider: "openai".into(),
+            sandbox_mode: "workspace-write".into(),
+            approval_policy: "on-request".into(),
+            git_branch: None,
+            git_commit: None,
+            git_origin: None,
+            source: "tui".into(),
+        };
+        sessions
+            .import(&ImportedThread {
+                thread,
+                turns: Vec::new(),
+                usage: UsageTotals::default(),
+                updated_at_ms: Some(hours_ago(updated_h)),
+            })
+            .expect("import");
+    }
+
+    fn listed_ids(home: &Path) -> Vec<String> {
+        let request = Outgoing::ListSessions {
+            query: String::new(),
+            all: false,
+        };
+        match answer(home, Path::new("/repo"), request) {
+            Some(Input::Sessions { rows: Ok(rows), .. }) => {
+                rows.into_iter().map(|row| row.id).collect()
+            }
+            other => panic!("not rows: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rows_carry_both_times_and_archive_and_delete_reach_the_store() {
+        let home = tempfile::tempdir().expect("temp dir");
+        let sessions = Sessions::open_home(home.path()).expect("open");
+        import(&sessions, "019a-keep", 5, 1);
+        import(&sessions, "019a-archive", 3, 2);
+        import(&sessions, "019a-delete", 4, 3);
+        let answer = |request| answer(home.path(), Path::new("/repo"), request);
+        let Some(Input::Sessions { rows: Ok(rows), .. }) = answer(Outgoing::ListSessions {
+            query: String::new(),
+            all: false,
+        }) else {
+            panic!("no rows");
+        };
+        let first = rows.first().expect("a row");
+        assert_eq!(
+            (
+                first.label.as_str(),
+                first.when.as_str(),
+                first.created.as_str()
+            ),
+            ("(no prompt)", "1h ago", "5h ago")
+        );
+        assert_eq!(first.created_at_ms + 4 * 3_600_000, first.updated_at_ms);
+
+        assert_eq!(
+            answer(Outgoing::ArchiveSession {
+                thread_id: "019a-archive".into()
+            }),
+            Some(Input::SessionRemoved {
+                thread_id: "019a-archive".into(),
+                removal: Removal::Archive,
+                result: Ok(()),
+            })
+        );
+        assert_eq!(
+            answer(Outgoing::DeleteSession {
+                thread_id: "019a-delete".into()
+            }),
+            Some(Input::SessionRemoved {
+                thread_id: "019a-delete".into(),
+                removal: Removal::Delete,
+                result: Ok(()),
+            })
+        );
+        assert_eq!(listed_ids(home.path()), ["019a-keep"]);
+        let archived: Vec<String> = sessions
+            .list(&ListOptions {
+                cwd: None,
+                archived: true,
+                limit: None,
+            })
+            .expect("list archived")
+            .into_iter()
+            .map(|summary| summary.thread.id)
+            .collect();
+        assert_eq!(archived, ["019a-archive"]);
+        let Some(Input::SessionRemoved {
+            result: Err(error), ..
+        }) = answer(Outgoing::DeleteSession {
+            thread_id: "019a-delete".into(),
+        })
+        else {
+            panic!("deleted twice");
+        };
+        assert_eq!(
+            error,
+            format!(
+                "cannot delete the session: {}",
+                sessions.find("019a-delete").expect_err("gone")
+            )
+        );
+    }
 
     #[test]
     fn ages_are_short() {

@@ -121,13 +121,19 @@ fn rows() -> Vec<SessionRow> {
             id: "019a-parser".into(),
             label: "fix the flaky parser test".into(),
             when: "5m ago".into(),
+            created: "3d ago".into(),
             detail: "3 turns".into(),
+            updated_at_ms: 9_000,
+            created_at_ms: 1_000,
         },
         SessionRow {
             id: "019a-docs".into(),
             label: "deploy-docs".into(),
             when: "2d ago".into(),
+            created: "2d ago".into(),
             detail: "1 turns".into(),
+            updated_at_ms: 5_000,
+            created_at_ms: 5_000,
         },
     ]
 }

@@ -12,7 +12,7 @@ use super::{App, Outgoing};
 use crate::history::{Cell, NoticeKind};
 use crate::pager::{Pager, transcript_start};
 use crate::picker::{Choice, Picker, PickerKey, step_effort};
-use crate::resume_picker::{ResumeKey, ResumePicker, SessionRow};
+use crate::resume_picker::{Removal, ResumeKey, ResumePicker, SessionRow};
 use crate::slash::SlashCommand;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use duet_core::sessions::Transcript;
@@ -73,7 +73,8 @@ impl App {
                 );
             }
             SlashCommand::Resume => {
-                self.overlay = Some(Overlay::Resume(ResumePicker::new()));
+                let current = self.session.as_ref().map(|s| s.thread_id.clone());
+                self.overlay = Some(Overlay::Resume(ResumePicker::new(current)));
                 self.send(Outgoing::ListSessions {
                     query: String::new(),
                     all: false,
@@ -205,6 +206,8 @@ impl App {
                     self.overlay = None;
                     self.send(Outgoing::Resume { thread_id });
                 }
+                ResumeKey::Archive(thread_id) => self.send(Outgoing::ArchiveSession { thread_id }),
+                ResumeKey::Delete(thread_id) => self.send(Outgoing::DeleteSession { thread_id }),
             },
         }
         true
@@ -288,6 +291,40 @@ impl App {
         if let Some(Overlay::Resume(picker)) = self.overlay.as_mut() {
             picker.set_preview(thread_id, items);
         }
+    }
+
+    /// The store archived or deleted a session of the `/resume` picker (or
+    /// could not): its row leaves the list, and a notice says what happened
+    /// and, for an archive, how to undo it.
+    pub(super) fn session_removed(
+        &mut self,
+        thread_id: &str,
+        removal: Removal,
+        result: Result<(), String>,
+    ) {
+        let done = result.is_ok();
+        let (kind, text) = match (result, removal) {
+            (Ok(()), Removal::Archive) => (
+                NoticeKind::Info,
+                format!(
+                    "Archived session {thread_id}; `duet sessions unarchive {thread_id}` brings it back"
+                ),
+            ),
+            (Ok(()), Removal::Delete) => (NoticeKind::Info, format!("Deleted session {thread_id}")),
+            (Err(error), _) => (NoticeKind::Error, error),
+        };
+        if let Some(Overlay::Resume(picker)) = self.overlay.as_mut() {
+            let preview = if done {
+                picker.removed(thread_id)
+            } else {
+                None
+            };
+            picker.status = Some(text.clone());
+            if let Some(thread_id) = preview {
+                self.send(Outgoing::PreviewSession { thread_id });
+            }
+        }
+        self.notice(kind, text);
     }
 
     pub(super) fn renamed(&mut self, result: Result<String, String>) {
