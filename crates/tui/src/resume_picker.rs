@@ -203,8 +203,7 @@ impl ResumePicker {
             };
             if self.current.as_deref() == Some(id.as_str()) {
                 self.status = Some(
-                    "this is the session you are in: it is still being written, so it cannot be deleted here; switch to another one first"
-                        .to_owned(),
+                    "this is the session you are in: it cannot be deleted while in use".to_owned(),
                 );
             } else {
                 self.confirm_delete = Some(id);
@@ -378,9 +377,7 @@ mod tests {
         assert_eq!(picker.confirm_delete, None);
         assert_eq!(
             picker.status.as_deref(),
-            Some(
-                "this is the session you are in: it is still being written, so it cannot be deleted here; switch to another one first"
-            )
+            Some("this is the session you are in: it cannot be deleted while in use")
         );
         assert_eq!(picker.on_key(ctrl('a')), ResumeKey::Archive("here".into()));
     }

@@ -319,7 +319,14 @@ impl App {
             } else {
                 None
             };
-            picker.status = Some(text.clone());
+            // The footer is one line: the notice above has the whole text.
+            picker.status = Some(match (done, removal) {
+                (true, Removal::Archive) => {
+                    "archived; the notice above says how to bring it back".to_owned()
+                }
+                (true, Removal::Delete) => "deleted".to_owned(),
+                (false, _) => text.clone(),
+            });
             if let Some(thread_id) = preview {
                 self.send(Outgoing::PreviewSession { thread_id });
             }
