@@ -16,7 +16,8 @@ pub enum Choice {
     Model(String),
     Effort {
         model: String,
-        effort: ReasoningEffort,
+        /// `None`: the model's own default (left unset).
+        effort: Option<ReasoningEffort>,
     },
     Permissions {
         sandbox: SandboxMode,
@@ -110,20 +111,30 @@ impl Picker {
     }
 
     /// The second step of `/model`: the reasoning effort for `model`.
+    ///
+    /// "default" (the model's own, the effort left unset) is offered only
+    /// while no effort is set: `TurnOverrides` can set an effort but not
+    /// unset one, so once chosen, an effort stays until duet restarts.
     pub fn efforts(model: &str, current: Option<ReasoningEffort>) -> Picker {
-        let current = current.unwrap_or(ReasoningEffort::Medium);
-        let rows: Vec<Row> = EFFORTS
-            .iter()
-            .map(|(effort, description)| Row {
-                label: effort.as_str().to_owned(),
-                description: (*description).to_owned(),
-                current: *effort == current,
-                choice: Choice::Effort {
-                    model: model.to_owned(),
-                    effort: *effort,
-                },
-            })
-            .collect();
+        let choice = |effort| Choice::Effort {
+            model: model.to_owned(),
+            effort,
+        };
+        let mut rows = Vec::new();
+        if current.is_none() {
+            rows.push(Row {
+                label: "default".to_owned(),
+                description: "the model's own choice (no effort sent)".to_owned(),
+                current: true,
+                choice: choice(None),
+            });
+        }
+        rows.extend(EFFORTS.iter().map(|(effort, description)| Row {
+            label: effort.as_str().to_owned(),
+            description: (*description).to_owned(),
+            current: Some(*effort) == current,
+            choice: choice(Some(*effort)),
+        }));
         let selected = rows.iter().position(|row| row.current).unwrap_or(0);
         Picker::new(&format!("Reasoning effort for {model}"), rows, selected)
     }
@@ -254,6 +265,37 @@ mod tests {
                 step_effort(Some(Low), false),
             ],
             [Some(High), Some(Xhigh), None, None, Some(Minimal)]
+        );
+    }
+
+    #[test]
+    fn default_effort_is_offered_while_no_effort_is_set() {
+        let labels = |picker: &Picker| -> Vec<(String, bool)> {
+            picker
+                .rows
+                .iter()
+                .map(|row| (row.label.clone(), row.current))
+                .collect()
+        };
+        let unset = Picker::efforts("gpt-5.5", None);
+        let set = Picker::efforts("gpt-5.5", Some(ReasoningEffort::Low));
+        let expected = |current: &str| -> Vec<(String, bool)> {
+            ["default", "minimal", "low", "medium", "high", "xhigh"]
+                .into_iter()
+                .filter(|label| current != "low" || *label != "default")
+                .map(|label| (label.to_owned(), label == current))
+                .collect()
+        };
+        assert_eq!(
+            (labels(&unset), unset.selected, labels(&set), set.selected),
+            (expected("default"), 0, expected("low"), 1)
+        );
+        assert_eq!(
+            unset.rows[0].choice,
+            Choice::Effort {
+                model: "gpt-5.5".into(),
+                effort: None
+            }
         );
     }
 

@@ -74,6 +74,48 @@ async fn the_model_picker_then_the_effort_picker_send_one_override() {
     );
 }
 
+/// A session whose reasoning effort is the model's default (unset).
+fn started_at_default_effort() -> Step {
+    core(EventMsg::ThreadStarted(duet_protocol::ThreadStarted {
+        thread_id: THREAD_ID.into(),
+        model: "gpt-5.5".into(),
+        provider: "openai".into(),
+        cwd: "/repo".into(),
+        sandbox: SandboxMode::WorkspaceWrite,
+        approval: ApprovalPolicy::OnRequest,
+        writable_roots: vec!["/repo".into()],
+        reasoning_effort: None,
+        reasoning_summary: None,
+    }))
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_effort_picker_offers_the_default_while_none_is_set() {
+    let steps = || {
+        let mut steps = vec![started_at_default_effort()];
+        steps.extend(command("/model"));
+        steps.extend([key(KeyCode::Down), key(KeyCode::Enter)]);
+        steps
+    };
+    check_sizes!("effort_picker_default", steps());
+    let mut chosen = steps();
+    chosen.push(key(KeyCode::Enter));
+    let run = drive(Options::inline((80, 24)), chosen).await;
+    // The effort is left out, so it stays the model's own.
+    assert_eq!(
+        run.sent,
+        [override_op(TurnOverrides {
+            model: Some("gpt-5.4".into()),
+            ..TurnOverrides::default()
+        })]
+    );
+    let text = terminal_text(&run.screen);
+    assert_eq!(
+        text.lines().find(|line| line.starts_with("• Model")),
+        Some("• Model for the next turns: gpt-5.4 (reasoning default)")
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_permissions_picker_sends_the_preset() {
     check_sizes!("permissions_picker", started_with(&["/permissions"]));

@@ -219,9 +219,11 @@ impl App {
                 let current = self.session.as_ref().and_then(|s| s.reasoning_effort);
                 self.overlay = Some(Overlay::Picker(Picker::efforts(&model, current)));
             }
+            // `None` (the model's default) leaves the effort unset: the
+            // picker offers it only while it is unset.
             Choice::Effort { model, effort } => self.override_settings(TurnOverrides {
                 model: Some(model),
-                reasoning_effort: Some(effort),
+                reasoning_effort: effort,
                 ..TurnOverrides::default()
             }),
             Choice::Permissions { sandbox, approval } => self.override_settings(TurnOverrides {
