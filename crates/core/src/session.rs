@@ -617,7 +617,9 @@ impl SessionState {
         if let Some(model) = changes.model {
             config.model = model;
         }
-        if let Some(effort) = changes.reasoning_effort {
+        if changes.default_reasoning_effort {
+            config.model_reasoning_effort = None;
+        } else if let Some(effort) = changes.reasoning_effort {
             config.model_reasoning_effort = Some(effort);
         }
         if let Some(sandbox) = changes.sandbox {

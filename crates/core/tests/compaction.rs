@@ -187,6 +187,7 @@ async fn the_token_limit_compacts_before_the_next_request_and_overrides_apply() 
             big_turn,
             sse_completed_turn(&[ev_assistant_message("m2", SUMMARY)]),
             sse_completed_turn(&[ev_assistant_message("m3", "Next.")]),
+            sse_completed_turn(&[ev_assistant_message("m4", "Done.")]),
         ],
     )
     .await;
@@ -207,6 +208,15 @@ async fn the_token_limit_compacts_before_the_next_request_and_overrides_apply() 
         .unwrap();
     session.submit(turn("what next")).unwrap();
     let events = until_turn_end(&mut session).await;
+    // Back to the model's own effort: none is sent, the model stays.
+    session
+        .submit(Op::OverrideTurnContext(TurnOverrides {
+            default_reasoning_effort: true,
+            ..TurnOverrides::default()
+        }))
+        .unwrap();
+    session.submit(turn("and now")).unwrap();
+    until_turn_end(&mut session).await;
     shutdown(session).await;
 
     assert!(events.contains(&EventMsg::ContextCompacted), "{events:?}");
@@ -236,5 +246,12 @@ async fn the_token_limit_compacts_before_the_next_request_and_overrides_apply() 
                 summary_message(),
             ]
         )
+    );
+    assert_eq!(
+        (
+            bodies[3]["model"].clone(),
+            bodies[3]["reasoning"].get("effort").cloned()
+        ),
+        (Value::from("gpt-5.4-mini"), None)
     );
 }

@@ -82,6 +82,10 @@ pub struct TurnOverrides {
     pub model: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_effort: Option<ReasoningEffort>,
+    /// Go back to the model's own reasoning effort (none is sent); wins
+    /// over `reasoning_effort` in the same change.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub default_reasoning_effort: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<SandboxMode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,9 +95,17 @@ pub struct TurnOverrides {
 impl TurnOverrides {
     /// `self` with the fields `later` sets replaced by `later`'s.
     pub fn merged(self, later: TurnOverrides) -> TurnOverrides {
+        let (reasoning_effort, default_reasoning_effort) = if later.default_reasoning_effort {
+            (None, true)
+        } else if later.reasoning_effort.is_some() {
+            (later.reasoning_effort, false)
+        } else {
+            (self.reasoning_effort, self.default_reasoning_effort)
+        };
         TurnOverrides {
             model: later.model.or(self.model),
-            reasoning_effort: later.reasoning_effort.or(self.reasoning_effort),
+            reasoning_effort,
+            default_reasoning_effort,
             sandbox: later.sandbox.or(self.sandbox),
             approval: later.approval.or(self.approval),
         }
@@ -417,9 +429,31 @@ mod tests {
             TurnOverrides {
                 model: Some("b".into()),
                 reasoning_effort: None,
+                default_reasoning_effort: false,
                 sandbox: Some(SandboxMode::ReadOnly),
                 approval: Some(ApprovalPolicy::Never),
             }
+        );
+        // An effort and a reset: the later one wins, whichever it is.
+        let set = TurnOverrides {
+            reasoning_effort: Some(ReasoningEffort::Low),
+            ..TurnOverrides::default()
+        };
+        let reset = TurnOverrides {
+            default_reasoning_effort: true,
+            ..TurnOverrides::default()
+        };
+        assert_eq!(
+            (
+                set.clone().merged(reset.clone()),
+                reset.clone().merged(set.clone()),
+                serde_json::to_value(&reset).unwrap()
+            ),
+            (
+                reset,
+                set,
+                serde_json::json!({"default_reasoning_effort": true})
+            )
         );
     }
 

@@ -112,23 +112,18 @@ impl Picker {
 
     /// The second step of `/model`: the reasoning effort for `model`.
     ///
-    /// "default" (the model's own, the effort left unset) is offered only
-    /// while no effort is set: `TurnOverrides` can set an effort but not
-    /// unset one, so once chosen, an effort stays until duet restarts.
+    /// "default" (the model's own: no effort is sent) comes first.
     pub fn efforts(model: &str, current: Option<ReasoningEffort>) -> Picker {
         let choice = |effort| Choice::Effort {
             model: model.to_owned(),
             effort,
         };
-        let mut rows = Vec::new();
-        if current.is_none() {
-            rows.push(Row {
-                label: "default".to_owned(),
-                description: "the model's own choice (no effort sent)".to_owned(),
-                current: true,
-                choice: choice(None),
-            });
-        }
+        let mut rows = vec![Row {
+            label: "default".to_owned(),
+            description: "the model's own choice (no effort sent)".to_owned(),
+            current: current.is_none(),
+            choice: choice(None),
+        }];
         rows.extend(EFFORTS.iter().map(|(effort, description)| Row {
             label: effort.as_str().to_owned(),
             description: (*description).to_owned(),
@@ -269,7 +264,7 @@ mod tests {
     }
 
     #[test]
-    fn default_effort_is_offered_while_no_effort_is_set() {
+    fn default_effort_is_offered_first_and_marked_when_no_effort_is_set() {
         let labels = |picker: &Picker| -> Vec<(String, bool)> {
             picker
                 .rows
@@ -282,13 +277,12 @@ mod tests {
         let expected = |current: &str| -> Vec<(String, bool)> {
             ["default", "minimal", "low", "medium", "high", "xhigh"]
                 .into_iter()
-                .filter(|label| current != "low" || *label != "default")
                 .map(|label| (label.to_owned(), label == current))
                 .collect()
         };
         assert_eq!(
             (labels(&unset), unset.selected, labels(&set), set.selected),
-            (expected("default"), 0, expected("low"), 1)
+            (expected("default"), 0, expected("low"), 2)
         );
         assert_eq!(
             unset.rows[0].choice,

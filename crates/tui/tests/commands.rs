@@ -101,11 +101,12 @@ async fn the_effort_picker_offers_the_default_while_none_is_set() {
     let mut chosen = steps();
     chosen.push(key(KeyCode::Enter));
     let run = drive(Options::inline((80, 24)), chosen).await;
-    // The effort is left out, so it stays the model's own.
+    // Back to (or kept at) the model's own effort.
     assert_eq!(
         run.sent,
         [override_op(TurnOverrides {
             model: Some("gpt-5.4".into()),
+            default_reasoning_effort: true,
             ..TurnOverrides::default()
         })]
     );

@@ -128,7 +128,9 @@ impl App {
         if let Some(model) = &overrides.model {
             session.model.clone_from(model);
         }
-        if let Some(effort) = overrides.reasoning_effort {
+        if overrides.default_reasoning_effort {
+            session.reasoning_effort = None;
+        } else if let Some(effort) = overrides.reasoning_effort {
             session.reasoning_effort = Some(effort);
         }
         if let Some(sandbox) = overrides.sandbox {
@@ -219,11 +221,11 @@ impl App {
                 let current = self.session.as_ref().and_then(|s| s.reasoning_effort);
                 self.overlay = Some(Overlay::Picker(Picker::efforts(&model, current)));
             }
-            // `None` (the model's default) leaves the effort unset: the
-            // picker offers it only while it is unset.
+            // `None` is the model's own effort: none is sent.
             Choice::Effort { model, effort } => self.override_settings(TurnOverrides {
                 model: Some(model),
                 reasoning_effort: effort,
+                default_reasoning_effort: effort.is_none(),
                 ..TurnOverrides::default()
             }),
             Choice::Permissions { sandbox, approval } => self.override_settings(TurnOverrides {
