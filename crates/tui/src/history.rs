@@ -9,6 +9,7 @@
 pub mod command;
 pub mod highlight;
 pub mod markdown;
+pub mod memo;
 pub mod patch;
 pub mod reasoning;
 pub mod stream;
@@ -17,7 +18,8 @@ use crate::theme::Theme;
 use crate::wrap::{wrap_spans, wrap_text};
 use command::{CommandRun, command_lines, exploration_lines};
 use duet_protocol::{FileChange, TodoItem};
-use markdown::render_markdown;
+use markdown::Markdown;
+use memo::MarkdownMemo;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use reasoning::{ReasoningDisplay, collapsed_line, reasoning_lines, reasoning_title};
@@ -35,15 +37,19 @@ pub enum Cell {
     User {
         text: String,
     },
-    /// An agent answer, Markdown.
+    /// An agent answer, Markdown (`parsed`: kept once drawn; build with
+    /// [`Cell::agent`]).
     Agent {
         text: String,
+        parsed: MarkdownMemo,
     },
     /// A reasoning summary, shown dim: collapsed to its title, in full,
-    /// or not at all (`shown`, from `tui.show_reasoning`).
+    /// or not at all (`shown`, from `tui.show_reasoning`); build with
+    /// [`Cell::reasoning`].
     Reasoning {
         text: String,
         shown: ReasoningDisplay,
+        parsed: MarkdownMemo,
     },
     /// One command, or (`explored`) a group of read-only ones.
     Commands {
@@ -83,6 +89,21 @@ pub enum NoticeKind {
 }
 
 impl Cell {
+    pub fn agent(text: String) -> Cell {
+        Cell::Agent {
+            text,
+            parsed: MarkdownMemo::default(),
+        }
+    }
+
+    pub fn reasoning(text: String, shown: ReasoningDisplay) -> Cell {
+        Cell::Reasoning {
+            text,
+            shown,
+            parsed: MarkdownMemo::default(),
+        }
+    }
+
     /// The cell's lines at `width` columns, starting with a blank separator line.
     pub fn lines(&self, width: usize, theme: Theme) -> Vec<Line<'static>> {
         let width = width.max(8);
@@ -112,12 +133,20 @@ impl Cell {
                 let first = [Span::styled("› ", theme.accent())];
                 lines.extend(wrap_text(text, theme.plain(), width, &first, &indent));
             }
-            Cell::Agent { text } => lines.extend(agent_lines(text, width, theme)),
-            Cell::Reasoning { text, shown } => match shown {
+            Cell::Agent { text, parsed } => {
+                lines.extend(agent_lines(&parsed.get(text, theme), width, theme));
+            }
+            Cell::Reasoning {
+                text,
+                shown,
+                parsed,
+            } => match shown {
                 ReasoningDisplay::Collapsed => {
                     lines.push(collapsed_line(&reasoning_title(text), true, width, theme));
                 }
-                ReasoningDisplay::Expanded => lines.extend(reasoning_lines(text, width, theme)),
+                ReasoningDisplay::Expanded => {
+                    lines.extend(reasoning_lines(&parsed.get(text, theme), width, theme));
+                }
                 ReasoningDisplay::Hidden => return Vec::new(),
             },
             Cell::Commands { runs, explored } => {
@@ -187,9 +216,13 @@ impl Cell {
     /// a reasoning summary always in full.
     pub fn full_lines(&self, width: usize, theme: Theme) -> Vec<Line<'static>> {
         match self {
-            Cell::Reasoning { text, .. } => {
+            Cell::Reasoning { text, parsed, .. } => {
                 let mut lines = vec![Line::default()];
-                lines.extend(reasoning_lines(text, width.max(8), theme));
+                lines.extend(reasoning_lines(
+                    &parsed.get(text, theme),
+                    width.max(8),
+                    theme,
+                ));
                 lines
             }
             other => other.lines(width, theme),
@@ -198,8 +231,8 @@ impl Cell {
 }
 
 /// An answer: Markdown at `width - 2`, behind a `• ` bullet.
-pub fn agent_lines(text: &str, width: usize, theme: Theme) -> Vec<Line<'static>> {
-    let body = render_markdown(text, width.saturating_sub(2), theme);
+pub fn agent_lines(markdown: &Markdown, width: usize, theme: Theme) -> Vec<Line<'static>> {
+    let body = markdown.lines(width.saturating_sub(2));
     prefix_lines(body, Span::styled("• ", theme.dim()), Span::raw("  "))
 }
 

@@ -9,8 +9,13 @@
 //! the terminal allows). Blocks at the top level are separated by a blank
 //! line; inside lists they are not, which keeps agent answers compact.
 //!
-//! It renders a whole text at a width; streaming is the caller's concern
-//! (see `history/stream.rs`).
+//! Rendering is two steps: [`Markdown::parse`] does everything that does
+//! not depend on the width (parsing, styling, syntax highlighting) and
+//! [`Markdown::lines`] only wraps, so a resize re-wraps a kept `Markdown`
+//! without parsing or highlighting again.
+//!
+//! It renders a whole text; streaming is the caller's concern (see
+//! `history/stream.rs`).
 
 use super::highlight::highlight;
 use crate::theme::Theme;
@@ -20,26 +25,93 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthChar;
 
-/// `text` rendered for `width` columns.
-pub fn render_markdown(text: &str, width: usize, theme: Theme) -> Vec<Line<'static>> {
-    let mut writer = Writer {
-        theme,
-        width: width.max(4),
-        lines: Vec::new(),
-        inline: Vec::new(),
-        styles: vec![Style::new()],
-        containers: Vec::new(),
-        link: None,
-        code: None,
-        just_opened: false,
-    };
-    let options =
-        Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS;
-    for event in Parser::new_ext(text, options) {
-        writer.event(event);
+/// A Markdown text parsed and styled, not yet wrapped: a sequence of
+/// blocks that [`Markdown::lines`] lays out at a width.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Markdown {
+    blocks: Vec<Block>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Block {
+    /// A line that is the same at any width (a blank separator, or the
+    /// prefixes of one inside a quote).
+    Fixed(Line<'static>),
+    /// Inline text, word-wrapped behind the prefixes of its containers.
+    Wrapped {
+        spans: Vec<Span<'static>>,
+        first: Vec<Span<'static>>,
+        rest: Vec<Span<'static>>,
+    },
+    /// Highlighted code lines (at least one), each cut into pieces that fit
+    /// beside the continuation prefix.
+    Code {
+        lines: Vec<Line<'static>>,
+        first: Vec<Span<'static>>,
+        rest: Vec<Span<'static>>,
+    },
+    /// A thematic break: a rule of up to 40 columns in this style.
+    Rule(Style),
+}
+
+impl Markdown {
+    /// Parse and style `text`; the slow part of rendering (pulldown-cmark
+    /// and syntect), done once per text.
+    pub fn parse(text: &str, theme: Theme) -> Markdown {
+        let mut writer = Writer {
+            theme,
+            blocks: Vec::new(),
+            inline: Vec::new(),
+            styles: vec![Style::new()],
+            containers: Vec::new(),
+            link: None,
+            code: None,
+            just_opened: false,
+        };
+        let options =
+            Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS;
+        for event in Parser::new_ext(text, options) {
+            writer.event(event);
+        }
+        writer.flush_inline();
+        Markdown {
+            blocks: writer.blocks,
+        }
     }
-    writer.flush_inline();
-    writer.lines
+
+    /// The lines at `width` columns (at least 4).
+    pub fn lines(&self, width: usize) -> Vec<Line<'static>> {
+        let width = width.max(4);
+        let mut lines = Vec::new();
+        for block in &self.blocks {
+            match block {
+                Block::Fixed(line) => lines.push(line.clone()),
+                Block::Wrapped { spans, first, rest } => {
+                    lines.extend(wrap_spans(spans, width, first, rest));
+                }
+                Block::Code {
+                    lines: code,
+                    first,
+                    rest,
+                } => {
+                    let prefix_width: usize = rest.iter().map(Span::width).sum();
+                    let room = width.saturating_sub(prefix_width).max(1);
+                    for (idx, line) in code.iter().enumerate() {
+                        let prefix = if idx == 0 { first } else { rest };
+                        for piece in cut(line, room) {
+                            let mut spans = prefix.clone();
+                            spans.extend(piece.spans);
+                            lines.push(Line::from(spans));
+                        }
+                    }
+                }
+                Block::Rule(style) => {
+                    lines.push(Line::from(Span::styled("─".repeat(width.min(40)), *style)));
+                }
+            }
+        }
+        lines
+    }
 }
 
 enum Container {
@@ -62,8 +134,7 @@ struct CodeBlock {
 
 struct Writer {
     theme: Theme,
-    width: usize,
-    lines: Vec<Line<'static>>,
+    blocks: Vec<Block>,
     /// The inline content of the block being built.
     inline: Vec<Span<'static>>,
     /// Inline styles, innermost last.
@@ -90,9 +161,7 @@ impl Writer {
             Event::HardBreak => self.push_text("\n", self.style()),
             Event::Rule => {
                 self.block_start();
-                let rule = "─".repeat(self.width.min(40));
-                self.lines
-                    .push(Line::from(Span::styled(rule, self.theme.dim())));
+                self.blocks.push(Block::Rule(self.theme.dim()));
             }
             Event::TaskListMarker(done) => {
                 self.push_text(if done { "[x] " } else { "[ ] " }, self.style());
@@ -236,11 +305,13 @@ impl Writer {
     /// A blank line before a top-level block that follows another one.
     fn block_start(&mut self) {
         self.flush_inline();
-        if std::mem::take(&mut self.just_opened) || self.lines.is_empty() || self.in_list() {
+        // No lines yet exactly when no blocks yet: every block gives at
+        // least one line.
+        if std::mem::take(&mut self.just_opened) || self.blocks.is_empty() || self.in_list() {
             return;
         }
         let (_, rest) = self.prefixes();
-        self.lines.push(trimmed(Line::from(rest)));
+        self.blocks.push(Block::Fixed(trimmed(Line::from(rest))));
     }
 
     /// The prefixes for the next line: (first line, continuation lines).
@@ -291,31 +362,24 @@ impl Writer {
         } else {
             spans
         };
-        self.lines
-            .extend(wrap_spans(&spans, self.width, &first, &rest));
+        self.blocks.push(Block::Wrapped { spans, first, rest });
     }
 
     fn code_block(&mut self, code: &CodeBlock) {
         let (first, rest) = self.prefixes();
-        let prefix_width: usize = rest.iter().map(Span::width).sum();
-        let room = self.width.saturating_sub(prefix_width).max(1);
-        let highlighted = highlight(code.text.trim_end_matches('\n'), &code.lang, self.theme);
-        for (idx, line) in highlighted.into_iter().enumerate() {
-            let prefix = if idx == 0 { &first } else { &rest };
-            for piece in cut(line, room) {
-                let mut spans = prefix.clone();
-                spans.extend(piece.spans);
-                self.lines.push(Line::from(spans));
-            }
+        let lines = highlight(code.text.trim_end_matches('\n'), &code.lang, self.theme);
+        // An empty block gives no lines, so it is no block.
+        if !lines.is_empty() {
+            self.blocks.push(Block::Code { lines, first, rest });
         }
     }
 }
 
 /// Cut a line into pieces of at most `width` columns (code is not word-wrapped).
-fn cut(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
+fn cut(line: &Line<'static>, width: usize) -> Vec<Line<'static>> {
     let mut out = vec![Vec::new()];
     let mut used = 0;
-    for span in line.spans {
+    for span in &line.spans {
         let mut text = String::new();
         for ch in span.content.chars() {
             let w = ch.width().unwrap_or(0);
@@ -352,7 +416,7 @@ mod tests {
     use pretty_assertions::assert_eq;
 
     fn check(markdown: &str, width: usize, expected: &[&str]) {
-        let lines = render_markdown(markdown, width, Theme::new(false));
+        let lines = Markdown::parse(markdown, Theme::new(false)).lines(width);
         assert_eq!(lines_text(&lines), expected);
     }
 
@@ -420,7 +484,7 @@ mod tests {
 
     #[test]
     fn styles_are_palette_only_and_inline_code_is_coloured() {
-        let lines = render_markdown("**bold** `code` [l](u)", 40, Theme::new(true));
+        let lines = Markdown::parse("**bold** `code` [l](u)", Theme::new(true)).lines(40);
         let styles: Vec<(String, Style)> = lines[0]
             .spans
             .iter()

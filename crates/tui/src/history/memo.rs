@@ -1,0 +1,61 @@
+//! A finished cell's Markdown, parsed once and kept, so drawing the cell
+//! again at another width (a resize, the alternate screen, the Ctrl+T
+//! transcript) only wraps it.
+//!
+//! It is a cache, not part of the cell's value: it compares equal to any
+//! other and prints as nothing. It is only valid for the text it was filled
+//! from, which holds because a finished cell's text never changes.
+
+use super::markdown::Markdown;
+use crate::theme::Theme;
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+#[derive(Clone, Default)]
+pub struct MarkdownMemo(OnceLock<(Theme, Markdown)>);
+
+impl MarkdownMemo {
+    /// `text` parsed with `theme`: kept from the first call, or parsed
+    /// afresh when the theme differs from the kept one (no run changes its
+    /// theme, so that is only a safeguard).
+    pub fn get(&self, text: &str, theme: Theme) -> Cow<'_, Markdown> {
+        let (kept_theme, markdown) = self.0.get_or_init(|| (theme, Markdown::parse(text, theme)));
+        if *kept_theme == theme {
+            Cow::Borrowed(markdown)
+        } else {
+            Cow::Owned(Markdown::parse(text, theme))
+        }
+    }
+}
+
+impl PartialEq for MarkdownMemo {
+    fn eq(&self, _other: &MarkdownMemo) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for MarkdownMemo {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("MarkdownMemo")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn the_first_parse_is_kept_for_its_theme_only() {
+        let memo = MarkdownMemo::default();
+        let text = "**bold** and `code`";
+        let colour = Theme::new(true);
+        let plain = Theme::new(false);
+        assert_eq!(*memo.get(text, colour), Markdown::parse(text, colour));
+        assert!(matches!(memo.get(text, colour), Cow::Borrowed(_)));
+        assert_eq!(
+            memo.get(text, plain),
+            Cow::<Markdown>::Owned(Markdown::parse(text, plain))
+        );
+    }
+}
