@@ -205,20 +205,15 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
         let width = self.size.width;
         let rows = u16::try_from(lines.len()).unwrap_or(u16::MAX);
         let mut buffer = Buffer::empty(Rect::new(0, 0, width, rows));
-        for (row, line) in (0..rows).zip(lines) {
-            buffer.set_line(0, row, line, width);
-        }
+        // Where each line ends: the cells after it are still blank.
+        let ends: Vec<usize> = (0..rows)
+            .zip(lines)
+            .map(|(row, line)| usize::from(buffer.set_line(0, row, line, width).0))
+            .collect();
         let width = usize::from(width);
-        let rows = buffer.content.chunks(width.max(1)).enumerate();
-        let positioned = rows.flat_map(|(row, cells)| {
-            let end = if onto_blank {
-                cells
-                    .iter()
-                    .rposition(|cell| *cell != ratatui::buffer::Cell::EMPTY)
-                    .map_or(0, |last| last + 1)
-            } else {
-                cells.len()
-            };
+        let rows = buffer.content.chunks(width.max(1)).zip(ends).enumerate();
+        let positioned = rows.flat_map(|(row, (cells, end))| {
+            let end = if onto_blank { end } else { cells.len() };
             let row = u16::try_from(row).unwrap_or(0);
             cells[..end]
                 .iter()
