@@ -286,3 +286,93 @@ fn plan_lines(items: &[TodoItem], width: usize, theme: Theme) -> Vec<Line<'stati
     }
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use duet_protocol::{CommandStatus, FileChangeKind};
+    use pretty_assertions::assert_eq;
+
+    const ANSWER: &str = "# Plan\n\nSkips a **trailing comma** in `parse_list`; see \
+        [the test](https://example.com/t), which this sentence wraps around.\n\n\
+        ```rust\nfn parse_list(input: &str) -> Vec<Item> {\n    input.split(',').filter(|s| \
+        !s.is_empty()).map(Item::from).collect()\n}\n```\n\n1. a step that wraps when narrow \
+        enough\n   ```sh\n   cargo test -p parser --all-targets\n   ```\n\n> a quote that \
+        wraps as well\n\n---\n";
+
+    const DIFF: &str = "@@ -1,2 +1,3 @@\n fn parse_list(input: &str) -> Vec<Item> {\n\
+        -    input.split(',').map(Item::from).collect()\n\
+        +    input.split(',').filter(|s| !s.is_empty()).map(Item::from).collect()\n\
+        +    // a trailing comma gives an empty piece, which is not an item\n";
+
+    fn cells() -> Vec<Cell> {
+        vec![
+            Cell::User {
+                text: "make the parser accept trailing commas, in a prompt that wraps".into(),
+            },
+            Cell::reasoning(
+                "**Finding the parser**\n\nIt is in `src/parser.rs`, read it first.".into(),
+                ReasoningDisplay::Expanded,
+            ),
+            Cell::Commands {
+                runs: vec![CommandRun {
+                    item_id: "c".into(),
+                    command: "cargo test -p parser --all-targets -- trailing_comma".into(),
+                    output: "running 2 tests\ntest trailing_comma ... ok\ntest empty ... ok\n"
+                        .into(),
+                    exit_code: Some(0),
+                    status: CommandStatus::Completed,
+                    duration: Some(std::time::Duration::from_millis(1500)),
+                }],
+                explored: false,
+            },
+            Cell::agent(ANSWER.into()),
+            Cell::Patch {
+                changes: vec![FileChange {
+                    path: "src/parser.rs".into(),
+                    kind: FileChangeKind::Update,
+                    diff: Some(DIFF.into()),
+                }],
+            },
+            Cell::Diff { diff: DIFF.into() },
+        ]
+    }
+
+    /// The cell with nothing kept: rendering it parses afresh.
+    fn unparsed(cell: &Cell) -> Cell {
+        match cell {
+            Cell::Agent { text, .. } => Cell::agent(text.clone()),
+            Cell::Reasoning { text, shown, .. } => Cell::reasoning(text.clone(), *shown),
+            other => other.clone(),
+        }
+    }
+
+    #[test]
+    fn cells_rewrapped_from_their_kept_parse_equal_cells_drawn_fresh() {
+        let theme = Theme::new(true);
+        let kept = cells();
+        for cell in &kept {
+            // Drawn once at 100 columns: the parse is kept.
+            cell.lines(100, theme);
+            cell.full_lines(100, theme);
+        }
+        for width in [20, 41, 80, 100, 157] {
+            let rewrapped: Vec<Line<'static>> = kept
+                .iter()
+                .flat_map(|cell| [cell.lines(width, theme), cell.full_lines(width, theme)])
+                .flatten()
+                .collect();
+            let fresh: Vec<Line<'static>> = kept
+                .iter()
+                .flat_map(|cell| {
+                    [
+                        unparsed(cell).lines(width, theme),
+                        unparsed(cell).full_lines(width, theme),
+                    ]
+                })
+                .flatten()
+                .collect();
+            assert_eq!(rewrapped, fresh, "at {width} columns");
+        }
+    }
+}
