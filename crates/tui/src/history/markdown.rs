@@ -19,7 +19,7 @@
 
 use super::highlight::highlight;
 use crate::theme::Theme;
-use crate::wrap::wrap_spans;
+use crate::wrap::wrap_runs;
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -39,19 +39,55 @@ enum Block {
     Fixed(Line<'static>),
     /// Inline text, word-wrapped behind the prefixes of its containers.
     Wrapped {
-        spans: Vec<Span<'static>>,
+        text: Runs,
         first: Vec<Span<'static>>,
         rest: Vec<Span<'static>>,
     },
     /// Highlighted code lines (at least one), each cut into pieces that fit
     /// beside the continuation prefix.
     Code {
-        lines: Vec<Line<'static>>,
+        lines: Vec<Runs>,
         first: Vec<Span<'static>>,
         rest: Vec<Span<'static>>,
     },
     /// A thematic break: a rule of up to 40 columns in this style.
     Rule(Style),
+}
+
+/// Styled text kept compact: the text once and where each styled span
+/// ends, instead of a `String` per span (a highlighted line of code has
+/// dozens of tokens, and every kept answer holds its parse).
+#[derive(Debug, Clone, PartialEq)]
+struct Runs {
+    text: String,
+    /// (end byte offset in `text`, style), one per span.
+    runs: Vec<(u32, Style)>,
+}
+
+impl Runs {
+    fn new(spans: &[Span<'_>]) -> Runs {
+        let mut text = String::new();
+        let mut runs = Vec::with_capacity(spans.len());
+        for span in spans {
+            text.push_str(&span.content);
+            runs.push((u32::try_from(text.len()).unwrap_or(u32::MAX), span.style));
+        }
+        text.shrink_to_fit();
+        Runs { text, runs }
+    }
+
+    /// The spans as (text, style), as they were given.
+    fn spans(&self) -> impl Iterator<Item = (&str, Style)> {
+        let mut start = 0;
+        self.runs.iter().map(move |&(end, style)| {
+            let end = usize::try_from(end)
+                .unwrap_or(usize::MAX)
+                .min(self.text.len());
+            let text = self.text.get(start..end).unwrap_or_default();
+            start = end;
+            (text, style)
+        })
+    }
 }
 
 impl Markdown {
@@ -86,8 +122,8 @@ impl Markdown {
         for block in &self.blocks {
             match block {
                 Block::Fixed(line) => lines.push(line.clone()),
-                Block::Wrapped { spans, first, rest } => {
-                    lines.extend(wrap_spans(spans, width, first, rest));
+                Block::Wrapped { text, first, rest } => {
+                    lines.extend(wrap_runs(text.spans(), width, first, rest));
                 }
                 Block::Code {
                     lines: code,
@@ -98,7 +134,7 @@ impl Markdown {
                     let room = width.saturating_sub(prefix_width).max(1);
                     for (idx, line) in code.iter().enumerate() {
                         let prefix = if idx == 0 { first } else { rest };
-                        for piece in cut(line, room) {
+                        for piece in cut(line.spans(), room) {
                             let mut spans = prefix.clone();
                             spans.extend(piece.spans);
                             lines.push(Line::from(spans));
@@ -362,12 +398,19 @@ impl Writer {
         } else {
             spans
         };
-        self.blocks.push(Block::Wrapped { spans, first, rest });
+        self.blocks.push(Block::Wrapped {
+            text: Runs::new(&spans),
+            first,
+            rest,
+        });
     }
 
     fn code_block(&mut self, code: &CodeBlock) {
         let (first, rest) = self.prefixes();
-        let lines = highlight(code.text.trim_end_matches('\n'), &code.lang, self.theme);
+        let lines: Vec<Runs> = highlight(code.text.trim_end_matches('\n'), &code.lang, self.theme)
+            .iter()
+            .map(|line| Runs::new(&line.spans))
+            .collect();
         // An empty block gives no lines, so it is no block.
         if !lines.is_empty() {
             self.blocks.push(Block::Code { lines, first, rest });
@@ -376,16 +419,16 @@ impl Writer {
 }
 
 /// Cut a line into pieces of at most `width` columns (code is not word-wrapped).
-fn cut(line: &Line<'static>, width: usize) -> Vec<Line<'static>> {
+fn cut<'a>(spans: impl Iterator<Item = (&'a str, Style)>, width: usize) -> Vec<Line<'static>> {
     let mut out = vec![Vec::new()];
     let mut used = 0;
-    for span in &line.spans {
+    for (content, style) in spans {
         let mut text = String::new();
-        for ch in span.content.chars() {
+        for ch in content.chars() {
             let w = ch.width().unwrap_or(0);
             if used + w > width {
                 if let Some(current) = out.last_mut() {
-                    current.push(Span::styled(std::mem::take(&mut text), span.style));
+                    current.push(Span::styled(std::mem::take(&mut text), style));
                 }
                 out.push(Vec::new());
                 used = 0;
@@ -394,7 +437,7 @@ fn cut(line: &Line<'static>, width: usize) -> Vec<Line<'static>> {
             text.push(ch);
         }
         if let Some(current) = out.last_mut() {
-            current.push(Span::styled(text, span.style));
+            current.push(Span::styled(text, style));
         }
     }
     out.into_iter().map(Line::from).collect()
