@@ -7,10 +7,11 @@
 #![allow(clippy::unwrap_used, clippy::print_stderr, reason = "a benchmark")]
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use crossterm::event::Event as TermEvent;
+use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
 use duet_core::sessions::{ThreadRecord, Transcript, TranscriptTurn, UsageTotals};
 use duet_protocol::{
     ApprovalPolicy, CommandStatus, Event, EventMsg, Item, ItemDetails, SandboxMode, ThreadStarted,
+    TurnCompleted, Usage,
 };
 use duet_tui::{App, AppOptions, Input, Screen, Theme};
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
@@ -220,9 +221,24 @@ fn live_turns(transcript: &Transcript) -> (App, Screen<AnsiSink>) {
     let now = Instant::now();
     for turn in &transcript.turns {
         for item in &turn.display {
+            if let ItemDetails::UserMessage { text } = &item.details {
+                // Typed and sent, as a user would.
+                app.update(Input::Terminal(TermEvent::Paste(text.clone())), now);
+                let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+                app.update(Input::Terminal(TermEvent::Key(enter)), now);
+                continue;
+            }
             app.update(core(EventMsg::ItemStarted { item: item.clone() }), now);
             app.update(core(EventMsg::ItemCompleted { item: item.clone() }), now);
         }
+        app.update(
+            core(EventMsg::TurnCompleted(TurnCompleted {
+                usage: Usage::default(),
+                turn_usage: Usage::default(),
+                last_agent_message: None,
+            })),
+            now,
+        );
         screen.insert_history(app.take_history_lines()).unwrap();
     }
     (app, screen)

@@ -212,6 +212,14 @@ impl Cell {
         lines
     }
 
+    /// Drop what was kept of the parse of an answer or a reasoning summary
+    /// (drawing it again parses it again).
+    pub fn forget_parse(&mut self) {
+        if let Cell::Agent { parsed, .. } | Cell::Reasoning { parsed, .. } = self {
+            *parsed = MarkdownMemo::default();
+        }
+    }
+
     /// The cell as the Ctrl+T transcript shows it: as [`Cell::lines`], but
     /// a reasoning summary always in full.
     pub fn full_lines(&self, width: usize, theme: Theme) -> Vec<Line<'static>> {
