@@ -312,7 +312,7 @@ fn bench(c: &mut Criterion) {
     let before = resident_kib();
     let live = live_turns(&transcript);
     eprintln!(
-        "resident memory added by {TURNS} live turns (inline, every answer's parse kept): {} MiB",
+        "resident memory added by {TURNS} live turns (inline, parses kept for the last 500): {} MiB",
         (resident_kib().saturating_sub(before)) / 1024
     );
     drop(live);

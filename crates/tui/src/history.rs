@@ -356,6 +356,28 @@ mod tests {
     }
 
     #[test]
+    fn drawing_keeps_the_parse_and_forgetting_drops_it() {
+        let theme = Theme::new(true);
+        let kept = |cells: &[Cell]| -> Vec<bool> {
+            cells
+                .iter()
+                .map(|cell| match cell {
+                    Cell::Agent { parsed, .. } | Cell::Reasoning { parsed, .. } => parsed.is_kept(),
+                    _ => false,
+                })
+                .collect()
+        };
+        let mut cells = cells();
+        assert_eq!(kept(&cells), [false; 6]);
+        for cell in &cells {
+            cell.lines(80, theme);
+        }
+        assert_eq!(kept(&cells), [false, true, false, true, false, false]);
+        cells.iter_mut().for_each(Cell::forget_parse);
+        assert_eq!(kept(&cells), [false; 6]);
+    }
+
+    #[test]
     fn cells_rewrapped_from_their_kept_parse_equal_cells_drawn_fresh() {
         let theme = Theme::new(true);
         let kept = cells();

@@ -13,6 +13,8 @@ use pretty_assertions::assert_eq;
 use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
 use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
+use ratatui::style::{Style, Stylize};
+use ratatui::text::{Line, Span};
 use std::io;
 use support::{Step, completed, core, key, started, thread_started, turn_completed, type_text};
 use tokio::time::Instant;
@@ -130,6 +132,57 @@ fn a_transcript_rewrapped_from_the_kept_parses_equals_one_drawn_fresh() {
             "at {width} columns"
         );
     }
+}
+
+/// `turns` turns typed and answered (`step N`, numbered from `first`).
+fn typed_turns(width: u16, first: usize, turns: usize) -> App {
+    let now = Instant::now();
+    let mut app = App::new(
+        AppOptions {
+            theme: Theme::new(true),
+            alt_screen: false,
+            version: "0.1.0".into(),
+            history_path: None,
+            initial_prompt: None,
+            size: (width, 30),
+        },
+        now,
+    );
+    for n in first..first + turns {
+        let mut steps = type_text(&format!("step {n}"));
+        steps.push(key(KeyCode::Enter));
+        steps.push(completed(
+            &format!("a{n}"),
+            ItemDetails::AgentMessage {
+                text: format!("Did **step {n}**:\n\n```rust\nfn step_{n}() {{}}\n```\n"),
+            },
+        ));
+        steps.push(turn_completed());
+        for step in steps {
+            if let Step::Input(input) = step {
+                app.update(input, now);
+            }
+        }
+    }
+    app
+}
+
+#[test]
+fn a_resize_redraws_the_last_500_turns_and_says_how_many_it_left_out() {
+    let mut app = typed_turns(80, 0, 502);
+    app.update(Input::Terminal(TermEvent::Resize(100, 30)), Instant::now());
+    let mut expected = vec![
+        Line::default(),
+        Line::from(vec![
+            Span::styled("• ", Style::new().dim()),
+            Span::styled(
+                "2 earlier turns are left out: a resize redraws the last 500 turns",
+                Style::new().dim(),
+            ),
+        ]),
+    ];
+    expected.extend(typed_turns(100, 2, 500).transcript_lines());
+    assert_eq!(app.transcript_lines(), expected);
 }
 
 /// A `TestBackend` that counts how often the scrollback is purged: once

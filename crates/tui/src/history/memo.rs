@@ -26,6 +26,12 @@ impl MarkdownMemo {
             Cow::Owned(Markdown::parse(text, theme))
         }
     }
+
+    /// Whether a parse is kept.
+    #[cfg(test)]
+    pub fn is_kept(&self) -> bool {
+        self.0.get().is_some()
+    }
 }
 
 impl PartialEq for MarkdownMemo {
