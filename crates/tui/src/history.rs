@@ -213,10 +213,10 @@ impl Cell {
     }
 
     /// Drop what was kept of the parse of an answer or a reasoning summary
-    /// (drawing it again parses it again).
+    /// and keep none from now on (drawing it again parses it again).
     pub fn forget_parse(&mut self) {
         if let Cell::Agent { parsed, .. } | Cell::Reasoning { parsed, .. } = self {
-            *parsed = MarkdownMemo::default();
+            *parsed = MarkdownMemo::forgotten();
         }
     }
 
@@ -374,6 +374,11 @@ mod tests {
         }
         assert_eq!(kept(&cells), [false, true, false, true, false, false]);
         cells.iter_mut().for_each(Cell::forget_parse);
+        assert_eq!(kept(&cells), [false; 6]);
+        // Drawn again, a forgotten cell keeps nothing, and draws the same.
+        for (cell, fresh) in cells.iter().zip(cells()) {
+            assert_eq!(cell.lines(57, theme), fresh.lines(57, theme));
+        }
         assert_eq!(kept(&cells), [false; 6]);
     }
 

@@ -4,22 +4,51 @@
 //!
 //! It is a cache, not part of the cell's value: it compares equal to any
 //! other and prints as nothing. It is only valid for the text it was filled
-//! from, which holds because a finished cell's text never changes.
+//! from, which holds because a finished cell's text never changes. Once
+//! forgotten (the cell is older than what a resize redraws) it keeps
+//! nothing again, so an alt-screen redraw of the whole transcript does not
+//! fill it back.
 
 use super::markdown::Markdown;
 use crate::theme::Theme;
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-#[derive(Clone, Default)]
-pub struct MarkdownMemo(OnceLock<(Theme, Markdown)>);
+#[derive(Clone)]
+pub struct MarkdownMemo {
+    kept: OnceLock<(Theme, Markdown)>,
+    /// Whether to keep a parse (false once forgotten).
+    keep: bool,
+}
+
+impl Default for MarkdownMemo {
+    fn default() -> MarkdownMemo {
+        MarkdownMemo {
+            kept: OnceLock::new(),
+            keep: true,
+        }
+    }
+}
 
 impl MarkdownMemo {
+    /// A memo that keeps nothing: every `get` parses.
+    pub fn forgotten() -> MarkdownMemo {
+        MarkdownMemo {
+            kept: OnceLock::new(),
+            keep: false,
+        }
+    }
+
     /// `text` parsed with `theme`: kept from the first call, or parsed
     /// afresh when the theme differs from the kept one (no run changes its
-    /// theme, so that is only a safeguard).
+    /// theme, so that is only a safeguard) or the memo was forgotten.
     pub fn get(&self, text: &str, theme: Theme) -> Cow<'_, Markdown> {
-        let (kept_theme, markdown) = self.0.get_or_init(|| (theme, Markdown::parse(text, theme)));
+        if !self.keep {
+            return Cow::Owned(Markdown::parse(text, theme));
+        }
+        let (kept_theme, markdown) = self
+            .kept
+            .get_or_init(|| (theme, Markdown::parse(text, theme)));
         if *kept_theme == theme {
             Cow::Borrowed(markdown)
         } else {
@@ -30,7 +59,7 @@ impl MarkdownMemo {
     /// Whether a parse is kept.
     #[cfg(test)]
     pub fn is_kept(&self) -> bool {
-        self.0.get().is_some()
+        self.kept.get().is_some()
     }
 }
 
