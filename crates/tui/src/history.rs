@@ -376,7 +376,7 @@ mod tests {
         cells.iter_mut().for_each(Cell::forget_parse);
         assert_eq!(kept(&cells), [false; 6]);
         // Drawn again, a forgotten cell keeps nothing, and draws the same.
-        for (cell, fresh) in cells.iter().zip(cells()) {
+        for (cell, fresh) in cells.iter().zip(self::cells()) {
             assert_eq!(cell.lines(57, theme), fresh.lines(57, theme));
         }
         assert_eq!(kept(&cells), [false; 6]);
