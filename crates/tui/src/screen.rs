@@ -411,7 +411,10 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
     }
 
     /// After a resize: take the new size; inline, clear screen and
-    /// scrollback and write the whole transcript again at the new width.
+    /// scrollback and write the transcript's last turns again at the new
+    /// width ([`App::transcript_lines`]: kept parses, only wrapping). The
+    /// loop calls it once per batch of inputs, however many resizes the
+    /// batch held.
     pub fn resized(&mut self, app: &mut App) -> io::Result<()> {
         self.size = self.terminal.backend().size()?;
         if self.pager_shown {
