@@ -7,10 +7,11 @@
 #![allow(clippy::unwrap_used, clippy::print_stderr, reason = "a benchmark")]
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use crossterm::event::Event as TermEvent;
+use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
 use duet_core::sessions::{ThreadRecord, Transcript, TranscriptTurn, UsageTotals};
 use duet_protocol::{
     ApprovalPolicy, CommandStatus, Event, EventMsg, Item, ItemDetails, SandboxMode, ThreadStarted,
+    TurnCompleted, Usage,
 };
 use duet_tui::{App, AppOptions, Input, Screen, Theme};
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
@@ -206,6 +207,43 @@ fn resumed(alt_screen: bool, transcript: &Transcript) -> (App, Screen<AnsiSink>)
     (app, screen)
 }
 
+/// An app that has had every turn of `transcript` as live events (all
+/// 5,000 turns are cells, not only the last 500 a resume draws), its
+/// history written to the terminal.
+fn live_turns(transcript: &Transcript) -> (App, Screen<AnsiSink>) {
+    let (mut app, mut screen) = resumed(
+        false,
+        &Transcript {
+            turns: Vec::new(),
+            ..transcript.clone()
+        },
+    );
+    let now = Instant::now();
+    for turn in &transcript.turns {
+        for item in &turn.display {
+            if let ItemDetails::UserMessage { text } = &item.details {
+                // Typed and sent, as a user would.
+                app.update(Input::Terminal(TermEvent::Paste(text.clone())), now);
+                let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+                app.update(Input::Terminal(TermEvent::Key(enter)), now);
+                continue;
+            }
+            app.update(core(EventMsg::ItemStarted { item: item.clone() }), now);
+            app.update(core(EventMsg::ItemCompleted { item: item.clone() }), now);
+        }
+        app.update(
+            core(EventMsg::TurnCompleted(TurnCompleted {
+                usage: Usage::default(),
+                turn_usage: Usage::default(),
+                last_agent_message: None,
+            })),
+            now,
+        );
+        screen.insert_history(app.take_history_lines()).unwrap();
+    }
+    (app, screen)
+}
+
 /// One delta of a streamed answer, then what the loop does after it. An
 /// answer is about 400 deltas (some 2,000 tokens) with a paragraph break
 /// every 8, then completes and the next starts, as in a real session.
@@ -271,6 +309,13 @@ fn bench(c: &mut Criterion) {
         (resident_kib().saturating_sub(before)) / 1024
     );
     drop(kept);
+    let before = resident_kib();
+    let live = live_turns(&transcript);
+    eprintln!(
+        "resident memory added by {TURNS} live turns (inline, parses kept for the last 500): {} MiB",
+        (resident_kib().saturating_sub(before)) / 1024
+    );
+    drop(live);
 
     let mut group = c.benchmark_group("tui");
     group.sample_size(10);

@@ -176,6 +176,9 @@ pub struct App {
     pub(crate) context_window: Option<u64>,
     /// The finished transcript, for redraws at another width.
     pub(crate) cells: Vec<Cell>,
+    /// Cells before this index have dropped their kept parses: they are
+    /// older than the last [`DRAWN_TURNS`] turns a resize redraws.
+    parses_kept_from: usize,
     pub(crate) live: Live,
     /// Lines for the scrollback, drained by the loop (inline mode only).
     pending_lines: Vec<Line<'static>>,
@@ -231,6 +234,7 @@ impl App {
             last_input_tokens: 0,
             context_window: None,
             cells: Vec::new(),
+            parses_kept_from: 0,
             live: Live::default(),
             pending_lines: Vec::new(),
             composer: Composer::default(),
@@ -348,15 +352,31 @@ impl App {
         std::mem::take(&mut self.redraw_all)
     }
 
-    /// Every history line at the current width, the committed part of a
-    /// streaming answer included; resets what counts as committed.
+    /// Every history line of the last [`DRAWN_TURNS`] turns at the current
+    /// width (after a line saying how many turns are left out), the
+    /// committed part of a streaming answer included; resets what counts
+    /// as committed.
     pub fn transcript_lines(&mut self) -> Vec<Line<'static>> {
         let width = usize::from(self.width);
-        let mut lines: Vec<Line<'static>> = self
-            .cells
-            .iter()
-            .flat_map(|cell| cell.lines(width, self.theme))
-            .collect();
+        let (start, left_out) = crate::pager::transcript_start(&self.cells);
+        let mut lines = Vec::new();
+        if left_out > 0 {
+            let turns = if left_out == 1 {
+                "1 earlier turn is".to_owned()
+            } else {
+                format!("{left_out} earlier turns are")
+            };
+            let notice = Cell::Notice {
+                kind: NoticeKind::Info,
+                text: format!("{turns} left out: a resize redraws the last {DRAWN_TURNS} turns"),
+            };
+            lines.extend(notice.lines(width, self.theme));
+        }
+        lines.extend(
+            self.cells[start..]
+                .iter()
+                .flat_map(|cell| cell.lines(width, self.theme)),
+        );
         if let Some(crate::live::LiveCell::Answer { stream, .. }) = self.live.cells.first_mut() {
             lines.extend(stream.recommit(width, self.theme));
         }
@@ -401,7 +421,24 @@ impl App {
         if !self.alt_screen {
             self.pending_lines.extend(flushed.lines);
         }
+        let new_turn = flushed
+            .cells
+            .iter()
+            .any(|cell| matches!(cell, Cell::User { .. }));
         self.cells.extend(flushed.cells);
+        if new_turn {
+            self.forget_old_parses();
+        }
+    }
+
+    /// Drop the kept parses of cells older than the turns a resize
+    /// redraws, so their memory stays bounded however long the session.
+    fn forget_old_parses(&mut self) {
+        let (start, _) = crate::pager::transcript_start(&self.cells);
+        for cell in &mut self.cells[self.parses_kept_from.min(start)..start] {
+            cell.forget_parse();
+        }
+        self.parses_kept_from = self.parses_kept_from.max(start);
     }
 
     /// Send `text` as a new turn now.

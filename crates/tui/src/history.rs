@@ -9,6 +9,7 @@
 pub mod command;
 pub mod highlight;
 pub mod markdown;
+pub mod memo;
 pub mod patch;
 pub mod reasoning;
 pub mod stream;
@@ -17,7 +18,8 @@ use crate::theme::Theme;
 use crate::wrap::{wrap_spans, wrap_text};
 use command::{CommandRun, command_lines, exploration_lines};
 use duet_protocol::{FileChange, TodoItem};
-use markdown::render_markdown;
+use markdown::Markdown;
+use memo::MarkdownMemo;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use reasoning::{ReasoningDisplay, collapsed_line, reasoning_lines, reasoning_title};
@@ -35,15 +37,19 @@ pub enum Cell {
     User {
         text: String,
     },
-    /// An agent answer, Markdown.
+    /// An agent answer, Markdown (`parsed`: kept once drawn; build with
+    /// [`Cell::agent`]).
     Agent {
         text: String,
+        parsed: MarkdownMemo,
     },
     /// A reasoning summary, shown dim: collapsed to its title, in full,
-    /// or not at all (`shown`, from `tui.show_reasoning`).
+    /// or not at all (`shown`, from `tui.show_reasoning`); build with
+    /// [`Cell::reasoning`].
     Reasoning {
         text: String,
         shown: ReasoningDisplay,
+        parsed: MarkdownMemo,
     },
     /// One command, or (`explored`) a group of read-only ones.
     Commands {
@@ -83,6 +89,21 @@ pub enum NoticeKind {
 }
 
 impl Cell {
+    pub fn agent(text: String) -> Cell {
+        Cell::Agent {
+            text,
+            parsed: MarkdownMemo::default(),
+        }
+    }
+
+    pub fn reasoning(text: String, shown: ReasoningDisplay) -> Cell {
+        Cell::Reasoning {
+            text,
+            shown,
+            parsed: MarkdownMemo::default(),
+        }
+    }
+
     /// The cell's lines at `width` columns, starting with a blank separator line.
     pub fn lines(&self, width: usize, theme: Theme) -> Vec<Line<'static>> {
         let width = width.max(8);
@@ -112,12 +133,20 @@ impl Cell {
                 let first = [Span::styled("› ", theme.accent())];
                 lines.extend(wrap_text(text, theme.plain(), width, &first, &indent));
             }
-            Cell::Agent { text } => lines.extend(agent_lines(text, width, theme)),
-            Cell::Reasoning { text, shown } => match shown {
+            Cell::Agent { text, parsed } => {
+                lines.extend(agent_lines(&parsed.get(text, theme), width, theme));
+            }
+            Cell::Reasoning {
+                text,
+                shown,
+                parsed,
+            } => match shown {
                 ReasoningDisplay::Collapsed => {
                     lines.push(collapsed_line(&reasoning_title(text), true, width, theme));
                 }
-                ReasoningDisplay::Expanded => lines.extend(reasoning_lines(text, width, theme)),
+                ReasoningDisplay::Expanded => {
+                    lines.extend(reasoning_lines(&parsed.get(text, theme), width, theme));
+                }
                 ReasoningDisplay::Hidden => return Vec::new(),
             },
             Cell::Commands { runs, explored } => {
@@ -183,13 +212,25 @@ impl Cell {
         lines
     }
 
+    /// Drop what was kept of the parse of an answer or a reasoning summary
+    /// and keep none from now on (drawing it again parses it again).
+    pub fn forget_parse(&mut self) {
+        if let Cell::Agent { parsed, .. } | Cell::Reasoning { parsed, .. } = self {
+            *parsed = MarkdownMemo::forgotten();
+        }
+    }
+
     /// The cell as the Ctrl+T transcript shows it: as [`Cell::lines`], but
     /// a reasoning summary always in full.
     pub fn full_lines(&self, width: usize, theme: Theme) -> Vec<Line<'static>> {
         match self {
-            Cell::Reasoning { text, .. } => {
+            Cell::Reasoning { text, parsed, .. } => {
                 let mut lines = vec![Line::default()];
-                lines.extend(reasoning_lines(text, width.max(8), theme));
+                lines.extend(reasoning_lines(
+                    &parsed.get(text, theme),
+                    width.max(8),
+                    theme,
+                ));
                 lines
             }
             other => other.lines(width, theme),
@@ -198,8 +239,8 @@ impl Cell {
 }
 
 /// An answer: Markdown at `width - 2`, behind a `• ` bullet.
-pub fn agent_lines(text: &str, width: usize, theme: Theme) -> Vec<Line<'static>> {
-    let body = render_markdown(text, width.saturating_sub(2), theme);
+pub fn agent_lines(markdown: &Markdown, width: usize, theme: Theme) -> Vec<Line<'static>> {
+    let body = markdown.lines(width.saturating_sub(2));
     prefix_lines(body, Span::styled("• ", theme.dim()), Span::raw("  "))
 }
 
@@ -252,4 +293,121 @@ fn plan_lines(items: &[TodoItem], width: usize, theme: Theme) -> Vec<Line<'stati
         ));
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use duet_protocol::{CommandStatus, FileChangeKind};
+    use pretty_assertions::assert_eq;
+
+    const ANSWER: &str = "# Plan\n\nSkips a **trailing comma** in `parse_list`; see \
+        [the test](https://example.com/t), which this sentence wraps around.\n\n\
+        ```rust\nfn parse_list(input: &str) -> Vec<Item> {\n    input.split(',').filter(|s| \
+        !s.is_empty()).map(Item::from).collect()\n}\n```\n\n1. a step that wraps when narrow \
+        enough\n   ```sh\n   cargo test -p parser --all-targets\n   ```\n\n> a quote that \
+        wraps as well\n\n---\n";
+
+    const DIFF: &str = "@@ -1,2 +1,3 @@\n fn parse_list(input: &str) -> Vec<Item> {\n\
+        -    input.split(',').map(Item::from).collect()\n\
+        +    input.split(',').filter(|s| !s.is_empty()).map(Item::from).collect()\n\
+        +    // a trailing comma gives an empty piece, which is not an item\n";
+
+    fn cells() -> Vec<Cell> {
+        vec![
+            Cell::User {
+                text: "make the parser accept trailing commas, in a prompt that wraps".into(),
+            },
+            Cell::reasoning(
+                "**Finding the parser**\n\nIt is in `src/parser.rs`, read it first.".into(),
+                ReasoningDisplay::Expanded,
+            ),
+            Cell::Commands {
+                runs: vec![CommandRun {
+                    item_id: "c".into(),
+                    command: "cargo test -p parser --all-targets -- trailing_comma".into(),
+                    output: "running 2 tests\ntest trailing_comma ... ok\ntest empty ... ok\n"
+                        .into(),
+                    exit_code: Some(0),
+                    status: CommandStatus::Completed,
+                    duration: Some(std::time::Duration::from_millis(1500)),
+                }],
+                explored: false,
+            },
+            Cell::agent(ANSWER.into()),
+            Cell::Patch {
+                changes: vec![FileChange {
+                    path: "src/parser.rs".into(),
+                    kind: FileChangeKind::Update,
+                    diff: Some(DIFF.into()),
+                }],
+            },
+            Cell::Diff { diff: DIFF.into() },
+        ]
+    }
+
+    /// The cell with nothing kept: rendering it parses afresh.
+    fn unparsed(cell: &Cell) -> Cell {
+        match cell {
+            Cell::Agent { text, .. } => Cell::agent(text.clone()),
+            Cell::Reasoning { text, shown, .. } => Cell::reasoning(text.clone(), *shown),
+            other => other.clone(),
+        }
+    }
+
+    #[test]
+    fn drawing_keeps_the_parse_and_forgetting_drops_it() {
+        let theme = Theme::new(true);
+        let kept = |cells: &[Cell]| -> Vec<bool> {
+            cells
+                .iter()
+                .map(|cell| match cell {
+                    Cell::Agent { parsed, .. } | Cell::Reasoning { parsed, .. } => parsed.is_kept(),
+                    _ => false,
+                })
+                .collect()
+        };
+        let mut cells = cells();
+        assert_eq!(kept(&cells), [false; 6]);
+        for cell in &cells {
+            cell.lines(80, theme);
+        }
+        assert_eq!(kept(&cells), [false, true, false, true, false, false]);
+        cells.iter_mut().for_each(Cell::forget_parse);
+        assert_eq!(kept(&cells), [false; 6]);
+        // Drawn again, a forgotten cell keeps nothing, and draws the same.
+        for (cell, fresh) in cells.iter().zip(self::cells()) {
+            assert_eq!(cell.lines(57, theme), fresh.lines(57, theme));
+        }
+        assert_eq!(kept(&cells), [false; 6]);
+    }
+
+    #[test]
+    fn cells_rewrapped_from_their_kept_parse_equal_cells_drawn_fresh() {
+        let theme = Theme::new(true);
+        let kept = cells();
+        for cell in &kept {
+            // Drawn once at 100 columns: the parse is kept.
+            cell.lines(100, theme);
+            cell.full_lines(100, theme);
+        }
+        for width in [20, 41, 80, 100, 157] {
+            let rewrapped: Vec<Line<'static>> = kept
+                .iter()
+                .flat_map(|cell| [cell.lines(width, theme), cell.full_lines(width, theme)])
+                .flatten()
+                .collect();
+            let fresh: Vec<Line<'static>> = kept
+                .iter()
+                .flat_map(|cell| {
+                    [
+                        unparsed(cell).lines(width, theme),
+                        unparsed(cell).full_lines(width, theme),
+                    ]
+                })
+                .flatten()
+                .collect();
+            assert_eq!(rewrapped, fresh, "at {width} columns");
+        }
+    }
 }

@@ -9,6 +9,8 @@
 
 use crate::history::Cell;
 use crate::history::command::{CommandRun, command_lines, exploration, exploration_lines};
+use crate::history::markdown::Markdown;
+use crate::history::memo::MarkdownMemo;
 use crate::history::reasoning::{
     ReasoningDisplay, collapsed_line, latest_heading, reasoning_lines, reasoning_title,
 };
@@ -191,12 +193,23 @@ impl Live {
                     out.lines.extend(stream.take_stable(width, theme));
                     break;
                 }
-                out.lines.extend(stream.take_rest(width, theme));
-                let text = stream.text.clone();
-                self.cells.remove(0);
-                if !text.trim().is_empty() {
-                    out.cells.push(Cell::Agent { text });
+                if stream.text.trim().is_empty() {
+                    out.lines.extend(stream.take_rest(width, theme));
+                    self.cells.remove(0);
+                    continue;
                 }
+                // Parsed once, for these lines and for the cell's redraws.
+                let parsed = MarkdownMemo::default();
+                out.lines.extend(stream.take_rest_parsed(
+                    &parsed.get(&stream.text, theme),
+                    width,
+                    theme,
+                ));
+                out.cells.push(Cell::Agent {
+                    text: stream.text.clone(),
+                    parsed,
+                });
+                self.cells.remove(0);
                 continue;
             }
             if !finished {
@@ -217,7 +230,11 @@ impl Live {
             match cell {
                 LiveCell::Answer { stream, .. } if with_committed => {
                     lines.push(Line::default());
-                    lines.extend(crate::history::agent_lines(&stream.text, width, theme));
+                    lines.extend(crate::history::agent_lines(
+                        &Markdown::parse(&stream.text, theme),
+                        width,
+                        theme,
+                    ));
                 }
                 LiveCell::Answer { stream, .. } => lines.extend(stream.live_lines(width, theme)),
                 LiveCell::Reasoning { text, done, .. } => {
@@ -276,7 +293,7 @@ impl Live {
             _ if text.trim().is_empty() => Vec::new(),
             ReasoningDisplay::Expanded => {
                 let mut lines = vec![Line::default()];
-                lines.extend(reasoning_lines(text, width, theme));
+                lines.extend(reasoning_lines(&Markdown::parse(text, theme), width, theme));
                 lines
             }
             ReasoningDisplay::Collapsed if done => {
@@ -311,12 +328,9 @@ fn is_finished(cell: &LiveCell) -> bool {
 
 fn into_cell(cell: LiveCell, reasoning: ReasoningDisplay) -> Option<Cell> {
     match cell {
-        LiveCell::Answer { stream, .. } => Some(Cell::Agent { text: stream.text }),
+        LiveCell::Answer { stream, .. } => Some(Cell::agent(stream.text)),
         LiveCell::Reasoning { text, .. } if text.trim().is_empty() => None,
-        LiveCell::Reasoning { text, .. } => Some(Cell::Reasoning {
-            text,
-            shown: reasoning,
-        }),
+        LiveCell::Reasoning { text, .. } => Some(Cell::reasoning(text, reasoning)),
         LiveCell::Commands { runs, explored, .. } => Some(Cell::Commands { runs, explored }),
         LiveCell::Patch { changes, .. } => Some(Cell::Patch { changes }),
         LiveCell::Finished(cell) => Some(cell),

@@ -244,9 +244,7 @@ mod tests {
                 Cell::User {
                     text: format!("prompt {n}"),
                 },
-                Cell::Agent {
-                    text: format!("answer {n}"),
-                },
+                Cell::agent(format!("answer {n}")),
             ]
         };
         let header = Cell::Notice {

@@ -169,45 +169,56 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
             self.deferred.extend(lines);
             return Ok(());
         }
-        let width = self.size.width;
         let count = u16::try_from(lines.len()).unwrap_or(u16::MAX);
-        let mut buffer = Buffer::empty(Rect::new(0, 0, width, count));
-        for (row, line) in lines.iter().enumerate().take(usize::from(count)) {
-            buffer.set_line(0, u16::try_from(row).unwrap_or(u16::MAX), line, width);
-        }
         let mut drawn = 0u16;
         // Free rows below the live area: draw there and move it down.
         let room = self.size.height.saturating_sub(self.viewport.bottom());
         let below = count.min(room);
         if below > 0 {
-            self.draw_rows(&buffer, 0, below, self.viewport.y)?;
+            self.draw_lines(&lines[..usize::from(below)], self.viewport.y, false)?;
             drawn = below;
             self.move_viewport(Rect {
                 y: self.viewport.y + below,
                 ..self.viewport
             })?;
         }
-        // The rest: scroll the rows above the live area up, into the scrollback.
+        // The rest: scroll the rows above the live area up, into the
+        // scrollback; the rows scrolled in are blank.
         while drawn < count && self.viewport.y > 0 {
             let top = self.viewport.y;
             let chunk = (count - drawn).min(top);
             self.terminal
                 .backend_mut()
                 .scroll_region_up(0..top, chunk)?;
-            self.draw_rows(&buffer, drawn, chunk, top - chunk)?;
+            let first = usize::from(drawn);
+            self.draw_lines(&lines[first..first + usize::from(chunk)], top - chunk, true)?;
             drawn += chunk;
         }
         self.terminal.backend_mut().flush()
     }
 
-    fn draw_rows(&mut self, buffer: &Buffer, first: u16, count: u16, y: u16) -> io::Result<()> {
-        let width = usize::from(buffer.area.width);
-        let start = usize::from(first) * width;
-        let cells = &buffer.content[start..start + usize::from(count) * width];
-        let positioned = cells.iter().enumerate().map(|(idx, cell)| {
-            let x = u16::try_from(idx % width).unwrap_or(0);
-            let row = u16::try_from(idx / width).unwrap_or(0);
-            (x, y + row, cell)
+    /// Draw `lines` on the rows from `y` down, at most a screen's worth.
+    /// On rows known to be blank (`onto_blank`) a row's trailing blank
+    /// cells are left out: a resize writes thousands of lines, most of
+    /// them far shorter than the screen is wide.
+    fn draw_lines(&mut self, lines: &[Line<'static>], y: u16, onto_blank: bool) -> io::Result<()> {
+        let width = self.size.width;
+        let rows = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+        let mut buffer = Buffer::empty(Rect::new(0, 0, width, rows));
+        // Where each line ends: the cells after it are still blank.
+        let ends: Vec<usize> = (0..rows)
+            .zip(lines)
+            .map(|(row, line)| usize::from(buffer.set_line(0, row, line, width).0))
+            .collect();
+        let width = usize::from(width);
+        let rows = buffer.content.chunks(width.max(1)).zip(ends).enumerate();
+        let positioned = rows.flat_map(|(row, (cells, end))| {
+            let end = if onto_blank { end } else { cells.len() };
+            let row = u16::try_from(row).unwrap_or(0);
+            cells[..end]
+                .iter()
+                .enumerate()
+                .map(move |(x, cell)| (u16::try_from(x).unwrap_or(0), y + row, cell))
         });
         self.terminal.backend_mut().draw(positioned)
     }
@@ -400,7 +411,10 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
     }
 
     /// After a resize: take the new size; inline, clear screen and
-    /// scrollback and write the whole transcript again at the new width.
+    /// scrollback and write the transcript's last turns again at the new
+    /// width ([`App::transcript_lines`]: kept parses, only wrapping). The
+    /// loop calls it once per batch of inputs, however many resizes the
+    /// batch held.
     pub fn resized(&mut self, app: &mut App) -> io::Result<()> {
         self.size = self.terminal.backend().size()?;
         if self.pager_shown {

@@ -18,6 +18,17 @@ pub fn wrap_spans(
     first_prefix: &[Span<'static>],
     rest_prefix: &[Span<'static>],
 ) -> Vec<Line<'static>> {
+    let runs = spans.iter().map(|span| (span.content.as_ref(), span.style));
+    wrap_runs(runs, width, first_prefix, rest_prefix)
+}
+
+/// [`wrap_spans`] over styled runs of text given as (text, style).
+pub fn wrap_runs<'a>(
+    runs: impl Iterator<Item = (&'a str, Style)>,
+    width: usize,
+    first_prefix: &[Span<'static>],
+    rest_prefix: &[Span<'static>],
+) -> Vec<Line<'static>> {
     let mut wrapper = Wrapper {
         width,
         rest_prefix,
@@ -26,12 +37,12 @@ pub fn wrap_spans(
         used: spans_width(first_prefix),
         prefix_width: spans_width(first_prefix),
     };
-    for span in spans {
-        for piece in pieces(&span.content) {
+    for (content, style) in runs {
+        for piece in pieces(content) {
             match piece {
                 Piece::Break => wrapper.break_line(),
-                Piece::Space(text) => wrapper.push_space(text, span.style),
-                Piece::Word(text) => wrapper.push_word(text, span.style),
+                Piece::Space(text) => wrapper.push_space(text, style),
+                Piece::Word(text) => wrapper.push_word(text, style),
             }
         }
     }

@@ -9,37 +9,145 @@
 //! the terminal allows). Blocks at the top level are separated by a blank
 //! line; inside lists they are not, which keeps agent answers compact.
 //!
-//! It renders a whole text at a width; streaming is the caller's concern
-//! (see `history/stream.rs`).
+//! Rendering is two steps: [`Markdown::parse`] does everything that does
+//! not depend on the width (parsing, styling, syntax highlighting) and
+//! [`Markdown::lines`] only wraps, so a resize re-wraps a kept `Markdown`
+//! without parsing or highlighting again.
+//!
+//! It renders a whole text; streaming is the caller's concern (see
+//! `history/stream.rs`).
 
 use super::highlight::highlight;
 use crate::theme::Theme;
-use crate::wrap::wrap_spans;
+use crate::wrap::wrap_runs;
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthChar;
 
-/// `text` rendered for `width` columns.
-pub fn render_markdown(text: &str, width: usize, theme: Theme) -> Vec<Line<'static>> {
-    let mut writer = Writer {
-        theme,
-        width: width.max(4),
-        lines: Vec::new(),
-        inline: Vec::new(),
-        styles: vec![Style::new()],
-        containers: Vec::new(),
-        link: None,
-        code: None,
-        just_opened: false,
-    };
-    let options =
-        Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS;
-    for event in Parser::new_ext(text, options) {
-        writer.event(event);
+/// A Markdown text parsed and styled, not yet wrapped: a sequence of
+/// blocks that [`Markdown::lines`] lays out at a width.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Markdown {
+    blocks: Vec<Block>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Block {
+    /// A line that is the same at any width (a blank separator, or the
+    /// prefixes of one inside a quote).
+    Fixed(Line<'static>),
+    /// Inline text, word-wrapped behind the prefixes of its containers.
+    Wrapped {
+        text: Runs,
+        first: Vec<Span<'static>>,
+        rest: Vec<Span<'static>>,
+    },
+    /// Highlighted code lines (at least one), each cut into pieces that fit
+    /// beside the continuation prefix.
+    Code {
+        lines: Vec<Runs>,
+        first: Vec<Span<'static>>,
+        rest: Vec<Span<'static>>,
+    },
+    /// A thematic break: a rule of up to 40 columns in this style.
+    Rule(Style),
+}
+
+/// Styled text kept compact: the text once and where each styled span
+/// ends, instead of a `String` per span (a highlighted line of code has
+/// dozens of tokens, and every kept answer holds its parse).
+#[derive(Debug, Clone, PartialEq)]
+struct Runs {
+    text: String,
+    /// (end byte offset in `text`, style), one per span.
+    runs: Vec<(u32, Style)>,
+}
+
+impl Runs {
+    fn new(spans: &[Span<'_>]) -> Runs {
+        let mut text = String::new();
+        let mut runs = Vec::with_capacity(spans.len());
+        for span in spans {
+            text.push_str(&span.content);
+            runs.push((u32::try_from(text.len()).unwrap_or(u32::MAX), span.style));
+        }
+        text.shrink_to_fit();
+        Runs { text, runs }
     }
-    writer.flush_inline();
-    writer.lines
+
+    /// The spans as (text, style), as they were given.
+    fn spans(&self) -> impl Iterator<Item = (&str, Style)> {
+        let mut start = 0;
+        self.runs.iter().map(move |&(end, style)| {
+            let end = usize::try_from(end)
+                .unwrap_or(usize::MAX)
+                .min(self.text.len());
+            let text = self.text.get(start..end).unwrap_or_default();
+            start = end;
+            (text, style)
+        })
+    }
+}
+
+impl Markdown {
+    /// Parse and style `text`; the slow part of rendering (pulldown-cmark
+    /// and syntect), done once per text.
+    pub fn parse(text: &str, theme: Theme) -> Markdown {
+        let mut writer = Writer {
+            theme,
+            blocks: Vec::new(),
+            inline: Vec::new(),
+            styles: vec![Style::new()],
+            containers: Vec::new(),
+            link: None,
+            code: None,
+            just_opened: false,
+        };
+        let options =
+            Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS;
+        for event in Parser::new_ext(text, options) {
+            writer.event(event);
+        }
+        writer.flush_inline();
+        Markdown {
+            blocks: writer.blocks,
+        }
+    }
+
+    /// The lines at `width` columns (at least 4).
+    pub fn lines(&self, width: usize) -> Vec<Line<'static>> {
+        let width = width.max(4);
+        let mut lines = Vec::new();
+        for block in &self.blocks {
+            match block {
+                Block::Fixed(line) => lines.push(line.clone()),
+                Block::Wrapped { text, first, rest } => {
+                    lines.extend(wrap_runs(text.spans(), width, first, rest));
+                }
+                Block::Code {
+                    lines: code,
+                    first,
+                    rest,
+                } => {
+                    let prefix_width: usize = rest.iter().map(Span::width).sum();
+                    let room = width.saturating_sub(prefix_width).max(1);
+                    for (idx, line) in code.iter().enumerate() {
+                        let prefix = if idx == 0 { first } else { rest };
+                        for piece in cut(line.spans(), room) {
+                            let mut spans = prefix.clone();
+                            spans.extend(piece.spans);
+                            lines.push(Line::from(spans));
+                        }
+                    }
+                }
+                Block::Rule(style) => {
+                    lines.push(Line::from(Span::styled("─".repeat(width.min(40)), *style)));
+                }
+            }
+        }
+        lines
+    }
 }
 
 enum Container {
@@ -62,8 +170,7 @@ struct CodeBlock {
 
 struct Writer {
     theme: Theme,
-    width: usize,
-    lines: Vec<Line<'static>>,
+    blocks: Vec<Block>,
     /// The inline content of the block being built.
     inline: Vec<Span<'static>>,
     /// Inline styles, innermost last.
@@ -90,9 +197,7 @@ impl Writer {
             Event::HardBreak => self.push_text("\n", self.style()),
             Event::Rule => {
                 self.block_start();
-                let rule = "─".repeat(self.width.min(40));
-                self.lines
-                    .push(Line::from(Span::styled(rule, self.theme.dim())));
+                self.blocks.push(Block::Rule(self.theme.dim()));
             }
             Event::TaskListMarker(done) => {
                 self.push_text(if done { "[x] " } else { "[ ] " }, self.style());
@@ -236,11 +341,13 @@ impl Writer {
     /// A blank line before a top-level block that follows another one.
     fn block_start(&mut self) {
         self.flush_inline();
-        if std::mem::take(&mut self.just_opened) || self.lines.is_empty() || self.in_list() {
+        // No lines yet exactly when no blocks yet: every block gives at
+        // least one line.
+        if std::mem::take(&mut self.just_opened) || self.blocks.is_empty() || self.in_list() {
             return;
         }
         let (_, rest) = self.prefixes();
-        self.lines.push(trimmed(Line::from(rest)));
+        self.blocks.push(Block::Fixed(trimmed(Line::from(rest))));
     }
 
     /// The prefixes for the next line: (first line, continuation lines).
@@ -291,37 +398,37 @@ impl Writer {
         } else {
             spans
         };
-        self.lines
-            .extend(wrap_spans(&spans, self.width, &first, &rest));
+        self.blocks.push(Block::Wrapped {
+            text: Runs::new(&spans),
+            first,
+            rest,
+        });
     }
 
     fn code_block(&mut self, code: &CodeBlock) {
         let (first, rest) = self.prefixes();
-        let prefix_width: usize = rest.iter().map(Span::width).sum();
-        let room = self.width.saturating_sub(prefix_width).max(1);
-        let highlighted = highlight(code.text.trim_end_matches('\n'), &code.lang, self.theme);
-        for (idx, line) in highlighted.into_iter().enumerate() {
-            let prefix = if idx == 0 { &first } else { &rest };
-            for piece in cut(line, room) {
-                let mut spans = prefix.clone();
-                spans.extend(piece.spans);
-                self.lines.push(Line::from(spans));
-            }
+        let lines: Vec<Runs> = highlight(code.text.trim_end_matches('\n'), &code.lang, self.theme)
+            .iter()
+            .map(|line| Runs::new(&line.spans))
+            .collect();
+        // An empty block gives no lines, so it is no block.
+        if !lines.is_empty() {
+            self.blocks.push(Block::Code { lines, first, rest });
         }
     }
 }
 
 /// Cut a line into pieces of at most `width` columns (code is not word-wrapped).
-fn cut(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
+fn cut<'a>(spans: impl Iterator<Item = (&'a str, Style)>, width: usize) -> Vec<Line<'static>> {
     let mut out = vec![Vec::new()];
     let mut used = 0;
-    for span in line.spans {
+    for (content, style) in spans {
         let mut text = String::new();
-        for ch in span.content.chars() {
+        for ch in content.chars() {
             let w = ch.width().unwrap_or(0);
             if used + w > width {
                 if let Some(current) = out.last_mut() {
-                    current.push(Span::styled(std::mem::take(&mut text), span.style));
+                    current.push(Span::styled(std::mem::take(&mut text), style));
                 }
                 out.push(Vec::new());
                 used = 0;
@@ -330,7 +437,7 @@ fn cut(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
             text.push(ch);
         }
         if let Some(current) = out.last_mut() {
-            current.push(Span::styled(text, span.style));
+            current.push(Span::styled(text, style));
         }
     }
     out.into_iter().map(Line::from).collect()
@@ -352,7 +459,7 @@ mod tests {
     use pretty_assertions::assert_eq;
 
     fn check(markdown: &str, width: usize, expected: &[&str]) {
-        let lines = render_markdown(markdown, width, Theme::new(false));
+        let lines = Markdown::parse(markdown, Theme::new(false)).lines(width);
         assert_eq!(lines_text(&lines), expected);
     }
 
@@ -420,7 +527,7 @@ mod tests {
 
     #[test]
     fn styles_are_palette_only_and_inline_code_is_coloured() {
-        let lines = render_markdown("**bold** `code` [l](u)", 40, Theme::new(true));
+        let lines = Markdown::parse("**bold** `code` [l](u)", Theme::new(true)).lines(40);
         let styles: Vec<(String, Style)> = lines[0]
             .spans
             .iter()

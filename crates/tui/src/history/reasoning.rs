@@ -5,7 +5,7 @@
 //! It does not decide when a summary is finished or where it goes; that is
 //! `live.rs` (streaming) and `history.rs` (the finished cell).
 
-use super::markdown::render_markdown;
+use super::markdown::Markdown;
 use super::prefix_lines;
 use crate::theme::Theme;
 use ratatui::style::Modifier;
@@ -83,9 +83,10 @@ pub fn collapsed_line(title: &str, with_hint: bool, width: usize, theme: Theme) 
 }
 
 /// A whole summary: Markdown, dim and italic, behind a `• ` bullet.
-pub fn reasoning_lines(text: &str, width: usize, theme: Theme) -> Vec<Line<'static>> {
+pub fn reasoning_lines(markdown: &Markdown, width: usize, theme: Theme) -> Vec<Line<'static>> {
     let dim = theme.dim().add_modifier(Modifier::ITALIC);
-    let body = render_markdown(text, width.saturating_sub(2), theme)
+    let body = markdown
+        .lines(width.saturating_sub(2))
         .into_iter()
         .map(|line| {
             Line::from(

@@ -9,6 +9,7 @@
 //! everything anyway (see `screen.rs`), so it is reset with [`Stream::recommit`].
 
 use super::agent_lines;
+use super::markdown::Markdown;
 use crate::theme::Theme;
 use ratatui::text::Line;
 
@@ -47,6 +48,19 @@ impl Stream {
         self.take_from(stable_lines(&self.text, width, theme))
     }
 
+    /// [`Stream::take_rest`] from the whole text already parsed (the
+    /// finished cell keeps it for later redraws).
+    pub fn take_rest_parsed(
+        &mut self,
+        markdown: &Markdown,
+        width: usize,
+        theme: Theme,
+    ) -> Vec<Line<'static>> {
+        let mut lines = vec![Line::default()];
+        lines.extend(agent_lines(markdown, width, theme));
+        self.take_from(lines)
+    }
+
     /// The lines not committed yet, for the live area.
     pub fn live_lines(&self, width: usize, theme: Theme) -> Vec<Line<'static>> {
         let lines = stable_lines(&self.text, width, theme);
@@ -70,7 +84,7 @@ impl Stream {
 /// A blank separator line, then the answer.
 fn stable_lines(text: &str, width: usize, theme: Theme) -> Vec<Line<'static>> {
     let mut lines = vec![Line::default()];
-    lines.extend(agent_lines(text, width, theme));
+    lines.extend(agent_lines(&Markdown::parse(text, theme), width, theme));
     lines
 }
 
