@@ -109,26 +109,49 @@ impl Store {
         &self,
         thread_id: &str,
     ) -> Result<Vec<T>, StoreError> {
+        self.history_rows(thread_id, "seq, json", |seq, row| {
+            let json = row
+                .get_ref(1)
+                .and_then(|value| Ok(value.as_str()?))
+                .map_err(sql_error(self.path(), "read the history of a session"))?;
+            serde_json::from_str(json).map_err(|cause| self.bad_item(thread_id, seq, cause))
+        })
+    }
+
+    /// Every history item of a thread, in order, as its exact stored text:
+    /// what a resume sends back. Not parsed (the store wrote each from a
+    /// JSON value, and a long thread is tens of megabytes); a text that is
+    /// not braced like an object is [`StoreError::BadItem`].
+    pub fn history_raw(&self, thread_id: &str) -> Result<Vec<RawHistoryItem>, StoreError> {
+        self.history_rows(thread_id, "seq, kind, json", |seq, row| {
+            let to_error = || sql_error(self.path(), "read the history of a session");
+            let kind: Option<String> = row.get(1).map_err(to_error())?;
+            let json: String = row.get(2).map_err(to_error())?;
+            match not_an_object(&json) {
+                Some(cause) => Err(self.bad_item(thread_id, seq, cause)),
+                None => Ok(RawHistoryItem { kind, json }),
+            }
+        })
+    }
+
+    /// The history rows of a thread in order (`columns` start with `seq`),
+    /// each made into an item by `read`; a thread with no rows that does
+    /// not exist is [`StoreError::NotFound`].
+    fn history_rows<T>(
+        &self,
+        thread_id: &str,
+        columns: &str,
+        mut read: impl FnMut(i64, &rusqlite::Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
         let to_error = || sql_error(self.path(), "read the history of a session");
         let conn = self.conn();
-        let mut statement = conn
-            .prepare_cached("SELECT seq, json FROM items WHERE thread_id = ?1 ORDER BY seq")
-            .map_err(to_error())?;
+        let sql = format!("SELECT {columns} FROM items WHERE thread_id = ?1 ORDER BY seq");
+        let mut statement = conn.prepare_cached(&sql).map_err(to_error())?;
         let mut rows = statement.query([thread_id]).map_err(to_error())?;
         let mut items = Vec::new();
         while let Some(row) = rows.next().map_err(to_error())? {
             let seq: i64 = row.get(0).map_err(to_error())?;
-            let json = row
-                .get_ref(1)
-                .and_then(|value| Ok(value.as_str()?))
-                .map_err(to_error())?;
-            let item: T = serde_json::from_str(json).map_err(|cause| StoreError::BadItem {
-                path: self.path().to_path_buf(),
-                thread_id: thread_id.to_string(),
-                seq,
-                cause,
-            })?;
-            items.push(item);
+            items.push(read(seq, row)?);
         }
         drop(rows);
         drop(statement);
@@ -140,40 +163,13 @@ impl Store {
         Ok(items)
     }
 
-    /// Every history item of a thread, in order, as its exact stored text:
-    /// what a resume sends back. Not parsed (the store wrote each from a
-    /// JSON value, and a long thread is tens of megabytes); a text that is
-    /// not braced like an object is [`StoreError::BadItem`].
-    pub fn history_raw(&self, thread_id: &str) -> Result<Vec<RawHistoryItem>, StoreError> {
-        let to_error = || sql_error(self.path(), "read the history of a session");
-        let conn = self.conn();
-        let mut statement = conn
-            .prepare_cached("SELECT seq, kind, json FROM items WHERE thread_id = ?1 ORDER BY seq")
-            .map_err(to_error())?;
-        let mut rows = statement.query([thread_id]).map_err(to_error())?;
-        let mut items = Vec::new();
-        while let Some(row) = rows.next().map_err(to_error())? {
-            let seq: i64 = row.get(0).map_err(to_error())?;
-            let kind: Option<String> = row.get(1).map_err(to_error())?;
-            let json: String = row.get(2).map_err(to_error())?;
-            if let Some(cause) = not_an_object(&json) {
-                return Err(StoreError::BadItem {
-                    path: self.path().to_path_buf(),
-                    thread_id: thread_id.to_string(),
-                    seq,
-                    cause,
-                });
-            }
-            items.push(RawHistoryItem { kind, json });
+    fn bad_item(&self, thread_id: &str, seq: i64, cause: serde_json::Error) -> StoreError {
+        StoreError::BadItem {
+            path: self.path().to_path_buf(),
+            thread_id: thread_id.to_string(),
+            seq,
+            cause,
         }
-        drop(rows);
-        drop(statement);
-        if items.is_empty() && !thread_exists(&conn, thread_id).map_err(to_error())? {
-            return Err(StoreError::NotFound {
-                query: thread_id.to_string(),
-            });
-        }
-        Ok(items)
     }
 
     /// The recorded turns of a thread, in the order they were first recorded.
