@@ -361,11 +361,7 @@ impl App {
         let (start, left_out) = crate::pager::transcript_start(&self.cells);
         let mut lines = Vec::new();
         if left_out > 0 {
-            let turns = if left_out == 1 {
-                "1 earlier turn is".to_owned()
-            } else {
-                format!("{left_out} earlier turns are")
-            };
+            let turns = crate::pager::earlier_turns(left_out);
             let notice = Cell::Notice {
                 kind: NoticeKind::Info,
                 text: format!("{turns} left out: a resize redraws the last {DRAWN_TURNS} turns"),

@@ -93,11 +93,7 @@ impl Pager {
         let width = usize::from(width);
         let mut lines = Vec::new();
         if left_out > 0 {
-            let turns = if left_out == 1 {
-                "1 earlier turn is".to_owned()
-            } else {
-                format!("{left_out} earlier turns are")
-            };
+            let turns = earlier_turns(left_out);
             lines.push(truncate_line(
                 Line::from(Span::styled(
                     format!(
@@ -180,6 +176,16 @@ impl Pager {
             width,
         ));
         lines
+    }
+}
+
+/// "1 earlier turn is" / "N earlier turns are", for the line that says how
+/// many turns a redraw leaves out.
+pub(crate) fn earlier_turns(count: usize) -> String {
+    if count == 1 {
+        "1 earlier turn is".to_owned()
+    } else {
+        format!("{count} earlier turns are")
     }
 }
 
