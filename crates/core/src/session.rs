@@ -238,19 +238,9 @@ fn load_thread(
     // Kept as the stored text (what follows the last compaction), with
     // outputs for calls a killed process left open.
     let history = crate::stored_history::load(&store, &record.id)?;
-    // Turns that began before the last compaction cannot be rolled back.
-    let turns = store
-        .history_turns(&record.id)?
-        .into_iter()
-        .filter_map(|(turn_id, start)| {
-            start
-                .checked_sub(history.dropped)
-                .map(|start| (turn_id, start))
-        })
-        .collect();
     Ok(ResumedThread {
         stored_items: history.stored,
-        turns,
+        turns: history.turns,
         thread_id: record.id.clone(),
         usage: crate::recorder::usage_from_totals(&record.usage),
         history: history.items,

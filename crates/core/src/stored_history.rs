@@ -25,9 +25,10 @@ pub(crate) struct StoredHistory {
     pub items: Vec<ResponseItem>,
     /// How many of `items` are stored (the rest are to be saved).
     pub stored: usize,
-    /// How many stored items, up to and including the last compaction
-    /// marker, were left out: the model sees only what replaced them.
-    pub dropped: usize,
+    /// Each turn of `items` with the index of its first item (where a
+    /// rollback cuts); turns that began before the last compaction are left
+    /// out: they can no longer be rolled back.
+    pub turns: Vec<(String, usize)>,
 }
 
 /// Reads the history of `thread_id` for resuming it.
@@ -37,6 +38,10 @@ pub(crate) fn load(store: &Store, thread_id: &str) -> Result<StoredHistory, Sess
         .iter()
         .rposition(|row| row.kind.as_deref() == Some(crate::compact::COMPACTED_MARKER))
         .map_or(0, |index| index + 1);
+    let turns = duet_store::turn_starts(rows.iter().map(|row| row.turn_id.as_str()))
+        .into_iter()
+        .filter_map(|(turn_id, start)| start.checked_sub(dropped).map(|start| (turn_id, start)))
+        .collect();
     rows.drain(..dropped);
     let stored = rows.len();
     let missing = unanswered_calls(&rows, thread_id)?;
@@ -49,7 +54,7 @@ pub(crate) fn load(store: &Store, thread_id: &str) -> Result<StoredHistory, Sess
     Ok(StoredHistory {
         items,
         stored,
-        dropped,
+        turns,
     })
 }
 
@@ -207,6 +212,19 @@ mod tests {
             user("d"),
         ];
         let (_dir, store) = store_with(&items);
+        // A later turn can be rolled back; turn 1, which holds the marker,
+        // cannot.
+        store
+            .start_turn(&TurnStart {
+                thread_id: "t".to_string(),
+                turn_id: "2".to_string(),
+                started_at_ms: 2,
+            })
+            .expect("turn");
+        let later = user("e");
+        store
+            .append_items("t", "2", std::slice::from_ref(&later))
+            .expect("append");
         let history = load(&store, "t").expect("load");
         let texts: Vec<String> = history
             .items
@@ -214,8 +232,16 @@ mod tests {
             .map(|item| serde_json::to_string(item).expect("serialise"))
             .collect();
         assert_eq!(
-            (history.stored, history.dropped, texts),
-            (2, 4, vec![items[4].to_string(), items[5].to_string()])
+            (history.stored, history.turns, texts),
+            (
+                3,
+                vec![("2".to_string(), 2)],
+                vec![
+                    items[4].to_string(),
+                    items[5].to_string(),
+                    later.to_string()
+                ]
+            )
         );
     }
 

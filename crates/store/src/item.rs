@@ -39,6 +39,8 @@ pub struct NewItem {
 pub struct RawHistoryItem {
     /// The item's `type` (`None` for an input message that leaves it out).
     pub kind: Option<String>,
+    /// The turn that appended it.
+    pub turn_id: String,
     /// The JSON object as stored (written from a JSON value, so not parsed
     /// again on reading; only checked to be braced).
     pub json: String,

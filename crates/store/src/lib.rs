@@ -37,6 +37,7 @@ pub use query::{
     DisplayItem, ListOptions, RANKED_MATCHES, SearchHit, SearchOptions, ThreadSummary,
 };
 pub use record::{NewThread, ThreadRecord, TurnRecord, TurnStatus, UsageTotals};
+pub use rewind::turn_starts;
 pub use schema::SCHEMA_VERSION;
 pub use store::Store;
 pub use turns::TurnStart;

@@ -123,13 +123,18 @@ impl Store {
     /// JSON value, and a long thread is tens of megabytes); a text that is
     /// not braced like an object is [`StoreError::BadItem`].
     pub fn history_raw(&self, thread_id: &str) -> Result<Vec<RawHistoryItem>, StoreError> {
-        self.history_rows(thread_id, "seq, kind, json", |seq, row| {
+        self.history_rows(thread_id, "seq, kind, turn_id, json", |seq, row| {
             let to_error = || sql_error(self.path(), "read the history of a session");
             let kind: Option<String> = row.get(1).map_err(to_error())?;
-            let json: String = row.get(2).map_err(to_error())?;
+            let turn_id: String = row.get(2).map_err(to_error())?;
+            let json: String = row.get(3).map_err(to_error())?;
             match not_an_object(&json) {
                 Some(cause) => Err(self.bad_item(thread_id, seq, cause)),
-                None => Ok(RawHistoryItem { kind, json }),
+                None => Ok(RawHistoryItem {
+                    kind,
+                    turn_id,
+                    json,
+                }),
             }
         })
     }

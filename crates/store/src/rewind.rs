@@ -69,27 +69,19 @@ impl Store {
         tx.commit().map_err(to_error())?;
         Ok(deleted_items)
     }
+}
 
-    /// The turns that have history items, in history order, each with the
-    /// index (0-based, in [`Store::history`]) of its first item: where the
-    /// history would be cut to rewind to just before that turn.
-    pub fn history_turns(&self, thread_id: &str) -> Result<Vec<(String, usize)>, StoreError> {
-        let conn = self.conn();
-        let mut statement = conn
-            .prepare_cached("SELECT turn_id FROM items WHERE thread_id = ?1 ORDER BY seq")
-            .map_err(sql_error(self.path(), "read the turns of a session"))?;
-        let turn_ids = statement
-            .query_map([thread_id], |row| row.get::<_, String>(0))
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
-            .map_err(sql_error(self.path(), "read the turns of a session"))?;
-        let mut turns: Vec<(String, usize)> = Vec::new();
-        for (index, turn_id) in turn_ids.into_iter().enumerate() {
-            if turns.last().is_none_or(|(last, _)| *last != turn_id) {
-                turns.push((turn_id, index));
-            }
+/// The turns of a history whose items came from `turn_ids` (in history
+/// order, as [`Store::history_raw`] gives them), each with the index of its
+/// first item: where the history would be cut to rewind to just before it.
+pub fn turn_starts<'a>(turn_ids: impl IntoIterator<Item = &'a str>) -> Vec<(String, usize)> {
+    let mut turns: Vec<(String, usize)> = Vec::new();
+    for (index, turn_id) in turn_ids.into_iter().enumerate() {
+        if turns.last().is_none_or(|(last, _)| last != turn_id) {
+            turns.push((turn_id.to_string(), index));
         }
-        Ok(turns)
     }
+    turns
 }
 
 #[cfg(test)]
@@ -145,8 +137,9 @@ mod tests {
         turn(&store, "t", "c", &["four", "five"]);
         turn(&store, "other", "b", &["kept"]);
 
+        let rows = store.history_raw("t").unwrap();
         assert_eq!(
-            store.history_turns("t").unwrap(),
+            super::turn_starts(rows.iter().map(|row| row.turn_id.as_str())),
             vec![
                 ("a".to_string(), 0),
                 ("b".to_string(), 2),
