@@ -62,7 +62,20 @@ pub fn bwrap_args(inputs: &BwrapInputs<'_>) -> Vec<String> {
     ]
     .map(String::from)
     .to_vec();
-    for root in inputs.writable_roots {
+    // A root inside another is already writable through the outer one's
+    // (recursive) bind, which would hide its own bind anyway: skip it, one
+    // mount fewer (e.g. a workspace under `/tmp`).
+    for (index, root) in inputs.writable_roots.iter().enumerate() {
+        let covered = inputs
+            .writable_roots
+            .iter()
+            .enumerate()
+            .any(|(other_index, other)| {
+                (other != root && root.starts_with(other)) || (other == root && other_index < index)
+            });
+        if covered {
+            continue;
+        }
         let root = root.display().to_string();
         args.extend(["--bind".to_string(), root.clone(), root]);
     }
@@ -348,6 +361,31 @@ mod tests {
                 "sh",
             ])
         );
+    }
+
+    #[test]
+    fn a_root_inside_another_is_not_bound_twice() {
+        let command = strings(&["true"]);
+        let roots = [
+            PathBuf::from("/tmp/repo"),
+            PathBuf::from("/tmp"),
+            PathBuf::from("/tmp/repo-2"),
+            PathBuf::from("/tmp"),
+            PathBuf::from("/work/extra"),
+        ];
+        let args = bwrap_args(&BwrapInputs {
+            network_disabled: true,
+            writable_roots: &roots,
+            protected: &[],
+            cwd: Path::new("/tmp/repo"),
+            command: &command,
+        });
+        let binds: Vec<&str> = args
+            .windows(2)
+            .filter(|pair| pair[0] == "--bind")
+            .map(|pair| pair[1].as_str())
+            .collect();
+        assert_eq!(binds, vec!["/tmp", "/work/extra"]);
     }
 
     #[test]
