@@ -287,7 +287,7 @@ pub fn install(options: SeccompOptions) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bpf::tests::{Call, decide, run};
+    use crate::bpf::interpreter::{Call, decide, run};
     use pretty_assertions::assert_eq;
 
     #[test]
