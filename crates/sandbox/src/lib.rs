@@ -23,6 +23,8 @@
 //! does not read or collect a child's output: callers take the pipes.
 
 mod backend;
+#[cfg(target_os = "linux")]
+mod bpf;
 pub mod bwrap;
 mod child;
 mod env;

@@ -21,20 +21,27 @@
 //! which cannot restrict them, `chmod`/`chown` in every form (and
 //! `truncate` before Landlock ABI 3) are refused too.
 //!
-//! A small hand-written filter goes first: on x86_64 it refuses the x32
-//! system call numbers (same architecture tag, different numbers, which the
-//! main filter would otherwise let through), and it answers `clone3` with
-//! `ENOSYS` — its flags sit in memory a filter cannot read, and `ENOSYS`
-//! makes libc fall back to `clone`, whose flags are checked. Other
-//! architectures (i386 through `int 0x80`) are killed by the main filter.
+//! Two answers are not `EPERM`. On x86_64 the x32 system call numbers
+//! (same architecture tag, numbers with bit 30 set) are refused whatever
+//! they are, since the rules name the 64-bit numbers only. `clone3` gets
+//! `ENOSYS`: its flags sit in memory a filter cannot read, and `ENOSYS`
+//! makes libc fall back to `clone`, whose flags are checked. A call from
+//! another architecture (i386 through `int 0x80`) kills the process.
+//!
+//! [`filter_rules`] is the one statement of the policy; `bpf.rs` compiles it
+//! with the architecture, x32 and `clone3` answers into one short program
+//! (about 90 instructions), which [`install`] installs with one `seccomp(2)`
+//! call: the kernel's cost of installing a filter grows with its length and
+//! each filter has a fixed cost, and the helper installs one before every
+//! command.
 //!
 //! This module does not decide when to install (that is `helper.rs`).
 #![cfg(target_os = "linux")]
+#![allow(unsafe_code)]
 
-use seccompiler::{
-    BpfProgram, SeccompAction, SeccompCmpArgLen as ArgLen, SeccompCmpOp as Op, SeccompCondition,
-    SeccompFilter, SeccompRule, TargetArch, sock_filter,
-};
+pub use crate::bpf::{Cmp, CompileError, Cond, Rule, Width};
+use crate::bpf::{Filter, compile};
+use libc::sock_filter;
 use std::collections::BTreeMap;
 
 /// What the filter should refuse beyond the fixed list.
@@ -106,22 +113,20 @@ fn always_denied() -> Vec<i64> {
     ]
 }
 
-fn condition(arg: u8, len: ArgLen, op: Op, value: u64) -> SeccompCondition {
-    SeccompCondition::new(arg, len, op, value).expect("argument index is below 6")
+fn dword(arg: u8, cmp: Cmp) -> Cond {
+    Cond {
+        arg,
+        width: Width::Dword,
+        cmp,
+    }
 }
-
-fn rule(conditions: Vec<SeccompCondition>) -> SeccompRule {
-    SeccompRule::new(conditions).expect("every rule has a condition")
-}
-
-/// The main filter's rules: system call number → rules, any of which
-/// matching refuses the call (an empty list refuses it unconditionally).
-pub fn filter_rules(options: SeccompOptions) -> BTreeMap<i64, Vec<SeccompRule>> {
-    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = always_denied()
+/// The calls refused with `EPERM`: system call number → rules, any of
+/// which holding refuses the call (an empty list refuses it outright).
+pub fn filter_rules(options: SeccompOptions) -> BTreeMap<i64, Vec<Rule>> {
+    let mut rules: BTreeMap<i64, Vec<Rule>> = always_denied()
         .into_iter()
         .map(|syscall| (syscall, Vec::new()))
         .collect();
-    let dword = |arg: u8, op: Op, value: u64| condition(arg, ArgLen::Dword, op, value);
 
     let namespace_flags = [
         libc::CLONE_NEWNS,
@@ -138,23 +143,29 @@ pub fn filter_rules(options: SeccompOptions) -> BTreeMap<i64, Vec<SeccompRule>> 
             .iter()
             .map(|&flag| {
                 let flag = u64::from(flag as u32);
-                rule(vec![dword(0, Op::MaskedEq(flag), flag)])
+                Rule(vec![dword(
+                    0,
+                    Cmp::MaskedEq {
+                        mask: flag,
+                        value: flag,
+                    },
+                )])
             })
             .collect(),
     );
     rules.insert(
         libc::SYS_personality,
-        vec![rule(vec![
-            dword(0, Op::Ne, 0),
-            dword(0, Op::Ne, 0x0008),
-            dword(0, Op::Ne, 0xffff_ffff),
+        vec![Rule(vec![
+            dword(0, Cmp::Ne(0)),
+            dword(0, Cmp::Ne(0x0008)),
+            dword(0, Cmp::Ne(0xffff_ffff)),
         ])],
     );
     rules.insert(
         libc::SYS_ioctl,
         vec![
-            rule(vec![dword(1, Op::Eq, TIOCSTI)]),
-            rule(vec![dword(1, Op::Eq, TIOCLINUX)]),
+            Rule(vec![dword(1, Cmp::Eq(TIOCSTI))]),
+            Rule(vec![dword(1, Cmp::Eq(TIOCLINUX))]),
         ],
     );
     if options.deny_truncate {
@@ -167,12 +178,23 @@ pub fn filter_rules(options: SeccompOptions) -> BTreeMap<i64, Vec<SeccompRule>> 
     }
 
     let af_unix = libc::AF_UNIX as u64;
-    let sock_type = |value: i32| dword(1, Op::MaskedEq(0xf), value as u64);
+    let sock_type = |value: i32| {
+        dword(
+            1,
+            Cmp::MaskedEq {
+                mask: 0xf,
+                value: value as u64,
+            },
+        )
+    };
     if options.network_disabled {
         let family_rules = || {
             vec![
-                rule(vec![dword(0, Op::Ne, af_unix)]),
-                rule(vec![dword(0, Op::Eq, af_unix), sock_type(libc::SOCK_DGRAM)]),
+                Rule(vec![dword(0, Cmp::Ne(af_unix))]),
+                Rule(vec![
+                    dword(0, Cmp::Eq(af_unix)),
+                    sock_type(libc::SOCK_DGRAM),
+                ]),
             ]
         };
         rules.insert(libc::SYS_socket, family_rules());
@@ -189,93 +211,83 @@ pub fn filter_rules(options: SeccompOptions) -> BTreeMap<i64, Vec<SeccompRule>> 
         }
         rules.insert(
             libc::SYS_sendto,
-            vec![rule(vec![condition(4, ArgLen::Qword, Op::Ne, 0)])],
+            vec![Rule(vec![Cond {
+                arg: 4,
+                width: Width::Qword,
+                cmp: Cmp::Ne(0),
+            }])],
         );
     } else {
         let vsock = libc::AF_VSOCK as u64;
-        rules.insert(libc::SYS_socket, vec![rule(vec![dword(0, Op::Eq, vsock)])]);
-        rules.insert(
-            libc::SYS_socketpair,
-            vec![rule(vec![dword(0, Op::Eq, vsock)])],
-        );
+        for syscall in [libc::SYS_socket, libc::SYS_socketpair] {
+            rules.insert(syscall, vec![Rule(vec![dword(0, Cmp::Eq(vsock))])]);
+        }
     }
     rules
 }
-
-#[cfg(target_arch = "x86_64")]
-const ARCH: TargetArch = TargetArch::x86_64;
-#[cfg(target_arch = "aarch64")]
-const ARCH: TargetArch = TargetArch::aarch64;
 
 #[cfg(target_arch = "x86_64")]
 const AUDIT_ARCH: u32 = 0xC000_003E;
 #[cfg(target_arch = "aarch64")]
 const AUDIT_ARCH: u32 = 0xC000_00B7;
 
-/// The main filter as BPF.
-pub fn main_program(options: SeccompOptions) -> Result<BpfProgram, seccompiler::BackendError> {
-    let filter = SeccompFilter::new(
-        filter_rules(options),
-        SeccompAction::Allow,
-        SeccompAction::Errno(libc::EPERM as u32),
-        ARCH,
-    )?;
-    filter.try_into()
+/// The x32 ABI's bit in x86_64 system call numbers.
+#[cfg(target_arch = "x86_64")]
+const X32_SYSCALL_BIT: Option<u32> = Some(0x4000_0000);
+#[cfg(target_arch = "aarch64")]
+const X32_SYSCALL_BIT: Option<u32> = None;
+
+/// The whole filter as one BPF program.
+pub fn program(options: SeccompOptions) -> Result<Vec<sock_filter>, CompileError> {
+    compile(&filter(options))
 }
 
-/// The hand-written guard: x32 numbers → `EPERM`, `clone3` → `ENOSYS`.
-pub fn guard_program() -> BpfProgram {
-    const LD_W_ABS: u16 = 0x20;
-    const JEQ_K: u16 = 0x15;
-    const JGE_K: u16 = 0x35;
-    const RET_K: u16 = 0x06;
-    let stmt = |code: u16, k: u32| sock_filter {
-        code,
-        jt: 0,
-        jf: 0,
-        k,
-    };
-    let jump = |code: u16, k: u32, jt: u8, jf: u8| sock_filter { code, jt, jf, k };
-    let errno = |errno: i32| libc::SECCOMP_RET_ERRNO | (errno as u32 & libc::SECCOMP_RET_DATA);
-    let clone3 = libc::SYS_clone3 as u32;
-
-    let mut body = vec![stmt(LD_W_ABS, 0)]; // the system call number
-    if cfg!(target_arch = "x86_64") {
-        body.push(jump(JGE_K, 0x4000_0000, 0, 1));
-        body.push(stmt(RET_K, errno(libc::EPERM)));
+fn filter(options: SeccompOptions) -> Filter {
+    Filter {
+        arch: AUDIT_ARCH,
+        refuse_from: X32_SYSCALL_BIT,
+        enosys: vec![libc::SYS_clone3],
+        refuse: filter_rules(options),
     }
-    body.push(jump(JEQ_K, clone3, 0, 1));
-    body.push(stmt(RET_K, errno(libc::ENOSYS)));
-    let allow = stmt(RET_K, libc::SECCOMP_RET_ALLOW);
-
-    let mut program = vec![
-        stmt(LD_W_ABS, 4), // the architecture
-        // Another architecture skips the body; the main filter kills it.
-        jump(
-            JEQ_K,
-            AUDIT_ARCH,
-            0,
-            u8::try_from(body.len()).expect("the body is a few instructions"),
-        ),
-    ];
-    program.extend(body);
-    program.push(allow);
-    program
 }
 
-/// Install the guard and the main filter on the calling thread (sets
-/// `PR_SET_NO_NEW_PRIVS` first). Inherited by every child and kept across
-/// `exec`.
+/// Install the filter on the calling thread (sets `PR_SET_NO_NEW_PRIVS`
+/// first). Inherited by every child and kept across `exec`.
 pub fn install(options: SeccompOptions) -> Result<(), String> {
-    let main = main_program(options).map_err(|error| format!("building the filter: {error}"))?;
-    seccompiler::apply_filter(&guard_program())
-        .map_err(|error| format!("installing the guard filter: {error}"))?;
-    seccompiler::apply_filter(&main).map_err(|error| format!("installing the filter: {error}"))
+    let program = program(options).map_err(|error| format!("building the filter: {error}"))?;
+    let len = u16::try_from(program.len())
+        .map_err(|_| format!("the filter has {} instructions, too many", program.len()))?;
+    // SAFETY: PR_SET_NO_NEW_PRIVS takes integer arguments only.
+    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+        let error = std::io::Error::last_os_error();
+        return Err(format!("setting `PR_SET_NO_NEW_PRIVS`: {error}"));
+    }
+    let fprog = libc::sock_fprog {
+        len,
+        filter: program.as_ptr().cast_mut(),
+    };
+    // SAFETY: the kernel copies `len` instructions from `fprog.filter`, which
+    // `program` owns and keeps alive past the call; it only reads them and
+    // keeps no pointer.
+    let result = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0 as libc::c_uint,
+            &raw const fprog,
+        )
+    };
+    if result != 0 {
+        let error = std::io::Error::last_os_error();
+        return Err(format!("installing the filter: {error}"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bpf::interpreter::{Call, decide, run};
     use pretty_assertions::assert_eq;
 
     #[test]
@@ -306,21 +318,255 @@ mod tests {
         }
     }
 
-    #[test]
-    fn both_programs_compile() {
-        for network_disabled in [true, false] {
-            let program = main_program(SeccompOptions {
-                network_disabled,
-                deny_truncate: true,
-                deny_metadata_changes: true,
-            })
-            .expect("compiles");
-            assert!(program.len() > 50);
+    fn all_options() -> Vec<SeccompOptions> {
+        let flags = [true, false];
+        let mut all = Vec::new();
+        for network_disabled in flags {
+            for deny_truncate in flags {
+                for deny_metadata_changes in flags {
+                    all.push(SeccompOptions {
+                        network_disabled,
+                        deny_truncate,
+                        deny_metadata_changes,
+                    });
+                }
+            }
         }
-        let guard = guard_program();
-        // The architecture jump lands exactly on the final "allow".
-        let skip = usize::from(guard[1].jf);
-        assert_eq!(guard[2 + skip], guard[guard.len() - 1]);
-        assert_eq!(guard[guard.len() - 1].k, libc::SECCOMP_RET_ALLOW);
+        all
+    }
+
+    #[test]
+    fn the_program_is_short() {
+        for options in all_options() {
+            let length = program(options).expect("compiles").len();
+            assert!(length <= 100, "{options:?}: {length} instructions");
+        }
+    }
+
+    const ALLOW: u32 = libc::SECCOMP_RET_ALLOW;
+    const EPERM: u32 = libc::SECCOMP_RET_ERRNO | libc::EPERM as u32;
+    const ENOSYS: u32 = libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
+    const KILL: u32 = libc::SECCOMP_RET_KILL_PROCESS;
+
+    fn call(nr: i64, args: [u64; 6]) -> Call {
+        Call {
+            nr: nr as i32,
+            arch: AUDIT_ARCH,
+            args,
+        }
+    }
+
+    /// Run the compiled program and the direct evaluation of the rules on
+    /// `call`; both must give `expected`.
+    fn check(options: SeccompOptions, call: &Call, expected: u32) {
+        let program = program(options).expect("compiles");
+        let decisions = (run(&program, call), decide(&filter(options), call));
+        assert_eq!(decisions, (expected, expected), "{options:?} {call:?}");
+    }
+
+    /// Calls near each rule's edge: (call, answer with the network off,
+    /// answer with it on).
+    fn edge_cases() -> Vec<(Call, u32, u32)> {
+        let (unix, inet, vsock) = (
+            libc::AF_UNIX as u64,
+            libc::AF_INET as u64,
+            libc::AF_VSOCK as u64,
+        );
+        let (stream, dgram) = (libc::SOCK_STREAM as u64, libc::SOCK_DGRAM as u64);
+        let cloexec = libc::SOCK_CLOEXEC as u64;
+        let mut cases = Vec::new();
+        for nr in [libc::SYS_socket, libc::SYS_socketpair] {
+            cases.extend([
+                (call(nr, [unix, stream, 0, 0, 0, 0]), ALLOW, ALLOW),
+                (call(nr, [unix, stream | cloexec, 0, 0, 0, 0]), ALLOW, ALLOW),
+                (
+                    call(nr, [unix, libc::SOCK_SEQPACKET as u64, 0, 0, 0, 0]),
+                    ALLOW,
+                    ALLOW,
+                ),
+                // `int` arguments: the high half is not the family.
+                (call(nr, [1 << 32 | unix, stream, 0, 0, 0, 0]), ALLOW, ALLOW),
+                (call(nr, [unix, dgram | cloexec, 0, 0, 0, 0]), EPERM, ALLOW),
+                (call(nr, [unix, dgram, 0, 0, 0, 0]), EPERM, ALLOW),
+                (call(nr, [inet, stream, 0, 0, 0, 0]), EPERM, ALLOW),
+                (
+                    call(nr, [libc::AF_INET6 as u64, dgram, 0, 0, 0, 0]),
+                    EPERM,
+                    ALLOW,
+                ),
+                (
+                    call(nr, [libc::AF_NETLINK as u64, dgram, 0, 0, 0, 0]),
+                    EPERM,
+                    ALLOW,
+                ),
+                (call(nr, [vsock, stream, 0, 0, 0, 0]), EPERM, EPERM),
+            ]);
+        }
+        let sendto = |dest: u64| call(libc::SYS_sendto, [3, 0x7fff_1000, 5, 0, dest, 16]);
+        cases.extend([
+            (
+                call(libc::SYS_sendto, [3, 0x7fff_1000, 5, 0, 0, 0]),
+                ALLOW,
+                ALLOW,
+            ),
+            (sendto(0x7fff_2000), EPERM, ALLOW),
+            (sendto(0x7fff_0000_0000), EPERM, ALLOW),
+            (sendto(1 << 32), EPERM, ALLOW),
+        ]);
+        for nr in [
+            libc::SYS_connect,
+            libc::SYS_bind,
+            libc::SYS_listen,
+            libc::SYS_accept,
+            libc::SYS_accept4,
+            libc::SYS_sendmmsg,
+        ] {
+            cases.push((call(nr, [3, 0x7fff_1000, 16, 0, 0, 0]), EPERM, ALLOW));
+        }
+        let sigchld = libc::SIGCHLD as u64;
+        for flag in [
+            libc::CLONE_NEWNS,
+            libc::CLONE_NEWCGROUP,
+            libc::CLONE_NEWUTS,
+            libc::CLONE_NEWIPC,
+            libc::CLONE_NEWUSER,
+            libc::CLONE_NEWPID,
+            libc::CLONE_NEWNET,
+        ] {
+            let flags = flag as u32 as u64 | sigchld;
+            cases.push((call(libc::SYS_clone, [flags, 0, 0, 0, 0, 0]), EPERM, EPERM));
+        }
+        let thread = (libc::CLONE_VM
+            | libc::CLONE_FS
+            | libc::CLONE_FILES
+            | libc::CLONE_SIGHAND
+            | libc::CLONE_THREAD
+            | libc::CLONE_SYSVSEM
+            | libc::CLONE_SETTLS
+            | libc::CLONE_PARENT_SETTID
+            | libc::CLONE_CHILD_CLEARTID) as u64;
+        cases.extend([
+            (
+                call(libc::SYS_clone, [thread, 0x7fff_1000, 0, 0, 0, 0]),
+                ALLOW,
+                ALLOW,
+            ),
+            (
+                call(libc::SYS_clone, [sigchld, 0, 0, 0, 0, 0]),
+                ALLOW,
+                ALLOW,
+            ),
+        ]);
+        for (persona, answer) in [
+            (0, ALLOW),
+            (0x0008, ALLOW),
+            (0xffff_ffff, ALLOW),
+            (0x0040000, EPERM),
+            (0x0400000, EPERM),
+            (0x0008 | 0x0040000, EPERM),
+        ] {
+            cases.push((
+                call(libc::SYS_personality, [persona, 0, 0, 0, 0, 0]),
+                answer,
+                answer,
+            ));
+        }
+        for (request, answer) in [
+            (TIOCSTI, EPERM),
+            (TIOCLINUX, EPERM),
+            (0x5401, ALLOW), // TCGETS
+            (0x541B, ALLOW), // FIONREAD
+        ] {
+            cases.push((
+                call(libc::SYS_ioctl, [1, request, 0, 0, 0, 0]),
+                answer,
+                answer,
+            ));
+        }
+        for nr in always_denied() {
+            cases.push((call(nr, [0; 6]), EPERM, EPERM));
+        }
+        cases.push((call(libc::SYS_read, [0; 6]), ALLOW, ALLOW));
+        cases
+    }
+
+    #[test]
+    fn calls_near_each_rule_get_the_policy_answer() {
+        for options in all_options() {
+            for (call, network_off, network_on) in edge_cases() {
+                let expected = if options.network_disabled {
+                    network_off
+                } else {
+                    network_on
+                };
+                check(options, &call, expected);
+            }
+        }
+    }
+
+    #[test]
+    fn landlock_options_refuse_truncate_and_metadata_changes() {
+        for options in all_options() {
+            let answer = |refused: bool| if refused { EPERM } else { ALLOW };
+            check(
+                options,
+                &call(libc::SYS_truncate, [0; 6]),
+                answer(options.deny_truncate),
+            );
+            for nr in metadata_changes() {
+                check(
+                    options,
+                    &call(nr, [0; 6]),
+                    answer(options.deny_metadata_changes),
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_system_call_decides_like_the_rules() {
+        let argument_sets: Vec<[u64; 6]> = std::iter::once([0; 6])
+            .chain(edge_cases().into_iter().map(|(call, _, _)| call.args))
+            .collect();
+        for options in all_options() {
+            let program = program(options).expect("compiles");
+            let filter = filter(options);
+            for nr in 0..=460 {
+                for args in &argument_sets {
+                    let call = call(nr, *args);
+                    assert_eq!(
+                        run(&program, &call),
+                        decide(&filter, &call),
+                        "{options:?} {call:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn clone3_gets_enosys_and_another_architecture_is_killed() {
+        for options in all_options() {
+            check(options, &call(libc::SYS_clone3, [0; 6]), ENOSYS);
+            for arch in [0x4000_0003, 0xC000_003E, 0xC000_00B7] {
+                if arch != AUDIT_ARCH {
+                    let other = Call {
+                        arch,
+                        ..call(libc::SYS_read, [0; 6])
+                    };
+                    check(options, &other, KILL);
+                }
+            }
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn x32_numbers_are_refused() {
+        for options in all_options() {
+            for nr in (0..=460).chain([libc::SYS_clone3]) {
+                check(options, &call(nr | 0x4000_0000, [0; 6]), EPERM);
+            }
+        }
     }
 }
