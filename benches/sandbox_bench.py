@@ -19,8 +19,13 @@ once, in a rotating order) and reports medians and duet's share:
 - `duet sandbox [-s workspace-write] -c sandbox_backend=B -- true` for each
   backend `duet doctor --json` reports usable.
 
+- with `--reference CODEX --reference-home DIR`, the reference's own
+  `codex sandbox -- true` in the same rounds (Codex 0.169.0 from npm; it
+  refuses a `CODEX_HOME` under `/tmp`, hence the explicit directory).
+
     cargo build --release -p duet
-    python3 benches/sandbox_bench.py [--bin target/release/duet] [--rounds 100]
+    python3 benches/sandbox_bench.py [--bin target/release/duet] [--rounds 100] \
+        [--reference path/to/codex --reference-home DIR]
 """
 
 import argparse
@@ -124,7 +129,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", default=str(ROOT / "target/release/duet"))
     parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--reference", help="a `codex` binary to measure in the same rounds")
+    parser.add_argument("--reference-home", help="CODEX_HOME for --reference (not under /tmp)")
     args = parser.parse_args()
+    if args.reference and not args.reference_home:
+        sys.exit("--reference needs --reference-home")
     duet = Path(args.bin).resolve()
     bwrap = shutil.which("bwrap")
 
@@ -161,6 +170,12 @@ def main():
         variants[f"duet sandbox -s workspace-write -- true ({backend})"] = (
             [str(duet), "sandbox", "-s", "workspace-write", *choose, "--", "true"], [])
 
+    if args.reference:
+        Path(args.reference_home).mkdir(parents=True, exist_ok=True)
+        env["CODEX_HOME"] = str(Path(args.reference_home).resolve())
+        variants["reference: codex sandbox -- true"] = (
+            [str(Path(args.reference).resolve()), "sandbox", "--", "true"], [])
+
     devnull = os.open(os.devnull, os.O_RDWR)
     names = list(variants)
     times = {name: [] for name in names}
@@ -191,6 +206,11 @@ def main():
               f"to bare bwrap (the helper {helper_share:.2f} ms of it)")
         print(f"bubblewrap, workspace-write: duet adds "
               f"{median['duet sandbox -s workspace-write -- true (bwrap)'] - bare_ww:.2f} ms to bare bwrap")
+    if args.reference:
+        reference = median["reference: codex sandbox -- true"]
+        for backend in backends:
+            ours = median[f"duet sandbox -- true ({backend})"]
+            print(f"reference / duet ({backend}): {reference / ours:.1f}x")
     if "landlock" in backends:
         print(f"Landlock, read-only: duet adds {median['duet sandbox -- true (landlock)'] - median['/bin/true']:.2f} ms "
               f"to /bin/true ({median['duet sandbox -- true (landlock)'] - median['duet --version']:.2f} ms "

@@ -150,6 +150,14 @@ pub const PROBES: &[Probe] = &[
              if int(caps[0].split()[1], 16) == 0:\n        raise OSError(errno.EPERM, 'no capabilities')",
         )
     }),
+    // An empty bounding set is what keeps a root command's `exec` of any
+    // program from granting capabilities again.
+    probe("keep_bounding_capabilities", Needs::Root, |_| {
+        reported(
+            "def go():\n    caps = [l for l in open('/proc/self/status') if l.startswith('CapBnd')]\n    \
+             if int(caps[0].split()[1], 16) == 0:\n        raise OSError(errno.EPERM, 'no capabilities')",
+        )
+    }),
     probe("no_new_privs_unset", Needs::Nothing, |_| {
         reported(
             "def go():\n    flag = [l for l in open('/proc/self/status') if l.startswith('NoNewPrivs')]\n    \
