@@ -190,7 +190,9 @@ mod tests {
     /// A stored thread of `/repo` without turns, created and updated
     /// `created_h` and `updated_h` hours ago.
     fn import(sessions: &Sessions, id: &str, created_h: i64, updated_h: i64) {
-        let hours_ago = |hours: i64| now_ms() - hours * 3_600_000;
+        // One clock reading for both times, so their difference is exact.
+        let now = now_ms();
+        let hours_ago = |hours: i64| now - hours * 3_600_000;
         let thread = NewThread {
             id: id.into(),
             created_at_ms: hours_ago(created_h),

@@ -378,7 +378,8 @@ impl App {
             self.notice(
                 NoticeKind::Info,
                 format!(
-                    "{hidden} earlier turns are not drawn; `duet sessions show {thread_id}` prints them all"
+                    "{} not drawn; `duet sessions show {thread_id}` prints them all",
+                    crate::pager::earlier_turns(hidden)
                 ),
             );
         }
