@@ -71,6 +71,13 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).trim() == "1"
     }
 
+    /// Wait until `expected` appear in order, each as a whole line: a frame
+    /// reaches the terminal in several writes, so the line that says a
+    /// screen has come can be drawn before the rest of it.
+    fn wait_for_lines(&self, what: &str, expected: &[&str]) -> String {
+        self.wait_for(what, |screen| has_lines_in_order(screen, expected))
+    }
+
     /// Wait until `done` holds for the screen (scrollback included).
     fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -107,16 +114,19 @@ fn lines(screen: &str) -> Vec<&str> {
         .collect()
 }
 
-/// `expected` appear in `screen`, in this order, each as a whole line.
-fn assert_lines_in_order(screen: &str, expected: &[&str]) {
+/// Whether `expected` appear in `screen`, in this order, each as a whole line.
+fn has_lines_in_order(screen: &str, expected: &[&str]) -> bool {
     let all = lines(screen);
     let mut rest = all.iter();
-    for want in expected {
-        assert!(
-            rest.any(|line| line == want),
-            "missing (or out of order) line {want:?}; the screen was:\n{screen}"
-        );
-    }
+    expected.iter().all(|want| rest.any(|line| line == want))
+}
+
+/// `expected` appear in `screen`, in this order, each as a whole line.
+fn assert_lines_in_order(screen: &str, expected: &[&str]) {
+    assert!(
+        has_lines_in_order(screen, expected),
+        "missing (or out of order) lines {expected:#?}; the screen was:\n{screen}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -180,12 +190,8 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
     tmux.wait_for("the composer", |s| s.contains("Ask duet to do anything"));
     tmux.send_text("create the file");
     tmux.send_key("Enter");
-    tmux.wait_for("the approval modal", |s| {
-        s.contains("Would you like to run the following command?")
-    });
-    let modal = tmux.capture(false);
-    assert_lines_in_order(
-        &modal,
+    tmux.wait_for_lines(
+        "the approval modal",
         &[
             "› create the file",
             "Would you like to run the following command?",
@@ -198,9 +204,9 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
         ],
     );
     tmux.send_key("y");
-    let done = tmux.wait_for("the answer", |s| s.contains("Worked for"));
-    assert_lines_in_order(
-        &done,
+    tmux.wait_for("the answer", |s| s.contains("Worked for"));
+    let done = tmux.wait_for_lines(
+        "the whole answer",
         &[
             "› create the file",
             "• You approved duet to run `touch approved.txt` this time",
@@ -216,20 +222,16 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
     tmux.send_key("Escape");
     tmux.wait_for("the esc hint", |s| s.contains("press esc again"));
     tmux.send_key("Escape");
-    tmux.wait_for("the rewind list", |s| {
-        s.contains("Rewind to before which message?")
-    });
-    assert_lines_in_order(
-        &tmux.capture(false),
+    tmux.wait_for_lines(
+        "the rewind list",
         &[
             "  Rewind to before which message? ↑↓ choose · enter rewind · esc cancel",
             "  › 1. create the file",
         ],
     );
     tmux.send_key("Enter");
-    let rewound = tmux.wait_for("the rewind", |s| s.contains("↶ rewound"));
-    assert_lines_in_order(
-        &rewound,
+    tmux.wait_for_lines(
+        "the rewind",
         &[
             "• All done: created approved.txt.",
             "• ↶ rewound to before “create the file”: edit the prompt and press enter",
@@ -286,10 +288,10 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
         duet_command("resume --last")
     );
     tmux.run(&["respawn-pane", "-k", "-t", "duet", "-c", &repo, &resume]);
-    let resumed = tmux.wait_for("the resumed transcript", |s| {
+    tmux.wait_for("the resumed session", |s| {
         s.contains("Resumed session") && s.contains("Ask duet to do anything")
     });
-    assert_lines_in_order(&resumed, &["› say hi", "• Hello."]);
+    let resumed = tmux.wait_for_lines("the resumed transcript", &["› say hi", "• Hello."]);
     assert!(!resumed.contains("create the file"), "{resumed}");
     tmux.send_text("still there?");
     tmux.send_key("Enter");
