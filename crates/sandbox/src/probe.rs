@@ -102,31 +102,20 @@ pub(crate) fn probe_bwrap(cache_dir: Option<&Path>) -> Availability {
     availability
 }
 
-/// A trial run with the namespaces and mounts every real run uses.
+/// A trial run with exactly the arguments of a real read-only run with the
+/// network off (the most namespaces and mounts any run uses), in `/`.
 fn run_bwrap_probe(bwrap: &Path, sysctls: &UsernsSysctls) -> Availability {
     let truth = ["/bin/true", "/usr/bin/true"]
         .into_iter()
         .find(|candidate| Path::new(candidate).is_file())
         .unwrap_or("/bin/true");
-    let mut args: Vec<&str> = vec![
-        "--new-session",
-        "--die-with-parent",
-        "--ro-bind",
-        "/",
-        "/",
-        "--dev",
-        "/dev",
-        "--unshare-user",
-        "--unshare-pid",
-        "--unshare-ipc",
-        "--unshare-net",
-        "--proc",
-        "/proc",
-        "--cap-drop",
-        "ALL",
-        "--",
-    ];
-    args.push(truth);
+    let args = crate::bwrap::bwrap_args(&crate::bwrap::BwrapInputs {
+        network_disabled: true,
+        writable_roots: &[],
+        protected: &[],
+        cwd: Path::new("/"),
+        command: &[truth.to_string()],
+    });
     let output = crate::host::host_std_command(bwrap)
         .args(&args)
         .env_clear()
@@ -160,7 +149,7 @@ fn cache_key(bwrap: &Path, sysctls: &UsernsSysctls) -> Option<String> {
         .find(|line| line.starts_with("Seccomp:"))
         .unwrap_or("Seccomp: ?");
     Some(format!(
-        "v1 boot={} uid={} bwrap={}:{}:{}:{}:{} sysctls={:?}/{:?}/{:?} ns={}/{} {}",
+        "v2 boot={} uid={} bwrap={}:{}:{}:{}:{} sysctls={:?}/{:?}/{:?} ns={}/{} {}",
         boot_id.trim(),
         // SAFETY: getuid has no preconditions and cannot fail.
         unsafe { libc::getuid() },
