@@ -151,7 +151,9 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
                 "All done: created `approved.txt`.",
             )]),
             sse_completed_turn(&[ev_assistant_message("msg_2", "Hello.")]),
-            sse_completed_turn(&[ev_assistant_message("msg_3", "Still here.")]),
+            // Wide characters: each takes two columns, and the history
+            // writer must not print the cell they cover.
+            sse_completed_turn(&[ev_assistant_message("msg_3", "Still here: 你好，世界 ok.")]),
         ],
     )
     .await;
@@ -295,7 +297,11 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
     assert!(!resumed.contains("create the file"), "{resumed}");
     tmux.send_text("still there?");
     tmux.send_key("Enter");
-    tmux.wait_for("the resumed answer", |s| s.contains("• Still here."));
+    tmux.wait_for("the resumed answer", |s| s.contains("Still here"));
+    tmux.wait_for_lines(
+        "the whole resumed answer",
+        &["• Still here: 你好，世界 ok."],
+    );
     let fourth = &log.bodies()[3];
     let texts: Vec<&str> = fourth["input"]
         .as_array()

@@ -17,12 +17,13 @@
 use crate::app::App;
 use crate::render::{bottom_pane, live_area};
 use ratatui::backend::{Backend, ClearType, TestBackend};
-use ratatui::buffer::Buffer;
+use ratatui::buffer::{Buffer, Cell};
 use ratatui::layout::{Position, Rect, Size};
 use ratatui::text::{Line, Text};
 use ratatui::widgets::{Paragraph, Widget};
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use std::io;
+use unicode_width::UnicodeWidthStr;
 
 /// What the `Backend` trait cannot do: clearing the terminal's scrollback,
 /// and (with defaults that do nothing, for test backends) switching to the
@@ -215,9 +216,7 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
         let positioned = rows.flat_map(|(row, (cells, end))| {
             let end = if onto_blank { end } else { cells.len() };
             let row = u16::try_from(row).unwrap_or(0);
-            cells[..end]
-                .iter()
-                .enumerate()
+            printed_cells(&cells[..end])
                 .map(move |(x, cell)| (u16::try_from(x).unwrap_or(0), y + row, cell))
         });
         self.terminal.backend_mut().draw(positioned)
@@ -435,5 +434,50 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
         self.move_viewport(Rect::new(0, 0, self.size.width, 1))?;
         let lines = app.transcript_lines();
         self.insert_history(lines)
+    }
+}
+
+/// The cells of one row a terminal must be sent, with their columns: the
+/// cells a wide character covers (the second column of a CJK character or
+/// an emoji) are left out, since printing the character already moved the
+/// cursor past them; printing their blank would push the rest of the row
+/// one column right per wide character.
+fn printed_cells(row: &[Cell]) -> impl Iterator<Item = (usize, &Cell)> {
+    let mut covered = 0usize;
+    row.iter().enumerate().filter(move |(_, cell)| {
+        if covered > 0 {
+            covered -= 1;
+            return false;
+        }
+        covered = cell.symbol().width().saturating_sub(1);
+        true
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn the_cells_a_wide_character_covers_are_not_printed() {
+        let mut buffer = Buffer::empty(Rect::new(0, 0, 10, 1));
+        buffer.set_line(0, 0, &Line::from("a你b🙂c"), 10);
+        let printed: Vec<(usize, &str)> = printed_cells(&buffer.content)
+            .map(|(x, cell)| (x, cell.symbol()))
+            .collect();
+        assert_eq!(
+            printed,
+            vec![
+                (0, "a"),
+                (1, "你"),
+                (3, "b"),
+                (4, "🙂"),
+                (6, "c"),
+                (7, " "),
+                (8, " "),
+                (9, " ")
+            ]
+        );
     }
 }
