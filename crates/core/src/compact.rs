@@ -87,7 +87,7 @@ impl Turn {
         request: &mut ResponsesRequest,
         cancel: &CancellationToken,
     ) -> Result<String, TurnError> {
-        let mut on_retry = |_| {};
+        let mut on_retry = self.retry_notices();
         let stream = tokio::select! {
             _ = cancel.cancelled() => return Err(TurnError::Cancelled),
             stream = self.context.client.stream(request, &self.context.thread_id, &mut on_retry) => stream,

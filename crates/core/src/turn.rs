@@ -414,17 +414,14 @@ impl Turn {
         }
     }
 
-    /// One model request: stream it, turning finished items into events and
-    /// history, and collect the tool calls.
-    async fn sample(
-        &mut self,
-        mut request: ResponsesRequest,
-        history: &mut Vec<ResponseItem>,
-        cancel: &CancellationToken,
-    ) -> Result<Sample, TurnError> {
+    /// What a model request calls before it retries (HTTP 429/5xx, a
+    /// dropped connection): a `Reconnecting` event of this turn, so the
+    /// user sees why nothing streams. Used by every request of the turn,
+    /// compaction's included.
+    pub(crate) fn retry_notices(&self) -> impl FnMut(duet_model::RetryNotice) + use<> {
         let events = self.context.events.clone();
         let turn_id = self.turn_id.clone();
-        let mut on_retry = move |notice: duet_model::RetryNotice| {
+        move |notice: duet_model::RetryNotice| {
             events.send(
                 Some(&turn_id),
                 EventMsg::Reconnecting(Reconnecting {
@@ -434,7 +431,18 @@ impl Turn {
                     delay_ms: notice.delay.as_millis() as u64,
                 }),
             );
-        };
+        }
+    }
+
+    /// One model request: stream it, turning finished items into events and
+    /// history, and collect the tool calls.
+    async fn sample(
+        &mut self,
+        mut request: ResponsesRequest,
+        history: &mut Vec<ResponseItem>,
+        cancel: &CancellationToken,
+    ) -> Result<Sample, TurnError> {
+        let mut on_retry = self.retry_notices();
         let stream = tokio::select! {
             _ = cancel.cancelled() => None,
             stream = self.context.client.stream(&request, &self.context.thread_id, &mut on_retry) => Some(stream),

@@ -10,9 +10,11 @@ use duet_core::config::Config;
 use duet_core::{ResumeTarget, SessionHandle, SessionOptions, spawn_session};
 use duet_model::ProviderInfo;
 use duet_protocol::{
-    EventMsg, Op, ReasoningEffort, SandboxMode, TurnOverrides, UserInput, UserTurn,
+    EventMsg, Op, ReasoningEffort, Reconnecting, SandboxMode, TurnOverrides, UserInput, UserTurn,
 };
-use duet_test_support::responses_mock::{base_url, mount_sse_sequence, start_mock};
+use duet_test_support::responses_mock::{
+    base_url, mount_response_sequence, mount_sse_sequence, sse_response, start_mock,
+};
 use duet_test_support::sse::{
     ev_assistant_message, ev_completed_with_usage, ev_response_created, sse, sse_completed_turn,
 };
@@ -171,6 +173,53 @@ async fn compact_replaces_the_history_and_a_resume_starts_from_it() {
             "user: and commit".to_string(),
         ]
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retried_compaction_request_says_so_like_a_turn_does() {
+    let server = start_mock().await;
+    let busy = wiremock::ResponseTemplate::new(503)
+        .insert_header("retry-after-ms", "10")
+        .set_body_raw(r#"{"error":{"message":"overloaded"}}"#, "application/json");
+    let log = mount_response_sequence(
+        &server,
+        vec![
+            sse_response(sse_completed_turn(&[ev_assistant_message("m1", "Fixed.")])),
+            busy,
+            sse_response(sse_completed_turn(&[ev_assistant_message("m2", SUMMARY)])),
+        ],
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let workdir = tempfile::tempdir().unwrap();
+    let config = config(home.path(), workdir.path(), base_url(&server));
+    let mut session = spawn_session(config, SessionOptions::default()).unwrap();
+    session.submit(turn("fix the parser")).unwrap();
+    until_turn_end(&mut session).await;
+    session.submit(Op::Compact).unwrap();
+    let events = until_turn_end(&mut session).await;
+    shutdown(session).await;
+
+    let retries: Vec<&Reconnecting> = events
+        .iter()
+        .filter_map(|event| match event {
+            EventMsg::Reconnecting(retry) => Some(retry),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(retries.len(), 1, "{events:?}");
+    assert_eq!(
+        (retries[0].attempt, retries[0].delay_ms),
+        (1, 10),
+        "{:?}",
+        retries[0]
+    );
+    assert!(
+        matches!(events.last(), Some(EventMsg::TurnCompleted(_))),
+        "{events:?}"
+    );
+    assert!(events.contains(&EventMsg::ContextCompacted), "{events:?}");
+    assert_eq!(log.requests().len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread")]
