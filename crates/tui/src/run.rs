@@ -144,6 +144,11 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
     let (reader_paused, paused_rx) = tokio::sync::watch::channel(false);
     let extras = PumpExtras {
         file_search: FileSearch::new(config.cwd.clone(), inputs_tx.clone()),
+        store: crate::stored::StoreWorker::new(
+            config.duet_home.clone(),
+            config.cwd.clone(),
+            inputs_tx.clone(),
+        ),
         editor: Editor {
             reader_paused,
             alt_screen,
@@ -232,6 +237,7 @@ async fn read_terminal(
 struct PumpExtras {
     file_search: FileSearch,
     editor: Editor,
+    store: crate::stored::StoreWorker,
 }
 
 fn session_options(resume: Option<String>) -> SessionOptions {
@@ -286,16 +292,7 @@ async fn pump(
                     | Outgoing::Rename { .. }
                     | Outgoing::ArchiveSession { .. }
                     | Outgoing::DeleteSession { .. }),
-                ) => {
-                    let home = config.duet_home.clone();
-                    let cwd = config.cwd.clone();
-                    let inputs = inputs.clone();
-                    tokio::task::spawn_blocking(move || {
-                        if let Some(answer) = crate::stored::answer(&home, &cwd, request) {
-                            let _ = inputs.send(answer);
-                        }
-                    });
-                }
+                ) => extras.store.send(request),
                 Some(Outgoing::FileSearch { query }) => extras.file_search.search(query),
                 Some(Outgoing::Editor { text }) => {
                     let result = extras.editor.edit(text).await;

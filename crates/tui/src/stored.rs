@@ -1,28 +1,120 @@
 //! The TUI's reads and writes of stored sessions, through
 //! `duet_core::sessions`: rows and previews for the `/resume` picker, its
 //! archive and delete, `/rename`, and the transcript of a thread to continue (forking it
-//! first for `/fork`). Blocking (SQLite): `run.rs` calls these on
-//! `spawn_blocking`, never on the loop. Errors come back as the message
-//! the user sees.
+//! first for `/fork`). Blocking (SQLite): the picker's requests go to one
+//! [`StoreWorker`] thread, which keeps the database open and answers them in
+//! the order they were made (a list asked before an archive is answered
+//! before it, so the archived row cannot come back); `open_thread` runs on
+//! `spawn_blocking`. Never on the loop. Errors come back as the message the
+//! user sees.
 
 use crate::app::{Input, Outgoing};
 use crate::resume_picker::{Removal, SessionRow};
 use duet_core::sessions::{ListOptions, SearchOptions, Sessions, ThreadRecord, Transcript};
 use duet_protocol::Item;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use tokio::sync::mpsc::UnboundedSender;
 
 /// Rows the picker lists at most.
 const LIST_LIMIT: usize = 200;
 /// Turns of a session the preview draws from.
 const PREVIEW_TURNS: usize = 3;
 
-/// The answer to a store request of the app; `None` for other requests.
+/// The thread that answers the picker's store requests, started with the
+/// first one; it ends when this handle is dropped.
+pub struct StoreWorker {
+    duet_home: PathBuf,
+    cwd: PathBuf,
+    answers: UnboundedSender<Input>,
+    requests: Option<mpsc::Sender<Outgoing>>,
+}
+
+impl StoreWorker {
+    pub fn new(duet_home: PathBuf, cwd: PathBuf, answers: UnboundedSender<Input>) -> StoreWorker {
+        StoreWorker {
+            duet_home,
+            cwd,
+            answers,
+            requests: None,
+        }
+    }
+
+    /// Queue `request`; its answer arrives as an [`Input`].
+    pub fn send(&mut self, request: Outgoing) {
+        let requests = self.requests.get_or_insert_with(|| {
+            let (requests, queue) = mpsc::channel();
+            let (home, cwd, answers) = (
+                self.duet_home.clone(),
+                self.cwd.clone(),
+                self.answers.clone(),
+            );
+            std::thread::spawn(move || serve(&home, &cwd, &queue, &answers));
+            requests
+        });
+        // A worker that died (it cannot panic on a request) answers nothing;
+        // the picker keeps its last rows.
+        let _ = requests.send(request);
+    }
+}
+
+/// Answer requests in order until the handle is dropped. The database is
+/// opened on the first request and kept; a failed open is retried with the
+/// next. Of several list requests waiting at once (typing in the search),
+/// only the last is answered.
+fn serve(
+    duet_home: &Path,
+    cwd: &Path,
+    queue: &mpsc::Receiver<Outgoing>,
+    answers: &UnboundedSender<Input>,
+) {
+    let mut sessions: Option<Sessions> = None;
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        batch.extend(queue.try_iter());
+        let last_list = batch
+            .iter()
+            .rposition(|request| matches!(request, Outgoing::ListSessions { .. }));
+        for (index, request) in batch.into_iter().enumerate() {
+            if matches!(request, Outgoing::ListSessions { .. }) && Some(index) != last_list {
+                continue;
+            }
+            let mut open_error = String::new();
+            if sessions.is_none() {
+                match Sessions::open_home(duet_home) {
+                    Ok(opened) => sessions = Some(opened),
+                    Err(error) => open_error = error.to_string(),
+                }
+            }
+            let opened = sessions.as_ref().ok_or(open_error);
+            if let Some(answer) = answer_with(opened, cwd, request)
+                && answers.send(answer).is_err()
+            {
+                return;
+            }
+        }
+    }
+}
+
+/// The answer to a store request of the app (opening the database for it);
+/// `None` for other requests.
+#[cfg(test)]
 pub fn answer(duet_home: &Path, cwd: &Path, request: Outgoing) -> Option<Input> {
     let sessions = Sessions::open_home(duet_home).map_err(|error| error.to_string());
+    answer_with(sessions.as_ref().map_err(Clone::clone), cwd, request)
+}
+
+/// The answer to a store request with the database `sessions`; `None` for
+/// other requests.
+fn answer_with(
+    sessions: Result<&Sessions, String>,
+    cwd: &Path,
+    request: Outgoing,
+) -> Option<Input> {
     Some(match request {
         Outgoing::ListSessions { query, all } => {
             let rows = sessions.and_then(|sessions| {
-                list(&sessions, &query, (!all).then_some(cwd)).map_err(|error| error.to_string())
+                list(sessions, &query, (!all).then_some(cwd)).map_err(|error| error.to_string())
             });
             Input::Sessions { query, all, rows }
         }
@@ -53,7 +145,7 @@ pub fn answer(duet_home: &Path, cwd: &Path, request: Outgoing) -> Option<Input> 
 }
 
 /// Archive or delete `thread_id`; the answer says whether it was done.
-fn remove(sessions: Result<Sessions, String>, thread_id: String, removal: Removal) -> Input {
+fn remove(sessions: Result<&Sessions, String>, thread_id: String, removal: Removal) -> Input {
     let result = sessions.and_then(|sessions| {
         let (done, verb) = match removal {
             Removal::Archive => (sessions.archive(&thread_id), "archive"),
@@ -227,6 +319,53 @@ mod tests {
             }
             other => panic!("not rows: {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_worker_answers_in_order_and_only_the_last_of_waiting_lists() {
+        let home = tempfile::tempdir().expect("temp dir");
+        let sessions = Sessions::open_home(home.path()).expect("open");
+        import(&sessions, "019a-keep", 5, 1);
+        import(&sessions, "019a-archive", 3, 2);
+        let (requests, queue) = mpsc::channel();
+        let list = |query: &str| Outgoing::ListSessions {
+            query: query.into(),
+            all: false,
+        };
+        requests.send(list("kee")).expect("queued");
+        requests
+            .send(Outgoing::ArchiveSession {
+                thread_id: "019a-archive".into(),
+            })
+            .expect("queued");
+        requests.send(list("")).expect("queued");
+        drop(requests);
+        let (answers, mut received) = tokio::sync::mpsc::unbounded_channel();
+        serve(home.path(), Path::new("/repo"), &queue, &answers);
+        let mut got = Vec::new();
+        while let Ok(answer) = received.try_recv() {
+            got.push(match answer {
+                Input::SessionRemoved {
+                    thread_id, result, ..
+                } => format!("removed {thread_id} {result:?}"),
+                Input::Sessions {
+                    query,
+                    rows: Ok(rows),
+                    ..
+                } => format!(
+                    "rows for {query:?}: {:?}",
+                    rows.into_iter().map(|row| row.id).collect::<Vec<_>>()
+                ),
+                other => format!("unexpected {other:?}"),
+            });
+        }
+        assert_eq!(
+            got,
+            vec![
+                "removed 019a-archive Ok(())".to_owned(),
+                r#"rows for "": ["019a-keep"]"#.to_owned(),
+            ]
+        );
     }
 
     #[test]
