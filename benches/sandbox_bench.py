@@ -40,6 +40,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import usable_backends  # benches/bench.py, next to this script
+
 ROOT = Path(__file__).resolve().parent.parent
 PROTECTED = (".git", ".duet", ".agents")
 PROC_READ_ONLY = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus")
@@ -112,17 +114,6 @@ def traced_bwrap_argv(duet, env, repo, mode):
         if match and "--duet-linux-sandbox" in match.group(1):
             return json.loads("[" + match.group(1) + "]")
     return None
-
-
-def usable_backends(duet, env):
-    done = subprocess.run([str(duet), "doctor", "--json"], env=env, capture_output=True, text=True)
-    usable = []
-    for backend in json.loads(done.stdout)["backends"]:
-        if backend["status"] == "available":
-            usable.append(backend["backend"])
-        else:
-            print(f"skipped backend {backend['backend']}: {backend['reason']}", file=sys.stderr)
-    return usable
 
 
 def main():
