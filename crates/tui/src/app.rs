@@ -206,6 +206,9 @@ pub struct App {
     pub(crate) scroll_back: usize,
     outgoing: Vec<Outgoing>,
     redraw_all: bool,
+    /// The screen height before the first resize not yet applied to an
+    /// open pager.
+    pager_resized_from: Option<u16>,
     quit: bool,
     /// A picker or the pager, over the composer or the screen.
     pub(crate) overlay: Option<Overlay>,
@@ -254,6 +257,7 @@ impl App {
             scroll_back: 0,
             outgoing: Vec::new(),
             redraw_all: false,
+            pager_resized_from: None,
             quit: false,
             overlay: None,
             session_name: None,
@@ -348,6 +352,15 @@ impl App {
 
     /// Whether the whole transcript must be drawn again (after a resize),
     /// with [`App::transcript_lines`].
+    /// Apply the resizes read since the last frame to an open pager: its
+    /// text is laid out again once for the final size, however many
+    /// resize events a window drag sent.
+    pub fn settle_resize(&mut self) {
+        if let Some(old_height) = self.pager_resized_from.take() {
+            self.render_pager(old_height);
+        }
+    }
+
     pub fn take_redraw_all(&mut self) -> bool {
         std::mem::take(&mut self.redraw_all)
     }

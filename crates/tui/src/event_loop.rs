@@ -67,6 +67,7 @@ where
         if app.take_repaint() {
             screen.repaint()?;
         }
+        app.settle_resize();
         if app.take_redraw_all() {
             screen.resized(app)?;
         }

@@ -29,7 +29,9 @@ impl App {
                 self.width = width;
                 self.height = height;
                 self.redraw_all = true;
-                self.render_pager(old_height);
+                // Rendered once the inputs that are ready have been read
+                // ([`App::settle_resize`]), not once per event of a drag.
+                self.pager_resized_from.get_or_insert(old_height);
             }
             Event::FocusGained => self.focused = true,
             Event::FocusLost => self.focused = false,
