@@ -604,13 +604,9 @@ impl SessionState {
         };
         let config = &mut context.config;
         let permissions_before = (config.sandbox_mode, config.approval_policy);
+        config.model_reasoning_effort = changes.effort_after(config.model_reasoning_effort);
         if let Some(model) = changes.model {
             config.model = model;
-        }
-        if changes.default_reasoning_effort {
-            config.model_reasoning_effort = None;
-        } else if let Some(effort) = changes.reasoning_effort {
-            config.model_reasoning_effort = Some(effort);
         }
         if let Some(sandbox) = changes.sandbox {
             config.sandbox_mode = sandbox;

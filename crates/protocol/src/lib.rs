@@ -93,6 +93,17 @@ pub struct TurnOverrides {
 }
 
 impl TurnOverrides {
+    /// The reasoning effort after this change, from the one in force:
+    /// `None` (the model's own) when it asks for the default, its own
+    /// effort when it sets one, else `current` unchanged.
+    pub fn effort_after(&self, current: Option<ReasoningEffort>) -> Option<ReasoningEffort> {
+        if self.default_reasoning_effort {
+            None
+        } else {
+            self.reasoning_effort.or(current)
+        }
+    }
+
     /// `self` with the fields `later` sets replaced by `later`'s.
     pub fn merged(self, later: TurnOverrides) -> TurnOverrides {
         let (reasoning_effort, default_reasoning_effort) = if later.default_reasoning_effort {
@@ -450,10 +461,22 @@ mod tests {
                 serde_json::to_value(&reset).unwrap()
             ),
             (
-                reset,
-                set,
+                reset.clone(),
+                set.clone(),
                 serde_json::json!({"default_reasoning_effort": true})
             )
+        );
+        // Applied to the effort in force: a reset clears it, an effort
+        // replaces it, a change without either keeps it.
+        let high = Some(ReasoningEffort::High);
+        assert_eq!(
+            (
+                reset.effort_after(high),
+                set.effort_after(high),
+                TurnOverrides::default().effort_after(high),
+                TurnOverrides::default().effort_after(None),
+            ),
+            (None, Some(ReasoningEffort::Low), high, None)
         );
     }
 

@@ -128,11 +128,7 @@ impl App {
         if let Some(model) = &overrides.model {
             session.model.clone_from(model);
         }
-        if overrides.default_reasoning_effort {
-            session.reasoning_effort = None;
-        } else if let Some(effort) = overrides.reasoning_effort {
-            session.reasoning_effort = Some(effort);
-        }
+        session.reasoning_effort = overrides.effort_after(session.reasoning_effort);
         if let Some(sandbox) = overrides.sandbox {
             session.sandbox = sandbox;
         }
