@@ -65,15 +65,12 @@ pub fn bwrap_args(inputs: &BwrapInputs<'_>) -> Vec<String> {
     // A root inside another is already writable through the outer one's
     // (recursive) bind, which would hide its own bind anyway: skip it, one
     // mount fewer (e.g. a workspace under `/tmp`).
-    for (index, root) in inputs.writable_roots.iter().enumerate() {
-        let covered = inputs
-            .writable_roots
+    let roots = inputs.writable_roots;
+    for (index, root) in roots.iter().enumerate() {
+        let inside_another = roots
             .iter()
-            .enumerate()
-            .any(|(other_index, other)| {
-                (other != root && root.starts_with(other)) || (other == root && other_index < index)
-            });
-        if covered {
+            .any(|other| other != root && root.starts_with(other));
+        if inside_another || roots[..index].contains(root) {
             continue;
         }
         let root = root.display().to_string();
