@@ -8,14 +8,15 @@
 //! mid-turn may have left a call without an output, and the next request
 //! would be refused without one, so calls and outputs are read for their
 //! `call_id` (and nothing else) and the calls left open get an `aborted`
-//! output, as [`crate::turn::close_dangling_calls`] gives the calls of an
-//! interrupted turn.
+//! output ([`crate::turn::aborted_output`]), as
+//! [`crate::turn::close_dangling_calls`] gives the calls of an interrupted
+//! turn.
 //!
 //! Not here: finding the thread (`sessions.rs`), recording new items
 //! (`recorder.rs`).
 
 use crate::SessionError;
-use duet_model::{FunctionCallOutput, ResponseItem, StoredItem};
+use duet_model::{ResponseItem, StoredItem};
 use duet_store::{RawHistoryItem, Store};
 use std::collections::HashSet;
 
@@ -125,15 +126,8 @@ fn unanswered_calls(
     Ok(calls
         .into_iter()
         .filter(|(_, call_id)| !answered.contains(call_id))
-        .map(|(role, call_id)| match role {
-            CallRole::Custom => ResponseItem::CustomToolCallOutput {
-                call_id,
-                output: "aborted".to_string(),
-            },
-            _ => ResponseItem::FunctionCallOutput {
-                call_id,
-                output: FunctionCallOutput::Text("aborted".to_string()),
-            },
+        .map(|(role, call_id)| {
+            crate::turn::aborted_output(call_id, matches!(role, CallRole::Custom))
         })
         .collect())
 }

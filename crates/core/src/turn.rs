@@ -715,21 +715,31 @@ pub(crate) fn close_dangling_calls(history: &mut Vec<ResponseItem>) {
         .iter()
         .filter_map(|item| match item {
             ResponseItem::FunctionCall { call_id, .. } if !answered.contains(call_id) => {
-                Some(ResponseItem::FunctionCallOutput {
-                    call_id: call_id.clone(),
-                    output: duet_model::FunctionCallOutput::Text("aborted".to_string()),
-                })
+                Some(aborted_output(call_id.clone(), false))
             }
             ResponseItem::CustomToolCall { call_id, .. } if !answered.contains(call_id) => {
-                Some(ResponseItem::CustomToolCallOutput {
-                    call_id: call_id.clone(),
-                    output: "aborted".to_string(),
-                })
+                Some(aborted_output(call_id.clone(), true))
             }
             _ => None,
         })
         .collect();
     history.extend(missing);
+}
+
+/// The output a call that never finished gets (`aborted`), of the kind its
+/// call needs: a custom tool call's, or a function call's.
+pub(crate) fn aborted_output(call_id: String, custom: bool) -> ResponseItem {
+    if custom {
+        ResponseItem::CustomToolCallOutput {
+            call_id,
+            output: "aborted".to_string(),
+        }
+    } else {
+        ResponseItem::FunctionCallOutput {
+            call_id,
+            output: duet_model::FunctionCallOutput::Text("aborted".to_string()),
+        }
+    }
 }
 
 /// The text of a prompt as the transcript shows it (images as their paths).
