@@ -52,7 +52,7 @@ impl StoreWorker {
             std::thread::spawn(move || serve(&home, &cwd, &queue, &answers));
             requests
         });
-        // A worker that died (it cannot panic on a request) answers nothing;
+        // A worker that has ended (a panic in the store) answers nothing;
         // the picker keeps its last rows.
         let _ = requests.send(request);
     }
