@@ -89,11 +89,9 @@ fn turn() -> Vec<Step> {
     steps
 }
 
-/// An app `width` columns wide that has had [`turn`]; the clock stands
-/// still, so the turn's duration is the same in every app.
-fn app(width: u16) -> App {
-    let now = Instant::now();
-    let mut app = App::new(
+/// An inline, coloured app `width` columns by 30 rows, with nothing in it.
+fn new_app(width: u16, now: Instant) -> App {
+    App::new(
         AppOptions {
             theme: Theme::new(true),
             alt_screen: false,
@@ -103,7 +101,14 @@ fn app(width: u16) -> App {
             size: (width, 30),
         },
         now,
-    );
+    )
+}
+
+/// An app `width` columns wide that has had [`turn`]; the clock stands
+/// still, so the turn's duration is the same in every app.
+fn app(width: u16) -> App {
+    let now = Instant::now();
+    let mut app = new_app(width, now);
     app.set_reasoning_display(ReasoningDisplay::Expanded);
     for step in turn() {
         if let Step::Input(input) = step {
@@ -137,17 +142,7 @@ fn a_transcript_rewrapped_from_the_kept_parses_equals_one_drawn_fresh() {
 /// `turns` turns typed and answered (`step N`, numbered from `first`).
 fn typed_turns(width: u16, first: usize, turns: usize) -> App {
     let now = Instant::now();
-    let mut app = App::new(
-        AppOptions {
-            theme: Theme::new(true),
-            alt_screen: false,
-            version: "0.1.0".into(),
-            history_path: None,
-            initial_prompt: None,
-            size: (width, 30),
-        },
-        now,
-    );
+    let mut app = new_app(width, now);
     for n in first..first + turns {
         let mut steps = type_text(&format!("step {n}"));
         steps.push(key(KeyCode::Enter));
