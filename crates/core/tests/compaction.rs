@@ -6,11 +6,10 @@
 
 #![allow(clippy::unwrap_used)] // test helpers, not library code
 
-use duet_core::config::Config;
-use duet_core::{ResumeTarget, SessionHandle, SessionOptions, spawn_session};
-use duet_model::ProviderInfo;
+mod support;
+use duet_core::{ResumeTarget, SessionOptions, spawn_session};
 use duet_protocol::{
-    EventMsg, Op, ReasoningEffort, Reconnecting, SandboxMode, TurnOverrides, UserInput, UserTurn,
+    EventMsg, Op, ReasoningEffort, Reconnecting, TurnOverrides, UserInput, UserTurn,
 };
 use duet_test_support::responses_mock::{
     base_url, mount_response_sequence, mount_sse_sequence, sse_response, start_mock,
@@ -20,51 +19,15 @@ use duet_test_support::sse::{
 };
 use pretty_assertions::assert_eq;
 use serde_json::Value;
-use std::time::Duration;
+use support::{mock_config, shutdown, until_turn_end};
 
 const SUMMARY: &str = "The user wants the parser fixed; the parser is fixed.";
-
-async fn until_turn_end(session: &mut SessionHandle) -> Vec<EventMsg> {
-    let mut events = Vec::new();
-    loop {
-        let event = tokio::time::timeout(Duration::from_secs(20), session.next_event())
-            .await
-            .expect("the turn ended in time")
-            .expect("the session is alive");
-        let done = matches!(
-            event.msg,
-            EventMsg::TurnCompleted(_) | EventMsg::TurnFailed { .. } | EventMsg::TurnAborted { .. }
-        );
-        events.push(event.msg);
-        if done {
-            return events;
-        }
-    }
-}
-
-async fn shutdown(mut session: SessionHandle) {
-    session.submit(Op::Shutdown).unwrap();
-    while let Some(event) = session.next_event().await {
-        if event.msg == EventMsg::ShutdownComplete {
-            break;
-        }
-    }
-}
 
 fn turn(text: &str) -> Op {
     Op::UserTurn(UserTurn {
         items: vec![UserInput::Text { text: text.into() }],
         output_schema: None,
     })
-}
-
-fn config(home: &std::path::Path, workdir: &std::path::Path, url: String) -> Config {
-    let mut config = Config::defaults(home.to_path_buf(), workdir.to_path_buf());
-    let mut provider = ProviderInfo::openai(Some(url));
-    provider.env_key = None;
-    config.model_provider = provider;
-    config.sandbox_mode = SandboxMode::DangerFullAccess;
-    config
 }
 
 /// The texts of the user and assistant messages of a request's input,
@@ -106,7 +69,7 @@ async fn compact_replaces_the_history_and_a_resume_starts_from_it() {
     .await;
     let home = tempfile::tempdir().unwrap();
     let workdir = tempfile::tempdir().unwrap();
-    let config = config(home.path(), workdir.path(), base_url(&server));
+    let config = mock_config(home.path(), workdir.path(), base_url(&server));
     let mut session = spawn_session(config.clone(), SessionOptions::default()).unwrap();
     let thread_id = session.thread_id().to_string();
 
@@ -192,7 +155,7 @@ async fn a_retried_compaction_request_says_so_like_a_turn_does() {
     .await;
     let home = tempfile::tempdir().unwrap();
     let workdir = tempfile::tempdir().unwrap();
-    let config = config(home.path(), workdir.path(), base_url(&server));
+    let config = mock_config(home.path(), workdir.path(), base_url(&server));
     let mut session = spawn_session(config, SessionOptions::default()).unwrap();
     session.submit(turn("fix the parser")).unwrap();
     until_turn_end(&mut session).await;
@@ -242,7 +205,7 @@ async fn the_token_limit_compacts_before_the_next_request_and_overrides_apply() 
     .await;
     let home = tempfile::tempdir().unwrap();
     let workdir = tempfile::tempdir().unwrap();
-    let mut config = config(home.path(), workdir.path(), base_url(&server));
+    let mut config = mock_config(home.path(), workdir.path(), base_url(&server));
     config.model_auto_compact_token_limit = Some(10_000);
     let mut session = spawn_session(config, SessionOptions::default()).unwrap();
 

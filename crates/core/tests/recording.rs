@@ -4,36 +4,17 @@
 
 #![allow(clippy::unwrap_used)] // test helpers, not library code
 
-use duet_core::config::Config;
+mod support;
 use duet_core::sessions::{SearchOptions, Sessions, TurnStatus};
-use duet_core::{SessionHandle, SessionOptions, spawn_session};
-use duet_model::ProviderInfo;
-use duet_protocol::{EventMsg, ItemDetails, Op, SandboxMode, UserInput, UserTurn};
+use duet_core::{SessionOptions, spawn_session};
+use duet_protocol::{ItemDetails, Op, UserInput, UserTurn};
 use duet_test_support::responses_mock::{base_url, mount_sse_sequence, start_mock};
 use duet_test_support::sse::{ev_assistant_message, ev_function_call, sse_completed_turn};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
+use support::{mock_config, shutdown, until_turn_end};
 
-async fn next_until_end(session: &mut SessionHandle) -> Vec<EventMsg> {
-    let mut events = Vec::new();
-    loop {
-        let event = tokio::time::timeout(Duration::from_secs(20), session.next_event())
-            .await
-            .expect("the turn ended in time")
-            .expect("the session is alive");
-        let done = matches!(
-            event.msg,
-            EventMsg::TurnCompleted(_) | EventMsg::TurnFailed { .. } | EventMsg::TurnAborted { .. }
-        );
-        events.push(event.msg);
-        if done {
-            return events;
-        }
-    }
-}
-
-/// `(type, role or name)` of each item after the opening context.
 fn shape(items: &[Value]) -> Vec<(String, String)> {
     items
         .iter()
@@ -67,11 +48,7 @@ async fn completed_items_are_stored_before_the_turn_ends() {
     .await;
     let home = tempfile::tempdir().unwrap();
     let workdir = tempfile::tempdir().unwrap();
-    let mut config = Config::defaults(home.path().to_path_buf(), workdir.path().to_path_buf());
-    let mut provider = ProviderInfo::openai(Some(base_url(&server)));
-    provider.env_key = None;
-    config.model_provider = provider;
-    config.sandbox_mode = SandboxMode::DangerFullAccess;
+    let config = mock_config(home.path(), workdir.path(), base_url(&server));
     let mut session = spawn_session(config, SessionOptions::default()).unwrap();
     let thread_id = session.thread_id().to_string();
     session
@@ -145,13 +122,8 @@ async fn completed_items_are_stored_before_the_turn_ends() {
 
     // Interrupted and shut down: the turn says so, the call has its output.
     session.submit(Op::Interrupt).unwrap();
-    next_until_end(&mut session).await;
-    session.submit(Op::Shutdown).unwrap();
-    while let Some(event) = session.next_event().await {
-        if event.msg == EventMsg::ShutdownComplete {
-            break;
-        }
-    }
+    until_turn_end(&mut session).await;
+    shutdown(session).await;
     let transcript = sessions.show(&thread_id).unwrap();
     let turn = &transcript.turns[0];
     assert_eq!(

@@ -4,38 +4,20 @@
 
 #![allow(clippy::unwrap_used)] // test helpers, not library code
 
-use duet_core::config::Config;
+mod support;
 use duet_core::{ResumeTarget, SessionHandle, SessionOptions, spawn_session};
-use duet_model::ProviderInfo;
-use duet_protocol::{CommandStatus, EventMsg, ItemDetails, Op, SandboxMode, UserInput, UserTurn};
+use duet_protocol::{CommandStatus, EventMsg, ItemDetails, Op, UserInput, UserTurn};
 use duet_test_support::responses_mock::{base_url, mount_sse_sequence, start_mock};
 use duet_test_support::sse::{ev_assistant_message, sse_completed_turn};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
-use std::time::Duration;
-
-fn config(home: &std::path::Path, workdir: &std::path::Path, url: String) -> Config {
-    let mut config = Config::defaults(home.to_path_buf(), workdir.to_path_buf());
-    let mut provider = ProviderInfo::openai(Some(url));
-    provider.env_key = None;
-    config.model_provider = provider;
-    config.sandbox_mode = SandboxMode::DangerFullAccess;
-    config
-}
-
-async fn next(session: &mut SessionHandle) -> EventMsg {
-    tokio::time::timeout(Duration::from_secs(20), session.next_event())
-        .await
-        .expect("an event came in time")
-        .expect("the session is alive")
-        .msg
-}
+use support::{mock_config, next_event, shutdown};
 
 /// Events until the turn (or the op) is answered.
 async fn until_done(session: &mut SessionHandle) -> Vec<EventMsg> {
     let mut events = Vec::new();
     loop {
-        let msg = next(session).await;
+        let msg = next_event(session).await;
         let done = matches!(
             msg,
             EventMsg::TurnCompleted(_)
@@ -61,11 +43,6 @@ async fn say(session: &mut SessionHandle, text: &str) {
         }))
         .unwrap();
     until_done(session).await;
-}
-
-async fn shut_down(mut session: SessionHandle) {
-    session.submit(Op::Shutdown).unwrap();
-    while next(&mut session).await != EventMsg::ShutdownComplete {}
 }
 
 /// The user messages of a request body, context messages left out.
@@ -100,7 +77,7 @@ async fn a_rollback_drops_the_turns_and_a_resumed_session_stays_rewound() {
     .await;
     let home = tempfile::tempdir().unwrap();
     let workdir = tempfile::tempdir().unwrap();
-    let config = config(home.path(), workdir.path(), base_url(&server));
+    let config = mock_config(home.path(), workdir.path(), base_url(&server));
     let mut session = spawn_session(config.clone(), SessionOptions::default()).unwrap();
     let thread_id = session.thread_id().to_string();
     say(&mut session, "first").await;
@@ -120,7 +97,7 @@ async fn a_rollback_drops_the_turns_and_a_resumed_session_stays_rewound() {
         vec![EventMsg::ThreadRolledBack { num_turns: 1 }]
     );
     say(&mut session, "third").await;
-    shut_down(session).await;
+    shutdown(session).await;
 
     let resume = SessionOptions {
         resume: Some(ResumeTarget::Thread(thread_id)),
@@ -135,10 +112,10 @@ async fn a_rollback_drops_the_turns_and_a_resumed_session_stays_rewound() {
         until_done(&mut resumed).await,
         vec![EventMsg::ThreadRolledBack { num_turns: 2 }]
     );
-    shut_down(resumed).await;
+    shutdown(resumed).await;
     let mut again = spawn_session(config, resume).unwrap();
     say(&mut again, "fifth").await;
-    shut_down(again).await;
+    shutdown(again).await;
 
     let bodies = log.bodies();
     let users: Vec<Vec<String>> = bodies.iter().map(user_texts).collect();
@@ -169,7 +146,7 @@ async fn a_user_shell_command_is_shown_and_reaches_the_next_request() {
     let home = tempfile::tempdir().unwrap();
     let workdir = tempfile::tempdir().unwrap();
     std::fs::write(workdir.path().join("notes.txt"), "giraffe\n").unwrap();
-    let config = config(home.path(), workdir.path(), base_url(&server));
+    let config = mock_config(home.path(), workdir.path(), base_url(&server));
     let mut session = spawn_session(config, SessionOptions::default()).unwrap();
     session
         .submit(Op::RunUserShellCommand {
@@ -213,7 +190,7 @@ async fn a_user_shell_command_is_shown_and_reaches_the_next_request() {
     );
     assert!(matches!(events.last(), Some(EventMsg::TurnCompleted(_))));
     say(&mut session, "what did it print?").await;
-    shut_down(session).await;
+    shutdown(session).await;
 
     let users = user_texts(&log.bodies()[0]);
     assert_eq!(users.len(), 2);

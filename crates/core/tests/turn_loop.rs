@@ -4,10 +4,9 @@
 
 #![allow(clippy::unwrap_used)] // test helpers, not library code
 
-use duet_core::config::Config;
+mod support;
 use duet_core::{SessionHandle, SessionOptions, spawn_session};
-use duet_model::ProviderInfo;
-use duet_protocol::{AbortReason, EventMsg, Op, Reconnecting, SandboxMode, UserInput, UserTurn};
+use duet_protocol::{AbortReason, EventMsg, Op, Reconnecting, UserInput, UserTurn};
 use duet_test_support::responses_mock::{ResponsesLog, base_url, mount_sse_sequence, start_mock};
 use duet_test_support::sse::{
     ev_assistant_message, ev_completed, ev_function_call, ev_response_created, sse,
@@ -16,6 +15,7 @@ use duet_test_support::sse::{
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use std::time::Duration;
+use support::{mock_config, until_turn_end};
 
 struct Fixture {
     _home: tempfile::TempDir,
@@ -30,11 +30,7 @@ async fn start(responses: Vec<String>) -> Fixture {
     let log = mount_sse_sequence(&server, responses).await;
     let home = tempfile::tempdir().unwrap();
     let workdir = tempfile::tempdir().unwrap();
-    let mut config = Config::defaults(home.path().to_path_buf(), workdir.path().to_path_buf());
-    let mut provider = ProviderInfo::openai(Some(base_url(&server)));
-    provider.env_key = None;
-    config.model_provider = provider;
-    config.sandbox_mode = SandboxMode::DangerFullAccess;
+    let mut config = mock_config(home.path(), workdir.path(), base_url(&server));
     config.ephemeral = true;
     let session = spawn_session(
         config,
@@ -62,25 +58,6 @@ fn submit(session: &SessionHandle, text: &str) {
             output_schema: None,
         }))
         .unwrap();
-}
-
-/// Events up to and including the end of the turn.
-async fn turn_events(session: &mut SessionHandle) -> Vec<EventMsg> {
-    let mut events = Vec::new();
-    loop {
-        let event = tokio::time::timeout(Duration::from_secs(20), session.next_event())
-            .await
-            .expect("the turn ended in time")
-            .expect("the session is alive");
-        let done = matches!(
-            event.msg,
-            EventMsg::TurnCompleted(_) | EventMsg::TurnFailed { .. } | EventMsg::TurnAborted { .. }
-        );
-        events.push(event.msg);
-        if done {
-            return events;
-        }
-    }
 }
 
 /// The items of the last request after the opening context messages and
@@ -118,7 +95,7 @@ async fn parallel_calls_run_together_and_answer_in_call_order() {
     .await;
     submit(&fixture.session, "go");
     let started = std::time::Instant::now();
-    let events = turn_events(&mut fixture.session).await;
+    let events = until_turn_end(&mut fixture.session).await;
     assert!(matches!(events.last(), Some(EventMsg::TurnCompleted(_))));
     // Both ran at once: the turn took about one sleep, not two commands in a row plus it.
     assert!(started.elapsed() < Duration::from_secs(3));
@@ -149,7 +126,7 @@ async fn a_broken_stream_keeps_finished_calls_and_asks_again() {
     ])
     .await;
     submit(&fixture.session, "go");
-    let events = turn_events(&mut fixture.session).await;
+    let events = until_turn_end(&mut fixture.session).await;
 
     let retries: Vec<&Reconnecting> = events
         .iter()
@@ -209,7 +186,7 @@ async fn an_interrupt_kills_the_command_and_the_next_turn_sees_a_valid_history()
         .parse()
         .unwrap();
     fixture.session.submit(Op::Interrupt).unwrap();
-    let events = turn_events(&mut fixture.session).await;
+    let events = until_turn_end(&mut fixture.session).await;
     assert_eq!(
         events.last(),
         Some(&EventMsg::TurnAborted {
@@ -222,7 +199,7 @@ async fn an_interrupt_kills_the_command_and_the_next_turn_sees_a_valid_history()
     );
 
     submit(&fixture.session, "next");
-    let events = turn_events(&mut fixture.session).await;
+    let events = until_turn_end(&mut fixture.session).await;
     assert!(matches!(events.last(), Some(EventMsg::TurnCompleted(_))));
     let bodies = fixture.log.bodies();
     let input = bodies[1]["input"].as_array().unwrap();
