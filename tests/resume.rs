@@ -153,27 +153,21 @@ async fn resume_of_an_unknown_or_ephemeral_session_fails() {
     assert_eq!(ephemeral.code, Some(0), "{}", ephemeral.describe());
     assert_eq!(log.bodies().len(), 1);
     let repo = workspace.repo().display().to_string();
-    let got: Vec<(Option<i32>, &str, String)> = [&unknown, &after_ephemeral]
+    let got: Vec<(Option<i32>, String, String)> = [&unknown, &after_ephemeral]
         .iter()
-        .map(|outcome| {
-            (
-                outcome.code,
-                outcome.stdout.as_str(),
-                outcome.stderr.replace(&repo, "<REPO>"),
-            )
-        })
+        .map(|outcome| outcome.ended_with(&repo))
         .collect();
     assert_eq!(
         got,
         vec![
             (
                 Some(1),
-                "",
+                String::new(),
                 "Reading additional input from stdin...\nerror: cannot start the session: no session matches `0199ffff-0000-7000-8000-000000000000`: give a session id, a unique id prefix of 4 or more characters, or a session name (`duet sessions list --all` lists them)\n".to_owned()
             ),
             (
                 Some(1),
-                "",
+                String::new(),
                 "Reading additional input from stdin...\nerror: cannot start the session: no session to resume in `<REPO>`: start one with `duet exec \"…\"`, or resume a session of another directory by its id\n".to_owned()
             ),
         ]

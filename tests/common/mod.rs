@@ -356,6 +356,16 @@ impl Outcome {
             .to_owned()
     }
 
+    /// Exit code, stdout and stderr, with `repo` written `<REPO>` in
+    /// stderr: for comparing whole outcomes of runs in a temp directory.
+    pub fn ended_with(&self, repo: &str) -> (Option<i32>, String, String) {
+        (
+            self.code,
+            self.stdout.clone(),
+            self.stderr.replace(repo, "<REPO>"),
+        )
+    }
+
     /// Exit code, stdout and stderr in one string, for assertion messages.
     pub fn describe(&self) -> String {
         format!(
