@@ -84,7 +84,9 @@ pub fn helper_main(args: &[OsString]) -> i32 {
         Ok(parsed) => parsed,
         Err(message) => return fail(EXIT_SETUP_FAILED, &message),
     };
-    run(&policy, &command, &|_| {})
+    // The environment is this process's own, so the standard library's
+    // `posix_spawnp` searches the right `PATH` already.
+    run(&policy, &command, None, &|_| {})
 }
 
 /// Play the helper's part in this very process: confine it and run
@@ -101,7 +103,8 @@ pub(crate) fn run_in_this_process(
     env: &std::collections::HashMap<String, String>,
     cwd: &std::path::Path,
 ) -> i32 {
-    run(policy, command, &|process| {
+    let path = env.get("PATH").map(String::as_str);
+    run(policy, command, path, &|process| {
         process.env_clear().envs(env).current_dir(cwd);
     })
 }
@@ -110,8 +113,15 @@ pub(crate) fn run_in_this_process(
 /// working directory when not inherited).
 type Configure<'a> = &'a dyn Fn(&mut std::process::Command);
 
+/// Confine this process and run `command`; `path` is the command's `PATH`
+/// when `configure` replaces the environment.
 #[cfg(target_os = "linux")]
-fn run(policy: &HelperPolicy, command: &[OsString], configure: Configure<'_>) -> i32 {
+fn run(
+    policy: &HelperPolicy,
+    command: &[OsString],
+    path: Option<&str>,
+    configure: Configure<'_>,
+) -> i32 {
     use crate::seccomp::{SeccompOptions, install};
     let mut deny_truncate = false;
     if let Some(roots) = &policy.landlock {
@@ -145,7 +155,7 @@ fn run(policy: &HelperPolicy, command: &[OsString], configure: Configure<'_>) ->
         );
     }
     if policy.landlock.is_some() {
-        run_as_subreaper(command, configure)
+        run_as_subreaper(command, path, configure)
     } else {
         exec(command, configure)
     }
@@ -221,17 +231,28 @@ fn drop_capabilities() {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn run(_policy: &HelperPolicy, _command: &[OsString], _configure: Configure<'_>) -> i32 {
+fn run(
+    _policy: &HelperPolicy,
+    _command: &[OsString],
+    _path: Option<&str>,
+    _configure: Configure<'_>,
+) -> i32 {
     fail(
         EXIT_SETUP_FAILED,
         "the Linux sandbox helper only runs on Linux",
     )
 }
 
+/// `command` started from `program` (its first word, or where that was
+/// found on `PATH`).
 #[cfg(target_os = "linux")]
-fn command_for(command: &[OsString], configure: Configure<'_>) -> std::process::Command {
+fn command_for(
+    program: &std::ffi::OsStr,
+    command: &[OsString],
+    configure: Configure<'_>,
+) -> std::process::Command {
     #[allow(clippy::disallowed_methods)] // the helper runs the confined command itself
-    let mut process = std::process::Command::new(&command[0]);
+    let mut process = std::process::Command::new(program);
     process.args(&command[1..]);
     configure(&mut process);
     process
@@ -241,7 +262,7 @@ fn command_for(command: &[OsString], configure: Configure<'_>) -> std::process::
 #[cfg(target_os = "linux")]
 fn exec(command: &[OsString], configure: Configure<'_>) -> i32 {
     use std::os::unix::process::CommandExt;
-    let error = command_for(command, configure).exec();
+    let error = command_for(&command[0], command, configure).exec();
     not_started(&command[0], &error)
 }
 
@@ -260,12 +281,15 @@ fn not_started(program: &OsString, error: &std::io::Error) -> i32 {
 /// process it left behind (they are reparented here), and return its
 /// status as an exit code.
 #[cfg(target_os = "linux")]
-fn run_as_subreaper(command: &[OsString], configure: Configure<'_>) -> i32 {
+fn run_as_subreaper(command: &[OsString], path: Option<&str>, configure: Configure<'_>) -> i32 {
     // SAFETY: PR_SET_CHILD_SUBREAPER takes an integer flag and no pointers.
     unsafe {
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     }
-    let child = match command_for(command, configure).spawn() {
+    let spawned = crate::spawn::spawn_found(&command[0], path, |program| {
+        command_for(program, command, configure)
+    });
+    let child = match spawned {
         Ok(child) => child,
         Err(error) => return not_started(&command[0], &error),
     };

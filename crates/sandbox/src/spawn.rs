@@ -135,14 +135,15 @@ fn finish_attached(spec: &CommandSpec, launch: Launch) -> Result<i32, SandboxErr
             &spec.cwd,
         ));
     }
-    let mut child =
-        attached_command(spec, &launch)
-            .spawn()
-            .map_err(|source| SandboxError::Spawn {
-                program: spec.program.clone(),
-                cwd: spec.cwd.clone(),
-                source,
-            })?;
+    let path = launch.env.get("PATH").map(String::as_str);
+    let mut child = spawn_found(launch.program.as_os_str(), path, |program| {
+        attached_command(spec, &launch, program)
+    })
+    .map_err(|source| SandboxError::Spawn {
+        program: spec.program.clone(),
+        cwd: spec.cwd.clone(),
+        source,
+    })?;
     let status = crate::child::wait_ignoring_interrupts(&mut child);
     drop(launch.mounts);
     status
@@ -154,11 +155,16 @@ fn finish_attached(spec: &CommandSpec, launch: Launch) -> Result<i32, SandboxErr
         })
 }
 
-/// The planned program with exactly the planned arguments and environment,
-/// on this process's own stdin, stdout and stderr.
-fn attached_command(spec: &CommandSpec, launch: &Launch) -> std::process::Command {
+/// The planned program (started from `program`, the planned one or where
+/// it was found on `PATH`) with exactly the planned arguments and
+/// environment, on this process's own stdin, stdout and stderr.
+fn attached_command(
+    spec: &CommandSpec,
+    launch: &Launch,
+    program: &std::ffi::OsStr,
+) -> std::process::Command {
     #[allow(clippy::disallowed_methods)] // this crate is the one allowed spawn site
-    let mut command = std::process::Command::new(&launch.program);
+    let mut command = std::process::Command::new(program);
     if let Some(arg0) = launch.arg0 {
         std::os::unix::process::CommandExt::arg0(&mut command, arg0);
     }
@@ -191,12 +197,72 @@ pub fn exec_attached(
     if !bwrap_alone {
         return finish_attached(spec, launch);
     }
-    let source = std::os::unix::process::CommandExt::exec(&mut attached_command(spec, &launch));
+    let source = std::os::unix::process::CommandExt::exec(&mut attached_command(
+        spec,
+        &launch,
+        launch.program.as_os_str(),
+    ));
     Err(SandboxError::Spawn {
         program: spec.program.clone(),
         cwd: spec.cwd.clone(),
         source,
     })
+}
+
+/// Where `execvp` would find `program` on `path` (the child's `PATH`), when
+/// that can be told without trying: a bare name that is an executable file
+/// in an absolute directory of `path`. `None` leaves the search to
+/// `execvp`: a name with a slash (nothing to search), no `PATH`, a relative
+/// or empty entry before any match, or no match at all (whose error
+/// `execvp` reports as usual).
+///
+/// Why: the standard library starts a child with `posix_spawn` (a `vfork`
+/// sharing this process's memory) only when it need not search a `PATH`
+/// other than this process's own; otherwise it `fork`s, which copies the
+/// page tables of duet's large binary and then faults on every page either
+/// side writes (about 0.4 ms per command).
+pub(crate) fn resolve_program(program: &std::ffi::OsStr, path: Option<&str>) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::PermissionsExt;
+    if program.is_empty() || program.as_bytes().contains(&b'/') {
+        return None;
+    }
+    for dir in path?.split(':') {
+        if !dir.starts_with('/') {
+            return None;
+        }
+        let candidate = std::path::Path::new(dir).join(program);
+        if let Ok(metadata) = std::fs::metadata(&candidate)
+            && metadata.is_file()
+            && metadata.permissions().mode() & 0o111 != 0
+        {
+            return Some(candidate);
+        }
+    }
+    None
+}
+
+/// Start `command(p)` as a child, where `p` is `program` as found on `path`
+/// by [`resolve_program`] (argv[0] stays `program`), else `program` itself.
+/// When the found file cannot be executed after all (`EACCES`: not for
+/// this user; `ENOEXEC`: a script without `#!`, which `execvp` hands to
+/// `/bin/sh`), it starts `command(program)` instead, so the result is
+/// exactly what `execvp` would do.
+pub(crate) fn spawn_found(
+    program: &std::ffi::OsStr,
+    path: Option<&str>,
+    command: impl Fn(&std::ffi::OsStr) -> std::process::Command,
+) -> std::io::Result<std::process::Child> {
+    use std::os::unix::process::CommandExt;
+    if let Some(found) = resolve_program(program, path) {
+        let mut process = command(found.as_os_str());
+        process.arg0(program);
+        match process.spawn() {
+            Err(error) if matches!(error.raw_os_error(), Some(libc::EACCES | libc::ENOEXEC)) => {}
+            started => return started,
+        }
+    }
+    command(program).spawn()
 }
 
 /// The program to start for a command, and what must live until it ends.
@@ -432,6 +498,84 @@ mod tests {
                 vec!["hi".to_string()],
                 spec.env
             )
+        );
+    }
+    /// A file in `dir` with `mode` and `text`.
+    fn file(dir: &std::path::Path, name: &str, mode: u32, text: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        path
+    }
+
+    #[test]
+    fn programs_are_looked_up_like_execvp_where_that_is_certain() {
+        let first = tempfile::tempdir().unwrap();
+        let second = tempfile::tempdir().unwrap();
+        file(first.path(), "tool", 0o644, "not executable");
+        std::fs::create_dir(first.path().join("dir")).unwrap();
+        std::fs::set_permissions(
+            first.path().join("dir"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        let tool = file(second.path(), "tool", 0o755, "#!/bin/sh\n");
+        let dir_tool = file(second.path(), "dir", 0o755, "#!/bin/sh\n");
+        let path = format!("{}:{}", first.path().display(), second.path().display());
+        let lookup = |program: &str, path: Option<&str>| {
+            resolve_program(std::ffi::OsStr::new(program), path)
+        };
+        // A file that is not executable, and a directory, are passed over.
+        assert_eq!(lookup("tool", Some(&path)), Some(tool));
+        assert_eq!(lookup("dir", Some(&path)), Some(dir_tool));
+        // Nothing to search, or nothing certain: left to execvp.
+        assert_eq!(lookup("./tool", Some(&path)), None);
+        assert_eq!(lookup("/bin/sh", Some(&path)), None);
+        assert_eq!(lookup("", Some(&path)), None);
+        assert_eq!(lookup("tool", None), None);
+        assert_eq!(lookup("missing", Some(&path)), None);
+        let relative_first = format!("bin:{}", second.path().display());
+        assert_eq!(lookup("tool", Some(&relative_first)), None);
+        let empty_first = format!(":{}", second.path().display());
+        assert_eq!(lookup("tool", Some(&empty_first)), None);
+    }
+
+    /// The exit code and output of `program args…` run through
+    /// [`spawn_found`] with `PATH` = `path`.
+    fn output_of(program: &str, args: &[&str], path: &str) -> (Option<i32>, String) {
+        let child = spawn_found(std::ffi::OsStr::new(program), Some(path), |found| {
+            #[allow(clippy::disallowed_methods)] // a test of the spawn helper itself
+            let mut command = std::process::Command::new(found);
+            command
+                .args(args)
+                .env_clear()
+                .env("PATH", path)
+                .stdout(Stdio::piped());
+            command
+        })
+        .unwrap();
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).replace('\0', " "),
+        )
+    }
+
+    #[test]
+    fn a_found_program_keeps_its_name_and_scripts_without_a_shebang_still_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = format!("{}:/usr/bin:/bin", dir.path().display());
+        // argv[0] is the name as given, not where it was found.
+        assert_eq!(
+            output_of("cat", &["/proc/self/cmdline"], &path),
+            (Some(0), "cat /proc/self/cmdline ".to_string())
+        );
+        // No `#!`: execve says ENOEXEC; execvp (the fallback) runs it with sh.
+        file(dir.path(), "bare", 0o755, "echo bare script\nexit 3\n");
+        assert_eq!(
+            output_of("bare", &[], &path),
+            (Some(3), "bare script\n".to_string())
         );
     }
 }
