@@ -41,6 +41,9 @@ pub fn main() -> ExitCode {
     if let Some(code) = arg0_dispatch(argv.first().map(OsString::as_os_str), &argv) {
         return code;
     }
+    if let Some(sandbox) = SandboxCli::parse_alone(&argv) {
+        return sandbox::run_sandbox(sandbox);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
