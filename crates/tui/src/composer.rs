@@ -194,35 +194,6 @@ impl Composer {
         }
     }
 
-    /// Delete the char under the cursor unless it ends the line (vim's `x`).
-    pub fn delete_in_line(&mut self) {
-        if self.text[self.cursor..]
-            .chars()
-            .next()
-            .is_some_and(|ch| ch != '\n')
-        {
-            self.delete();
-        }
-    }
-
-    /// Delete the whole current line with its line break (vim's `dd`);
-    /// the cursor goes to the start of the line that takes its place.
-    pub fn delete_line(&mut self) {
-        let start = self.current_line_start();
-        match self.text[self.cursor..].find('\n') {
-            Some(idx) => {
-                self.text.replace_range(start..self.cursor + idx + 1, "");
-                self.cursor = start;
-            }
-            None => {
-                // The last line takes the break before it.
-                self.text.truncate(start.saturating_sub(1));
-                self.cursor = self.text.len();
-                self.cursor = self.current_line_start();
-            }
-        }
-    }
-
     fn current_line_start(&self) -> usize {
         self.text[..self.cursor]
             .rfind('\n')

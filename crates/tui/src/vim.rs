@@ -1,7 +1,12 @@
 //! Vim mode for the composer (`tui.vim = true`, `/vim`): Normal and Insert
-//! modes over the same [`Composer`], with the motions and edits people
-//! reach for first: `h j k l w b 0 $`, `x`, `dd`, `i a I A o`, Esc to
-//! Normal. Only this: no counts, registers, visual mode or text objects.
+//! modes over the same [`Composer`].
+//!
+//! Normal mode has counts (`3w`, `2dd`), the motions `h j k l w b e W B E
+//! 0 ^ $ gg G`, the operators `d c y` with any of those motions or doubled
+//! for whole lines (`dw`, `c$`, `y2j`, `3yy`), the shorthands `x X D C s S
+//! Y`, `r{char}`, `p P` from one unnamed register, and `i a I A o O` into
+//! Insert mode. Not built: undo, text objects, named registers, visual
+//! mode, `.` and `f`/`t`.
 //!
 //! It sees a key before the app does and says whether it took it; keys it
 //! does not take (Enter, Ctrl+…, anything in Insert mode but Esc) go on to
@@ -9,6 +14,7 @@
 
 use crate::composer::Composer;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::ops::Range;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Mode {
@@ -29,11 +35,33 @@ pub enum Outcome {
     HistoryPrev,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operator {
+    Delete,
+    Change,
+    Yank,
+}
+
+/// What a motion covers when an operator applies to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Span {
+    /// These bytes.
+    Chars(Range<usize>),
+    /// Whole lines, first and last (0-based, inclusive).
+    Lines(usize, usize),
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Vim {
     pub mode: Mode,
-    /// The first `d` of `dd`.
-    pending_delete: bool,
+    /// The count typed so far (`3` of `3w`, or of `d3w` after the operator).
+    count: Option<usize>,
+    /// An operator waiting for its motion, with the count typed before it.
+    operator: Option<(Operator, usize)>,
+    /// `r` waiting for its character, or the first `g` of `gg`.
+    prefix: Option<char>,
+    /// The unnamed register: the text, and whether it is whole lines.
+    register: Option<(String, bool)>,
 }
 
 impl Vim {
@@ -42,7 +70,7 @@ impl Vim {
             .modifiers
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
         {
-            self.pending_delete = false;
+            self.reset();
             return Outcome::Passed;
         }
         match self.mode {
@@ -54,66 +82,505 @@ impl Vim {
                 }
                 Outcome::Passed
             }
-            Mode::Normal => self.normal(key.code, composer),
+            Mode::Normal => match key.code {
+                KeyCode::Char(ch) => self.normal(ch, composer),
+                // Esc cancels a half-typed command; otherwise Esc, arrows,
+                // Enter and Backspace keep their usual meaning.
+                KeyCode::Esc if self.is_pending() => {
+                    self.reset();
+                    Outcome::Taken
+                }
+                _ => {
+                    self.reset();
+                    Outcome::Passed
+                }
+            },
         }
     }
 
-    fn normal(&mut self, code: KeyCode, composer: &mut Composer) -> Outcome {
-        let KeyCode::Char(ch) = code else {
-            self.pending_delete = false;
-            // Arrows, Enter, Esc, Backspace keep their usual meaning.
-            return Outcome::Passed;
-        };
-        if std::mem::take(&mut self.pending_delete) {
-            if ch == 'd' {
-                composer.delete_line();
+    fn is_pending(&self) -> bool {
+        self.count.is_some() || self.operator.is_some() || self.prefix.is_some()
+    }
+
+    fn reset(&mut self) {
+        self.count = None;
+        self.operator = None;
+        self.prefix = None;
+    }
+
+    fn normal(&mut self, ch: char, composer: &mut Composer) -> Outcome {
+        match self.prefix.take() {
+            Some('r') => {
+                let count = self.take_count();
+                self.operator = None;
+                replace_chars(composer, ch, count);
+                return Outcome::Taken;
             }
-            return Outcome::Taken;
+            Some(_) => {
+                // `g`: only `gg` is known.
+                if ch == 'g' {
+                    return self.motion('g', composer);
+                }
+                self.reset();
+                return Outcome::Taken;
+            }
+            None => {}
         }
         match ch {
-            'h' => composer.left_in_line(),
-            'l' => composer.right_in_line(),
-            'j' if composer.on_last_line() => return Outcome::HistoryNext,
-            'k' if composer.on_first_line() => return Outcome::HistoryPrev,
-            'j' => composer.down(),
-            'k' => composer.up(),
-            'w' => {
-                // To the start of the next word, as vim does.
-                let rest = &composer.text()[composer.cursor()..];
-                let word = rest.find(char::is_whitespace).unwrap_or(rest.len());
-                let space = rest[word..]
-                    .find(|ch: char| !ch.is_whitespace())
-                    .unwrap_or(rest.len() - word);
-                composer.set_cursor(composer.cursor() + word + space);
+            '1'..='9' | '0' if ch != '0' || self.count.is_some() => {
+                let digit = ch.to_digit(10).unwrap_or(0) as usize;
+                let count = self.count.unwrap_or(0);
+                self.count = Some(count.saturating_mul(10).saturating_add(digit).min(9_999));
             }
-            'b' => composer.word_left(),
-            '0' => composer.line_start(),
-            '$' => composer.line_end(),
-            'x' => composer.delete_in_line(),
-            'd' => self.pending_delete = true,
-            'i' => self.mode = Mode::Insert,
-            'a' => {
-                composer.right_in_line();
-                self.mode = Mode::Insert;
+            'd' | 'c' | 'y' => {
+                let op = match ch {
+                    'd' => Operator::Delete,
+                    'c' => Operator::Change,
+                    _ => Operator::Yank,
+                };
+                match self.operator.take() {
+                    // Doubled: whole lines, as many as counted.
+                    Some((pending, before)) if pending == op => {
+                        let count = before.saturating_mul(self.take_count());
+                        let line = line_of(composer.text(), composer.cursor());
+                        let last = (line + count - 1).min(line_count(composer.text()) - 1);
+                        self.apply(op, Span::Lines(line, last), composer);
+                    }
+                    Some(_) => self.reset(),
+                    None => self.operator = Some((op, self.take_count())),
+                }
             }
-            'I' => {
-                composer.line_start();
-                self.mode = Mode::Insert;
+            'h' | 'l' | 'w' | 'b' | 'e' | 'W' | 'B' | 'E' | '0' | '^' | '$' | 'j' | 'k' | 'G' => {
+                return self.motion(ch, composer);
             }
-            'A' => {
-                composer.line_end();
-                self.mode = Mode::Insert;
+            'g' | 'r' => self.prefix = Some(ch),
+            'x' | 'X' | 'D' | 'C' | 's' | 'S' | 'Y' => {
+                let (op, motion) = match ch {
+                    'x' => (Operator::Delete, 'l'),
+                    'X' => (Operator::Delete, 'h'),
+                    'D' => (Operator::Delete, '$'),
+                    'C' => (Operator::Change, '$'),
+                    's' => (Operator::Change, 'l'),
+                    'S' => (Operator::Change, '_'),
+                    _ => (Operator::Yank, '_'),
+                };
+                if self.operator.take().is_some() {
+                    self.reset();
+                    return Outcome::Taken;
+                }
+                self.operator = Some((op, 1));
+                return self.motion(motion, composer);
             }
-            'o' => {
-                composer.line_end();
-                composer.insert("\n");
+            'p' | 'P' => {
+                let count = self.take_count();
+                self.operator = None;
+                self.paste(ch == 'p', count, composer);
+            }
+            'i' | 'a' | 'I' | 'A' | 'o' | 'O' => {
+                self.reset();
+                match ch {
+                    'a' => composer.right_in_line(),
+                    'I' => composer.set_cursor(first_non_blank(composer.text(), composer.cursor())),
+                    'A' => composer.line_end(),
+                    'o' => {
+                        composer.line_end();
+                        composer.insert("\n");
+                    }
+                    'O' => {
+                        composer.line_start();
+                        composer.insert("\n");
+                        composer.left();
+                    }
+                    _ => {}
+                }
                 self.mode = Mode::Insert;
             }
             // Other letters do nothing in Normal mode rather than type.
-            _ => {}
+            _ => self.reset(),
         }
         Outcome::Taken
     }
+
+    fn take_count(&mut self) -> usize {
+        self.count.take().unwrap_or(1)
+    }
+
+    /// A motion: moves the cursor, or gives the span of a pending operator.
+    /// `_` is the current line (and `count - 1` more), for `S` and `Y`.
+    fn motion(&mut self, motion: char, composer: &mut Composer) -> Outcome {
+        let explicit = self.count.is_some();
+        let count = self.take_count();
+        let operator = self.operator.take();
+        let count = operator.map_or(count, |(_, before)| before.saturating_mul(count));
+        if operator.is_none() && matches!(motion, 'j' | 'k') {
+            let down = motion == 'j';
+            let at_edge = |composer: &Composer| {
+                if down {
+                    composer.on_last_line()
+                } else {
+                    composer.on_first_line()
+                }
+            };
+            if at_edge(composer) {
+                return if down {
+                    Outcome::HistoryNext
+                } else {
+                    Outcome::HistoryPrev
+                };
+            }
+            for _ in 0..count {
+                if at_edge(composer) {
+                    break;
+                }
+                if down {
+                    composer.down();
+                } else {
+                    composer.up();
+                }
+            }
+            return Outcome::Taken;
+        }
+        let text = composer.text();
+        let at = composer.cursor();
+        let line = line_of(text, at);
+        let last_line = line_count(text) - 1;
+        let Some((op, _)) = operator else {
+            let target = match motion {
+                'G' | 'g' => {
+                    let default = if motion == 'G' { last_line } else { 0 };
+                    let target = if explicit { count - 1 } else { default };
+                    first_non_blank(text, line_start_of(text, target.min(last_line)))
+                }
+                'e' | 'E' => repeat(count, at, |at| word_end(text, at, motion == 'E')),
+                '$' => {
+                    let end =
+                        line_end(text, line_start_of(text, (line + count - 1).min(last_line)));
+                    prev_char(text, end)
+                        .filter(|&prev| prev >= line_start(text, end))
+                        .unwrap_or(end)
+                }
+                _ => match char_span(text, at, motion, count, None) {
+                    Some(span) if span.start < at => span.start,
+                    Some(span) => span.end,
+                    None => at,
+                },
+            };
+            composer.set_cursor(target);
+            clamp_normal(composer);
+            return Outcome::Taken;
+        };
+        let span = match motion {
+            'j' => Span::Lines(line, (line + count).min(last_line)),
+            'k' => Span::Lines(line.saturating_sub(count), line),
+            '_' => Span::Lines(line, (line + count - 1).min(last_line)),
+            'G' | 'g' => {
+                let default = if motion == 'G' { last_line } else { 0 };
+                let target = if explicit {
+                    (count - 1).min(last_line)
+                } else {
+                    default
+                };
+                Span::Lines(line.min(target), line.max(target))
+            }
+            _ => match char_span(text, at, motion, count, Some(op)) {
+                Some(span) => Span::Chars(span),
+                None => return Outcome::Taken,
+            },
+        };
+        self.apply(op, span, composer);
+        Outcome::Taken
+    }
+
+    fn apply(&mut self, op: Operator, span: Span, composer: &mut Composer) {
+        let text = composer.text().to_owned();
+        match span {
+            Span::Chars(range) => {
+                if range.is_empty() {
+                    return;
+                }
+                self.register = Some((text[range.clone()].to_owned(), false));
+                match op {
+                    Operator::Yank => composer.set_cursor(range.start),
+                    Operator::Delete | Operator::Change => composer.replace_range(range, ""),
+                }
+            }
+            Span::Lines(first, last) => {
+                let start = line_start_of(&text, first);
+                let end = line_end(&text, line_start_of(&text, last));
+                self.register = Some((format!("{}\n", &text[start..end]), true));
+                match op {
+                    Operator::Yank => {}
+                    Operator::Change => composer.replace_range(start..end, ""),
+                    Operator::Delete => {
+                        // The break after the lines goes with them, or the
+                        // one before them when they end the text.
+                        let range = if end < text.len() {
+                            start..end + 1
+                        } else {
+                            start.saturating_sub(1)..end
+                        };
+                        composer.replace_range(range, "");
+                        let at = line_start(composer.text(), composer.cursor());
+                        composer.set_cursor(first_non_blank(composer.text(), at));
+                    }
+                }
+            }
+        }
+        if op == Operator::Change {
+            self.mode = Mode::Insert;
+        } else {
+            clamp_normal(composer);
+        }
+    }
+
+    fn paste(&mut self, after: bool, count: usize, composer: &mut Composer) {
+        let Some((text, linewise)) = self.register.clone() else {
+            return;
+        };
+        let at = composer.cursor();
+        if linewise {
+            let lines = text.repeat(count);
+            if after {
+                let end = line_end(composer.text(), at);
+                let lines = lines.strip_suffix('\n').unwrap_or(&lines);
+                composer.replace_range(end..end, &format!("\n{lines}"));
+                composer.set_cursor(end + 1);
+            } else {
+                let start = line_start(composer.text(), at);
+                composer.replace_range(start..start, &lines);
+                composer.set_cursor(start);
+            }
+            let line_start = composer.cursor();
+            composer.set_cursor(first_non_blank(composer.text(), line_start));
+        } else {
+            let at = match composer.text()[at..].chars().next() {
+                Some(ch) if after && ch != '\n' => at + ch.len_utf8(),
+                _ => at,
+            };
+            composer.replace_range(at..at, &text.repeat(count));
+            composer.left();
+        }
+    }
+}
+
+/// Replace `count` characters from the cursor with `ch`, if the line has
+/// that many; the cursor ends on the last one.
+fn replace_chars(composer: &mut Composer, ch: char, count: usize) {
+    let at = composer.cursor();
+    let end = line_end(composer.text(), at);
+    let chars: Vec<(usize, char)> = composer.text()[at..end].char_indices().collect();
+    if chars.len() < count || ch == '\n' {
+        return;
+    }
+    let stop = chars.get(count).map_or(end, |(offset, _)| at + offset);
+    composer.replace_range(at..stop, &ch.to_string().repeat(count));
+    composer.left();
+}
+
+/// In Normal mode the cursor sits on a character, not after the last one
+/// of a line (unless the line is empty).
+fn clamp_normal(composer: &mut Composer) {
+    let text = composer.text();
+    let at = composer.cursor();
+    if at > line_start(text, at) && text[at..].chars().next().is_none_or(|ch| ch == '\n') {
+        composer.left();
+    }
+}
+
+/// The bytes between the cursor and where a character motion (`h l w b e
+/// W B E 0 ^ $`) goes, as an `operator` takes them; `None` for an unknown
+/// motion. Two of vim's rules for operators: `cw` on a word changes to its
+/// end (like `ce`), and a `w` that would take a line break stops before it.
+fn char_span(
+    text: &str,
+    at: usize,
+    motion: char,
+    count: usize,
+    operator: Option<Operator>,
+) -> Option<Range<usize>> {
+    let start = line_start(text, at);
+    let end = line_end(text, at);
+    let span = match motion {
+        'h' => {
+            repeat(count, at, |at| {
+                prev_char(text, at).filter(|&p| p >= start).unwrap_or(at)
+            })..at
+        }
+        'l' => {
+            at..repeat(count, at, |at| {
+                next_char(text, at).filter(|&n| n <= end).unwrap_or(at)
+            })
+        }
+        'w' | 'W' => {
+            let big = motion == 'W';
+            let on_word = char_at(text, at).is_some_and(|ch| !ch.is_whitespace());
+            if operator == Some(Operator::Change) && on_word {
+                let first = word_end_from(text, at, big, true);
+                let last = repeat(count - 1, first, |at| word_end(text, at, big));
+                at..next_char(text, last).unwrap_or(last)
+            } else {
+                let stop = repeat(count, at, |at| next_word_start(text, at, big));
+                let skipped = &text[at..stop];
+                let kept = skipped.trim_end().len();
+                match skipped[kept..].find('\n') {
+                    Some(break_at) if operator.is_some() => at..at + kept + break_at,
+                    _ => at..stop,
+                }
+            }
+        }
+        'e' | 'E' => {
+            let last = repeat(count, at, |at| word_end(text, at, motion == 'E'));
+            at..next_char(text, last).unwrap_or(last)
+        }
+        'b' | 'B' => repeat(count, at, |at| prev_word_start(text, at, motion == 'B'))..at,
+        '0' => start..at,
+        '^' => {
+            let first = first_non_blank(text, at);
+            first.min(at)..first.max(at)
+        }
+        '$' => {
+            let last_line = line_count(text) - 1;
+            let line = (line_of(text, at) + count - 1).min(last_line);
+            at..line_end(text, line_start_of(text, line))
+        }
+        _ => return None,
+    };
+    Some(span)
+}
+
+fn repeat(count: usize, at: usize, step: impl Fn(usize) -> usize) -> usize {
+    (0..count).fold(at, |at, _| step(at))
+}
+
+/// 0 blank, 1 word characters, 2 other punctuation; `big` (`W B E`)
+/// makes every non-blank one class.
+fn class(ch: char, big: bool) -> u8 {
+    if ch.is_whitespace() {
+        0
+    } else if big || ch.is_alphanumeric() || ch == '_' {
+        1
+    } else {
+        2
+    }
+}
+
+fn char_at(text: &str, at: usize) -> Option<char> {
+    text[at..].chars().next()
+}
+
+fn next_char(text: &str, at: usize) -> Option<usize> {
+    char_at(text, at).map(|ch| at + ch.len_utf8())
+}
+
+fn prev_char(text: &str, at: usize) -> Option<usize> {
+    text[..at].char_indices().next_back().map(|(idx, _)| idx)
+}
+
+/// `w`: past the rest of this word, then past blanks.
+fn next_word_start(text: &str, at: usize, big: bool) -> usize {
+    let mut at = at;
+    if let Some(ch) = char_at(text, at) {
+        let here = class(ch, big);
+        if here != 0 {
+            while char_at(text, at).is_some_and(|ch| class(ch, big) == here) {
+                at = next_char(text, at).unwrap_or(at);
+            }
+        }
+    }
+    while char_at(text, at).is_some_and(char::is_whitespace) {
+        at = next_char(text, at).unwrap_or(at);
+    }
+    at
+}
+
+/// `e`: on the last character of this word, or of the next one when
+/// already there.
+fn word_end(text: &str, at: usize, big: bool) -> usize {
+    word_end_from(text, at, big, false)
+}
+
+/// The last character of the word at or after `at`; with `stay`, the
+/// word the cursor is on counts even when it is on its last character.
+fn word_end_from(text: &str, at: usize, big: bool, stay: bool) -> usize {
+    let mut at = at;
+    if !stay {
+        match next_char(text, at) {
+            Some(next) if next < text.len() => at = next,
+            _ => return at,
+        }
+    }
+    while char_at(text, at).is_some_and(char::is_whitespace) {
+        match next_char(text, at) {
+            Some(next) if next < text.len() => at = next,
+            _ => return at,
+        }
+    }
+    let here = char_at(text, at).map_or(0, |ch| class(ch, big));
+    while let Some(next) = next_char(text, at) {
+        if char_at(text, next).is_some_and(|ch| class(ch, big) == here) {
+            at = next;
+        } else {
+            break;
+        }
+    }
+    at
+}
+
+/// `b`: to the start of this word, or of the previous one when already
+/// there.
+fn prev_word_start(text: &str, at: usize, big: bool) -> usize {
+    let mut at = at;
+    while let Some(prev) = prev_char(text, at) {
+        at = prev;
+        if !char_at(text, at).is_some_and(char::is_whitespace) {
+            break;
+        }
+    }
+    let here = char_at(text, at).map_or(0, |ch| class(ch, big));
+    while let Some(prev) = prev_char(text, at) {
+        if char_at(text, prev).is_some_and(|ch| class(ch, big) == here && here != 0) {
+            at = prev;
+        } else {
+            break;
+        }
+    }
+    at
+}
+
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind('\n').map_or(0, |idx| idx + 1)
+}
+
+fn line_end(text: &str, at: usize) -> usize {
+    text[at..].find('\n').map_or(text.len(), |idx| at + idx)
+}
+
+fn line_of(text: &str, at: usize) -> usize {
+    text[..at].matches('\n').count()
+}
+
+fn line_count(text: &str) -> usize {
+    text.matches('\n').count() + 1
+}
+
+/// The byte offset where line `line` (0-based) starts.
+fn line_start_of(text: &str, line: usize) -> usize {
+    if line == 0 {
+        return 0;
+    }
+    text.match_indices('\n')
+        .nth(line - 1)
+        .map_or(text.len(), |(idx, _)| idx + 1)
+}
+
+/// The first non-blank character of the line holding `at` (its end when
+/// the line is blank).
+fn first_non_blank(text: &str, at: usize) -> usize {
+    let start = line_start(text, at);
+    let end = line_end(text, at);
+    text[start..end]
+        .find(|ch: char| ch != ' ' && ch != '\t')
+        .map_or(end, |idx| start + idx)
 }
 
 #[cfg(test)]
@@ -154,7 +621,7 @@ mod tests {
     #[test]
     fn motions() {
         check("one two\nthree", "⎋0", "one two\n|three", Mode::Normal);
-        check("one two\nthree", "⎋k$", "one two|\nthree", Mode::Normal);
+        check("one two\nthree", "⎋k$", "one tw|o\nthree", Mode::Normal);
         check("one two three", "⎋0ww", "one two |three", Mode::Normal);
         check("one two three", "⎋bh", "one two| three", Mode::Normal);
         check("abc", "⎋hhl", "a|bc", Mode::Normal);
@@ -177,7 +644,7 @@ mod tests {
         composer.set_text("one");
         let mut vim = Vim {
             mode: Mode::Normal,
-            pending_delete: false,
+            ..Vim::default()
         };
         let press = |vim: &mut Vim, composer: &mut Composer, ch| {
             vim.on_key(
@@ -191,6 +658,123 @@ mod tests {
                 press(&mut vim, &mut composer, 'j')
             ],
             [Outcome::HistoryPrev, Outcome::HistoryNext]
+        );
+    }
+
+    #[test]
+    fn counts_repeat_motions_and_edits() {
+        check(
+            "one two three four",
+            "⎋03w",
+            "one two three |four",
+            Mode::Normal,
+        );
+        check("abcdef", "⎋03x", "|def", Mode::Normal);
+        check("abcdef", "⎋02l3x", "ab|f", Mode::Normal);
+        check("a\nb\nc\nd", "⎋gg2dd", "|c\nd", Mode::Normal);
+        check("a\nb\nc\nd", "⎋ggd2d", "|c\nd", Mode::Normal);
+        check("a\nb\nc\nd", "⎋gg2j", "a\nb\n|c\nd", Mode::Normal);
+        check("a\nb\nc\nd", "⎋2G", "a\n|b\nc\nd", Mode::Normal);
+        check("a\nb\nc\nd", "⎋gg10dd", "|", Mode::Normal);
+        // `0` after digits is part of the count.
+        check("abcdefghijklmno", "⎋010l", "abcdefghij|klmno", Mode::Normal);
+    }
+
+    #[test]
+    fn word_motions_know_punctuation_and_big_words() {
+        check("foo.bar baz", "⎋0w", "foo|.bar baz", Mode::Normal);
+        check("foo.bar baz", "⎋0W", "foo.bar |baz", Mode::Normal);
+        check("foo.bar baz", "⎋0e", "fo|o.bar baz", Mode::Normal);
+        check("foo.bar baz", "⎋0E", "foo.ba|r baz", Mode::Normal);
+        check("foo.bar baz", "⎋$b", "foo.bar |baz", Mode::Normal);
+        check("foo.bar baz", "⎋$bb", "foo.|bar baz", Mode::Normal);
+        check("foo.bar baz", "⎋$BB", "|foo.bar baz", Mode::Normal);
+        check("  indented", "⎋^", "  |indented", Mode::Normal);
+        check("one\ntwo", "⎋ggw", "one\n|two", Mode::Normal);
+    }
+
+    #[test]
+    fn operators_take_motions() {
+        check("one two three", "⎋0dw", "|two three", Mode::Normal);
+        check("one two three", "⎋0d2w", "|three", Mode::Normal);
+        check("one two three", "⎋02dw", "|three", Mode::Normal);
+        check("one two three", "⎋0de", "| two three", Mode::Normal);
+        check("one two three", "⎋0wd$", "one| ", Mode::Normal);
+        check("one two three", "⎋0wD", "one| ", Mode::Normal);
+        check("one two three", "⎋$d0", "|e", Mode::Normal);
+        check("one two three", "⎋$db", "one two |e", Mode::Normal);
+        check("one two three", "⎋0wdh", "one|two three", Mode::Normal);
+        check("one two three", "⎋0wX", "one|two three", Mode::Normal);
+        // `dw` on a line's last word keeps the line break.
+        check("one two\nthree", "⎋ggwdw", "one| \nthree", Mode::Normal);
+        check("a\nb\nc", "⎋ggjdj", "|a", Mode::Normal);
+        check("a\nb\nc", "⎋Gdk", "|a", Mode::Normal);
+        check("a\nb\nc", "⎋kdgg", "|c", Mode::Normal);
+        check("a\nb\nc", "⎋ggdG", "|", Mode::Normal);
+    }
+
+    #[test]
+    fn change_deletes_then_inserts() {
+        check("one two three", "⎋0cwX", "X| two three", Mode::Insert);
+        check("one two three", "⎋0c2wX", "X| three", Mode::Insert);
+        check("one two three", "⎋0wCX", "one X|", Mode::Insert);
+        check("one two three", "⎋0sX", "X|ne two three", Mode::Insert);
+        check("one two three", "⎋03sX", "X| two three", Mode::Insert);
+        check("a\n  b\nc", "⎋ggjccX", "a\nX|\nc", Mode::Insert);
+        check("a\nb", "⎋SX", "a\nX|", Mode::Insert);
+        // A motion that goes nowhere changes nothing and stays in Normal mode.
+        check("ab", "⎋0cb", "|ab", Mode::Normal);
+    }
+
+    #[test]
+    fn yank_and_put() {
+        check("one two", "⎋0ywP", "one| one two", Mode::Normal);
+        check("one two", "⎋0yw$p", "one twoone| ", Mode::Normal);
+        check("ab", "⎋0x", "|b", Mode::Normal);
+        check("ab", "⎋0xp", "b|a", Mode::Normal);
+        check("ab", "⎋0x3p", "baa|a", Mode::Normal);
+        check("a\nb", "⎋ggyyjp", "a\nb\n|a", Mode::Normal);
+        check("a\nb", "⎋ggYjP", "a\n|a\nb", Mode::Normal);
+        check("a\nb", "⎋ggdd p", "b\n|a", Mode::Normal);
+        check("  a\nb", "⎋ggyyGp", "  a\nb\n  |a", Mode::Normal);
+        check("a\nb", "⎋gg2yyG2p", "a\nb\n|a\nb\na\nb", Mode::Normal);
+        // Nothing yanked yet: nothing to put.
+        check("ab", "⎋p", "a|b", Mode::Normal);
+    }
+
+    #[test]
+    fn replace_and_open_above() {
+        check("abc", "⎋0rX", "|Xbc", Mode::Normal);
+        check("abc", "⎋02rX", "X|Xc", Mode::Normal);
+        check("abc", "⎋05rX", "|abc", Mode::Normal);
+        check("a\nb", "⎋OX", "a\nX|\nb", Mode::Insert);
+        check("  abc", "⎋0IX", "  X|abc", Mode::Insert);
+    }
+
+    #[test]
+    fn esc_cancels_a_half_typed_command() {
+        let mut composer = Composer::default();
+        composer.set_text("one two");
+        let mut vim = Vim {
+            mode: Mode::Normal,
+            ..Vim::default()
+        };
+        composer.set_cursor(0);
+        let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
+        assert_eq!(
+            vim.on_key(key(KeyCode::Char('d')), &mut composer),
+            Outcome::Taken
+        );
+        assert_eq!(vim.on_key(key(KeyCode::Esc), &mut composer), Outcome::Taken);
+        assert_eq!(
+            vim.on_key(key(KeyCode::Char('w')), &mut composer),
+            Outcome::Taken
+        );
+        assert_eq!((composer.text(), composer.cursor()), ("one two", 4));
+        // With nothing pending, Esc is the app's.
+        assert_eq!(
+            vim.on_key(key(KeyCode::Esc), &mut composer),
+            Outcome::Passed
         );
     }
 }
