@@ -72,6 +72,9 @@ pub enum Input {
     },
     /// The answer to [`Outgoing::Editor`]: the edited text, or why not.
     EditorDone(Result<String, String>),
+    /// The answer to [`Outgoing::ClipboardImage`]: the saved image's path,
+    /// or why there is none.
+    ClipboardImage(Result<std::path::PathBuf, String>),
 }
 
 /// What the app asks of the world outside it.
@@ -121,6 +124,9 @@ pub enum Outgoing {
     Editor {
         text: String,
     },
+    /// Save the clipboard's image to a file (Ctrl+V); answered with
+    /// [`Input::ClipboardImage`].
+    ClipboardImage,
 }
 
 /// What the app asks of the terminal itself, done by the loop.
@@ -325,6 +331,7 @@ impl App {
                 complete,
             } => self.file_matches(query, paths, complete),
             Input::EditorDone(result) => self.editor_done(result),
+            Input::ClipboardImage(result) => self.clipboard_image(result),
         }
         self.flush_live(false);
     }

@@ -30,6 +30,8 @@ pub enum Action {
     Editor,
     /// Open the file search popup (inserts `@`).
     FileSearch,
+    /// Attach the image in the system clipboard.
+    PasteImage,
 }
 
 /// Every action with its config name, default keys and description, in
@@ -88,6 +90,12 @@ pub const ACTIONS: &[(Action, &str, &[&str], &str)] = &[
         "file_search",
         &[],
         "search files to mention (typing @ does too)",
+    ),
+    (
+        Action::PasteImage,
+        "paste_image",
+        &["ctrl-v"],
+        "attach the image in the clipboard",
     ),
 ];
 
@@ -392,7 +400,7 @@ mod tests {
     fn bad_entries_name_the_key() {
         assert_eq!(
             keymap("sned = \"enter\"\n").unwrap_err().to_string(),
-            "unknown action `tui.keymap.sned`: the actions are `send`, `newline`, `history_prev`, `history_next`, `search`, `interrupt`, `quit`, `editor`, `file_search`"
+            "unknown action `tui.keymap.sned`: the actions are `send`, `newline`, `history_prev`, `history_next`, `search`, `interrupt`, `quit`, `editor`, `file_search`, `paste_image`"
         );
         assert_eq!(
             keymap("search = \"hyper-r\"\n").unwrap_err(),

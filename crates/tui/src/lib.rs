@@ -18,6 +18,7 @@
 mod app;
 mod approval;
 mod attachments;
+mod clipboard;
 mod composer;
 mod editor;
 mod event_loop;

@@ -298,6 +298,15 @@ async fn pump(
                     let result = extras.editor.edit(text).await;
                     let _ = inputs.send(Input::EditorDone(result));
                 }
+                Some(Outgoing::ClipboardImage) => {
+                    let dir = config.duet_home.join("tmp").join("clipboard");
+                    let inputs = inputs.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let saved = crate::clipboard::source(&|name| std::env::var(name).ok())
+                            .and_then(|source| crate::clipboard::save_image(&source, &dir));
+                        let _ = inputs.send(Input::ClipboardImage(saved));
+                    });
+                }
                 Some(Outgoing::GitDiff) => {
                     let cwd = config.cwd.clone();
                     let inputs = inputs.clone();

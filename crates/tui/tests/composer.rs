@@ -180,6 +180,53 @@ async fn a_pasted_image_path_attaches_the_image() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn ctrl_v_attaches_the_clipboard_image_or_says_why_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("clipboard-1.png");
+    std::fs::write(&saved, b"\x89PNG").unwrap();
+    let mut steps = vec![thread_started()];
+    steps.extend(type_text("see "));
+    steps.push(ctrl('v'));
+    steps.push(Step::Input(Input::ClipboardImage(Ok(saved.clone()))));
+    steps.push(ctrl('v'));
+    steps.push(Step::Input(Input::ClipboardImage(Err(
+        "the clipboard holds no image (PNG, JPEG, GIF or WebP)".into(),
+    ))));
+    let run = drive(Options::inline((80, 24)), steps).await;
+    assert_eq!(
+        (run.sent.clone(), run.app.composer_text().to_owned()),
+        (
+            vec![Outgoing::ClipboardImage, Outgoing::ClipboardImage],
+            "see [image: clipboard-1.png]".to_owned()
+        )
+    );
+    assert!(
+        terminal_text(&run.screen)
+            .contains("the clipboard holds no image (PNG, JPEG, GIF or WebP)"),
+        "{}",
+        terminal_text(&run.screen)
+    );
+    let mut steps = vec![thread_started()];
+    steps.extend(type_text("see "));
+    steps.push(ctrl('v'));
+    steps.push(Step::Input(Input::ClipboardImage(Ok(saved.clone()))));
+    steps.push(key(KeyCode::Enter));
+    let run = drive(Options::inline((80, 24)), steps).await;
+    assert_eq!(
+        run.sent.last(),
+        Some(&Outgoing::Op(Op::UserTurn(UserTurn {
+            items: vec![
+                UserInput::Text {
+                    text: "see [image: clipboard-1.png]".into()
+                },
+                UserInput::LocalImage { path: saved }
+            ],
+            output_schema: None,
+        })))
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn ctrl_g_hands_the_draft_to_the_editor_and_takes_it_back() {
     let mut steps = vec![thread_started()];
     steps.extend(type_text("rough idea"));

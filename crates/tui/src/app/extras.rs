@@ -160,8 +160,21 @@ impl App {
             Action::Interrupt | Action::Quit => return false,
             Action::Editor => self.open_editor(),
             Action::FileSearch => self.composer.insert("@"),
+            Action::PasteImage => {
+                self.hint = Some("reading the clipboard…".to_owned());
+                self.send(Outgoing::ClipboardImage);
+            }
         }
         true
+    }
+
+    /// The clipboard's image, saved: attached as a pasted path would be.
+    pub(super) fn clipboard_image(&mut self, result: Result<PathBuf, String>) {
+        self.hint = None;
+        match result {
+            Ok(path) => self.paste(&path.display().to_string()),
+            Err(error) => self.hint = Some(error),
+        }
     }
 
     /// A paste: a lone image path becomes an attachment; during reverse
