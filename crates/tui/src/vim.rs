@@ -735,7 +735,7 @@ mod tests {
         check("ab", "⎋0x3p", "baa|a", Mode::Normal);
         check("a\nb", "⎋ggyyjp", "a\nb\n|a", Mode::Normal);
         check("a\nb", "⎋ggYjP", "a\n|a\nb", Mode::Normal);
-        check("a\nb", "⎋ggdd p", "b\n|a", Mode::Normal);
+        check("a\nb", "⎋ggddp", "b\n|a", Mode::Normal);
         check("  a\nb", "⎋ggyyGp", "  a\nb\n  |a", Mode::Normal);
         check("a\nb", "⎋gg2yyG2p", "a\nb\n|a\nb\na\nb", Mode::Normal);
         // Nothing yanked yet: nothing to put.
