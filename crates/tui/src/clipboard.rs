@@ -16,6 +16,10 @@ use std::time::{Duration, Instant};
 /// How long a clipboard tool may take.
 const TOOL_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// Saved images older than this are removed when the next one is saved
+/// (a sent image lives on in the session, which stores its bytes).
+const KEEP_SAVED: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// Image types we attach, most preferred first, with their file extension.
 const IMAGE_TYPES: &[(&str, &str)] = &[
     ("image/png", "png"),
@@ -58,10 +62,12 @@ pub fn source(env: &dyn Fn(&str) -> Option<String>) -> Result<Source, String> {
 
 /// Read the clipboard's image and save it in `dir` (created if need be) as
 /// `clipboard-<millis>.<ext>`; the file's path, or why there is none.
+/// Images saved there more than a day ago are removed.
 pub fn save_image(source: &Source, dir: &Path) -> Result<PathBuf, String> {
     let (bytes, extension) = read_image(source)?;
     std::fs::create_dir_all(dir)
         .map_err(|error| format!("cannot create {}: {error}", dir.display()))?;
+    remove_old(dir);
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_millis());
@@ -69,6 +75,28 @@ pub fn save_image(source: &Source, dir: &Path) -> Result<PathBuf, String> {
     std::fs::write(&path, bytes)
         .map_err(|error| format!("cannot save the image to {}: {error}", path.display()))?;
     Ok(path)
+}
+
+/// Remove `clipboard-*` files in `dir` last modified before
+/// [`KEEP_SAVED`] ago; failures only leave a file behind.
+fn remove_old(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .is_ok_and(|modified| modified.elapsed().is_ok_and(|age| age > KEEP_SAVED));
+        if old
+            && entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("clipboard-")
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// The clipboard's image bytes and their file extension.
@@ -256,6 +284,43 @@ mod tests {
             ),
             (Some("png"), true, PNG.to_vec())
         );
+    }
+
+    #[test]
+    fn images_saved_more_than_a_day_ago_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let png = dir.path().join("image.bin");
+        std::fs::write(&png, PNG).unwrap();
+        let wl_paste = tool(
+            dir.path(),
+            "wl-paste",
+            &format!(
+                "case \"$1\" in --list-types) echo image/png ;; *) cat {} ;; esac",
+                png.display()
+            ),
+        );
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        let aged = |name: &str, age: Duration| {
+            let path = out.join(name);
+            let file = std::fs::File::create(&path).unwrap();
+            file.set_modified(std::time::SystemTime::now() - age)
+                .unwrap();
+            path
+        };
+        let stale = aged("clipboard-1.png", Duration::from_secs(2 * 24 * 60 * 60));
+        let recent = aged("clipboard-2.png", Duration::from_secs(60 * 60));
+        let other = aged("notes.txt", Duration::from_secs(2 * 24 * 60 * 60));
+        let saved = save_image(&Source::Wayland(wl_paste), &out).unwrap();
+        let mut left: Vec<PathBuf> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        left.sort();
+        let mut expected = vec![recent, other, saved];
+        expected.sort();
+        assert_eq!(left, expected);
+        assert!(!stale.exists());
     }
 
     #[test]
