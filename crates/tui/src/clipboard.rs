@@ -262,19 +262,25 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_wayland_image_is_saved_with_its_type() {
-        let dir = tempfile::tempdir().unwrap();
-        let png = dir.path().join("image.bin");
+    /// A fake `wl-paste` in `dir` offering text, JPEG and PNG, and giving
+    /// [`PNG`] for the PNG (anything else fails).
+    fn wl_paste(dir: &Path) -> PathBuf {
+        let png = dir.join("image.bin");
         std::fs::write(&png, PNG).unwrap();
-        let wl_paste = tool(
-            dir.path(),
+        tool(
+            dir,
             "wl-paste",
             &format!(
                 "case \"$*\" in\n  --list-types) printf 'text/plain\\nimage/jpeg\\nimage/png\\n' ;;\n  \"--no-newline --type image/png\") cat {} ;;\n  *) exit 9 ;;\nesac",
                 png.display()
             ),
-        );
+        )
+    }
+
+    #[test]
+    fn a_wayland_image_is_saved_with_its_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let wl_paste = wl_paste(dir.path());
         let saved = save_image(&Source::Wayland(wl_paste), &dir.path().join("out")).unwrap();
         assert_eq!(
             (
@@ -289,16 +295,7 @@ mod tests {
     #[test]
     fn images_saved_more_than_a_day_ago_are_removed() {
         let dir = tempfile::tempdir().unwrap();
-        let png = dir.path().join("image.bin");
-        std::fs::write(&png, PNG).unwrap();
-        let wl_paste = tool(
-            dir.path(),
-            "wl-paste",
-            &format!(
-                "case \"$1\" in --list-types) echo image/png ;; *) cat {} ;; esac",
-                png.display()
-            ),
-        );
+        let wl_paste = wl_paste(dir.path());
         let out = dir.path().join("out");
         std::fs::create_dir(&out).unwrap();
         let aged = |name: &str, age: Duration| {
