@@ -4,9 +4,10 @@
 //! Normal mode has counts (`3w`, `2dd`), the motions `h j k l w b e W B E
 //! 0 ^ $ gg G`, the operators `d c y` with any of those motions or doubled
 //! for whole lines (`dw`, `c$`, `y2j`, `3yy`), the shorthands `x X D C s S
-//! Y`, `r{char}`, `p P` from one unnamed register, and `i a I A o O` into
-//! Insert mode. Not built: undo, text objects, named registers, visual
-//! mode, `.` and `f`/`t`.
+//! Y`, `r{char}`, `p P` from one unnamed register, `u` (undo; an
+//! Insert-mode session is one change), and `i a I A o O` into Insert mode.
+//! Not built: redo, text objects, named registers, visual mode, `.` and
+//! `f`/`t`.
 //!
 //! It sees a key before the app does and says whether it took it; keys it
 //! does not take (Enter, Ctrl+…, anything in Insert mode but Esc) go on to
@@ -62,7 +63,13 @@ pub struct Vim {
     prefix: Option<char>,
     /// The unnamed register: the text, and whether it is whole lines.
     register: Option<(String, bool)>,
+    /// Drafts (text, cursor) before each change made from Normal mode,
+    /// newest last; an Insert-mode session counts as one change.
+    undo: Vec<(String, usize)>,
 }
+
+/// How many changes `u` can take back.
+const UNDO_DEPTH: usize = 100;
 
 impl Vim {
     pub fn on_key(&mut self, key: KeyEvent, composer: &mut Composer) -> Outcome {
@@ -83,7 +90,18 @@ impl Vim {
                 Outcome::Passed
             }
             Mode::Normal => match key.code {
-                KeyCode::Char(ch) => self.normal(ch, composer),
+                KeyCode::Char(ch) => {
+                    let before = (composer.text().to_owned(), composer.cursor());
+                    let outcome = self.normal(ch, composer);
+                    let changed = composer.text() != before.0 || self.mode == Mode::Insert;
+                    if ch != 'u' && changed {
+                        if self.undo.len() == UNDO_DEPTH {
+                            self.undo.remove(0);
+                        }
+                        self.undo.push(before);
+                    }
+                    outcome
+                }
                 // Esc cancels a half-typed command; otherwise Esc, arrows,
                 // Enter and Backspace keep their usual meaning.
                 KeyCode::Esc if self.is_pending() => {
@@ -170,6 +188,13 @@ impl Vim {
                 }
                 self.operator = Some((op, 1));
                 return self.motion(motion, composer);
+            }
+            'u' => {
+                let count = self.take_count();
+                self.operator = None;
+                for _ in 0..count {
+                    self.undo_once(composer);
+                }
             }
             'p' | 'P' => {
                 let count = self.take_count();
@@ -330,6 +355,19 @@ impl Vim {
             self.mode = Mode::Insert;
         } else {
             clamp_normal(composer);
+        }
+    }
+
+    /// Go back to the draft before the last change (skipping any that
+    /// left the text as it is now).
+    fn undo_once(&mut self, composer: &mut Composer) {
+        while let Some((text, cursor)) = self.undo.pop() {
+            if text != composer.text() {
+                composer.set_text(&text);
+                composer.set_cursor(cursor);
+                clamp_normal(composer);
+                return;
+            }
         }
     }
 
@@ -749,6 +787,22 @@ mod tests {
         check("abc", "⎋05rX", "|abc", Mode::Normal);
         check("a\nb", "⎋OX", "a\nX|\nb", Mode::Insert);
         check("  abc", "⎋0IX", "  X|abc", Mode::Insert);
+    }
+
+    #[test]
+    fn u_takes_changes_back_one_at_a_time() {
+        check("one two three", "⎋0dwu", "|one two three", Mode::Normal);
+        check("one two three", "⎋0dwdwuu", "|one two three", Mode::Normal);
+        check("one two three", "⎋0dwdwu", "|two three", Mode::Normal);
+        check("abcdef", "⎋0xxx2u", "|bcdef", Mode::Normal);
+        // What was typed in one Insert-mode session is one change.
+        check("abc", "⎋0iXY⎋u", "|abc", Mode::Normal);
+        check("abc", "⎋0iX⎋AY⎋u", "|Xabc", Mode::Normal);
+        // Nothing to take back, or a change that changed nothing.
+        check("abc", "⎋u", "ab|c", Mode::Normal);
+        check("abc", "⎋0i⎋u", "|abc", Mode::Normal);
+        // Moves are not changes.
+        check("a b", "⎋0xwu", "|a b", Mode::Normal);
     }
 
     #[test]
