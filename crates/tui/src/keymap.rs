@@ -173,29 +173,52 @@ pub enum KeymapError {
 impl Keymap {
     /// The defaults with `table` (the `[tui.keymap]` table) applied: each
     /// action named there loses its default keys and takes the given ones.
+    /// Codex's layout (sub-tables per context) is read too; see
+    /// [`Keymap::from_table_with_warnings`].
     pub fn from_table(table: &toml::Table) -> Result<Keymap, KeymapError> {
+        Keymap::from_table_with_warnings(table).map(|(keymap, _)| keymap)
+    }
+
+    /// [`Keymap::from_table`], with what it did not use.
+    ///
+    /// duet's own entries are flat (`send = "ctrl-s"`) and a bad one is an
+    /// error. A sub-table is Codex's layout (`[tui.keymap.composer]
+    /// submit = "ctrl-s"`, `preset = "latest"`), so that a Codex
+    /// `config.toml` works unchanged: the entries with a duet action
+    /// ([`CODEX_ACTIONS`]) apply, a context beating `global` and both
+    /// beating `editor` for a key they share; duet's flat entries beat them
+    /// all, and a key they give that another action keeps stays with it.
+    /// Everything else (contexts whose keys are fixed in duet, such as
+    /// `pager` and `approval`, Codex-only actions, keys duet cannot read)
+    /// is ignored and named in one warning.
+    pub fn from_table_with_warnings(
+        table: &toml::Table,
+    ) -> Result<(Keymap, Vec<String>), KeymapError> {
         let mut keymap = Keymap::default();
+        let mut warnings = Vec::new();
         let mut chosen: Vec<(Action, &str, Vec<KeyText>)> = Vec::new();
+        let mut contexts = Vec::new();
         for (name, value) in table {
+            if let toml::Value::Table(entries) = value {
+                contexts.push((name.as_str(), entries));
+                continue;
+            }
+            if name == "preset" {
+                if !matches!(value.as_str(), Some("latest" | "v1")) {
+                    warnings.push(format!(
+                        "`tui.keymap.preset` = {value} is not a preset duet knows (`latest`, `v1`); \
+                         using the defaults"
+                    ));
+                }
+                continue;
+            }
             let (action, _, _, _) = ACTIONS
                 .iter()
                 .find(|(_, n, _, _)| n == name)
                 .ok_or_else(|| KeymapError::UnknownAction { name: name.clone() })?;
-            let texts: Vec<&str> = match value {
-                toml::Value::String(key) => vec![key.as_str()],
-                toml::Value::Array(keys) => keys
-                    .iter()
-                    .map(|key| key.as_str())
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| KeymapError::BadValue {
-                        action: name.clone(),
-                    })?,
-                _ => {
-                    return Err(KeymapError::BadValue {
-                        action: name.clone(),
-                    });
-                }
-            };
+            let texts = key_texts(value).ok_or_else(|| KeymapError::BadValue {
+                action: name.clone(),
+            })?;
             let keys = texts
                 .into_iter()
                 .map(|text| {
@@ -223,7 +246,70 @@ impl Keymap {
                 keymap.bindings.insert(*key, *action);
             }
         }
-        Ok(keymap)
+        let flat: Vec<Action> = chosen.iter().map(|(action, _, _)| *action).collect();
+        let ignored = keymap.apply_codex_contexts(&contexts, &flat);
+        if !ignored.is_empty() {
+            warnings.push(format!(
+                "`[tui.keymap]` entries in Codex's layout that duet has no use for were ignored: {}",
+                ignored.join(", ")
+            ));
+        }
+        Ok((keymap, warnings))
+    }
+
+    /// Apply Codex's `[tui.keymap.<context>]` tables (see
+    /// [`Keymap::from_table_with_warnings`]); `flat` are the actions duet's
+    /// own entries set. Returns what was ignored, as `context.action`.
+    fn apply_codex_contexts(
+        &mut self,
+        contexts: &[(&str, &toml::Table)],
+        flat: &[Action],
+    ) -> Vec<String> {
+        let mut ignored = Vec::new();
+        // For each action: the best-ranked context's keys.
+        let mut wanted: Vec<(Action, u8, Vec<Key>)> = Vec::new();
+        for (context, entries) in contexts {
+            let rank = context_rank(context);
+            for (name, value) in *entries {
+                let Some((_, _, action)) = CODEX_ACTIONS
+                    .iter()
+                    .find(|(within, codex, _)| within.contains(context) && codex == name)
+                else {
+                    ignored.push(format!("{context}.{name}"));
+                    continue;
+                };
+                if flat.contains(action) {
+                    continue;
+                }
+                let Some(texts) = key_texts(value) else {
+                    ignored.push(format!("{context}.{name}"));
+                    continue;
+                };
+                let mut keys = Vec::new();
+                for text in texts {
+                    match parse_key(text) {
+                        Some(key) => keys.push(key),
+                        None => ignored.push(format!("{context}.{name} (`{text}`)")),
+                    }
+                }
+                match wanted.iter_mut().find(|(other, _, _)| other == action) {
+                    Some(entry) if entry.1 >= rank => {}
+                    Some(entry) => *entry = (*action, rank, keys),
+                    None => wanted.push((*action, rank, keys)),
+                }
+            }
+        }
+        for (action, _, _) in &wanted {
+            self.bindings.retain(|_, bound| bound != action);
+        }
+        // Higher ranks choose their keys first; a key already bound stays.
+        wanted.sort_by_key(|entry| std::cmp::Reverse(entry.1));
+        for (action, _, keys) in wanted {
+            for key in keys {
+                self.bindings.entry(key).or_insert(action);
+            }
+        }
+        ignored
     }
 
     /// The action `event` is bound to.
@@ -245,11 +331,11 @@ impl Keymap {
 }
 
 /// The keymap `config.toml`'s `[tui.keymap]` and the `-c tui.keymap.NAME=…`
-/// overrides (which win) describe.
+/// overrides (which win) describe, and warnings for what it ignored.
 pub fn from_config(
     file_text: Option<&str>,
     overrides: &[(String, toml::Value)],
-) -> Result<Keymap, KeymapError> {
+) -> Result<(Keymap, Vec<String>), KeymapError> {
     let file: toml::Table = file_text
         .and_then(|text| toml::from_str(text).ok())
         .unwrap_or_default();
@@ -260,11 +346,64 @@ pub fn from_config(
         .cloned()
         .unwrap_or_default();
     for (key, value) in overrides {
-        if let Some(action) = key.strip_prefix("tui.keymap.") {
-            table.insert(action.to_owned(), value.clone());
+        let Some(entry) = key.strip_prefix("tui.keymap.") else {
+            continue;
+        };
+        match entry.split_once('.') {
+            // `-c tui.keymap.composer.submit=…`: Codex's layout.
+            Some((context, action)) => {
+                let context = table
+                    .entry(context.to_owned())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                if let toml::Value::Table(context) = context {
+                    context.insert(action.to_owned(), value.clone());
+                }
+            }
+            None => {
+                table.insert(entry.to_owned(), value.clone());
+            }
         }
     }
-    Keymap::from_table(&table)
+    Keymap::from_table_with_warnings(&table)
+}
+
+/// Codex `[tui.keymap.<context>]` actions that duet has: the contexts
+/// Codex reads each from, its name there, and duet's action.
+const CODEX_ACTIONS: &[(&[&str], &str, Action)] = &[
+    (&["global", "chat", "composer"], "submit", Action::Send),
+    (
+        &["global", "chat", "composer"],
+        "open_external_editor",
+        Action::Editor,
+    ),
+    (&["global", "chat"], "interrupt_turn", Action::Interrupt),
+    (
+        &["global", "composer"],
+        "history_search_previous",
+        Action::Search,
+    ),
+    (&["editor"], "insert_newline", Action::Newline),
+    (&["editor"], "move_up", Action::HistoryPrev),
+    (&["editor"], "move_down", Action::HistoryNext),
+];
+
+/// Which Codex context wins a key two of them give (Codex: a context
+/// beats `global`; the composer's keys beat its text editor's).
+fn context_rank(context: &str) -> u8 {
+    match context {
+        "chat" | "composer" => 2,
+        "global" => 1,
+        _ => 0,
+    }
+}
+
+/// The key texts of an entry: one string or a list of them.
+fn key_texts(value: &toml::Value) -> Option<Vec<&str>> {
+    match value {
+        toml::Value::String(key) => Some(vec![key.as_str()]),
+        toml::Value::Array(keys) => keys.iter().map(toml::Value::as_str).collect(),
+        _ => None,
+    }
 }
 
 fn action_names() -> String {
@@ -277,7 +416,12 @@ fn action_names() -> String {
 
 /// `ctrl-r`, `alt-enter`, `shift-enter`, `esc`, `f2`, `x`.
 pub fn parse_key(text: &str) -> Option<Key> {
-    let lower = text.trim().to_ascii_lowercase();
+    // Codex writes `page-up` and `page-down`.
+    let lower = text
+        .trim()
+        .to_ascii_lowercase()
+        .replace("page-up", "pageup")
+        .replace("page-down", "pagedown");
     let mut parts: Vec<&str> = lower.split('-').collect();
     let last = parts.pop()?;
     let mut modifiers = KeyModifiers::NONE;
@@ -432,12 +576,153 @@ mod tests {
             "tui.keymap.search".to_owned(),
             toml::Value::String("alt-r".into()),
         )];
-        let map = from_config(Some(file), &overrides).unwrap();
+        let (map, warnings) = from_config(Some(file), &overrides).unwrap();
         assert_eq!(
-            (map.keys_of(Action::Send), map.keys_of(Action::Search)),
-            (vec!["ctrl-s".to_owned()], vec!["alt-r".to_owned()])
+            (
+                map.keys_of(Action::Send),
+                map.keys_of(Action::Search),
+                warnings
+            ),
+            (vec!["ctrl-s".to_owned()], vec!["alt-r".to_owned()], vec![])
         );
-        assert_eq!(from_config(None, &[]).unwrap(), Keymap::default());
+        assert_eq!(from_config(None, &[]).unwrap(), (Keymap::default(), vec![]));
+    }
+
+    /// The keys of every action, by name, for whole-keymap comparisons.
+    fn all_keys(map: &Keymap) -> Vec<(&'static str, Vec<String>)> {
+        ACTIONS
+            .iter()
+            .map(|(action, name, _, _)| (*name, map.keys_of(*action)))
+            .collect()
+    }
+
+    /// The defaults with `changes` (action name, keys) applied.
+    fn defaults_with(changes: &[(&str, &[&str])]) -> Vec<(&'static str, Vec<String>)> {
+        all_keys(&Keymap::default())
+            .into_iter()
+            .map(
+                |(name, keys)| match changes.iter().find(|(n, _)| *n == name) {
+                    Some((_, keys)) => (name, keys.iter().map(|k| (*k).to_owned()).collect()),
+                    None => (name, keys),
+                },
+            )
+            .collect()
+    }
+
+    #[test]
+    fn codex_s_default_keymap_template_works_unchanged() {
+        // The sections of Codex's docs/default-keymap.toml, as users copy them.
+        let file = r#"
+[tui.keymap]
+preset = "latest"
+
+[tui.keymap.global]
+open_transcript = "ctrl-t"
+open_external_editor = "ctrl-g"
+submit = "enter"
+queue = "tab"
+
+[tui.keymap.composer]
+submit = "enter"
+toggle_shortcuts = ["?", "shift-?"]
+
+[tui.keymap.editor]
+insert_newline = ["ctrl-j", "ctrl-m", "enter", "shift-enter"]
+move_up = ["up", "ctrl-p"]
+move_down = ["down", "ctrl-n"]
+move_left = ["left", "ctrl-b"]
+
+[tui.keymap.pager]
+page_up = ["page-up", "shift-space", "ctrl-b"]
+
+[tui.keymap.approval]
+approve = ["y"]
+"#;
+        let (map, warnings) = from_config(Some(file), &[]).unwrap();
+        // Enter stays `send` (the composer beats the editor for it).
+        assert_eq!(
+            all_keys(&map),
+            defaults_with(&[("newline", &["ctrl-j", "ctrl-m", "shift-enter"])])
+        );
+        assert_eq!(
+            warnings,
+            vec![
+                "`[tui.keymap]` entries in Codex's layout that duet has no use for were ignored: \
+                 approval.approve, composer.toggle_shortcuts, editor.move_left, \
+                 global.open_transcript, global.queue, pager.page_up"
+                    .to_owned()
+            ]
+        );
+    }
+
+    #[test]
+    fn codex_contexts_rank_and_duet_s_own_entries_win() {
+        let file = r#"
+[tui.keymap]
+search = "alt-r"
+[tui.keymap.global]
+submit = "ctrl-s"
+open_external_editor = "ctrl-e"
+history_search_previous = "ctrl-f"
+[tui.keymap.composer]
+submit = ["ctrl-x", "f5"]
+[tui.keymap.chat]
+interrupt_turn = ["esc", "ctrl-c"]
+[tui.keymap.editor]
+insert_newline = ["ctrl-x", "hyper-x"]
+"#;
+        let (map, warnings) = from_config(Some(file), &[]).unwrap();
+        assert_eq!(
+            all_keys(&map),
+            defaults_with(&[
+                ("send", &["ctrl-x", "f5"]),
+                // ctrl-x went to the composer's submit; `hyper-x` is not a key duet reads.
+                ("newline", &[]),
+                ("search", &["alt-r"]),
+                ("interrupt", &["ctrl-c", "esc"]),
+                ("editor", &["ctrl-e"]),
+            ])
+        );
+        assert_eq!(
+            warnings,
+            vec![
+                "`[tui.keymap]` entries in Codex's layout that duet has no use for were ignored: \
+                 editor.insert_newline (`hyper-x`)"
+                    .to_owned()
+            ]
+        );
+        // `-c` reaches a context too, and an unknown preset is only a warning.
+        let overrides = [
+            (
+                "tui.keymap.composer.submit".to_owned(),
+                toml::Value::String("ctrl-o".into()),
+            ),
+            (
+                "tui.keymap.preset".to_owned(),
+                toml::Value::String("v9".into()),
+            ),
+        ];
+        let (map, warnings) = from_config(None, &overrides).unwrap();
+        assert_eq!(
+            (map.keys_of(Action::Send), warnings),
+            (
+                vec!["ctrl-o".to_owned()],
+                vec![
+                    "`tui.keymap.preset` = \"v9\" is not a preset duet knows (`latest`, `v1`); \
+                     using the defaults"
+                        .to_owned()
+                ]
+            )
+        );
+    }
+
+    #[test]
+    fn codex_s_spelling_of_page_keys_is_read() {
+        assert_eq!(
+            (parse_key("page-up"), parse_key("shift-page-down")),
+            (parse_key("pageup"), parse_key("shift-pagedown"))
+        );
+        assert!(parse_key("page-up").is_some());
     }
 
     #[test]

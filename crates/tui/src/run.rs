@@ -87,8 +87,9 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
         config.approval_policy = default;
     }
     let alt_screen = options.alt_screen || tui.alt_screen;
-    let keymap = crate::keymap::from_config(file_text.as_deref(), &cli_overrides)
-        .context("invalid `[tui.keymap]` in config.toml")?;
+    let (keymap, keymap_warnings) =
+        crate::keymap::from_config(file_text.as_deref(), &cli_overrides)
+            .context("invalid `[tui.keymap]` in config.toml")?;
 
     let transcript = match &options.resume {
         Some(thread_id) => Some(
@@ -129,7 +130,12 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
     }
     app.configure_composer(keymap, tui.vim);
     app.set_reasoning_display(tui.show_reasoning);
-    for warning in loaded.warnings.into_iter().chain(tui.warnings) {
+    for warning in loaded
+        .warnings
+        .into_iter()
+        .chain(tui.warnings)
+        .chain(keymap_warnings)
+    {
         app.update(
             Input::Core(Event {
                 turn_id: None,
