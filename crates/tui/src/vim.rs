@@ -90,6 +90,9 @@ impl Vim {
                 Outcome::Passed
             }
             Mode::Normal => match key.code {
+                // As in vim: Space and Backspace move like `l` and `h`.
+                KeyCode::Char(' ') => self.motion('l', composer),
+                KeyCode::Backspace => self.motion('h', composer),
                 KeyCode::Char(ch) => {
                     let before = (composer.text().to_owned(), composer.cursor());
                     let outcome = self.normal(ch, composer);
@@ -102,8 +105,8 @@ impl Vim {
                     }
                     outcome
                 }
-                // Esc cancels a half-typed command; otherwise Esc, arrows,
-                // Enter and Backspace keep their usual meaning.
+                // Esc cancels a half-typed command; otherwise Esc, arrows
+                // and Enter keep their usual meaning.
                 KeyCode::Esc if self.is_pending() => {
                     self.reset();
                     Outcome::Taken
@@ -803,6 +806,23 @@ mod tests {
         check("abc", "⎋0i⎋u", "|abc", Mode::Normal);
         // Moves are not changes.
         check("a b", "⎋0xwu", "|a b", Mode::Normal);
+    }
+
+    #[test]
+    fn space_moves_right_and_operators_take_it() {
+        check("abc", "⎋0  ", "ab|c", Mode::Normal);
+        check("abc", "⎋0d ", "|bc", Mode::Normal);
+        check("abc", "⎋02d ", "|c", Mode::Normal);
+        // Backspace moves left in Normal mode rather than deleting.
+        let mut composer = Composer::default();
+        composer.set_text("abc");
+        let mut vim = Vim {
+            mode: Mode::Normal,
+            ..Vim::default()
+        };
+        let backspace = KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE);
+        assert_eq!(vim.on_key(backspace, &mut composer), Outcome::Taken);
+        assert_eq!((composer.text(), composer.cursor()), ("abc", 2));
     }
 
     #[test]
