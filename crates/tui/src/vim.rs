@@ -272,21 +272,18 @@ impl Vim {
         let at = composer.cursor();
         let line = line_of(text, at);
         let last_line = line_count(text) - 1;
+        // `gg` and `G`: the first or last line, or line N with a count.
+        let goto_line = match (explicit, motion) {
+            (true, _) => (count - 1).min(last_line),
+            (false, 'G') => last_line,
+            (false, _) => 0,
+        };
         let Some((op, _)) = operator else {
             let target = match motion {
-                'G' | 'g' => {
-                    let default = if motion == 'G' { last_line } else { 0 };
-                    let target = if explicit { count - 1 } else { default };
-                    first_non_blank(text, line_start_of(text, target.min(last_line)))
-                }
+                'G' | 'g' => first_non_blank(text, line_start_of(text, goto_line)),
                 'e' | 'E' => repeat(count, at, |at| word_end(text, at, motion == 'E')),
-                '$' => {
-                    let end =
-                        line_end(text, line_start_of(text, (line + count - 1).min(last_line)));
-                    prev_char(text, end)
-                        .filter(|&prev| prev >= line_start(text, end))
-                        .unwrap_or(end)
-                }
+                // The others (`$` too: `clamp_normal` steps back onto the
+                // line's last character) go to the far end of their span.
                 _ => match char_span(text, at, motion, count, None) {
                     Some(span) if span.start < at => span.start,
                     Some(span) => span.end,
@@ -301,15 +298,7 @@ impl Vim {
             'j' => Span::Lines(line, (line + count).min(last_line)),
             'k' => Span::Lines(line.saturating_sub(count), line),
             '_' => Span::Lines(line, (line + count - 1).min(last_line)),
-            'G' | 'g' => {
-                let default = if motion == 'G' { last_line } else { 0 };
-                let target = if explicit {
-                    (count - 1).min(last_line)
-                } else {
-                    default
-                };
-                Span::Lines(line.min(target), line.max(target))
-            }
+            'G' | 'g' => Span::Lines(line.min(goto_line), line.max(goto_line)),
             _ => match char_span(text, at, motion, count, Some(op)) {
                 Some(span) => Span::Chars(span),
                 None => return Outcome::Taken,
