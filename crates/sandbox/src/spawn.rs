@@ -500,6 +500,7 @@ mod tests {
             )
         );
     }
+
     /// A file in `dir` with `mode` and `text`.
     fn file(dir: &std::path::Path, name: &str, mode: u32, text: &str) -> PathBuf {
         use std::os::unix::fs::PermissionsExt;

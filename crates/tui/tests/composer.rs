@@ -19,6 +19,17 @@ fn user_turn(text: &str) -> Outgoing {
     }))
 }
 
+/// A turn of `text` with the image at `path` attached.
+fn user_turn_with_image(text: &str, path: std::path::PathBuf) -> Outgoing {
+    Outgoing::Op(Op::UserTurn(UserTurn {
+        items: vec![
+            UserInput::Text { text: text.into() },
+            UserInput::LocalImage { path },
+        ],
+        output_schema: None,
+    }))
+}
+
 fn history_file(dir: &std::path::Path, prompts: &[&str]) -> std::path::PathBuf {
     let path = dir.join("history.jsonl");
     let lines: String = prompts
@@ -167,15 +178,10 @@ async fn a_pasted_image_path_attaches_the_image() {
     let run = drive(Options::inline((80, 24)), steps).await;
     assert_eq!(
         run.sent,
-        vec![Outgoing::Op(Op::UserTurn(UserTurn {
-            items: vec![
-                UserInput::Text {
-                    text: "what is this [image: shot.png]".into()
-                },
-                UserInput::LocalImage { path: image }
-            ],
-            output_schema: None,
-        }))]
+        vec![user_turn_with_image(
+            "what is this [image: shot.png]",
+            image
+        )]
     );
 }
 
@@ -214,15 +220,7 @@ async fn ctrl_v_attaches_the_clipboard_image_or_says_why_not() {
     let run = drive(Options::inline((80, 24)), steps).await;
     assert_eq!(
         run.sent.last(),
-        Some(&Outgoing::Op(Op::UserTurn(UserTurn {
-            items: vec![
-                UserInput::Text {
-                    text: "see [image: clipboard-1.png]".into()
-                },
-                UserInput::LocalImage { path: saved }
-            ],
-            output_schema: None,
-        })))
+        Some(&user_turn_with_image("see [image: clipboard-1.png]", saved))
     );
 }
 
