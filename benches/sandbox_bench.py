@@ -19,6 +19,11 @@ once, in a rotating order) and reports medians and duet's share:
 - `duet sandbox [-s workspace-write] -c sandbox_backend=B -- true` for each
   backend `duet doctor --json` reports usable.
 
+- the floor of the design: `benches/start_floor.rs`, the smallest Rust
+  program that starts and `exec`s its arguments, compiled here with
+  `rustc -O` (when `rustc` is on `PATH`) and chained the way duet chains
+  itself (`floor bwrap … floor true`): what a sandboxed `true` would take if
+  duet started as fast as a minimal program and did no work;
 - with `--reference CODEX --reference-home DIR`, the reference's own
   `codex sandbox -- true` in the same rounds (Codex 0.169.0 from npm; it
   refuses a `CODEX_HOME` under `/tmp`, hence the explicit directory).
@@ -100,6 +105,20 @@ def bwrap_args(repo, writable):
     return args, missing
 
 
+def build_start_floor(work):
+    """benches/start_floor.rs compiled like duet's release binary (PIE,
+    dynamically linked, symbols stripped), or None without `rustc`."""
+    if shutil.which("rustc") is None:
+        return None
+    out = work / "start_floor"
+    subprocess.run(
+        ["rustc", "--edition", "2021", "-O", "-C", "strip=symbols", "-o", str(out),
+         str(ROOT / "benches" / "start_floor.rs")],
+        check=True,
+    )
+    return str(out)
+
+
 def traced_bwrap_argv(duet, env, repo, mode):
     """The `bwrap` argv duet runs, from strace, or None."""
     if shutil.which("strace") is None:
@@ -140,6 +159,9 @@ def main():
         "/bin/true": (["/bin/true"], []),
         "duet --version": ([str(duet), "--version"], []),
     }
+    floor = build_start_floor(work)
+    if floor is not None:
+        variants["minimal Rust program, exec true"] = ([floor, "/bin/true"], [])
     backends = usable_backends(duet, env)
     if "bwrap" in backends:
         read_only, _ = bwrap_args(repo, [])
@@ -154,6 +176,9 @@ def main():
         variants["bare bwrap, workspace-write args, /bin/true"] = (
             [bwrap, *workspace, "/bin/true"], mount_points)
         variants["bwrap, read-only args, duet's helper, true"] = ([bwrap, *read_only, *helper], [])
+        if floor is not None:
+            variants["floor of the design: minimal, bwrap, minimal, true"] = (
+                [floor, bwrap, *read_only, floor, "/bin/true"], [])
     for backend in backends:
         choose = ["-c", f"sandbox_backend={backend}"]
         variants[f"duet sandbox -- true ({backend})"] = (
@@ -195,6 +220,11 @@ def main():
         helper_share = median["bwrap, read-only args, duet's helper, true"] - bare
         print(f"bubblewrap, read-only: duet adds {median['duet sandbox -- true (bwrap)'] - bare:.2f} ms "
               f"to bare bwrap (the helper {helper_share:.2f} ms of it)")
+        floor_name = "floor of the design: minimal, bwrap, minimal, true"
+        if floor_name in median:
+            print(f"bubblewrap, read-only: the design's floor (two minimal starts, no work) is "
+                  f"{median[floor_name]:.2f} ms; duet takes "
+                  f"{median['duet sandbox -- true (bwrap)'] - median[floor_name]:.2f} ms more")
         print(f"bubblewrap, workspace-write: duet adds "
               f"{median['duet sandbox -s workspace-write -- true (bwrap)'] - bare_ww:.2f} ms to bare bwrap")
     if args.reference:
