@@ -2,12 +2,14 @@
 //! modes over the same [`Composer`].
 //!
 //! Normal mode has counts (`3w`, `2dd`), the motions `h j k l w b e W B E
-//! 0 ^ $ gg G`, the operators `d c y` with any of those motions or doubled
-//! for whole lines (`dw`, `c$`, `y2j`, `3yy`), the shorthands `x X D C s S
-//! Y`, `r{char}`, `p P` from one unnamed register, `u` (undo; an
-//! Insert-mode session is one change), and `i a I A o O` into Insert mode.
-//! Not built: redo, text objects, named registers, visual mode, `.` and
-//! `f`/`t`.
+//! 0 ^ $ gg G` and `f F t T{char}` with `;` `,`, the operators `d c y` with
+//! any of those motions, doubled for whole lines (`dw`, `c$`, `y2j`, `3yy`,
+//! `dt)`), or with a text object (`iw aw iW aW`, `i" a' i``, `i( a) ib i[
+//! a{ iB i< a>`), the shorthands `x X D C s S Y`, `r{char}`, `p P` from one
+//! unnamed register, `u` (undo; an Insert-mode session is one change), and
+//! `i a I A o O` into Insert mode, and `.` to repeat the last change (with
+//! what its Insert-mode session typed). Not built: redo, named registers,
+//! visual mode, and counts on text objects.
 //!
 //! It sees a key before the app does and says whether it took it; keys it
 //! does not take (Enter, Ctrl+…, anything in Insert mode but Esc) go on to
@@ -59,13 +61,26 @@ pub struct Vim {
     count: Option<usize>,
     /// An operator waiting for its motion, with the count typed before it.
     operator: Option<(Operator, usize)>,
-    /// `r` waiting for its character, or the first `g` of `gg`.
+    /// `r`, `f F t T` waiting for their character, the first `g` of
+    /// `gg`, or `i`/`a` after an operator waiting for a text object.
     prefix: Option<char>,
+    /// The last `f F t T` and its character, for `;` and `,`.
+    last_find: Option<(char, char)>,
     /// The unnamed register: the text, and whether it is whole lines.
     register: Option<(String, bool)>,
     /// Drafts (text, cursor) before each change made from Normal mode,
     /// newest last; an Insert-mode session counts as one change.
     undo: Vec<(String, usize)>,
+    /// The keys of the Normal-mode command being typed.
+    typing: Vec<KeyCode>,
+    /// The keys of the last change, for `.`: its command and, when it
+    /// entered Insert mode, what was typed there up to Esc.
+    last_change: Vec<KeyCode>,
+    /// Insert-mode keys are being added to `last_change`.
+    recording: bool,
+    /// `.` is replaying `last_change`: record nothing, and leave undo to
+    /// the `.` itself (one change).
+    replaying: bool,
 }
 
 /// How many changes `u` can take back.
@@ -78,6 +93,7 @@ impl Vim {
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
         {
             self.reset();
+            self.stop_recording();
             return Outcome::Passed;
         }
         match self.mode {
@@ -85,23 +101,43 @@ impl Vim {
                 if key.code == KeyCode::Esc {
                     self.mode = Mode::Normal;
                     composer.left_in_line();
+                    self.stop_recording();
                     return Outcome::Taken;
+                }
+                if self.recording {
+                    match key.code {
+                        KeyCode::Char(_) | KeyCode::Backspace => self.last_change.push(key.code),
+                        // Moving about (arrows, Enter) ends what `.` repeats.
+                        _ => self.stop_recording(),
+                    }
                 }
                 Outcome::Passed
             }
             Mode::Normal => match key.code {
-                // As in vim: Space and Backspace move like `l` and `h`.
-                KeyCode::Char(' ') => self.motion('l', composer),
-                KeyCode::Backspace => self.motion('h', composer),
-                KeyCode::Char(ch) => {
+                KeyCode::Char(_) | KeyCode::Backspace => {
+                    if !self.is_pending() {
+                        self.typing.clear();
+                    }
+                    self.typing.push(key.code);
                     let before = (composer.text().to_owned(), composer.cursor());
-                    let outcome = self.normal(ch, composer);
+                    let outcome = match key.code {
+                        // As in vim: Space and Backspace move like `l` and `h`.
+                        KeyCode::Char(' ') => self.motion('l', composer),
+                        KeyCode::Backspace => self.motion('h', composer),
+                        KeyCode::Char(ch) => self.normal(ch, composer),
+                        _ => Outcome::Passed,
+                    };
                     let changed = composer.text() != before.0 || self.mode == Mode::Insert;
-                    if ch != 'u' && changed {
+                    let undo_or_repeat = matches!(key.code, KeyCode::Char('u' | '.'));
+                    if changed && key.code != KeyCode::Char('u') && !self.replaying {
                         if self.undo.len() == UNDO_DEPTH {
                             self.undo.remove(0);
                         }
                         self.undo.push(before);
+                    }
+                    if changed && !undo_or_repeat && !self.replaying && !self.is_pending() {
+                        self.last_change = self.typing.clone();
+                        self.recording = self.mode == Mode::Insert;
                     }
                     outcome
                 }
@@ -117,6 +153,34 @@ impl Vim {
                 }
             },
         }
+    }
+
+    /// End the Insert-mode part of `last_change` as Esc would.
+    fn stop_recording(&mut self) {
+        if self.recording {
+            self.recording = false;
+            self.last_change.push(KeyCode::Esc);
+        }
+    }
+
+    /// `.`: the last change again, `count` times, as one change for `u`.
+    fn repeat_last_change(&mut self, count: usize, composer: &mut Composer) {
+        let keys = self.last_change.clone();
+        self.replaying = true;
+        for _ in 0..count {
+            for &code in &keys {
+                let key = KeyEvent::new(code, KeyModifiers::NONE);
+                if self.on_key(key, composer) == Outcome::Passed {
+                    // What the app would have done with an Insert-mode key.
+                    match code {
+                        KeyCode::Char(ch) => composer.insert(ch.encode_utf8(&mut [0; 4])),
+                        KeyCode::Backspace => composer.backspace(),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        self.replaying = false;
     }
 
     fn is_pending(&self) -> bool {
@@ -137,6 +201,11 @@ impl Vim {
                 replace_chars(composer, ch, count);
                 return Outcome::Taken;
             }
+            Some(kind @ ('f' | 'F' | 't' | 'T')) => {
+                self.last_find = Some((kind, ch));
+                return self.find(kind, ch, false, composer);
+            }
+            Some(around @ ('i' | 'a')) => return self.text_object(around == 'a', ch, composer),
             Some(_) => {
                 // `g`: only `gg` is known.
                 if ch == 'g' {
@@ -174,7 +243,17 @@ impl Vim {
             'h' | 'l' | 'w' | 'b' | 'e' | 'W' | 'B' | 'E' | '0' | '^' | '$' | 'j' | 'k' | 'G' => {
                 return self.motion(ch, composer);
             }
-            'g' | 'r' => self.prefix = Some(ch),
+            'g' | 'r' | 'f' | 'F' | 't' | 'T' => self.prefix = Some(ch),
+            // After an operator, `i` and `a` start a text object (`diw`, `ca"`).
+            'i' | 'a' if self.operator.is_some() => self.prefix = Some(ch),
+            ';' | ',' => {
+                let Some((kind, target)) = self.last_find else {
+                    self.reset();
+                    return Outcome::Taken;
+                };
+                let kind = if ch == ';' { kind } else { reverse_find(kind) };
+                return self.find(kind, target, true, composer);
+            }
             'x' | 'X' | 'D' | 'C' | 's' | 'S' | 'Y' => {
                 let (op, motion) = match ch {
                     'x' => (Operator::Delete, 'l'),
@@ -203,6 +282,11 @@ impl Vim {
                 let count = self.take_count();
                 self.operator = None;
                 self.paste(ch == 'p', count, composer);
+            }
+            '.' => {
+                let count = self.take_count();
+                self.operator = None;
+                self.repeat_last_change(count, composer);
             }
             'i' | 'a' | 'I' | 'A' | 'o' | 'O' => {
                 self.reset();
@@ -305,6 +389,63 @@ impl Vim {
             },
         };
         self.apply(op, span, composer);
+        Outcome::Taken
+    }
+
+    /// `f F t T` (and `;` `,`, with `again`): move to the `count`th
+    /// `target` on this line, or give the operator what lies between.
+    fn find(&mut self, kind: char, target: char, again: bool, composer: &mut Composer) -> Outcome {
+        let count = self.take_count();
+        let operator = self.operator.take();
+        let count = operator.map_or(count, |(_, before)| before.saturating_mul(count));
+        let text = composer.text();
+        let at = composer.cursor();
+        let Some(to) = find_in_line(text, at, kind, target, count, again) else {
+            return Outcome::Taken;
+        };
+        match operator {
+            None => composer.set_cursor(to),
+            Some((op, _)) => {
+                // Forward finds include the character they land on;
+                // backward ones stop short of the cursor's.
+                let span = if matches!(kind, 'f' | 't') {
+                    at..next_char(text, to).unwrap_or(to)
+                } else {
+                    to..at
+                };
+                self.apply(op, Span::Chars(span), composer);
+            }
+        }
+        Outcome::Taken
+    }
+
+    /// A text object after an operator: `iw aw iW aW`, quotes (`i" a' i``)
+    /// and brackets (`i( a) ib i[ a{ iB i< a>`).
+    fn text_object(&mut self, around: bool, object: char, composer: &mut Composer) -> Outcome {
+        self.count = None;
+        let Some((op, _)) = self.operator.take() else {
+            return Outcome::Taken;
+        };
+        let text = composer.text();
+        let at = composer.cursor();
+        let range = match object {
+            'w' | 'W' => Some(word_object(text, at, object == 'W', around)),
+            '"' | '\'' | '`' => quote_object(text, at, object, around),
+            '(' | ')' | 'b' => bracket_object(text, at, '(', ')', around),
+            '[' | ']' => bracket_object(text, at, '[', ']', around),
+            '{' | '}' | 'B' => bracket_object(text, at, '{', '}', around),
+            '<' | '>' => bracket_object(text, at, '<', '>', around),
+            _ => None,
+        };
+        match range {
+            // `ci(` on `()`: nothing to delete, but insert between them.
+            Some(range) if range.is_empty() && op == Operator::Change => {
+                composer.set_cursor(range.start);
+                self.mode = Mode::Insert;
+            }
+            Some(range) => self.apply(op, Span::Chars(range), composer),
+            None => {}
+        }
         Outcome::Taken
     }
 
@@ -613,27 +754,222 @@ fn first_non_blank(text: &str, at: usize) -> usize {
         .map_or(end, |idx| start + idx)
 }
 
+fn reverse_find(kind: char) -> char {
+    match kind {
+        'f' => 'F',
+        'F' => 'f',
+        't' => 'T',
+        _ => 't',
+    }
+}
+
+/// Where `f F t T` with `target` land from `at`, on the same line: the
+/// `count`th match after (`f t`) or before (`F T`) the cursor, or the
+/// character just short of it (`t T`). Repeated (`;` `,`), `t` and `T`
+/// skip a match right next to the cursor, as vim does, so they move on.
+fn find_in_line(
+    text: &str,
+    at: usize,
+    kind: char,
+    target: char,
+    count: usize,
+    again: bool,
+) -> Option<usize> {
+    let start = line_start(text, at);
+    let end = line_end(text, at);
+    let skip = usize::from(again && matches!(kind, 't' | 'T'));
+    if matches!(kind, 'f' | 't') {
+        let from = next_char(text, at).filter(|&from| from <= end)?;
+        let (found, _) = text[from..end]
+            .char_indices()
+            .skip(skip)
+            .filter(|&(_, ch)| ch == target)
+            .nth(count - 1)?;
+        let found = from + found;
+        Some(if kind == 't' {
+            prev_char(text, found).unwrap_or(found)
+        } else {
+            found
+        })
+    } else {
+        let (found, _) = text[start..at]
+            .char_indices()
+            .rev()
+            .skip(skip)
+            .filter(|&(_, ch)| ch == target)
+            .nth(count - 1)?;
+        let found = start + found;
+        Some(if kind == 'T' {
+            next_char(text, found).unwrap_or(found)
+        } else {
+            found
+        })
+    }
+}
+
+/// `iw` (`iW`): the run of word characters, punctuation or blanks the
+/// cursor is on, within its line. `aw` adds the blanks after it, or
+/// before it when none follow (or the run itself is blank: then the
+/// word after it).
+fn word_object(text: &str, at: usize, big: bool, around: bool) -> Range<usize> {
+    let start = line_start(text, at);
+    let end = line_end(text, at);
+    let Some(here) = char_at(text, at)
+        .filter(|&ch| ch != '\n')
+        .map(|ch| class(ch, big))
+    else {
+        return at..at;
+    };
+    let same = |ch: char| class(ch, big) == here;
+    let run = |from: usize, same: &dyn Fn(char) -> bool| {
+        let mut first = from;
+        while let Some(prev) = prev_char(text, first).filter(|&p| p >= start) {
+            if !char_at(text, prev).is_some_and(same) {
+                break;
+            }
+            first = prev;
+        }
+        let mut last = from;
+        while let Some(next) = next_char(text, last).filter(|&n| n < end) {
+            if !char_at(text, next).is_some_and(same) {
+                break;
+            }
+            last = next;
+        }
+        (first, next_char(text, last).unwrap_or(last))
+    };
+    let (first, after) = run(at, &same);
+    if !around {
+        return first..after;
+    }
+    let blank = |ch: char| ch == ' ' || ch == '\t';
+    if here == 0 {
+        // On blanks: the blanks and the word after them.
+        return match char_at(text, after).filter(|&ch| ch != '\n') {
+            Some(ch) => {
+                let next_class = class(ch, big);
+                first..run(after, &|ch| class(ch, big) == next_class).1
+            }
+            None => first..after,
+        };
+    }
+    match char_at(text, after).filter(|&ch| blank(ch)) {
+        Some(_) => first..run(after, &blank).1,
+        None => match prev_char(text, first).filter(|&p| p >= start) {
+            Some(prev) if char_at(text, prev).is_some_and(blank) => run(prev, &blank).0..after,
+            _ => first..after,
+        },
+    }
+}
+
+/// `i"` / `a"` (and `'`, `` ` ``): the quoted text on the cursor's line
+/// that holds the cursor, or the first one after it. Quotes pair up from
+/// the line's start; a quote after a backslash does not count. `a`
+/// includes the quotes and the blanks after them (or before, when none
+/// follow).
+fn quote_object(text: &str, at: usize, quote: char, around: bool) -> Option<Range<usize>> {
+    let start = line_start(text, at);
+    let end = line_end(text, at);
+    let mut quotes = Vec::new();
+    let mut escaped = false;
+    for (offset, ch) in text[start..end].char_indices() {
+        if ch == quote && !escaped {
+            quotes.push(start + offset);
+        }
+        escaped = ch == '\\' && !escaped;
+    }
+    let (open, close) = quotes
+        .chunks_exact(2)
+        .map(|pair| (pair[0], pair[1]))
+        .find(|&(_, close)| at <= close)?;
+    if !around {
+        return Some(open + quote.len_utf8()..close);
+    }
+    let after = close + quote.len_utf8();
+    let trailing = text[after..end].len() - text[after..end].trim_start_matches([' ', '\t']).len();
+    if trailing > 0 {
+        return Some(open..after + trailing);
+    }
+    let leading = text[start..open].len() - text[start..open].trim_end_matches([' ', '\t']).len();
+    Some(open - leading..after)
+}
+
+/// `i(` / `a(` (and the other pairs): the innermost `open`…`close` pair
+/// around the cursor (on either bracket counts as inside), across lines,
+/// skipping nested pairs. `i` is what lies between; `a` the brackets too.
+fn bracket_object(
+    text: &str,
+    at: usize,
+    open: char,
+    close: char,
+    around: bool,
+) -> Option<Range<usize>> {
+    let mut depth = 0usize;
+    let mut opened = None;
+    let on = char_at(text, at);
+    let search_from = if on == Some(close) {
+        at
+    } else {
+        next_char(text, at).unwrap_or(at)
+    };
+    for (offset, ch) in text[..search_from].char_indices().rev() {
+        if ch == close {
+            depth += 1;
+        } else if ch == open {
+            if depth == 0 {
+                opened = Some(offset);
+                break;
+            }
+            depth -= 1;
+        }
+    }
+    let opened = opened?;
+    let mut depth = 0usize;
+    let inner_start = opened + open.len_utf8();
+    let closed = text[inner_start..]
+        .char_indices()
+        .find_map(|(offset, ch)| {
+            if ch == open {
+                depth += 1;
+            } else if ch == close {
+                if depth == 0 {
+                    return Some(inner_start + offset);
+                }
+                depth -= 1;
+            }
+            None
+        })?;
+    Some(if around {
+        opened..closed + close.len_utf8()
+    } else {
+        inner_start..closed
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use pretty_assertions::assert_eq;
 
-    /// Keys (a string of chars, `⎋` for Esc) from Insert mode on `start`
+    /// Keys (a string of chars, `⎋` for Esc, `⌫` for Backspace) from Insert mode on `start`
     /// with the cursor at its end; the text, with `|` at the cursor, and the mode.
     fn check(start: &str, keys: &str, expected: &str, mode: Mode) {
         let mut composer = Composer::default();
         composer.set_text(start);
         let mut vim = Vim::default();
         for ch in keys.chars() {
-            let code = if ch == '⎋' {
-                KeyCode::Esc
-            } else {
-                KeyCode::Char(ch)
+            let code = match ch {
+                '⎋' => KeyCode::Esc,
+                '⌫' => KeyCode::Backspace,
+                _ => KeyCode::Char(ch),
             };
             if vim.on_key(KeyEvent::new(code, KeyModifiers::NONE), &mut composer) == Outcome::Passed
-                && let KeyCode::Char(ch) = code
             {
-                composer.insert(ch.encode_utf8(&mut [0; 4]));
+                match code {
+                    KeyCode::Char(ch) => composer.insert(ch.encode_utf8(&mut [0; 4])),
+                    KeyCode::Backspace => composer.backspace(),
+                    _ => {}
+                }
             }
         }
         let (before, after) = composer.text().split_at(composer.cursor());
@@ -812,6 +1148,97 @@ mod tests {
         let backspace = KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE);
         assert_eq!(vim.on_key(backspace, &mut composer), Outcome::Taken);
         assert_eq!((composer.text(), composer.cursor()), ("abc", 2));
+    }
+
+    #[test]
+    fn f_and_t_find_on_the_line_and_repeat() {
+        check("a,b,c,d", "⎋0f,", "a|,b,c,d", Mode::Normal);
+        check("a,b,c,d", "⎋02f,", "a,b|,c,d", Mode::Normal);
+        check("a,b,c,d", "⎋0t,", "|a,b,c,d", Mode::Normal);
+        check("a,b,c,d", "⎋$F,", "a,b,c|,d", Mode::Normal);
+        check("a,b,c,d", "⎋$T,", "a,b,c,|d", Mode::Normal);
+        check("a,b,c,d", "⎋0f,;", "a,b|,c,d", Mode::Normal);
+        check("a,b,c,d", "⎋0f,;;,", "a,b|,c,d", Mode::Normal);
+        // `;` after `t` moves on past the match next to the cursor.
+        check("a,b,c,d", "⎋0t,;", "a,|b,c,d", Mode::Normal);
+        check("a,b,c,d", "⎋$T,;", "a,b,|c,d", Mode::Normal);
+        // Only this line; no match: no move.
+        check("ab\nc,d", "⎋ggf,", "|ab\nc,d", Mode::Normal);
+        check("abc", "⎋0fz", "|abc", Mode::Normal);
+        check("abc", "⎋0;", "|abc", Mode::Normal);
+    }
+
+    #[test]
+    fn operators_take_finds() {
+        check("one(two) three", "⎋0df(", "|two) three", Mode::Normal);
+        check("one(two) three", "⎋0dt(", "|(two) three", Mode::Normal);
+        check("one(two) three", "⎋$dF(", "one|e", Mode::Normal);
+        check("one(two) three", "⎋$dT(", "one(|e", Mode::Normal);
+        check("a.b.c", "⎋0d2f.", "|c", Mode::Normal);
+        check("a.b.c", "⎋0ct.X", "X|.b.c", Mode::Insert);
+        check("a.b.c", "⎋0yf.P", "a|.a.b.c", Mode::Normal);
+        // Not found: nothing changes.
+        check("abc", "⎋0dfz", "|abc", Mode::Normal);
+    }
+
+    #[test]
+    fn word_text_objects() {
+        check("one two three", "⎋0wldiw", "one | three", Mode::Normal);
+        check("one two three", "⎋0wldaw", "one |three", Mode::Normal);
+        check("one two three", "⎋$daw", "one tw|o", Mode::Normal);
+        check("one two three", "⎋0wciwX", "one X| three", Mode::Insert);
+        check("foo.bar baz", "⎋0diw", "|.bar baz", Mode::Normal);
+        check("foo.bar baz", "⎋0diW", "| baz", Mode::Normal);
+        check("foo.bar baz", "⎋0daW", "|baz", Mode::Normal);
+        // On blanks: `iw` is the blanks, `aw` the blanks and the next word.
+        check("a   b c", "⎋0ldiw", "a|b c", Mode::Normal);
+        check("a   b c", "⎋0ldaw", "a| c", Mode::Normal);
+        check("one two", "⎋0yiwP", "on|eone two", Mode::Normal);
+    }
+
+    #[test]
+    fn quote_and_bracket_text_objects() {
+        check(
+            "say \"hi there\" now",
+            "⎋0fhdi\"",
+            "say \"|\" now",
+            Mode::Normal,
+        );
+        check("say \"hi there\" now", "⎋0fhda\"", "say |now", Mode::Normal);
+        // Before the first quote: the next quoted text on the line.
+        check("say \"hi\" now", "⎋0ci\"X", "say \"X|\" now", Mode::Insert);
+        check("a 'x\\'y' b", "⎋0fxdi'", "a '|' b", Mode::Normal);
+        check("f(a, (b), c)", "⎋0fadi(", "f(|)", Mode::Normal);
+        check("f(a, (b), c)", "⎋0fbdi(", "f(a, (|), c)", Mode::Normal);
+        check("f(a, (b), c)", "⎋0fbda)", "f(a, |, c)", Mode::Normal);
+        check("f(a, (b), c)", "⎋0f(dib", "f(|)", Mode::Normal);
+        check("f(a, (b), c)", "⎋$di(", "f(|)", Mode::Normal);
+        check("x = [1, 2]", "⎋0f1ci[9", "x = [9|]", Mode::Insert);
+        check("fn x() {\n    body\n}", "⎋kdiB", "fn x() {|}", Mode::Normal);
+        check("<a>", "⎋0fadi<", "<|>", Mode::Normal);
+        // An empty pair: `c` still enters Insert mode between them.
+        check("f()", "⎋0f(ci(X", "f(X|)", Mode::Insert);
+        // No pair around the cursor: nothing happens.
+        check("abc", "⎋0di(", "|abc", Mode::Normal);
+        check("abc", "⎋0di\"", "|abc", Mode::Normal);
+    }
+
+    #[test]
+    fn dot_repeats_the_last_change() {
+        check("one two three four", "⎋0dw.", "|three four", Mode::Normal);
+        check("abcdef", "⎋0x..", "|def", Mode::Normal);
+        check("abcdef", "⎋02x.", "|ef", Mode::Normal);
+        check("abcdef", "⎋0x3.", "|ef", Mode::Normal);
+        check("a,b,c,d", "⎋0dt,l.", ",|,c,d", Mode::Normal);
+        // With what was typed in Insert mode, Backspace included.
+        check("one two", "⎋0ciwXY⎋w.", "XY X|Y", Mode::Normal);
+        check("a\nb", "⎋ggAxz⌫⎋j.", "ax\nb|x", Mode::Normal);
+        check("ab", "⎋0iX⎋l.", "X|Xab", Mode::Normal);
+        // Moves and yanks are not changes; nothing to repeat yet is a no-op.
+        check("abc", "⎋0x$.", "|b", Mode::Normal);
+        check("abc", "⎋0ywl.", "a|bc", Mode::Normal);
+        // One `u` takes back a whole `.`.
+        check("one two three", "⎋0ciwX⎋w.u", "X |two three", Mode::Normal);
     }
 
     #[test]
