@@ -7,9 +7,9 @@
 //! `dt)`), or with a text object (`iw aw iW aW`, `i" a' i``, `i( a) ib i[
 //! a{ iB i< a>`), the shorthands `x X D C s S Y`, `r{char}`, `p P` from one
 //! unnamed register, `u` (undo; an Insert-mode session is one change), and
-//! `i a I A o O` into Insert mode, and `.` to repeat the last change (with
-//! what its Insert-mode session typed). Not built: redo, named registers,
-//! visual mode, and counts on text objects.
+//! `i a I A o O` into Insert mode, `.` to repeat the last change (with
+//! what its Insert-mode session typed), and Ctrl+R to redo what `u` took
+//! back. Not built: named registers, visual mode, counts on text objects.
 //!
 //! It sees a key before the app does and says whether it took it; keys it
 //! does not take (Enter, Ctrl+…, anything in Insert mode but Esc) go on to
@@ -71,6 +71,8 @@ pub struct Vim {
     /// Drafts (text, cursor) before each change made from Normal mode,
     /// newest last; an Insert-mode session counts as one change.
     undo: Vec<(String, usize)>,
+    /// Drafts that `u` took back, for Ctrl+R; a new change clears them.
+    redo: Vec<(String, usize)>,
     /// The keys of the Normal-mode command being typed.
     typing: Vec<KeyCode>,
     /// The keys of the last change, for `.`: its command and, when it
@@ -88,6 +90,16 @@ const UNDO_DEPTH: usize = 100;
 
 impl Vim {
     pub fn on_key(&mut self, key: KeyEvent, composer: &mut Composer) -> Outcome {
+        // Ctrl+R in Normal mode is vim's redo (in Insert mode it stays the
+        // app's reverse search).
+        if self.mode == Mode::Normal
+            && key.modifiers == KeyModifiers::CONTROL
+            && key.code == KeyCode::Char('r')
+        {
+            self.reset();
+            self.redo_once(composer);
+            return Outcome::Taken;
+        }
         if key
             .modifiers
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
@@ -134,6 +146,7 @@ impl Vim {
                             self.undo.remove(0);
                         }
                         self.undo.push(before);
+                        self.redo.clear();
                     }
                     if changed && !undo_or_repeat && !self.replaying && !self.is_pending() {
                         self.last_change = self.typing.clone();
@@ -496,11 +509,24 @@ impl Vim {
     fn undo_once(&mut self, composer: &mut Composer) {
         while let Some((text, cursor)) = self.undo.pop() {
             if text != composer.text() {
+                self.redo
+                    .push((composer.text().to_owned(), composer.cursor()));
                 composer.set_text(&text);
                 composer.set_cursor(cursor);
                 clamp_normal(composer);
                 return;
             }
+        }
+    }
+
+    /// Ctrl+R: put back the draft the last `u` took away.
+    fn redo_once(&mut self, composer: &mut Composer) {
+        if let Some((text, cursor)) = self.redo.pop() {
+            self.undo
+                .push((composer.text().to_owned(), composer.cursor()));
+            composer.set_text(&text);
+            composer.set_cursor(cursor);
+            clamp_normal(composer);
         }
     }
 
@@ -1239,6 +1265,69 @@ mod tests {
         check("abc", "⎋0ywl.", "a|bc", Mode::Normal);
         // One `u` takes back a whole `.`.
         check("one two three", "⎋0ciwX⎋w.u", "X |two three", Mode::Normal);
+    }
+
+    #[test]
+    fn ctrl_r_redoes_what_u_took_back() {
+        let mut composer = Composer::default();
+        composer.set_text("one two three");
+        composer.set_cursor(0);
+        let mut vim = Vim {
+            mode: Mode::Normal,
+            ..Vim::default()
+        };
+        let mut press = |code, modifiers| {
+            let outcome = vim.on_key(KeyEvent::new(code, modifiers), &mut composer);
+            (outcome, composer.text().to_owned())
+        };
+        let ctrl_r = (KeyCode::Char('r'), KeyModifiers::CONTROL);
+        let plain = |ch| (KeyCode::Char(ch), KeyModifiers::NONE);
+        let steps = [
+            plain('d'),
+            plain('w'),
+            plain('d'),
+            plain('w'),
+            plain('u'),
+            plain('u'),
+            ctrl_r,
+            ctrl_r,
+            // Nothing left to redo.
+            ctrl_r,
+            plain('u'),
+            // A new change forgets what could be redone.
+            plain('x'),
+            ctrl_r,
+        ];
+        let texts: Vec<String> = steps
+            .into_iter()
+            .map(|(code, modifiers)| press(code, modifiers).1)
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "one two three",
+                "two three",
+                "two three",
+                "three",
+                "two three",
+                "one two three",
+                "two three",
+                "three",
+                "three",
+                "two three",
+                "wo three",
+                "wo three",
+            ]
+        );
+        // In Insert mode Ctrl+R stays the app's (reverse search).
+        vim.mode = Mode::Insert;
+        assert_eq!(
+            vim.on_key(
+                KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL),
+                &mut composer
+            ),
+            Outcome::Passed
+        );
     }
 
     #[test]
