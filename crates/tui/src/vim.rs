@@ -1330,6 +1330,51 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Any keys on any text (multi-byte characters, blank lines,
+        /// brackets and quotes included): no panic, and the cursor always
+        /// on a character boundary of the text.
+        #[test]
+        fn any_keys_keep_the_cursor_on_a_character_boundary(
+            start in "[a b(\")'{}.é\n\t😀]{0,12}",
+            keys in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "⎋", "h", "l", "j", "k", "w", "b", "e", "W", "B", "E", "0", "^", "$",
+                    "gg", "G", "x", "X", "D", "C", "s", "S", "Y", "rZ", "p", "P", "u", ".",
+                    "i", "a", "I", "A", "o", "O", "dd", "cc", "yy", "dw", "cw", "d$", "2",
+                    "3", "fa", "F(", "t)", "T\"", ";", ",", "diw", "caw", "di(", "da\"",
+                    "ci{", "yi'", "dt.", "é", "😀", "\u{12}", " ", "⌫",
+                ]),
+                0..24,
+            ),
+        ) {
+            let mut composer = Composer::default();
+            composer.set_text(&start);
+            let mut vim = Vim::default();
+            for key in keys {
+                for ch in key.chars() {
+                    let (code, modifiers) = match ch {
+                        '⎋' => (KeyCode::Esc, KeyModifiers::NONE),
+                        '⌫' => (KeyCode::Backspace, KeyModifiers::NONE),
+                        // Ctrl+R: redo in Normal mode.
+                        '\u{12}' => (KeyCode::Char('r'), KeyModifiers::CONTROL),
+                        _ => (KeyCode::Char(ch), KeyModifiers::NONE),
+                    };
+                    if vim.on_key(KeyEvent::new(code, modifiers), &mut composer) == Outcome::Passed
+                        && modifiers == KeyModifiers::NONE
+                    {
+                        match code {
+                            KeyCode::Char(ch) => composer.insert(ch.encode_utf8(&mut [0; 4])),
+                            KeyCode::Backspace => composer.backspace(),
+                            _ => {}
+                        }
+                    }
+                    proptest::prop_assert!(composer.text().is_char_boundary(composer.cursor()));
+                }
+            }
+        }
+    }
+
     #[test]
     fn esc_cancels_a_half_typed_command() {
         let mut composer = Composer::default();
