@@ -44,7 +44,7 @@ pub(crate) fn initial_context(
         user_parts.push(instructions::environment_context(
             config,
             shell_name.as_deref().unwrap_or("sh"),
-            jiff::Zoned::now(),
+            instructions::local_now(),
         ));
     }
     if !user_parts.is_empty() {
