@@ -10,11 +10,16 @@ use crate::item::{ItemHead, NewItem};
 use crate::open::{Create, open_connection};
 use crate::record::{NewThread, PathParam, UsageTotals, count_to_sql};
 use crate::title::title_from_raw;
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, TransactionBehavior, ffi, params};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// 1,000 pages of 4 KiB with their frame headers: where SQLite would
+/// checkpoint by itself.
+const LONG_LOG_BYTES: u64 = 1_000 * (4_096 + 24);
 
 /// An open session database. Cheap to share between threads (`&Store` is
 /// `Sync`); several stores, in one process or many, may use the same file.
@@ -289,13 +294,30 @@ impl Store {
         }
     }
 
-    /// Stops this connection from checkpointing inside the commit that
-    /// crosses SQLite's threshold; the owner calls [`Store::checkpoint`]
-    /// when it has time instead (the writer thread, when idle).
+    /// Makes checkpoints this connection's owner's business (the writer
+    /// thread's): none inside the commit that crosses SQLite's threshold,
+    /// and none when the connection closes, which in a short-lived process
+    /// (`duet exec`) runs as the process exits and is cut short there, its
+    /// `fsync` still holding up the exit. The owner calls
+    /// [`Store::checkpoint`] when it has time, and at open when
+    /// [`Store::log_is_long`]; after a complete checkpoint the next write
+    /// starts the log afresh and truncates its file, so the file's size
+    /// says how much is left to copy.
     pub(crate) fn defer_checkpoints(&self) {
         // Best effort: a connection that keeps checkpointing by itself is
         // only slower now and then.
-        let _ = self.conn().pragma_update(None, "wal_autocheckpoint", 0);
+        let conn = self.conn();
+        let _ = conn.pragma_update(None, "wal_autocheckpoint", 0);
+        let _ = conn.pragma_update(None, "journal_size_limit", 0);
+        let _ = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true);
+    }
+
+    /// Whether the write-ahead log holds about as much as SQLite's own
+    /// automatic checkpoint would let it (1,000 pages).
+    pub(crate) fn log_is_long(&self) -> bool {
+        let mut log = self.path.clone().into_os_string();
+        log.push("-wal");
+        std::fs::metadata(log).is_ok_and(|meta| meta.len() >= LONG_LOG_BYTES)
     }
 
     /// Copies what it can of the write-ahead log into the database without

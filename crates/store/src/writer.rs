@@ -14,7 +14,11 @@
 //! one inside whichever commit crosses 1,000 log pages, making that append
 //! take milliseconds instead of tens of microseconds. The writer's
 //! connection turns that off and checkpoints when its queue is empty, so a
-//! checkpoint never holds up a write that was already waiting.
+//! checkpoint never holds up a write that was already waiting. It does not
+//! checkpoint when it closes either (a short-lived process would be cut
+//! off mid-checkpoint at exit, and wait for its `fsync` all the same):
+//! instead a writer that opens the database with a long log checkpoints
+//! first, so the log stays bounded however many processes wrote it.
 
 use crate::error::StoreError;
 use crate::item::NewItem;
@@ -141,6 +145,12 @@ where
             match open() {
                 Ok(opened) => {
                     opened.defer_checkpoints();
+                    // Short-lived processes (one `duet exec` each) never
+                    // write enough to checkpoint while they run: the
+                    // first one to find the log long copies it back.
+                    if opened.log_is_long() {
+                        opened.checkpoint();
+                    }
                     store = Some(opened);
                 }
                 Err(error) => on_error(error),

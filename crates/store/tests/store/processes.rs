@@ -175,3 +175,60 @@ fn two_processes_write_one_database_at_once() {
         assert_eq!(shared, expected);
     }
 }
+
+const LOG_PROCESSES: usize = 12;
+const LOG_ITEMS_PER_PROCESS: usize = 40;
+
+/// An item of about 32 KB, so a dozen short processes write several
+/// times what SQLite's own checkpoint would let the log hold.
+fn big_item(role: &str, index: usize) -> Value {
+    json!({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": format!("{role} {index} {}", "x".repeat(32_000))}]})
+}
+
+#[test]
+fn short_lived_writer_processes_keep_the_log_bounded() {
+    if let Some((db, role)) = child_role() {
+        // Child: write, wait for the writes, and exit at once without
+        // closing the store, as `duet exec` does.
+        let writer = writer_for(&db);
+        for index in 0..LOG_ITEMS_PER_PROCESS {
+            writer.send(Write::Append {
+                thread_id: "log".to_string(),
+                turn_id: role.clone(),
+                items: vec![NewItem::from(big_item(&role, index))],
+            });
+        }
+        writer.flush_blocking();
+        std::process::exit(0);
+    }
+    let home = TempHome::new();
+    home.open()
+        .create_thread(&new_thread("log", 1, "/repo"))
+        .unwrap();
+
+    let test = "store::processes::short_lived_writer_processes_keep_the_log_bounded";
+    for process in 0..LOG_PROCESSES {
+        let status = spawn_child(test, &home.path, &format!("p{process}"))
+            .wait()
+            .expect("wait for the child");
+        assert!(status.success(), "a child failed: {status}");
+    }
+    // Measured before this process opens the file (its close could
+    // checkpoint): what the children left. SQLite's own threshold is
+    // 1,000 pages; the log may hold that plus one child's writes.
+    let mut log = home.path.clone().into_os_string();
+    log.push("-wal");
+    let log_bytes = std::fs::metadata(&log).map_or(0, |meta| meta.len());
+    let written = (LOG_PROCESSES * LOG_ITEMS_PER_PROCESS * 32_000) as u64;
+    assert!(
+        log_bytes < 2 * 1_000 * (4_096 + 24) && log_bytes < written / 2,
+        "the write-ahead log is {log_bytes} bytes after {written} bytes of items"
+    );
+
+    let expected: Vec<Value> = (0..LOG_PROCESSES)
+        .flat_map(|process| {
+            (0..LOG_ITEMS_PER_PROCESS).map(move |index| big_item(&format!("p{process}"), index))
+        })
+        .collect();
+    assert_eq!(home.open().history("log").unwrap(), expected);
+}
