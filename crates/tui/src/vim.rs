@@ -182,18 +182,22 @@ impl Vim {
         self.replaying = true;
         for _ in 0..count {
             for &code in &keys {
-                let key = KeyEvent::new(code, KeyModifiers::NONE);
-                if self.on_key(key, composer) == Outcome::Passed {
-                    // What the app would have done with an Insert-mode key.
-                    match code {
-                        KeyCode::Char(ch) => composer.insert(ch.encode_utf8(&mut [0; 4])),
-                        KeyCode::Backspace => composer.backspace(),
-                        _ => {}
-                    }
-                }
+                self.feed(KeyEvent::new(code, KeyModifiers::NONE), composer);
             }
         }
         self.replaying = false;
+    }
+
+    /// [`Vim::on_key`], then what the app does with a plain character or
+    /// Backspace that vim passes on (Insert mode): type it or delete.
+    fn feed(&mut self, key: KeyEvent, composer: &mut Composer) {
+        if self.on_key(key, composer) == Outcome::Passed && key.modifiers == KeyModifiers::NONE {
+            match key.code {
+                KeyCode::Char(ch) => composer.insert(ch.encode_utf8(&mut [0; 4])),
+                KeyCode::Backspace => composer.backspace(),
+                _ => {}
+            }
+        }
     }
 
     fn is_pending(&self) -> bool {
@@ -977,26 +981,24 @@ mod tests {
     use super::*;
     use pretty_assertions::assert_eq;
 
-    /// Keys (a string of chars, `⎋` for Esc, `⌫` for Backspace) from Insert mode on `start`
-    /// with the cursor at its end; the text, with `|` at the cursor, and the mode.
+    /// `⎋` Esc, `⌫` Backspace, `\u{12}` Ctrl+R, anything else itself.
+    fn key_for(ch: char) -> KeyEvent {
+        match ch {
+            '⎋' => KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
+            '⌫' => KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE),
+            '\u{12}' => KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL),
+            _ => KeyEvent::new(KeyCode::Char(ch), KeyModifiers::NONE),
+        }
+    }
+
+    /// Keys (see [`key_for`]) from Insert mode on `start` with the cursor
+    /// at its end; the text, with `|` at the cursor, and the mode.
     fn check(start: &str, keys: &str, expected: &str, mode: Mode) {
         let mut composer = Composer::default();
         composer.set_text(start);
         let mut vim = Vim::default();
         for ch in keys.chars() {
-            let code = match ch {
-                '⎋' => KeyCode::Esc,
-                '⌫' => KeyCode::Backspace,
-                _ => KeyCode::Char(ch),
-            };
-            if vim.on_key(KeyEvent::new(code, KeyModifiers::NONE), &mut composer) == Outcome::Passed
-            {
-                match code {
-                    KeyCode::Char(ch) => composer.insert(ch.encode_utf8(&mut [0; 4])),
-                    KeyCode::Backspace => composer.backspace(),
-                    _ => {}
-                }
-            }
+            vim.feed(key_for(ch), &mut composer);
         }
         let (before, after) = composer.text().split_at(composer.cursor());
         assert_eq!(
@@ -1353,22 +1355,7 @@ mod tests {
             let mut vim = Vim::default();
             for key in keys {
                 for ch in key.chars() {
-                    let (code, modifiers) = match ch {
-                        '⎋' => (KeyCode::Esc, KeyModifiers::NONE),
-                        '⌫' => (KeyCode::Backspace, KeyModifiers::NONE),
-                        // Ctrl+R: redo in Normal mode.
-                        '\u{12}' => (KeyCode::Char('r'), KeyModifiers::CONTROL),
-                        _ => (KeyCode::Char(ch), KeyModifiers::NONE),
-                    };
-                    if vim.on_key(KeyEvent::new(code, modifiers), &mut composer) == Outcome::Passed
-                        && modifiers == KeyModifiers::NONE
-                    {
-                        match code {
-                            KeyCode::Char(ch) => composer.insert(ch.encode_utf8(&mut [0; 4])),
-                            KeyCode::Backspace => composer.backspace(),
-                            _ => {}
-                        }
-                    }
+                    vim.feed(key_for(ch), &mut composer);
                     proptest::prop_assert!(composer.text().is_char_boundary(composer.cursor()));
                 }
             }
