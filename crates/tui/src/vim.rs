@@ -1166,6 +1166,9 @@ mod tests {
         check("abc", "⎋0  ", "ab|c", Mode::Normal);
         check("abc", "⎋0d ", "|bc", Mode::Normal);
         check("abc", "⎋02d ", "|c", Mode::Normal);
+        // A change made with them is a change for `u` and `.` too.
+        check("abc", "⎋0d u", "|abc", Mode::Normal);
+        check("abcd", "⎋0d .", "|cd", Mode::Normal);
         // Backspace moves left in Normal mode rather than deleting.
         let mut composer = Composer::default();
         composer.set_text("abc");
