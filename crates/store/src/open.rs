@@ -6,6 +6,7 @@
 
 use crate::error::{StoreError, is_corruption};
 use crate::schema;
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -58,9 +59,16 @@ pub(crate) fn open_connection(path: &Path, create: Create) -> Result<Connection,
 }
 
 /// Settings that belong to a connection rather than to the file.
+///
+/// No connection checkpoints when it closes: for the last one to close
+/// SQLite would copy the whole write-ahead log back first, on the way out
+/// of `duet sessions list` (tens of milliseconds) or cut off by the exit of
+/// `duet exec`. The writer thread checkpoints instead (see `writer.rs`),
+/// which keeps the log bounded.
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
     conn.pragma_update(None, "foreign_keys", true)
 }
 

@@ -10,7 +10,6 @@ use crate::item::{ItemHead, NewItem};
 use crate::open::{Create, open_connection};
 use crate::record::{NewThread, PathParam, UsageTotals, count_to_sql};
 use crate::title::title_from_raw;
-use rusqlite::config::DbConfig;
 use rusqlite::{Connection, TransactionBehavior, ffi, params};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -295,10 +294,8 @@ impl Store {
     }
 
     /// Makes checkpoints this connection's owner's business (the writer
-    /// thread's): none inside the commit that crosses SQLite's threshold,
-    /// and none when the connection closes, which in a short-lived process
-    /// (`duet exec`) runs as the process exits and is cut short there, its
-    /// `fsync` still holding up the exit. The owner calls
+    /// thread's): none inside the commit that crosses SQLite's threshold
+    /// (and, as for every connection, none at close). The owner calls
     /// [`Store::checkpoint`] when it has time, and at open when
     /// [`Store::log_is_long`]; after a complete checkpoint the next write
     /// starts the log afresh and truncates its file, so the file's size
@@ -309,7 +306,6 @@ impl Store {
         let conn = self.conn();
         let _ = conn.pragma_update(None, "wal_autocheckpoint", 0);
         let _ = conn.pragma_update(None, "journal_size_limit", 0);
-        let _ = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true);
     }
 
     /// Whether the write-ahead log holds about as much as SQLite's own

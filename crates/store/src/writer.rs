@@ -14,9 +14,9 @@
 //! one inside whichever commit crosses 1,000 log pages, making that append
 //! take milliseconds instead of tens of microseconds. The writer's
 //! connection turns that off and checkpoints when its queue is empty, so a
-//! checkpoint never holds up a write that was already waiting. It does not
-//! checkpoint when it closes either (a short-lived process would be cut
-//! off mid-checkpoint at exit, and wait for its `fsync` all the same):
+//! checkpoint never holds up a write that was already waiting. No
+//! connection checkpoints when it closes (a short-lived process would be
+//! cut off mid-checkpoint at exit, and wait for its `fsync` all the same):
 //! instead a writer that opens the database with a long log checkpoints
 //! first, so the log stays bounded however many processes wrote it.
 
