@@ -78,9 +78,10 @@ pub(crate) fn diagnose_bwrap_failure(stderr: &str, sysctls: &UsernsSysctls) -> A
 
 /// Probe bubblewrap, through the cache in `cache_dir` when given.
 pub(crate) fn probe_bwrap(cache_dir: Option<&Path>) -> Availability {
-    if let Some(reason) = seccomp_missing() {
-        return reason;
-    }
+    let seccomp = match seccomp_mode() {
+        Ok(mode) => mode,
+        Err(reason) => return reason,
+    };
     let Some(bwrap) = bwrap_program() else {
         return Availability::Unavailable {
             reason: "`bwrap` is not installed (not found on `PATH`)".to_string(),
@@ -88,7 +89,7 @@ pub(crate) fn probe_bwrap(cache_dir: Option<&Path>) -> Availability {
         };
     };
     let sysctls = UsernsSysctls::read();
-    let key = cache_key(&bwrap, &sysctls);
+    let key = cache_key(&bwrap, &sysctls, seccomp);
     let cache_file = cache_dir.map(|dir| dir.join("sandbox-probe-bwrap"));
     if let (Some(file), Some(key)) = (&cache_file, &key)
         && let Some(cached) = read_cache(file, key)
@@ -137,17 +138,14 @@ fn run_bwrap_probe(bwrap: &Path, sysctls: &UsernsSysctls) -> Availability {
 
 /// Everything that could change the probe's answer without a new `bwrap`
 /// path: `None` when part of it cannot be read, which disables caching.
-fn cache_key(bwrap: &Path, sysctls: &UsernsSysctls) -> Option<String> {
+/// `seccomp` is the mode duet itself runs under (a filter inherited from a
+/// container runtime can make `bwrap` fail).
+fn cache_key(bwrap: &Path, sysctls: &UsernsSysctls, seccomp: i32) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
     let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
     let meta = std::fs::metadata(bwrap).ok()?;
     let user_ns = std::fs::read_link("/proc/self/ns/user").ok()?;
     let mnt_ns = std::fs::read_link("/proc/self/ns/mnt").ok()?;
-    // The seccomp mode duet itself runs under (a filter inherited from a
-    // container runtime can make `bwrap` fail): one system call, where
-    // `/proc/self/status` took ten.
-    // SAFETY: PR_GET_SECCOMP takes no pointers and only returns the mode.
-    let seccomp = unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) };
     Some(format!(
         "v3 boot={} uid={} bwrap={}:{}:{}:{}:{} sysctls={:?}/{:?}/{:?} ns={}/{} seccomp={}",
         boot_id.trim(),
@@ -237,7 +235,7 @@ pub(crate) fn landlock_gaps(abi: i32) -> Vec<&'static str> {
 }
 
 pub(crate) fn probe_landlock() -> Availability {
-    if let Some(reason) = seccomp_missing() {
+    if let Err(reason) = seccomp_mode() {
         return reason;
     }
     describe_landlock(landlock_abi())
@@ -266,18 +264,19 @@ pub(crate) fn describe_landlock(abi: Result<i32, i32>) -> Availability {
     }
 }
 
-/// Both backends finish with a seccomp filter: without seccomp neither works.
-fn seccomp_missing() -> Option<Availability> {
+/// The seccomp mode this process runs under. Both backends finish with a
+/// seccomp filter: without seccomp neither works, which is the error.
+fn seccomp_mode() -> Result<i32, Availability> {
     #[cfg(target_os = "linux")]
     {
         // SAFETY: PR_GET_SECCOMP takes no pointers; it returns the mode or
         // fails with EINVAL when the kernel lacks seccomp.
         let mode = unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) };
         if mode >= 0 {
-            return None;
+            return Ok(mode);
         }
     }
-    Some(Availability::Unavailable {
+    Err(Availability::Unavailable {
         reason: "seccomp filters are not available".to_string(),
         fix: "use a Linux kernel built with `CONFIG_SECCOMP_FILTER=y`".to_string(),
     })
