@@ -114,7 +114,7 @@ fn backup_path(path: &Path, seconds: u64) -> PathBuf {
 }
 
 /// `path` with `suffix` appended to its file name.
-fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)

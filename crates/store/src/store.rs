@@ -7,7 +7,7 @@
 
 use crate::error::{StoreError, sql_error};
 use crate::item::{ItemHead, NewItem};
-use crate::open::{Create, open_connection};
+use crate::open::{Create, open_connection, sidecar};
 use crate::record::{NewThread, PathParam, UsageTotals, count_to_sql};
 use crate::title::title_from_raw;
 use rusqlite::{Connection, TransactionBehavior, ffi, params};
@@ -311,9 +311,8 @@ impl Store {
     /// Whether the write-ahead log holds about as much as SQLite's own
     /// automatic checkpoint would let it (1,000 pages).
     pub(crate) fn log_is_long(&self) -> bool {
-        let mut log = self.path.clone().into_os_string();
-        log.push("-wal");
-        std::fs::metadata(log).is_ok_and(|meta| meta.len() >= LONG_LOG_BYTES)
+        std::fs::metadata(sidecar(&self.path, "-wal"))
+            .is_ok_and(|meta| meta.len() >= LONG_LOG_BYTES)
     }
 
     /// Copies what it can of the write-ahead log into the database without
