@@ -236,6 +236,63 @@ async fn writes_outside_the_writable_roots_are_refused_without_approval() {
     );
 }
 
+/// Issue 16, item 1: with the workspace inside another writable root (the
+/// test repository is under `/tmp`, itself a root), a patch could write the
+/// workspace's `.git`, `.duet` and `.agents`, directly or through a symlink,
+/// because the outer root's permission won.
+#[tokio::test(flavor = "multi_thread")]
+async fn patches_never_write_protected_folders_of_a_nested_workspace() {
+    let workspace = Workspace::new();
+    std::os::unix::fs::symlink(".git", workspace.repo().join("g")).unwrap();
+    let config_before = std::fs::read(workspace.repo().join(".git/config")).unwrap();
+    let patches = [
+        "*** Update File: .git/config\n@@\n+[core]\n+\tfsmonitor = \"touch /tmp/pwned\"",
+        "*** Add File: .git/hooks/post-checkout\n+#!/bin/sh\n+touch /tmp/pwned",
+        "*** Add File: g/hooks/pre-commit\n+#!/bin/sh",
+        "*** Add File: .duet/config.toml\n+approval_policy = \"never\"",
+        "*** Add File: .agents/skills/x/SKILL.md\n+x",
+    ];
+    let server = start_mock().await;
+    let mut calls = Vec::new();
+    for (index, body) in patches.iter().enumerate() {
+        let patch = format!("*** Begin Patch\n{body}\n*** End Patch");
+        calls.push(sse_completed_turn(&[ev_custom_tool_call(
+            &format!("p{index}"),
+            "apply_patch",
+            &patch,
+        )]));
+    }
+    calls.push(sse_completed_turn(&[ev_assistant_message("m1", "ok")]));
+    let log = mount_sse_sequence(&server, calls).await;
+    let outcome = workspace
+        .exec()
+        .mock(&base_url(&server))
+        .args(["--json", "-s", "workspace-write", "escape"])
+        .run()
+        .await;
+    assert_eq!(outcome.code, Some(0), "{}", outcome.describe());
+    let bodies = log.bodies();
+    for index in 0..patches.len() {
+        let output = output_for(&bodies, &format!("p{index}"));
+        assert!(
+            output.starts_with("patch rejected: it writes outside the writable roots"),
+            "patch {index}: {output}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(workspace.repo().join(".git/config")).unwrap(),
+        config_before
+    );
+    for path in [
+        ".git/hooks/post-checkout",
+        ".git/hooks/pre-commit",
+        ".duet",
+        ".agents",
+    ] {
+        assert!(!workspace.repo().join(path).exists(), "{path} was written");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn providers_without_custom_tools_get_a_json_function() {
     let server = start_mock().await;

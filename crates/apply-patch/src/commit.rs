@@ -1,4 +1,10 @@
-//! Writing a staged patch: all or nothing.
+//! Writing a staged patch: all or nothing, and only where it may write.
+//!
+//! Each file's directory is opened by its real path without following any
+//! symlink (`dir.rs`), after that real path was checked against the
+//! caller's [`WriteScope`]; everything after that is relative to the open
+//! directory, so nothing done to the tree meanwhile (a directory swapped for
+//! a symlink) can carry a write elsewhere.
 //!
 //! Each new file is written to a temporary file in its own directory and
 //! renamed to the target's name, so a reader never sees half a file. Before
@@ -11,9 +17,12 @@
 //! Not handled: a crash of the process midway leaves the kept copies
 //! (`.NAME.duet-PID-N.orig`) beside the files; nothing in duet cleans them.
 
+use crate::dir::Dir;
 use crate::error::{Error, Rollback};
+use crate::scope::{WriteScope, resolve};
 use crate::staging::{Content, Entry, Original, Staging, Stamp, State};
-use std::fs::{self, File, OpenOptions};
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,18 +30,27 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Names temporary files uniquely within this process.
 static NEXT_TEMP: AtomicUsize = AtomicUsize::new(0);
 
+/// A directory entry: the open directory, the name in it, and the path it
+/// had when opened (for messages).
+struct Place {
+    dir: Dir,
+    name: OsString,
+    path: PathBuf,
+}
+
 /// One step taken, and how to take it back.
 enum Undo {
     /// The last step: nothing follows that could fail.
     Nothing,
     /// The target did not exist: remove it.
-    Remove(PathBuf),
-    /// The old file is at `kept`: rename it back to `target`.
-    Restore { target: PathBuf, kept: PathBuf },
+    Remove(Place),
+    /// The old file is at `kept` in the same directory: rename it back.
+    Restore { target: Place, kept: OsString },
 }
 
-/// Check that no file changed since it was staged, then write everything.
-pub(crate) fn commit(staging: Staging) -> Result<(), Error> {
+/// Check that no file changed since it was staged, then write everything,
+/// each path only if `scope` (when given) allows its real location.
+pub(crate) fn commit(staging: Staging, scope: Option<&WriteScope>) -> Result<(), Error> {
     for entry in &staging.entries {
         let touched = !matches!(entry.state, State::Unchanged);
         if let (Original::File(stamp), true) = (&entry.original, touched)
@@ -43,7 +61,11 @@ pub(crate) fn commit(staging: Staging) -> Result<(), Error> {
             });
         }
     }
-    let mut journal = Journal::default();
+    let mut journal = Journal {
+        scope,
+        undo: Vec::new(),
+        created_dirs: Vec::new(),
+    };
     // Nothing can fail after the last step, so it needs no way back.
     let last = staging
         .entries
@@ -60,7 +82,8 @@ pub(crate) fn commit(staging: Staging) -> Result<(), Error> {
             let rollback = journal.undo();
             match &mut error {
                 Error::WriteFile { rollback: slot, .. }
-                | Error::DeleteFile { rollback: slot, .. } => *slot = rollback,
+                | Error::DeleteFile { rollback: slot, .. }
+                | Error::OutsideScope { rollback: slot, .. } => *slot = rollback,
                 _ => {}
             }
             return Err(error);
@@ -70,13 +93,39 @@ pub(crate) fn commit(staging: Staging) -> Result<(), Error> {
     Ok(())
 }
 
-#[derive(Default)]
-struct Journal {
+struct Journal<'a> {
+    scope: Option<&'a WriteScope>,
     undo: Vec<Undo>,
-    created_dirs: Vec<PathBuf>,
+    created_dirs: Vec<(Dir, OsString)>,
 }
 
-impl Journal {
+impl Journal<'_> {
+    /// Open the directory that holds `target` for a write there, after
+    /// checking the scope on its real path; missing directories are made.
+    fn place(&mut self, entry: &Entry, target: &Path) -> Result<Result<Place, io::Error>, Error> {
+        let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
+            return Ok(Err(io::Error::other("the path has no parent directory")));
+        };
+        let real_parent = resolve(parent);
+        let real = real_parent.join(name);
+        if let Some(scope) = self.scope
+            && !scope.allows(&real)
+        {
+            return Err(Error::OutsideScope {
+                path: entry.path.clone(),
+                real,
+                rollback: Rollback::default(),
+            });
+        }
+        Ok(
+            Dir::open_creating(&real_parent, &mut self.created_dirs).map(|dir| Place {
+                dir,
+                name: name.to_os_string(),
+                path: real,
+            }),
+        )
+    }
+
     /// Write one file; `keep` the old one for an undo.
     fn write(&mut self, entry: &Entry, content: &Content, keep: bool) -> Result<(), Error> {
         let fail = |source: io::Error| Error::WriteFile {
@@ -89,13 +138,10 @@ impl Journal {
             (Original::File(_), Ok(_)) => fs::canonicalize(&entry.path).map_err(fail)?,
             _ => entry.path.clone(),
         };
-        let dir = target
-            .parent()
-            .ok_or_else(|| fail(io::Error::other("the path has no parent directory")))?;
-        self.create_dirs(dir).map_err(fail)?;
-        let temp = sibling(&target, "tmp");
-        if let Err(error) = write_temp(&temp, content, &entry.original) {
-            let _ = fs::remove_file(&temp);
+        let place = self.place(entry, &target)?.map_err(fail)?;
+        let temp = sibling(&place.name, "tmp");
+        if let Err(error) = write_temp(&place.dir, &temp, content, &entry.original) {
+            let _ = place.dir.remove_file(&temp);
             return Err(fail(error));
         }
         // The old file is moved aside before the new one takes its name,
@@ -105,27 +151,30 @@ impl Journal {
         let kept = match &entry.original {
             Original::Absent => None,
             Original::File(_) => {
-                let kept = sibling(&target, "orig");
-                if let Err(error) = fs::rename(&target, &kept) {
-                    let _ = fs::remove_file(&temp);
+                let kept = sibling(&place.name, "orig");
+                if let Err(error) = place.dir.rename(&place.name, &kept) {
+                    let _ = place.dir.remove_file(&temp);
                     return Err(fail(error));
                 }
                 Some(kept)
             }
         };
-        if let Err(error) = fs::rename(&temp, &target) {
-            let _ = fs::remove_file(&temp);
+        if let Err(error) = place.dir.rename(&temp, &place.name) {
+            let _ = place.dir.remove_file(&temp);
             if let Some(kept) = &kept {
-                let _ = fs::rename(kept, &target);
+                let _ = place.dir.rename(kept, &place.name);
             }
             return Err(fail(error));
         }
         self.undo.push(match kept {
-            None => Undo::Remove(target),
-            Some(kept) if keep => Undo::Restore { target, kept },
+            None => Undo::Remove(place),
+            Some(kept) if keep => Undo::Restore {
+                target: place,
+                kept,
+            },
             Some(kept) => {
                 // The last step: nothing can fail after it.
-                let _ = fs::remove_file(kept);
+                let _ = place.dir.remove_file(&kept);
                 Undo::Nothing
             }
         });
@@ -143,28 +192,16 @@ impl Journal {
             source: Some(source),
             rollback: Rollback::default(),
         };
+        let place = self.place(entry, &entry.path)?.map_err(fail)?;
         if !keep {
-            return fs::remove_file(&entry.path).map_err(fail);
+            return place.dir.remove_file(&place.name).map_err(fail);
         }
-        let kept = sibling(&entry.path, "orig");
-        fs::rename(&entry.path, &kept).map_err(fail)?;
+        let kept = sibling(&place.name, "orig");
+        place.dir.rename(&place.name, &kept).map_err(fail)?;
         self.undo.push(Undo::Restore {
-            target: entry.path.clone(),
+            target: place,
             kept,
         });
-        Ok(())
-    }
-
-    /// `create_dir_all`, remembering which directories were new.
-    fn create_dirs(&mut self, dir: &Path) -> io::Result<()> {
-        let missing: Vec<&Path> = dir
-            .ancestors()
-            .take_while(|ancestor| !ancestor.as_os_str().is_empty() && !ancestor.exists())
-            .collect();
-        for ancestor in missing.into_iter().rev() {
-            fs::create_dir(ancestor)?;
-            self.created_dirs.push(ancestor.to_owned());
-        }
         Ok(())
     }
 
@@ -175,12 +212,12 @@ impl Journal {
             let (target, result) = match undo {
                 Undo::Nothing => continue,
                 Undo::Remove(target) => {
-                    let result = fs::remove_file(&target);
-                    (target, result)
+                    let result = target.dir.remove_file(&target.name);
+                    (target.path, result)
                 }
                 Undo::Restore { target, kept } => {
-                    let result = fs::rename(&kept, &target);
-                    (target, result)
+                    let result = target.dir.rename(&kept, &target.name);
+                    (target.path, result)
                 }
             };
             match result {
@@ -188,9 +225,9 @@ impl Journal {
                 Err(error) => rollback.failed.push((target, error)),
             }
         }
-        for dir in self.created_dirs.iter().rev() {
+        for (parent, name) in self.created_dirs.iter().rev() {
             // Only if still empty; a failure leaves an empty directory behind.
-            let _ = fs::remove_dir(dir);
+            let _ = parent.remove_dir(name);
         }
         rollback
     }
@@ -198,16 +235,16 @@ impl Journal {
     /// Drop the kept copies of replaced and deleted files.
     fn finish(self) {
         for undo in self.undo {
-            if let Undo::Restore { kept, .. } = undo {
+            if let Undo::Restore { target, kept } = undo {
                 // A leftover copy is harmless; the patch is applied.
-                let _ = fs::remove_file(kept);
+                let _ = target.dir.remove_file(&kept);
             }
         }
     }
 }
 
-fn write_temp(temp: &Path, content: &Content, original: &Original) -> io::Result<()> {
-    let file = OpenOptions::new().write(true).create_new(true).open(temp)?;
+fn write_temp(dir: &Dir, temp: &OsStr, content: &Content, original: &Original) -> io::Result<()> {
+    let file = dir.create_new(temp)?;
     let mut out = BufWriter::with_capacity(1 << 18, file);
     match content {
         Content::Text(text) => out.write_all(text.as_bytes())?,
@@ -220,15 +257,12 @@ fn write_temp(temp: &Path, content: &Content, original: &Original) -> io::Result
     Ok(())
 }
 
-/// A hidden name beside `path`, unique in this process.
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
+/// A hidden name beside `name`, unique in this process.
+fn sibling(name: &OsStr, suffix: &str) -> OsString {
     let serial = NEXT_TEMP.fetch_add(1, Ordering::Relaxed);
-    path.with_file_name(format!(
-        ".{name}.duet-{}-{serial}.{suffix}",
+    OsString::from(format!(
+        ".{}.duet-{}-{serial}.{suffix}",
+        name.to_string_lossy(),
         std::process::id()
     ))
 }

@@ -78,6 +78,20 @@ pub enum Error {
         rollback: Rollback,
     },
 
+    /// The real location of a path (symlinks resolved when it was about to
+    /// be written) is outside the caller's [`crate::WriteScope`]. Files
+    /// written before it were restored.
+    #[error(
+        "Refusing to write {}: its real location `{}` is outside the writable roots or inside a protected folder{rollback}",
+        path.display(),
+        real.display()
+    )]
+    OutsideScope {
+        path: PathBuf,
+        real: PathBuf,
+        rollback: Rollback,
+    },
+
     /// Between checking the patch and writing it, the file changed on disk.
     #[error(
         "`{}` changed on disk after the patch was checked: nothing was written; read the file again and send a new patch",

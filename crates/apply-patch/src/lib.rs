@@ -11,9 +11,11 @@
 //! reported with the closest region of the file. See docs/apply-patch.md.
 //!
 //! It is not an agent tool: it knows nothing of sandboxes, approvals or
-//! models. It is pure and synchronous (no async runtime, no dependency on
-//! other duet crates); core decides where a patch may write, with
-//! [`affected_paths`], before calling [`plan`] or [`apply`].
+//! models. It is synchronous (no async runtime, no dependency on other duet
+//! crates); core decides where a patch may write, as a [`WriteScope`] that
+//! [`Plan::commit_within`] enforces on real paths through directory handles
+//! opened without following symlinks, so a concurrent change to the tree
+//! cannot carry a write elsewhere.
 //!
 //! Main items: [`parse_patch`] → [`Patch`]; [`plan`] → [`Plan`] (checked,
 //! nothing written) → [`Plan::commit`] → [`Applied`]; [`apply`] does both;
@@ -23,8 +25,10 @@ mod chunks;
 mod closest;
 mod commit;
 mod diff;
+mod dir;
 mod error;
 mod parser;
+mod scope;
 mod seek;
 mod staging;
 mod standalone;
@@ -32,6 +36,7 @@ mod text;
 
 pub use error::{Error, ParseError, Rollback};
 pub use parser::{Chunk, ChunkLine, Hunk, Patch, parse_patch};
+pub use scope::{WriteScope, resolve};
 pub use standalone::run_standalone;
 
 use chunks::{UpdateLabel, place_chunks};
@@ -96,7 +101,16 @@ impl Plan {
 
     /// Write the patch: every file or none.
     pub fn commit(self) -> Result<Applied, Error> {
-        commit::commit(self.staging)?;
+        commit::commit(self.staging, None)?;
+        Ok(self.applied)
+    }
+
+    /// [`Plan::commit`], writing each file only if `scope` allows its real
+    /// location at the moment it is written (its directory is then held
+    /// open, so the check cannot be raced); otherwise nothing is written
+    /// ([`Error::OutsideScope`]).
+    pub fn commit_within(self, scope: &WriteScope) -> Result<Applied, Error> {
+        commit::commit(self.staging, Some(scope))?;
         Ok(self.applied)
     }
 }

@@ -167,3 +167,83 @@ fn tree(dir: &Path) -> Vec<(String, String)> {
     files.sort();
     files
 }
+
+/// Issue 16, item 2: a command running beside the patch swaps `sub/d`
+/// between a directory and a symlink to a folder outside the scope. The
+/// commit checks each real location and then writes through a directory
+/// handle opened without following symlinks, so no file (and no staging
+/// file) ever lands outside, however the swaps fall.
+#[test]
+fn a_directory_swapped_for_a_symlink_cannot_carry_a_commit_outside() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = dir.path().canonicalize().expect("canonical");
+    let root = base.join("root");
+    let outside = base.join("outside");
+    fs::create_dir_all(root.join("sub/d")).expect("dirs");
+    fs::create_dir_all(&outside).expect("dirs");
+    let scope = duet_apply_patch::WriteScope::new(std::slice::from_ref(&root), &[".git"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (stop, sub, outside) = (Arc::clone(&stop), root.join("sub"), outside.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let _ = fs::rename(sub.join("d"), sub.join("d-real"));
+                let _ = std::os::unix::fs::symlink(&outside, sub.join("d"));
+                std::thread::yield_now();
+                let _ = fs::remove_file(sub.join("d"));
+                let _ = fs::rename(sub.join("d-real"), sub.join("d"));
+            }
+        })
+    };
+    let mut applied = 0;
+    for round in 0..300 {
+        let text = format!("*** Begin Patch\n*** Add File: sub/d/f{round}.txt\n+x\n*** End Patch");
+        if let Ok(plan) = plan(&patch(&text), &root)
+            && plan.commit_within(&scope).is_ok()
+        {
+            applied += 1;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().expect("swapper");
+    let escaped: Vec<_> = fs::read_dir(&outside)
+        .expect("outside")
+        .map(|entry| entry.expect("entry").file_name())
+        .collect();
+    assert_eq!(escaped, Vec::<std::ffi::OsString>::new());
+    assert!(applied > 0, "no patch applied at all between the swaps");
+}
+
+#[test]
+fn a_commit_outside_its_scope_writes_nothing_and_says_where() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = dir.path().canonicalize().expect("canonical");
+    let root = base.join("root");
+    fs::create_dir_all(root.join(".git")).expect("dirs");
+    fs::write(root.join("a.txt"), "a\n").expect("write");
+    std::os::unix::fs::symlink(root.join(".git"), root.join("g")).expect("symlink");
+    let scope = duet_apply_patch::WriteScope::new(std::slice::from_ref(&root), &[".git"]);
+    let plan = plan(
+        &patch(
+            "*** Begin Patch\n*** Update File: a.txt\n@@\n-a\n+b\n\
+             *** Add File: g/hooks/pre-commit\n+#!/bin/sh\n*** End Patch",
+        ),
+        &root,
+    )
+    .expect("plan");
+    let error = plan.commit_within(&scope).expect_err("refused");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "Refusing to write {}: its real location `{}` is outside the writable roots or \
+             inside a protected folder\nthe 1 file(s) already written by this patch were \
+             restored: no file was changed",
+            root.join("g/hooks/pre-commit").display(),
+            root.join(".git/hooks/pre-commit").display()
+        )
+    );
+    assert_eq!(fs::read_to_string(root.join("a.txt")).expect("read"), "a\n");
+    assert!(!root.join(".git/hooks").exists());
+}

@@ -7,7 +7,7 @@
 //! Patches are applied by duet itself, not by a child process, so the
 //! writable-roots check here is what confines them.
 
-use super::patch_guard::paths_outside_writable_roots;
+use super::patch_guard::{paths_outside_writable_roots, write_scope};
 use crate::turn::{TurnContext, TurnError};
 use duet_apply_patch::{AppliedChange, ChangeKind};
 use duet_protocol::{
@@ -33,7 +33,8 @@ pub(crate) async fn apply_patch(
         Err(error) => return Ok(format!("apply_patch verification failed: {error}")),
     };
     let affected = duet_apply_patch::affected_paths(&patch, cwd);
-    let outside = paths_outside_writable_roots(&affected, writable_roots(context).as_deref());
+    let roots = writable_roots(context);
+    let outside = paths_outside_writable_roots(&affected, roots.as_deref());
 
     // Verify before asking, so the user approves the real diff and a patch
     // that cannot apply is not put to them at all.
@@ -103,7 +104,19 @@ pub(crate) async fn apply_patch(
             item: item(summary_of_kinds, PatchStatus::InProgress),
         },
     );
-    let committed = tokio::task::spawn_blocking(move || plan.commit()).await;
+    // The check above judged the paths as they were; the commit judges each
+    // real location again as it writes, through directory handles, so a
+    // command running meanwhile cannot redirect it. A patch the user
+    // approved may write where it asked to.
+    let scope = match roots {
+        Some(roots) if outside.is_empty() => Some(write_scope(&roots)),
+        _ => None,
+    };
+    let committed = tokio::task::spawn_blocking(move || match scope {
+        Some(scope) => plan.commit_within(&scope),
+        None => plan.commit(),
+    })
+    .await;
     let (status, output) = match committed {
         Ok(Ok(applied)) => (
             PatchStatus::Completed,

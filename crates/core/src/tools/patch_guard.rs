@@ -7,8 +7,9 @@
 //! `apply_patch <<'EOF' … EOF`, optionally preceded by `cd DIR &&`, is taken
 //! as a patch. Anything else runs as an ordinary command, under the sandbox.
 
+use duet_apply_patch::WriteScope;
 use duet_sandbox::PROTECTED_FOLDERS;
-use std::path::{Component, Path, PathBuf};
+use std::path::PathBuf;
 
 /// A shell command that is a patch invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,8 +131,12 @@ impl<'a> Words<'a> {
 
 /// The paths among `paths` (absolute) that a policy with these writable roots
 /// does not let a patch write: outside every root, or inside a protected
-/// folder (`.git`, `.duet`, `.agents`) directly under a root. `None` roots:
-/// everything is writable (`danger-full-access`).
+/// folder (`.git`, `.duet`, `.agents`) directly under *any* root, or at the
+/// target of a protected name that is a symlink. Paths are resolved through
+/// symlinks first, so this is the set a sandboxed command could not write
+/// either: a workspace inside another root (`/tmp/repo` under `/tmp`) keeps
+/// its protected folders. `None` roots: everything is writable
+/// (`danger-full-access`).
 pub(crate) fn paths_outside_writable_roots(
     paths: &[PathBuf],
     writable_roots: Option<&[PathBuf]>,
@@ -139,52 +144,17 @@ pub(crate) fn paths_outside_writable_roots(
     let Some(roots) = writable_roots else {
         return Vec::new();
     };
-    let roots: Vec<PathBuf> = roots.iter().map(|root| resolve(root)).collect();
+    let scope = write_scope(roots);
     paths
         .iter()
-        .filter(|path| {
-            let resolved = resolve(path);
-            !roots.iter().any(|root| {
-                resolved.starts_with(root)
-                    && !PROTECTED_FOLDERS
-                        .iter()
-                        .any(|protected| resolved.starts_with(root.join(protected)))
-            })
-        })
+        .filter(|path| !scope.allows(&duet_apply_patch::resolve(path)))
         .cloned()
         .collect()
 }
 
-/// The real location of `path`: `.` and `..` removed, and symlinks resolved
-/// for the part of the path that exists, so a link cannot smuggle a write
-/// out of a root.
-fn resolve(path: &Path) -> PathBuf {
-    let mut lexical = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::ParentDir => {
-                lexical.pop();
-            }
-            Component::CurDir => {}
-            other => lexical.push(other),
-        }
-    }
-    let mut existing = lexical.as_path();
-    let mut missing = Vec::new();
-    loop {
-        if let Ok(real) = existing.canonicalize() {
-            let mut resolved = real;
-            resolved.extend(missing.iter().rev());
-            return resolved;
-        }
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                missing.push(name.to_os_string());
-                existing = parent;
-            }
-            _ => return lexical,
-        }
-    }
+/// Where a patch may write under these roots: what a confined command may.
+pub(crate) fn write_scope(writable_roots: &[PathBuf]) -> WriteScope {
+    WriteScope::new(writable_roots, &PROTECTED_FOLDERS)
 }
 
 #[cfg(test)]
@@ -301,6 +271,32 @@ mod tests {
         assert_eq!(
             paths_outside_writable_roots(std::slice::from_ref(&target), Some(&[root])),
             vec![target]
+        );
+    }
+
+    #[test]
+    fn a_root_inside_another_keeps_its_protected_folders() {
+        let temp = tempfile::tempdir().unwrap();
+        let outer = temp.path().canonicalize().unwrap();
+        let root = outer.join("repo");
+        std::fs::create_dir_all(root.join(".git/hooks")).unwrap();
+        std::fs::create_dir_all(outer.join("real-agents")).unwrap();
+        std::os::unix::fs::symlink(root.join(".git"), root.join("g")).unwrap();
+        std::os::unix::fs::symlink(outer.join("real-agents"), root.join(".agents")).unwrap();
+        let paths = vec![
+            root.join(".git/config"),
+            root.join(".git/hooks/post-checkout"),
+            root.join("g/hooks/pre-commit"),
+            root.join(".duet/config.toml"),
+            root.join(".agents/skills/x.md"),
+            outer.join("real-agents/skills/x.md"),
+            root.join("src/ok.rs"),
+            outer.join("elsewhere.txt"),
+        ];
+        // `outer` is a root too (like `/tmp` around a workspace in `/tmp`).
+        assert_eq!(
+            paths_outside_writable_roots(&paths, Some(&[root.clone(), outer.clone()])),
+            paths[..6].to_vec()
         );
     }
 }
