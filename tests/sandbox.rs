@@ -384,3 +384,48 @@ fn duet_sandbox_confines_on_every_backend() {
         assert!(!outside.exists(), "backend {backend}");
     }
 }
+
+/// Issue 16, items 4 and 5: `duet sandbox` hands the command neither a
+/// descriptor it inherited (here fd 7, a directory, opened by the shell
+/// that starts duet) nor a secret of its own environment: not in the
+/// command's environment, and not through `/proc` of the process that
+/// waits beside it (under Landlock, `duet sandbox` itself).
+#[test]
+fn duet_sandbox_hands_the_command_no_descriptor_and_no_secret() {
+    let secret = "sk-canary-5f0c1e";
+    for backend in usable_backends(&Workspace::new()) {
+        let workspace = Workspace::new();
+        let script = "ls /proc/self/fd | tr '\\n' ' '; echo; \
+                      cat /proc/$PPID/environ 2>/dev/null | tr '\\0' '\\n' | grep -c canary; \
+                      cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c canary; true";
+        let output = std::process::Command::new("/bin/bash")
+            .args(["-c", "exec 7< /; exec \"$@\"", "bash"])
+            .arg(env!("CARGO_BIN_EXE_duet"))
+            .args([
+                "sandbox",
+                "-c",
+                &format!("sandbox_backend={backend}"),
+                "--",
+                "sh",
+                "-c",
+                script,
+            ])
+            .current_dir(workspace.repo())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("DUET_HOME", workspace.home())
+            .env("HOME", workspace.home())
+            .env("OPENAI_API_KEY", secret)
+            .output()
+            .expect("duet sandbox runs");
+        assert_eq!(
+            (
+                output.status.code(),
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+            ),
+            (Some(0), "0 1 2 3 \n0\n0\n".to_string(), String::new()),
+            "backend {backend}"
+        );
+    }
+}

@@ -20,6 +20,7 @@ mod schema;
 #[cfg(test)]
 mod tests;
 
+pub use crate::git_info::repo_root as git_root;
 pub use error::ConfigError;
 pub use overrides::parse_cli_override;
 pub use projects::TrustLevel;

@@ -34,28 +34,50 @@ pub(crate) fn read(cwd: &Path) -> GitInfo {
     }
 }
 
-/// The root of the repository holding `cwd`: the nearest ancestor with a
-/// `.git` directory or worktree file.
-pub(crate) fn repo_root(cwd: &Path) -> Option<PathBuf> {
+/// The root of the repository holding `cwd`: the nearest ancestor that
+/// [`holds_repository`].
+pub fn repo_root(cwd: &Path) -> Option<PathBuf> {
     cwd.ancestors()
-        .find(|dir| dir.join(".git").exists())
+        .find(|dir| holds_repository(dir))
         .map(Path::to_path_buf)
+}
+
+/// Whether `dir` holds a git repository as git recognises one: a `.git`
+/// directory with a valid `HEAD` (a symbolic ref or an object id), or a
+/// `.git` file naming a git directory (`gitdir: …`, a worktree or a
+/// submodule). An empty `.git` (a mount point a killed sandbox left
+/// behind, say) is not a repository, for git or for duet.
+pub fn holds_repository(dir: &Path) -> bool {
+    git_dir_of(dir).is_some()
+}
+
+/// The git directory of the repository whose top is `dir`, if any.
+fn git_dir_of(dir: &Path) -> Option<PathBuf> {
+    let candidate = dir.join(".git");
+    let metadata = std::fs::metadata(&candidate).ok()?;
+    if metadata.is_dir() {
+        return valid_head(&candidate).then_some(candidate);
+    }
+    let text = std::fs::read_to_string(&candidate).ok()?;
+    let target = text.trim().strip_prefix("gitdir:")?.trim();
+    (!target.is_empty()).then(|| dir.join(target))
+}
+
+/// Whether `git_dir/HEAD` is what git accepts: `ref: refs/…` or an object id.
+fn valid_head(git_dir: &Path) -> bool {
+    let Ok(head) = std::fs::read_to_string(git_dir.join("HEAD")) else {
+        return false;
+    };
+    let head = head.trim();
+    match head.strip_prefix("ref:") {
+        Some(reference) => reference.trim().starts_with("refs/"),
+        None => matches!(head.len(), 40 | 64) && head.bytes().all(|byte| byte.is_ascii_hexdigit()),
+    }
 }
 
 /// `.git` as a directory, or the directory a `.git` file (worktree) points to.
 fn find_git_dir(cwd: &Path) -> Option<PathBuf> {
-    for dir in cwd.ancestors() {
-        let candidate = dir.join(".git");
-        if candidate.is_dir() {
-            return Some(candidate);
-        }
-        if candidate.is_file() {
-            let text = std::fs::read_to_string(&candidate).ok()?;
-            let target = text.trim().strip_prefix("gitdir: ")?;
-            return Some(dir.join(target));
-        }
-    }
-    None
+    cwd.ancestors().find_map(git_dir_of)
 }
 
 /// Worktrees keep refs and config in the main repository's git dir.
@@ -137,12 +159,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(read(temp.path()).commit.as_deref(), Some("fff000"));
-        std::fs::write(git.join("HEAD"), "0123abcd\n").unwrap();
+        std::fs::write(
+            git.join("HEAD"),
+            "0123abcd0123abcd0123abcd0123abcd0123abcd\n",
+        )
+        .unwrap();
         assert_eq!(
             read(temp.path()),
             GitInfo {
                 branch: None,
-                commit: Some("0123abcd".into()),
+                commit: Some("0123abcd0123abcd0123abcd0123abcd0123abcd".into()),
                 origin: None
             }
         );
@@ -152,5 +178,47 @@ mod tests {
     fn outside_a_repository_nothing_is_known() {
         let temp = tempfile::tempdir().unwrap();
         assert_eq!(read(temp.path()), GitInfo::default());
+    }
+
+    #[test]
+    fn only_what_git_recognises_is_a_repository() {
+        let temp = tempfile::tempdir().unwrap();
+        let base = temp.path();
+        let cases = [
+            ("empty-git-dir", None, false),
+            ("head-ref", Some("ref: refs/heads/main\n"), true),
+            (
+                "head-oid",
+                Some("0123456789abcdef0123456789abcdef01234567\n"),
+                true,
+            ),
+            ("head-junk", Some("hello\n"), false),
+        ];
+        for (name, head, expected) in cases {
+            let dir = base.join(name);
+            std::fs::create_dir_all(dir.join(".git")).unwrap();
+            if let Some(head) = head {
+                std::fs::write(dir.join(".git/HEAD"), head).unwrap();
+            }
+            assert_eq!(holds_repository(&dir), expected, "{name}");
+        }
+        let worktree = base.join("worktree");
+        std::fs::create_dir_all(&worktree).unwrap();
+        std::fs::write(
+            worktree.join(".git"),
+            "gitdir: /elsewhere/.git/worktrees/w\n",
+        )
+        .unwrap();
+        assert!(holds_repository(&worktree));
+        std::fs::write(worktree.join(".git"), "not a pointer\n").unwrap();
+        assert!(!holds_repository(&worktree));
+        // An empty `.git` above a real repository does not hide it, and one
+        // above a plain folder does not make it a repository.
+        std::fs::create_dir_all(base.join("head-ref/sub/.git")).unwrap();
+        assert_eq!(
+            repo_root(&base.join("head-ref/sub")),
+            Some(base.join("head-ref"))
+        );
+        assert_eq!(repo_root(&base.join("empty-git-dir")), None);
     }
 }

@@ -64,6 +64,7 @@ mod tests {
         let home = base.join("home");
         let repo = base.join("repo");
         std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::write(repo.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
         std::fs::create_dir_all(repo.join("src")).unwrap();
         std::fs::create_dir_all(&home).unwrap();
         Dirs {

@@ -61,12 +61,10 @@ impl PromptSource {
     }
 }
 
-/// The nearest directory at or above `start` that holds a `.git` file or directory.
+/// The nearest directory at or above `start` that holds a git repository
+/// (as git recognises one: an empty `.git` does not count).
 pub fn find_git_root(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .find(|dir| dir.join(".git").exists())
-        .map(Path::to_path_buf)
+    duet_core::config::git_root(start)
 }
 
 /// Refuse to run outside a git repository unless told to.

@@ -84,7 +84,7 @@ pub async fn drive_turn(
         let deadline = interrupted_at.map(|at| at + GRACE);
         let event = tokio::select! {
             event = session.next_event() => event,
-            _ = tokio::signal::ctrl_c() => {
+            () = stop_signal() => {
                 if interrupted_at.is_some() {
                     return Ok(TurnEnd::hard(Outcome::Interrupted));
                 }
@@ -157,8 +157,50 @@ pub async fn shut_down(session: &mut impl Session, grace: Duration) {
     tokio::select! {
         () = wait => {}
         () = tokio::time::sleep(grace) => {}
-        _ = tokio::signal::ctrl_c() => {}
+        () = stop_signal() => {}
     }
+}
+
+/// Resolves at the next Ctrl+C (`SIGINT`), `SIGTERM` or `SIGHUP`: each asks
+/// duet to stop like an interrupt (the command is killed with everything it
+/// started, the turn saved as interrupted), where the default action would
+/// end duet at once and leave both behind.
+///
+/// The signals are received by one task for the whole process (installed
+/// on first use): a handler, once installed, stays for the life of the
+/// process, so a signal must never find nobody listening.
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    use tokio::sync::watch;
+    static STOPS: std::sync::OnceLock<watch::Sender<u64>> = std::sync::OnceLock::new();
+    let sender = STOPS.get_or_init(|| {
+        let (sender, _) = watch::channel(0u64);
+        let counter = sender.clone();
+        let streams = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        );
+        tokio::spawn(async move {
+            let (Ok(mut terminate), Ok(mut hangup)) = streams else {
+                // No signal driver: Ctrl+C alone, as before.
+                while tokio::signal::ctrl_c().await.is_ok() {
+                    counter.send_modify(|count| *count += 1);
+                }
+                return;
+            };
+            loop {
+                tokio::select! {
+                    result = tokio::signal::ctrl_c() => if result.is_err() { return },
+                    _ = terminate.recv() => {}
+                    _ = hangup.recv() => {}
+                }
+                counter.send_modify(|count| *count += 1);
+            }
+        });
+        sender
+    });
+    let mut stops = sender.subscribe();
+    let _ = stops.changed().await;
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {

@@ -17,7 +17,7 @@
 //! [`ProtectedMounts::prepare`] looks at (and changes) the filesystem.
 
 use crate::policy::PROTECTED_FOLDERS;
-use crate::{SandboxError, SandboxPolicy, WritableRoot};
+use crate::{SandboxError, WritableRoot};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -62,17 +62,18 @@ pub fn bwrap_args(inputs: &BwrapInputs<'_>) -> Vec<String> {
     ]
     .map(String::from)
     .to_vec();
-    // A root inside another is already writable through the outer one's
-    // (recursive) bind, which would hide its own bind anyway: skip it, one
-    // mount fewer (e.g. a workspace under `/tmp`).
-    let roots = inputs.writable_roots;
-    for (index, root) in roots.iter().enumerate() {
-        let inside_another = roots
-            .iter()
-            .any(|other| other != root && root.starts_with(other));
-        if inside_another || roots[..index].contains(root) {
-            continue;
+    // Every root is its own mount, outer ones first, even a root inside
+    // another (a workspace under `/tmp`): a mount point cannot be renamed
+    // (`EBUSY`), so a command cannot move the workspace away and put a
+    // symlink in its place for later commands to resolve.
+    let mut roots: Vec<&PathBuf> = Vec::new();
+    for root in inputs.writable_roots {
+        if !roots.contains(&root) {
+            roots.push(root);
         }
+    }
+    roots.sort_by_key(|root| root.components().count());
+    for root in roots {
         let root = root.display().to_string();
         args.extend(["--bind".to_string(), root.clone(), root]);
     }
@@ -221,15 +222,6 @@ impl Drop for ProtectedMounts {
     }
 }
 
-/// The writable roots and protected mounts for `policy`, as bwrap needs them.
-pub(crate) fn roots_for(policy: &SandboxPolicy, tmpdir: Option<&Path>) -> Vec<WritableRoot> {
-    policy
-        .resolved_writable_roots(tmpdir)
-        .into_iter()
-        .filter(|root| root.path.to_str().is_some())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,11 +309,11 @@ mod tests {
                 "--dev",
                 "/dev",
                 "--bind",
-                "/work/repo",
-                "/work/repo",
+                "/tmp",
+                "/tmp",
                 "--bind",
-                "/tmp",
-                "/tmp",
+                "/work/repo",
+                "/work/repo",
                 "--ro-bind",
                 "/work/repo/.git",
                 "/work/repo/.git",
@@ -361,7 +353,7 @@ mod tests {
     }
 
     #[test]
-    fn a_root_inside_another_is_not_bound_twice() {
+    fn a_root_inside_another_is_bound_after_it_and_nothing_twice() {
         let command = strings(&["true"]);
         let roots = [
             PathBuf::from("/tmp/repo"),
@@ -382,7 +374,10 @@ mod tests {
             .filter(|pair| pair[0] == "--bind")
             .map(|pair| pair[1].as_str())
             .collect();
-        assert_eq!(binds, vec!["/tmp", "/work/extra"]);
+        assert_eq!(
+            binds,
+            vec!["/tmp", "/tmp/repo", "/tmp/repo-2", "/work/extra"]
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub struct SandboxedChild {
     pub stderr: Option<ChildStderr>,
     child: Child,
     pid: u32,
+    supervised: bool,
     exited: bool,
     /// Mount points made for this command (bubblewrap), released once it
     /// has exited or been killed.
@@ -31,7 +32,9 @@ pub struct SandboxedChild {
 }
 
 impl SandboxedChild {
-    pub(crate) fn new(mut child: Child, mounts: Option<ProtectedMounts>) -> Self {
+    /// `supervised`: the child is the Landlock helper, which stops the
+    /// command and everything it started when sent `SIGTERM`.
+    pub(crate) fn new(mut child: Child, mounts: Option<ProtectedMounts>, supervised: bool) -> Self {
         let pid = child
             .id()
             .expect("a freshly spawned child has not been reaped, so it has a pid");
@@ -41,6 +44,7 @@ impl SandboxedChild {
             stderr: child.stderr.take(),
             child,
             pid,
+            supervised,
             exited: false,
             mounts,
         }
@@ -63,11 +67,15 @@ impl SandboxedChild {
     /// A handle that can kill the child's process group from anywhere,
     /// e.g. while another task owns this child and waits on it.
     pub fn process_group(&self) -> ProcessGroup {
-        ProcessGroup { pgid: self.pid }
+        ProcessGroup {
+            pgid: self.pid,
+            supervised: self.supervised,
+        }
     }
 
-    /// Send SIGKILL to every process in the child's group, grandchildren
-    /// included. Errors (the group is already gone) are ignored.
+    /// Stop the command and every process it started, grandchildren
+    /// included ([`ProcessGroup::kill`]). Errors (the group is already
+    /// gone) are ignored.
     pub fn kill_process_group(&self) {
         self.process_group().kill();
     }
@@ -82,6 +90,8 @@ impl SandboxedChild {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProcessGroup {
     pgid: u32,
+    /// The leader is the Landlock helper, which supervises the command.
+    supervised: bool,
 }
 
 impl ProcessGroup {
@@ -90,8 +100,10 @@ impl ProcessGroup {
         self.pgid
     }
 
-    /// Send SIGKILL to every process in the group. Errors (the group is
-    /// already gone) are ignored.
+    /// Stop every process of the command: SIGKILL to the whole group, or,
+    /// when the leader is the Landlock helper, SIGTERM to the helper alone,
+    /// which then kills the command and everything it started (even what
+    /// left the group) before it exits. Errors (already gone) are ignored.
     pub fn kill(&self) {
         let Ok(pgid) = libc::pid_t::try_from(self.pgid) else {
             return;
@@ -99,11 +111,16 @@ impl ProcessGroup {
         if pgid <= 0 {
             return;
         }
-        // SAFETY: `killpg` only reads its two integer arguments and has no
-        // memory-safety preconditions. `pgid` is positive (checked above), so
-        // this never means "every process we may signal", as 0 or less would.
+        // SAFETY: `kill` and `killpg` only read their two integer arguments
+        // and have no memory-safety preconditions. `pgid` is positive
+        // (checked above), so this never means "every process we may
+        // signal", as 0 or less would.
         unsafe {
-            libc::killpg(pgid, libc::SIGKILL);
+            if self.supervised {
+                libc::kill(pgid, libc::SIGTERM);
+            } else {
+                libc::killpg(pgid, libc::SIGKILL);
+            }
         }
     }
 }

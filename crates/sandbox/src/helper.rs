@@ -45,6 +45,12 @@ pub struct HelperPolicy {
     /// under bubblewrap, whose mounts already confine the filesystem.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub landlock: Option<Vec<WritableRoot>>,
+    /// The pid of the duet process that starts the helper, when the helper
+    /// must not outlive it (Landlock, where no pid namespace ends with
+    /// duet): the helper asks for `SIGTERM` when its parent dies and
+    /// checks that the parent is still this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_pid: Option<u32>,
 }
 
 impl HelperPolicy {
@@ -89,13 +95,13 @@ pub fn helper_main(args: &[OsString]) -> i32 {
     run(&policy, &command, None, &|_| {})
 }
 
-/// Play the helper's part in this very process: confine it and run
-/// `command` with exactly `env`, in `cwd`, as the helper would after being
+/// Play the helper's part in this very process: supervise `command`, run
+/// confined with exactly `env`, in `cwd`, as the helper would after being
 /// `exec`ed. For a caller with nothing left to do but wait for the command
 /// (`duet sandbox` under Landlock), this saves starting duet a second time.
-/// The confinement applies to the calling thread and everything it starts
-/// afterwards, and cannot be undone: the process must end once this
-/// returns the command's exit code.
+/// The process stays outside the command's Landlock domain, but its signal
+/// dispositions and descriptors are changed for good: it must end once
+/// this returns the command's exit code.
 #[cfg(target_os = "linux")]
 pub(crate) fn run_in_this_process(
     policy: &HelperPolicy,
@@ -103,18 +109,27 @@ pub(crate) fn run_in_this_process(
     env: &std::collections::HashMap<String, String>,
     cwd: &std::path::Path,
 ) -> i32 {
+    let policy = HelperPolicy {
+        parent_pid: None,
+        ..policy.clone()
+    };
     let path = env.get("PATH").map(String::as_str);
-    run(policy, command, path, &|process| {
+    run(&policy, command, path, &|process| {
         process.env_clear().envs(env).current_dir(cwd);
     })
 }
 
 /// How the command's process is set up beyond its argv (environment and
 /// working directory when not inherited).
-type Configure<'a> = &'a dyn Fn(&mut std::process::Command);
+pub(crate) type Configure<'a> = &'a dyn Fn(&mut std::process::Command);
 
-/// Confine this process and run `command`; `path` is the command's `PATH`
-/// when `configure` replaces the environment.
+/// Confine and run `command`; `path` is the command's `PATH` when
+/// `configure` replaces the environment.
+///
+/// Under bubblewrap this process confines itself and `exec`s the command.
+/// Under Landlock it stays outside the sandbox as the command's supervisor
+/// ([`supervise`]): the command's own process applies the rules between
+/// `fork` and `exec`.
 #[cfg(target_os = "linux")]
 fn run(
     policy: &HelperPolicy,
@@ -123,42 +138,146 @@ fn run(
     configure: Configure<'_>,
 ) -> i32 {
     use crate::seccomp::{SeccompOptions, install};
-    let mut deny_truncate = false;
-    if let Some(roots) = &policy.landlock {
-        let abi = match crate::probe::landlock_abi() {
-            Ok(abi) => abi,
-            Err(_) => {
-                return fail(
-                    EXIT_SETUP_FAILED,
-                    "Landlock is not supported by this kernel, so nothing ran; use \
-                     `sandbox_backend = \"bwrap\"` or `--sandbox danger-full-access`",
-                );
-            }
-        };
-        if let Err(error) = crate::landlock::enforce(abi, roots) {
+    // Nothing duet (or whoever started duet) had open reaches the command:
+    // a descriptor of a directory outside the mounts, or a socket, would be
+    // a way around every rule.
+    close_inherited_descriptors();
+    let Some(roots) = &policy.landlock else {
+        drop_capabilities(last_capability());
+        if let Err(error) = install(SeccompOptions {
+            network_disabled: policy.network_disabled,
+            deny_truncate: false,
+            deny_metadata_changes: false,
+        }) {
             return fail(
                 EXIT_SETUP_FAILED,
-                &format!("could not apply the Landlock rules ({error}), so nothing ran"),
+                &format!("could not install the seccomp filter ({error}), so nothing ran"),
             );
         }
-        deny_truncate = abi < 3;
-    }
-    drop_capabilities();
-    if let Err(error) = install(SeccompOptions {
+        return exec(command, configure);
+    };
+    let abi = match crate::probe::landlock_abi() {
+        Ok(abi) => abi,
+        Err(_) => {
+            return fail(
+                EXIT_SETUP_FAILED,
+                "Landlock is not supported by this kernel, so nothing ran; use \
+                 `sandbox_backend = \"bwrap\"` or `--sandbox danger-full-access`",
+            );
+        }
+    };
+    let ruleset = match crate::landlock::prepare(abi, roots) {
+        Ok(ruleset) => ruleset,
+        Err(error) => {
+            return fail(
+                EXIT_SETUP_FAILED,
+                &format!("could not build the Landlock rules ({error}), so nothing ran"),
+            );
+        }
+    };
+    let program = match crate::seccomp::program(SeccompOptions {
         network_disabled: policy.network_disabled,
-        deny_truncate,
-        deny_metadata_changes: policy.landlock.is_some(),
+        deny_truncate: abi < 3,
+        deny_metadata_changes: true,
     }) {
-        return fail(
-            EXIT_SETUP_FAILED,
-            &format!("could not install the seccomp filter ({error}), so nothing ran"),
-        );
+        Ok(program) => program,
+        Err(error) => {
+            return fail(
+                EXIT_SETUP_FAILED,
+                &format!("could not build the seccomp filter ({error}), so nothing ran"),
+            );
+        }
+    };
+    let confinement = Confinement {
+        ruleset,
+        program,
+        last_capability: last_capability(),
+    };
+    crate::supervise::supervise(policy.parent_pid, command, path, configure, confinement)
+}
+
+/// What the command's process applies to itself between `fork` and `exec`.
+#[cfg(target_os = "linux")]
+pub(crate) struct Confinement {
+    pub ruleset: landlock::RulesetCreated,
+    pub program: Vec<libc::sock_filter>,
+    pub last_capability: libc::c_ulong,
+}
+
+#[cfg(target_os = "linux")]
+impl Confinement {
+    /// Confine the calling process for good: Landlock (with
+    /// `PR_SET_NO_NEW_PRIVS`), no capabilities, the seccomp filter. Writes
+    /// what failed to stderr, since only an errno crosses back from a
+    /// child that fails before `exec`.
+    pub(crate) fn apply(
+        ruleset: landlock::RulesetCreated,
+        program: &[libc::sock_filter],
+        last_capability: libc::c_ulong,
+    ) -> Result<(), ()> {
+        if let Err(error) = crate::landlock::restrict(ruleset) {
+            fail(
+                0,
+                &format!("could not apply the Landlock rules ({error}), so nothing ran"),
+            );
+            return Err(());
+        }
+        drop_capabilities(last_capability);
+        if let Err(error) = crate::seccomp::install_program(program) {
+            fail(
+                0,
+                &format!("could not install the seccomp filter ({error}), so nothing ran"),
+            );
+            return Err(());
+        }
+        Ok(())
     }
-    if policy.landlock.is_some() {
-        run_as_subreaper(command, path, configure)
-    } else {
-        exec(command, configure)
+}
+
+/// Mark every descriptor above stderr close-on-exec, so the command
+/// inherits only stdin, stdout and stderr (`close_range` where the kernel
+/// has it, else each descriptor listed in `/proc/self/fd`). Marked rather
+/// than closed: this process may still use them until it `exec`s.
+#[cfg(target_os = "linux")]
+pub(crate) fn close_inherited_descriptors() {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    // SAFETY: close_range takes integers only; with CLOSE_RANGE_CLOEXEC it
+    // closes nothing, it only sets a flag on the descriptors.
+    let marked = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3 as libc::c_uint,
+            libc::c_uint::MAX,
+            CLOSE_RANGE_CLOEXEC,
+        )
+    } == 0;
+    if marked {
+        return;
     }
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    let descriptors: Vec<libc::c_int> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+        .filter(|fd| *fd > 2)
+        .collect();
+    for fd in descriptors {
+        // SAFETY: fcntl(F_SETFD) on a descriptor number only changes its
+        // flags; one that was closed meanwhile (the listing's own) fails.
+        unsafe {
+            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+        }
+    }
+}
+
+/// The highest capability number this kernel knows.
+#[cfg(target_os = "linux")]
+fn last_capability() -> libc::c_ulong {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(63)
 }
 
 /// Give up every capability for good: the bounding set (so `exec` of any
@@ -168,7 +287,7 @@ fn run(
 /// `mknod` a disk device in the workspace and write the raw disk).
 /// Failures only mean there was nothing to drop.
 #[cfg(target_os = "linux")]
-fn drop_capabilities() {
+fn drop_capabilities(last_cap: libc::c_ulong) {
     #[repr(C)]
     struct CapHeader {
         version: u32,
@@ -199,10 +318,6 @@ fn drop_capabilities() {
     // bubblewrap, or any user but root) every drop fails, so skip the ~40
     // calls. When capget itself fails, try anyway.
     if !read || current[0].effective & (1 << CAP_SETPCAP) != 0 {
-        let last_cap: libc::c_ulong = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-            .ok()
-            .and_then(|text| text.trim().parse().ok())
-            .unwrap_or(63);
         for cap in 0..=last_cap {
             // SAFETY: PR_CAPBSET_DROP takes an integer capability number.
             unsafe {
@@ -246,7 +361,7 @@ fn run(
 /// `command` started from `program` (its first word, or where that was
 /// found on `PATH`).
 #[cfg(target_os = "linux")]
-fn command_for(
+pub(crate) fn command_for(
     program: &std::ffi::OsStr,
     command: &[OsString],
     configure: Configure<'_>,
@@ -267,7 +382,7 @@ fn exec(command: &[OsString], configure: Configure<'_>) -> i32 {
 }
 
 #[cfg(target_os = "linux")]
-fn not_started(program: &OsString, error: &std::io::Error) -> i32 {
+pub(crate) fn not_started(program: &OsString, error: &std::io::Error) -> i32 {
     fail(
         EXIT_NOT_STARTED,
         &format!(
@@ -275,48 +390,6 @@ fn not_started(program: &OsString, error: &std::io::Error) -> i32 {
             program.to_string_lossy()
         ),
     )
-}
-
-/// Run the command as a child, wait for it, then kill and reap every
-/// process it left behind (they are reparented here), and return its
-/// status as an exit code.
-#[cfg(target_os = "linux")]
-fn run_as_subreaper(command: &[OsString], path: Option<&str>, configure: Configure<'_>) -> i32 {
-    // SAFETY: PR_SET_CHILD_SUBREAPER takes an integer flag and no pointers.
-    unsafe {
-        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    }
-    let spawned = crate::spawn::spawn_found(&command[0], path, |program| {
-        command_for(program, command, configure)
-    });
-    let child = match spawned {
-        Ok(child) => child,
-        Err(error) => return not_started(&command[0], &error),
-    };
-    // The command already runs with the default dispositions; the helper
-    // itself must outlive a Ctrl-C to report the command's status.
-    // SAFETY: setting a signal to SIG_IGN installs no handler code.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
-        libc::signal(libc::SIGTERM, libc::SIG_IGN);
-    }
-    let command_pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
-    let mut code = None;
-    while code.is_none() {
-        let mut status = 0;
-        // SAFETY: waitpid writes only to `status`, a valid local.
-        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
-        if pid == command_pid {
-            code = Some(wait_status_code(status));
-        } else if pid < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-            // No children left at all (cannot happen before the command is
-            // reaped); report a failure rather than loop.
-            code = Some(EXIT_SETUP_FAILED);
-        }
-    }
-    kill_leftovers();
-    code.unwrap_or(EXIT_SETUP_FAILED)
 }
 
 /// The shell-style code for a raw wait status: the exit code, or 128+N for
@@ -329,68 +402,7 @@ pub fn wait_status_code(status: i32) -> i32 {
     }
 }
 
-/// Kill and reap every remaining child until none is left.
-#[cfg(target_os = "linux")]
-fn kill_leftovers() {
-    let mut status = 0;
-    // Most commands leave nothing behind: then there is no child at all,
-    // and one call says so without reading `/proc`.
-    // SAFETY: waitpid writes only to `status`, a valid local.
-    if unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) } < 0 {
-        return;
-    }
-    loop {
-        for pid in children() {
-            // SAFETY: kill takes two integers; `pid` is a positive child pid.
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-            }
-        }
-        let mut status = 0;
-        // SAFETY: as above, `status` is a valid local.
-        let reaped = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-        if reaped < 0 {
-            // ECHILD: nothing left.
-            return;
-        }
-        if reaped == 0 {
-            // Children exist but none has exited yet: they were just sent
-            // SIGKILL (or appeared since); wait a moment for the kernel.
-            std::thread::sleep(std::time::Duration::from_micros(200));
-        }
-    }
-}
-
-/// This process's children: from `/proc/self/task/<tid>/children`, else by
-/// scanning every process's parent.
-#[cfg(target_os = "linux")]
-fn children() -> Vec<i32> {
-    let me = std::process::id();
-    if let Ok(text) = std::fs::read_to_string(format!("/proc/self/task/{me}/children")) {
-        return text
-            .split_whitespace()
-            .filter_map(|pid| pid.parse().ok())
-            .collect();
-    }
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|stat| {
-                    let (_, rest) = stat.rsplit_once(')')?;
-                    rest.split_whitespace().nth(1)?.parse::<u32>().ok()
-                })
-                == Some(me)
-        })
-        .collect()
-}
-
-fn fail(code: i32, message: &str) -> i32 {
+pub(crate) fn fail(code: i32, message: &str) -> i32 {
     let _ = writeln!(std::io::stderr(), "{HELPER_ARG0}: {message}");
     code
 }
@@ -414,13 +426,14 @@ mod tests {
                 path: PathBuf::from("/work"),
                 kind: RootKind::Workspace,
             }]),
+            parent_pid: Some(42),
         };
         let args = policy.to_args(&["sh".to_string(), "-c".to_string(), "true".to_string()]);
         assert_eq!(
             args,
             vec![
                 "--policy",
-                r#"{"network_disabled":true,"landlock":[{"path":"/work","kind":"workspace"}]}"#,
+                r#"{"network_disabled":true,"landlock":[{"path":"/work","kind":"workspace"}],"parent_pid":42}"#,
                 "--",
                 "sh",
                 "-c",

@@ -53,7 +53,7 @@ use crate::policy::PROTECTED_FOLDERS;
 use crate::{RootKind, WritableRoot};
 use landlock::{
     ABI, Access, AccessFs, BitFlags, CompatLevel, Compatible, PathBeneath, PathFd, Ruleset,
-    RulesetAttr, RulesetCreatedAttr, RulesetStatus, Scope,
+    RulesetAttr, RulesetCreated, RulesetCreatedAttr, RulesetStatus, Scope,
 };
 use std::fs::File;
 use std::os::unix::fs::OpenOptionsExt;
@@ -166,9 +166,13 @@ fn grant_dir(dir: &Path, protected: &[PathBuf], grants: &mut Vec<Grant>) {
     }
 }
 
-/// Restrict the calling process (and all it will run) to `roots` with the
-/// kernel's Landlock `abi`. Errors when anything could not be enforced.
-pub fn enforce(abi: i32, roots: &[WritableRoot]) -> Result<(), String> {
+/// The Landlock rule set for `roots` with the kernel's Landlock `abi`,
+/// created but not yet applied: the helper builds it, outside the sandbox,
+/// and the command's process applies it to itself with [`restrict`] just
+/// before `exec`, so the helper that supervises the command stays outside
+/// the command's domain (the command can neither signal it nor read its
+/// memory or environment through `/proc`, Landlock's ptrace scoping).
+pub fn prepare(abi: i32, roots: &[WritableRoot]) -> Result<RulesetCreated, String> {
     let abi = ABI::from(abi);
     if abi == ABI::Unsupported {
         return Err("Landlock is not supported by this kernel".to_string());
@@ -215,7 +219,14 @@ pub fn enforce(abi: i32, roots: &[WritableRoot]) -> Result<(), String> {
             .add_rule(PathBeneath::new(file, access))
             .map_err(to_text)?;
     }
-    let status = created.restrict_self().map_err(to_text)?;
+    Ok(created)
+}
+
+/// Apply a [`prepare`]d rule set to the calling thread (and everything it
+/// will run), with `PR_SET_NO_NEW_PRIVS`. Errors unless every rule is
+/// enforced.
+pub fn restrict(ruleset: RulesetCreated) -> Result<(), String> {
+    let status = ruleset.restrict_self().map_err(|error| error.to_string())?;
     if status.ruleset != RulesetStatus::FullyEnforced {
         return Err(format!(
             "the Landlock rules were only {:?} by this kernel",

@@ -38,6 +38,8 @@ pub mod seatbelt;
 #[cfg(target_os = "linux")]
 pub mod seccomp;
 mod spawn;
+#[cfg(target_os = "linux")]
+mod supervise;
 
 pub use backend::{
     Availability, Backend, BackendPreference, BackendReport, backend_for, choose, probe,

@@ -3,7 +3,10 @@
 
 use duet_protocol::SandboxMode;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Folders directly under a writable root that stay read-only, whether or
 /// not they exist yet: a command that could write `.git/hooks` or
@@ -73,7 +76,23 @@ impl SandboxPolicy {
     /// dropped, which only ever removes access; a directory listed twice
     /// keeps its first kind, so a workspace that is also `$TMPDIR` keeps its
     /// protected folders. Empty for `read-only` and `danger-full-access`.
+    /// A root that is no longer the directory it resolved to the first time
+    /// in this process is dropped too ([`SandboxPolicy::resolve_roots`]).
     pub fn resolved_writable_roots(&self, tmpdir: Option<&Path>) -> Vec<WritableRoot> {
+        self.resolve_roots(tmpdir).0
+    }
+
+    /// [`SandboxPolicy::resolved_writable_roots`], and why each root that
+    /// changed identity was dropped.
+    ///
+    /// Each root is pinned the first time this process resolves it: its
+    /// real path, device and inode. A command confined in a root that lies
+    /// inside another writable root (a workspace under `/tmp`) can rename
+    /// it and put a symlink to `/` in its place; resolved again, the root
+    /// would then be `/`. A pinned root that now resolves elsewhere, or to
+    /// another directory, is not granted, and the spawn path refuses to run
+    /// rather than guess (`changed`).
+    pub(crate) fn resolve_roots(&self, tmpdir: Option<&Path>) -> (Vec<WritableRoot>, Vec<String>) {
         let SandboxPolicy::WorkspaceWrite {
             writable_roots,
             exclude_tmpdir_env_var,
@@ -81,7 +100,7 @@ impl SandboxPolicy {
             ..
         } = self
         else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
         let mut candidates: Vec<(&Path, RootKind)> = writable_roots
             .iter()
@@ -94,16 +113,70 @@ impl SandboxPolicy {
             candidates.push((tmpdir, RootKind::Temp));
         }
         let mut roots: Vec<WritableRoot> = Vec::new();
-        for (path, kind) in candidates {
-            let Ok(path) = path.canonicalize() else {
-                continue;
+        let mut changed = Vec::new();
+        for (configured, kind) in candidates {
+            let path = match pinned_root(configured) {
+                Ok(Some(path)) => path,
+                Ok(None) => continue,
+                Err(why) => {
+                    changed.push(why);
+                    continue;
+                }
             };
-            if !path.is_dir() || roots.iter().any(|root| root.path == path) {
+            if roots.iter().any(|root| root.path == path) {
                 continue;
             }
             roots.push(WritableRoot { path, kind });
         }
-        roots
+        (roots, changed)
+    }
+}
+
+/// A root's identity when first resolved in this process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Pin {
+    real: PathBuf,
+    device: u64,
+    inode: u64,
+}
+
+/// Roots resolved so far in this process, by the path as configured.
+static PINS: Mutex<Option<HashMap<PathBuf, Pin>>> = Mutex::new(None);
+
+/// The real path of the directory `configured` names, pinned on first use:
+/// `Ok(None)` when it is missing or not a directory, `Err` (with why) when
+/// it no longer is the directory it was first.
+fn pinned_root(configured: &Path) -> Result<Option<PathBuf>, String> {
+    let Ok(real) = configured.canonicalize() else {
+        return Ok(None);
+    };
+    let Ok(metadata) = std::fs::metadata(&real) else {
+        return Ok(None);
+    };
+    if !metadata.is_dir() {
+        return Ok(None);
+    }
+    let now = Pin {
+        real,
+        device: metadata.dev(),
+        inode: metadata.ino(),
+    };
+    let mut pins = PINS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let pins = pins.get_or_insert_with(HashMap::new);
+    match pins.get(configured) {
+        None => {
+            pins.insert(configured.to_path_buf(), now.clone());
+            Ok(Some(now.real))
+        }
+        Some(first) if *first == now => Ok(Some(now.real)),
+        Some(first) => Err(format!(
+            "the writable root `{}` is no longer the directory it was when duet first used it \
+             (`{}`, now `{}`): it was moved or replaced, possibly by a command; duet will not \
+             guess where commands may write, so check the directory and start duet again",
+            configured.display(),
+            first.real.display(),
+            now.real.display()
+        )),
     }
 }
 

@@ -255,6 +255,13 @@ fn filter(options: SeccompOptions) -> Filter {
 /// first). Inherited by every child and kept across `exec`.
 pub fn install(options: SeccompOptions) -> Result<(), String> {
     let program = program(options).map_err(|error| format!("building the filter: {error}"))?;
+    install_program(&program)
+}
+
+/// Install an already compiled [`program`] on the calling thread (sets
+/// `PR_SET_NO_NEW_PRIVS` first). Makes two system calls and allocates
+/// nothing, so a child can call it between `fork` and `exec`.
+pub fn install_program(program: &[sock_filter]) -> Result<(), String> {
     let len = u16::try_from(program.len())
         .map_err(|_| format!("the filter has {} instructions, too many", program.len()))?;
     // SAFETY: PR_SET_NO_NEW_PRIVS takes integer arguments only.

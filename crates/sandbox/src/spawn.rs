@@ -78,6 +78,7 @@ pub fn spawn_with_backend(
     preference: BackendPreference,
 ) -> Result<SandboxedChild, SandboxError> {
     let launch = plan(spec, policy, preference)?;
+    let supervised = launch.helper.is_some();
     #[allow(clippy::disallowed_methods)] // this crate is the one allowed spawn site
     let mut command = tokio::process::Command::new(&launch.program);
     if let Some(arg0) = launch.arg0 {
@@ -95,13 +96,16 @@ pub fn spawn_with_backend(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
-        .kill_on_drop(true);
+        // A supervising helper (Landlock) must be stopped with SIGTERM, so
+        // that it kills what the command started; SIGKILL would orphan it.
+        // `SandboxedChild`'s own drop does that.
+        .kill_on_drop(!supervised);
     let child = command.spawn().map_err(|source| SandboxError::Spawn {
         program: spec.program.clone(),
         cwd: spec.cwd.clone(),
         source,
     })?;
-    Ok(SandboxedChild::new(child, launch.mounts))
+    Ok(SandboxedChild::new(child, launch.mounts, supervised))
 }
 
 /// Run `spec` confined by `policy` on duet's own stdin, stdout, stderr and
@@ -325,14 +329,23 @@ fn plan_confined(
     let mut command = vec![spec.program.display().to_string()];
     command.extend(spec.args.iter().cloned());
     let env = sandbox_env(&spec.env, backend, network_disabled);
+    let (mut roots, changed) = policy.resolve_roots(tmpdir);
+    if !changed.is_empty() {
+        return Err(SandboxError::Unenforceable {
+            mode: policy.mode(),
+            reason: changed.join("; "),
+        });
+    }
 
     match backend {
         Backend::Bwrap => {
-            let roots = crate::bwrap::roots_for(policy, tmpdir);
+            // `bwrap` takes paths as UTF-8 arguments.
+            roots.retain(|root| root.path.to_str().is_some());
             let mounts = ProtectedMounts::prepare(&roots)?;
             let helper_policy = HelperPolicy {
                 network_disabled,
                 landlock: None,
+                parent_pid: None,
             };
             let mut inner = vec![helper.display().to_string(), HELPER_FLAG.to_string()];
             inner.extend(helper_policy.to_args(&command));
@@ -359,7 +372,6 @@ fn plan_confined(
             })
         }
         Backend::Landlock => {
-            let mut roots = policy.resolved_writable_roots(tmpdir);
             if let SandboxPolicy::WorkspaceWrite {
                 exclude_slash_tmp: false,
                 ..
@@ -375,6 +387,7 @@ fn plan_confined(
             let helper_policy = HelperPolicy {
                 network_disabled,
                 landlock: Some(roots),
+                parent_pid: Some(std::process::id()),
             };
             Ok(Launch {
                 program: helper,

@@ -322,3 +322,66 @@ async fn background_children_do_not_outlive_the_command() {
         assert!(!marker.exists(), "{backend:?}: a background child survived");
     }
 }
+
+/// Issue 16, item 3: with the workspace inside another writable root, a
+/// command moves the workspace away and puts a symlink to an outside
+/// folder in its place. The next command must not get the symlink's
+/// target as its writable root: under bubblewrap the rename itself fails
+/// (each root is its own mount); on either backend a root that no longer
+/// is the directory it was is refused.
+#[tokio::test]
+async fn a_workspace_swapped_for_a_symlink_is_never_granted_again() {
+    for (backend, preference) in usable_backends() {
+        let outer = workspace();
+        let ws = outer.root.join("repo");
+        let outside = outer.root.with_extension("outside");
+        std::fs::create_dir_all(&ws).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        let outside = outside.canonicalize().unwrap();
+        let policy = SandboxPolicy::WorkspaceWrite {
+            writable_roots: vec![ws.clone(), outer.root.clone()],
+            network_access: false,
+            exclude_tmpdir_env_var: true,
+            exclude_slash_tmp: true,
+        };
+        let swap = format!(
+            "cd .. && mv repo repo_real && ln -s '{}' repo; echo swapped $?",
+            outside.display()
+        );
+        let (_, stdout, _) = run(&sh(&swap, &ws), &policy, preference).await;
+        let swapped = ws.symlink_metadata().unwrap().file_type().is_symlink();
+        match backend {
+            Backend::Bwrap => assert!(!swapped, "bwrap: the workspace was renamed: {stdout}"),
+            Backend::Landlock => {}
+        }
+        if swapped {
+            let write = sh("echo x > repo/escaped.txt", &outer.root);
+            match spawn_with_backend(&write, &policy, preference) {
+                Ok(mut child) => {
+                    child.wait().await.unwrap();
+                }
+                Err(error) => assert!(
+                    error.to_string().contains(&format!(
+                        "the writable root `{}` is no longer the directory it was",
+                        ws.display()
+                    )),
+                    "{}: {error}",
+                    backend.name()
+                ),
+            }
+            assert!(
+                !outside.join("escaped.txt").exists(),
+                "{}: a command wrote through the swapped workspace",
+                backend.name()
+            );
+            let (code, _, stderr) = run(
+                &sh("true", &outer.root),
+                &workspace_write(&outer.root, false),
+                preference,
+            )
+            .await;
+            assert_eq!((code, stderr), (0, String::new()), "{}", backend.name());
+        }
+        let _ = std::fs::remove_dir_all(&outside);
+    }
+}

@@ -68,6 +68,7 @@ mod tests {
         let base = temp.path().canonicalize().unwrap();
         let repo = base.join("repo");
         std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::write(repo.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
         std::fs::create_dir_all(repo.join("src/deep")).unwrap();
         let worktree = base.join("worktree");
         std::fs::create_dir_all(worktree.join("sub")).unwrap();
@@ -96,6 +97,7 @@ mod tests {
         let unlisted = base.join("unlisted");
         for repo in [&trusted, &untrusted, &unlisted] {
             std::fs::create_dir_all(repo.join(".git")).unwrap();
+            std::fs::write(repo.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
             std::fs::create_dir_all(repo.join("src")).unwrap();
         }
         let link = base.join("link");

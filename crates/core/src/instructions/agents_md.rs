@@ -121,12 +121,22 @@ fn project_dirs(cwd: &Path, markers: &[String]) -> Vec<PathBuf> {
     let mut chain = Vec::new();
     for dir in cwd.ancestors() {
         chain.push(dir.to_path_buf());
-        if markers.iter().any(|marker| dir.join(marker).exists()) {
+        if markers.iter().any(|marker| is_marker(dir, marker)) {
             chain.reverse();
             return chain;
         }
     }
     vec![cwd.to_path_buf()]
+}
+
+/// Whether `dir` holds `marker`; `.git` counts only as a repository git
+/// would recognise (an empty `.git` left in `/tmp` must not make every
+/// folder below it one project).
+fn is_marker(dir: &Path, marker: &str) -> bool {
+    if marker == ".git" {
+        return crate::git_info::holds_repository(dir);
+    }
+    dir.join(marker).exists()
 }
 
 /// Keeps the files nearest the cwd within `max_bytes`, dropping whole files
@@ -210,6 +220,7 @@ mod tests {
             let base = temp.path().canonicalize().unwrap();
             fs::create_dir_all(base.join("home")).unwrap();
             fs::create_dir_all(base.join("repo/.git")).unwrap();
+            fs::write(base.join("repo/.git/HEAD"), "ref: refs/heads/main\n").unwrap();
             for (path, text) in files {
                 let path = base.join(path);
                 fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -37,6 +37,8 @@ pub struct Fixture {
     pub tmpdir: PathBuf,
     /// Host processes a probe started, killed and reaped on drop.
     host_children: Mutex<Vec<std::process::Child>>,
+    /// Descriptors left open for the command to inherit, closed on drop.
+    inheritable: Mutex<Vec<std::os::fd::OwnedFd>>,
 }
 
 pub const ORIGINAL: &[u8] = b"original\n";
@@ -64,6 +66,7 @@ impl Fixture {
             tmpdir: root.join("tmpdir"),
             root,
             host_children: Mutex::new(Vec::new()),
+            inheritable: Mutex::new(Vec::new()),
         };
         for dir in [
             fixture.ws.join(".git/hooks"),
@@ -105,6 +108,21 @@ impl Fixture {
             .lock()
             .expect("host children lock")
             .push(child);
+    }
+
+    /// Keep `fd` open, without close-on-exec, until the fixture is
+    /// dropped, as if duet had inherited it from whoever started it; a
+    /// command started meanwhile would inherit it too unless the sandbox
+    /// closes it. Returns its number.
+    #[allow(unsafe_code)]
+    pub fn leave_open(&self, fd: std::os::fd::OwnedFd) -> i32 {
+        use std::os::fd::AsRawFd;
+        let number = fd.as_raw_fd();
+        // SAFETY: F_SETFD only changes the flags of a descriptor we own.
+        let cleared = unsafe { libc::fcntl(number, libc::F_SETFD, 0) };
+        assert_eq!(cleared, 0, "clear close-on-exec");
+        self.inheritable.lock().expect("inheritable lock").push(fd);
+        number
     }
 
     pub fn token(&self) -> String {

@@ -94,6 +94,9 @@ pub enum Check {
     ModeChanged(PathBuf, u32),
     /// Allowed if the listener has a connection waiting.
     TcpAccepted(TcpListener),
+    /// Allowed if the connection waiting on the listener carries these
+    /// bytes (sent over a descriptor the command inherited).
+    TcpReceived(TcpListener, Vec<u8>),
     /// Allowed if the socket received a datagram.
     UdpReceived(UdpSocket),
     /// Allowed if the listener has a connection waiting.

@@ -281,6 +281,24 @@ pub const PROBES: &[Probe] = &[
             }
         })
     },
+    probe(
+        "write_through_an_inherited_directory_descriptor",
+        [D, D, D],
+        |f| {
+            // A directory outside the writable roots that duet had open: under
+            // bubblewrap its descriptor reaches past every mount.
+            let dir = std::fs::File::open(&f.sibling).expect("open the sibling directory");
+            let fd = f.leave_open(dir.into());
+            let name = format!("probe-{}.txt", f.nonce);
+            Attempt {
+                script: Script::Py(format!(
+                    "def go():\n    os.close(os.open('{name}', os.O_CREAT | os.O_WRONLY, 0o644, \
+                 dir_fd={fd}))\nattempt(go)\n"
+                )),
+                check: Check::PathExists(f.sibling.join(name)),
+            }
+        },
+    ),
     probe("read_etc_passwd", [A, A, A], |_| Attempt {
         script: sh("head -c1 /etc/passwd > /dev/null"),
         check: Check::Reported,

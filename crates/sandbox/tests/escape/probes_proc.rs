@@ -184,6 +184,38 @@ pub const PROBES: &[Probe] = &[
              if os.fork() == 0:\n        time.sleep(60)\n    os._exit(0)\nos._exit(0)",
         )
     }),
+    probe(
+        "outlive_command_by_killing_its_helper",
+        Needs::Nothing,
+        |f| {
+            // The parent of a confined command is the sandbox's own process
+            // (under Landlock the supervising helper); killing it must not
+            // leave the command's children running. Unconfined the parent is
+            // the test itself, which is spared.
+            let code = "import os, time; os.setsid(); time.sleep(60)";
+            Attempt {
+                script: Script::Sh(format!(
+                    "'{PYTHON}' -c '{code}' {} </dev/null >/dev/null 2>&1 &\nsleep 0.3\n\
+                 [ -n \"$DUET_SANDBOX\" ] && kill -KILL $PPID 2>/dev/null\nsleep 0.2\necho ALLOWED",
+                    f.token()
+                )),
+                check: Check::ProcessAlive(f.token()),
+            }
+        },
+    ),
+    probe("send_over_an_inherited_socket", Needs::Nothing, |f| {
+        // A connection to the host that duet had open: with it, a command
+        // reaches the network whatever the policy says.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+        let stream =
+            std::net::TcpStream::connect(listener.local_addr().expect("address")).expect("connect");
+        let fd = f.leave_open(stream.into());
+        let attempt = reported(&format!("def go():\n    os.write({fd}, b'{}')", f.nonce));
+        Attempt {
+            check: Check::TcpReceived(listener, f.nonce.as_bytes().to_vec()),
+            ..attempt
+        }
+    }),
 ];
 
 fn outlive_plain(fixture: &Fixture) -> Attempt {

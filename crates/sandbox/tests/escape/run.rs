@@ -122,6 +122,20 @@ async fn judge(check: Check) -> Option<bool> {
                 .expect("non-blocking listener");
             listener.accept().is_ok()
         }
+        Check::TcpReceived(listener, expected) => {
+            use std::io::Read;
+            listener
+                .set_nonblocking(true)
+                .expect("non-blocking listener");
+            let mut received = Vec::new();
+            if let Ok((mut connection, _)) = listener.accept() {
+                connection
+                    .set_nonblocking(true)
+                    .expect("non-blocking connection");
+                let _ = connection.read_to_end(&mut received);
+            }
+            received == expected
+        }
         Check::UdpReceived(socket) => {
             socket.set_nonblocking(true).expect("non-blocking socket");
             socket.recv(&mut [0; 16]).is_ok()
