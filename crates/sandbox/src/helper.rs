@@ -8,13 +8,13 @@
 //! duet-linux-sandbox [--duet-linux-sandbox] --policy '{"network_disabled":true,...}' -- CMD ARGS…
 //! ```
 //!
-//! It sets `PR_SET_NO_NEW_PRIVS`, applies the Landlock rules (Landlock
-//! backend), installs the seccomp filter (`seccomp.rs`), and runs the
-//! command. Under bubblewrap it `exec`s the command (bwrap's own init reaps
-//! and ends the pid namespace). Under Landlock there is no pid namespace, so
-//! it stays as a subreaper: it runs the command as its child, waits, then
-//! kills whatever the command left running (including processes that left
-//! its process group) and exits with the command's status.
+//! It first marks every inherited descriptor above stderr close-on-exec.
+//! Under bubblewrap it then sets `PR_SET_NO_NEW_PRIVS`, drops capabilities,
+//! installs the seccomp filter (`seccomp.rs`) and `exec`s the command
+//! (bwrap's own init reaps and ends the pid namespace). Under Landlock there
+//! is no pid namespace: it builds the rules and stays outside them as the
+//! command's supervisor (`supervise.rs`), the command's own process
+//! applying Landlock, the capability drop and seccomp before `exec`.
 //!
 //! Exit codes: the command's own; 128+N when signal N killed it; 127 when
 //! the command could not be started (with a message); 125 when the

@@ -41,8 +41,9 @@
 //!   arrived in ABI 2); before ABI 3 `truncate(2)` is not a Landlock right,
 //!   so the seccomp filter refuses it everywhere; before ABI 6 a command can
 //!   signal any process of the same user (ABI 6 scopes signals to the
-//!   sandbox). There is no pid namespace: the helper stays as a subreaper
-//!   and kills what the command leaves behind (`helper.rs`).
+//!   sandbox). There is no pid namespace: the helper supervises the command
+//!   from outside its domain and kills what it leaves behind
+//!   (`supervise.rs`).
 //!
 //! The rule set must be enforced in full (`RulesetStatus::FullyEnforced`,
 //! with every requested right a hard requirement) or the command does not
