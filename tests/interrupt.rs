@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Workspace, process_alive, send_signal, wait_until};
+use common::{Workspace, process_alive, send_signal, usable_backends, wait_until};
 use duet_test_support::responses_mock::{base_url, mount_sse_sequence, start_mock};
 use duet_test_support::scripted::{ScriptedServer, Step};
 use duet_test_support::sse::{
@@ -133,34 +133,6 @@ async fn sigint_while_the_model_is_silent_exits_130() {
         "{}",
         outcome.describe()
     );
-}
-
-/// The backends `duet doctor --json` reports available here; the others
-/// are printed as skipped (CI requires both).
-fn usable_backends(workspace: &Workspace) -> Vec<String> {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_duet"))
-        .args(["doctor", "--json"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DUET_HOME", workspace.home())
-        .output()
-        .expect("duet doctor runs");
-    let report: Value = serde_json::from_slice(&output.stdout).expect("doctor prints JSON");
-    let required = std::env::var("DUET_REQUIRE_SANDBOX_BACKENDS").unwrap_or_default();
-    let mut usable = Vec::new();
-    for backend in report["backends"].as_array().expect("a list") {
-        let name = backend["backend"].as_str().expect("a name").to_string();
-        if backend["status"] == "available" {
-            usable.push(name);
-        } else {
-            assert!(
-                !required.split(',').any(|wanted| wanted.trim() == name),
-                "DUET_REQUIRE_SANDBOX_BACKENDS requires `{name}`: {backend}"
-            );
-            eprintln!("SKIPPED backend {name}: {backend}");
-        }
-    }
-    usable
 }
 
 /// Host processes whose command line contains `token` (pids inside a

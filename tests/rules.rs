@@ -124,14 +124,7 @@ async fn a_prompt_rule_cannot_be_approved_under_exec() {
 /// The backend `auto` picks on this host, from `duet doctor --json`, or
 /// `None` (printed as skipped) when no backend works here.
 fn auto_backend(workspace: &Workspace) -> Option<String> {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_duet"))
-        .args(["doctor", "--json"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DUET_HOME", workspace.home())
-        .output()
-        .expect("duet doctor runs");
-    let report: Value = serde_json::from_slice(&output.stdout).expect("doctor prints JSON");
+    let report = common::doctor_report(workspace);
     let backend = report["auto"].as_str().map(str::to_string);
     if backend.is_none() {
         eprintln!("SKIPPED: no sandbox backend works on this host: {report}");

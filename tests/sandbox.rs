@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Workspace, normalized_events};
+use common::{Workspace, doctor_report, normalized_events, usable_backends};
 use duet_test_support::responses_mock::{base_url, mount_sse_sequence, start_mock};
 use duet_test_support::sse::{ev_assistant_message, ev_function_call, sse_completed_turn};
 use pretty_assertions::assert_eq;
@@ -17,38 +17,12 @@ use std::path::Path;
 /// The backend `auto` picks on this host, from `duet doctor --json`, or
 /// `None` (printed as skipped) when no backend works here.
 fn auto_backend(workspace: &Workspace) -> Option<String> {
-    let report = doctor(workspace);
+    let report = doctor_report(workspace);
     let backend = report["auto"].as_str().map(str::to_string);
     if backend.is_none() {
         eprintln!("SKIPPED: no sandbox backend works on this host: {report}");
     }
     backend
-}
-
-/// Every backend that works here; the others are printed as skipped.
-fn usable_backends(workspace: &Workspace) -> Vec<String> {
-    let report = doctor(workspace);
-    let mut usable = Vec::new();
-    for backend in report["backends"].as_array().expect("a list") {
-        let name = backend["backend"].as_str().expect("a name").to_string();
-        if backend["status"] == "available" {
-            usable.push(name);
-        } else {
-            eprintln!("SKIPPED backend {name}: {backend}");
-        }
-    }
-    usable
-}
-
-fn doctor(workspace: &Workspace) -> Value {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_duet"))
-        .args(["doctor", "--json"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DUET_HOME", workspace.home())
-        .output()
-        .expect("duet doctor runs");
-    serde_json::from_slice(&output.stdout).expect("doctor prints JSON")
 }
 
 /// How a write refused by the sandbox reads: a read-only mount under

@@ -25,6 +25,42 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
+/// `duet doctor --json` run with `workspace`'s home: which sandbox backends
+/// work on this host.
+pub fn doctor_report(workspace: &Workspace) -> Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_duet"))
+        .args(["doctor", "--json"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DUET_HOME", workspace.home())
+        .output()
+        .expect("duet doctor runs");
+    serde_json::from_slice(&output.stdout).expect("doctor prints JSON")
+}
+
+/// Every sandbox backend that works here; the others are printed as
+/// skipped, and a test fails when `DUET_REQUIRE_SANDBOX_BACKENDS` names one
+/// of them (CI requires both).
+#[allow(clippy::print_stderr)]
+pub fn usable_backends(workspace: &Workspace) -> Vec<String> {
+    let report = doctor_report(workspace);
+    let required = std::env::var("DUET_REQUIRE_SANDBOX_BACKENDS").unwrap_or_default();
+    let mut usable = Vec::new();
+    for backend in report["backends"].as_array().expect("a list") {
+        let name = backend["backend"].as_str().expect("a name").to_string();
+        if backend["status"] == "available" {
+            usable.push(name);
+        } else {
+            assert!(
+                !required.split(',').any(|wanted| wanted.trim() == name),
+                "DUET_REQUIRE_SANDBOX_BACKENDS requires `{name}`: {backend}"
+            );
+            eprintln!("SKIPPED backend {name}: {backend}");
+        }
+    }
+    usable
+}
+
 /// The longest any single duet run may take before the test fails.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(30);
 
