@@ -74,6 +74,10 @@ const MAX_NESTING: usize = 8;
 /// Longer scripts are not parsed: a problem, not a slow approval.
 const MAX_SCRIPT_LEN: usize = 256 * 1024;
 
+/// A syntax tree deeper than this is not walked (the walk recurses, and a
+/// command can nest `$(` thousands deep in a few kilobytes): a problem.
+const MAX_TREE_DEPTH: usize = 256;
+
 /// Split `script` into the simple commands it would run.
 pub fn parse_script(script: &str) -> Script {
     let mut out = Script::default();
@@ -132,6 +136,14 @@ fn parse_into(script: &str, depth: usize, base: Option<PathBuf>, out: &mut Scrip
         });
         return;
     }
+    if tree_depth_exceeds(root, MAX_TREE_DEPTH) {
+        out.problems.push(Problem {
+            text: excerpt(script),
+            reason: format!("the script nests more than {MAX_TREE_DEPTH} levels deep"),
+            words: Vec::new(),
+        });
+        return;
+    }
     walk::Walker {
         source: script.as_bytes(),
         depth,
@@ -139,6 +151,31 @@ fn parse_into(script: &str, depth: usize, base: Option<PathBuf>, out: &mut Scrip
         out,
     }
     .statement(root);
+}
+
+/// Whether any node lies more than `limit` levels below `root`, found
+/// without recursion.
+fn tree_depth_exceeds(root: tree_sitter::Node<'_>, limit: usize) -> bool {
+    let mut cursor = root.walk();
+    let mut depth = 0;
+    loop {
+        if cursor.goto_first_child() {
+            depth += 1;
+            if depth > limit {
+                return true;
+            }
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return false;
+            }
+            depth -= 1;
+        }
+    }
 }
 
 fn with_parser<T>(f: impl FnOnce(&mut tree_sitter::Parser) -> Option<T>) -> Option<T> {

@@ -867,3 +867,48 @@ fn amendment_is_offered_for_one_unmatched_command() {
     let npm = Some(vec!["npm".to_owned(), "run".to_owned(), "build".to_owned()]);
     assert_eq!(prefixes, [npm.clone(), npm, None, None, None, None]);
 }
+
+/// Issue 16, item 7: 5,000 nested `$(` (15 KB) overflowed the walk's stack
+/// and aborted duet. Too deep to analyse is `prompt`, never `allow` and
+/// never a crash, even on a worker thread's small stack.
+#[test]
+fn nesting_too_deep_is_a_problem_not_a_crash() {
+    let deep = format!("echo {}x{}", "$(".repeat(5000), ")".repeat(5000));
+    let explanation = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let policy = policy();
+            with_options(|options| explain(&evaluate_script(&policy, &deep, options)))
+        })
+        .expect("a thread")
+        .join()
+        .expect("no overflow");
+    assert!(
+        explanation
+            .trim_end()
+            .ends_with("the script nests more than 256 levels deep\ndecision: prompt"),
+        "{explanation}"
+    );
+    // Every depth up to the limit still fits a 2 MiB stack (a tokio
+    // worker's), whatever nests: substitutions, subshells, groups, ifs.
+    let shapes: [(&str, &str); 4] = [
+        ("echo $(", ")"),
+        ("(", ")"),
+        ("{ ", "; }"),
+        ("if true; then ", "; fi"),
+    ];
+    for (open, close) in shapes {
+        for levels in (10..=300).step_by(10) {
+            let script = format!("{}echo x{}", open.repeat(levels), close.repeat(levels));
+            std::thread::Builder::new()
+                .stack_size(2 << 20)
+                .spawn(move || {
+                    let policy = policy();
+                    with_options(|options| evaluate_script(&policy, &script, options).decision)
+                })
+                .expect("a thread")
+                .join()
+                .unwrap_or_else(|_| panic!("`{open}` nested {levels} deep overflowed"));
+        }
+    }
+}

@@ -131,6 +131,10 @@ pub fn parse_module(source: &str) -> Result<Vec<Stmt>, SyntaxError> {
 /// Deep nesting is refused rather than allowed to overflow the stack.
 const MAX_DEPTH: usize = 40;
 
+/// Longer chains of binary operators (`1 + 1 + …`) are refused for the
+/// same reason: the tree they build is that deep.
+const MAX_OPERATORS_IN_A_ROW: usize = 256;
+
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
@@ -397,7 +401,9 @@ impl Parser {
             if self.peek() == &Tok::Sym("not") {
                 let pos = self.pos();
                 self.advance();
+                self.enter()?;
                 let operand = self.binary(2)?;
+                self.depth -= 1;
                 return Ok(Expr {
                     pos,
                     kind: ExprKind::Not(Box::new(operand)),
@@ -406,6 +412,9 @@ impl Parser {
             return self.binary(3);
         }
         let mut left = self.binary(level + 1)?;
+        // Each operator in a row nests the tree one level deeper on the
+        // left, and evaluating (or dropping) it recurses that deep.
+        let mut operators = 0;
         loop {
             let op = match self.peek() {
                 Tok::Sym("not") if level == 3 && self.peek_at(1) == &Tok::Sym("in") => {
@@ -415,6 +424,12 @@ impl Parser {
                 Tok::Sym(symbol) if LEVELS[level].contains(symbol) => symbol,
                 _ => return Ok(left),
             };
+            operators += 1;
+            if operators > MAX_OPERATORS_IN_A_ROW {
+                return Err(self.too_deep(&format!(
+                    "more than {MAX_OPERATORS_IN_A_ROW} operators in a row"
+                )));
+            }
             self.advance();
             let right = self.binary(level + 1)?;
             left = Expr {
@@ -436,7 +451,10 @@ impl Parser {
             });
         }
         if self.eat("+") {
-            return self.unary();
+            self.enter()?;
+            let operand = self.unary();
+            self.depth -= 1;
+            return operand;
         }
         let mut expr = self.primary()?;
         loop {
@@ -599,7 +617,7 @@ impl Parser {
     fn enter(&mut self) -> Result<(), SyntaxError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.error("nesting too deep"));
+            return Err(self.too_deep(&format!("expressions nested more than {MAX_DEPTH} deep")));
         }
         Ok(())
     }
@@ -648,6 +666,16 @@ impl Parser {
             true
         } else {
             false
+        }
+    }
+
+    /// Input that would build a tree too deep to evaluate safely.
+    fn too_deep(&self, what: &str) -> SyntaxError {
+        SyntaxError {
+            pos: self.pos(),
+            message: format!(
+                "{what}: the file nests too deep for duet to read it safely; split the expression"
+            ),
         }
     }
 
@@ -761,6 +789,38 @@ mod tests {
     fn error(source: &str) -> (usize, usize, String) {
         let error = parse_module(source).unwrap_err();
         (error.pos.line, error.pos.col, error.message)
+    }
+
+    #[test]
+    fn hostile_nesting_is_an_error_naming_where_not_a_crash() {
+        let sum = format!("x = 1\ny = {}\n", vec!["1"; 20_000].join(" + "));
+        assert_eq!(
+            error(&sum),
+            (
+                2,
+                1031,
+                "more than 256 operators in a row: the file nests too deep for duet to read it \
+                 safely; split the expression"
+                    .to_owned()
+            )
+        );
+        let nots = format!("x = {}True\n", "not ".repeat(20_000));
+        assert_eq!(
+            error(&nots),
+            (
+                1,
+                165,
+                "expressions nested more than 40 deep: the file nests too deep for duet to read \
+                 it safely; split the expression"
+                    .to_owned()
+            )
+        );
+        for prefix in ["-", "+", "(", "[", "f("] {
+            let source = format!("x = {}1\n", prefix.repeat(50_000));
+            assert!(parse_module(&source).is_err(), "{prefix}");
+        }
+        // Within the limits, long chains still parse.
+        assert!(parse_module(&format!("x = {}\n", vec!["1"; 256].join(" + "))).is_ok());
     }
 
     #[test]
