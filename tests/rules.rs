@@ -262,3 +262,21 @@ async fn project_rules_count_only_in_a_trusted_project() {
         assert_eq!(repo_files(&workspace), expected_files, "{trust:?}");
     }
 }
+
+/// Issue 16, item 7: a command the model sends with 5,000 nested `$(`
+/// (15 KB) aborted `duet exec` with a stack overflow (exit 134, the turn
+/// left running). It is unanalysable, so under `never` it runs confined
+/// like any command the rules cannot judge, and the turn completes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_command_nested_thousands_deep_is_judged_not_a_crash() {
+    let workspace = Workspace::new();
+    let cmd = format!("echo {}x{}", "$(".repeat(5000), ")".repeat(5000));
+    let (outcome, log) = run_one(&workspace, "read-only", &cmd).await;
+    assert_eq!(outcome.code, Some(0), "{}", outcome.describe());
+    assert_eq!(log.bodies().len(), 2, "the model heard back");
+    let types: Vec<Value> = normalized_events(&outcome, &workspace)
+        .iter()
+        .map(|event| event["type"].clone())
+        .collect();
+    assert_eq!(types.last(), Some(&json!("turn.completed")));
+}
