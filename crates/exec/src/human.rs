@@ -59,6 +59,9 @@ impl HumanRenderer {
     /// The text (possibly empty) this event adds to stderr. `at` is the time
     /// since the run started.
     pub fn render(&mut self, event: &Event, at: Duration) -> String {
+        // Command output and model text may carry escape sequences (a
+        // clipboard write, a screen clear, a title): shown, never obeyed.
+        let event = &duet_protocol::display::visible(event);
         let mut out = String::new();
         let mut started = None;
         match &event.msg {
@@ -420,6 +423,65 @@ mod tests {
             .zip(1u32..)
             .map(|(event, n)| renderer.render(event, step * n))
             .collect()
+    }
+
+    /// Issue 16, item 8: escape sequences in command output and model text
+    /// reached the terminal (an OSC 52 clipboard write, a screen clear).
+    #[test]
+    fn control_characters_from_commands_and_the_model_are_shown_escaped() {
+        let mut events = fixtures::successful_turn();
+        let injected = "\x1b]52;c;ZXZpbA==\x07\x1b[2J";
+        for event in &mut events {
+            let mut json = serde_json::to_value(&*event).unwrap();
+            inject(&mut json, injected);
+            *event = serde_json::from_value(json).unwrap();
+        }
+        let shown = render_all(&events, true);
+        let without_our_styling = shown.replace("\x1b[0m", "").replace("\x1b[", "");
+        assert!(!without_our_styling.contains('\x1b'), "{shown}");
+        assert!(!shown.contains('\x07'), "{shown}");
+        assert!(
+            shown.contains("\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J"),
+            "{shown}"
+        );
+    }
+
+    /// Append `text` to every string of the message texts and outputs.
+    fn inject(json: &mut serde_json::Value, text: &str) {
+        match json {
+            serde_json::Value::Object(fields) => {
+                for (name, field) in fields.iter_mut() {
+                    match field {
+                        serde_json::Value::String(value)
+                            if matches!(
+                                name.as_str(),
+                                "text" | "aggregated_output" | "command" | "message"
+                            ) =>
+                        {
+                            value.push_str(text)
+                        }
+                        _ => inject(field, text),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|item| inject(item, text)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_fixture_event_survives_the_visible_round_trip() {
+        let events: Vec<Event> = [
+            fixtures::successful_turn(),
+            fixtures::failed_turn_with_retries(),
+            fixtures::interrupted_turn(),
+        ]
+        .concat();
+        for event in events {
+            let json = serde_json::to_value(&event).unwrap();
+            let back: Event = serde_json::from_value(json).unwrap();
+            assert_eq!(back, event);
+        }
     }
 
     #[test]

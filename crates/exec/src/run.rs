@@ -156,6 +156,13 @@ async fn run_inner(cli: ExecCli) -> anyhow::Result<Outcome> {
         }
         if let (Renderer::Human(_), Some(message)) = (&renderer, &ended.last_message) {
             let mut stdout = std::io::stdout().lock();
+            // On a terminal the answer is shown, its control characters
+            // escaped; to a pipe or a file it goes byte for byte.
+            let message = if stdout.is_terminal() {
+                duet_protocol::display::visible_text(message)
+            } else {
+                std::borrow::Cow::Borrowed(message.as_str())
+            };
             // A closed stdout at this point changes nothing for the user.
             let _ = writeln!(stdout, "{message}").and_then(|()| stdout.flush());
         }

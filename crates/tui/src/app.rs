@@ -305,7 +305,9 @@ impl App {
                 self.on_terminal(event);
                 self.sync_file_search();
             }
-            Input::Core(event) => self.on_core(event),
+            // Command output and model text may carry escape sequences (a
+            // clipboard write, a screen clear, a title): shown, never obeyed.
+            Input::Core(event) => self.on_core(duet_protocol::display::visible(&event)),
             Input::CoreClosed => {
                 if !self.quit {
                     self.notice(

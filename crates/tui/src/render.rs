@@ -10,6 +10,21 @@ use ratatui::text::{Line, Span};
 /// The composer's placeholder.
 pub const PLACEHOLDER: &str = "Ask duet to do anything";
 
+/// Under an empty composer until the first prompt: where the rest is.
+pub const FIRST_HINT: &str = "  / for commands · ? for shortcuts";
+
+/// Nothing asked yet in this session (a resumed one has its prompts), the
+/// composer empty and nothing else shown under it.
+fn first_screen(app: &App) -> bool {
+    app.composer.is_empty()
+        && app.hint.is_none()
+        && app.popup().is_none()
+        && !app
+            .cells
+            .iter()
+            .any(|cell| matches!(cell, crate::history::Cell::User { .. }))
+}
+
 /// The bottom pane (everything below the live cells) and the cursor's
 /// (column, row) in it, when the composer has focus.
 pub fn bottom_pane(app: &App, width: usize) -> (Vec<Line<'static>>, Option<(u16, u16)>) {
@@ -72,6 +87,9 @@ pub fn bottom_pane(app: &App, width: usize) -> (Vec<Line<'static>>, Option<(u16,
             lines.extend(popup.lines(width, theme));
         }
         lines.extend(crate::overlays::lines(app, width));
+        if first_screen(app) {
+            lines.push(Line::from(Span::styled(FIRST_HINT, theme.dim())));
+        }
     }
     if let Some(hint) = &app.hint {
         lines.extend(wrap_text(

@@ -296,3 +296,34 @@ async fn a_resize_rewraps_the_transcript() {
         .collect();
     insta::assert_snapshot!("resized_to_50x24", rows.join("\n"));
 }
+
+/// Issue 16, item 8: escape sequences in command output and model text
+/// (an OSC 52 clipboard write, a screen clear, a title) reached the
+/// terminal. They are shown escaped; no cell holds a control character.
+#[tokio::test(start_paused = true)]
+async fn escape_sequences_are_shown_not_sent_to_the_terminal() {
+    let injected = "\x1b]52;c;ZXZpbA==\x07\x1b[2J\x1b]0;pwned\x07";
+    let mut steps = vec![thread_started(), core(EventMsg::TurnStarted)];
+    steps.extend(command(
+        "item_1",
+        "cat page.html",
+        &format!("before{injected}after\n"),
+        0,
+        CommandStatus::Completed,
+    ));
+    steps.extend(answer("item_2", &format!("done{injected}")));
+    steps.push(turn_completed());
+    let run = drive(Options::inline((120, 40)), steps).await;
+    let backend = run.screen.backend();
+    let controls: Vec<String> = backend
+        .scrollback()
+        .content
+        .iter()
+        .chain(backend.buffer().content.iter())
+        .map(|cell| cell.symbol().to_string())
+        .filter(|symbol| symbol.contains(char::is_control))
+        .collect();
+    assert_eq!(controls, Vec::<String>::new());
+    let text = terminal_text(&run.screen);
+    assert!(text.contains("\\x1b]52;c;ZXZpbA==\\x07"), "{text}");
+}

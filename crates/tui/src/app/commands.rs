@@ -234,6 +234,8 @@ impl App {
 
     /// `/diff`'s answer: the pager, or why there is no diff.
     pub(super) fn open_diff(&mut self, diff: String) {
+        // A file's bytes may hold escape sequences: shown, never obeyed.
+        let diff = duet_protocol::display::visible_text(&diff).into_owned();
         self.overlay = Some(Overlay::Pager(Pager::diff(diff, self.width, self.theme)));
     }
 
@@ -381,6 +383,7 @@ impl App {
         }
         for turn in transcript.turns.into_iter().skip(hidden) {
             for item in turn.display {
+                let item = duet_protocol::display::visible(&item);
                 if matches!(item.details, ItemDetails::UserMessage { .. }) {
                     self.live.close_groups();
                 }

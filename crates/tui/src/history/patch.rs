@@ -61,6 +61,9 @@ pub fn count_changes(diff: &str) -> (usize, usize) {
 pub fn diff_lines(diff: &str, width: usize, theme: Theme) -> Vec<Line<'static>> {
     let number_width = max_line_number(diff).to_string().len();
     let (mut old_line, mut new_line) = (0usize, 0usize);
+    // Between `diff --git` and the first `@@` come git's extended header
+    // lines (`new file mode`, `rename from`, …): not file content.
+    let mut in_hunk = true;
     let mut lines = Vec::new();
     let total = diff.lines().count();
     for (shown, raw) in diff.lines().enumerate() {
@@ -77,9 +80,11 @@ pub fn diff_lines(diff: &str, width: usize, theme: Theme) -> Vec<Line<'static>> 
         if let Some(path) = raw.strip_prefix("diff --git ") {
             lines.push(Line::from(Span::styled(format!("  {path}"), theme.bold())));
             (old_line, new_line) = (0, 0);
+            in_hunk = false;
             continue;
         }
         if let Some((old_start, new_start)) = parse_hunk_header(raw) {
+            in_hunk = true;
             if old_line != 0 || new_line != 0 {
                 lines.push(Line::from(Span::styled(
                     format!("    {:>number_width$} ⋮", ""),
@@ -87,6 +92,21 @@ pub fn diff_lines(diff: &str, width: usize, theme: Theme) -> Vec<Line<'static>> 
                 )));
             }
             (old_line, new_line) = (old_start, new_start);
+            continue;
+        }
+        if !in_hunk {
+            const SHOWN: [&str; 7] = [
+                "new file mode",
+                "deleted file mode",
+                "old mode",
+                "new mode",
+                "rename from",
+                "rename to",
+                "Binary files",
+            ];
+            if SHOWN.iter().any(|header| raw.starts_with(header)) {
+                lines.push(Line::from(Span::styled(format!("    {raw}"), theme.dim())));
+            }
             continue;
         }
         let (number, sign, style) = match raw.chars().next() {
@@ -161,6 +181,26 @@ mod tests {
                 "       ⋮",
                 "    10  x",
                 "    11 +y",
+            ]
+        );
+    }
+
+    /// Issue 16, item 20: an untracked file's `new file mode` header was
+    /// shown as a numbered content line (`0  ew file mode 100644`).
+    #[test]
+    fn extended_headers_are_not_content() {
+        let diff = "diff --git a/new.txt b/new.txt\nnew file mode 100644\nindex 0000000..ce01362\n\
+                    --- /dev/null\n+++ b/new.txt\n@@ -0,0 +1 @@\n+hello\n\
+                    diff --git a/old.sh b/old.sh\nold mode 100644\nnew mode 100755\n";
+        assert_eq!(
+            lines_text(&diff_lines(diff, 60, Theme::new(false))),
+            [
+                "  a/new.txt b/new.txt",
+                "    new file mode 100644",
+                "     1 +hello",
+                "  a/old.sh b/old.sh",
+                "    old mode 100644",
+                "    new mode 100755",
             ]
         );
     }
