@@ -256,3 +256,51 @@ async fn dead_within(pid: i32, limit: Duration) -> bool {
         }
     }
 }
+
+/// Issue 16, item 10: a `workdir` that does not exist and a command over
+/// 128 KiB (`E2BIG`) failed the whole turn. Each is a tool error the model
+/// reads, and the turn goes on to its answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn commands_that_cannot_start_are_tool_errors_not_failed_turns() {
+    let long = format!("echo {}", "x".repeat(200 * 1024));
+    let mut fixture = start(vec![
+        sse_completed_turn(&[
+            ev_function_call(
+                "missing_dir",
+                "exec_command",
+                &json!({"cmd": "pwd", "workdir": "no/such/dir", "login": false}).to_string(),
+            ),
+            ev_function_call("too_long", "exec_command", &args(&long)),
+        ]),
+        sse_completed_turn(&[ev_assistant_message("m1", "done")]),
+    ])
+    .await;
+    submit(&fixture.session, "go");
+    let events = until_turn_end(&mut fixture.session).await;
+    assert!(
+        matches!(events.last(), Some(EventMsg::TurnCompleted(_))),
+        "{events:?}"
+    );
+    let bodies = fixture.log.bodies();
+    assert_eq!(bodies.len(), 2);
+    let output = |call_id: &str| -> String {
+        bodies[1]["input"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|item| item["type"] == "function_call_output" && item["call_id"] == call_id)
+            .and_then(|item| item["output"].as_str())
+            .unwrap()
+            .to_string()
+    };
+    let missing = output("missing_dir");
+    assert!(
+        missing.contains("no/such/dir") && missing.contains("No such file or directory"),
+        "{missing}"
+    );
+    let too_long = output("too_long");
+    assert!(
+        too_long.contains("the command is too long to start"),
+        "{too_long}"
+    );
+}

@@ -73,6 +73,13 @@ pub enum SandboxError {
          commands without confinement"
     )]
     Unenforceable { mode: SandboxMode, reason: String },
+    /// The command line and environment are more than the kernel takes
+    /// (`E2BIG`: one argument over 128 KiB, or all of them over the limit).
+    #[error(
+        "the command is too long to start ({bytes} bytes of arguments and environment; Linux \
+         takes at most 128 KiB in one argument): write the script to a file and run the file"
+    )]
+    TooLong { bytes: usize },
     /// The operating system refused to start the program.
     #[error("could not start `{}` in `{}`: {source}; check that the program exists and the directory is accessible", program.display(), cwd.display())]
     Spawn {

@@ -100,12 +100,29 @@ pub fn spawn_with_backend(
         // that it kills what the command started; SIGKILL would orphan it.
         // `SandboxedChild`'s own drop does that.
         .kill_on_drop(!supervised);
-    let child = command.spawn().map_err(|source| SandboxError::Spawn {
+    let child = command
+        .spawn()
+        .map_err(|source| spawn_error(spec, &launch, source))?;
+    Ok(SandboxedChild::new(child, launch.mounts, supervised))
+}
+
+/// Why starting `launch` for `spec` failed, for the caller (and so for the
+/// model, which can shorten a command or fix its `workdir`).
+fn spawn_error(spec: &CommandSpec, launch: &Launch, source: std::io::Error) -> SandboxError {
+    if source.raw_os_error() == Some(libc::E2BIG) {
+        let bytes = launch.args.iter().map(String::len).sum::<usize>()
+            + launch
+                .env
+                .iter()
+                .map(|(name, value)| name.len() + value.len() + 1)
+                .sum::<usize>();
+        return SandboxError::TooLong { bytes };
+    }
+    SandboxError::Spawn {
         program: spec.program.clone(),
         cwd: spec.cwd.clone(),
         source,
-    })?;
-    Ok(SandboxedChild::new(child, launch.mounts, supervised))
+    }
 }
 
 /// Run `spec` confined by `policy` on duet's own stdin, stdout, stderr and

@@ -7,7 +7,7 @@ use crate::exec::{
 use crate::turn::{TurnContext, TurnError};
 use duet_model::FunctionCallOutput;
 use duet_protocol::{CommandStatus, EventMsg, Item, ItemDetails};
-use duet_sandbox::SandboxPolicy;
+use duet_sandbox::{SandboxError, SandboxPolicy};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -264,7 +264,7 @@ fn finish(
             ))
         }
         Err(ExecError::Cancelled) => Err(TurnError::Cancelled),
-        Err(ExecError::Sandbox(error)) => {
+        Err(ExecError::Sandbox(error @ SandboxError::Unenforceable { .. })) => {
             // The host cannot confine the command: not something the model can
             // fix, so the turn stops and the user is told how to proceed.
             let message = error.to_string();
