@@ -75,6 +75,13 @@ pub(crate) enum Frame {
 pub(crate) struct SseFramer {
     /// Bytes after the last line end seen.
     pending: Vec<u8>,
+    /// How many bytes at the start of `pending` are known to hold no line
+    /// end: a long line arriving in many chunks is searched once, not once
+    /// per chunk (which made one 16 MB event take seconds).
+    scanned: usize,
+    /// Bytes searched for line ends so far (tests check it stays linear).
+    #[cfg(test)]
+    examined: usize,
     /// `data:` lines of the event being read.
     data_lines: Vec<String>,
 }
@@ -85,8 +92,13 @@ impl SseFramer {
         self.pending.extend_from_slice(chunk);
         let mut frames = Vec::new();
         let mut line_start = 0;
-        while let Some(offset) = self.pending[line_start..].iter().position(|b| *b == b'\n') {
-            let line_end = line_start + offset;
+        let mut search_from = self.scanned;
+        while let Some(offset) = self.pending[search_from..].iter().position(|b| *b == b'\n') {
+            #[cfg(test)]
+            {
+                self.examined += offset + 1;
+            }
+            let line_end = search_from + offset;
             let mut line = &self.pending[line_start..line_end];
             if let Some(stripped) = line.strip_suffix(b"\r") {
                 line = stripped;
@@ -101,8 +113,14 @@ impl SseFramer {
                 Err(err) => frames.push(Frame::InvalidUtf8(err.to_string())),
             }
             line_start = line_end + 1;
+            search_from = line_start;
+        }
+        #[cfg(test)]
+        {
+            self.examined += self.pending.len() - search_from;
         }
         self.pending.drain(..line_start);
+        self.scanned = self.pending.len();
         frames
     }
 
@@ -285,6 +303,30 @@ mod tests {
     const DELTA_E: &[u8] =
         "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"item_id\":\"m\",\"delta\":\"é\"}\n\n"
             .as_bytes();
+
+    /// Issue 16, item 14: one 16 MB event arriving in 4 KiB chunks searched
+    /// the whole pending line again for every chunk (7 s). Each byte is now
+    /// searched once.
+    #[test]
+    fn a_long_event_in_many_chunks_is_searched_once() {
+        let text = "x".repeat(16 << 20);
+        let event = format!(
+            "data: {}\n\n",
+            serde_json::json!({"type": "response.output_text.delta", "delta": text})
+        );
+        let mut framer = SseFramer::default();
+        let mut frames = Vec::new();
+        for chunk in event.as_bytes().chunks(4096) {
+            frames.extend(framer.feed(chunk));
+        }
+        assert_eq!(frames.len(), 1);
+        assert!(
+            framer.examined <= event.len() + 16,
+            "searched {} bytes of {}",
+            framer.examined,
+            event.len()
+        );
+    }
 
     #[test]
     fn one_event_in_one_chunk() {
