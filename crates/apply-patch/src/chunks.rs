@@ -5,8 +5,10 @@
 //! cursor and moves it past its line; each chunk's old lines are sought from
 //! there and move it past them. So chunks must come in file order, and the
 //! whole placement is one pass over the file. Quirks kept from the reference:
-//! a chunk with no old lines goes at the end of the file whatever its header,
-//! and old lines ending in an empty line are retried without it.
+//! a chunk with no old lines goes at the end of the file (after its last
+//! line, even an empty one) whatever its header, and old lines ending in an
+//! empty line are retried without it. An `*** End of File` chunk that would
+//! match before the cursor (overlapping an earlier chunk) is not found.
 
 use crate::closest;
 use crate::error::Error;
@@ -61,13 +63,10 @@ pub(crate) fn place_chunks(
         let mut ops = ops_of(chunk, &mut arena);
         let old: Vec<&str> = chunk.old_lines().collect();
         if old.is_empty() {
-            let at = match line_count {
-                0 => 0,
-                n if source.line(n - 1).is_empty() => n - 1,
-                n => n,
-            };
+            // After the last line, even an empty one: a file holding only
+            // `\n` gets `\nx\n`, as the reference writes it.
             edits.push(Edit {
-                start: at,
+                start: line_count,
                 old_len: 0,
                 ops: ops.into_iter().flatten().collect(),
             });
@@ -80,6 +79,10 @@ pub(crate) fn place_chunks(
             drop_trailing_empty(chunk, &mut ops);
             found = seek(&source, pattern, cursor, chunk.end_of_file);
         }
+        // `*** End of File` seeks only at the end, which may lie before the
+        // cursor: that chunk would overlap an earlier one, and one of the
+        // two would be lost. The reference refuses such a patch too.
+        let found = found.filter(|start| *start >= cursor);
         let Some(start) = found else {
             return Err(Error::LinesNotFound {
                 path: label.resolved.to_owned(),
