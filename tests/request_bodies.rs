@@ -396,3 +396,40 @@ async fn bad_tool_calls_are_answered_with_errors_and_the_turn_goes_on() {
 
 /// What the model is told when its `exec_command` arguments are not JSON.
 const BAD_JSON_OUTPUT: &str = "failed to parse the arguments of `exec_command`: key must be a string at line 1 column 2; send a JSON object that matches the tool's schema";
+
+/// Issue 16, item 16: the schema was sent with its keys sorted, so an
+/// answer that should reason first (`reasoning` before `answer`) came out
+/// in the other order, and the official SDK's check of the request failed.
+/// The file's key order is kept, at every level.
+#[tokio::test(flavor = "multi_thread")]
+async fn output_schema_keeps_the_files_key_order() {
+    let server = start_mock().await;
+    let log = mount_sse_sequence(
+        &server,
+        vec![sse_completed_turn(&[ev_assistant_message(
+            "msg_1",
+            r#"{"reasoning":"r","answer":"a"}"#,
+        )])],
+    )
+    .await;
+    let workspace = Workspace::new();
+    let schema_text = r#"{"type":"object","properties":{"reasoning":{"type":"string"},"answer":{"type":"string"}},"required":["reasoning","answer"],"additionalProperties":false}"#;
+    let schema_file = workspace.home().join("schema.json");
+    std::fs::write(&schema_file, schema_text).expect("write schema");
+    let outcome = workspace
+        .exec()
+        .mock(&base_url(&server))
+        .args(["--json", "--output-schema"])
+        .arg(schema_file.display().to_string())
+        .arg("answer in JSON")
+        .run()
+        .await;
+    assert_eq!(outcome.code, Some(0), "{}", outcome.describe());
+    // Bodies are parsed keeping key order (serde_json's `preserve_order`).
+    let bodies = log.bodies();
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(
+        serde_json::to_string(&bodies[0]["text"]["format"]["schema"]).expect("serialise"),
+        schema_text
+    );
+}

@@ -20,7 +20,23 @@ pub(crate) fn specs(tools: &ToolsConfig) -> Vec<Value> {
     if tools.view_image {
         specs.push(view_image());
     }
+    // Keys in sorted order, as the reference sends its tool schemas (its
+    // properties are a sorted map): the request stays byte-stable whatever
+    // order the definitions below are written in.
+    specs.iter_mut().for_each(sort_keys);
     specs
+}
+
+/// Sort the keys of every object in `value`, recursively.
+fn sort_keys(value: &mut Value) {
+    match value {
+        Value::Object(fields) => {
+            fields.sort_keys();
+            fields.values_mut().for_each(sort_keys);
+        }
+        Value::Array(items) => items.iter_mut().for_each(sort_keys),
+        _ => {}
+    }
 }
 
 fn exec_command() -> Value {
