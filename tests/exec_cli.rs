@@ -149,7 +149,7 @@ async fn the_prompt_comes_from_stdin_the_argument_or_both() {
             // The trailing newline is kept, as the reference keeps it.
             "fix the bug\n",
             "from dash\n",
-            "summarise\n\n<stdin>\nline one\nline two\n\n</stdin>",
+            "summarise\n\n<stdin>\nline one\nline two\n</stdin>",
             "just this",
         ]
     );

@@ -216,3 +216,88 @@ async fn a_resumed_request_starts_with_the_bytes_of_the_last_one() {
         )
     );
 }
+
+/// Issue 16, item 19: a thread resumed in another directory never told the
+/// model where it now was. The next request carries a new environment
+/// context with the new directory, right before the new prompt, and it is
+/// saved with the thread (a later resume sends it again).
+#[tokio::test(flavor = "multi_thread")]
+async fn resuming_in_another_directory_tells_the_model_where_it_is() {
+    let server = start_mock().await;
+    let log = mount_sse_sequence(
+        &server,
+        vec![answer("first"), answer("second"), answer("third")],
+    )
+    .await;
+    let workspace = Workspace::new();
+    let elsewhere = workspace.repo().join("sub");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let first = workspace
+        .exec()
+        .mock(&base_url(&server))
+        .args(["--json", "first task"])
+        .run()
+        .await;
+    assert_eq!(first.code, Some(0), "{}", first.describe());
+    let thread_id = first.thread_id();
+    for prompt in ["second task", "third task"] {
+        let resumed = workspace
+            .exec()
+            .mock(&base_url(&server))
+            .cwd(&elsewhere)
+            .args(["--json", "resume", &thread_id, prompt])
+            .run()
+            .await;
+        assert_eq!(resumed.code, Some(0), "{}", resumed.describe());
+    }
+    let user_texts = |body: &Value| -> Vec<String> {
+        body["input"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|item| item["role"] == "user")
+            .map(|item| {
+                item["content"][0]["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .map(|text| {
+                if text.contains("<environment_context>") {
+                    let cwd = text
+                        .split("<cwd>")
+                        .nth(1)
+                        .and_then(|rest| rest.split("</cwd>").next())
+                        .unwrap_or_default();
+                    format!("context in {cwd}")
+                } else {
+                    text
+                }
+            })
+            .collect()
+    };
+    let bodies = log.bodies();
+    let repo = workspace.repo().display().to_string();
+    let sub = elsewhere.display().to_string();
+    assert_eq!(
+        user_texts(&bodies[1]),
+        vec![
+            format!("context in {repo}"),
+            "first task".to_string(),
+            format!("context in {sub}"),
+            "second task".to_string(),
+        ]
+    );
+    // Saved: the third request replays it, and adds no second one (the
+    // newest context already names this directory).
+    assert_eq!(
+        user_texts(&bodies[2]),
+        vec![
+            format!("context in {repo}"),
+            "first task".to_string(),
+            format!("context in {sub}"),
+            "second task".to_string(),
+            "third task".to_string(),
+        ]
+    );
+}

@@ -147,15 +147,37 @@ async fn imported_codex_sessions_resume_and_fork_with_their_history() {
         fork_resumed.describe()
     );
     let bodies = log.bodies();
-    let inputs: Vec<Value> = bodies.iter().map(|body| body["input"].clone()).collect();
+    // duet's environment context for this workspace (its date varies) is
+    // shown by the directory it names; the rollout's own stays as it is.
+    let here = format!("<cwd>{}</cwd>", workspace.repo().display());
+    let contexts_named = |input: &Value| -> Value {
+        let items = input.as_array().expect("input items").iter().map(|item| {
+            let text = item["content"][0]["text"].as_str().unwrap_or_default();
+            if text.starts_with("<environment_context>") && text.contains(&here) {
+                json!(format!("context in {}", workspace.repo().display()))
+            } else {
+                item.clone()
+            }
+        });
+        Value::Array(items.collect())
+    };
+    let inputs: Vec<Value> = bodies
+        .iter()
+        .map(|body| contexts_named(&body["input"]))
+        .collect();
     // Codex's base instructions (kept in `session_meta`) open the history.
     let base = json!({"type": "message", "role": "developer",
         "content": [{"type": "input_text", "text": "You are Codex, a coding agent."}]});
+    // The session was recorded in /home/user/shop: resumed here, the model
+    // is told the new directory before the new prompt (issue 16, item 19).
+    let moved = json!(format!("context in {}", workspace.repo().display()));
     let mut whole = vec![base.clone()];
     whole.extend(rollout_items(&[1, 2]));
+    whole.push(moved.clone());
     whole.push(user("add a test"));
     let mut first_turn = vec![base];
     first_turn.extend(rollout_items(&[1]));
+    first_turn.push(moved);
     first_turn.push(user("try another way"));
     assert_eq!(inputs, vec![json!(whole), json!(first_turn)]);
 

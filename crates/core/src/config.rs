@@ -365,9 +365,9 @@ fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(ConfigError::ReadFile {
+        Err(error) => Err(ConfigError::ReadFile {
             path: path.to_path_buf(),
-            source,
+            error,
         }),
     }
 }
@@ -376,18 +376,16 @@ fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
 fn resolve_cwd(requested: Option<&Path>) -> Result<PathBuf, ConfigError> {
     let requested = match requested {
         Some(path) => path.to_path_buf(),
-        None => std::env::current_dir().map_err(|source| ConfigError::CurrentDir { source })?,
+        None => std::env::current_dir().map_err(|error| ConfigError::CurrentDir { error })?,
     };
-    let cwd = requested
-        .canonicalize()
-        .map_err(|source| ConfigError::Cwd {
-            path: requested.clone(),
-            source,
-        })?;
+    let cwd = requested.canonicalize().map_err(|error| ConfigError::Cwd {
+        path: requested.clone(),
+        error,
+    })?;
     if !cwd.is_dir() {
         return Err(ConfigError::Cwd {
             path: requested,
-            source: io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
+            error: io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
         });
     }
     Ok(cwd)

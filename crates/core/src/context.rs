@@ -53,6 +53,58 @@ pub(crate) fn initial_context(
     items
 }
 
+/// The environment context again, for a thread resumed in a directory
+/// other than the one its last environment context names: the model must
+/// hear where it now is (the reference adds the same). `None` when the
+/// context is switched off or already names `config.cwd`.
+pub(crate) fn moved_context(
+    config: &Config,
+    shell: &Path,
+    history: &[ResponseItem],
+) -> Option<ResponseItem> {
+    if !config.include_environment_context || last_context_names_cwd(history, config) {
+        return None;
+    }
+    let shell_name = shell
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned());
+    Some(message(
+        "user",
+        vec![instructions::environment_context(
+            config,
+            shell_name.as_deref().unwrap_or("sh"),
+            instructions::local_now(),
+        )],
+    ))
+}
+
+/// Whether the newest environment context in `history` names `config.cwd`
+/// (no context at all counts as not).
+fn last_context_names_cwd(history: &[ResponseItem], config: &Config) -> bool {
+    let element = instructions::cwd_element(config);
+    // Stored items are the JSON text they were saved as.
+    let in_json = serde_json::to_string(&element).unwrap_or_default();
+    let in_json = in_json.trim_matches('"');
+    for item in history.iter().rev() {
+        let text = match item {
+            ResponseItem::Stored(stored) => stored.json().to_string(),
+            ResponseItem::Message { content, .. } => content
+                .iter()
+                .filter_map(|part| match part {
+                    ContentItem::InputText { text } => Some(text.as_str()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            _ => continue,
+        };
+        if text.contains("<environment_context>") {
+            return text.contains(&element) || text.contains(in_json);
+        }
+    }
+    false
+}
+
 fn message(role: &str, parts: Vec<String>) -> ResponseItem {
     ResponseItem::Message {
         id: None,

@@ -12,7 +12,7 @@ mod environment;
 mod permissions;
 
 pub(crate) use agents_md::load_agents_md;
-pub(crate) use environment::{environment_context, local_now};
+pub(crate) use environment::{cwd_element, environment_context, local_now};
 pub(crate) use permissions::permissions_instructions;
 
 use crate::config::Config;

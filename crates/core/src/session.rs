@@ -158,20 +158,31 @@ pub fn spawn_session(
     );
     let (recorder, saved) = match resumed {
         _ if config.ephemeral => (Recorder::ephemeral(), SavedThread::default()),
-        Some(resumed) => (
-            Recorder::start(
-                StoreSource::Open(resumed.store),
-                thread_id.clone(),
-                None,
-                events.clone(),
-            ),
-            SavedThread {
-                saved: resumed.stored_items,
-                history: resumed.history,
-                usage: resumed.usage,
-                turns: resumed.turns,
-            },
-        ),
+        Some(mut resumed) => {
+            // Resumed elsewhere: the model hears the new directory before
+            // the next prompt (saved with that turn, like any new item).
+            if let Some(moved) = crate::context::moved_context(
+                &config,
+                &crate::turn::default_shell(),
+                &resumed.history,
+            ) {
+                resumed.history.push(moved);
+            }
+            (
+                Recorder::start(
+                    StoreSource::Open(resumed.store),
+                    thread_id.clone(),
+                    None,
+                    events.clone(),
+                ),
+                SavedThread {
+                    saved: resumed.stored_items,
+                    history: resumed.history,
+                    usage: resumed.usage,
+                    turns: resumed.turns,
+                },
+            )
+        }
         None => (
             Recorder::start(
                 StoreSource::Path(store_path),

@@ -814,7 +814,7 @@ pub(crate) fn writable_roots(config: &Config) -> Vec<PathBuf> {
 }
 
 /// Commands run in bash when it is there, else in `sh`.
-fn default_shell() -> PathBuf {
+pub(crate) fn default_shell() -> PathBuf {
     let bash = PathBuf::from("/bin/bash");
     if bash.exists() {
         bash

@@ -11,6 +11,10 @@ use duet_protocol::SandboxMode;
 use std::path::PathBuf;
 
 /// `duet exec [OPTIONS] [PROMPT]`: run one turn without a UI.
+///
+/// Every option is global: it may come after `resume` or `fork` too
+/// (`duet exec resume ID --json -o F -m M "…"`), as the reference accepts and
+/// wrappers rely on.
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub struct ExecCli {
     /// The instructions; read from stdin when absent or `-`. With both, piped
@@ -19,77 +23,157 @@ pub struct ExecCli {
     pub prompt: Option<String>,
 
     /// Print events as JSON lines on stdout (the schema is in docs/exec-json.md).
-    #[arg(long = "json", alias = "experimental-json")]
+    #[arg(
+        id = "exec-json",
+        long = "json",
+        alias = "experimental-json",
+        global = true
+    )]
     pub json: bool,
 
     /// Write the final agent message to FILE (empty when the turn fails).
-    #[arg(short = 'o', long = "output-last-message", value_name = "FILE")]
+    #[arg(
+        id = "exec-output-last-message",
+        short = 'o',
+        long = "output-last-message",
+        value_name = "FILE",
+        global = true
+    )]
     pub output_last_message: Option<PathBuf>,
 
     /// JSON Schema file the final answer must follow.
-    #[arg(long = "output-schema", value_name = "FILE")]
+    #[arg(
+        id = "exec-output-schema",
+        long = "output-schema",
+        value_name = "FILE",
+        global = true
+    )]
     pub output_schema: Option<PathBuf>,
 
     /// Run even when the working directory is not inside a git repository.
-    #[arg(long = "skip-git-repo-check")]
+    #[arg(
+        id = "exec-skip-git-repo-check",
+        long = "skip-git-repo-check",
+        global = true
+    )]
     pub skip_git_repo_check: bool,
 
     /// Working directory of the session.
-    #[arg(short = 'C', long = "cd", value_name = "DIR")]
+    #[arg(
+        id = "exec-cwd",
+        short = 'C',
+        long = "cd",
+        value_name = "DIR",
+        global = true
+    )]
     pub cwd: Option<PathBuf>,
 
     /// Model to use.
-    #[arg(short = 'm', long = "model", value_name = "MODEL")]
+    #[arg(
+        id = "exec-model",
+        short = 'm',
+        long = "model",
+        value_name = "MODEL",
+        global = true
+    )]
     pub model: Option<String>,
 
     /// Sandbox for model-issued commands.
-    #[arg(short = 's', long = "sandbox", value_name = "MODE")]
+    #[arg(
+        id = "exec-sandbox",
+        short = 's',
+        long = "sandbox",
+        value_name = "MODE",
+        global = true
+    )]
     pub sandbox: Option<SandboxArg>,
 
     /// Override a config key: `key=value`, the value parsed as TOML or else
     /// taken as a string (repeatable).
-    #[arg(short = 'c', long = "config", value_name = "key=value")]
+    #[arg(
+        id = "exec-config-overrides",
+        short = 'c',
+        long = "config",
+        value_name = "key=value",
+        global = true
+    )]
     pub config_overrides: Vec<String>,
 
     /// Config profile to layer over the defaults.
-    #[arg(short = 'p', long = "profile", value_name = "NAME")]
+    #[arg(
+        id = "exec-profile",
+        short = 'p',
+        long = "profile",
+        value_name = "NAME",
+        global = true
+    )]
     pub profile: Option<String>,
 
     /// Attach an image to the prompt (repeatable, or comma-separated).
     #[arg(
+        id = "exec-images",
         short = 'i',
         long = "image",
         value_name = "FILE",
-        value_delimiter = ','
+        value_delimiter = ',',
+        global = true
     )]
     pub images: Vec<PathBuf>,
 
     /// Persist nothing about this session.
-    #[arg(long = "ephemeral")]
+    #[arg(id = "exec-ephemeral", long = "ephemeral", global = true)]
     pub ephemeral: bool,
 
     /// When to colour the human transcript.
-    #[arg(long = "color", value_name = "WHEN", default_value = "auto")]
+    #[arg(
+        id = "exec-color",
+        long = "color",
+        value_name = "WHEN",
+        default_value = "auto",
+        global = true
+    )]
     pub color: ColorChoice,
 
     /// Run commands without a sandbox and without asking. Dangerous.
-    #[arg(long = "dangerously-bypass-approvals-and-sandbox", alias = "yolo")]
+    #[arg(
+        id = "exec-dangerously-bypass-approvals-and-sandbox",
+        long = "dangerously-bypass-approvals-and-sandbox",
+        alias = "yolo",
+        global = true
+    )]
     pub dangerously_bypass_approvals_and_sandbox: bool,
 
     /// Another directory the sandbox lets commands write to (repeatable).
-    #[arg(long = "add-dir", value_name = "DIR")]
+    #[arg(
+        id = "exec-add-dirs",
+        long = "add-dir",
+        value_name = "DIR",
+        global = true
+    )]
     pub add_dirs: Vec<PathBuf>,
 
     /// Fail on unknown config keys instead of warning.
-    #[arg(long = "strict-config")]
+    #[arg(id = "exec-strict-config", long = "strict-config", global = true)]
     pub strict_config: bool,
 
     /// Accepted for `@openai/codex-sdk` compatibility and ignored.
-    #[arg(long = "thread-source", value_name = "SOURCE", hide = true)]
+    #[arg(
+        id = "exec-thread-source",
+        long = "thread-source",
+        value_name = "SOURCE",
+        hide = true,
+        global = true
+    )]
     pub thread_source: Option<String>,
 
     /// Accepted for `@openai/codex-sdk` compatibility and ignored.
-    #[arg(long = "cyber-access-program", value_name = "PROGRAM", hide = true)]
+    #[arg(
+        id = "exec-cyber-access-program",
+        long = "cyber-access-program",
+        value_name = "PROGRAM",
+        hide = true,
+        global = true
+    )]
     pub cyber_access_program: Option<String>,
 
     #[command(subcommand)]
@@ -121,15 +205,6 @@ pub struct ForkArgs {
     /// default: all of it.
     #[arg(long = "at", value_name = "TURN")]
     pub at: Option<u32>,
-
-    /// Attach an image to the prompt (repeatable, or comma-separated).
-    #[arg(
-        short = 'i',
-        long = "image",
-        value_name = "FILE",
-        value_delimiter = ','
-    )]
-    pub images: Vec<PathBuf>,
 }
 
 /// `duet exec resume [SESSION] [PROMPT]`.
@@ -146,15 +221,6 @@ pub struct ResumeArgs {
     /// Resume the newest session of the working directory.
     #[arg(long = "last")]
     pub last: bool,
-
-    /// Attach an image to the prompt (repeatable, or comma-separated).
-    #[arg(
-        short = 'i',
-        long = "image",
-        value_name = "FILE",
-        value_delimiter = ','
-    )]
-    pub images: Vec<PathBuf>,
 }
 
 impl ResumeArgs {
@@ -338,10 +404,64 @@ mod tests {
                     session: Some("0199-abc".into()),
                     prompt: None,
                     last: false,
-                    images: vec!["/a.png".into()],
                 })),
+                images: vec!["/a.png".into()],
                 ..defaults()
             }
+        );
+    }
+
+    /// Issue 16, item 19: wrappers put the exec flags after `resume`
+    /// (the reference accepts them there); this argv failed with exit 2.
+    #[test]
+    fn every_exec_flag_is_accepted_after_resume_and_fork() {
+        let tail = [
+            "--json",
+            "-o",
+            "out.txt",
+            "--skip-git-repo-check",
+            "-m",
+            "m1",
+            "-c",
+            "k=v",
+            "--output-schema",
+            "s.json",
+            "--ephemeral",
+            "-s",
+            "read-only",
+        ];
+        let expected_flags = |command| ExecCli {
+            json: true,
+            output_last_message: Some("out.txt".into()),
+            skip_git_repo_check: true,
+            model: Some("m1".into()),
+            config_overrides: vec!["k=v".into()],
+            output_schema: Some("s.json".into()),
+            ephemeral: true,
+            sandbox: Some(SandboxArg::ReadOnly),
+            command: Some(command),
+            ..defaults()
+        };
+        let mut resume = vec!["resume", "0199-abc"];
+        resume.extend(tail);
+        resume.push("go on");
+        assert_eq!(
+            parse(&resume),
+            expected_flags(ExecCommand::Resume(ResumeArgs {
+                session: Some("0199-abc".into()),
+                prompt: Some("go on".into()),
+                last: false,
+            }))
+        );
+        let mut fork = vec!["fork", "0199-abc", "go on"];
+        fork.extend(tail);
+        assert_eq!(
+            parse(&fork),
+            expected_flags(ExecCommand::Fork(ForkArgs {
+                session: "0199-abc".into(),
+                prompt: Some("go on".into()),
+                at: None,
+            }))
         );
     }
 
@@ -365,8 +485,8 @@ mod tests {
                     session: "deploy-fix".into(),
                     prompt: Some("go on".into()),
                     at: Some(2),
-                    images: vec!["a.png".into()],
                 })),
+                images: vec!["a.png".into()],
                 ..defaults()
             }
         );
@@ -467,7 +587,6 @@ mod resume_tests {
             session: session.map(str::to_string),
             prompt: prompt.map(str::to_string),
             last,
-            images: Vec::new(),
         }
     }
 

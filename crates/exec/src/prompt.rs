@@ -48,7 +48,10 @@ impl PromptSource {
             PromptSource::Argument(text) => Ok(text),
             PromptSource::ArgumentAndStdin(text) if stdin_text.trim().is_empty() => Ok(text),
             PromptSource::ArgumentAndStdin(text) => {
-                Ok(format!("{text}\n\n<stdin>\n{stdin_text}\n</stdin>"))
+                // A line break before `</stdin>` only when the input lacks
+                // its own, as the reference does.
+                let end = if stdin_text.ends_with('\n') { "" } else { "\n" };
+                Ok(format!("{text}\n\n<stdin>\n{stdin_text}{end}</stdin>"))
             }
             // The trailing newline is kept, as the reference does.
             PromptSource::Stdin if stdin_text.trim().is_empty() => {
@@ -147,7 +150,14 @@ mod tests {
             Some("summarise"),
             false,
             "line 1\nline 2\n",
-            Ok("summarise\n\n<stdin>\nline 1\nline 2\n\n</stdin>"),
+            Ok("summarise\n\n<stdin>\nline 1\nline 2\n</stdin>"),
+        );
+        // Issue 16, item 19: a newline is added only when the input lacks one.
+        check(
+            Some("summarise"),
+            false,
+            "no final newline",
+            Ok("summarise\n\n<stdin>\nno final newline\n</stdin>"),
         );
     }
 

@@ -56,13 +56,13 @@ pub async fn run(cli: ExecCli) -> ExitCode {
 
 async fn run_inner(cli: ExecCli) -> anyhow::Result<Outcome> {
     let start = Instant::now();
-    let (mut resume, prompt_argument, extra_images) = match &cli.command {
-        None => (None, cli.prompt.clone(), Vec::new()),
+    let (mut resume, prompt_argument) = match &cli.command {
+        None => (None, cli.prompt.clone()),
         Some(ExecCommand::Resume(args)) => {
             let (target, prompt) = args.target_and_prompt().map_err(anyhow::Error::msg)?;
-            (Some(target), prompt, args.images.clone())
+            (Some(target), prompt)
         }
-        Some(ExecCommand::Fork(args)) => (None, args.prompt.clone(), args.images.clone()),
+        Some(ExecCommand::Fork(args)) => (None, args.prompt.clone()),
     };
     let cli_overrides = cli
         .config_overrides
@@ -95,8 +95,10 @@ async fn run_inner(cli: ExecCli) -> anyhow::Result<Outcome> {
         .as_deref()
         .map(prompt::read_output_schema)
         .transpose()?;
-    let all_images: Vec<_> = cli.images.iter().chain(&extra_images).cloned().collect();
-    let images = prompt::resolve_images(&all_images)?;
+    let images = prompt::resolve_images(&cli.images)?;
+    if let Some(path) = &cli.output_last_message {
+        check_last_message_file(path)?;
+    }
     let prompt_text = read_prompt(prompt_argument.as_deref())?;
     if let Some(ExecCommand::Fork(args)) = &cli.command {
         if config.ephemeral {
@@ -188,6 +190,22 @@ fn read_prompt(argument: Option<&str>) -> anyhow::Result<String> {
     source.assemble(&piped)
 }
 
+/// Fail before the model is called when `-o FILE` could not be written at
+/// the end: a missing directory, no permission. A file that did not exist is
+/// not left behind.
+fn check_last_message_file(path: &Path) -> anyhow::Result<()> {
+    let existed = path.symlink_metadata().is_ok();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .with_context(|| format!("cannot write the last message to `{}`", path.display()))?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
+}
+
 /// `-o`: the message without a trailing newline; empty when there is none.
 fn write_last_message(path: &Path, message: Option<&str>) -> anyhow::Result<()> {
     std::fs::write(path, message.unwrap_or_default())
@@ -221,6 +239,29 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "done");
         write_last_message(&path, None).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
+    }
+
+    /// Issue 16, item 19: an unwritable `-o` failed only after the model had
+    /// been paid for; it is checked first, and the check leaves nothing.
+    #[test]
+    fn the_last_message_file_is_checked_before_the_turn_and_not_left_behind() {
+        let temp = tempfile::tempdir().unwrap();
+        let missing_dir = temp.path().join("no/such/dir/last.txt");
+        assert_eq!(
+            check_last_message_file(&missing_dir)
+                .unwrap_err()
+                .to_string(),
+            format!(
+                "cannot write the last message to `{}`",
+                missing_dir.display()
+            )
+        );
+        let fresh = temp.path().join("last.txt");
+        check_last_message_file(&fresh).unwrap();
+        assert!(!fresh.exists());
+        std::fs::write(&fresh, "kept").unwrap();
+        check_last_message_file(&fresh).unwrap();
+        assert_eq!(std::fs::read_to_string(&fresh).unwrap(), "kept");
     }
 
     #[test]

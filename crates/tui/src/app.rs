@@ -33,6 +33,9 @@ use tokio::time::Instant;
 
 /// Everything the loop feeds the app.
 #[derive(Debug, Clone, PartialEq)]
+// Events are moved into `update` once each; boxing the large one would
+// cost an allocation per event for no gain.
+#[allow(clippy::large_enum_variant)]
 pub enum Input {
     Terminal(crossterm::event::Event),
     Core(Event),

@@ -123,7 +123,7 @@ pub(super) fn build_config(
     if let Some(path) = merged.model_instructions_file {
         let path = instructions_base.join(path);
         let text = std::fs::read_to_string(&path)
-            .map_err(|source| ConfigError::InstructionsFile { path, source })?;
+            .map_err(|error| ConfigError::InstructionsFile { path, error })?;
         config.base_instructions_override = Some(text);
     }
     config.developer_instructions = merged.developer_instructions;

@@ -11,11 +11,11 @@ pub enum ConfigError {
         "cannot find the duet home: neither `DUET_HOME` nor `HOME` is set; set `DUET_HOME` to a directory"
     )]
     NoHome,
-    #[error("cannot read {}: {source}; fix its permissions or point `DUET_HOME` elsewhere", path.display())]
+    #[error("cannot read {}: {error}; fix its permissions or point `DUET_HOME` elsewhere", path.display())]
     ReadFile {
         path: PathBuf,
-        #[source]
-        source: io::Error,
+        // In the message, so not a `#[source]`: `{:#}` would print it twice.
+        error: io::Error,
     },
     /// A syntax or type error in a config file.
     #[error("{}", Located { path, position: *position, message, key: key.as_deref() })]
@@ -58,23 +58,12 @@ pub enum ConfigError {
         "model provider `{id}` sets `wire_api = \"chat\"`, but only `responses` is supported for now; point it at a Responses-compatible endpoint and remove `wire_api`"
     )]
     UnsupportedWireApi { id: String },
-    #[error("cannot read `model_instructions_file` {}: {source}; fix the path or remove the key", path.display())]
-    InstructionsFile {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    #[error("cannot use {} as the working directory: {source}; pass an existing directory with `-C`", path.display())]
-    Cwd {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    #[error("cannot determine the current directory: {source}; pass one with `-C`")]
-    CurrentDir {
-        #[source]
-        source: io::Error,
-    },
+    #[error("cannot read `model_instructions_file` {}: {error}; fix the path or remove the key", path.display())]
+    InstructionsFile { path: PathBuf, error: io::Error },
+    #[error("cannot use {} as the working directory: {error}; pass an existing directory with `-C`", path.display())]
+    Cwd { path: PathBuf, error: io::Error },
+    #[error("cannot determine the current directory: {error}; pass one with `-C`")]
+    CurrentDir { error: io::Error },
     /// Unknown keys under `--strict-config`; each entry is a full sentence.
     #[error("{}; remove them or run without `--strict-config`", problems.join("; "))]
     StrictUnknownKeys { problems: Vec<String> },

@@ -106,6 +106,12 @@ fn zone_of_localtime(path: &std::path::Path) -> Option<jiff::tz::TimeZone> {
     jiff::tz::TimeZone::tzif(name, &data).ok()
 }
 
+/// The `<cwd>` element of `config`'s context, as [`environment_context`]
+/// writes it.
+pub(crate) fn cwd_element(config: &Config) -> String {
+    format!("<cwd>{}</cwd>", escape(&config.cwd.display().to_string()))
+}
+
 fn push_element(block: &mut String, name: &str, value: &str) {
     let _ = writeln!(block, "  <{name}>{}</{name}>", escape(value));
 }
