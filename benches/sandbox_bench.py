@@ -87,9 +87,13 @@ def bwrap_args(repo, writable):
     the mount points it creates for missing protected folders."""
     missing = []
     args = ["--new-session", "--die-with-parent", "--ro-bind", "/", "/", "--dev", "/dev"]
+    # Every root its own mount, outer ones first (a root inside another too).
+    roots = []
     for root in writable:
-        if not any(other != root and other in root.parents for other in writable):
-            args += ["--bind", str(root), str(root)]
+        if root not in roots:
+            roots.append(root)
+    for root in sorted(roots, key=lambda root: len(root.parts)):
+        args += ["--bind", str(root), str(root)]
     for root in writable:
         for name in PROTECTED:
             path = root / name
