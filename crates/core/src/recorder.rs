@@ -60,6 +60,7 @@ impl Recorder {
             StoreSource::Open(store) => Ok(store),
             StoreSource::Path(path) => Store::open(&path),
         };
+        let warn = events.clone();
         // The first failure is the one that explains; later ones would only
         // repeat it for every item.
         let mut warned = false;
@@ -84,8 +85,20 @@ impl Recorder {
                     new_thread: Mutex::new(new_thread),
                 })),
             },
-            // Without a thread the session still works; it is just not saved.
-            Err(_) => Recorder { inner: None },
+            // Without a thread the session still works; it is just not
+            // saved, and the user hears so.
+            Err(error) => {
+                warn.send(
+                    None,
+                    EventMsg::Warning {
+                        message: format!(
+                            "this session is not saved: the store's writer thread could not \
+                             start ({error}); it cannot be resumed"
+                        ),
+                    },
+                );
+                Recorder { inner: None }
+            }
         }
     }
 

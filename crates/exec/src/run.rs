@@ -170,7 +170,7 @@ async fn run_inner(cli: ExecCli) -> anyhow::Result<Outcome> {
         }
     }
     if !ended.hard_exit {
-        shut_down(&mut session, GRACE).await;
+        shut_down(&mut session, GRACE, &mut std::io::stderr()).await;
     }
     Ok(ended.outcome)
 }

@@ -142,15 +142,27 @@ pub async fn drive_turn(
 }
 
 /// Ask the session to finish and wait for it, within `grace` and until a
-/// Ctrl+C. Events after the turn are not shown.
-pub async fn shut_down(session: &mut impl Session, grace: Duration) {
+/// Ctrl+C. Events after the turn are not shown, except warnings and errors
+/// (a save that failed while the session finished writing: the user must
+/// hear that the session id they were shown is not saved), which go to
+/// `stderr`, control characters escaped.
+pub async fn shut_down(session: &mut impl Session, grace: Duration, stderr: &mut dyn Write) {
     if session.submit(Op::Shutdown).is_err() {
         return;
     }
     let wait = async {
         while let Some(event) = session.next_event().await {
-            if event.msg == EventMsg::ShutdownComplete {
-                break;
+            match event.msg {
+                EventMsg::ShutdownComplete => break,
+                EventMsg::Warning { message } => {
+                    let message = duet_protocol::display::visible_text(&message);
+                    let _ = writeln!(stderr, "warning: {message}");
+                }
+                EventMsg::Error { message } => {
+                    let message = duet_protocol::display::visible_text(&message);
+                    let _ = writeln!(stderr, "error: {message}");
+                }
+                _ => {}
             }
         }
     };
@@ -425,10 +437,35 @@ mod tests {
             msg: EventMsg::ShutdownComplete,
         };
         let mut session = Scripted::new(vec![done, fixtures::thread_started()]);
-        shut_down(&mut session, GRACE).await;
+        let mut stderr = Vec::new();
+        shut_down(&mut session, GRACE, &mut stderr).await;
         assert_eq!(
-            (session.ops.into_inner(), session.events.len()),
-            (vec![Op::Shutdown], 1)
+            (session.ops.into_inner(), session.events.len(), stderr),
+            (vec![Op::Shutdown], 1, Vec::new())
+        );
+    }
+
+    /// Issue 16, item 11: a save that failed while the session finished
+    /// writing (a full disk) was never reported, though the session id had
+    /// been shown. Warnings during shutdown reach stderr.
+    #[tokio::test]
+    async fn a_failed_save_during_shutdown_is_reported() {
+        let warning = Event {
+            turn_id: None,
+            msg: EventMsg::Warning {
+                message: "this session is not fully saved: database or disk is full".into(),
+            },
+        };
+        let done = Event {
+            turn_id: None,
+            msg: EventMsg::ShutdownComplete,
+        };
+        let mut session = Scripted::new(vec![warning, done]);
+        let mut stderr = Vec::new();
+        shut_down(&mut session, GRACE, &mut stderr).await;
+        assert_eq!(
+            String::from_utf8(stderr).unwrap(),
+            "warning: this session is not fully saved: database or disk is full\n"
         );
     }
 }
