@@ -301,3 +301,70 @@ async fn resuming_in_another_directory_tells_the_model_where_it_is() {
         ]
     );
 }
+
+/// Issue 16, item 12: two `exec resume` of one thread at once interleaved
+/// its history. While one process runs the thread, another is refused with
+/// a message naming the process; once the first has ended, it resumes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_thread_in_use_by_another_process_is_not_resumed() {
+    let server = start_mock().await;
+    let cmd = "touch started; sleep 3";
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            duet_test_support::sse::sse_completed_turn(&[
+                duet_test_support::sse::ev_function_call(
+                    "c1",
+                    "exec_command",
+                    &json!({"cmd": cmd, "yield_time_ms": 10000}).to_string(),
+                ),
+            ]),
+            answer("first done"),
+            answer("second done"),
+        ],
+    )
+    .await;
+    let workspace = Workspace::new();
+    let running = workspace
+        .exec()
+        .mock(&base_url(&server))
+        .args(["--json", "-s", "danger-full-access", "first task"])
+        .spawn();
+    let started = workspace.repo().join("started");
+    assert!(
+        common::wait_until(std::time::Duration::from_secs(20), || started.exists()),
+        "the first run's command never started"
+    );
+    let pid = running.pid();
+    let refused = workspace
+        .exec()
+        .mock(&base_url(&server))
+        .args(["--json", "resume", "--last", "second task"])
+        .run()
+        .await;
+    let first = tokio::task::spawn_blocking(move || {
+        running.finish_within(std::time::Duration::from_secs(20))
+    })
+    .await
+    .expect("the waiting thread");
+    assert_eq!(first.code, Some(0), "{}", first.describe());
+    assert_eq!(refused.code, Some(1), "{}", refused.describe());
+    let thread_id = first.thread_id();
+    assert!(
+        refused.stderr.contains(&format!(
+            "session `{thread_id}` is in use by another duet (process {pid}); wait for it to \
+             finish or stop it, then try again"
+        )),
+        "{}",
+        refused.describe()
+    );
+    // Now free: it resumes, and the history holds one turn after the other.
+    let second = workspace
+        .exec()
+        .mock(&base_url(&server))
+        .args(["--json", "resume", "--last", "second task"])
+        .run()
+        .await;
+    assert_eq!(second.code, Some(0), "{}", second.describe());
+    assert_eq!(log.bodies().len(), 3);
+}

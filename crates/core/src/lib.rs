@@ -19,6 +19,7 @@ mod rules;
 mod session;
 pub mod sessions;
 mod stored_history;
+mod thread_lock;
 mod tools;
 mod turn;
 mod user_shell;

@@ -8,6 +8,7 @@
 
 use crate::config::Config;
 use crate::recorder::{Recorder, StoreSource};
+use crate::thread_lock::ThreadLock;
 use crate::turn::{TurnContext, TurnInput, Work, run_turn};
 use crate::user_shell::{ShellInput, run_user_shell_command};
 use duet_model::{ModelClient, ResponseItem};
@@ -69,6 +70,8 @@ pub enum SessionError {
         "cannot resume with `--ephemeral`: an ephemeral session reads and writes no saved sessions"
     )]
     EphemeralResume,
+    #[error(transparent)]
+    Locked(#[from] crate::thread_lock::ThreadLockError),
     #[error(
         "the saved history of session `{thread_id}` is damaged (item {index}: {reason}); start a new session"
     )]
@@ -132,11 +135,23 @@ pub fn spawn_session(
     let resumed = match (&options.resume, config.ephemeral) {
         (None, _) => None,
         (Some(_), true) => return Err(SessionError::EphemeralResume),
-        (Some(target), false) => Some(load_thread(&store_path, target, &config.cwd)?),
+        (Some(target), false) => Some(load_thread(
+            &store_path,
+            &config.duet_home,
+            target,
+            &config.cwd,
+        )?),
     };
     let thread_id = match &resumed {
         Some(resumed) => resumed.thread_id.clone(),
         None => uuid::Uuid::now_v7().to_string(),
+    };
+    // One process at a time per saved thread (a resumed one is locked
+    // before its history is read).
+    let lock = match &resumed {
+        _ if config.ephemeral => None,
+        Some(_) => None,
+        None => Some(ThreadLock::acquire(&config.duet_home, &thread_id)?),
     };
 
     let (op_tx, op_rx) = mpsc::unbounded_channel();
@@ -156,6 +171,8 @@ pub fn spawn_session(
             reasoning_summary: config.model_reasoning_summary,
         }),
     );
+    let mut resumed = resumed;
+    let resumed_lock = resumed.as_mut().and_then(|resumed| resumed.lock.take());
     let (recorder, saved) = match resumed {
         _ if config.ephemeral => (Recorder::ephemeral(), SavedThread::default()),
         Some(mut resumed) => {
@@ -200,7 +217,8 @@ pub fn spawn_session(
     context.exec_policy = std::sync::RwLock::new(exec_policy);
     context.recorder = recorder;
     let context = Arc::new(context);
-    tokio::spawn(run_session(context, saved, op_rx));
+    let lock = lock.or(resumed_lock);
+    tokio::spawn(run_session(context, saved, op_rx, lock));
     Ok(SessionHandle {
         thread_id,
         ops: op_tx,
@@ -219,6 +237,8 @@ struct ResumedThread {
     usage: Usage,
     /// Each stored turn with the index of its first history item.
     turns: Vec<(String, usize)>,
+    /// This process's hold on the thread, for the session's life.
+    lock: Option<ThreadLock>,
 }
 
 /// What the session starts from: the saved history (empty for a new thread).
@@ -232,6 +252,7 @@ struct SavedThread {
 
 fn load_thread(
     store_path: &std::path::Path,
+    duet_home: &std::path::Path,
     target: &ResumeTarget,
     cwd: &std::path::Path,
 ) -> Result<ResumedThread, SessionError> {
@@ -246,10 +267,12 @@ fn load_thread(
                 })?
         }
     };
+    let lock = ThreadLock::acquire(duet_home, &record.id)?;
     // Kept as the stored text (what follows the last compaction), with
     // outputs for calls a killed process left open.
     let history = crate::stored_history::load(&store, &record.id)?;
     Ok(ResumedThread {
+        lock: Some(lock),
         stored_items: history.stored,
         turns: history.turns,
         thread_id: record.id.clone(),
@@ -354,10 +377,13 @@ struct RunningTurn {
     task: JoinHandle<TurnResult>,
 }
 
+/// `_lock` is the session's hold on its saved thread, released when the
+/// session ends.
 async fn run_session(
     mut context: Arc<TurnContext>,
     saved: SavedThread,
     mut ops: mpsc::UnboundedReceiver<Op>,
+    _lock: Option<ThreadLock>,
 ) {
     let mut state = SessionState {
         persisted: saved.saved,
