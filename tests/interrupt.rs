@@ -231,3 +231,76 @@ async fn every_way_duet_ends_takes_the_confined_command_tree_with_it() {
         }
     }
 }
+
+/// Issue 16, item 13: after `kill -9` of duet under bubblewrap, the empty
+/// mount points of the missing `.duet` and `.agents` stayed in the
+/// repository. The next duet to run a command clears them.
+#[tokio::test(flavor = "multi_thread")]
+async fn mount_points_a_killed_run_left_are_cleared_by_the_next() {
+    if !usable_backends(&Workspace::new()).contains(&"bwrap".to_string()) {
+        return;
+    }
+    let workspace = Workspace::new();
+    let token = format!("duet-leftover-{}", std::process::id());
+    let server = start_mock().await;
+    mount_sse_sequence(
+        &server,
+        vec![
+            sse_completed_turn(&[ev_function_call(
+                "c1",
+                "exec_command",
+                &json!({"cmd": format!("sleep 30; : {token}"), "yield_time_ms": 30000})
+                    .to_string(),
+            )]),
+            sse_completed_turn(&[ev_function_call(
+                "c2",
+                "exec_command",
+                &json!({"cmd": "true"}).to_string(),
+            )]),
+            sse_completed_turn(&[ev_assistant_message("m", "done")]),
+        ],
+    )
+    .await;
+    let run = || {
+        workspace
+            .exec()
+            .mock(&base_url(&server))
+            .args(["-c", "sandbox_backend=bwrap"])
+            .args(["-c", "sandbox_workspace_write.exclude_slash_tmp=true"])
+            .args(["-c", "sandbox_workspace_write.exclude_tmpdir_env_var=true"])
+            .args(["--json", "-s", "workspace-write", "go"])
+    };
+    let running = run().spawn();
+    let pid = running.pid();
+    let watched = token.clone();
+    let killed = tokio::task::spawn_blocking(move || {
+        assert!(
+            wait_until(Duration::from_secs(20), || !processes_with(&watched).is_empty()),
+            "the command never started"
+        );
+        send_signal(pid, libc::SIGKILL);
+        running.finish_within(EXIT_LIMIT)
+    })
+    .await
+    .expect("the waiting thread");
+    assert_eq!(killed.code, None, "{}", killed.describe());
+    assert!(
+        wait_until(Duration::from_secs(3), || processes_with(&token).is_empty()),
+        "the command outlived duet"
+    );
+    let repo = workspace.repo();
+    assert!(
+        repo.join(".duet").is_dir() && repo.join(".agents").is_dir(),
+        "the killed run left no mount point to clear (nothing to test)"
+    );
+    let next = run().run().await;
+    assert_eq!(next.code, Some(0), "{}", next.describe());
+    assert!(
+        !repo.join(".duet").exists() && !repo.join(".agents").exists(),
+        "the next run left the mount points: {:?}",
+        std::fs::read_dir(repo)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect::<Vec<_>>()
+    );
+}

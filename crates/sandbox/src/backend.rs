@@ -91,6 +91,11 @@ pub fn probe(backend: Backend) -> &'static Availability {
 
 /// Remember probe results across processes in `dir` (e.g.
 /// `$DUET_HOME/tmp`). Call before the first spawn; later calls are ignored.
+/// The directory set by [`set_probe_cache_dir`] (duet's `$DUET_HOME/tmp`).
+pub(crate) fn probe_cache_dir() -> Option<&'static Path> {
+    PROBE_CACHE_DIR.get().map(PathBuf::as_path)
+}
+
 pub fn set_probe_cache_dir(dir: PathBuf) {
     let _ = PROBE_CACHE_DIR.set(dir);
 }

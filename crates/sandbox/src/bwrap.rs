@@ -115,10 +115,18 @@ pub fn bwrap_args(inputs: &BwrapInputs<'_>) -> Vec<String> {
 
 /// Mount points duet created for missing protected folders, shared by the
 /// commands of this process that use them. Each path counts its users; the
-/// last one to finish removes the directory (only if still empty).
-static CREATED_MOUNT_POINTS: Mutex<Option<HashMap<PathBuf, usize>>> = Mutex::new(None);
+/// last one to finish removes the directory (only if still empty, and only
+/// if no other duet process uses it: see [`Ticket`]).
+static CREATED_MOUNT_POINTS: Mutex<Option<HashMap<PathBuf, Claim>>> = Mutex::new(None);
 
-fn created_mount_points() -> MutexGuard<'static, Option<HashMap<PathBuf, usize>>> {
+/// This process's use of one mount point.
+#[derive(Debug)]
+struct Claim {
+    users: usize,
+    ticket: Option<Ticket>,
+}
+
+fn created_mount_points() -> MutexGuard<'static, Option<HashMap<PathBuf, Claim>>> {
     CREATED_MOUNT_POINTS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -159,8 +167,22 @@ impl ProtectedMounts {
     fn add(&mut self, path: &Path) -> Result<(), SandboxError> {
         let mut registry = created_mount_points();
         let registry = registry.get_or_insert_with(HashMap::new);
-        if let Some(users) = registry.get_mut(path) {
-            *users += 1;
+        if let Some(claim) = registry.get_mut(path) {
+            claim.users += 1;
+            self.created.push(path.to_path_buf());
+            self.mounts.push(ProtectedMount::Empty(path.to_path_buf()));
+            return Ok(());
+        }
+        // An empty mount point another duet made (still in use, or left by
+        // a killed one): share it, and remove it when the last user is done.
+        if let Some(ticket) = Ticket::join(path) {
+            registry.insert(
+                path.to_path_buf(),
+                Claim {
+                    users: 1,
+                    ticket: Some(ticket),
+                },
+            );
             self.created.push(path.to_path_buf());
             self.mounts.push(ProtectedMount::Empty(path.to_path_buf()));
             return Ok(());
@@ -184,7 +206,13 @@ impl ProtectedMounts {
                 .push(ProtectedMount::Existing(path.to_path_buf())),
             Err(_) => match std::fs::create_dir(path) {
                 Ok(()) => {
-                    registry.insert(path.to_path_buf(), 1);
+                    registry.insert(
+                        path.to_path_buf(),
+                        Claim {
+                            users: 1,
+                            ticket: Ticket::issue(path),
+                        },
+                    );
                     self.created.push(path.to_path_buf());
                     self.mounts.push(ProtectedMount::Empty(path.to_path_buf()));
                 }
@@ -209,16 +237,135 @@ impl Drop for ProtectedMounts {
             return;
         };
         for path in self.created.drain(..) {
-            let Some(users) = registry.get_mut(&path) else {
+            let Some(claim) = registry.get_mut(&path) else {
                 continue;
             };
-            *users -= 1;
-            if *users == 0 {
-                registry.remove(&path);
-                // Fails harmlessly if someone has since put files in it.
-                let _ = std::fs::remove_dir(&path);
+            claim.users -= 1;
+            if claim.users == 0
+                && let Some(claim) = registry.remove(&path)
+            {
+                match claim.ticket {
+                    Some(ticket) => ticket.release(&path),
+                    // Fails harmlessly if someone has since put files in it.
+                    None => {
+                        let _ = std::fs::remove_dir(&path);
+                    }
+                }
             }
         }
+    }
+}
+
+/// A mount point's entry in the registry all duet processes of this user
+/// share (`$DUET_HOME/tmp/mount-points/`, one file per mount point, holding
+/// its path): each process using the mount point holds a shared `flock` on
+/// it. The last user (the one that gets an exclusive lock) removes the
+/// directory, so a mount point is never removed under another duet whose
+/// command relies on it; a killed duet's lock goes with it, so its leftover
+/// is reused and removed by the next duet to run a command there, or swept
+/// when a duet process first prepares mounts. Without a registry directory
+/// (the sandbox crate's own tests), mount points are shared in-process only.
+#[derive(Debug)]
+struct Ticket {
+    file: std::fs::File,
+    entry: PathBuf,
+}
+
+impl Ticket {
+    /// The registry file of `mount_point`.
+    fn entry(mount_point: &Path) -> Option<PathBuf> {
+        use std::hash::{Hash, Hasher};
+        let dir = crate::backend::probe_cache_dir()?.join("mount-points");
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        mount_point.hash(&mut hasher);
+        Some(dir.join(format!("{:016x}", hasher.finish())))
+    }
+
+    /// Record a mount point this process just created.
+    fn issue(mount_point: &Path) -> Option<Ticket> {
+        sweep_stale_once();
+        let entry = Self::entry(mount_point)?;
+        std::fs::create_dir_all(entry.parent()?).ok()?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&entry)
+            .ok()?;
+        file.lock_shared().ok()?;
+        std::fs::write(&entry, mount_point.as_os_str().as_encoded_bytes()).ok()?;
+        Some(Ticket { file, entry })
+    }
+
+    /// Share the mount point another duet recorded, if `mount_point` is
+    /// one (an empty directory with a registry entry naming it).
+    fn join(mount_point: &Path) -> Option<Ticket> {
+        sweep_stale_once();
+        let entry = Self::entry(mount_point)?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&entry)
+            .ok()?;
+        file.lock_shared().ok()?;
+        // Removed meanwhile by its last user: not ours to share.
+        let named = std::fs::read(&entry).ok()?;
+        let still_there = std::fs::read_dir(mount_point)
+            .ok()
+            .is_some_and(|mut entries| entries.next().is_none());
+        (named == mount_point.as_os_str().as_encoded_bytes() && still_there)
+            .then_some(Ticket { file, entry })
+    }
+
+    /// This process is done with the mount point: remove it if nobody else
+    /// uses it.
+    fn release(self, mount_point: &Path) {
+        if self.file.try_lock().is_ok() {
+            let _ = std::fs::remove_dir(mount_point);
+            let _ = std::fs::remove_file(&self.entry);
+        }
+    }
+}
+
+/// Remove the mount points whose duet is gone (killed before it could),
+/// once per process: an empty protected folder left in a repository, or in
+/// `/tmp`, where an empty `.git` made every folder look like a repository.
+fn sweep_stale_once() {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(|| {
+        if let Some(dir) = crate::backend::probe_cache_dir() {
+            sweep_stale(&dir.join("mount-points"));
+        }
+    });
+}
+
+/// Remove every mount point recorded in `registry` whose users are all
+/// gone, with its entry.
+fn sweep_stale(registry: &Path) {
+    let Ok(entries) = std::fs::read_dir(registry) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(file) = std::fs::OpenOptions::new().read(true).open(entry.path()) else {
+            continue;
+        };
+        if file.try_lock().is_err() {
+            continue;
+        }
+        let Ok(named) = std::fs::read(entry.path()) else {
+            continue;
+        };
+        let mount_point = PathBuf::from(String::from_utf8_lossy(&named).into_owned());
+        // Only ever an empty protected folder: the entry is duet's own
+        // file, but nothing else is removed on its word.
+        let protected_name = mount_point
+            .file_name()
+            .is_some_and(|name| PROTECTED_FOLDERS.iter().any(|folder| name == *folder));
+        if protected_name {
+            let _ = std::fs::remove_dir(&mount_point);
+        }
+        let _ = std::fs::remove_file(entry.path());
     }
 }
 
@@ -448,5 +595,52 @@ mod tests {
                 root.display()
             )
         );
+    }
+
+    /// Issue 16, item 13: a killed duet left its empty mount points behind
+    /// (and an empty `/tmp/.git` made every folder look like a repository).
+    /// A registry entry nobody holds is swept with its empty folder; a held
+    /// one, a non-empty folder and a name that is not a protected folder
+    /// are left alone.
+    #[test]
+    fn stale_mount_points_are_swept_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let registry = base.join("registry");
+        std::fs::create_dir(&registry).unwrap();
+        let record = |name: &str, mount_point: &Path| {
+            std::fs::write(
+                registry.join(name),
+                mount_point.as_os_str().as_encoded_bytes(),
+            )
+            .unwrap();
+        };
+        for folder in ["stale/.duet", "live/.agents", "full/.git", "other/plain"] {
+            std::fs::create_dir_all(base.join(folder)).unwrap();
+        }
+        std::fs::write(base.join("full/.git/HEAD"), "ref: refs/heads/main\n").unwrap();
+        record("a", &base.join("stale/.duet"));
+        record("b", &base.join("live/.agents"));
+        record("c", &base.join("full/.git"));
+        record("d", &base.join("other/plain"));
+        let live = std::fs::File::open(registry.join("b")).unwrap();
+        live.lock_shared().unwrap();
+        sweep_stale(&registry);
+        let exists = |folder: &str| base.join(folder).exists();
+        assert_eq!(
+            [
+                exists("stale/.duet"),
+                exists("live/.agents"),
+                exists("full/.git"),
+                exists("other/plain")
+            ],
+            [false, true, true, true]
+        );
+        let mut left: Vec<String> = std::fs::read_dir(&registry)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, vec!["b".to_string()]);
     }
 }
