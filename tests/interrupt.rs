@@ -249,8 +249,7 @@ async fn mount_points_a_killed_run_left_are_cleared_by_the_next() {
             sse_completed_turn(&[ev_function_call(
                 "c1",
                 "exec_command",
-                &json!({"cmd": format!("sleep 30; : {token}"), "yield_time_ms": 30000})
-                    .to_string(),
+                &json!({"cmd": format!("sleep 30; : {token}"), "yield_time_ms": 30000}).to_string(),
             )]),
             sse_completed_turn(&[ev_function_call(
                 "c2",
@@ -275,9 +274,12 @@ async fn mount_points_a_killed_run_left_are_cleared_by_the_next() {
     let watched = token.clone();
     let killed = tokio::task::spawn_blocking(move || {
         assert!(
-            wait_until(Duration::from_secs(20), || !processes_with(&watched).is_empty()),
+            wait_until(Duration::from_secs(20), || !processes_with(&watched)
+                .is_empty()),
             "the command never started"
         );
+        // Past bubblewrap's start-up window (see the test above).
+        std::thread::sleep(Duration::from_millis(200));
         send_signal(pid, libc::SIGKILL);
         running.finish_within(EXIT_LIMIT)
     })

@@ -403,3 +403,125 @@ fn duet_sandbox_hands_the_command_no_descriptor_and_no_secret() {
         );
     }
 }
+
+/// `duet doctor --json` with `args` (after `doctor` unless `before`),
+/// the mock key in `OPENAI_API_KEY` when `key`.
+fn doctor_with(
+    workspace: &Workspace,
+    before: &[&str],
+    args: &[&str],
+    key: bool,
+) -> (Option<i32>, Value) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_duet"));
+    command
+        .args(before)
+        .arg("doctor")
+        .arg("--json")
+        .args(args)
+        .current_dir(workspace.repo())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DUET_HOME", workspace.home())
+        .env("HOME", workspace.home());
+    if key {
+        command.env("OPENAI_API_KEY", common::TEST_KEY);
+    }
+    let output = command.output().expect("duet doctor runs");
+    let report = serde_json::from_slice(&output.stdout).expect("doctor prints JSON");
+    (output.status.code(), report)
+}
+
+/// Issue 16, item 21: `duet doctor` ignored the configured backend (`-c
+/// sandbox_backend=landlock` still said bwrap) and refused `-c` after the
+/// subcommand. It reports the backend commands would run under with its
+/// limits, whether the config loads, the provider and its key, and whether
+/// the provider answers.
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_reports_the_configured_backend_the_config_and_the_provider() {
+    let workspace = Workspace::new();
+    for backend in usable_backends(&workspace) {
+        for (before, after) in [
+            (
+                vec!["-c".to_string(), format!("sandbox_backend={backend}")],
+                vec![],
+            ),
+            (
+                vec![],
+                vec!["-c".to_string(), format!("sandbox_backend={backend}")],
+            ),
+        ] {
+            let before: Vec<&str> = before.iter().map(String::as_str).collect();
+            let mut after: Vec<&str> = after.iter().map(String::as_str).collect();
+            after.push("--offline");
+            let (code, report) = doctor_with(&workspace, &before, &after, false);
+            assert_eq!(code, Some(0), "{report}");
+            assert_eq!(
+                (
+                    &report["configured_backend"],
+                    &report["selected"],
+                    &report["config"]["ok"],
+                    &report["provider_check"],
+                ),
+                (
+                    &json!(backend),
+                    &json!({"backend": backend}),
+                    &json!(true),
+                    &json!({"status": "not_checked", "reason": "`--offline`"}),
+                ),
+                "{report}"
+            );
+            let limits = report["limits"].as_array().expect("limits");
+            assert!(!limits.is_empty(), "{report}");
+        }
+    }
+    // A broken config is reported, not a crash; the exit code says so.
+    let (code, report) = doctor_with(
+        &workspace,
+        &[],
+        &["-c", "sandbox_mode=sideways", "--offline"],
+        false,
+    );
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(report["config"]["ok"], json!(false), "{report}");
+    assert!(
+        report["config"]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("sandbox_mode"),
+        "{report}"
+    );
+
+    // The provider: no key, a key it takes, a key it refuses.
+    let (_, report) = doctor_with(&workspace, &[], &[], false);
+    assert_eq!(
+        (
+            &report["provider"]["key_from"],
+            &report["provider_check"]["status"]
+        ),
+        (&Value::Null, &json!("not_checked")),
+        "{report}"
+    );
+    for (status, expected) in [(200, "answers"), (401, "key_refused")] {
+        let server = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::method("GET"))
+            .and(wiremock::matchers::path("/v1/models"))
+            .and(wiremock::matchers::header(
+                "authorization",
+                format!("Bearer {}", common::TEST_KEY).as_str(),
+            ))
+            .respond_with(wiremock::ResponseTemplate::new(status))
+            .mount(&server)
+            .await;
+        let url = format!("openai_base_url=\"{}/v1\"", server.uri());
+        let (_, report) = doctor_with(&workspace, &[], &["-c", &url], true);
+        assert_eq!(
+            (
+                &report["provider"]["key_from"],
+                &report["provider_check"]["status"],
+                &report["provider_check"]["http_status"],
+            ),
+            (&json!("OPENAI_API_KEY"), &json!(expected), &json!(status)),
+            "{report}"
+        );
+    }
+}

@@ -52,6 +52,26 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// `duet doctor [--json] [--offline] [-c key=value] [-p NAME] [-C DIR]`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DoctorArgs {
+    /// Print the findings as JSON.
+    #[arg(long = "json")]
+    pub json: bool,
+    /// Do not ask the provider whether it answers.
+    #[arg(long = "offline")]
+    pub offline: bool,
+    /// Override a config key, as for `duet exec` (repeatable).
+    #[arg(short = 'c', long = "config", value_name = "key=value")]
+    pub config_overrides: Vec<String>,
+    /// Config profile to layer over the defaults.
+    #[arg(short = 'p', long = "profile", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The directory whose configuration (and workspace) to check.
+    #[arg(short = 'C', long = "cd", value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run one task without a UI: transcript on stderr, answer on stdout.
@@ -75,13 +95,10 @@ pub enum Command {
     /// `duet exec` would run it; exits with the command's status.
     Sandbox(SandboxCli),
 
-    /// Check which sandbox backends work on this host, and how to fix the
-    /// ones that do not.
-    Doctor {
-        /// Print the findings as JSON.
-        #[arg(long = "json")]
-        json: bool,
-    },
+    /// Check which sandbox backends work on this host (and how to fix the
+    /// ones that do not), which one commands would run under, whether the
+    /// configuration loads, and the provider, its key and whether it answers.
+    Doctor(DoctorArgs),
 
     /// Continue a saved session in the interactive UI, its transcript
     /// drawn first.
@@ -353,8 +370,23 @@ mod tests {
     fn doctor_has_a_json_switch() {
         let cli = parse(&["doctor", "--json"]).unwrap();
         assert!(
-            matches!(cli.command, Some(Command::Doctor { json: true })),
+            matches!(
+                cli.command,
+                Some(Command::Doctor(DoctorArgs { json: true, .. }))
+            ),
             "{cli:?}"
+        );
+        // Issue 16, item 21: `-c` after the subcommand was refused.
+        let cli = parse(&["-c", "a=1", "doctor", "-c", "sandbox_backend=landlock"]).unwrap();
+        let Some(Command::Doctor(args)) = &cli.command else {
+            panic!("not doctor: {cli:?}")
+        };
+        assert_eq!(
+            (cli.config_overrides.clone(), args.config_overrides.clone()),
+            (
+                vec!["a=1".to_owned()],
+                vec!["sandbox_backend=landlock".to_owned()]
+            )
         );
     }
 

@@ -77,7 +77,7 @@ pub fn main() -> ExitCode {
             sandbox.config_overrides.splice(0..0, cli.config_overrides);
             sandbox::run_sandbox(sandbox)
         }
-        Some(Command::Doctor { json }) => sandbox::run_doctor(json),
+        Some(Command::Doctor(args)) => sandbox::run_doctor(&cli.config_overrides, args),
         Some(Command::Sessions(command)) => sessions::run(command),
         Some(Command::Resume(choice)) => match resume::resume_target(&choice) {
             Ok(thread_id) => run_tui(duet_tui::TuiOptions {

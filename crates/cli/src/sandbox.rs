@@ -7,8 +7,9 @@
 //! probes each Linux backend afresh (no cache) and says which works and how
 //! to fix the others.
 
-use crate::args::SandboxCli;
+use crate::args::{DoctorArgs, SandboxCli};
 use duet_core::config::{ConfigOverrides, load_config, parse_cli_override};
+use duet_core::diagnose::ProviderCheck;
 use duet_sandbox::{Availability, BackendPreference, CommandSpec, StdinMode};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -74,8 +75,32 @@ fn sandbox_inner(cli: SandboxCli) -> Result<i32, String> {
         .map_err(|error| error.to_string())
 }
 
-/// `duet doctor [--json]`: 0 when at least one backend works, else 1.
-pub fn run_doctor(json: bool) -> ExitCode {
+/// `duet doctor`: 0 when the configuration loads and commands can run as
+/// it asks (a backend that enforces its sandbox works here, or the mode is
+/// `danger-full-access`), else 1. `top_overrides` are the `-c` given before
+/// `doctor`; those after it come last.
+pub fn run_doctor(top_overrides: &[String], args: DoctorArgs) -> ExitCode {
+    let env = |name: &str| std::env::var(name).ok();
+    let mut raw = top_overrides.to_vec();
+    raw.extend(args.config_overrides.iter().cloned());
+    let loaded = raw
+        .iter()
+        .map(|raw| parse_cli_override(raw).map_err(|error| format!("invalid `-c {raw}`: {error}")))
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(|cli_overrides| {
+            let overrides = ConfigOverrides {
+                cwd: args.cwd.clone(),
+                profile: args.profile.clone(),
+                cli_overrides,
+                ..ConfigOverrides::default()
+            };
+            load_config(overrides, &env).map_err(|error| error.to_string())
+        });
+    let (config, config_error, warnings) = match loaded {
+        Ok(loaded) => (Some(loaded.config), None, loaded.warnings),
+        Err(error) => (None, Some(error), Vec::new()),
+    };
+
     let reports = duet_sandbox::probe_backends();
     let auto = duet_sandbox::choose(
         &duet_sandbox::SandboxPolicy::ReadOnly,
@@ -83,13 +108,66 @@ pub fn run_doctor(json: bool) -> ExitCode {
         reports,
     )
     .ok();
-    if json {
+    let preference = config
+        .as_ref()
+        .map_or(BackendPreference::Auto, |config| config.sandbox_backend);
+    let policy = config
+        .as_ref()
+        .map_or(duet_sandbox::SandboxPolicy::ReadOnly, |config| {
+            config.sandbox_policy()
+        });
+    let full_access = policy == duet_sandbox::SandboxPolicy::DangerFullAccess;
+    let selected = duet_sandbox::choose(&policy, preference, reports);
+    let limits = match &selected {
+        Ok(backend) if !full_access => duet_sandbox::limits(*backend),
+        _ => Vec::new(),
+    };
+    let provider = config
+        .as_ref()
+        .map(|config| duet_core::diagnose::provider_report(config, &env));
+    let check = match (&config, &provider) {
+        (_, _) if args.offline => Some(ProviderCheck::NotChecked {
+            reason: "`--offline`".to_string(),
+        }),
+        (Some(config), Some(report)) => Some(match &report.key_problem {
+            Some(_) => ProviderCheck::NotChecked {
+                reason: "no key (see above)".to_string(),
+            },
+            None => check_provider(config, &env),
+        }),
+        _ => None,
+    };
+    let ok = config_error.is_none() && (full_access || selected.is_ok());
+
+    if args.json {
         let value = serde_json::json!({
             "backends": reports,
             "auto": auto.map(|backend| backend.name()),
+            "config": {
+                "ok": config_error.is_none(),
+                "error": config_error,
+                "warnings": warnings,
+            },
+            "sandbox_mode": policy.mode().as_str(),
+            "configured_backend": preference.name(),
+            "selected": match &selected {
+                _ if full_access => serde_json::Value::Null,
+                Ok(backend) => serde_json::json!({"backend": backend.name()}),
+                Err(error) => serde_json::json!({"error": error.to_string()}),
+            },
+            "limits": limits,
+            "provider": provider,
+            "provider_check": check,
         });
         println!("{value}");
     } else {
+        match &config_error {
+            None => println!("config: loads"),
+            Some(error) => println!("config: does not load: {error}"),
+        }
+        for warning in &warnings {
+            println!("  warning: {warning}");
+        }
         for report in reports {
             let name = report.backend.name();
             match &report.availability {
@@ -100,21 +178,78 @@ pub fn run_doctor(json: bool) -> ExitCode {
                 }
             }
         }
-        match auto {
-            Some(backend) => println!(
-                "commands will run under {} (set `sandbox_backend` to choose)",
-                backend.name()
-            ),
-            None => println!(
-                "no backend works here: sandboxed commands will not run; fix one above, or opt \
-                 out with `--sandbox danger-full-access`"
-            ),
+        let mode = policy.mode();
+        match &selected {
+            _ if full_access => {
+                println!("sandbox: `{mode}`: commands run without confinement (no backend is used)")
+            }
+            Ok(backend) => {
+                println!(
+                    "sandbox: `{mode}` commands will run under {} (`sandbox_backend = \"{}\"`)",
+                    backend.name(),
+                    preference.name()
+                );
+                for limit in &limits {
+                    println!("  {}: {limit}", backend.name());
+                }
+            }
+            Err(error) => println!("sandbox: {error}"),
+        }
+        if let Some(report) = &provider {
+            println!(
+                "provider: {} ({}) at {}, model `{}`",
+                report.id, report.name, report.base_url, report.model
+            );
+            match (&report.key_from, &report.key_problem) {
+                (_, Some(problem)) => println!("  key: {problem}"),
+                (Some(var), None) => println!("  key: from `{var}`"),
+                (None, None) => println!("  key: none sent (the provider has no `env_key`)"),
+            }
+        }
+        if let Some(check) = &check {
+            println!("  {}", describe_check(check));
         }
     }
-    if auto.is_some() {
+    if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// Ask the provider, on a runtime of its own (the rest of `doctor` is
+/// synchronous).
+fn check_provider(
+    config: &duet_core::config::Config,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> ProviderCheck {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(duet_core::diagnose::check_provider(config, env)),
+        Err(error) => ProviderCheck::NotChecked {
+            reason: format!("cannot start the network runtime: {error}"),
+        },
+    }
+}
+
+fn describe_check(check: &ProviderCheck) -> String {
+    match check {
+        ProviderCheck::Answers { url, http_status } => {
+            format!("answers: `GET {url}` gave {http_status}")
+        }
+        ProviderCheck::KeyRefused { url, http_status } => {
+            format!("the key was refused: `GET {url}` gave {http_status}; check the key's variable")
+        }
+        ProviderCheck::Error { url, http_status } => format!(
+            "answers with an error: `GET {url}` gave {http_status} (some servers have no \
+             `/models`; a session may still work)"
+        ),
+        ProviderCheck::Unreachable { url, detail } => {
+            format!("does not answer: `GET {url}`: {detail}; check `base_url` and the network")
+        }
+        ProviderCheck::NotChecked { reason } => format!("not asked: {reason}"),
     }
 }
 

@@ -10,6 +10,7 @@ mod approval;
 mod compact;
 pub mod config;
 mod context;
+pub mod diagnose;
 mod exec;
 mod git_info;
 mod helper_bin;

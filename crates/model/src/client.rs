@@ -141,6 +141,34 @@ impl ModelClient {
         &self.provider
     }
 
+    /// Whether the provider answers, for `duet doctor`: `GET {base_url}/models`
+    /// with the request headers (key included), within `timeout`, no retry.
+    /// Any HTTP answer means the server is there; 401/403 mean it refused
+    /// the key.
+    pub async fn probe(&self, timeout: Duration) -> ProviderAnswer {
+        let mut url = self.url.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop().push("models");
+        }
+        let sent = self
+            .http
+            .get(url.clone())
+            .headers(self.headers.clone())
+            .timeout(timeout)
+            .send()
+            .await;
+        match sent {
+            Ok(response) => ProviderAnswer::Status {
+                url: url.to_string(),
+                status: response.status().as_u16(),
+            },
+            Err(err) => ProviderAnswer::Unreachable {
+                url: url.to_string(),
+                detail: connection_reason(&err),
+            },
+        }
+    }
+
     /// Send the request, retrying 429/5xx/connection failures with backoff
     /// (each retry is reported through `on_retry` first), and return the stream.
     /// `thread_id` goes into the `session-id`/`thread-id` headers.
@@ -342,6 +370,15 @@ fn fixed_headers(
 }
 
 /// `duet/<version> (<os>; <arch>)`.
+/// What [`ModelClient::probe`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderAnswer {
+    /// The server answered with this HTTP status.
+    Status { url: String, status: u16 },
+    /// No answer: refused, unresolvable, timed out.
+    Unreachable { url: String, detail: String },
+}
+
 pub fn user_agent() -> String {
     format!(
         "duet/{} ({}; {})",

@@ -19,7 +19,8 @@ mod sse;
 mod stream;
 
 pub use client::{
-    DEFAULT_ORIGINATOR, ModelClient, ResponseEvent, ResponseStream, RetryNotice, user_agent,
+    DEFAULT_ORIGINATOR, ModelClient, ProviderAnswer, ResponseEvent, ResponseStream, RetryNotice,
+    user_agent,
 };
 pub use error::ModelError;
 pub use items::{ContentItem, FunctionCallOutput, ReasoningSummaryPart, ResponseItem, StoredItem};

@@ -29,6 +29,17 @@ pub enum BackendPreference {
     Landlock,
 }
 
+impl BackendPreference {
+    /// The `sandbox_backend` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendPreference::Auto => "auto",
+            BackendPreference::Bwrap => "bwrap",
+            BackendPreference::Landlock => "landlock",
+        }
+    }
+}
+
 /// An enforcement backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -91,6 +102,49 @@ pub fn probe(backend: Backend) -> &'static Availability {
 
 /// Remember probe results across processes in `dir` (e.g.
 /// `$DUET_HOME/tmp`). Call before the first spawn; later calls are ignored.
+/// What `backend` cannot enforce, or forbids that a user may expect to
+/// work, on this host: for `duet doctor`, one sentence each.
+pub fn limits(backend: Backend) -> Vec<String> {
+    match backend {
+        Backend::Bwrap => vec![
+            "a `SIGKILL` of duet in the first milliseconds of a command can leave that command \
+             running (bubblewrap ties its namespace to duet only once it has settled)"
+                .to_string(),
+        ],
+        Backend::Landlock => {
+            let mut limits = vec![
+                "commands cannot create, rename or remove entries directly in a writable root \
+                 that holds (or may hold) `.git`, `.duet` or `.agents`, such as the workspace \
+                 itself; every folder below it is fully writable"
+                    .to_string(),
+                "`utime` and extended attributes of files outside the writable roots are not \
+                 refused"
+                    .to_string(),
+            ];
+            #[cfg(target_os = "linux")]
+            if let Ok(abi) = crate::probe::landlock_abi() {
+                if abi < 2 {
+                    limits.push(format!(
+                        "Landlock ABI {abi}: files cannot be moved or linked between folders"
+                    ));
+                }
+                if abi < 3 {
+                    limits.push(format!(
+                        "Landlock ABI {abi}: `truncate` is refused everywhere"
+                    ));
+                }
+                if abi < 6 {
+                    limits.push(format!(
+                        "Landlock ABI {abi}: a command can signal any process of this user, \
+                         its supervising helper included (then what it started may outlive it)"
+                    ));
+                }
+            }
+            limits
+        }
+    }
+}
+
 /// The directory set by [`set_probe_cache_dir`] (duet's `$DUET_HOME/tmp`).
 pub(crate) fn probe_cache_dir() -> Option<&'static Path> {
     PROBE_CACHE_DIR.get().map(PathBuf::as_path)

@@ -42,7 +42,7 @@ mod spawn;
 mod supervise;
 
 pub use backend::{
-    Availability, Backend, BackendPreference, BackendReport, backend_for, choose, probe,
+    Availability, Backend, BackendPreference, BackendReport, backend_for, choose, limits, probe,
     probe_backends, set_probe_cache_dir,
 };
 pub use child::{ProcessGroup, SandboxedChild, exit_code};

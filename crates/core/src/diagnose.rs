@@ -1,0 +1,108 @@
+//! What `duet doctor` reports beyond the sandbox: the provider a session
+//! would use, where its key comes from, and whether it answers.
+//!
+//! This is not a session: nothing is sent to the model and nothing is
+//! saved. The key itself never leaves this module, not even masked.
+
+use crate::config::Config;
+use duet_model::{API_KEY_OVERRIDE_VARS, ModelClient, ProviderAnswer};
+use serde::Serialize;
+use std::time::Duration;
+
+/// How long `doctor` waits for the provider.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The provider of `config`, and its key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProviderReport {
+    pub id: String,
+    pub name: String,
+    pub base_url: String,
+    pub model: String,
+    /// The variable the key is read from (`None`: the provider sends no
+    /// key, or it is missing).
+    pub key_from: Option<String>,
+    /// Why there is no key, when one is needed.
+    pub key_problem: Option<String>,
+}
+
+/// The result of asking the provider (`GET {base_url}/models`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ProviderCheck {
+    /// It answered and took the key.
+    Answers { url: String, http_status: u16 },
+    /// It answered but refused the key (401, 403).
+    KeyRefused { url: String, http_status: u16 },
+    /// It answered with another error status.
+    Error { url: String, http_status: u16 },
+    /// No answer.
+    Unreachable { url: String, detail: String },
+    /// Not asked: no key, or `--offline`.
+    NotChecked { reason: String },
+}
+
+/// The provider `config` would use, with where its key comes from.
+pub fn provider_report(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> ProviderReport {
+    let provider = &config.model_provider;
+    let non_empty = |var: &str| env(var).filter(|value| !value.is_empty());
+    let (key_from, key_problem) = match API_KEY_OVERRIDE_VARS
+        .iter()
+        .find(|var| non_empty(var).is_some())
+    {
+        Some(var) => (Some((*var).to_string()), None),
+        None => match provider.resolve_api_key(env) {
+            Ok(Some(_)) => (provider.env_key.clone(), None),
+            Ok(None) => (None, None),
+            Err(error) => (None, Some(error.to_string())),
+        },
+    };
+    ProviderReport {
+        id: provider.id.clone(),
+        name: provider.name.clone(),
+        base_url: provider.base_url.clone(),
+        model: config.model.clone(),
+        key_from,
+        key_problem,
+    }
+}
+
+/// Ask the provider whether it answers, with the key a session would send.
+pub async fn check_provider(
+    config: &Config,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> ProviderCheck {
+    let key = match config.model_provider.resolve_api_key(env) {
+        Ok(key) => key,
+        Err(error) => {
+            return ProviderCheck::NotChecked {
+                reason: error.to_string(),
+            };
+        }
+    };
+    let client = match ModelClient::new_with_env(config.model_provider.clone(), key, env) {
+        Ok(client) => client,
+        Err(error) => {
+            return ProviderCheck::NotChecked {
+                reason: error.to_string(),
+            };
+        }
+    };
+    match client.probe(PROBE_TIMEOUT).await {
+        ProviderAnswer::Status { url, status } => match status {
+            200..=299 => ProviderCheck::Answers {
+                url,
+                http_status: status,
+            },
+            401 | 403 => ProviderCheck::KeyRefused {
+                url,
+                http_status: status,
+            },
+            _ => ProviderCheck::Error {
+                url,
+                http_status: status,
+            },
+        },
+        ProviderAnswer::Unreachable { url, detail } => ProviderCheck::Unreachable { url, detail },
+    }
+}
