@@ -200,3 +200,48 @@ async fn imported_codex_sessions_resume_and_fork_with_their_history() {
         )
     );
 }
+
+/// Issue 16, item 15: the import held everything it read (10,001 rollouts
+/// peaked at 904 MiB). It holds one session at a time: 60 rollouts of
+/// about 1 MB each import within a peak well below what holding them all
+/// takes.
+#[test]
+fn importing_many_sessions_holds_one_at_a_time() {
+    let workspace = Workspace::new();
+    let dir = workspace.home().join("many");
+    let text = std::fs::read_to_string(fixture_dir().join(DAY).join(ROLLOUT)).expect("the fixture");
+    let padding = json!({"timestamp": "2026-11-20T09:15:09.000Z", "ordinal": 99,
+        "type": "response_item", "payload": {"type": "message", "role": "assistant",
+        "content": [{"type": "output_text", "text": "x".repeat(1 << 20)}]}})
+    .to_string();
+    const COUNT: usize = 60;
+    for index in 0..COUNT {
+        let id = format!("0199a1b2-c3d4-7e5f-8a9b-{index:012x}");
+        let day = dir.join(DAY);
+        std::fs::create_dir_all(&day).expect("mkdir");
+        let body = format!("{}\n{padding}\n", text.trim_end().replace(ID, &id));
+        std::fs::write(
+            day.join(format!("rollout-2026-11-20T09-15-02-{id}.jsonl")),
+            body,
+        )
+        .expect("write a rollout");
+    }
+    let (code, peak_kib) = common::run_measuring_peak_rss(
+        std::process::Command::new(env!("CARGO_BIN_EXE_duet"))
+            .args(["sessions", "import", "--from", "codex"])
+            .arg(&dir)
+            .current_dir(workspace.repo())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", workspace.home())
+            .env("DUET_HOME", workspace.home()),
+    );
+    assert_eq!(code, Some(0));
+    let total_mib = (COUNT as u64 * ((1 << 20) + text.len() as u64)) >> 20;
+    assert!(
+        // 27 MiB measured; all 60 held at once took 88.
+        peak_kib < 45 * 1024,
+        "peak {} MiB for {total_mib} MiB of rollouts",
+        peak_kib / 1024
+    );
+}

@@ -16,7 +16,7 @@ mod normalize;
 mod process;
 
 pub use normalize::{normalized_events, redact, split_exec_output, workspace_replacements};
-pub use process::{process_alive, send_signal, wait_until};
+pub use process::{process_alive, run_measuring_peak_rss, send_signal, wait_until};
 
 use serde_json::Value;
 use std::io::{Read, Write};

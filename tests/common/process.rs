@@ -51,3 +51,28 @@ pub fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) -> bool 
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// Run `command` to its end; its exit code and peak resident memory in KiB
+/// (`ru_maxrss` of `wait4`), for tests that bound memory, not time.
+pub fn run_measuring_peak_rss(command: &mut std::process::Command) -> (Option<i32>, u64) {
+    let child = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the command starts");
+    let pid = i32::try_from(child.id()).expect("a pid fits i32");
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data that wait4 fills in; `status` is a
+    // valid local. The child is ours and not yet reaped (std's `Child`
+    // has not waited on it, and is forgotten below so it never will).
+    #[allow(unsafe_code)]
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        let reaped = libc::wait4(pid, &mut status, 0, &mut usage);
+        assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
+        usage
+    };
+    std::mem::forget(child);
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    (code, u64::try_from(usage.ru_maxrss).unwrap_or(0))
+}

@@ -58,51 +58,50 @@ impl Sessions {
     pub fn import_codex(&self, dir: &Path) -> Result<CodexImport, SessionError> {
         let mut warnings = Vec::new();
         let files = rollout_files(dir, &mut warnings)?;
-        let mut parsed: Vec<(PathBuf, Result<ParsedRollout, String>)> = files
+        // One rollout in memory at a time (and its parent, for a fork), so
+        // the peak is bounded by the largest session, not by them all: a
+        // first pass keeps only what orders the files, the second parses
+        // each again and imports it.
+        let mut order: Vec<(PathBuf, Result<(i64, String), String>)> = files
             .into_iter()
             .map(|file| {
-                let shown = file.display().to_string();
-                let result = std::fs::read(&file)
-                    .map_err(|error| format!("cannot read it: {error}"))
-                    .and_then(|bytes| {
-                        parse_codex_rollout(&String::from_utf8_lossy(&bytes), &shown)
-                    });
-                (file, result)
+                let key = read_rollout(&file).map(|rollout| {
+                    (
+                        rollout.thread.thread.created_at_ms,
+                        rollout.thread.thread.id,
+                    )
+                });
+                (file, key)
             })
             .collect();
         // Parents before their forks; otherwise oldest first.
-        parsed.sort_by_key(|(file, result)| {
-            let created = result
-                .as_ref()
-                .map_or(i64::MIN, |rollout| rollout.thread.thread.created_at_ms);
-            (created, file.clone())
+        order.sort_by(|(a_file, a), (b_file, b)| {
+            let created = |key: &Result<(i64, String), String>| {
+                key.as_ref().map_or(i64::MIN, |(created, _)| *created)
+            };
+            (created(a), a_file).cmp(&(created(b), b_file))
         });
-        let by_id: HashMap<String, usize> = parsed
+        let by_id: HashMap<String, PathBuf> = order
             .iter()
-            .enumerate()
-            .filter_map(|(index, (_, result))| {
-                Some((result.as_ref().ok()?.thread.thread.id.clone(), index))
-            })
+            .filter_map(|(file, key)| Some((key.as_ref().ok()?.1.clone(), file.clone())))
             .collect();
-        let mut rollouts = Vec::with_capacity(parsed.len());
-        for index in 0..parsed.len() {
-            let (file, result) = &parsed[index];
-            let mut rollout = match result {
-                Ok(rollout) => rollout.clone(),
+        let mut rollouts = Vec::with_capacity(order.len());
+        for (file, key) in order {
+            let parsed = key.and_then(|_| read_rollout(&file));
+            let mut rollout = match parsed {
+                Ok(rollout) => rollout,
                 Err(reason) => {
                     rollouts.push(ImportedRollout {
-                        file: file.clone(),
-                        outcome: ImportOutcome::Skipped {
-                            reason: reason.clone(),
-                        },
+                        file,
+                        outcome: ImportOutcome::Skipped { reason },
                         warnings: Vec::new(),
                     });
                     continue;
                 }
             };
             if let Some((parent_id, end)) = rollout.history_base.clone() {
-                match by_id.get(&parent_id).map(|&at| &parsed[at].1) {
-                    Some(Ok(parent)) => prepend_parent(&mut rollout, parent, end),
+                match by_id.get(&parent_id).map(|parent| read_rollout(parent)) {
+                    Some(Ok(parent)) => prepend_parent(&mut rollout, &parent, end),
                     _ => rollout.warnings.push(format!(
                         "forked from `{parent_id}`, whose rollout is not under `{}`: the history before the fork is missing",
                         dir.display()
@@ -128,13 +127,21 @@ impl Sessions {
                 Err(error) => return Err(error),
             };
             rollouts.push(ImportedRollout {
-                file: file.clone(),
+                file,
                 outcome,
                 warnings: rollout.warnings,
             });
         }
         Ok(CodexImport { rollouts, warnings })
     }
+}
+
+/// Read and parse one rollout file; `Err` says why it is not imported.
+fn read_rollout(file: &Path) -> Result<ParsedRollout, String> {
+    let shown = file.display().to_string();
+    std::fs::read(file)
+        .map_err(|error| format!("cannot read it: {error}"))
+        .and_then(|bytes| parse_codex_rollout(&String::from_utf8_lossy(&bytes), &shown))
 }
 
 /// Puts the parent's turns, cut at rollout ordinal `end` (exclusive),
