@@ -62,7 +62,7 @@ impl Sessions {
         // the peak is bounded by the largest session, not by them all: a
         // first pass keeps only what orders the files, the second parses
         // each again and imports it.
-        let mut order: Vec<(PathBuf, Result<(i64, String), String>)> = files
+        let mut order: Vec<(PathBuf, Result<OrderKey, String>)> = files
             .into_iter()
             .map(|file| {
                 let key = read_rollout(&file).map(|rollout| {
@@ -76,7 +76,7 @@ impl Sessions {
             .collect();
         // Parents before their forks; otherwise oldest first.
         order.sort_by(|(a_file, a), (b_file, b)| {
-            let created = |key: &Result<(i64, String), String>| {
+            let created = |key: &Result<OrderKey, String>| {
                 key.as_ref().map_or(i64::MIN, |(created, _)| *created)
             };
             (created(a), a_file).cmp(&(created(b), b_file))
@@ -135,6 +135,9 @@ impl Sessions {
         Ok(CodexImport { rollouts, warnings })
     }
 }
+
+/// What orders a rollout before the import: when it was created, its id.
+type OrderKey = (i64, String);
 
 /// Read and parse one rollout file; `Err` says why it is not imported.
 fn read_rollout(file: &Path) -> Result<ParsedRollout, String> {
