@@ -39,18 +39,11 @@ impl Policy {
         let mut host = RulesHost {
             label: Arc::from(path.display().to_string()),
             policy: self,
+            examples: Vec::new(),
         };
-        let Err(error) = starlark::run(source, &mut host) else {
-            return Ok(());
-        };
-        self.rules.truncate(rules);
-        self.network_rules.truncate(network_rules);
-        self.host_executables = host_executables;
-        for indices in self.by_program.values_mut() {
-            indices.retain(|&index| index < rules);
-        }
-        self.by_program.retain(|_, indices| !indices.is_empty());
-        Err(match error {
+        // Examples are checked once the whole file has been read, as the
+        // reference does: a `host_executable` defined after the rule counts.
+        let result = starlark::run(source, &mut host).map_err(|error| match error {
             ModuleError::Syntax(error) => Error::Syntax {
                 path: path.to_owned(),
                 line: error.pos.line,
@@ -63,7 +56,31 @@ impl Policy {
                 column: error.pos.col,
                 message: error.message,
             },
-        })
+        });
+        let result = result.and_then(|_| {
+            let pending = std::mem::take(&mut host.examples);
+            for (examples, pos) in pending {
+                host.check_examples(&examples)
+                    .map_err(|message| Error::Rule {
+                        path: path.to_owned(),
+                        line: pos.line,
+                        column: pos.col,
+                        message,
+                    })?;
+            }
+            Ok(())
+        });
+        let Err(error) = result else {
+            return Ok(());
+        };
+        self.rules.truncate(rules);
+        self.network_rules.truncate(network_rules);
+        self.host_executables = host_executables;
+        for indices in self.by_program.values_mut() {
+            indices.retain(|&index| index < rules);
+        }
+        self.by_program.retain(|_, indices| !indices.is_empty());
+        Err(error)
     }
 }
 
@@ -95,6 +112,15 @@ pub fn rules_files(duet_home: &Path, project_root: Option<&Path>) -> Vec<PathBuf
 struct RulesHost<'p> {
     label: Arc<str>,
     policy: &'p mut Policy,
+    /// Each `prefix_rule`'s examples, checked when the file has been read.
+    examples: Vec<(PendingExamples, Pos)>,
+}
+
+/// A rule's `match` / `not_match` examples, parsed, waiting for the check.
+struct PendingExamples {
+    rules: Vec<PrefixRule>,
+    matches: Vec<Vec<String>>,
+    not_matches: Vec<Vec<String>>,
 }
 
 const PREFIX_RULE_PARAMS: &[&str] = &["pattern", "decision", "match", "not_match", "justification"];
@@ -141,7 +167,18 @@ impl RulesHost<'_> {
                 source: source.clone(),
             })
             .collect();
-        self.check_examples(&rules, matches, not_matches)?;
+        let matches = examples("match", matches)?;
+        let not_matches = examples("not_match", not_matches)?;
+        if !matches.is_empty() || !not_matches.is_empty() {
+            self.examples.push((
+                PendingExamples {
+                    rules: rules.clone(),
+                    matches,
+                    not_matches,
+                },
+                pos,
+            ));
+        }
         for rule in rules {
             self.policy.push_rule(rule);
         }
@@ -149,23 +186,15 @@ impl RulesHost<'_> {
     }
 
     /// `match` examples must each match one of the call's rules; `not_match`
-    /// examples none of them.
-    fn check_examples(
-        &self,
-        rules: &[PrefixRule],
-        matches: Option<Value>,
-        not_matches: Option<Value>,
-    ) -> Result<(), String> {
-        if matches.is_none() && not_matches.is_none() {
-            return Ok(());
-        }
+    /// examples none of them, with every `host_executable` of the file.
+    fn check_examples(&self, pending: &PendingExamples) -> Result<(), String> {
         let mut only_these = Policy::empty();
         only_these.host_executables = self.policy.host_executables.clone();
-        for rule in rules {
+        for rule in &pending.rules {
             only_these.push_rule(rule.clone());
         }
-        let pattern = render_pattern(&rules[0]);
-        for example in examples("match", matches)? {
+        let pattern = render_pattern(&pending.rules[0]);
+        for example in &pending.matches {
             if only_these.check(&example, true).is_empty() {
                 return Err(format!(
                     "the `match` example `{}` does not match the pattern {pattern}",
@@ -173,7 +202,7 @@ impl RulesHost<'_> {
                 ));
             }
         }
-        for example in examples("not_match", not_matches)? {
+        for example in &pending.not_matches {
             if !only_these.check(&example, true).is_empty() {
                 return Err(format!(
                     "the `not_match` example `{}` matches the pattern {pattern}",
@@ -364,7 +393,11 @@ fn examples(param: &str, value: Option<Value>) -> Result<Vec<Vec<String>>, Strin
                 .map(|word| string_param(param, word))
                 .collect(),
         })
-        .filter(|example| !matches!(example, Ok(words) if words.is_empty()))
+        .map(|example| match example {
+            // The reference refuses an example with no words (`""`, `[]`).
+            Ok(words) if words.is_empty() => Err(format!("a `{param}` example is empty")),
+            other => other,
+        })
         .collect()
 }
 

@@ -242,3 +242,33 @@ fn files_load_in_order_and_a_missing_one_is_named() {
         )
     );
 }
+
+/// Issue 16, item 18: examples were checked when `prefix_rule` ran, so a
+/// `host_executable` defined later in the file was ignored and a file Codex
+/// accepts stopped duet. They are checked once the file has been read.
+#[test]
+fn examples_are_checked_once_the_file_is_read() {
+    check(
+        "prefix_rule(pattern = [\"git\", \"status\"], match = [\"/usr/bin/git status\"])\n\
+         host_executable(name = \"git\", paths = [\"/usr/bin/git\"])\n",
+        "/usr/bin/git status",
+        r#"{"matchedRules":[{"prefixRuleMatch":{"matchedPrefix":["git","status"],"decision":"allow","resolvedProgram":"/usr/bin/git"}}],"decision":"allow"}"#,
+    );
+}
+
+/// Issue 16, item 18: an empty example (`""`, `[]`) is an error in the
+/// reference; it was silently dropped.
+#[test]
+fn an_empty_example_is_an_error() {
+    for (examples, line) in [("match = [\"\"]", 1), ("not_match = [[]]", 1)] {
+        let param = examples.split(' ').next().expect("a name");
+        check(
+            &format!("prefix_rule(pattern = [\"ls\"], {examples})\n"),
+            "ls",
+            &format!(
+                "`x.rules`:{line}:1: a `{param}` example is empty; fix the rule or move the file \
+                 out of the rules folder"
+            ),
+        );
+    }
+}
