@@ -195,7 +195,7 @@ impl RulesHost<'_> {
         }
         let pattern = render_pattern(&pending.rules[0]);
         for example in &pending.matches {
-            if only_these.check(&example, true).is_empty() {
+            if only_these.check(example, true).is_empty() {
                 return Err(format!(
                     "the `match` example `{}` does not match the pattern {pattern}",
                     example.join(" ")
@@ -203,7 +203,7 @@ impl RulesHost<'_> {
             }
         }
         for example in &pending.not_matches {
-            if !only_these.check(&example, true).is_empty() {
+            if !only_these.check(example, true).is_empty() {
                 return Err(format!(
                     "the `not_match` example `{}` matches the pattern {pattern}",
                     example.join(" ")
