@@ -11,6 +11,8 @@ use std::path::{Component, Path, PathBuf};
 pub struct WriteScope {
     roots: Vec<PathBuf>,
     protected: Vec<PathBuf>,
+    /// Single files allowed wherever they are (approved by the user).
+    files: Vec<PathBuf>,
 }
 
 impl WriteScope {
@@ -31,12 +33,26 @@ impl WriteScope {
                 protected.push(path);
             }
         }
-        WriteScope { roots, protected }
+        WriteScope {
+            roots,
+            protected,
+            files: Vec::new(),
+        }
+    }
+
+    /// This scope, plus exactly these files (resolved here) wherever they
+    /// are: what a user approved outside the roots, and nothing more.
+    pub fn with_files(mut self, files: &[PathBuf]) -> WriteScope {
+        self.files.extend(files.iter().map(|file| resolve(file)));
+        self
     }
 
     /// Whether `real_path` (already resolved, see [`resolve`]) may be
     /// written: beneath a root and beneath no protected path.
     pub fn allows(&self, real_path: &Path) -> bool {
+        if self.files.iter().any(|file| file == real_path) {
+            return true;
+        }
         self.roots.iter().any(|root| real_path.starts_with(root))
             && !self
                 .protected

@@ -247,3 +247,42 @@ fn a_commit_outside_its_scope_writes_nothing_and_says_where() {
     assert_eq!(fs::read_to_string(root.join("a.txt")).expect("read"), "a\n");
     assert!(!root.join(".git/hooks").exists());
 }
+
+/// A file the user approved outside the roots may be written; nothing else
+/// of the same patch outside them.
+#[test]
+fn an_approved_file_outside_the_roots_is_the_only_one_allowed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = dir.path().canonicalize().expect("canonical");
+    let root = base.join("root");
+    let outside = base.join("outside");
+    fs::create_dir_all(&root).expect("dirs");
+    fs::create_dir_all(&outside).expect("dirs");
+    let scope = duet_apply_patch::WriteScope::new(std::slice::from_ref(&root), &[".git"])
+        .with_files(&[outside.join("approved.txt")]);
+    let approved = plan(
+        &patch("*** Begin Patch\n*** Add File: ../outside/approved.txt\n+ok\n*** End Patch"),
+        &root,
+    )
+    .expect("plan");
+    approved
+        .commit_within(&scope)
+        .expect("the approved file is written");
+    let other = plan(
+        &patch(
+            "*** Begin Patch\n*** Add File: ../outside/approved.txt\n+again\n\
+             *** Add File: ../outside/other.txt\n+no\n*** End Patch",
+        ),
+        &root,
+    )
+    .expect("plan");
+    assert!(matches!(
+        other.commit_within(&scope),
+        Err(Error::OutsideScope { .. })
+    ));
+    assert_eq!(
+        fs::read_to_string(outside.join("approved.txt")).expect("read"),
+        "ok\n"
+    );
+    assert!(!outside.join("other.txt").exists());
+}

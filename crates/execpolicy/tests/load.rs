@@ -272,3 +272,65 @@ fn an_empty_example_is_an_error() {
         );
     }
 }
+
+/// Issue 16, item 18: five things Codex's rules files may use were refused:
+/// slicing, `lambda`, dict comprehensions, `%` formatting and `.format()`.
+#[test]
+fn slicing_lambda_dict_comprehensions_and_formatting() {
+    let source = r#"words = "git status --short".split(" ")
+prefix_rule(pattern = words[:2], decision = "allow")
+mk = lambda program, sub: [program, sub]
+prefix_rule(pattern = mk("npm", "test"), decision = "prompt")
+kinds = {name: "forbidden" for name in ["rm", "dd", "ls"] if name != "ls"}
+prefix_rule(pattern = ["rm"], decision = kinds["rm"], justification = "%s is %s (%d%%)" % ("rm", "dangerous", 100))
+prefix_rule(pattern = ["dd"], decision = kinds["dd"], justification = "{} is {kind}; {{ok}}".format("dd", kind = "dangerous"))
+rev = "abc"[::-1]
+prefix_rule(pattern = [rev], decision = "allow" if [1, 2, 3, 4][-3:-1] == [2, 3] and (1, 2, 3)[1:] == (2, 3) else "forbidden")
+"#;
+    let cases = [
+        (
+            "git status",
+            r#"{"matchedRules":[{"prefixRuleMatch":{"matchedPrefix":["git","status"],"decision":"allow"}}],"decision":"allow"}"#,
+        ),
+        (
+            "npm test",
+            r#"{"matchedRules":[{"prefixRuleMatch":{"matchedPrefix":["npm","test"],"decision":"prompt"}}],"decision":"prompt"}"#,
+        ),
+        (
+            "rm -rf x",
+            r#"{"matchedRules":[{"prefixRuleMatch":{"matchedPrefix":["rm"],"decision":"forbidden","justification":"rm is dangerous (100%)"}}],"decision":"forbidden"}"#,
+        ),
+        (
+            "dd if=x",
+            r#"{"matchedRules":[{"prefixRuleMatch":{"matchedPrefix":["dd"],"decision":"forbidden","justification":"dd is dangerous; {ok}"}}],"decision":"forbidden"}"#,
+        ),
+        (
+            "cba",
+            r#"{"matchedRules":[{"prefixRuleMatch":{"matchedPrefix":["cba"],"decision":"allow"}}],"decision":"allow"}"#,
+        ),
+    ];
+    for (argv, expected) in cases {
+        check(source, argv, expected);
+    }
+}
+
+/// Slices as Python takes them: negative bounds, clamping, negative steps.
+#[test]
+fn slices_follow_python() {
+    let source = r#"xs = [0, 1, 2, 3, 4, 5]
+ok = (xs[1:3] == [1, 2] and xs[-2:] == [4, 5] and xs[:100] == xs and xs[::2] == [0, 2, 4]
+      and xs[::-2] == [5, 3, 1] and xs[4:1:-1] == [4, 3, 2] and xs[10:] == [] and xs[-100:1] == [0]
+      and "héllo"[1:3] == "él" and "abc"[:-1] == "ab")
+prefix_rule(pattern = ["ok" if ok else "wrong"], decision = "allow")
+"#;
+    check(
+        source,
+        "ok",
+        r#"{"matchedRules":[{"prefixRuleMatch":{"matchedPrefix":["ok"],"decision":"allow"}}],"decision":"allow"}"#,
+    );
+    check(
+        "x = [1][::0]\n",
+        "ls",
+        "`x.rules`:1:8: slice step cannot be zero; fix the rule or move the file out of the rules folder",
+    );
+}

@@ -107,11 +107,8 @@ pub(crate) async fn apply_patch(
     // The check above judged the paths as they were; the commit judges each
     // real location again as it writes, through directory handles, so a
     // command running meanwhile cannot redirect it. A patch the user
-    // approved may write where it asked to.
-    let scope = match roots {
-        Some(roots) if outside.is_empty() => Some(write_scope(&roots)),
-        _ => None,
-    };
+    // approved may also write the files it was approved for, and no others.
+    let scope = roots.map(|roots| write_scope(&roots).with_files(&outside));
     let committed = tokio::task::spawn_blocking(move || match scope {
         Some(scope) => plan.commit_within(&scope),
         None => plan.commit(),

@@ -198,6 +198,7 @@ pub fn method(object: &Value, name: &str) -> Option<&'static str> {
             "replace",
             "lower",
             "upper",
+            "format",
         ],
         Value::List(_) => &["append", "extend", "index"],
         Value::Dict(_) => &["get", "keys", "values", "items"],
@@ -207,6 +208,9 @@ pub fn method(object: &Value, name: &str) -> Option<&'static str> {
 }
 
 pub fn call_method(object: &Value, name: &str, args: Args) -> Result<Value, String> {
+    if let (Value::Str(template), "format") = (object, name) {
+        return super::value::brace_format(template, &args.positional, &args.named).map(Value::str);
+    }
     if let Some((key, _)) = args.named.first() {
         return Err(format!("`{name}` takes no parameter `{key}`"));
     }
@@ -344,6 +348,69 @@ pub fn index(object: &Value, index: &Value) -> Result<Value, String> {
             sequence.type_name(),
             other.type_name()
         )),
+    }
+}
+
+/// `object[start:end:step]` as Python and Starlark slice lists, tuples and
+/// strings: negative indices count from the end, out-of-range ones are
+/// clamped, a negative step walks backwards.
+pub fn slice(
+    object: &Value,
+    start: Option<i64>,
+    end: Option<i64>,
+    step: Option<i64>,
+) -> Result<Value, String> {
+    let step = step.unwrap_or(1);
+    if step == 0 {
+        return Err("slice step cannot be zero".to_string());
+    }
+    let picks = |len: usize| -> Vec<usize> {
+        let len = len as i64;
+        let bound = |index: Option<i64>, default: i64, low: i64, high: i64| match index {
+            None => default,
+            Some(i) if i < 0 => (i + len).clamp(low, high),
+            Some(i) => i.clamp(low, high),
+        };
+        let mut picked = Vec::new();
+        if step > 0 {
+            let (mut at, end) = (bound(start, 0, 0, len), bound(end, len, 0, len));
+            while at < end {
+                picked.push(at as usize);
+                at += step;
+            }
+        } else {
+            let start = bound(start, len - 1, -1, len - 1);
+            let end = bound(end, -1, -1, len - 1);
+            let mut at = start;
+            while at > end {
+                picked.push(at as usize);
+                at += step;
+            }
+        }
+        picked
+    };
+    match object {
+        Value::Str(text) => {
+            let chars: Vec<char> = text.chars().collect();
+            Ok(Value::str(
+                picks(chars.len())
+                    .into_iter()
+                    .map(|at| chars[at])
+                    .collect::<String>(),
+            ))
+        }
+        Value::List(_) | Value::Tuple(_) => {
+            let items = object.items().unwrap_or_default();
+            let picked: Vec<Value> = picks(items.len())
+                .into_iter()
+                .map(|at| items[at].clone())
+                .collect();
+            Ok(match object {
+                Value::Tuple(_) => Value::Tuple(Rc::new(picked)),
+                _ => Value::list(picked),
+            })
+        }
+        other => Err(format!("{} cannot be sliced", other.type_name())),
     }
 }
 

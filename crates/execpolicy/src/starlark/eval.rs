@@ -309,28 +309,73 @@ impl<'h> Interpreter<'h> {
             ExprKind::Comprehension { element, clauses } => {
                 // The loop variables live in a scope of their own.
                 let mut scope = Some(locals.clone().unwrap_or_default());
-                let mut out = Vec::new();
-                self.comprehension(element, clauses, &mut scope, &mut out)?;
-                Value::list(out)
+                let mut out = Collected::List(Vec::new());
+                self.comprehension(Element::One(element), clauses, &mut scope, &mut out)?;
+                out.into_value()
             }
+            ExprKind::DictComprehension {
+                key,
+                value,
+                clauses,
+            } => {
+                let mut scope = Some(locals.clone().unwrap_or_default());
+                let mut out = Collected::Dict(Vec::new());
+                self.comprehension(Element::Pair(key, value), clauses, &mut scope, &mut out)?;
+                out.into_value()
+            }
+            ExprKind::Slice {
+                object,
+                start,
+                end,
+                step,
+            } => {
+                let object = self.expr(object, locals)?;
+                let mut part = |part: &Option<Box<Expr>>| -> Result<Option<i64>, EvalError> {
+                    match part {
+                        None => Ok(None),
+                        Some(expr) => match self.expr(expr, locals)? {
+                            Value::None => Ok(None),
+                            Value::Int(i) => Ok(Some(i)),
+                            other => Err(EvalError::at(
+                                expr.pos,
+                                format!(
+                                    "slice indices must be integers, got {}",
+                                    other.type_name()
+                                ),
+                            )),
+                        },
+                    }
+                };
+                let (start, end, step) = (part(start)?, part(end)?, part(step)?);
+                builtins::slice(&object, start, end, step).map_err(fail)?
+            }
+            ExprKind::Lambda(def) => Value::Function(Rc::clone(def)),
         })
     }
 
     fn comprehension(
         &mut self,
-        element: &Expr,
+        element: Element<'_>,
         clauses: &[Clause],
         scope: &mut Locals,
-        out: &mut Vec<Value>,
+        out: &mut Collected,
     ) -> Result<(), EvalError> {
         let Some((clause, rest)) = clauses.split_first() else {
+            let pos = match element {
+                Element::One(expr) | Element::Pair(expr, _) => expr.pos,
+            };
             if out.len() >= MAX_LEN {
-                return Err(EvalError::at(
-                    element.pos,
-                    "the list comprehension is too long",
-                ));
+                return Err(EvalError::at(pos, "the comprehension is too long"));
             }
-            out.push(self.expr(element, scope)?);
+            match (element, out) {
+                (Element::One(expr), Collected::List(items)) => items.push(self.expr(expr, scope)?),
+                (Element::Pair(key, value), Collected::Dict(entries)) => {
+                    let key = self.expr(key, scope)?;
+                    let value = self.expr(value, scope)?;
+                    dict_set(entries, key, value);
+                }
+                _ => unreachable!("a comprehension collects what its element makes"),
+            }
             return Ok(());
         };
         match clause {
@@ -487,5 +532,33 @@ pub fn iterate(value: &Value, pos: Pos) -> Result<Vec<Value>, EvalError> {
         other => other
             .items()
             .ok_or_else(|| EvalError::at(pos, format!("{} is not iterable", other.type_name()))),
+    }
+}
+/// What a comprehension makes of each round: one value, or a key and a value.
+#[derive(Clone, Copy)]
+enum Element<'e> {
+    One(&'e Expr),
+    Pair(&'e Expr, &'e Expr),
+}
+
+/// What a comprehension has collected so far.
+enum Collected {
+    List(Vec<Value>),
+    Dict(Vec<(Value, Value)>),
+}
+
+impl Collected {
+    fn len(&self) -> usize {
+        match self {
+            Collected::List(items) => items.len(),
+            Collected::Dict(entries) => entries.len(),
+        }
+    }
+
+    fn into_value(self) -> Value {
+        match self {
+            Collected::List(items) => Value::list(items),
+            Collected::Dict(entries) => Value::Dict(Rc::new(std::cell::RefCell::new(entries))),
+        }
     }
 }

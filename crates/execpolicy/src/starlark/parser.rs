@@ -92,6 +92,21 @@ pub enum ExprKind {
         element: Box<Expr>,
         clauses: Vec<Clause>,
     },
+    /// `{key: value for … if …}`.
+    DictComprehension {
+        key: Box<Expr>,
+        value: Box<Expr>,
+        clauses: Vec<Clause>,
+    },
+    /// `object[start:end:step]`, each part optional.
+    Slice {
+        object: Box<Expr>,
+        start: Option<Box<Expr>>,
+        end: Option<Box<Expr>>,
+        step: Option<Box<Expr>>,
+    },
+    /// `lambda params: expression`, a function whose body returns it.
+    Lambda(std::rc::Rc<FunctionDef>),
 }
 
 #[derive(Debug, Clone)]
@@ -277,6 +292,37 @@ impl Parser {
         })))
     }
 
+    /// `lambda a, b=1: expression`.
+    fn lambda(&mut self) -> Result<Expr, SyntaxError> {
+        let pos = self.pos();
+        self.advance();
+        self.enter()?;
+        let mut params = Vec::new();
+        while !self.eat(":") {
+            let name = self.name()?;
+            let default = if self.eat("=") {
+                Some(self.binary(0)?)
+            } else {
+                None
+            };
+            params.push(Param::Plain(name, default));
+            if !self.eat(",") {
+                self.expect(":")?;
+                break;
+            }
+        }
+        let body = self.expression()?;
+        self.depth -= 1;
+        Ok(Expr {
+            pos,
+            kind: ExprKind::Lambda(std::rc::Rc::new(FunctionDef {
+                name: "lambda".to_string(),
+                params,
+                body: vec![Stmt::Return(Some(body))],
+            })),
+        })
+    }
+
     fn if_rest(&mut self) -> Result<Stmt, SyntaxError> {
         let cond = self.expression()?;
         let then = self.block()?;
@@ -360,6 +406,9 @@ impl Parser {
     }
 
     pub(super) fn expression(&mut self) -> Result<Expr, SyntaxError> {
+        if self.peek() == &Tok::Sym("lambda") {
+            return self.lambda();
+        }
         self.enter()?;
         let then = self.binary(0)?;
         let result = if self.peek() == &Tok::Sym("if") {
@@ -475,11 +524,37 @@ impl Parser {
                     kind: ExprKind::Attr(Box::new(expr), name),
                 };
             } else if self.eat("[") {
-                let index = self.expression()?;
+                let start = if self.peek() == &Tok::Sym(":") {
+                    None
+                } else {
+                    Some(self.expression()?)
+                };
+                if !self.eat(":") {
+                    let index = start.ok_or_else(|| self.error("expected an index"))?;
+                    self.expect("]")?;
+                    expr = Expr {
+                        pos,
+                        kind: ExprKind::Index(Box::new(expr), Box::new(index)),
+                    };
+                    continue;
+                }
+                let part = |parser: &mut Self| -> Result<Option<Box<Expr>>, SyntaxError> {
+                    match parser.peek() {
+                        Tok::Sym(":" | "]") => Ok(None),
+                        _ => Ok(Some(Box::new(parser.expression()?))),
+                    }
+                };
+                let end = part(self)?;
+                let step = if self.eat(":") { part(self)? } else { None };
                 self.expect("]")?;
                 expr = Expr {
                     pos,
-                    kind: ExprKind::Index(Box::new(expr), Box::new(index)),
+                    kind: ExprKind::Slice {
+                        object: Box::new(expr),
+                        start: start.map(Box::new),
+                        end,
+                        step,
+                    },
                 };
             } else {
                 return Ok(expr);
@@ -555,7 +630,19 @@ impl Parser {
                 while !self.eat("}") {
                     let key = self.expression()?;
                     self.expect(":")?;
-                    entries.push((key, self.expression()?));
+                    let value = self.expression()?;
+                    if entries.is_empty() && self.peek() == &Tok::Sym("for") {
+                        let clauses = self.clauses("}")?;
+                        return Ok(Expr {
+                            pos,
+                            kind: ExprKind::DictComprehension {
+                                key: Box::new(key),
+                                value: Box::new(value),
+                                clauses,
+                            },
+                        });
+                    }
+                    entries.push((key, value));
                     if !self.eat(",") {
                         self.expect("}")?;
                         break;
@@ -581,19 +668,7 @@ impl Parser {
         }
         let first = self.expression()?;
         if self.peek() == &Tok::Sym("for") {
-            let mut clauses = Vec::new();
-            loop {
-                if self.eat("for") {
-                    let targets = self.targets()?;
-                    self.expect("in")?;
-                    clauses.push(Clause::For(targets, self.binary(0)?));
-                } else if self.eat("if") {
-                    clauses.push(Clause::If(self.binary(0)?));
-                } else {
-                    self.expect("]")?;
-                    break;
-                }
-            }
+            let clauses = self.clauses("]")?;
             let element = Box::new(first);
             return Ok(Expr {
                 pos,
@@ -612,6 +687,24 @@ impl Parser {
             pos,
             kind: ExprKind::List(items),
         })
+    }
+
+    /// The `for … in …` and `if …` clauses of a comprehension, up to and
+    /// including its `closing` bracket.
+    fn clauses(&mut self, closing: &'static str) -> Result<Vec<Clause>, SyntaxError> {
+        let mut clauses = Vec::new();
+        loop {
+            if self.eat("for") {
+                let targets = self.targets()?;
+                self.expect("in")?;
+                clauses.push(Clause::For(targets, self.binary(0)?));
+            } else if self.eat("if") {
+                clauses.push(Clause::If(self.binary(0)?));
+            } else {
+                self.expect(closing)?;
+                return Ok(clauses);
+            }
+        }
     }
 
     fn enter(&mut self) -> Result<(), SyntaxError> {

@@ -203,6 +203,107 @@ fn seq_compare(a: &[Value], b: &[Value], depth: usize) -> Option<std::cmp::Order
 
 /// `left OP right` for the arithmetic, comparison and membership operators
 /// (`and`/`or` short-circuit and live in the interpreter).
+/// `template % args`: `%s` (as `str`), `%r` (as `repr`), `%d` and `%i`
+/// (integers), `%%`; each argument used once, all of them used.
+fn percent_format(template: &str, args: &[Value]) -> Result<String, String> {
+    let mut out = String::with_capacity(template.len());
+    let mut args = args.iter();
+    let mut chars = template.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let conversion = chars
+            .next()
+            .ok_or("incomplete format: `%` at the end of the string")?;
+        if conversion == '%' {
+            out.push('%');
+            continue;
+        }
+        let arg = args
+            .next()
+            .ok_or("not enough arguments for the format string")?;
+        match (conversion, arg) {
+            ('s', arg) => out.push_str(&arg.to_str()),
+            ('r', arg) => out.push_str(&arg.repr()),
+            ('d' | 'i', Value::Int(i)) => out.push_str(&i.to_string()),
+            ('d' | 'i', other) => {
+                return Err(format!(
+                    "`%{conversion}` needs an integer, got {}",
+                    other.type_name()
+                ));
+            }
+            (other, _) => return Err(format!("unsupported format character `{other}`")),
+        }
+        if out.len() > MAX_LEN {
+            return Err(format!(
+                "the formatted string is too long (more than {MAX_LEN} bytes)"
+            ));
+        }
+    }
+    if args.next().is_some() {
+        return Err("not all arguments converted during string formatting".to_string());
+    }
+    Ok(out)
+}
+
+/// `template.format(*positional, **named)`: `{}` (the next positional),
+/// `{0}` (by position), `{name}` (by name), `{{` and `}}`.
+pub fn brace_format(
+    template: &str,
+    positional: &[Value],
+    named: &[(String, Value)],
+) -> Result<String, String> {
+    let mut out = String::with_capacity(template.len());
+    let mut next = 0;
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                out.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                out.push('}');
+            }
+            '}' => return Err("single `}` in the format string".to_string()),
+            '{' => {
+                let mut field = String::new();
+                loop {
+                    match chars.next() {
+                        Some('}') => break,
+                        Some(c) => field.push(c),
+                        None => return Err("`{` is never closed in the format string".to_string()),
+                    }
+                }
+                let value = if field.is_empty() {
+                    next += 1;
+                    positional.get(next - 1)
+                } else if let Ok(index) = field.parse::<usize>() {
+                    positional.get(index)
+                } else {
+                    named
+                        .iter()
+                        .find(|(name, _)| *name == field)
+                        .map(|(_, value)| value)
+                };
+                let value =
+                    value.ok_or_else(|| format!("no argument for `{{{field}}}` in `format`"))?;
+                out.push_str(&value.to_str());
+            }
+            c => out.push(c),
+        }
+        if out.len() > MAX_LEN {
+            return Err(format!(
+                "the formatted string is too long (more than {MAX_LEN} bytes)"
+            ));
+        }
+    }
+    Ok(out)
+}
+
 pub fn binary(op: &str, left: &Value, right: &Value) -> Result<Value, String> {
     let unsupported = || {
         format!(
@@ -249,6 +350,13 @@ pub fn binary(op: &str, left: &Value, right: &Value) -> Result<Value, String> {
         }
         ("%", Value::Int(a), Value::Int(b)) => {
             Value::Int(a.checked_rem_euclid(*b).ok_or("division by zero")?)
+        }
+        ("%", Value::Str(template), args) => {
+            let args = match args {
+                Value::Tuple(items) => items.to_vec(),
+                other => vec![other.clone()],
+            };
+            Value::str(percent_format(template, &args)?)
         }
         ("+", Value::Str(a), Value::Str(b)) => {
             if a.len() + b.len() > MAX_LEN {
