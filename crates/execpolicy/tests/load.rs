@@ -334,3 +334,20 @@ prefix_rule(pattern = ["ok" if ok else "wrong"], decision = "allow")
         "`x.rules`:1:8: slice step cannot be zero; fix the rule or move the file out of the rules folder",
     );
 }
+
+/// A lambda made inside a function sees that function's variables, as in
+/// Starlark.
+#[test]
+fn a_lambda_sees_the_variables_of_the_function_it_was_made_in() {
+    let source = r#"def rule_maker(program):
+    suffix = "status"
+    return lambda: [program, suffix]
+make = rule_maker("git")
+prefix_rule(pattern = make(), decision = "allow")
+"#;
+    check(
+        source,
+        "git status",
+        r#"{"matchedRules":[{"prefixRuleMatch":{"matchedPrefix":["git","status"],"decision":"allow"}}],"decision":"allow"}"#,
+    );
+}

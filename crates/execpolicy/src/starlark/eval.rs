@@ -117,7 +117,7 @@ impl<'h> Interpreter<'h> {
                 self.assign(std::slice::from_ref(target), result, locals, *pos)?;
             }
             Stmt::Def(def) => {
-                let value = Value::Function(Rc::clone(def));
+                let value = Value::Function(Rc::clone(def), None);
                 self.assign(
                     std::slice::from_ref(&def.name),
                     value,
@@ -349,7 +349,11 @@ impl<'h> Interpreter<'h> {
                 let (start, end, step) = (part(start)?, part(end)?, part(step)?);
                 builtins::slice(&object, start, end, step).map_err(fail)?
             }
-            ExprKind::Lambda(def) => Value::Function(Rc::clone(def)),
+            // Inside a function, a lambda sees that function's variables.
+            ExprKind::Lambda(def) => Value::Function(
+                Rc::clone(def),
+                locals.as_ref().map(|locals| Rc::new(locals.clone())),
+            ),
         })
     }
 
@@ -435,7 +439,7 @@ impl<'h> Interpreter<'h> {
 
     fn call(&mut self, callee: Value, args: Args, pos: Pos) -> Result<Value, EvalError> {
         match callee {
-            Value::Function(def) => self.call_function(def, args, pos),
+            Value::Function(def, captured) => self.call_function(def, captured, args, pos),
             Value::Builtin(name) if self.host.builtins().contains(&name) => self
                 .host
                 .call(name, args, pos)
@@ -454,6 +458,7 @@ impl<'h> Interpreter<'h> {
     fn call_function(
         &mut self,
         def: Rc<FunctionDef>,
+        captured: Option<Rc<HashMap<String, Value>>>,
         args: Args,
         pos: Pos,
     ) -> Result<Value, EvalError> {
@@ -467,6 +472,11 @@ impl<'h> Interpreter<'h> {
             return Err(EvalError::at(pos, "calls nested too deep"));
         }
         let mut locals = self.bind(&def, args, pos)?;
+        if let (Some(captured), Some(locals)) = (captured, locals.as_mut()) {
+            for (name, value) in captured.iter() {
+                locals.entry(name.clone()).or_insert_with(|| value.clone());
+            }
+        }
         self.calls.push(Rc::clone(&def));
         let flow = self.block(&def.body, &mut locals);
         self.calls.pop();

@@ -4,6 +4,7 @@
 
 use super::parser::FunctionDef;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::rc::Rc;
 
@@ -16,7 +17,9 @@ pub enum Value {
     List(Rc<RefCell<Vec<Value>>>),
     Tuple(Rc<Vec<Value>>),
     Dict(Rc<RefCell<Vec<(Value, Value)>>>),
-    Function(Rc<FunctionDef>),
+    /// A `def` or a `lambda`, with the enclosing function's variables a
+    /// lambda made inside a function sees (a snapshot taken when it was made).
+    Function(Rc<FunctionDef>, Option<Rc<HashMap<String, Value>>>),
     Builtin(&'static str),
     /// A method looked up on a value, waiting to be called.
     Method(Box<Value>, &'static str),
@@ -44,7 +47,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Tuple(_) => "tuple",
             Value::Dict(_) => "dict",
-            Value::Function(_) | Value::Builtin(_) | Value::Method(..) => "function",
+            Value::Function(..) | Value::Builtin(_) | Value::Method(..) => "function",
         }
     }
 
@@ -57,7 +60,7 @@ impl Value {
             Value::List(items) => !items.borrow().is_empty(),
             Value::Tuple(items) => !items.is_empty(),
             Value::Dict(entries) => !entries.borrow().is_empty(),
-            Value::Function(_) | Value::Builtin(_) | Value::Method(..) => true,
+            Value::Function(..) | Value::Builtin(_) | Value::Method(..) => true,
         }
     }
 
@@ -123,7 +126,7 @@ impl Value {
                 }
                 out.push('}');
             }
-            Value::Function(def) => {
+            Value::Function(def, _) => {
                 let _ = write!(out, "<function {}>", def.name);
             }
             Value::Builtin(name) => {
@@ -166,7 +169,7 @@ impl Value {
                         })
                     })
             }
-            (Value::Function(a), Value::Function(b)) => Rc::ptr_eq(a, b),
+            (Value::Function(a, _), Value::Function(b, _)) => Rc::ptr_eq(a, b),
             (Value::Builtin(a), Value::Builtin(b)) => a == b,
             _ => false,
         }
