@@ -17,10 +17,22 @@ use std::time::{Duration, Instant};
 /// How long a session waits for another session of this same process.
 const SAME_PROCESS_WAIT: Duration = Duration::from_secs(5);
 
-/// Held while the session runs; dropping it releases the thread.
+/// Held while the session runs; dropping it releases the thread and
+/// removes the lock file.
 #[derive(Debug)]
 pub(crate) struct ThreadLock {
-    _file: File,
+    file: File,
+    path: std::path::PathBuf,
+}
+
+impl Drop for ThreadLock {
+    fn drop(&mut self) {
+        // Removed while still locked: a process that opened the file just
+        // before sees, once it gets the lock, that the path no longer
+        // names it, and starts again with a new file (`acquire`).
+        let _ = std::fs::remove_file(&self.path);
+        let _ = self.file.unlock();
+    }
 }
 
 /// Why the thread could not be locked.
@@ -53,16 +65,15 @@ impl ThreadLock {
             error,
         };
         std::fs::create_dir_all(&dir).map_err(io)?;
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io)?;
         let started = Instant::now();
+        let mut file = open(&path).map_err(io)?;
         loop {
             match file.try_lock() {
+                // Locked, but the file may have been removed by the holder
+                // that just let go: then lock the path's new file instead.
+                Ok(()) if !names(&path, &file) => {
+                    file = open(&path).map_err(io)?;
+                }
                 Ok(()) => break,
                 Err(TryLockError::WouldBlock) => {
                     let holder = holder_of(&mut file);
@@ -83,7 +94,25 @@ impl ThreadLock {
             .set_len(0)
             .and_then(|()| file.rewind())
             .and_then(|()| write!(file, "{}", std::process::id()));
-        Ok(ThreadLock { _file: file })
+        Ok(ThreadLock { file, path })
+    }
+}
+
+fn open(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+}
+
+/// Whether `path` still names the open `file`.
+fn names(path: &Path, file: &File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(path), file.metadata()) {
+        (Ok(at_path), Ok(open)) => at_path.dev() == open.dev() && at_path.ino() == open.ino(),
+        _ => false,
     }
 }
 
@@ -121,6 +150,10 @@ mod tests {
             )
         );
         drop(first);
-        assert!(ThreadLock::acquire(home.path(), "t1").is_ok());
+        // Released: the file is gone, and the thread can be locked again.
+        assert!(!home.path().join("locks/t1.lock").exists());
+        let again = ThreadLock::acquire(home.path(), "t1").unwrap();
+        assert!(home.path().join("locks/t1.lock").exists());
+        drop(again);
     }
 }
