@@ -25,7 +25,15 @@ pub(crate) struct Dir {
     fd: Arc<OwnedFd>,
 }
 
+/// How a directory is opened: only as a handle to work in (`O_PATH` where
+/// Linux has it), never through a final symlink.
+#[cfg(target_os = "linux")]
 const DIR_FLAGS: OFlags = OFlags::PATH
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC);
+#[cfg(not(target_os = "linux"))]
+const DIR_FLAGS: OFlags = OFlags::RDONLY
     .union(OFlags::DIRECTORY)
     .union(OFlags::NOFOLLOW)
     .union(OFlags::CLOEXEC);
