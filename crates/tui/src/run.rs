@@ -346,9 +346,11 @@ async fn switch_thread(
     thread_id: String,
     fork: bool,
 ) {
-    if fork {
+    if fork || session.thread_id() == thread_id {
         // The session writes its last items on shutdown; the fork must
-        // copy them, so wait for that first.
+        // copy them, so wait for that first. Resuming the thread this
+        // session runs: only one session may hold a thread at a time, so
+        // this one ends first.
         wait_for_shutdown(session).await;
     }
     let home = config.duet_home.clone();
