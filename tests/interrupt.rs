@@ -198,7 +198,7 @@ async fn every_way_duet_ends_takes_the_confined_command_tree_with_it() {
                 // bubblewrap ties its namespace to duet only once it has
                 // settled: a SIGKILL within the first milliseconds of a
                 // command can still leave it (docs/sandbox.md, section 7).
-                std::thread::sleep(Duration::from_millis(200));
+                std::thread::sleep(Duration::from_millis(500));
                 send_signal(duet_pid, signal);
                 running.finish_within(EXIT_LIMIT)
             })
@@ -279,7 +279,7 @@ async fn mount_points_a_killed_run_left_are_cleared_by_the_next() {
             "the command never started"
         );
         // Past bubblewrap's start-up window (see the test above).
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(500));
         send_signal(pid, libc::SIGKILL);
         running.finish_within(EXIT_LIMIT)
     })

@@ -328,6 +328,13 @@ prefix_rule(pattern = ["ok" if ok else "wrong"], decision = "allow")
         "ok",
         r#"{"matchedRules":[{"prefixRuleMatch":{"matchedPrefix":["ok"],"decision":"allow"}}],"decision":"allow"}"#,
     );
+    // A huge step ends the walk instead of overflowing.
+    check(
+        "x = [0, 1, 2][1::9223372036854775807] + [0, 1, 2][1::-9223372036854775807]\n\
+         prefix_rule(pattern = [\"ok\" if x == [1, 1] else \"wrong\"], decision = \"allow\")\n",
+        "ok",
+        r#"{"matchedRules":[{"prefixRuleMatch":{"matchedPrefix":["ok"],"decision":"allow"}}],"decision":"allow"}"#,
+    );
     check(
         "x = [1][::0]\n",
         "ls",

@@ -376,7 +376,7 @@ pub fn slice(
             let (mut at, end) = (bound(start, 0, 0, len), bound(end, len, 0, len));
             while at < end {
                 picked.push(at as usize);
-                at += step;
+                at = at.saturating_add(step);
             }
         } else {
             let start = bound(start, len - 1, -1, len - 1);
@@ -384,7 +384,7 @@ pub fn slice(
             let mut at = start;
             while at > end {
                 picked.push(at as usize);
-                at += step;
+                at = at.saturating_add(step);
             }
         }
         picked
