@@ -108,7 +108,7 @@ pub fn limits(backend: Backend) -> Vec<String> {
     match backend {
         Backend::Bwrap => vec![
             "a `SIGKILL` of duet in the first milliseconds of a command can leave that command \
-             running (bubblewrap ties its namespace to duet only once it has settled)"
+             running, still confined (bubblewrap's namespace init has been seen to outlive it)"
                 .to_string(),
         ],
         Backend::Landlock => {
