@@ -308,7 +308,8 @@ async fn resuming_in_another_directory_tells_the_model_where_it_is() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_thread_in_use_by_another_process_is_not_resumed() {
     let server = start_mock().await;
-    let cmd = "touch started; sleep 3";
+    // Runs until the test lets it go, however slow the machine.
+    let cmd = "touch started; while [ ! -e release ]; do sleep 0.05; done";
     let log = mount_sse_sequence(
         &server,
         vec![
@@ -342,6 +343,7 @@ async fn a_thread_in_use_by_another_process_is_not_resumed() {
         .args(["--json", "resume", "--last", "second task"])
         .run()
         .await;
+    std::fs::write(workspace.repo().join("release"), "").expect("let the first run go");
     let first = tokio::task::spawn_blocking(move || {
         running.finish_within(std::time::Duration::from_secs(20))
     })
