@@ -211,28 +211,18 @@ fn a_directory_swapped_for_a_symlink_cannot_carry_a_commit_outside() {
         .map(|entry| entry.expect("entry").file_name())
         .collect();
     assert_eq!(escaped, Vec::<std::ffi::OsString>::new());
-    // With the tree still, the same kind of patch applies where it should
-    // (on a loaded machine the swapper may have won every round above).
-    let sub = root.join("sub");
-    if sub
-        .join("d")
-        .symlink_metadata()
-        .is_ok_and(|meta| meta.file_type().is_symlink())
-    {
-        fs::remove_file(sub.join("d")).expect("remove the symlink");
-    }
-    if sub.join("d-real").exists() {
-        fs::rename(sub.join("d-real"), sub.join("d")).expect("restore the directory");
-    }
+    // With the tree still, a patch of the same kind applies where it should
+    // (on a loaded machine the swapper may have won every round above; a
+    // round that met `sub/d` missing made a real `sub/d` of its own).
     let last = plan(
-        &patch("*** Begin Patch\n*** Add File: sub/d/last.txt\n+x\n*** End Patch"),
+        &patch("*** Begin Patch\n*** Add File: sub/still/last.txt\n+x\n*** End Patch"),
         &root,
     )
     .expect("plan");
     last.commit_within(&scope)
         .expect("applies once the tree is still");
     assert_eq!(
-        fs::read_to_string(sub.join("d/last.txt")).expect("written inside"),
+        fs::read_to_string(root.join("sub/still/last.txt")).expect("written inside"),
         "x\n"
     );
 }
