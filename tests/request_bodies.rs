@@ -8,7 +8,7 @@
 mod common;
 
 use common::{Workspace, redact, split_exec_output, workspace_replacements};
-use duet_test_support::responses_mock::{base_url, mount_sse_sequence, start_mock};
+use duet_test_support::responses_mock::{ResponsesLog, base_url, mount_sse_sequence, start_mock};
 use duet_test_support::sse::{
     ev_assistant_message, ev_function_call, ev_reasoning, function_call_item, reasoning_item,
     sse_completed_turn,
@@ -267,27 +267,18 @@ async fn the_first_request_then_the_replayed_history() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn output_schema_becomes_a_strict_json_schema_text_format() {
+/// `duet exec --json --output-schema FILE`, the file holding `schema_text`,
+/// against a model that answers `answer`; the outcome and the requests.
+async fn exec_with_schema(schema_text: &str, answer: &str) -> (common::Outcome, ResponsesLog) {
     let server = start_mock().await;
     let log = mount_sse_sequence(
         &server,
-        vec![sse_completed_turn(&[ev_assistant_message(
-            "msg_1",
-            r#"{"answer":"42"}"#,
-        )])],
+        vec![sse_completed_turn(&[ev_assistant_message("msg_1", answer)])],
     )
     .await;
     let workspace = Workspace::new();
-    let schema = json!({
-        "type": "object",
-        "properties": {"answer": {"type": "string"}},
-        "required": ["answer"],
-        "additionalProperties": false,
-    });
     let schema_file = workspace.home().join("schema.json");
-    std::fs::write(&schema_file, schema.to_string()).expect("write schema");
-
+    std::fs::write(&schema_file, schema_text).expect("write schema");
     let outcome = workspace
         .exec()
         .mock(&base_url(&server))
@@ -296,6 +287,18 @@ async fn output_schema_becomes_a_strict_json_schema_text_format() {
         .arg("answer in JSON")
         .run()
         .await;
+    (outcome, log)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn output_schema_becomes_a_strict_json_schema_text_format() {
+    let schema = json!({
+        "type": "object",
+        "properties": {"answer": {"type": "string"}},
+        "required": ["answer"],
+        "additionalProperties": false,
+    });
+    let (outcome, log) = exec_with_schema(&schema.to_string(), r#"{"answer":"42"}"#).await;
 
     assert_eq!(outcome.code, Some(0), "{}", outcome.describe());
     let bodies = log.bodies();
@@ -403,27 +406,8 @@ const BAD_JSON_OUTPUT: &str = "failed to parse the arguments of `exec_command`: 
 /// The file's key order is kept, at every level.
 #[tokio::test(flavor = "multi_thread")]
 async fn output_schema_keeps_the_files_key_order() {
-    let server = start_mock().await;
-    let log = mount_sse_sequence(
-        &server,
-        vec![sse_completed_turn(&[ev_assistant_message(
-            "msg_1",
-            r#"{"reasoning":"r","answer":"a"}"#,
-        )])],
-    )
-    .await;
-    let workspace = Workspace::new();
     let schema_text = r#"{"type":"object","properties":{"reasoning":{"type":"string"},"answer":{"type":"string"}},"required":["reasoning","answer"],"additionalProperties":false}"#;
-    let schema_file = workspace.home().join("schema.json");
-    std::fs::write(&schema_file, schema_text).expect("write schema");
-    let outcome = workspace
-        .exec()
-        .mock(&base_url(&server))
-        .args(["--json", "--output-schema"])
-        .arg(schema_file.display().to_string())
-        .arg("answer in JSON")
-        .run()
-        .await;
+    let (outcome, log) = exec_with_schema(schema_text, r#"{"reasoning":"r","answer":"a"}"#).await;
     assert_eq!(outcome.code, Some(0), "{}", outcome.describe());
     // Bodies are parsed keeping key order (serde_json's `preserve_order`).
     let bodies = log.bodies();
