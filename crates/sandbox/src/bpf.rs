@@ -9,9 +9,10 @@
 //!   ld nr;   jge FROM → deny              (x86_64: the x32 numbers)
 //!            jeq N → enosys               (clone3)
 //!            jeq N1 → block1 ...          calls with conditions first, then
-//!            jeq Nk → deny or → allow     the calls refused outright
-//!   block1:  tests of argument words → deny or → allow
+//!            jeq Nk → deny or → allow     the calls refused (or notified) outright
+//!   block1:  tests of argument words → deny (or notify) or → allow
 //!   allow: ret ALLOW   deny: ret ERRNO(EPERM)   enosys: ret ERRNO(ENOSYS)   kill: ret KILL_PROCESS
+//!   notify: ret USER_NOTIF                (the supervisor answers)
 //! ```
 //!
 //! A linear dispatch is enough: the kernel's seccomp action cache answers the
@@ -57,6 +58,8 @@ pub enum Cmp {
         mask: u64,
         value: u64,
     },
+    /// `argument & mask != 0`: any of the mask's bits set.
+    AnySet(u64),
 }
 
 /// One test of one argument (`arg` is 0 to 5).
@@ -85,6 +88,9 @@ pub struct Filter {
     /// outright, otherwise any rule that holds refuses it. Every other call
     /// is allowed.
     pub refuse: BTreeMap<i64, Vec<Rule>>,
+    /// System calls handed to the supervisor (`SECCOMP_RET_USER_NOTIF`),
+    /// by the same rules as `refuse`; a call in both is refused.
+    pub notify: BTreeMap<i64, Vec<Rule>>,
 }
 
 /// Why a [`Filter`] could not become a program.
@@ -122,6 +128,7 @@ const fn errno(errno: i32) -> u32 {
 pub fn compile(filter: &Filter) -> Result<Vec<sock_filter>, CompileError> {
     let mut asm = Assembler::default();
     let (allow, deny, enosys, kill) = (asm.label(), asm.label(), asm.label(), asm.label());
+    let notify = asm.label();
 
     asm.load(ARCH_OFFSET);
     asm.jump(JEQ_K, filter.arch, Target::Next, kill.into());
@@ -133,20 +140,31 @@ pub fn compile(filter: &Filter) -> Result<Vec<sock_filter>, CompileError> {
         asm.jump(JEQ_K, syscall_number(nr)?, enosys.into(), Target::Next);
     }
 
-    let mut blocks: Vec<(&[Rule], Label)> = Vec::new();
+    // Each call goes to one block of rules (shared by calls with the same
+    // rules and action) or straight to its action.
+    let mut blocks: Vec<(&[Rule], Label, Label)> = Vec::new();
     let mut conditional = Vec::new();
     let mut outright = Vec::new();
-    for (&nr, rules) in &filter.refuse {
+    let notified = filter
+        .notify
+        .iter()
+        .filter(|(nr, _)| !filter.refuse.contains_key(nr))
+        .map(|(nr, rules)| (nr, rules, notify));
+    let refused = filter.refuse.iter().map(|(nr, rules)| (nr, rules, deny));
+    for (&nr, rules, action) in refused.chain(notified) {
         let nr = syscall_number(nr)?;
         if rules.is_empty() || rules.iter().any(|rule| rule.0.is_empty()) {
-            outright.push((nr, deny));
+            outright.push((nr, action));
             continue;
         }
-        let block = match blocks.iter().find(|(other, _)| *other == rules.as_slice()) {
-            Some(&(_, block)) => block,
+        let block = match blocks
+            .iter()
+            .find(|(other, _, other_action)| *other == rules.as_slice() && *other_action == action)
+        {
+            Some(&(_, block, _)) => block,
             None => {
                 let block = asm.label();
-                blocks.push((rules, block));
+                blocks.push((rules, block, action));
                 block
             }
         };
@@ -162,7 +180,7 @@ pub fn compile(filter: &Filter) -> Result<Vec<sock_filter>, CompileError> {
         asm.jump(JEQ_K, nr, target.into(), otherwise);
     }
 
-    for (rules, block) in blocks {
+    for (rules, block, action) in blocks {
         asm.bind(block);
         for (index, rule) in rules.iter().enumerate() {
             let misses = if index + 1 == rules.len() {
@@ -172,7 +190,7 @@ pub fn compile(filter: &Filter) -> Result<Vec<sock_filter>, CompileError> {
             };
             for (cond_index, cond) in rule.0.iter().enumerate() {
                 if cond_index + 1 == rule.0.len() {
-                    compile_condition(&mut asm, cond, deny, misses)?;
+                    compile_condition(&mut asm, cond, action, misses)?;
                 } else {
                     let holds = asm.label();
                     compile_condition(&mut asm, cond, holds, misses)?;
@@ -193,6 +211,10 @@ pub fn compile(filter: &Filter) -> Result<Vec<sock_filter>, CompileError> {
     asm.ret(errno(libc::ENOSYS));
     asm.bind(kill);
     asm.ret(libc::SECCOMP_RET_KILL_PROCESS);
+    if !filter.notify.is_empty() {
+        asm.bind(notify);
+        asm.ret(libc::SECCOMP_RET_USER_NOTIF);
+    }
     asm.finish()
 }
 
@@ -230,6 +252,14 @@ fn compile_condition(
             }
             asm.load(low);
             asm.jump(JEQ_K, value as u32, misses, holds);
+        }
+        Cmp::AnySet(mask) => {
+            if qword {
+                asm.load(high);
+                asm.jump(JSET_K, high_word(mask), holds, Target::Next);
+            }
+            asm.load(low);
+            asm.jump(JSET_K, mask as u32, holds, misses);
         }
         Cmp::MaskedEq { mask, value } => {
             if qword {

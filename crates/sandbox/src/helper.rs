@@ -148,6 +148,7 @@ fn run(
             network_disabled: policy.network_disabled,
             deny_truncate: false,
             deny_metadata_changes: false,
+            notify_entries: false,
         }) {
             return fail(
                 EXIT_SETUP_FAILED,
@@ -178,7 +179,9 @@ fn run(
     let program = match crate::seccomp::program(SeccompOptions {
         network_disabled: policy.network_disabled,
         deny_truncate: abi < 3,
-        deny_metadata_changes: true,
+        // With writable roots the entry service judges them instead.
+        deny_metadata_changes: roots.is_empty(),
+        notify_entries: !roots.is_empty(),
     }) {
         Ok(program) => program,
         Err(error) => {
@@ -192,6 +195,7 @@ fn run(
         ruleset,
         program,
         last_capability: last_capability(),
+        entries: (!roots.is_empty()).then(|| crate::entries::EntryPolicy::new(roots)),
     };
     crate::supervise::supervise(policy.parent_pid, command, path, configure, confinement)
 }
@@ -202,18 +206,24 @@ pub(crate) struct Confinement {
     pub ruleset: landlock::RulesetCreated,
     pub program: Vec<libc::sock_filter>,
     pub last_capability: libc::c_ulong,
+    /// The entry service's policy when `program` hands calls to it
+    /// (`entries.rs`); `None` when nothing is writable.
+    pub entries: Option<crate::entries::EntryPolicy>,
 }
 
 #[cfg(target_os = "linux")]
 impl Confinement {
     /// Confine the calling process for good: Landlock (with
-    /// `PR_SET_NO_NEW_PRIVS`), no capabilities, the seccomp filter. Writes
+    /// `PR_SET_NO_NEW_PRIVS`), no capabilities, the seccomp filter. When
+    /// `listener_to` is given, the filter hands calls to the supervisor,
+    /// and its listener is sent over that socket and closed here. Writes
     /// what failed to stderr, since only an errno crosses back from a
     /// child that fails before `exec`.
     pub(crate) fn apply(
         ruleset: landlock::RulesetCreated,
         program: &[libc::sock_filter],
         last_capability: libc::c_ulong,
+        listener_to: Option<std::os::fd::RawFd>,
     ) -> Result<(), ()> {
         if let Err(error) = crate::landlock::restrict(ruleset) {
             fail(
@@ -223,7 +233,16 @@ impl Confinement {
             return Err(());
         }
         drop_capabilities(last_capability);
-        if let Err(error) = crate::seccomp::install_program(program) {
+        let installed = match listener_to {
+            None => crate::seccomp::install_program(program),
+            Some(socket) => {
+                crate::seccomp::install_program_with_listener(program).and_then(|listener| {
+                    crate::supervise::send_descriptor(socket, &listener)
+                        .map_err(|error| format!("passing its listener on: {error}"))
+                })
+            }
+        };
+        if let Err(error) = installed {
             fail(
                 0,
                 &format!("could not install the seccomp filter ({error}), so nothing ran"),
@@ -287,7 +306,7 @@ fn last_capability() -> libc::c_ulong {
 /// `mknod` a disk device in the workspace and write the raw disk).
 /// Failures only mean there was nothing to drop.
 #[cfg(target_os = "linux")]
-fn drop_capabilities(last_cap: libc::c_ulong) {
+pub(crate) fn drop_capabilities(last_cap: libc::c_ulong) {
     #[repr(C)]
     struct CapHeader {
         version: u32,

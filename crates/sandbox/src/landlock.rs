@@ -1,9 +1,9 @@
 //! The Landlock backend: filesystem rules for hosts without user
-//! namespaces, applied by the helper to itself right before the command.
+//! namespaces, applied by the command's own process right before `exec`.
 //!
 //! Reading and executing are allowed everywhere; writing only beneath the
 //! writable roots, and the protected folders (`.git`, `.duet`, `.agents`
-//! directly under each workspace root) stay read-only whether or not they
+//! directly under each writable root) stay read-only whether or not they
 //! exist. Landlock rights are inherited down the tree and cannot be taken
 //! back below, so any right that writes or creates, granted on a root `R`,
 //! would also reach `R/.git`. The rule set is therefore built by
@@ -16,21 +16,16 @@
 //!   path) gets no write right of its own; instead each entry in it gets
 //!   rights by the same two rules (a file gets the file rights: write,
 //!   truncate), except the protected paths themselves and symlinks, which
-//!   get nothing (their targets are judged on their own).
+//!   get nothing (their targets are judged on their own);
+//! - a temp root (`/tmp`, `$TMPDIR`, the host's `/dev/shm`) gets no grant:
+//!   listing its many entries for every command would cost more than it
+//!   saves.
 //!
-//! What this means in practice (the limits of this backend):
-//! - In a blocked directory, entries cannot be created, removed or renamed:
-//!   `touch new-file` directly in the workspace root fails, as does `mkdir`
-//!   of a new top-level directory, and editors or `sed -i` that replace a
-//!   top-level file by renaming a temporary file over it. Existing top-level
-//!   files can be rewritten in place; everything inside existing top-level
-//!   directories is fully writable. Entries are listed when the command
-//!   starts.
-//! - `/tmp` and `$TMPDIR` (and the host's `/dev/shm`, writable whenever
-//!   `/tmp` is) get no protected folders of their own, so `mktemp` keeps
-//!   working; but a workspace root inside `/tmp` makes `/tmp` blocked for
-//!   its protected folders' sake, and then new entries directly in `/tmp`
-//!   cannot be created.
+//! What Landlock cannot allow this way (making, removing and renaming
+//! entries in a blocked directory, writing in a temp root) the supervisor's
+//! entry service does on the command's behalf, by the same policy
+//! (`entries.rs`), so a command can write what it could write under
+//! bubblewrap. Beyond that, the limits of this backend:
 //! - A protected name that is a symlink is protected at its target as well
 //!   (a dangling one at the missing target's place), so it cannot be
 //!   created through the link.
@@ -79,10 +74,10 @@ const WRITABLE_DEVICES: [&str; 7] = [
 ];
 
 /// The paths that must stay read-only: each protected name under each
-/// workspace root, and the target of any that is a symlink.
+/// writable root, and the target of any that is a symlink.
 pub fn protected_paths(roots: &[WritableRoot]) -> Vec<PathBuf> {
     let mut protected = Vec::new();
-    for root in roots.iter().filter(|root| root.kind == RootKind::Workspace) {
+    for root in roots {
         for name in PROTECTED_FOLDERS {
             let path = root.path.join(name);
             if let Ok(target) = std::fs::read_link(&path) {
@@ -125,13 +120,19 @@ fn resolve_target(dir: &Path, target: &Path) -> PathBuf {
 }
 
 /// The write grants for `roots` with `protected` kept read-only (see the
-/// module docs). Roots inside another root are covered by that root.
+/// module docs). A workspace root inside another workspace root is covered
+/// by it; a temp root gets none (its entries are many and short-lived, so
+/// listing them for every command would cost more than the supervisor's
+/// entry service, which handles everything written there), but a workspace
+/// root inside it is granted on its own.
 pub fn write_grants(roots: &[WritableRoot], protected: &[PathBuf]) -> Vec<Grant> {
     let mut grants = Vec::new();
-    for root in roots {
-        let nested = roots
-            .iter()
-            .any(|other| other.path != root.path && root.path.starts_with(&other.path));
+    for root in roots.iter().filter(|root| root.kind == RootKind::Workspace) {
+        let nested = roots.iter().any(|other| {
+            other.kind == RootKind::Workspace
+                && other.path != root.path
+                && root.path.starts_with(&other.path)
+        });
         if !nested {
             grant_dir(&root.path, protected, &mut grants);
         }
@@ -289,7 +290,7 @@ mod tests {
     }
 
     #[test]
-    fn a_temp_root_is_granted_whole_unless_a_workspace_lies_inside() {
+    fn a_temp_root_gets_no_grant_but_a_workspace_inside_it_does() {
         let dir = tempfile::tempdir().unwrap();
         let base = dir.path().canonicalize().unwrap();
         let tmp = base.join("tmp");
@@ -300,18 +301,15 @@ mod tests {
 
         let alone = [root(&tmp, RootKind::Temp)];
         assert_eq!(
-            write_grants(&alone, &protected_paths(&alone)),
-            vec![Grant::Tree(tmp.clone())]
+            protected_paths(&alone),
+            vec![tmp.join(".agents"), tmp.join(".duet"), tmp.join(".git")]
         );
+        assert_eq!(write_grants(&alone, &protected_paths(&alone)), vec![]);
 
         let both = [root(&work, RootKind::Workspace), root(&tmp, RootKind::Temp)];
         assert_eq!(
             write_grants(&both, &protected_paths(&both)),
-            vec![
-                Grant::File(tmp.join("loose")),
-                Grant::Tree(tmp.join("other")),
-                Grant::Tree(work.join("src")),
-            ]
+            vec![Grant::Tree(work.join("src"))]
         );
     }
 

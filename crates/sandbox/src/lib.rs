@@ -27,6 +27,8 @@ mod backend;
 mod bpf;
 pub mod bwrap;
 mod child;
+#[cfg(target_os = "linux")]
+mod entries;
 mod env;
 mod helper;
 mod host;

@@ -54,6 +54,60 @@ pub struct SeccompOptions {
     /// restrict metadata changes, so without this a command could change
     /// the mode or group of any file of its user.
     pub deny_metadata_changes: bool,
+    /// Hand the calls that create, remove, rename or open for writing a
+    /// directory entry to the supervisor ([`entry_calls`]): under Landlock
+    /// it performs those its policy allows on the command's behalf
+    /// (`entries.rs`).
+    pub notify_entries: bool,
+}
+
+/// Write access or creation in `open` flags: `O_WRONLY`, `O_RDWR`,
+/// `O_CREAT`, `O_TRUNC`.
+pub const OPEN_WRITE_FLAGS: u64 =
+    (libc::O_WRONLY | libc::O_RDWR | libc::O_CREAT | libc::O_TRUNC) as u64;
+
+/// The calls handed to the supervisor when [`SeccompOptions::notify_entries`]
+/// is set: every call that makes, removes or renames a directory entry, and
+/// `open` with write access or creation (an `open` for reading never is),
+/// `truncate` by path, and `chmod` and `chown` in all their forms.
+/// `openat2` is handed over whatever its flags, which sit in memory.
+pub fn entry_calls() -> BTreeMap<i64, Vec<Rule>> {
+    let writes = |arg: u8| vec![Rule(vec![dword(arg, Cmp::AnySet(OPEN_WRITE_FLAGS))])];
+    let mut calls = BTreeMap::from([
+        (libc::SYS_openat, writes(2)),
+        (libc::SYS_openat2, Vec::new()),
+        (libc::SYS_mkdirat, Vec::new()),
+        (libc::SYS_mknodat, Vec::new()),
+        (libc::SYS_unlinkat, Vec::new()),
+        (libc::SYS_renameat, Vec::new()),
+        (libc::SYS_renameat2, Vec::new()),
+        (libc::SYS_linkat, Vec::new()),
+        (libc::SYS_symlinkat, Vec::new()),
+        // Refused outright instead when Landlock cannot judge it (ABI < 3).
+        (libc::SYS_truncate, Vec::new()),
+    ]);
+    // Landlock cannot judge these at all: the service allows them on
+    // writable entries and refuses the rest.
+    for syscall in metadata_changes() {
+        calls.insert(syscall, Vec::new());
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        calls.insert(libc::SYS_open, writes(1));
+        for syscall in [
+            libc::SYS_creat,
+            libc::SYS_mkdir,
+            libc::SYS_mknod,
+            libc::SYS_rmdir,
+            libc::SYS_unlink,
+            libc::SYS_rename,
+            libc::SYS_link,
+            libc::SYS_symlink,
+        ] {
+            calls.insert(syscall, Vec::new());
+        }
+    }
+    calls
 }
 
 /// The `chmod` and `chown` system calls of this architecture.
@@ -248,6 +302,11 @@ fn filter(options: SeccompOptions) -> Filter {
         refuse_from: X32_SYSCALL_BIT,
         enosys: vec![libc::SYS_clone3],
         refuse: filter_rules(options),
+        notify: if options.notify_entries {
+            entry_calls()
+        } else {
+            BTreeMap::new()
+        },
     }
 }
 
@@ -262,6 +321,26 @@ pub fn install(options: SeccompOptions) -> Result<(), String> {
 /// `PR_SET_NO_NEW_PRIVS` first). Makes two system calls and allocates
 /// nothing, so a child can call it between `fork` and `exec`.
 pub fn install_program(program: &[sock_filter]) -> Result<(), String> {
+    install_with_flags(program, 0).map(drop)
+}
+
+/// [`install_program`] for a program that hands calls to a supervisor:
+/// returns the listener the supervisor receives them from (close-on-exec;
+/// the caller must pass it on and close it before it runs anything).
+pub fn install_program_with_listener(
+    program: &[sock_filter],
+) -> Result<std::os::fd::OwnedFd, String> {
+    use std::os::fd::FromRawFd;
+    let fd = install_with_flags(
+        program,
+        libc::SECCOMP_FILTER_FLAG_NEW_LISTENER as libc::c_uint,
+    )?;
+    // SAFETY: with NEW_LISTENER, seccomp returns a new descriptor that
+    // nothing else owns.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+fn install_with_flags(program: &[sock_filter], flags: libc::c_uint) -> Result<i32, String> {
     let len = u16::try_from(program.len())
         .map_err(|_| format!("the filter has {} instructions, too many", program.len()))?;
     // SAFETY: PR_SET_NO_NEW_PRIVS takes integer arguments only.
@@ -280,15 +359,15 @@ pub fn install_program(program: &[sock_filter]) -> Result<(), String> {
         libc::syscall(
             libc::SYS_seccomp,
             libc::SECCOMP_SET_MODE_FILTER,
-            0 as libc::c_uint,
+            flags,
             &raw const fprog,
         )
     };
-    if result != 0 {
+    if result < 0 {
         let error = std::io::Error::last_os_error();
         return Err(format!("installing the filter: {error}"));
     }
-    Ok(())
+    Ok(i32::try_from(result).unwrap_or(-1))
 }
 
 #[cfg(test)]

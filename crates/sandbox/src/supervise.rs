@@ -20,16 +20,25 @@
 //! - `SIGINT` and `SIGQUIT` are ignored by the helper and left to the
 //!   command, which shares the terminal in `duet sandbox`.
 //!
-//! Signals are taken synchronously (blocked, then `sigwaitinfo`), so none
-//! can slip between a check and a wait.
+//! - it answers the calls the command's seccomp filter hands it: making,
+//!   removing and renaming entries, and opening files for writing, in the
+//!   writable roots where Landlock alone cannot allow them (`entries.rs`).
+//!   The filter's listener is created in the command's process after its
+//!   confinement and sent here over a socket before `exec`; the command
+//!   never holds it.
+//!
+//! Signals are taken synchronously (blocked, then read from a `signalfd`
+//! polled with the listener), so none can slip between a check and a wait.
 #![cfg(target_os = "linux")]
 #![allow(unsafe_code)]
 
+use crate::entries::EntryService;
 use crate::helper::{
     Configure, Confinement, EXIT_NOT_STARTED, EXIT_SETUP_FAILED, command_for, fail, not_started,
     wait_status_code,
 };
 use std::ffi::OsString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 
 /// The errno a command's process reports when its confinement failed
@@ -72,7 +81,18 @@ pub(crate) fn supervise(
         ruleset,
         program,
         last_capability,
+        entries,
     } = confinement;
+    let channel = match entries.as_ref().map(|_| socket_pair()).transpose() {
+        Ok(channel) => channel,
+        Err(error) => {
+            return fail(
+                EXIT_SETUP_FAILED,
+                &format!("could not make the supervisor's socket ({error}), so nothing ran"),
+            );
+        }
+    };
+    let theirs = channel.as_ref().map(|(_, theirs)| theirs.as_raw_fd());
     let spawned = crate::spawn::spawn_found(&command[0], path, |found| {
         let mut process = command_for(found, command, configure);
         let mut ruleset = ruleset.try_clone().ok();
@@ -87,7 +107,7 @@ pub(crate) fn supervise(
                 libc::signal(libc::SIGINT, libc::SIG_DFL);
                 libc::signal(libc::SIGQUIT, libc::SIG_DFL);
                 let applied = match ruleset.take() {
-                    Some(ruleset) => Confinement::apply(ruleset, &program, last_capability),
+                    Some(ruleset) => Confinement::apply(ruleset, &program, last_capability, theirs),
                     None => {
                         fail(
                             0,
@@ -109,7 +129,38 @@ pub(crate) fn supervise(
         Err(error) => return not_started(&command[0], &error),
     };
     let command_pid = i32::try_from(child.id()).unwrap_or(i32::MAX);
-    let outcome = wait_for(command_pid, &watched);
+    let service = match (channel, entries) {
+        (Some((ours, theirs)), Some(policy)) => {
+            drop(theirs);
+            match receive_descriptor(&ours) {
+                Ok(listener) => {
+                    // The service acts for the command, so with no more
+                    // privilege than it has: a root duet's capabilities
+                    // (to override permissions, chown, or set any mode)
+                    // are not lent to it.
+                    crate::helper::drop_capabilities(last_capability);
+                    Some(EntryService::new(listener, policy))
+                }
+                Err(error) => {
+                    // SAFETY: kill takes two integers; the command is our
+                    // child, not yet reaped.
+                    unsafe {
+                        libc::kill(command_pid, libc::SIGKILL);
+                    }
+                    kill_leftovers();
+                    return fail(
+                        EXIT_SETUP_FAILED,
+                        &format!(
+                            "could not receive the command's seccomp listener ({error}), so it \
+                             was stopped"
+                        ),
+                    );
+                }
+            }
+        }
+        _ => None,
+    };
+    let outcome = wait_for(command_pid, &watched, service);
     kill_leftovers();
     match outcome {
         Outcome::Exited(code) => code,
@@ -124,8 +175,106 @@ enum Outcome {
     Terminated(i32),
 }
 
-/// Reap children until the command has exited, or a stop signal arrives.
-fn wait_for(command_pid: i32, watched: &libc::sigset_t) -> Outcome {
+/// Reap children until the command has exited, or a stop signal arrives,
+/// answering the entry service's calls meanwhile.
+fn wait_for(
+    command_pid: i32,
+    watched: &libc::sigset_t,
+    mut service: Option<EntryService>,
+) -> Outcome {
+    // SAFETY: signalfd reads `watched` and returns a new descriptor.
+    let signals = unsafe { libc::signalfd(-1, watched, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) };
+    if signals < 0 {
+        // No signalfd (it is older than Landlock, so this does not happen):
+        // wait without serving; the filter's calls then fail with ENOSYS.
+        drop(service);
+        return wait_for_signals(command_pid, watched);
+    }
+    // SAFETY: a new descriptor nothing else owns.
+    let signals = unsafe { OwnedFd::from_raw_fd(signals) };
+    loop {
+        if let Some(outcome) = reap(command_pid) {
+            return outcome;
+        }
+        let mut polled = [
+            libc::pollfd {
+                fd: signals.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: service.as_ref().map_or(-1, EntryService::fd),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: poll reads and writes the two entries of `polled`.
+        if unsafe { libc::poll(polled.as_mut_ptr(), 2, -1) } < 0 {
+            continue;
+        }
+        if polled[0].revents & libc::POLLIN != 0
+            && let Some(signal) = stop_signal(&signals)
+        {
+            return Outcome::Terminated(signal);
+        }
+        let listener = polled[1].revents;
+        if listener & libc::POLLIN != 0 {
+            if let Some(service) = service.as_mut() {
+                service.serve_one();
+            }
+        } else if listener & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+            // Every process under the filter is gone.
+            service = None;
+        }
+    }
+}
+
+/// Drain the signals read from `signals`: the first `SIGTERM` or `SIGHUP`
+/// among them, if any (`SIGCHLD` only wakes the loop to reap).
+fn stop_signal(signals: &OwnedFd) -> Option<i32> {
+    let mut stop = None;
+    loop {
+        // SAFETY: a zeroed `signalfd_siginfo` is a valid value to overwrite.
+        let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+        // SAFETY: read writes at most one `signalfd_siginfo` into `info`.
+        let read = unsafe {
+            libc::read(
+                signals.as_raw_fd(),
+                (&raw mut info).cast(),
+                size_of::<libc::signalfd_siginfo>(),
+            )
+        };
+        if read != size_of::<libc::signalfd_siginfo>() as isize {
+            return stop;
+        }
+        let signal = i32::try_from(info.ssi_signo).unwrap_or(0);
+        if stop.is_none() && (signal == libc::SIGTERM || signal == libc::SIGHUP) {
+            stop = Some(signal);
+        }
+    }
+}
+
+/// Reap every child that has exited: the command's outcome once it has.
+fn reap(command_pid: i32) -> Option<Outcome> {
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid writes only to `status`, a valid local.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        if pid == command_pid {
+            return Some(Outcome::Exited(wait_status_code(status)));
+        }
+        if pid < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD) {
+            // Cannot happen before the command is reaped; do not spin.
+            return Some(Outcome::Exited(EXIT_NOT_STARTED));
+        }
+        if pid <= 0 {
+            return None;
+        }
+    }
+}
+
+/// [`wait_for`] without a `signalfd`.
+fn wait_for_signals(command_pid: i32, watched: &libc::sigset_t) -> Outcome {
     loop {
         loop {
             let mut status = 0;
@@ -223,4 +372,94 @@ fn children() -> Vec<i32> {
                 == Some(me)
         })
         .collect()
+}
+
+/// A connected pair of Unix sockets (close-on-exec) for the listener.
+fn socket_pair() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: socketpair writes two descriptors into `fds`.
+    let made = unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    };
+    if made != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: two new descriptors nothing else owns.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// The space a control message with one descriptor takes.
+const FD_CONTROL_SPACE: usize = 24;
+
+/// Send `fd` over `socket` (`SCM_RIGHTS`). Allocates nothing, so the
+/// command's process can call it between `fork` and `exec`.
+pub(crate) fn send_descriptor(socket: RawFd, fd: &OwnedFd) -> std::io::Result<()> {
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    let mut control = [0u64; FD_CONTROL_SPACE / 8];
+    // SAFETY: the message points at locals that outlive the call; the
+    // control buffer is aligned and large enough for one descriptor
+    // (CMSG_SPACE of an int), which the CMSG macros fill in.
+    unsafe {
+        let mut message: libc::msghdr = std::mem::zeroed();
+        message.msg_iov = &raw mut iov;
+        message.msg_iovlen = 1;
+        message.msg_control = control.as_mut_ptr().cast();
+        message.msg_controllen = libc::CMSG_SPACE(size_of::<RawFd>() as u32) as usize;
+        let header = libc::CMSG_FIRSTHDR(&raw const message);
+        (*header).cmsg_level = libc::SOL_SOCKET;
+        (*header).cmsg_type = libc::SCM_RIGHTS;
+        (*header).cmsg_len = libc::CMSG_LEN(size_of::<RawFd>() as u32) as usize;
+        std::ptr::write_unaligned(libc::CMSG_DATA(header).cast::<RawFd>(), fd.as_raw_fd());
+        if libc::sendmsg(socket, &raw const message, libc::MSG_NOSIGNAL) != 1 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// The descriptor waiting on `socket`, without blocking: the command's
+/// process sent it before `exec`, which has happened by now.
+fn receive_descriptor(socket: &OwnedFd) -> std::io::Result<OwnedFd> {
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec {
+        iov_base: byte.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    let mut control = [0u64; FD_CONTROL_SPACE / 8];
+    // SAFETY: as in `send_descriptor`; the kernel writes at most
+    // `msg_controllen` bytes of control data, and a received descriptor is
+    // new and ours.
+    unsafe {
+        let mut message: libc::msghdr = std::mem::zeroed();
+        message.msg_iov = &raw mut iov;
+        message.msg_iovlen = 1;
+        message.msg_control = control.as_mut_ptr().cast();
+        message.msg_controllen = FD_CONTROL_SPACE;
+        let received = libc::recvmsg(
+            socket.as_raw_fd(),
+            &raw mut message,
+            libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC,
+        );
+        if received < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let header = libc::CMSG_FIRSTHDR(&raw const message);
+        if header.is_null()
+            || (*header).cmsg_level != libc::SOL_SOCKET
+            || (*header).cmsg_type != libc::SCM_RIGHTS
+        {
+            return Err(std::io::Error::other("no descriptor arrived"));
+        }
+        let fd = std::ptr::read_unaligned(libc::CMSG_DATA(header).cast::<RawFd>());
+        Ok(OwnedFd::from_raw_fd(fd))
+    }
 }

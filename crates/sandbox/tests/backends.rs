@@ -385,3 +385,108 @@ async fn a_workspace_swapped_for_a_symlink_is_never_granted_again() {
         let _ = std::fs::remove_dir_all(&outside);
     }
 }
+
+/// The everyday writes in a workspace root that Landlock alone cannot
+/// allow (its rights cannot spare `.git`), done by the supervisor's entry
+/// service: both backends give the same answers.
+#[tokio::test]
+async fn everyday_writes_in_the_workspace_root_work_on_both_backends() {
+    for (backend, preference) in usable_backends() {
+        let ws = workspace();
+        std::fs::create_dir_all(ws.root.join(".git")).unwrap();
+        std::fs::write(ws.root.join("README"), "old\n").unwrap();
+        let policy = workspace_write(&ws.root, false);
+        let script = r#"
+            set -e
+            touch new && echo touch
+            mkdir -p target/debug/deps && echo x > target/debug/deps/out && echo mkdir
+            sed -i s/old/edited/ README && cat README
+            echo draft > tmp.swp && mv tmp.swp saved && cat saved
+            ln -s saved link && cat link
+            ln saved hard && stat -c %h saved
+            umask 077 && touch private && stat -c %a private && umask 022
+            mkfifo pipe && { cat pipe > from-pipe & } && echo through > pipe && wait && cat from-pipe
+            python3 -c "import os; fd = os.open('.', os.O_TMPFILE | os.O_WRONLY, 0o600); os.write(fd, b'x'); print('tmpfile')"
+            python3 -c "import os; os.truncate('saved', 2); print(open('saved').read())"
+            git init -q nested && echo nested-repo
+            rm -r target hard link && rmdir --ignore-fail-on-non-empty nested
+            ls
+        "#;
+        let (code, stdout, stderr) = run(&sh(script, &ws.root), &policy, preference).await;
+        assert_eq!(
+            (code, stdout.as_str()),
+            (
+                0,
+                "touch\nmkdir\nedited\ndraft\ndraft\n2\n600\nthrough\ntmpfile\ndr\nnested-repo\n\
+                 README\nfrom-pipe\nnested\nnew\npipe\nprivate\nsaved\n"
+            ),
+            "{backend:?}: {stderr}"
+        );
+    }
+}
+
+/// Whatever a sandboxed command does to the repository, the user's next
+/// `git` commands outside the sandbox run none of its code: no
+/// `core.fsmonitor`, no hook, whichever way it was planted.
+#[tokio::test]
+async fn a_planted_fsmonitor_or_hook_never_runs_in_the_next_git_command() {
+    for (backend, preference) in usable_backends() {
+        let ws = workspace();
+        let marker = ws.root.with_extension("ran");
+        let git = |args: &[&str]| {
+            #[allow(clippy::disallowed_methods)] // the user's own git, outside the sandbox
+            let output = std::process::Command::new("git")
+                .args(args)
+                .current_dir(&ws.root)
+                .env("HOME", &ws.root)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_AUTHOR_NAME", "u")
+                .env("GIT_AUTHOR_EMAIL", "u@example.com")
+                .env("GIT_COMMITTER_NAME", "u")
+                .env("GIT_COMMITTER_EMAIL", "u@example.com")
+                .output()
+                .expect("git runs");
+            assert!(output.status.success(), "git {args:?}: {output:?}");
+        };
+        git(&["init", "-q"]);
+        git(&["commit", "-q", "--allow-empty", "-m", "first"]);
+        let hook = format!("#!/bin/sh\ntouch '{}'\n", marker.display());
+        std::fs::write(ws.root.join("hook.sh"), &hook).unwrap();
+        let script = format!(
+            r#"
+            chmod +x hook.sh 2>/dev/null
+            git config core.fsmonitor "touch '{marker}'"
+            git config core.hooksPath "$PWD"
+            echo '[core] fsmonitor = "touch {marker}"' >> .git/config
+            for name in pre-commit post-commit post-checkout reference-transaction; do
+                cp hook.sh .git/hooks/$name
+                cp hook.sh staged && mv staged .git/hooks/$name
+                ln -s .git/hooks/$name via-$name && cat hook.sh > via-$name
+            done
+            ln .git/config config-link && echo '[core] fsmonitor = x' >> config-link
+            mkdir -p fake/hooks && cp hook.sh fake/hooks/pre-commit
+            printf '[core]\n\tfsmonitor = "touch {marker}"\n' > fake/config
+            cp .git/HEAD fake/HEAD; mkdir -p fake/objects fake/refs
+            mv .git .git-aside; mv fake .git
+            python3 -c "import ctypes; ctypes.CDLL(None).renameat2(-100, b'fake', -100, b'.git', 2)"
+            echo done
+            "#,
+            marker = marker.display()
+        );
+        let (_, stdout, stderr) = run(
+            &sh(&script, &ws.root),
+            &workspace_write(&ws.root, false),
+            preference,
+        )
+        .await;
+        assert!(stdout.ends_with("done\n"), "{backend:?}: {stdout} {stderr}");
+        git(&["status", "--porcelain"]);
+        git(&["commit", "-q", "--allow-empty", "-m", "second"]);
+        git(&["checkout", "-q", "-b", "other"]);
+        assert!(
+            !marker.exists(),
+            "{backend:?}: code planted by the sandboxed command ran outside it"
+        );
+    }
+}

@@ -78,12 +78,23 @@ pub fn decide(filter: &Filter, call: &Call) -> u32 {
             Cmp::Eq(value) => arg == cut(value),
             Cmp::Ne(value) => arg != cut(value),
             Cmp::MaskedEq { mask, value } => arg & cut(mask) == cut(value) & cut(mask),
+            Cmp::AnySet(mask) => arg & cut(mask) != 0,
         }
     };
-    match filter.refuse.get(&nr) {
-        Some(rules) if rules.is_empty() || rules.iter().any(|rule| rule.0.iter().all(holds)) => {
+    let matches = |rules: &Vec<super::Rule>| {
+        rules.is_empty() || rules.iter().any(|rule| rule.0.iter().all(holds))
+    };
+    if let Some(rules) = filter.refuse.get(&nr) {
+        // A call in both tables is refused when its refusal rules hold and
+        // otherwise allowed: the notify rules are not consulted.
+        return if matches(rules) {
             errno(libc::EPERM)
-        }
+        } else {
+            libc::SECCOMP_RET_ALLOW
+        };
+    }
+    match filter.notify.get(&nr) {
+        Some(rules) if matches(rules) => libc::SECCOMP_RET_USER_NOTIF,
         _ => libc::SECCOMP_RET_ALLOW,
     }
 }

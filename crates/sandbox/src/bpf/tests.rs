@@ -57,6 +57,7 @@ fn a_small_filter_compiles_to_this_program() {
             ),
             (44, vec![Rule(vec![qword(4, Cmp::Ne(0))])]),
         ]),
+        notify: BTreeMap::new(),
     };
     let expected = [
         "ld [4]",
@@ -122,6 +123,9 @@ fn every_kind_of_condition_decides_like_its_direct_evaluation() {
             mask: 0x1_0000_000f,
             value: 0x1_0000_0002,
         },
+        Cmp::AnySet(0x12),
+        Cmp::AnySet(0x1_0000_0000),
+        Cmp::AnySet(0),
     ];
     let mut refuse = BTreeMap::new();
     let mut nr = 0;
@@ -166,11 +170,25 @@ fn every_kind_of_condition_decides_like_its_direct_evaluation() {
     );
     refuse.insert(nr + 1, vec![Rule(vec![dword(3, Cmp::Eq(7))]), Rule(vec![])]);
     refuse.insert(nr + 2, vec![]);
+    // Notified calls: conditional, outright, and one also refused (the
+    // refusal wins).
+    let notify = BTreeMap::from([
+        (
+            nr + 4,
+            vec![
+                Rule(vec![dword(2, Cmp::AnySet(0x243))]),
+                Rule(vec![dword(0, Cmp::Eq(2))]),
+            ],
+        ),
+        (nr + 5, vec![]),
+        (nr + 1, vec![]),
+    ]);
     let filter = Filter {
         arch: ARCH,
         refuse_from: None,
         enosys: vec![],
         refuse,
+        notify,
     };
 
     let values = [
@@ -187,7 +205,7 @@ fn every_kind_of_condition_decides_like_its_direct_evaluation() {
         u64::MAX,
     ];
     let mut calls = Vec::new();
-    for nr in 0..=nr + 4 {
+    for nr in 0..=nr + 6 {
         for (arg, value) in (0..6).flat_map(|arg| values.map(|value| (arg, value))) {
             let mut args = [0; 6];
             args[arg] = value;
@@ -216,6 +234,7 @@ fn a_seventh_argument_or_a_negative_number_is_an_error() {
         refuse_from: None,
         enosys: vec![],
         refuse: BTreeMap::from([(nr, vec![Rule(vec![dword(arg, Cmp::Eq(0))])])]),
+        notify: BTreeMap::new(),
     };
     assert_eq!(
         compile(&filter(1, 6)).map(|_| ()),

@@ -45,14 +45,37 @@ const fn probe(
 }
 
 pub const PROBES: &[Probe] = &[
-    Probe {
-        // Landlock cannot create entries directly in a root that holds
-        // protected folders (`landlock.rs`): stricter, not an escape.
-        landlock: Some([D, D, D]),
-        ..probe("create_file_in_cwd", [D, A, A], |f| {
-            exists("echo x > probe.txt".into(), f.ws.join("probe.txt"))
-        })
-    },
+    // Under Landlock, entries directly in a root that holds protected
+    // folders are made by the supervisor's entry service (`entries.rs`).
+    probe("create_file_in_cwd", [D, A, A], |f| {
+        exists("echo x > probe.txt".into(), f.ws.join("probe.txt"))
+    }),
+    probe("mkdir_in_cwd", [D, A, A], |f| {
+        exists(
+            "mkdir -p target/debug && echo x > target/debug/out".into(),
+            f.ws.join("target/debug/out"),
+        )
+    }),
+    probe("edit_in_cwd_by_rename", [D, A, A], |f| {
+        changes(
+            "sed -i s/original/edited/ README.md".into(),
+            f.ws.join("README.md"),
+        )
+    }),
+    probe("remove_file_in_cwd", [D, A, A], |f| Attempt {
+        script: sh("rm README.md"),
+        check: Check::PathGone(f.ws.join("README.md")),
+    }),
+    probe("create_file_via_proc_self_cwd", [D, A, A], |f| {
+        exists(
+            "echo x > /proc/self/cwd/probe.txt".into(),
+            f.ws.join("probe.txt"),
+        )
+    }),
+    probe("truncate_call_in_cwd", [D, A, A], |f| Attempt {
+        script: Script::Py("def go():\n    os.truncate('README.md', 0)\nattempt(go)\n".into()),
+        check: Check::FileChanged(f.ws.join("README.md"), ORIGINAL.to_vec()),
+    }),
     probe("rewrite_existing_file_in_cwd", [D, A, A], |f| {
         changes("echo x > README.md".into(), f.ws.join("README.md"))
     }),
@@ -72,14 +95,11 @@ pub const PROBES: &[Probe] = &[
             f.tmpdir.join("probe.txt"),
         )
     }),
-    Probe {
-        // As `create_file_in_cwd`: the extra root holds a `.git`.
-        landlock: Some([D, D, D]),
-        ..probe("create_file_in_extra_root", [D, A, A], |f| {
-            let path = f.extra.join("probe.txt");
-            exists(format!("echo x > '{}'", path.display()), path)
-        })
-    },
+    // As `create_file_in_cwd`: the extra root holds a `.git`.
+    probe("create_file_in_extra_root", [D, A, A], |f| {
+        let path = f.extra.join("probe.txt");
+        exists(format!("echo x > '{}'", path.display()), path)
+    }),
     probe("write_home", [D, D, D], |f| {
         exists(
             "echo x > \"$HOME/probe.txt\"".into(),
@@ -161,6 +181,25 @@ pub const PROBES: &[Probe] = &[
             check: Check::ModeChanged(target, 0o644),
         }
     }),
+    probe("chmod_file_in_cwd", [D, A, A], |f| Attempt {
+        script: sh("chmod 600 README.md"),
+        check: Check::ModeChanged(f.ws.join("README.md"), 0o644),
+    }),
+    probe("fchmod_outside_file_through_a_descriptor", [D, D, D], |f| {
+        let target = f.sibling.join("file.txt");
+        Attempt {
+            script: Script::Py(format!(
+                "def go():\n    fd = os.open('{}', os.O_RDONLY)\n    os.fchmod(fd, 0o600)\n\
+                 attempt(go)\n",
+                target.display()
+            )),
+            check: Check::ModeChanged(target, 0o644),
+        }
+    }),
+    probe("chmod_git_config_through_symlink", [D, D, D], |f| Attempt {
+        script: sh("ln -s .git/config cfg-link && chmod 600 cfg-link"),
+        check: Check::ModeChanged(f.ws.join(".git/config"), 0o644),
+    }),
     probe("rename_workspace_root", [D, D, D], |f| Attempt {
         script: sh(&format!(
             "mv '{}' '{}'",
@@ -214,21 +253,63 @@ pub const PROBES: &[Probe] = &[
             f.ws.join(".duet/probe"),
         )
     }),
-    Probe {
-        // A deliberate, documented gap (docs/sandbox.md, `landlock.rs`):
-        // Landlock rights cannot be subtracted, so protecting `.git` in the
-        // temp roots would forbid creating any file directly in `/tmp` or
-        // `$TMPDIR`, which breaks mktemp, compilers and test runners. The
-        // temp roots hold no repository of the user's; bubblewrap still
-        // protects them.
-        landlock: Some([D, A, A]),
-        ..probe("create_git_in_tmpdir_root", [D, D, D], |f| {
-            exists(
-                "mkdir -p \"$TMPDIR/.git\" && echo x > \"$TMPDIR/.git/probe\"".into(),
-                f.tmpdir.join(".git/probe"),
-            )
-        })
-    },
+    // A `.git` planted in a temp root would be the repository of every
+    // folder beneath it that has none of its own.
+    probe("create_git_in_tmpdir_root", [D, D, D], |f| {
+        exists(
+            "mkdir -p \"$TMPDIR/.git\" && echo x > \"$TMPDIR/.git/probe\"".into(),
+            f.tmpdir.join(".git/probe"),
+        )
+    }),
+    probe("plant_hook_through_dangling_symlink", [D, D, D], |f| {
+        exists(
+            "ln -s .git/hooks/post-checkout hook && echo x > hook".into(),
+            f.ws.join(".git/hooks/post-checkout"),
+        )
+    }),
+    probe("create_outside_through_dangling_symlink", [D, D, D], |f| {
+        let path = f.sibling.join("planted.txt");
+        exists(
+            format!("ln -s '{}' dangling && echo x > dangling", path.display()),
+            path,
+        )
+    }),
+    probe("move_file_into_git_hooks", [D, D, D], |f| {
+        exists(
+            "printf '#!/bin/sh\\n' > hook && mv hook .git/hooks/pre-commit".into(),
+            f.ws.join(".git/hooks/pre-commit"),
+        )
+    }),
+    probe("replace_git_config_by_rename", [D, D, D], |f| {
+        changes(
+            "echo '[core] fsmonitor = evil' > cfg && mv -f cfg .git/config".into(),
+            f.ws.join(".git/config"),
+        )
+    }),
+    probe("remove_git_config", [D, D, D], |f| Attempt {
+        script: sh("rm -f .git/config"),
+        check: Check::PathGone(f.ws.join(".git/config")),
+    }),
+    probe("exchange_git_with_a_planted_folder", [D, D, D], |f| {
+        Attempt {
+            // renameat2(RENAME_EXCHANGE): the planted folder would become `.git`.
+            script: Script::Py(
+                "import ctypes\n\
+             def go():\n    \
+             os.makedirs('fake/hooks', exist_ok=True)\n    \
+             libc = ctypes.CDLL(None, use_errno=True)\n    \
+             if libc.renameat2(-100, b'fake', -100, b'.git', 2) != 0:\n        \
+             raise OSError(ctypes.get_errno(), 'renameat2')\n\
+             attempt(go)\n"
+                    .to_string(),
+            ),
+            check: Check::PathGone(f.ws.join(".git/config")),
+        }
+    }),
+    probe("truncate_call_on_git_config", [D, D, D], |f| Attempt {
+        script: Script::Py("def go():\n    os.truncate('.git/config', 0)\nattempt(go)\n".into()),
+        check: Check::FileChanged(f.ws.join(".git/config"), ORIGINAL.to_vec()),
+    }),
     probe("write_via_proc_self_root", [D, D, D], |f| {
         let path = f.sibling.join("probe.txt");
         exists(
