@@ -113,14 +113,28 @@ pub fn limits(backend: Backend) -> Vec<String> {
         ],
         Backend::Landlock => {
             let mut limits = vec![
-                "commands cannot create, rename or remove entries directly in a writable root \
-                 that holds (or may hold) `.git`, `.duet` or `.agents`, such as the workspace \
-                 itself; every folder below it is fully writable"
+                "entries directly in a writable root, in `/tmp` and in folders a command made \
+                 itself are made by the supervising helper on the command's behalf: there, \
+                 binding a Unix socket, `openat2` with `resolve` flags and naming an \
+                 `O_TMPFILE` with `linkat` fail, and every write-open costs a round trip to \
+                 the helper"
                     .to_string(),
                 "`utime` and extended attributes of files outside the writable roots are not \
                  refused"
                     .to_string(),
             ];
+            #[cfg(target_os = "linux")]
+            if let Some(scope) = std::fs::read_to_string("/proc/sys/kernel/yama/ptrace_scope")
+                .ok()
+                .and_then(|text| text.trim().parse::<u32>().ok())
+                .filter(|&scope| scope >= 2)
+            {
+                limits.push(format!(
+                    "`kernel.yama.ptrace_scope` is {scope}: the supervising helper cannot read \
+                     a command's paths, so commands cannot create, rename or remove entries \
+                     directly in a writable root or in `/tmp` (set it to 1 to allow that)"
+                ));
+            }
             #[cfg(target_os = "linux")]
             if let Ok(abi) = crate::probe::landlock_abi() {
                 if abi < 2 {

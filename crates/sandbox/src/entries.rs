@@ -61,11 +61,9 @@
 
 use crate::WritableRoot;
 use std::ffi::{CString, OsStr};
-use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// Which entries the service may change on a command's behalf.
@@ -458,7 +456,7 @@ impl EntryService {
                     return None;
                 }
                 if flags & libc::O_NONBLOCK == 0 {
-                    clear_nonblocking(&file);
+                    clear_nonblocking(&file, flags);
                 }
                 Some(Answer::Opened { file, cloexec })
             }
@@ -520,7 +518,13 @@ impl EntryService {
         if kind == Kind::Fifo {
             return self.open_fifo(id, entry, flags, cloexec);
         }
-        let umask = task.umask()?;
+        // Reading the umask costs more than the rest of an `open`; only a
+        // new file needs it (if one appears meanwhile, `O_CREAT` opens it,
+        // and the umask does not apply to an existing file).
+        let umask = match kind {
+            Kind::Missing => task.umask()?,
+            _ => 0,
+        };
         let ours = flags | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
         let file = match with_umask(umask, || open_at(&entry.dir, &entry.name, ours, mode)) {
             Ok(file) => file,
@@ -530,7 +534,7 @@ impl EntryService {
             return None;
         }
         if flags & libc::O_NONBLOCK == 0 {
-            clear_nonblocking(&file);
+            clear_nonblocking(&file, flags);
         }
         Some(Answer::Opened { file, cloexec })
     }
@@ -903,7 +907,7 @@ impl Task {
     /// `openat2` for writing without `resolve` flags into an `Open`. `None`
     /// when they cannot be read, or the call is left to the kernel.
     fn read_request(&self, mut request: Request) -> Option<(Request, Read)> {
-        let memory = File::open(format!("/proc/{}/mem", self.tid)).ok()?;
+        let memory = Memory { tid: self.tid };
         let string = |address: u64| read_string(&memory, address);
         if let Request::Open2 {
             dir,
@@ -913,7 +917,7 @@ impl Task {
         } = request
         {
             let mut words = [0u8; 24];
-            if size < 24 || memory.read_at(&mut words, how).ok()? != 24 {
+            if size < 24 || memory.read_at(&mut words, how)? != 24 {
                 return None;
             }
             let word = |index: usize| {
@@ -1001,13 +1005,14 @@ impl Task {
         libc::mode_t::from_str_radix(line.trim(), 8).ok()
     }
 
-    /// `path` with `/proc/self` and `/proc/thread-self` naming the caller,
-    /// not the service.
+    /// `path` with `/proc/self`, `/proc/thread-self` and `/dev/fd` naming
+    /// the caller's, not the service's.
     fn own_proc(&self, path: &[u8]) -> Vec<u8> {
         let tid = self.tid;
         for (prefix, replacement) in [
             (&b"/proc/self"[..], format!("/proc/{tid}")),
             (&b"/proc/thread-self"[..], format!("/proc/{tid}/task/{tid}")),
+            (&b"/dev/fd"[..], format!("/proc/{tid}/fd")),
         ] {
             if let Some(rest) = path.strip_prefix(prefix)
                 && (rest.is_empty() || rest[0] == b'/')
@@ -1058,7 +1063,14 @@ impl Located {
         } else {
             open_directory(base, parent)?
         };
-        let path = fd_path(&dir)?.join(OsStr::from_bytes(name));
+        let directory = fd_path(&dir)?;
+        // Inside `/proc` a name can be a magic link to one of the
+        // service's own descriptors: leave such calls to the kernel, which
+        // resolves them for the caller.
+        if directory.starts_with("/proc") {
+            return None;
+        }
+        let path = directory.join(OsStr::from_bytes(name));
         Some(Located {
             dir,
             name: CString::new(name).ok()?,
@@ -1129,11 +1141,13 @@ fn apply_change(fd: &OwnedFd, change: Change) -> io::Result<i64> {
     }
 }
 
-fn clear_nonblocking(file: &OwnedFd) {
+/// Give `file`, opened with `flags | O_NONBLOCK`, the status flags `flags`
+/// asked for (one call: the status flags are known).
+fn clear_nonblocking(file: &OwnedFd, flags: i32) {
+    let status = flags & (libc::O_APPEND | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME);
     // SAFETY: fcntl on a descriptor we own.
     unsafe {
-        let status = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
-        libc::fcntl(file.as_raw_fd(), libc::F_SETFL, status & !libc::O_NONBLOCK);
+        libc::fcntl(file.as_raw_fd(), libc::F_SETFL, status);
     }
 }
 
@@ -1212,10 +1226,44 @@ fn read_link_at(dir: &OwnedFd, name: &std::ffi::CStr) -> Option<Vec<u8>> {
     Some(buffer)
 }
 
+/// Another process's memory, read with `process_vm_readv` (one call, no
+/// descriptor; the same ptrace access as `/proc/PID/mem`).
+struct Memory {
+    tid: u32,
+}
+
+impl Memory {
+    /// Read into `buffer` from `address`: how many bytes could be read
+    /// (fewer when the range runs into an unmapped page), `None` when none.
+    fn read_at(&self, buffer: &mut [u8], address: u64) -> Option<usize> {
+        let local = libc::iovec {
+            iov_base: buffer.as_mut_ptr().cast(),
+            iov_len: buffer.len(),
+        };
+        let remote = libc::iovec {
+            iov_base: address as *mut libc::c_void,
+            iov_len: buffer.len(),
+        };
+        // SAFETY: the kernel writes at most `buffer.len()` bytes into
+        // `buffer`; the remote address is only read, in the other process.
+        let read = unsafe {
+            libc::process_vm_readv(
+                self.tid as libc::pid_t,
+                &raw const local,
+                1,
+                &raw const remote,
+                1,
+                0,
+            )
+        };
+        usize::try_from(read).ok().filter(|&read| read > 0)
+    }
+}
+
 /// A NUL-terminated string at `address` in a process's memory, at most
 /// `PATH_MAX` bytes with its NUL; read page by page so a string ending
 /// just before an unmapped page is read whole.
-fn read_string(memory: &File, address: u64) -> Option<Vec<u8>> {
+fn read_string(memory: &Memory, address: u64) -> Option<Vec<u8>> {
     const PAGE: u64 = 4096;
     let mut bytes = Vec::new();
     let mut at = address;
@@ -1225,10 +1273,7 @@ fn read_string(memory: &File, address: u64) -> Option<Vec<u8>> {
             .ok()?
             .min(PATH_MAX - bytes.len());
         let mut chunk = vec![0u8; want];
-        let got = memory.read_at(&mut chunk, at).ok()?;
-        if got == 0 {
-            return None;
-        }
+        let got = memory.read_at(&mut chunk, at)?;
         chunk.truncate(got);
         if let Some(end) = chunk.iter().position(|&byte| byte == 0) {
             bytes.extend_from_slice(&chunk[..end]);
@@ -1330,7 +1375,7 @@ mod tests {
         let base = dir.path().canonicalize().unwrap();
         std::fs::create_dir_all(base.join("a/b")).unwrap();
         std::os::unix::fs::symlink("a", base.join("link")).unwrap();
-        let root = OwnedFd::from(File::open("/").unwrap());
+        let root = OwnedFd::from(std::fs::File::open("/").unwrap());
         let from = open_directory(&root, base.as_os_str().as_bytes()).unwrap();
         let found = |path: &[u8], directory: bool| {
             Located::find_from(&from, path, directory).map(|entry| entry.path)
@@ -1362,12 +1407,15 @@ mod tests {
             b"/proc/42/task/42/fd/3"
         );
         assert_eq!(task.own_proc(b"/proc/selfish"), b"/proc/selfish");
+        assert_eq!(task.own_proc(b"/dev/fd/63"), b"/proc/42/fd/63");
         assert_eq!(task.own_proc(b"proc/self/x"), b"proc/self/x");
     }
 
     #[test]
     fn strings_are_read_up_to_their_nul_across_pages() {
-        let memory = File::open("/proc/self/mem").unwrap();
+        let memory = Memory {
+            tid: std::process::id(),
+        };
         let text = b"hello/world\0rest".to_vec();
         let address = text.as_ptr() as u64;
         assert_eq!(read_string(&memory, address), Some(b"hello/world".to_vec()));

@@ -139,6 +139,10 @@ pub(crate) fn supervise(
                     // (to override permissions, chown, or set any mode)
                     // are not lent to it.
                     crate::helper::drop_capabilities(last_capability);
+                    // A path through `/proc/self/cwd` that reaches the
+                    // service unrewritten (behind a symlink) then names
+                    // `/`, which is never writable, not the helper's cwd.
+                    let _ = std::env::set_current_dir("/");
                     Some(EntryService::new(listener, policy))
                 }
                 Err(error) => {
@@ -192,8 +196,11 @@ fn wait_for(
     }
     // SAFETY: a new descriptor nothing else owns.
     let signals = unsafe { OwnedFd::from_raw_fd(signals) };
+    // Reap first (the command may be gone already), then again whenever a
+    // signal arrives; `SIGCHLD` stays pending for the `signalfd` meanwhile.
+    let mut reap_now = true;
     loop {
-        if let Some(outcome) = reap(command_pid) {
+        if reap_now && let Some(outcome) = reap(command_pid) {
             return outcome;
         }
         let mut polled = [
@@ -212,9 +219,8 @@ fn wait_for(
         if unsafe { libc::poll(polled.as_mut_ptr(), 2, -1) } < 0 {
             continue;
         }
-        if polled[0].revents & libc::POLLIN != 0
-            && let Some(signal) = stop_signal(&signals)
-        {
+        reap_now = polled[0].revents & libc::POLLIN != 0;
+        if reap_now && let Some(signal) = stop_signal(&signals) {
             return Outcome::Terminated(signal);
         }
         let listener = polled[1].revents;

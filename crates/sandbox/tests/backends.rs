@@ -490,3 +490,80 @@ async fn a_planted_fsmonitor_or_hook_never_runs_in_the_next_git_command() {
         );
     }
 }
+
+/// A command that swaps a folder for a symlink to the outside while it
+/// makes, renames and changes entries through that folder never lands
+/// anything outside: the entry service judges the directory it resolved,
+/// not the name (Landlock), and the mounts do (bubblewrap).
+#[tokio::test]
+async fn swapping_a_folder_for_a_symlink_never_lands_a_write_outside() {
+    for (backend, preference) in usable_backends() {
+        let ws = workspace();
+        let outside = ws.root.with_extension("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("keep"), "keep\n").unwrap();
+        let script = format!(
+            r#"
+import os, threading
+stop = False
+def swap():
+    while not stop:
+        try:
+            os.rename('sub', 'sub-real')
+            os.symlink('{outside}', 'sub')
+            os.unlink('sub')
+            os.rename('sub-real', 'sub')
+        except OSError:
+            pass
+os.mkdir('sub')
+thread = threading.Thread(target=swap)
+thread.start()
+for i in range(300):
+    for attempt in (
+        lambda: os.close(os.open('sub/f%d' % i, os.O_CREAT | os.O_WRONLY, 0o644)),
+        lambda: os.mkdir('sub/d%d' % i),
+        lambda: os.symlink('/etc', 'sub/l%d' % i),
+        lambda: os.rename('sub/f%d' % i, 'sub/g%d' % i),
+        lambda: os.chmod('sub/keep', 0o600),
+        lambda: os.truncate('sub/keep', 0),
+        lambda: os.unlink('sub/keep'),
+    ):
+        try:
+            attempt()
+        except OSError:
+            pass
+stop = True
+thread.join()
+print('done')
+"#,
+            outside = outside.display()
+        );
+        let spec = CommandSpec {
+            program: PathBuf::from("/usr/bin/python3"),
+            args: vec!["-c".to_string(), script],
+            ..sh("", &ws.root)
+        };
+        let (code, stdout, stderr) =
+            run(&spec, &workspace_write(&ws.root, false), preference).await;
+        assert_eq!(
+            (code, stdout.as_str()),
+            (0, "done\n"),
+            "{backend:?}: {stderr}"
+        );
+        let left: Vec<String> = std::fs::read_dir(&outside)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, vec!["keep"], "{backend:?}");
+        assert_eq!(
+            std::fs::read_to_string(outside.join("keep")).unwrap(),
+            "keep\n"
+        );
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(outside.join("keep"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o644, "{backend:?}");
+    }
+}
