@@ -17,7 +17,10 @@ once, in a rotating order) and reports medians and duet's share:
 - the same `bwrap` running duet's helper (`duet --duet-linux-sandbox`),
   which then `exec`s `/bin/true`: the helper's share;
 - `duet sandbox [-s workspace-write] -c sandbox_backend=B -- true` for each
-  backend `duet doctor --json` reports usable.
+  backend `duet doctor --json` reports usable;
+- 200 opens for writing in the repository root by `sh`, unconfined and
+  under each backend in workspace-write: under Landlock each is a round
+  trip to the supervising helper's entry service.
 
 - the floor of the design: `benches/start_floor.rs`, the smallest Rust
   program that starts and `exec`s its arguments, compiled here with
@@ -183,12 +186,18 @@ def main():
         if floor is not None:
             variants["floor of the design: minimal, bwrap, minimal, true"] = (
                 [floor, bwrap, *read_only, floor, "/bin/true"], [])
+    # 200 opens for writing in the repository root: each one a round trip
+    # to the entry service under Landlock (crates/sandbox/src/entries.rs).
+    writes = ["/bin/sh", "-c", "i=0; while [ $i -lt 200 ]; do : > written; i=$((i+1)); done"]
+    variants["200 write-opens, unconfined"] = (writes, [])
     for backend in backends:
         choose = ["-c", f"sandbox_backend={backend}"]
         variants[f"duet sandbox -- true ({backend})"] = (
             [str(duet), "sandbox", *choose, "--", "true"], [])
         variants[f"duet sandbox -s workspace-write -- true ({backend})"] = (
             [str(duet), "sandbox", "-s", "workspace-write", *choose, "--", "true"], [])
+        variants[f"200 write-opens, workspace-write ({backend})"] = (
+            [str(duet), "sandbox", "-s", "workspace-write", *choose, "--", *writes], [])
 
     if args.reference:
         Path(args.reference_home).mkdir(parents=True, exist_ok=True)
