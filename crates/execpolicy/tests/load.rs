@@ -358,3 +358,51 @@ prefix_rule(pattern = make(), decision = "allow")
         r#"{"matchedRules":[{"prefixRuleMatch":{"matchedPrefix":["git","status"],"decision":"allow"}}],"decision":"allow"}"#,
     );
 }
+
+/// Found by the differential fuzz target (`fuzz/starlark_diff`) against the
+/// starlark crate: floor division and modulo round towards negative
+/// infinity, strings have `count`, `find`, `rfind` and `index`, `dict()` of
+/// a dict copies it, a tuple repeats, and an unhashable dict key is an
+/// error wherever one is looked up or stored.
+#[test]
+fn semantics_match_the_starlark_crate() {
+    let source = r#"ok = (7 // -2 == -4 and -7 // 2 == -4 and 7 % -2 == -1 and -7 % 2 == 1 and 6 // -3 == -2
+      and "banana".count("an") == 2 and "ab".count("") == 3 and "héllo".find("l") == 2
+      and "abcabc".rfind("b") == 4 and "abc".find("z") == -1 and "abc".index("c") == 2
+      and dict({1: 2}) == {1: 2} and (1, 2) * 2 == (1, 2, 1, 2) and 0 * (1,) == ())
+prefix_rule(pattern = ["ok" if ok else "wrong"], decision = "allow")
+"#;
+    check(
+        source,
+        "ok",
+        r#"{"matchedRules":[{"prefixRuleMatch":{"matchedPrefix":["ok"],"decision":"allow"}}],"decision":"allow"}"#,
+    );
+    for (text, error) in [
+        (
+            "x = {[1]: 2}\n",
+            "`x.rules`:1:5: a list is not hashable, so it cannot be a dict key",
+        ),
+        (
+            "x = [] in {}\n",
+            "`x.rules`:1:5: a list is not hashable, so it cannot be a dict key",
+        ),
+        (
+            "x = {}.get({})\n",
+            "`x.rules`:1:7: a dict is not hashable, so it cannot be a dict key",
+        ),
+        (
+            "x = 1 in \"abc\"\n",
+            "`x.rules`:1:5: unsupported operation: int `in` string",
+        ),
+        (
+            "x = \"abc\".index(\"z\")\n",
+            "`x.rules`:1:10: `index`: substring not found",
+        ),
+    ] {
+        check(
+            text,
+            "ls",
+            &format!("{error}; fix the rule or move the file out of the rules folder"),
+        );
+    }
+}

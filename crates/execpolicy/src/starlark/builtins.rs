@@ -161,16 +161,18 @@ pub fn call(name: &str, args: Args) -> Result<Value, String> {
         }
         "dict" => {
             let mut entries = Vec::new();
-            if let Some(pairs) = a.first() {
+            if let Some(Value::Dict(other)) = a.first() {
+                entries = other.borrow().clone();
+            } else if let Some(pairs) = a.first() {
                 for pair in items(pairs)? {
                     match pair.items().as_deref() {
-                        Some([key, value]) => dict_set(&mut entries, key.clone(), value.clone()),
+                        Some([key, value]) => dict_set(&mut entries, key.clone(), value.clone())?,
                         _ => return Err("`dict` needs pairs".into()),
                     }
                 }
             }
             for (key, value) in args.named {
-                dict_set(&mut entries, Value::str(key), value);
+                dict_set(&mut entries, Value::str(key), value)?;
             }
             Value::Dict(Rc::new(RefCell::new(entries)))
         }
@@ -199,6 +201,10 @@ pub fn method(object: &Value, name: &str) -> Option<&'static str> {
             "lower",
             "upper",
             "format",
+            "count",
+            "find",
+            "rfind",
+            "index",
         ],
         Value::List(_) => &["append", "extend", "index"],
         Value::Dict(_) => &["get", "keys", "values", "items"],
@@ -267,6 +273,21 @@ pub fn call_method(object: &Value, name: &str, args: Args) -> Result<Value, Stri
             }
             "lower" => Value::str(s.to_lowercase()),
             "upper" => Value::str(s.to_uppercase()),
+            "count" => Value::Int(s.matches(string(0)?.as_str()).count() as i64),
+            "find" | "rfind" | "index" => {
+                let needle = string(0)?;
+                let found = if name == "rfind" {
+                    s.rfind(needle.as_str())
+                } else {
+                    s.find(needle.as_str())
+                };
+                // Positions count characters, as the language's do.
+                match found {
+                    Some(at) => Value::Int(s[..at].chars().count() as i64),
+                    None if name == "index" => return Err("`index`: substring not found".into()),
+                    None => Value::Int(-1),
+                }
+            }
             _ => return Err(format!("string has no method `{name}`")),
         },
         Value::List(items) => match name {
@@ -303,6 +324,9 @@ pub fn call_method(object: &Value, name: &str, args: Args) -> Result<Value, Stri
             match name {
                 "get" => {
                     let key = a.first().ok_or("`get` needs a key")?;
+                    if !key.hashable() {
+                        return Err(super::value::not_hashable(key));
+                    }
                     let found = entries.iter().find(|(k, _)| k.equals(key));
                     found
                         .map(|(_, v)| v.clone())

@@ -252,7 +252,8 @@ impl<'h> Interpreter<'h> {
                 for (key, value) in entries {
                     let key = self.expr(key, locals)?;
                     let value = self.expr(value, locals)?;
-                    dict_set(&mut map, key, value);
+                    dict_set(&mut map, key, value)
+                        .map_err(|message| EvalError::at(pos, message))?;
                 }
                 Value::Dict(Rc::new(std::cell::RefCell::new(map)))
             }
@@ -376,7 +377,7 @@ impl<'h> Interpreter<'h> {
                 (Element::Pair(key, value), Collected::Dict(entries)) => {
                     let key = self.expr(key, scope)?;
                     let value = self.expr(value, scope)?;
-                    dict_set(entries, key, value);
+                    dict_set(entries, key, value).map_err(|message| EvalError::at(pos, message))?;
                 }
                 _ => unreachable!("a comprehension collects what its element makes"),
             }

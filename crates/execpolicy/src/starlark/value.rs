@@ -307,6 +307,34 @@ pub fn brace_format(
     Ok(out)
 }
 
+/// `a // b` rounded towards negative infinity, as in Starlark (and
+/// Python): `7 // -2` is -4.
+fn floor_div(a: i64, b: i64) -> Result<i64, String> {
+    if b == 0 {
+        return Err("division by zero".into());
+    }
+    let quotient = a.checked_div(b).ok_or("integer overflow")?;
+    Ok(if a % b != 0 && (a < 0) != (b < 0) {
+        quotient - 1
+    } else {
+        quotient
+    })
+}
+
+/// `a % b` with the sign of `b`, as in Starlark (and Python): `7 % -2` is
+/// -1.
+fn floor_mod(a: i64, b: i64) -> Result<i64, String> {
+    if b == 0 {
+        return Err("division by zero".into());
+    }
+    let remainder = a.checked_rem(b).ok_or("integer overflow")?;
+    Ok(if remainder != 0 && (remainder < 0) != (b < 0) {
+        remainder + b
+    } else {
+        remainder
+    })
+}
+
 pub fn binary(op: &str, left: &Value, right: &Value) -> Result<Value, String> {
     let unsupported = || {
         format!(
@@ -331,6 +359,8 @@ pub fn binary(op: &str, left: &Value, right: &Value) -> Result<Value, String> {
         ("in" | "not in", needle, haystack) => {
             let found = match (needle, haystack) {
                 (Value::Str(n), Value::Str(h)) => h.contains(&**n),
+                (_, Value::Str(_)) => return Err(unsupported()),
+                (n, Value::Dict(_)) if !n.hashable() => return Err(not_hashable(n)),
                 (n, h) => h
                     .items()
                     .ok_or_else(unsupported)?
@@ -348,12 +378,8 @@ pub fn binary(op: &str, left: &Value, right: &Value) -> Result<Value, String> {
         ("*", Value::Int(a), Value::Int(b)) => {
             Value::Int(a.checked_mul(*b).ok_or("integer overflow")?)
         }
-        ("//" | "/", Value::Int(a), Value::Int(b)) => {
-            Value::Int(a.checked_div_euclid(*b).ok_or("division by zero")?)
-        }
-        ("%", Value::Int(a), Value::Int(b)) => {
-            Value::Int(a.checked_rem_euclid(*b).ok_or("division by zero")?)
-        }
+        ("//" | "/", Value::Int(a), Value::Int(b)) => Value::Int(floor_div(*a, *b)?),
+        ("%", Value::Int(a), Value::Int(b)) => Value::Int(floor_mod(*a, *b)?),
         ("%", Value::Str(template), args) => {
             let args = match args {
                 Value::Tuple(items) => items.to_vec(),
@@ -385,6 +411,15 @@ pub fn binary(op: &str, left: &Value, right: &Value) -> Result<Value, String> {
             }
             Value::str(s.repeat(count))
         }
+        ("*", Value::Tuple(t), Value::Int(n)) | ("*", Value::Int(n), Value::Tuple(t)) => {
+            let count = usize::try_from(*n).unwrap_or(0);
+            if t.len().saturating_mul(count) > MAX_LEN {
+                return Err(too_long());
+            }
+            Value::Tuple(Rc::new(
+                t.iter().cloned().cycle().take(t.len() * count).collect(),
+            ))
+        }
         ("*", Value::List(l), Value::Int(n)) | ("*", Value::Int(n), Value::List(l)) => {
             let count = usize::try_from(*n).unwrap_or(0);
             let items = l.borrow();
@@ -403,7 +438,7 @@ pub fn binary(op: &str, left: &Value, right: &Value) -> Result<Value, String> {
         ("|", Value::Dict(a), Value::Dict(b)) => {
             let mut entries = a.borrow().clone();
             for (key, value) in b.borrow().iter() {
-                dict_set(&mut entries, key.clone(), value.clone());
+                dict_set(&mut entries, key.clone(), value.clone())?;
             }
             Value::Dict(Rc::new(RefCell::new(entries)))
         }
@@ -412,10 +447,33 @@ pub fn binary(op: &str, left: &Value, right: &Value) -> Result<Value, String> {
     Ok(value)
 }
 
-pub fn dict_set(entries: &mut Vec<(Value, Value)>, key: Value, value: Value) {
+/// Set `key` in a dict's entries; a key that is not hashable (a list, a
+/// dict, a function, or a tuple holding one) is an error, as in Starlark.
+pub fn dict_set(entries: &mut Vec<(Value, Value)>, key: Value, value: Value) -> Result<(), String> {
+    if !key.hashable() {
+        return Err(not_hashable(&key));
+    }
     match entries.iter_mut().find(|(k, _)| k.equals(&key)) {
         Some(entry) => entry.1 = value,
         None => entries.push((key, value)),
+    }
+    Ok(())
+}
+
+pub fn not_hashable(key: &Value) -> String {
+    format!(
+        "a {} is not hashable, so it cannot be a dict key",
+        key.type_name()
+    )
+}
+
+impl Value {
+    pub fn hashable(&self) -> bool {
+        match self {
+            Value::None | Value::Bool(_) | Value::Int(_) | Value::Str(_) => true,
+            Value::Tuple(items) => items.iter().all(Value::hashable),
+            _ => false,
+        }
     }
 }
 
