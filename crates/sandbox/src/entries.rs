@@ -47,6 +47,9 @@
 //!   directory) is continued, and the service's own `open` never blocks
 //!   (`O_NONBLOCK`, cleared again when the command did not ask for it).
 //! - New files get the command's umask.
+//! - A caller with more seccomp filters than the command started with has
+//!   confined itself further (a sandbox inside this one, whose Landlock
+//!   rules the service cannot see): nothing is made for it.
 //!
 //! What is not handled here (Landlock answers, so these fail where
 //! Landlock's own rules do not allow them): `openat2` with `resolve` flags,
@@ -133,6 +136,9 @@ enum Answer {
 pub(crate) struct EntryService {
     listener: OwnedFd,
     policy: EntryPolicy,
+    /// The seccomp filters the command runs under: this process's and the
+    /// command's own.
+    filters: u32,
     notif_words: usize,
     /// Whether `SECCOMP_ADDFD_FLAG_SEND` works (Linux 5.14); cleared on the
     /// first `EINVAL`.
@@ -160,9 +166,13 @@ impl EntryService {
             libc::syscall(libc::SYS_seccomp, GET_NOTIF_SIZES, 0, &raw mut sizes);
         }
         let bytes = usize::from(sizes.seccomp_notif).max(size_of::<libc::seccomp_notif>());
+        // Without the count, a nested sandbox cannot be told apart: then
+        // the service makes nothing (every call continues or is refused).
+        let filters = own_seccomp_filters().map_or(0, |own| own + 1);
         EntryService {
             listener,
             policy,
+            filters,
             notif_words: bytes.div_ceil(8),
             send_with_addfd: true,
         }
@@ -210,7 +220,12 @@ impl EntryService {
         let Some(request) = Request::decode(notif.data.nr.into(), &notif.data.args) else {
             return Answer::Continue;
         };
-        let task = Task { tid: notif.pid };
+        // A caller with more seccomp filters than the command started with
+        // has confined itself further (a sandbox inside this one): its own
+        // Landlock rules, which the service cannot see, must judge.
+        let Some(task) = Task::read(notif.pid).filter(|task| task.filters <= self.filters) else {
+            return request.otherwise();
+        };
         let Some((request, read)) = task.read_request(request) else {
             return request.otherwise();
         };
@@ -900,9 +915,40 @@ struct Read {
 /// The calling thread.
 struct Task {
     tid: u32,
+    /// From `/proc/TID/status`: its process, umask and number of seccomp
+    /// filters.
+    tgid: libc::pid_t,
+    umask: libc::mode_t,
+    filters: u32,
+}
+
+/// The `name:` field of a `/proc/PID/status` text.
+fn status_field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+        .map(str::trim)
+}
+
+/// How many seccomp filters this process runs under (`None` when the
+/// kernel does not say: before Linux 5.9).
+pub(crate) fn own_seccomp_filters() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status_field(&status, "Seccomp_filters")?.parse().ok()
 }
 
 impl Task {
+    /// The calling thread, as `/proc/TID/status` describes it.
+    fn read(tid: u32) -> Option<Task> {
+        let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+        Some(Task {
+            tid,
+            tgid: status_field(&status, "Tgid")?.parse().ok()?,
+            umask: libc::mode_t::from_str_radix(status_field(&status, "Umask")?, 8).ok()?,
+            filters: status_field(&status, "Seccomp_filters")?.parse().ok()?,
+        })
+    }
+
     /// Copy the call's strings out of the caller's memory, and turn an
     /// `openat2` for writing without `resolve` flags into an `Open`. `None`
     /// when they cannot be read, or the call is left to the kernel.
@@ -977,15 +1023,8 @@ impl Task {
 
     /// A copy of the caller's descriptor `fd` (`pidfd_getfd`).
     fn descriptor(&self, fd: i32) -> Option<OwnedFd> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.tid)).ok()?;
-        let tgid: libc::pid_t = status
-            .lines()
-            .find_map(|line| line.strip_prefix("Tgid:"))?
-            .trim()
-            .parse()
-            .ok()?;
         // SAFETY: pidfd_open takes integers and returns a new descriptor.
-        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, tgid, 0) };
+        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, self.tgid, 0) };
         let pidfd = i32::try_from(pidfd).ok().filter(|&fd| fd >= 0)?;
         // SAFETY: a new descriptor nothing else owns.
         let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
@@ -996,13 +1035,9 @@ impl Task {
         Some(unsafe { OwnedFd::from_raw_fd(copy) })
     }
 
-    /// The caller's umask, from `/proc/TID/status`.
+    /// The caller's umask.
     fn umask(&self) -> Option<libc::mode_t> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.tid)).ok()?;
-        let line = status
-            .lines()
-            .find_map(|line| line.strip_prefix("Umask:"))?;
-        libc::mode_t::from_str_radix(line.trim(), 8).ok()
+        Some(self.umask)
     }
 
     /// `path` with `/proc/self`, `/proc/thread-self` and `/dev/fd` naming
@@ -1399,7 +1434,12 @@ mod tests {
 
     #[test]
     fn proc_self_names_the_caller() {
-        let task = Task { tid: 42 };
+        let task = Task {
+            tid: 42,
+            tgid: 42,
+            umask: 0o22,
+            filters: 1,
+        };
         assert_eq!(task.own_proc(b"/proc/self/cwd/x"), b"/proc/42/cwd/x");
         assert_eq!(task.own_proc(b"/proc/self"), b"/proc/42");
         assert_eq!(

@@ -191,9 +191,30 @@ fn run(
             );
         }
     };
+    // Inside another sandbox's supervision no listener can be had: then the
+    // command runs with Landlock's own rules only, metadata changes refused.
+    let fallback = if roots.is_empty() {
+        Vec::new()
+    } else {
+        match crate::seccomp::program(SeccompOptions {
+            network_disabled: policy.network_disabled,
+            deny_truncate: abi < 3,
+            deny_metadata_changes: true,
+            notify_entries: false,
+        }) {
+            Ok(program) => program,
+            Err(error) => {
+                return fail(
+                    EXIT_SETUP_FAILED,
+                    &format!("could not build the seccomp filter ({error}), so nothing ran"),
+                );
+            }
+        }
+    };
     let confinement = Confinement {
         ruleset,
         program,
+        fallback,
         last_capability: last_capability(),
         entries: (!roots.is_empty()).then(|| crate::entries::EntryPolicy::new(roots)),
     };
@@ -205,6 +226,9 @@ fn run(
 pub(crate) struct Confinement {
     pub ruleset: landlock::RulesetCreated,
     pub program: Vec<libc::sock_filter>,
+    /// The program to install instead when `program` cannot get a listener
+    /// (a sandbox inside one that already has a supervisor).
+    pub fallback: Vec<libc::sock_filter>,
     pub last_capability: libc::c_ulong,
     /// The entry service's policy when `program` hands calls to it
     /// (`entries.rs`); `None` when nothing is writable.
@@ -221,7 +245,7 @@ impl Confinement {
     /// child that fails before `exec`.
     pub(crate) fn apply(
         ruleset: landlock::RulesetCreated,
-        program: &[libc::sock_filter],
+        (program, fallback): (&[libc::sock_filter], &[libc::sock_filter]),
         last_capability: libc::c_ulong,
         listener_to: Option<std::os::fd::RawFd>,
     ) -> Result<(), ()> {
@@ -235,12 +259,15 @@ impl Confinement {
         drop_capabilities(last_capability);
         let installed = match listener_to {
             None => crate::seccomp::install_program(program),
-            Some(socket) => {
-                crate::seccomp::install_program_with_listener(program).and_then(|listener| {
-                    crate::supervise::send_descriptor(socket, &listener)
-                        .map_err(|error| format!("passing its listener on: {error}"))
-                })
-            }
+            Some(socket) => match crate::seccomp::install_program_with_listener(program) {
+                Ok(Some(listener)) => crate::supervise::send_descriptor(socket, Some(&listener))
+                    .map_err(|error| format!("passing its listener on: {error}")),
+                Ok(None) => crate::seccomp::install_program(fallback).and_then(|()| {
+                    crate::supervise::send_descriptor(socket, None)
+                        .map_err(|error| format!("telling the supervisor: {error}"))
+                }),
+                Err(error) => Err(error),
+            },
         };
         if let Err(error) = installed {
             fail(

@@ -321,32 +321,48 @@ pub fn install(options: SeccompOptions) -> Result<(), String> {
 /// `PR_SET_NO_NEW_PRIVS` first). Makes two system calls and allocates
 /// nothing, so a child can call it between `fork` and `exec`.
 pub fn install_program(program: &[sock_filter]) -> Result<(), String> {
-    install_with_flags(program, 0).map(drop)
+    install_with_flags(program, 0)
+        .map(drop)
+        .map_err(|(message, _)| message)
 }
 
 /// [`install_program`] for a program that hands calls to a supervisor:
 /// returns the listener the supervisor receives them from (close-on-exec;
-/// the caller must pass it on and close it before it runs anything).
+/// the caller must pass it on and close it before it runs anything), or
+/// `None`, having installed nothing, when this process already answers to
+/// another supervisor (the kernel allows one listener per process tree:
+/// a sandbox inside a sandbox).
 pub fn install_program_with_listener(
     program: &[sock_filter],
-) -> Result<std::os::fd::OwnedFd, String> {
+) -> Result<Option<std::os::fd::OwnedFd>, String> {
     use std::os::fd::FromRawFd;
-    let fd = install_with_flags(
+    match install_with_flags(
         program,
         libc::SECCOMP_FILTER_FLAG_NEW_LISTENER as libc::c_uint,
-    )?;
-    // SAFETY: with NEW_LISTENER, seccomp returns a new descriptor that
-    // nothing else owns.
-    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+    ) {
+        // SAFETY: with NEW_LISTENER, seccomp returns a new descriptor that
+        // nothing else owns.
+        Ok(fd) => Ok(Some(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })),
+        Err((_, Some(libc::EBUSY))) => Ok(None),
+        Err((message, _)) => Err(message),
+    }
 }
 
-fn install_with_flags(program: &[sock_filter], flags: libc::c_uint) -> Result<i32, String> {
-    let len = u16::try_from(program.len())
-        .map_err(|_| format!("the filter has {} instructions, too many", program.len()))?;
+/// Install `program` with `flags`: the call's result, or what failed and
+/// its errno.
+fn install_with_flags(
+    program: &[sock_filter],
+    flags: libc::c_uint,
+) -> Result<i32, (String, Option<i32>)> {
+    let len = u16::try_from(program.len()).map_err(|_| {
+        let message = format!("the filter has {} instructions, too many", program.len());
+        (message, None)
+    })?;
     // SAFETY: PR_SET_NO_NEW_PRIVS takes integer arguments only.
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
         let error = std::io::Error::last_os_error();
-        return Err(format!("setting `PR_SET_NO_NEW_PRIVS`: {error}"));
+        let errno = error.raw_os_error();
+        return Err((format!("setting `PR_SET_NO_NEW_PRIVS`: {error}"), errno));
     }
     let fprog = libc::sock_fprog {
         len,
@@ -365,7 +381,8 @@ fn install_with_flags(program: &[sock_filter], flags: libc::c_uint) -> Result<i3
     };
     if result < 0 {
         let error = std::io::Error::last_os_error();
-        return Err(format!("installing the filter: {error}"));
+        let errno = error.raw_os_error();
+        return Err((format!("installing the filter: {error}"), errno));
     }
     Ok(i32::try_from(result).unwrap_or(-1))
 }

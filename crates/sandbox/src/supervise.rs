@@ -80,6 +80,7 @@ pub(crate) fn supervise(
     let Confinement {
         ruleset,
         program,
+        fallback,
         last_capability,
         entries,
     } = confinement;
@@ -96,7 +97,7 @@ pub(crate) fn supervise(
     let spawned = crate::spawn::spawn_found(&command[0], path, |found| {
         let mut process = command_for(found, command, configure);
         let mut ruleset = ruleset.try_clone().ok();
-        let program = program.clone();
+        let (program, fallback) = (program.clone(), fallback.clone());
         // SAFETY: the closure runs in the child between fork and exec. This
         // process is single-threaded (the helper, or `duet sandbox` before
         // it starts any thread), so allocation and locks are safe there.
@@ -107,7 +108,10 @@ pub(crate) fn supervise(
                 libc::signal(libc::SIGINT, libc::SIG_DFL);
                 libc::signal(libc::SIGQUIT, libc::SIG_DFL);
                 let applied = match ruleset.take() {
-                    Some(ruleset) => Confinement::apply(ruleset, &program, last_capability, theirs),
+                    Some(ruleset) => {
+                        let programs = (program.as_slice(), fallback.as_slice());
+                        Confinement::apply(ruleset, programs, last_capability, theirs)
+                    }
                     None => {
                         fail(
                             0,
@@ -133,7 +137,9 @@ pub(crate) fn supervise(
         (Some((ours, theirs)), Some(policy)) => {
             drop(theirs);
             match receive_descriptor(&ours) {
-                Ok(listener) => {
+                // Inside another sandbox's supervision: no service here.
+                Ok(None) => None,
+                Ok(Some(listener)) => {
                     // The service acts for the command, so with no more
                     // privilege than it has: a root duet's capabilities
                     // (to override permissions, chown, or set any mode)
@@ -402,9 +408,10 @@ fn socket_pair() -> std::io::Result<(OwnedFd, OwnedFd)> {
 /// The space a control message with one descriptor takes.
 const FD_CONTROL_SPACE: usize = 24;
 
-/// Send `fd` over `socket` (`SCM_RIGHTS`). Allocates nothing, so the
-/// command's process can call it between `fork` and `exec`.
-pub(crate) fn send_descriptor(socket: RawFd, fd: &OwnedFd) -> std::io::Result<()> {
+/// Send `fd` over `socket` (`SCM_RIGHTS`), or one byte without a
+/// descriptor for `None`. Allocates nothing, so the command's process can
+/// call it between `fork` and `exec`.
+pub(crate) fn send_descriptor(socket: RawFd, fd: Option<&OwnedFd>) -> std::io::Result<()> {
     let mut byte = [0u8; 1];
     let mut iov = libc::iovec {
         iov_base: byte.as_mut_ptr().cast(),
@@ -418,13 +425,15 @@ pub(crate) fn send_descriptor(socket: RawFd, fd: &OwnedFd) -> std::io::Result<()
         let mut message: libc::msghdr = std::mem::zeroed();
         message.msg_iov = &raw mut iov;
         message.msg_iovlen = 1;
-        message.msg_control = control.as_mut_ptr().cast();
-        message.msg_controllen = libc::CMSG_SPACE(size_of::<RawFd>() as u32) as usize;
-        let header = libc::CMSG_FIRSTHDR(&raw const message);
-        (*header).cmsg_level = libc::SOL_SOCKET;
-        (*header).cmsg_type = libc::SCM_RIGHTS;
-        (*header).cmsg_len = libc::CMSG_LEN(size_of::<RawFd>() as u32) as usize;
-        std::ptr::write_unaligned(libc::CMSG_DATA(header).cast::<RawFd>(), fd.as_raw_fd());
+        if let Some(fd) = fd {
+            message.msg_control = control.as_mut_ptr().cast();
+            message.msg_controllen = libc::CMSG_SPACE(size_of::<RawFd>() as u32) as usize;
+            let header = libc::CMSG_FIRSTHDR(&raw const message);
+            (*header).cmsg_level = libc::SOL_SOCKET;
+            (*header).cmsg_type = libc::SCM_RIGHTS;
+            (*header).cmsg_len = libc::CMSG_LEN(size_of::<RawFd>() as u32) as usize;
+            std::ptr::write_unaligned(libc::CMSG_DATA(header).cast::<RawFd>(), fd.as_raw_fd());
+        }
         if libc::sendmsg(socket, &raw const message, libc::MSG_NOSIGNAL) != 1 {
             return Err(std::io::Error::last_os_error());
         }
@@ -433,8 +442,9 @@ pub(crate) fn send_descriptor(socket: RawFd, fd: &OwnedFd) -> std::io::Result<()
 }
 
 /// The descriptor waiting on `socket`, without blocking: the command's
-/// process sent it before `exec`, which has happened by now.
-fn receive_descriptor(socket: &OwnedFd) -> std::io::Result<OwnedFd> {
+/// process sent it before `exec`, which has happened by now (`None`: it
+/// sent word that it has none).
+fn receive_descriptor(socket: &OwnedFd) -> std::io::Result<Option<OwnedFd>> {
     let mut byte = [0u8; 1];
     let mut iov = libc::iovec {
         iov_base: byte.as_mut_ptr().cast(),
@@ -458,14 +468,19 @@ fn receive_descriptor(socket: &OwnedFd) -> std::io::Result<OwnedFd> {
         if received < 0 {
             return Err(std::io::Error::last_os_error());
         }
+        if received != 1 {
+            return Err(std::io::Error::other("nothing arrived"));
+        }
         let header = libc::CMSG_FIRSTHDR(&raw const message);
-        if header.is_null()
-            || (*header).cmsg_level != libc::SOL_SOCKET
-            || (*header).cmsg_type != libc::SCM_RIGHTS
-        {
-            return Err(std::io::Error::other("no descriptor arrived"));
+        if header.is_null() {
+            return Ok(None);
+        }
+        if (*header).cmsg_level != libc::SOL_SOCKET || (*header).cmsg_type != libc::SCM_RIGHTS {
+            return Err(std::io::Error::other(
+                "something else than a descriptor arrived",
+            ));
         }
         let fd = std::ptr::read_unaligned(libc::CMSG_DATA(header).cast::<RawFd>());
-        Ok(OwnedFd::from_raw_fd(fd))
+        Ok(Some(OwnedFd::from_raw_fd(fd)))
     }
 }

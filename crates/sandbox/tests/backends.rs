@@ -567,3 +567,47 @@ print('done')
         assert_eq!(mode & 0o777, 0o644, "{backend:?}");
     }
 }
+
+/// A Landlock sandbox started inside one (duet run by the model, say)
+/// keeps its own rules: the outer supervisor's entry service does not make
+/// for it what its own Landlock forbids, and the inner one runs without a
+/// service of its own (the kernel allows one listener per process tree)
+/// instead of failing.
+#[tokio::test]
+async fn a_sandbox_inside_a_landlock_sandbox_keeps_its_own_rules() {
+    let Some((_, preference)) = usable_backends()
+        .into_iter()
+        .find(|(backend, _)| *backend == Backend::Landlock)
+    else {
+        eprintln!("SKIPPED: Landlock cannot run here");
+        return;
+    };
+    let ws = workspace();
+    std::fs::create_dir_all(ws.root.join("src")).unwrap();
+    let helper = env!("CARGO_BIN_EXE_duet-linux-sandbox");
+    let inner = |landlock: &str| {
+        format!(
+            "'{helper}' --policy '{{\"network_disabled\":true,\"landlock\":{landlock}}}' -- sh -c \
+             'touch top 2>/dev/null && echo top; touch src/x 2>/dev/null && echo src; echo end'"
+        )
+    };
+    let root = ws.root.display();
+    let script = format!(
+        "{}; {}",
+        inner("[]"),
+        inner(&format!("[{{\"path\":\"{root}\",\"kind\":\"workspace\"}}]"))
+    );
+    let (code, stdout, stderr) = run(
+        &sh(&script, &ws.root),
+        &workspace_write(&ws.root, false),
+        preference,
+    )
+    .await;
+    assert_eq!(
+        (code, stdout.as_str()),
+        // Read-only inside: nothing. Workspace-write inside: what Landlock
+        // alone allows (existing folders, not new entries in the root).
+        (0, "end\nsrc\nend\n"),
+        "{stderr}"
+    );
+}
