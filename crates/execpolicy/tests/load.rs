@@ -398,6 +398,10 @@ prefix_rule(pattern = ["ok" if ok else "wrong"], decision = "allow")
             "x = \"abc\".index(\"z\")\n",
             "`x.rules`:1:10: `index`: substring not found",
         ),
+        (
+            "x = int(\" 1\")\n",
+            "`x.rules`:1:5: `int` cannot parse \" 1\"",
+        ),
     ] {
         check(
             text,

@@ -65,11 +65,10 @@ pub fn call(name: &str, args: Args) -> Result<Value, String> {
         "int" => match one()? {
             Value::Int(i) => Value::Int(*i),
             Value::Bool(b) => Value::Int(i64::from(*b)),
-            Value::Str(s) => Value::Int(
-                s.trim()
-                    .parse()
-                    .map_err(|_| format!("`int` cannot parse {s:?}"))?,
-            ),
+            // No surrounding spaces, as the starlark crate parses it.
+            Value::Str(s) => {
+                Value::Int(s.parse().map_err(|_| format!("`int` cannot parse {s:?}"))?)
+            }
             other => return Err(format!("`int` cannot convert {}", other.type_name())),
         },
         "range" => {
