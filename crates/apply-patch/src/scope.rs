@@ -40,6 +40,19 @@ impl WriteScope {
         }
     }
 
+    /// This scope, with these paths (and, for a symlink, its target) kept
+    /// read-only too: the `.git` entries of nested repositories.
+    pub fn with_protected(mut self, paths: &[PathBuf]) -> WriteScope {
+        for path in paths {
+            let target = resolve(path);
+            if target != *path {
+                self.protected.push(target);
+            }
+            self.protected.push(path.clone());
+        }
+        self
+    }
+
     /// This scope, plus exactly these files (resolved here) wherever they
     /// are: what a user approved outside the roots, and nothing more.
     pub fn with_files(mut self, files: &[PathBuf]) -> WriteScope {

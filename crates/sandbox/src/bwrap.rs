@@ -160,6 +160,16 @@ impl ProtectedMounts {
                 let path = root.path.join(name);
                 prepared.add(&path)?;
             }
+            // The `.git` of each submodule and linked worktree inside: kept
+            // read-only, or (missing, in a folder that exists) unmakeable.
+            // One whose folder is missing too is left: creating the folder
+            // would change the user's tree.
+            for nested in crate::nested_git_entries(&root.path) {
+                let in_existing_folder = nested.parent().is_some_and(Path::is_dir);
+                if in_existing_folder || std::fs::symlink_metadata(&nested).is_ok() {
+                    prepared.add(&nested)?;
+                }
+            }
         }
         Ok(prepared)
     }

@@ -79,10 +79,10 @@ pub(crate) struct EntryPolicy {
 impl EntryPolicy {
     /// The policy for `roots` (canonical paths), protecting the same paths
     /// as the Landlock rules do.
-    pub(crate) fn new(roots: &[WritableRoot]) -> Self {
+    pub(crate) fn new(roots: &[WritableRoot], extra_protected: &[PathBuf]) -> Self {
         EntryPolicy {
             roots: roots.iter().map(|root| root.path.clone()).collect(),
-            protected: crate::landlock::protected_paths(roots),
+            protected: crate::landlock::protected_paths(roots, extra_protected),
         }
     }
 
@@ -1366,7 +1366,7 @@ mod tests {
                 kind: RootKind::Temp,
             },
         ];
-        EntryPolicy::new(&roots)
+        EntryPolicy::new(&roots, &[])
     }
 
     #[test]

@@ -51,6 +51,12 @@ pub struct HelperPolicy {
     /// checks that the parent is still this one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_pid: Option<u32>,
+    /// Paths kept read-only beyond those the helper finds itself: the
+    /// nested `.git` entries duet has seen in this session
+    /// ([`crate::nested_git_entries`]), so a command that edits
+    /// `.gitmodules` cannot take one off the list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub protected: Vec<std::path::PathBuf>,
 }
 
 impl HelperPolicy {
@@ -167,7 +173,7 @@ fn run(
             );
         }
     };
-    let ruleset = match crate::landlock::prepare(abi, roots) {
+    let ruleset = match crate::landlock::prepare(abi, roots, &policy.protected) {
         Ok(ruleset) => ruleset,
         Err(error) => {
             return fail(
@@ -216,7 +222,8 @@ fn run(
         program,
         fallback,
         last_capability: last_capability(),
-        entries: (!roots.is_empty()).then(|| crate::entries::EntryPolicy::new(roots)),
+        entries: (!roots.is_empty())
+            .then(|| crate::entries::EntryPolicy::new(roots, &policy.protected)),
     };
     crate::supervise::supervise(policy.parent_pid, command, path, configure, confinement)
 }
@@ -473,6 +480,7 @@ mod tests {
                 kind: RootKind::Workspace,
             }]),
             parent_pid: Some(42),
+            protected: Vec::new(),
         };
         let args = policy.to_args(&["sh".to_string(), "-c".to_string(), "true".to_string()]);
         assert_eq!(

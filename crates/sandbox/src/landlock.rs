@@ -74,17 +74,27 @@ const WRITABLE_DEVICES: [&str; 7] = [
 ];
 
 /// The paths that must stay read-only: each protected name under each
-/// writable root, and the target of any that is a symlink.
-pub fn protected_paths(roots: &[WritableRoot]) -> Vec<PathBuf> {
+/// writable root, the `.git` entries of the repositories git enters from
+/// it ([`crate::nested_git_entries`]) and `extra` ones, and the target of
+/// any of those that is a symlink.
+pub fn protected_paths(roots: &[WritableRoot], extra: &[PathBuf]) -> Vec<PathBuf> {
     let mut protected = Vec::new();
+    let mut add = |path: PathBuf| {
+        if let (Ok(target), Some(dir)) = (std::fs::read_link(&path), path.parent()) {
+            protected.push(resolve_target(dir, &target));
+        }
+        protected.push(path);
+    };
     for root in roots {
         for name in PROTECTED_FOLDERS {
-            let path = root.path.join(name);
-            if let Ok(target) = std::fs::read_link(&path) {
-                protected.push(resolve_target(&root.path, &target));
-            }
-            protected.push(path);
+            add(root.path.join(name));
         }
+        for nested in crate::nested_git_entries(&root.path) {
+            add(nested);
+        }
+    }
+    for path in extra {
+        add(path.clone());
     }
     protected.sort();
     protected.dedup();
@@ -174,7 +184,11 @@ fn grant_dir(dir: &Path, protected: &[PathBuf], grants: &mut Vec<Grant>) {
 /// before `exec`, so the helper that supervises the command stays outside
 /// the command's domain (the command can neither signal it nor read its
 /// memory or environment through `/proc`, Landlock's ptrace scoping).
-pub fn prepare(abi: i32, roots: &[WritableRoot]) -> Result<RulesetCreated, String> {
+pub fn prepare(
+    abi: i32,
+    roots: &[WritableRoot],
+    extra_protected: &[PathBuf],
+) -> Result<RulesetCreated, String> {
     let abi = ABI::from(abi);
     if abi == ABI::Unsupported {
         return Err("Landlock is not supported by this kernel".to_string());
@@ -209,7 +223,7 @@ pub fn prepare(abi: i32, roots: &[WritableRoot]) -> Result<RulesetCreated, Strin
     if let Some(pts) = open_path(Path::new("/dev/pts"), true) {
         rules.push((pts, device));
     }
-    for grant in write_grants(roots, &protected_paths(roots)) {
+    for grant in write_grants(roots, &protected_paths(roots, extra_protected)) {
         let opened = match &grant {
             Grant::Tree(path) => open_path(path, true).map(|file| (file, handled)),
             Grant::File(path) => open_path(path, false).map(|file| (file, file_write)),
@@ -274,7 +288,7 @@ mod tests {
         std::fs::write(work.join("Cargo.toml"), "").unwrap();
         std::os::unix::fs::symlink("/etc", work.join("etc-link")).unwrap();
         let roots = [root(&work, RootKind::Workspace)];
-        let protected = protected_paths(&roots);
+        let protected = protected_paths(&roots, &[]);
         assert_eq!(
             protected,
             vec![work.join(".agents"), work.join(".duet"), work.join(".git")]
@@ -301,14 +315,14 @@ mod tests {
 
         let alone = [root(&tmp, RootKind::Temp)];
         assert_eq!(
-            protected_paths(&alone),
+            protected_paths(&alone, &[]),
             vec![tmp.join(".agents"), tmp.join(".duet"), tmp.join(".git")]
         );
-        assert_eq!(write_grants(&alone, &protected_paths(&alone)), vec![]);
+        assert_eq!(write_grants(&alone, &protected_paths(&alone, &[])), vec![]);
 
         let both = [root(&work, RootKind::Workspace), root(&tmp, RootKind::Temp)];
         assert_eq!(
-            write_grants(&both, &protected_paths(&both)),
+            write_grants(&both, &protected_paths(&both, &[])),
             vec![Grant::Tree(work.join("src"))]
         );
     }
@@ -322,7 +336,7 @@ mod tests {
         std::fs::create_dir_all(work.join("free")).unwrap();
         std::os::unix::fs::symlink("sub/missing/git", work.join(".git")).unwrap();
         let roots = [root(&work, RootKind::Workspace)];
-        let protected = protected_paths(&roots);
+        let protected = protected_paths(&roots, &[]);
         assert_eq!(
             protected,
             vec![

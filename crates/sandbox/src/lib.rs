@@ -54,7 +54,7 @@ pub use helper::{
     parse_args as parse_helper_args, wait_status_code,
 };
 pub use host::{host_command, host_std_command};
-pub use policy::{PROTECTED_FOLDERS, RootKind, SandboxPolicy, WritableRoot};
+pub use policy::{PROTECTED_FOLDERS, RootKind, SandboxPolicy, WritableRoot, nested_git_entries};
 pub use spawn::{
     CommandSpec, StdinMode, exec_attached, run_attached, set_helper_program, spawn,
     spawn_with_backend,

@@ -281,3 +281,172 @@ mod tests {
         assert!(!with_network.network_disabled());
     }
 }
+
+/// The `.git` entries of the repositories nested in `root` that git itself
+/// enters: each submodule's (from `.gitmodules`, and from the
+/// `core.worktree` of every module under `.git/modules`, nested modules
+/// included) and each linked worktree's (`.git/worktrees/*/gitdir`), when
+/// they lie inside `root`. A command that could rewrite `sub/.git` (a file
+/// naming the submodule's git directory) could point it at a directory of
+/// its own making, whose `core.fsmonitor` the user's next `git status` in
+/// the root would run outside the sandbox: they are protected like `.git`.
+///
+/// Read from the files each time, and remembered for the rest of this
+/// process, so a command that edits `.gitmodules` cannot take a path off
+/// the list. Missing entries are listed too (an unpopulated submodule must
+/// not gain one).
+pub fn nested_git_entries(root: &Path) -> Vec<PathBuf> {
+    static SEEN: Mutex<Option<HashMap<PathBuf, std::collections::BTreeSet<PathBuf>>>> =
+        Mutex::new(None);
+    let found = read_nested_git_entries(root);
+    let mut seen = SEEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let known = seen
+        .get_or_insert_with(HashMap::new)
+        .entry(root.to_path_buf())
+        .or_default();
+    known.extend(found);
+    known.iter().cloned().collect()
+}
+
+/// At most this many modules are read per root (a repository with more
+/// has them all listed in `.gitmodules` anyway).
+const MAX_MODULES: usize = 10_000;
+
+fn read_nested_git_entries(root: &Path) -> Vec<PathBuf> {
+    let git_dir = root.join(".git");
+    if !git_dir.is_dir() {
+        return Vec::new();
+    }
+    let mut worktrees = Vec::new();
+    if let Ok(text) = std::fs::read_to_string(root.join(".gitmodules")) {
+        for line in text.lines() {
+            if let Some(path) = config_value(line, "path") {
+                worktrees.push(root.join(path));
+            }
+        }
+    }
+    let mut pending = vec![git_dir.join("modules")];
+    let mut modules = 0;
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let module = entry.path();
+            if modules >= MAX_MODULES || !entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                continue;
+            }
+            match std::fs::read_to_string(module.join("config")) {
+                Ok(config) => {
+                    modules += 1;
+                    if let Some(worktree) = config.lines().find_map(|l| config_value(l, "worktree"))
+                    {
+                        worktrees.push(module.join(worktree));
+                    }
+                    pending.push(module.join("modules"));
+                }
+                // A module named with slashes (`a/b`) is a folder of folders.
+                Err(_) => pending.push(module),
+            }
+        }
+    }
+    let mut entries: Vec<PathBuf> = worktrees
+        .into_iter()
+        .map(|worktree| lexical(&worktree).join(".git"))
+        .collect();
+    if let Ok(linked) = std::fs::read_dir(git_dir.join("worktrees")) {
+        for entry in linked.filter_map(Result::ok) {
+            if let Ok(text) = std::fs::read_to_string(entry.path().join("gitdir")) {
+                entries.push(lexical(Path::new(text.trim())));
+            }
+        }
+    }
+    let root_git = root.join(".git");
+    entries.retain(|entry| entry.starts_with(root) && *entry != root_git && entry != root);
+    entries.sort();
+    entries.dedup();
+    entries
+}
+
+/// The value of `key = value` on a git config line (`None` for others).
+fn config_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let (name, value) = line.split_once('=')?;
+    (name.trim() == key).then(|| value.trim().trim_matches('"'))
+}
+
+/// `path` with `.` and `..` folded lexically.
+fn lexical(path: &Path) -> PathBuf {
+    let mut folded = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                folded.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => folded.push(other),
+        }
+    }
+    folded
+}
+
+#[cfg(test)]
+mod nested_tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn submodules_and_linked_worktrees_are_found_from_git_s_own_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let write = |path: &str, text: &str| {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(
+            ".gitmodules",
+            "[submodule \"lib\"]\n\tpath = vendor/lib\n\turl = ../lib\n",
+        );
+        write(
+            ".git/modules/lib/config",
+            "[core]\n\tworktree = ../../../vendor/lib\n",
+        );
+        write(
+            ".git/modules/lib/modules/deep/config",
+            "[core]\n\tworktree = ../../../../../vendor/lib/deep\n",
+        );
+        write(
+            ".git/modules/a/b/config",
+            "[core]\n\tworktree = ../../../../ab\n",
+        );
+        write(
+            ".git/modules/out/config",
+            "[core]\n\tworktree = ../../../../../elsewhere\n",
+        );
+        write(
+            ".git/worktrees/wt/gitdir",
+            &format!("{}\n", root.join("wt/.git").display()),
+        );
+        write(".git/worktrees/far/gitdir", "/somewhere/else/.git\n");
+        assert_eq!(
+            nested_git_entries(&root),
+            vec![
+                root.join("ab/.git"),
+                root.join("vendor/lib/.git"),
+                root.join("vendor/lib/deep/.git"),
+                root.join("wt/.git"),
+            ]
+        );
+        // Taking a path out of `.gitmodules` does not unprotect it.
+        write(".gitmodules", "");
+        std::fs::remove_dir_all(root.join(".git/modules")).unwrap();
+        assert_eq!(nested_git_entries(&root).len(), 4);
+    }
+
+    #[test]
+    fn a_root_without_a_git_directory_has_none() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".gitmodules"), "path = x\n").unwrap();
+        assert_eq!(nested_git_entries(dir.path()), Vec::<PathBuf>::new());
+    }
+}

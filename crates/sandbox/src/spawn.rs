@@ -363,6 +363,7 @@ fn plan_confined(
                 network_disabled,
                 landlock: None,
                 parent_pid: None,
+                protected: Vec::new(),
             };
             let mut inner = vec![helper.display().to_string(), HELPER_FLAG.to_string()];
             inner.extend(helper_policy.to_args(&command));
@@ -401,10 +402,15 @@ fn plan_confined(
                     kind: RootKind::Temp,
                 });
             }
+            let protected = roots
+                .iter()
+                .flat_map(|root| crate::nested_git_entries(&root.path))
+                .collect();
             let helper_policy = HelperPolicy {
                 network_disabled,
                 landlock: Some(roots),
                 parent_pid: Some(std::process::id()),
+                protected,
             };
             Ok(Launch {
                 program: helper,

@@ -611,3 +611,68 @@ async fn a_sandbox_inside_a_landlock_sandbox_keeps_its_own_rules() {
         "{stderr}"
     );
 }
+
+/// A repository with a real submodule: a command that points the
+/// submodule's `.git` file at a git directory of its own making (with a
+/// `core.fsmonitor`) must not get it run by the user's next `git status`,
+/// which enters populated submodules.
+#[tokio::test]
+async fn a_submodule_cannot_be_repointed_at_a_planted_git_directory() {
+    for (backend, preference) in usable_backends() {
+        let ws = workspace();
+        let marker = ws.root.with_extension("ran");
+        let git = |dir: &Path, args: &[&str]| {
+            #[allow(clippy::disallowed_methods)] // the user's own git, outside the sandbox
+            let output = std::process::Command::new("git")
+                .args(["-c", "protocol.file.allow=always"])
+                .args(args)
+                .current_dir(dir)
+                .env("HOME", &ws.root)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_AUTHOR_NAME", "u")
+                .env("GIT_AUTHOR_EMAIL", "u@example.com")
+                .env("GIT_COMMITTER_NAME", "u")
+                .env("GIT_COMMITTER_EMAIL", "u@example.com")
+                .output()
+                .expect("git runs");
+            assert!(output.status.success(), "git {args:?}: {output:?}");
+        };
+        let lib = ws.root.join("lib-origin");
+        let repo = ws.root.join("repo");
+        std::fs::create_dir_all(&lib).unwrap();
+        std::fs::create_dir_all(&repo).unwrap();
+        git(&lib, &["init", "-q"]);
+        git(&lib, &["commit", "-q", "--allow-empty", "-m", "lib"]);
+        git(&repo, &["init", "-q"]);
+        git(&repo, &["submodule", "add", "-q", "../lib-origin", "sub"]);
+        git(&repo, &["commit", "-q", "-m", "with a submodule"]);
+        let script = format!(
+            r#"
+            mkdir -p planted && cp -r .git/modules/sub/. planted/
+            printf '[core]\n\tfsmonitor = "touch {marker}; false"\n\tworktree = ../sub\n' >> planted/config
+            echo 'gitdir: ../planted' > sub/.git
+            echo 'gitdir: ../planted' > staged; mv -f staged sub/.git
+            echo done
+            "#,
+            marker = marker.display()
+        );
+        let (_, stdout, stderr) = run(
+            &sh(&script, &repo),
+            &workspace_write(&repo, false),
+            preference,
+        )
+        .await;
+        assert!(stdout.ends_with("done\n"), "{backend:?}: {stdout} {stderr}");
+        assert_eq!(
+            std::fs::read_to_string(repo.join("sub/.git")).unwrap(),
+            "gitdir: ../.git/modules/sub\n",
+            "{backend:?}"
+        );
+        git(&repo, &["status", "--porcelain"]);
+        assert!(
+            !marker.exists(),
+            "{backend:?}: code planted by the sandboxed command ran outside it"
+        );
+    }
+}

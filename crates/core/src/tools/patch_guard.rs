@@ -152,9 +152,14 @@ pub(crate) fn paths_outside_writable_roots(
         .collect()
 }
 
-/// Where a patch may write under these roots: what a confined command may.
+/// Where a patch may write under these roots: what a confined command may
+/// (so not the `.git` of a submodule or linked worktree either).
 pub(crate) fn write_scope(writable_roots: &[PathBuf]) -> WriteScope {
-    WriteScope::new(writable_roots, &PROTECTED_FOLDERS)
+    let nested: Vec<PathBuf> = writable_roots
+        .iter()
+        .flat_map(|root| duet_sandbox::nested_git_entries(&duet_apply_patch::resolve(root)))
+        .collect();
+    WriteScope::new(writable_roots, &PROTECTED_FOLDERS).with_protected(&nested)
 }
 
 #[cfg(test)]
@@ -257,6 +262,27 @@ mod tests {
             Vec::<PathBuf>::new()
         );
         assert_eq!(paths_outside_writable_roots(&paths, Some(&[])), paths);
+    }
+
+    /// A submodule's `.git` file names its git directory: rewritten, it
+    /// would make the user's next `git status` run a planted config.
+    #[test]
+    fn a_submodule_s_git_file_is_protected_like_git() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path().canonicalize().unwrap().join("repo");
+        std::fs::create_dir_all(root.join(".git/modules/lib")).unwrap();
+        std::fs::create_dir_all(root.join("lib")).unwrap();
+        std::fs::write(
+            root.join(".git/modules/lib/config"),
+            "[core]\n\tworktree = ../../../lib\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("lib/.git"), "gitdir: ../.git/modules/lib\n").unwrap();
+        let paths = vec![root.join("lib/.git"), root.join("lib/src.rs")];
+        assert_eq!(
+            paths_outside_writable_roots(&paths, Some(std::slice::from_ref(&root))),
+            vec![root.join("lib/.git")]
+        );
     }
 
     #[test]

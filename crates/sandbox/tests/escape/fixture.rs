@@ -44,6 +44,30 @@ pub struct Fixture {
 pub const ORIGINAL: &[u8] = b"original\n";
 
 impl Fixture {
+    /// Make the workspace hold two submodules as git records them: `lib`,
+    /// populated (its `.git` a file naming `.git/modules/lib`), and
+    /// `empty-sub`, registered in `.gitmodules` but not checked out. Returns
+    /// `lib/.git`, which holds [`ORIGINAL`].
+    pub fn submodule(&self) -> PathBuf {
+        let modules = self.ws.join(".git/modules/lib");
+        std::fs::create_dir_all(&modules).expect("module dir");
+        std::fs::write(
+            modules.join("config"),
+            "[core]\n\tworktree = ../../../lib\n",
+        )
+        .expect("module config");
+        std::fs::write(
+            self.ws.join(".gitmodules"),
+            "[submodule \"lib\"]\n\tpath = lib\n[submodule \"empty\"]\n\tpath = empty-sub\n",
+        )
+        .expect(".gitmodules");
+        std::fs::create_dir_all(self.ws.join("lib")).expect("lib");
+        std::fs::create_dir_all(self.ws.join("empty-sub")).expect("empty-sub");
+        let git_file = self.ws.join("lib/.git");
+        std::fs::write(&git_file, ORIGINAL).expect("lib/.git");
+        git_file
+    }
+
     pub fn new() -> Fixture {
         let parent = crate::outside_tmp::base();
         let dir = tempfile::Builder::new()

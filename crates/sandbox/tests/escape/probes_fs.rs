@@ -306,6 +306,27 @@ pub const PROBES: &[Probe] = &[
             check: Check::PathGone(f.ws.join(".git/config")),
         }
     }),
+    // A submodule's `.git` file names its git directory; pointed at a
+    // planted one, the user's next `git status` in the root runs its
+    // `core.fsmonitor` (found by trying it, issue 16).
+    probe("repoint_a_submodule_git_file", [D, D, D], |f| {
+        let git_file = f.submodule();
+        changes("echo 'gitdir: ../planted' > lib/.git".into(), git_file)
+    }),
+    probe("replace_a_submodule_git_file_by_rename", [D, D, D], |f| {
+        let git_file = f.submodule();
+        changes(
+            "echo 'gitdir: ../planted' > staged && mv -f staged lib/.git".into(),
+            git_file,
+        )
+    }),
+    probe("create_git_in_an_unpopulated_submodule", [D, D, D], |f| {
+        f.submodule();
+        exists(
+            "echo 'gitdir: ../planted' > empty-sub/.git".into(),
+            f.ws.join("empty-sub/.git"),
+        )
+    }),
     probe("truncate_call_on_git_config", [D, D, D], |f| Attempt {
         script: Script::Py("def go():\n    os.truncate('.git/config', 0)\nattempt(go)\n".into()),
         check: Check::FileChanged(f.ws.join(".git/config"), ORIGINAL.to_vec()),
