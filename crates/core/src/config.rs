@@ -30,7 +30,7 @@ use duet_model::ProviderInfo;
 use duet_protocol::{ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxMode};
 use duet_sandbox::{BackendPreference, SandboxPolicy, ShellEnvironmentPolicy};
 use overrides::{merge_tables, set_path, split_dotted_key};
-use schema::{ConfigToml, ProfileToml, unknown_keys};
+use schema::{ConfigToml, ProfileToml, unknown_keys, unsupported_keys};
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -54,7 +54,8 @@ pub struct Config {
     /// `text.verbosity`: low | medium | high.
     pub model_verbosity: Option<String>,
     pub model_context_window: Option<u64>,
-    /// Accepted and carried; compaction is not built yet.
+    /// Compact the history before a request once the context reached this
+    /// many tokens.
     pub model_auto_compact_token_limit: Option<u64>,
     pub approval_policy: ApprovalPolicy,
     pub sandbox_mode: SandboxMode,
@@ -297,6 +298,7 @@ pub fn load_config(
                 message: error.message().trim_end().to_string(),
             })?;
 
+    unknown.extend(unsupported_keys(&merged));
     if overrides.strict_config && !unknown.is_empty() {
         return Err(ConfigError::StrictUnknownKeys { problems: unknown });
     }

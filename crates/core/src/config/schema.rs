@@ -49,7 +49,8 @@ pub(super) struct ConfigToml {
     pub profile: Option<String>,
     pub profiles: BTreeMap<String, ProfileToml>,
     pub projects: BTreeMap<String, ProjectToml>,
-    // Accepted so configs written for later issues load today; not used yet.
+    // Accepted so configs written for later issues load today; not used
+    // yet, so each warns (`unsupported_keys`). `tui` is the TUI's.
     pub notify: Option<Vec<String>>,
     pub history: Option<toml::Value>,
     pub tui: Option<toml::Value>,
@@ -199,6 +200,62 @@ impl<'de> Deserialize<'de> for ToolToggle {
 }
 
 /// Dotted paths of every key that no struct recognised, sorted.
+/// The keys `config` sets that duet reads but does not act on yet, each
+/// with what that means for the user: they load (a Codex configuration
+/// keeps working) but must not be dropped without a word.
+pub(super) fn unsupported_keys(config: &ConfigToml) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut say = |set: bool, message: &str| {
+        if set {
+            found.push(message.to_string());
+        }
+    };
+    say(
+        config.notify.is_some(),
+        "`notify` is not supported yet: no program is run when a turn ends",
+    );
+    say(
+        config.mcp_servers.is_some(),
+        "`mcp_servers` is not supported yet: these MCP servers are not started and their tools \
+         are not offered",
+    );
+    say(config.history.is_some(), "`history` is not supported yet");
+    say(
+        config.features.is_some(),
+        "`features` (the reference's feature flags) are not supported",
+    );
+    say(
+        config.hide_agent_reasoning.is_some(),
+        "`hide_agent_reasoning` is not supported yet: reasoning summaries are shown",
+    );
+    say(
+        config.show_raw_agent_reasoning.is_some(),
+        "`show_raw_agent_reasoning` is not supported yet",
+    );
+    say(
+        config.file_opener.is_some(),
+        "`file_opener` is not supported yet",
+    );
+    say(
+        config
+            .shell_environment_policy
+            .as_ref()
+            .is_some_and(|policy| policy.experimental_use_profile),
+        "`shell_environment_policy.experimental_use_profile` is not supported yet: commands do \
+         not run through a login shell profile",
+    );
+    for (id, provider) in &config.model_providers {
+        say(
+            provider.requires_openai_auth == Some(true),
+            &format!(
+                "`model_providers.{id}.requires_openai_auth` is not supported: duet has no login \
+                 flow and sends the key named by `env_key`"
+            ),
+        );
+    }
+    found
+}
+
 pub(super) fn unknown_keys(config: &ConfigToml) -> Vec<String> {
     let mut keys = Vec::new();
     push_unknown(&mut keys, "", &config.unknown);

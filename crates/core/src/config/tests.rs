@@ -105,9 +105,6 @@ project_root_markers = [".git", ".hg"]
 developer_instructions = "be brief"
 include_environment_context = false
 include_permissions_instructions = false
-notify = ["notify-send"]
-hide_agent_reasoning = true
-file_opener = "none"
 
 [sandbox_workspace_write]
 writable_roots = ["/opt/shared", "rel"]
@@ -128,12 +125,6 @@ trust_level = "trusted"
 
 [tui]
 alternate_screen = "never"
-
-[mcp_servers.docs]
-command = "docs-server"
-
-[features]
-unified_exec = true
 "#,
     ));
     let config = fixture.config(fixture.overrides());
@@ -522,6 +513,57 @@ fn bad_override_values_name_the_override() {
     check(
         "project_doc_max_bytes=lots",
         "invalid `-c` override `project_doc_max_bytes`: invalid type: string \"lots\", expected usize",
+    );
+}
+
+/// Keys duet reads but does not act on yet load, and each says so (issue
+/// 17: a Codex user's MCP servers must not vanish without a word).
+#[test]
+fn keys_not_acted_on_yet_warn_and_fail_under_strict() {
+    let fixture = Fixture::new(Some(
+        "notify = [\"notify-send\"]\nhide_agent_reasoning = true\nshow_raw_agent_reasoning = false\n\
+         file_opener = \"none\"\n[history]\npersistence = \"none\"\n[mcp_servers.docs]\n\
+         command = \"docs-server\"\n[features]\nunified_exec = true\n\
+         [shell_environment_policy]\nexperimental_use_profile = true\n\
+         [model_providers.corp]\nname = \"Corp\"\nbase_url = \"http://x\"\nrequires_openai_auth = true\n",
+    ));
+    let loaded = fixture.load(fixture.overrides()).unwrap();
+    assert_eq!(
+        loaded.warnings,
+        [
+            "`notify` is not supported yet: no program is run when a turn ends",
+            "`mcp_servers` is not supported yet: these MCP servers are not started and their \
+             tools are not offered",
+            "`history` is not supported yet",
+            "`features` (the reference's feature flags) are not supported",
+            "`hide_agent_reasoning` is not supported yet: reasoning summaries are shown",
+            "`show_raw_agent_reasoning` is not supported yet",
+            "`file_opener` is not supported yet",
+            "`shell_environment_policy.experimental_use_profile` is not supported yet: commands \
+             do not run through a login shell profile",
+            "`model_providers.corp.requires_openai_auth` is not supported: duet has no login flow \
+             and sends the key named by `env_key`",
+        ]
+        .map(|message| format!("{message} (ignored)"))
+    );
+    let strict = ConfigOverrides {
+        strict_config: true,
+        ..fixture.overrides()
+    };
+    assert!(
+        fixture
+            .load(strict)
+            .unwrap_err()
+            .starts_with("`notify` is not supported yet")
+    );
+    // `false` for the provider's and the policy's flags is what duet does.
+    let quiet = Fixture::new(Some(
+        "[shell_environment_policy]\nexperimental_use_profile = false\n\
+         [model_providers.corp]\nname = \"Corp\"\nbase_url = \"http://x\"\nrequires_openai_auth = false\n",
+    ));
+    assert_eq!(
+        quiet.load(quiet.overrides()).unwrap().warnings,
+        Vec::<String>::new()
     );
 }
 
