@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{Outcome, Workspace, normalized_events};
+use common::{Outcome, Workspace, auto_backend, normalized_events};
 use duet_test_support::responses_mock::{ResponsesLog, base_url, mount_sse_sequence, start_mock};
 use duet_test_support::sse::{ev_assistant_message, ev_function_call, sse_completed_turn};
 use pretty_assertions::assert_eq;
@@ -119,17 +119,6 @@ async fn a_prompt_rule_cannot_be_approved_under_exec() {
     let events = normalized_events(&outcome, &workspace);
     assert_eq!(events[2], declined("/bin/bash -lc 'touch made.txt'"));
     assert_eq!(repo_files(&workspace), Vec::<String>::new());
-}
-
-/// The backend `auto` picks on this host, from `duet doctor --json`, or
-/// `None` (printed as skipped) when no backend works here.
-fn auto_backend(workspace: &Workspace) -> Option<String> {
-    let report = common::doctor_report(workspace);
-    let backend = report["auto"].as_str().map(str::to_string);
-    if backend.is_none() {
-        eprintln!("SKIPPED: no sandbox backend works on this host: {report}");
-    }
-    backend
 }
 
 /// An explicit `allow` rule skips the question, not the sandbox.

@@ -7,23 +7,12 @@
 
 mod common;
 
-use common::{Workspace, doctor_report, normalized_events, usable_backends};
+use common::{Workspace, auto_backend, normalized_events, usable_backends};
 use duet_test_support::responses_mock::{base_url, mount_sse_sequence, start_mock};
 use duet_test_support::sse::{ev_assistant_message, ev_function_call, sse_completed_turn};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use std::path::Path;
-
-/// The backend `auto` picks on this host, from `duet doctor --json`, or
-/// `None` (printed as skipped) when no backend works here.
-fn auto_backend(workspace: &Workspace) -> Option<String> {
-    let report = doctor_report(workspace);
-    let backend = report["auto"].as_str().map(str::to_string);
-    if backend.is_none() {
-        eprintln!("SKIPPED: no sandbox backend works on this host: {report}");
-    }
-    backend
-}
 
 /// How a write refused by the sandbox reads: a read-only mount under
 /// bubblewrap, a Landlock denial otherwise.

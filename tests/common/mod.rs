@@ -43,7 +43,25 @@ pub fn doctor_report(workspace: &Workspace) -> Value {
 /// of them (CI requires both).
 #[allow(clippy::print_stderr)]
 pub fn usable_backends(workspace: &Workspace) -> Vec<String> {
+    usable_in(&doctor_report(workspace))
+}
+
+/// The backend `auto` picks on this host, or `None` (printed as skipped)
+/// when no backend works here; a failure, like [`usable_backends`], when
+/// `DUET_REQUIRE_SANDBOX_BACKENDS` names a backend that cannot run.
+#[allow(clippy::print_stderr)]
+pub fn auto_backend(workspace: &Workspace) -> Option<String> {
     let report = doctor_report(workspace);
+    usable_in(&report);
+    let backend = report["auto"].as_str().map(str::to_string);
+    if backend.is_none() {
+        eprintln!("SKIPPED: no sandbox backend works on this host: {report}");
+    }
+    backend
+}
+
+#[allow(clippy::print_stderr)]
+fn usable_in(report: &Value) -> Vec<String> {
     let required = std::env::var("DUET_REQUIRE_SANDBOX_BACKENDS").unwrap_or_default();
     let mut usable = Vec::new();
     for backend in report["backends"].as_array().expect("a list") {

@@ -23,7 +23,9 @@ const BACKENDS: [(Backend, BackendPreference); 2] = [
     (Backend::Landlock, BackendPreference::Landlock),
 ];
 
-/// The backends this host can run; the others are printed as skipped.
+/// The backends this host can run; the others are printed as skipped, and
+/// a test fails when `DUET_REQUIRE_SANDBOX_BACKENDS` names one of them (CI
+/// requires both).
 fn usable_backends() -> Vec<(Backend, BackendPreference)> {
     set_helper_program(PathBuf::from(env!("CARGO_BIN_EXE_duet-linux-sandbox")));
     let reports = probe_backends();
@@ -35,6 +37,15 @@ fn usable_backends() -> Vec<(Backend, BackendPreference)> {
                 .find(|report| report.backend == *backend)
                 .expect("every backend is probed");
             if !report.is_available() {
+                let required = std::env::var("DUET_REQUIRE_SANDBOX_BACKENDS").unwrap_or_default();
+                assert!(
+                    !required
+                        .split(',')
+                        .any(|name| name.trim() == backend.name()),
+                    "DUET_REQUIRE_SANDBOX_BACKENDS requires `{}`: {:?}",
+                    backend.name(),
+                    report.availability
+                );
                 eprintln!(
                     "SKIPPED backend {}: {:?}",
                     backend.name(),
