@@ -26,4 +26,6 @@ mod turn;
 mod user_shell;
 
 pub use config::Config;
-pub use session::{ResumeTarget, SessionError, SessionHandle, SessionOptions, spawn_session};
+pub use session::{
+    ResumeTarget, SessionError, SessionHandle, SessionIo, SessionOptions, shutdown, spawn_session,
+};

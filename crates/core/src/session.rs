@@ -106,6 +106,46 @@ impl SessionHandle {
     }
 }
 
+/// What a front end drives a session through: [`SessionHandle`], or a
+/// test's scripted stand-in.
+pub trait SessionIo {
+    fn submit(&self, op: Op) -> Result<(), SessionError>;
+    fn next_event(&mut self) -> impl Future<Output = Option<Event>>;
+}
+
+impl SessionIo for SessionHandle {
+    fn submit(&self, op: Op) -> Result<(), SessionError> {
+        SessionHandle::submit(self, op)
+    }
+
+    fn next_event(&mut self) -> impl Future<Output = Option<Event>> {
+        SessionHandle::next_event(self)
+    }
+}
+
+/// Ask `session` to finish and wait until it has (`ShutdownComplete`, or
+/// its events end), at most `grace`; every event it sends meanwhile goes
+/// to `seen` (a save that failed while it finished writing arrives as a
+/// warning the user must hear).
+pub async fn shutdown(
+    session: &mut impl SessionIo,
+    grace: std::time::Duration,
+    mut seen: impl FnMut(&Event),
+) {
+    if session.submit(Op::Shutdown).is_err() {
+        return;
+    }
+    let wait = async {
+        while let Some(event) = session.next_event().await {
+            if event.msg == EventMsg::ShutdownComplete {
+                break;
+            }
+            seen(&event);
+        }
+    };
+    let _ = tokio::time::timeout(grace, wait).await;
+}
+
 /// Start a session on the current tokio runtime. The first event is always
 /// `ThreadStarted`. Fails if the model client cannot be built (for example
 /// the provider's API key variable is unset).

@@ -1,7 +1,7 @@
 //! Driving one turn: pull events from the session, render them, answer what
 //! must be answered, and stop when the turn ends or the user presses Ctrl+C.
 //!
-//! The session is reached through the small [`Session`] trait and output goes
+//! The session is reached through core's small `SessionIo` trait and output goes
 //! to the writers in [`Output`], so tests run the real loop against a scripted
 //! session and in-memory buffers. Setting the run up is `run.rs`'s job.
 
@@ -9,29 +9,13 @@ use crate::human::HumanRenderer;
 use crate::jsonl::JsonRenderer;
 use crate::run::Outcome;
 use anyhow::bail;
-use duet_core::{SessionError, SessionHandle};
+use duet_core::SessionIo as Session;
 use duet_protocol::{Event, EventMsg, ItemDetails, Op, ReviewDecision};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
 /// How long to wait for the session to confirm an interrupt or a shutdown.
 pub const GRACE: Duration = Duration::from_secs(2);
-
-/// The two operations of a session handle this loop needs.
-pub trait Session {
-    fn submit(&self, op: Op) -> Result<(), SessionError>;
-    fn next_event(&mut self) -> impl Future<Output = Option<Event>>;
-}
-
-impl Session for SessionHandle {
-    fn submit(&self, op: Op) -> Result<(), SessionError> {
-        SessionHandle::submit(self, op)
-    }
-
-    fn next_event(&mut self) -> impl Future<Output = Option<Event>> {
-        SessionHandle::next_event(self)
-    }
-}
 
 pub enum Renderer {
     Human(HumanRenderer),
@@ -147,28 +131,19 @@ pub async fn drive_turn(
 /// hear that the session id they were shown is not saved), which go to
 /// `stderr`, control characters escaped.
 pub async fn shut_down(session: &mut impl Session, grace: Duration, stderr: &mut dyn Write) {
-    if session.submit(Op::Shutdown).is_err() {
-        return;
-    }
-    let wait = async {
-        while let Some(event) = session.next_event().await {
-            match event.msg {
-                EventMsg::ShutdownComplete => break,
-                EventMsg::Warning { message } => {
-                    let message = duet_protocol::display::visible_text(&message);
-                    let _ = writeln!(stderr, "warning: {message}");
-                }
-                EventMsg::Error { message } => {
-                    let message = duet_protocol::display::visible_text(&message);
-                    let _ = writeln!(stderr, "error: {message}");
-                }
-                _ => {}
-            }
+    let report = |event: &Event| match &event.msg {
+        EventMsg::Warning { message } => {
+            let message = duet_protocol::display::visible_text(message);
+            let _ = writeln!(stderr, "warning: {message}");
         }
+        EventMsg::Error { message } => {
+            let message = duet_protocol::display::visible_text(message);
+            let _ = writeln!(stderr, "error: {message}");
+        }
+        _ => {}
     };
     tokio::select! {
-        () = wait => {}
-        () = tokio::time::sleep(grace) => {}
+        () = duet_core::shutdown(session, grace, report) => {}
         () = stop_signal() => {}
     }
 }
@@ -252,6 +227,7 @@ mod tests {
     use super::*;
     use crate::fixtures;
     use crate::human::HumanOptions;
+    use duet_core::SessionError;
     use duet_protocol::{ExecApprovalRequest, TurnCompleted, Usage};
     use pretty_assertions::assert_eq;
     use std::cell::RefCell;

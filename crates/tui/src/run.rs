@@ -15,7 +15,7 @@ use anyhow::{Context, bail};
 use duet_core::config::{CONFIG_FILE_NAME, ConfigOverrides, load_config, parse_cli_override};
 use duet_core::sessions::Sessions;
 use duet_core::{Config, ResumeTarget, SessionHandle, SessionOptions, spawn_session};
-use duet_protocol::{ApprovalPolicy, Event, EventMsg, Op, SandboxMode, Usage};
+use duet_protocol::{ApprovalPolicy, Event, EventMsg, SandboxMode, Usage};
 use futures::StreamExt;
 use ratatui::backend::CrosstermBackend;
 use std::io::IsTerminal;
@@ -395,17 +395,7 @@ async fn switch_thread(
 
 /// Shut `session` down in place, within the grace period, its events unseen.
 async fn wait_for_shutdown(session: &mut SessionHandle) {
-    if session.submit(Op::Shutdown).is_err() {
-        return;
-    }
-    let wait = async {
-        while let Some(event) = session.next_event().await {
-            if event.msg == EventMsg::ShutdownComplete {
-                break;
-            }
-        }
-    };
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, wait).await;
+    duet_core::shutdown(session, SHUTDOWN_GRACE, |_| {}).await;
 }
 
 /// Ask the session to finish and wait for it, within the grace period.
