@@ -23,7 +23,6 @@ use duet_store::{TurnRecord, TurnStatus};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::sync::OnceCell;
 use tokio_util::sync::CancellationToken;
 
@@ -368,7 +367,7 @@ impl Turn {
                         return Err(TurnError::Fatal(error.to_string()));
                     }
                     stream_retries += 1;
-                    let delay = backoff(stream_retries);
+                    let delay = duet_model::backoff(stream_retries);
                     self.send(EventMsg::Reconnecting(Reconnecting {
                         attempt: stream_retries,
                         max_attempts: max_stream_retries,
@@ -792,13 +791,6 @@ fn is_reasoning_model(model: &str) -> bool {
     ["gpt-5", "gpt-6", "o1", "o3", "o4", "codex"]
         .iter()
         .any(|prefix| model.starts_with(prefix))
-}
-
-/// Exponential backoff from 200 ms with ±10 % jitter.
-fn backoff(attempt: u32) -> Duration {
-    let base = 200u64.saturating_mul(1 << attempt.saturating_sub(1).min(10));
-    let jitter = 0.9 + fastrand::f64() * 0.2;
-    Duration::from_millis((base as f64 * jitter) as u64)
 }
 
 /// The directories a command may write (canonical, existing ones only, as

@@ -15,6 +15,7 @@ mod items;
 mod provider;
 mod request;
 mod retry;
+pub use retry::backoff;
 mod sse;
 mod stream;
 

@@ -51,7 +51,10 @@ fn server_requested_delay(headers: &HeaderMap) -> Option<Duration> {
         .map(|secs| Duration::from_secs_f64(secs.min(MAX_WAIT.as_secs_f64())))
 }
 
-fn backoff(attempt: u32) -> Duration {
+/// How long to wait before retry `attempt` (1-based): 200 ms doubling
+/// each time, ±10 % jitter, at most a minute. The one backoff of duet's
+/// retries (requests here, broken streams in core).
+pub fn backoff(attempt: u32) -> Duration {
     let exponent = attempt.saturating_sub(1).min(16);
     let jitter = 0.9 + 0.2 * fastrand::f64();
     INITIAL_BACKOFF
