@@ -7,7 +7,7 @@
 //! run and the request is sent again with them in the history.
 
 use crate::config::Config;
-use crate::exec::ProcessManager;
+use crate::process::ProcessManager;
 use crate::session::{EventSender, PendingApprovals, TurnResult};
 use crate::tools::{self, ToolCall, TurnState};
 use duet_model::{
@@ -102,7 +102,7 @@ impl TurnContext {
         self.login_env
             .get_or_init(|| async {
                 let base: HashMap<String, String> = std::env::vars().collect();
-                match crate::exec::capture_login_env(&self.shell, &base).await {
+                match crate::process::capture_login_env(&self.shell, &base).await {
                     Ok(captured) => {
                         let mut env = self.config.shell_environment_policy.apply(captured);
                         if let Some(dir) = &self.helper_bin {

@@ -10,7 +10,7 @@
 //! escalation or re-running outside the sandbox (a command the sandbox
 //! blocks fails like any other).
 
-use crate::exec::{ExecError, ExecOutput, ExecRequest};
+use crate::process::{ExecError, ExecOutput, ExecRequest};
 use crate::session::TurnResult;
 use crate::tools::shell::{command_item, display_command, output_sink};
 use crate::turn::TurnContext;

@@ -10,7 +10,7 @@
 
 use super::exec_decision::{self, Action};
 use crate::approval::ExecAsk;
-use crate::exec::{ExecCommandArgs, ExecOutput, SandboxPermissions};
+use crate::process::{ExecCommandArgs, ExecOutput, SandboxPermissions};
 use crate::turn::{TurnContext, TurnError};
 use duet_execpolicy::{EvalOptions, Evaluation};
 use duet_protocol::ApprovalPolicy;

@@ -1,7 +1,7 @@
 //! `exec_command` and `write_stdin`: the glue between a tool call, the
-//! process sessions in `crate::exec`, and the `command_execution` items.
+//! process sessions in `crate::process`, and the `command_execution` items.
 
-use crate::exec::{
+use crate::process::{
     ExecCommandArgs, ExecError, ExecOutput, ExecRequest, OutputSink, WriteStdinArgs,
 };
 use crate::turn::{TurnContext, TurnError};

@@ -1,10 +1,10 @@
 //! One running command: its supervisor task, its bounded output, its exit.
 //!
-//! A [`Session`] starts the process through `duet_sandbox::spawn` and hands it
+//! A [`Child`] starts the process through `duet_sandbox::spawn` and hands it
 //! to a supervisor task that reads stdout and stderr (merged in arrival
 //! order), feeds the live sink, and records the exit code. Dropping the last
 //! handle to a session aborts the supervisor, which kills a process group that
-//! is still running. Session ids, limits and the tool calls live in
+//! is still running. Child ids, limits and the tool calls live in
 //! `manager.rs`.
 
 use super::buffer::HeadTailBuffer;
@@ -32,7 +32,7 @@ const DRAIN_GRACE: Duration = Duration::from_millis(100);
 const READ_CHUNK: usize = 64 * 1024;
 
 /// A started command.
-pub(crate) struct Session {
+pub(crate) struct Child {
     pub(crate) id: i32,
     /// Start order within the manager; the smallest is the oldest.
     pub(crate) order: u64,
@@ -58,7 +58,7 @@ struct SessionOutput {
     aggregated: HeadTailBuffer,
 }
 
-impl Session {
+impl Child {
     /// Spawn `request` under its sandbox policy with piped stdin.
     pub(crate) fn start(
         id: i32,

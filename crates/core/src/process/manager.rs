@@ -1,15 +1,15 @@
 //! The per-session table of running commands behind `exec_command` and
 //! `write_stdin`.
 //!
-//! A call starts (or finds) a [`Session`], waits until the process exits, the
+//! A call starts (or finds) a [`Child`], waits until the process exits, the
 //! yield time passes, or the call is cancelled, and returns what arrived
 //! meanwhile. Commands still running are kept under a session id for
 //! `write_stdin`; at most [`MAX_SESSIONS`] are kept, the oldest is killed to
 //! make room. This module does not format text for the model (`output.rs`)
 //! nor decide approvals or sandbox modes (the caller does).
 
+use super::child::Child;
 use super::output::{ExecOutput, approx_token_count, new_chunk_id};
-use super::session::Session;
 use super::{ExecError, ExecRequest, OutputSink};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 /// Running commands kept at once; starting one more kills the oldest.
 pub(crate) const MAX_SESSIONS: usize = 16;
 
-/// Session ids are drawn from this range, so they do not look like counts.
+/// Child ids are drawn from this range, so they do not look like counts.
 const SESSION_ID_RANGE: std::ops::Range<i32> = 1000..100_000;
 
 /// The running commands of one duet session. Cheap to clone: clones share
@@ -32,7 +32,7 @@ pub(crate) struct ProcessManager {
 
 #[derive(Default)]
 struct SessionTable {
-    by_id: HashMap<i32, Arc<Session>>,
+    by_id: HashMap<i32, Arc<Child>>,
     started: u64,
 }
 
@@ -98,7 +98,7 @@ impl ProcessManager {
     /// Kill every running command's process group and forget them all
     /// (interrupt, shutdown). Calls waiting on them return promptly.
     pub async fn kill_all(&self) {
-        let sessions: Vec<Arc<Session>> = {
+        let sessions: Vec<Arc<Child>> = {
             let mut table = self
                 .table
                 .lock()
@@ -120,11 +120,7 @@ impl ProcessManager {
             .len()
     }
 
-    fn start(
-        &self,
-        request: &ExecRequest,
-        on_output: OutputSink,
-    ) -> Result<Arc<Session>, ExecError> {
+    fn start(&self, request: &ExecRequest, on_output: OutputSink) -> Result<Arc<Child>, ExecError> {
         let mut table = self
             .table
             .lock()
@@ -146,12 +142,12 @@ impl ProcessManager {
             }
         };
         table.started += 1;
-        let session = Arc::new(Session::start(id, table.started, request, on_output)?);
+        let session = Arc::new(Child::start(id, table.started, request, on_output)?);
         table.by_id.insert(id, Arc::clone(&session));
         Ok(session)
     }
 
-    fn get(&self, session_id: i32) -> Option<Arc<Session>> {
+    fn get(&self, session_id: i32) -> Option<Arc<Child>> {
         let table = self
             .table
             .lock()
@@ -167,14 +163,14 @@ impl ProcessManager {
         table.by_id.remove(&session_id);
     }
 
-    fn kill_session(&self, session: &Session) {
+    fn kill_session(&self, session: &Child) {
         session.kill();
         self.remove(session.id);
     }
 
     async fn collect(
         &self,
-        session: &Arc<Session>,
+        session: &Arc<Child>,
         started: Instant,
         deadline: Instant,
         cancel: &CancellationToken,

@@ -16,10 +16,10 @@
 
 mod args;
 mod buffer;
+mod child;
 mod login_env;
 mod manager;
 mod output;
-mod session;
 
 pub(crate) use args::{ExecCommandArgs, SandboxPermissions, WriteStdinArgs};
 pub(crate) use login_env::capture_login_env;
