@@ -7,6 +7,7 @@
 //! slicing, no freezing of globals. The rules builtins are supplied by a
 //! [`Host`], so this module knows nothing of rules.
 
+mod ast;
 mod builtins;
 mod eval;
 mod lexer;

@@ -6,8 +6,8 @@
 //! language has no IO, no `while`, no recursion (refused) and no imports, and
 //! a step budget plus size limits bound what a hostile file can make it do.
 
+use super::ast::{Arg, Clause, Expr, ExprKind, FPart, FunctionDef, Param, Stmt};
 use super::builtins;
-use super::parser::{Arg, Clause, Expr, ExprKind, FPart, FunctionDef, Param, Stmt};
 use super::value::{MAX_LEN, Value, binary, dict_set};
 use super::{EvalError, Pos};
 use std::collections::HashMap;

@@ -2,7 +2,7 @@
 //! not need the interpreter: truth, equality, ordering, `repr`, and the
 //! binary operators.
 
-use super::parser::FunctionDef;
+use super::ast::FunctionDef;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt::Write;
