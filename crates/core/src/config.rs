@@ -286,8 +286,31 @@ pub fn load_config(
             .map(str::to_string)
     });
     if let Some(name) = &profile_name {
-        let profile = select_profile(&tree, name, &config_path)?;
-        merge_tables(&mut tree, &profile);
+        // A profile is a `[profiles.NAME]` table in config.toml, a file
+        // `$DUET_HOME/NAME.config.toml` (the reference's current form), or
+        // both: the table first, then the file over it.
+        let table = profile_table(&tree, name)?;
+        let file = profile_file(&duet_home, name)?;
+        if table.is_none() && file.is_none() {
+            return Err(unknown_profile(&tree, &duet_home, name, &config_path));
+        }
+        if let Some(profile) = table {
+            merge_tables(&mut tree, &profile);
+        }
+        if let Some((path, text)) = file {
+            let to_error = |error: toml::de::Error| ConfigError::from_toml(&path, &text, &error);
+            let checked: ConfigToml = toml::from_str(&text).map_err(to_error)?;
+            let origin = path.display();
+            unknown.extend(
+                unknown_keys(&checked)
+                    .into_iter()
+                    .map(|key| format!("unknown config key `{key}` in {origin}")),
+            );
+            let mut layer = toml::from_str::<toml::Table>(&text).map_err(to_error)?;
+            // A profile does not choose another profile.
+            layer.remove("profile");
+            merge_tables(&mut tree, &layer);
+        }
         apply_overrides(&mut tree);
     }
 
@@ -332,24 +355,17 @@ pub fn load_config(
 
 /// The `[profiles.<name>]` table, stripped of keys a profile cannot set
 /// (they were already reported as unknown).
-fn select_profile(
-    tree: &toml::Table,
-    name: &str,
-    config_path: &Path,
-) -> Result<toml::Table, ConfigError> {
-    let profiles = tree.get("profiles").and_then(toml::Value::as_table);
-    let Some(mut profile) = profiles
+/// The `[profiles.NAME]` table of `tree`, its unknown keys dropped (they
+/// were already reported), if there is one.
+fn profile_table(tree: &toml::Table, name: &str) -> Result<Option<toml::Table>, ConfigError> {
+    let Some(mut profile) = tree
+        .get("profiles")
+        .and_then(toml::Value::as_table)
         .and_then(|profiles| profiles.get(name))
         .and_then(toml::Value::as_table)
         .cloned()
     else {
-        return Err(ConfigError::UnknownProfile {
-            name: name.to_string(),
-            known: profiles
-                .map(|profiles| profiles.keys().cloned().collect())
-                .unwrap_or_default(),
-            path: config_path.to_path_buf(),
-        });
+        return Ok(None);
     };
     let checked: ProfileToml =
         toml::Value::Table(profile.clone())
@@ -360,7 +376,56 @@ fn select_profile(
     for key in checked.unknown.keys() {
         profile.remove(key);
     }
-    Ok(profile)
+    Ok(Some(profile))
+}
+
+/// The suffix of a profile file: `$DUET_HOME/NAME.config.toml`.
+const PROFILE_FILE_SUFFIX: &str = ".config.toml";
+
+/// `$DUET_HOME/NAME.config.toml` and its text, if it exists. A name that
+/// is not a plain file name (`../x`, `.hidden`) has no file.
+fn profile_file(duet_home: &Path, name: &str) -> Result<Option<(PathBuf, String)>, ConfigError> {
+    if !plain_profile_name(name) {
+        return Ok(None);
+    }
+    let path = duet_home.join(format!("{name}{PROFILE_FILE_SUFFIX}"));
+    Ok(read_optional(&path)?.map(|text| (path, text)))
+}
+
+fn plain_profile_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|ch| ch.is_alphanumeric() || matches!(ch, '-' | '_' | '.'))
+}
+
+fn unknown_profile(
+    tree: &toml::Table,
+    duet_home: &Path,
+    name: &str,
+    config_path: &Path,
+) -> ConfigError {
+    let mut known: Vec<String> = tree
+        .get("profiles")
+        .and_then(toml::Value::as_table)
+        .map(|profiles| profiles.keys().cloned().collect())
+        .unwrap_or_default();
+    if let Ok(entries) = std::fs::read_dir(duet_home) {
+        known.extend(entries.filter_map(|entry| {
+            let file_name = entry.ok()?.file_name().into_string().ok()?;
+            let profile = file_name.strip_suffix(PROFILE_FILE_SUFFIX)?;
+            plain_profile_name(profile).then(|| profile.to_string())
+        }));
+    }
+    known.sort();
+    known.dedup();
+    ConfigError::UnknownProfile {
+        name: name.to_string(),
+        known,
+        path: config_path.to_path_buf(),
+        file: duet_home.join(format!("{name}{PROFILE_FILE_SUFFIX}")),
+    }
 }
 
 fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {

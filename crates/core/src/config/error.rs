@@ -33,14 +33,18 @@ pub enum ConfigError {
     #[error("invalid `-c` override `{key}`: {message}")]
     OverrideValue { key: String, message: String },
     #[error(
-        "config profile `{name}` is not defined; known profiles: {}; add `[profiles.{name}]` to {}",
+        "config profile `{name}` is not defined; known profiles: {}; add `[profiles.{name}]` to {} \
+         or create {}",
         list_or_none(known),
-        path.display()
+        path.display(),
+        file.display()
     )]
     UnknownProfile {
         name: String,
         known: Vec<String>,
         path: PathBuf,
+        /// Where a profile file of that name would be.
+        file: PathBuf,
     },
     #[error(
         "model provider `{id}` is not defined; known providers: {}; add `[model_providers.{id}]` with a `base_url` to {}",

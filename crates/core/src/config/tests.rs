@@ -329,7 +329,7 @@ fn unknown_profile_lists_the_known_ones() {
     };
     assert_eq!(
         fixture.load(overrides).unwrap_err(),
-        "config profile `nope` is not defined; known profiles: `deep`, `fast`; add `[profiles.nope]` to <home>/config.toml"
+        "config profile `nope` is not defined; known profiles: `deep`, `fast`; add `[profiles.nope]` to <home>/config.toml or create <home>/nope.config.toml"
     );
     let empty = Fixture::new(None);
     let overrides = ConfigOverrides {
@@ -338,8 +338,73 @@ fn unknown_profile_lists_the_known_ones() {
     };
     assert_eq!(
         empty.load(overrides).unwrap_err(),
-        "config profile `x` is not defined; known profiles: none; add `[profiles.x]` to <home>/config.toml"
+        "config profile `x` is not defined; known profiles: none; add `[profiles.x]` to <home>/config.toml or create <home>/x.config.toml"
     );
+}
+
+/// The reference's current profiles are files, `$CODEX_HOME/NAME.config.toml`
+/// layered over config.toml; duet reads `$DUET_HOME/NAME.config.toml` the
+/// same way, after a `[profiles.NAME]` table of the same name, and before
+/// `-c`.
+#[test]
+fn a_profile_can_be_a_file_beside_config_toml() {
+    let fixture = Fixture::new(Some(
+        "model = \"base\"\nsandbox_mode = \"read-only\"\n[profiles.work]\nmodel = \"from-table\"\n\
+         approval_policy = \"on-request\"\n",
+    ));
+    std::fs::write(
+        fixture.home().join("work.config.toml"),
+        "model = \"from-file\"\nprofile = \"other\"\ncolour = 1\n[sandbox_workspace_write]\nnetwork_access = true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        fixture.home().join("solo.config.toml"),
+        "model = \"solo\"\n",
+    )
+    .unwrap();
+    let with = |profile: &str, c: &[&str]| ConfigOverrides {
+        profile: Some(profile.into()),
+        ..fixture.with_c(c)
+    };
+    let loaded = fixture.load(with("work", &[])).unwrap();
+    let mut expected = fixture.defaults();
+    expected.model = "from-file".to_string();
+    expected.approval_policy = ApprovalPolicy::OnRequest;
+    expected.sandbox_workspace_write.network_access = true;
+    assert_eq!(loaded.config, expected);
+    let home = fixture.home().display().to_string();
+    assert_eq!(
+        loaded.warnings,
+        vec![format!(
+            "unknown config key `colour` in {home}/work.config.toml (ignored)"
+        )]
+    );
+    // `-c` still wins; a file alone is a profile; the file's `profile` key
+    // chooses nothing.
+    assert_eq!(
+        fixture
+            .load(with("work", &["model=cli"]))
+            .unwrap()
+            .config
+            .model,
+        "cli"
+    );
+    assert_eq!(
+        fixture.load(with("solo", &[])).unwrap().config.model,
+        "solo"
+    );
+    assert_eq!(
+        fixture.load(with("nope", &[])).unwrap_err(),
+        "config profile `nope` is not defined; known profiles: `solo`, `work`; add `[profiles.nope]` to <home>/config.toml or create <home>/nope.config.toml"
+    );
+    // A name that is not a plain file name never reads a file.
+    std::fs::write(
+        fixture.home().join(".hidden.config.toml"),
+        "model = \"x\"\n",
+    )
+    .unwrap();
+    assert!(fixture.load(with(".hidden", &[])).is_err());
+    assert!(fixture.load(with("../work", &[])).is_err());
 }
 
 fn provider_of(fixture: &Fixture, overrides: ConfigOverrides) -> Result<ProviderInfo, String> {
