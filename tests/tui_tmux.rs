@@ -129,14 +129,105 @@ fn assert_lines_in_order(screen: &str, expected: &[&str]) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
+/// Whether tmux can run here; without it the test says so and passes,
+/// unless `DUET_REQUIRE_TMUX=1`.
+#[allow(clippy::print_stderr)] // a skip must be visible
+fn tmux_or_skip() -> bool {
     if !Tmux::available() {
         assert!(
             std::env::var("DUET_REQUIRE_TMUX").as_deref() != Ok("1"),
             "tmux is required here (DUET_REQUIRE_TMUX=1) but not installed: `apt-get install -y tmux`"
         );
         eprintln!("skipped: tmux is not installed (`apt-get install -y tmux` to run this test)");
+        return false;
+    }
+    true
+}
+
+/// The interactive command takes the flags `duet exec` takes (issue 17):
+/// `-p` (here a profile file), `--add-dir`, `-i` with a first message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_interactive_command_takes_profile_add_dir_and_image() {
+    if !tmux_or_skip() {
+        return;
+    }
+    let workspace = Workspace::new();
+    let server = start_mock().await;
+    let log = mount_sse_sequence(
+        &server,
+        vec![sse_completed_turn(&[ev_assistant_message(
+            "msg_1",
+            "A red square.",
+        )])],
+    )
+    .await;
+    std::fs::write(
+        workspace.home().join("work.config.toml"),
+        "model = \"profile-model\"\nsandbox_mode = \"workspace-write\"\n",
+    )
+    .unwrap();
+    let extra = workspace.home().join("extra-root");
+    std::fs::create_dir_all(&extra).unwrap();
+    let image = workspace.repo().join("shot.png");
+    std::fs::write(&image, b"\x89PNG\r\n\x1a\nnot really").unwrap();
+    let tmux = Tmux {
+        socket: format!("duet-test-flags-{}", std::process::id()),
+    };
+    let command = format!(
+        "env -i PATH='{path}' HOME='{home}' DUET_HOME='{home}' LANG=C.UTF-8 TERM=xterm-256color \
+         OPENAI_API_KEY={TEST_KEY} '{duet}' -c 'openai_base_url=\"{url}\"' -p work \
+         --add-dir '{extra}' -i shot.png 'what is in the picture?'",
+        path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into()),
+        home = workspace.home().display(),
+        duet = env!("CARGO_BIN_EXE_duet"),
+        url = base_url(&server),
+        extra = extra.display(),
+    );
+    let repo = workspace.repo().display().to_string();
+    tmux.run(&[
+        "new-session",
+        "-d",
+        "-s",
+        "duet",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "cat",
+    ]);
+    tmux.run(&["set-option", "-t", "duet", "remain-on-exit", "on"]);
+    tmux.run(&["respawn-pane", "-k", "-t", "duet", "-c", &repo, &command]);
+    tmux.wait_for("the answer", |s| s.contains("• A red square."));
+    tmux.wait_for_lines(
+        "the first message",
+        &["› what is in the picture? [image: shot.png]"],
+    );
+    let body = &log.bodies()[0];
+    assert_eq!(body["model"], "profile-model");
+    let input = body["input"].as_array().expect("an input array");
+    let user = input.last().expect("the user message");
+    assert_eq!(
+        user["content"][0]["text"],
+        "what is in the picture? [image: shot.png]"
+    );
+    assert!(
+        user["content"][1]["image_url"]
+            .as_str()
+            .is_some_and(|url| url.starts_with("data:image/png;base64,")),
+        "{user}"
+    );
+    let text = body.to_string();
+    assert!(
+        text.contains(&extra.display().to_string()),
+        "the extra root: {text}"
+    );
+    tmux.send_key("C-c");
+    tmux.send_key("C-c");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
+    if !tmux_or_skip() {
         return;
     }
     let workspace = Workspace::new();

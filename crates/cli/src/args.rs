@@ -48,6 +48,34 @@ pub struct Cli {
     #[arg(short = 'C', long = "cd", value_name = "DIR")]
     pub cwd: Option<PathBuf>,
 
+    /// Config profile to layer over the defaults (`[profiles.NAME]` or
+    /// `$DUET_HOME/NAME.config.toml`).
+    #[arg(short = 'p', long = "profile", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Attach an image to the first message (repeatable, or
+    /// comma-separated).
+    #[arg(
+        short = 'i',
+        long = "image",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    pub images: Vec<PathBuf>,
+
+    /// Another directory commands may write to (repeatable).
+    #[arg(long = "add-dir", value_name = "DIR")]
+    pub add_dirs: Vec<PathBuf>,
+
+    /// Persist nothing about this session.
+    #[arg(long = "ephemeral")]
+    pub ephemeral: bool,
+
+    /// Fail on unknown config keys (and keys duet does not act on yet)
+    /// instead of warning.
+    #[arg(long = "strict-config")]
+    pub strict_config: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

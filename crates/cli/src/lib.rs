@@ -61,6 +61,11 @@ pub fn main() -> ExitCode {
         cwd: cli.cwd.clone(),
         config_overrides: cli.config_overrides.clone(),
         resume: None,
+        profile: cli.profile.clone(),
+        images: cli.images.clone(),
+        add_dirs: cli.add_dirs.clone(),
+        ephemeral: cli.ephemeral,
+        strict_config: cli.strict_config,
     };
     match cli.command {
         None => run_tui(tui_options),
@@ -97,6 +102,13 @@ pub fn main() -> ExitCode {
             // `duet -c k=v exec …`: top-level overrides apply first, so the
             // subcommand's own `-c` wins on the same key.
             exec.config_overrides.splice(0..0, cli.config_overrides);
+            // The shared flags given before `exec` count too; the
+            // subcommand's own win.
+            exec.profile = exec.profile.or(cli.profile);
+            exec.images.splice(0..0, cli.images);
+            exec.add_dirs.splice(0..0, cli.add_dirs);
+            exec.ephemeral |= cli.ephemeral;
+            exec.strict_config |= cli.strict_config;
             run_exec(*exec)
         }
     }

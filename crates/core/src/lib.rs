@@ -29,3 +29,25 @@ pub use config::Config;
 pub use session::{
     ResumeTarget, SessionError, SessionHandle, SessionIo, SessionOptions, shutdown, spawn_session,
 };
+
+/// Every `-i FILE` of a front end checked to be an existing file and made
+/// absolute, so a later `-C` cannot change what it refers to.
+pub fn image_paths(images: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>, String> {
+    images
+        .iter()
+        .map(|image| {
+            if !image.is_file() {
+                return Err(format!(
+                    "image file `{}` does not exist or is not a file: check the -i path",
+                    image.display()
+                ));
+            }
+            std::path::absolute(image).map_err(|error| {
+                format!(
+                    "cannot resolve the image path `{}`: {error}",
+                    image.display()
+                )
+            })
+        })
+        .collect()
+}

@@ -91,21 +91,9 @@ pub fn read_output_schema(path: &Path) -> anyhow::Result<serde_json::Value> {
 }
 
 /// Check that every `-i` file exists and make its path absolute, so `-C`
-/// cannot change what it refers to.
+/// cannot change what it refers to (`duet_core::image_paths`).
 pub fn resolve_images(images: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    images
-        .iter()
-        .map(|image| {
-            if !image.is_file() {
-                bail!(
-                    "image file `{}` does not exist or is not a file: check the -i path",
-                    image.display()
-                );
-            }
-            std::path::absolute(image)
-                .with_context(|| format!("cannot resolve the image path `{}`", image.display()))
-        })
-        .collect()
+    duet_core::image_paths(images).map_err(anyhow::Error::msg)
 }
 
 /// The one turn `duet exec` submits.

@@ -190,6 +190,7 @@ fn resumed(alt_screen: bool, transcript: &Transcript) -> (App, Screen<AnsiSink>)
             version: "0.1.0".into(),
             history_path: None,
             initial_prompt: None,
+            initial_images: Vec::new(),
             size: (120, 40),
         },
         now,

@@ -154,6 +154,9 @@ pub struct AppOptions {
     pub history_path: Option<PathBuf>,
     /// The first message, sent once the session has started.
     pub initial_prompt: Option<String>,
+    /// `-i`: images attached to the first message (sent with
+    /// `initial_prompt`, or waiting in the draft for the user's).
+    pub initial_images: Vec<PathBuf>,
     /// Terminal size in columns and rows.
     pub size: (u16, u16),
 }
@@ -202,6 +205,7 @@ pub struct App {
     pub(crate) now: Instant,
     next_tick: Option<Instant>,
     initial_prompt: Option<String>,
+    initial_images: Vec<PathBuf>,
     /// The last error shown, so `TurnFailed` does not repeat it.
     last_error: Option<String>,
     /// A one-line hint above the status line, cleared by the next key.
@@ -258,6 +262,7 @@ impl App {
             now,
             next_tick: None,
             initial_prompt: options.initial_prompt,
+            initial_images: options.initial_images,
             last_error: None,
             hint: None,
             ctrl_c_armed: false,

@@ -42,6 +42,16 @@ pub struct TuiOptions {
     /// Continue this stored thread (an id; `duet resume`, `duet fork`)
     /// instead of starting a new one: its transcript is drawn first.
     pub resume: Option<String>,
+    /// `-p`: the config profile.
+    pub profile: Option<String>,
+    /// `-i`: images attached to the first message.
+    pub images: Vec<PathBuf>,
+    /// `--add-dir`: more writable roots.
+    pub add_dirs: Vec<PathBuf>,
+    /// `--ephemeral`: save nothing.
+    pub ephemeral: bool,
+    /// `--strict-config`: config warnings are errors.
+    pub strict_config: bool,
 }
 
 /// How the TUI ended, for the command line's goodbye.
@@ -70,12 +80,17 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
         .iter()
         .map(|raw| parse_cli_override(raw).with_context(|| format!("invalid `-c {raw}`")))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let images = duet_core::image_paths(&options.images).map_err(anyhow::Error::msg)?;
     let overrides = ConfigOverrides {
         cwd: options.cwd.clone(),
         model: options.model.clone(),
+        profile: options.profile.clone(),
         sandbox_mode: options.sandbox,
         approval_policy: options.approval,
         cli_overrides: cli_overrides.clone(),
+        strict_config: options.strict_config,
+        ephemeral: options.ephemeral,
+        additional_writable_roots: options.add_dirs.clone(),
         ..ConfigOverrides::default()
     };
     let loaded = load_config(overrides, &|name| std::env::var(name).ok())
@@ -121,6 +136,7 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             history_path: Some(config.duet_home.join(HISTORY_FILE)),
             initial_prompt: options.prompt.filter(|p| !p.trim().is_empty()),
+            initial_images: images,
             size: (width, height),
         },
         now,

@@ -403,6 +403,7 @@ async fn an_unfocused_terminal_is_notified_and_ctrl_z_suspends() {
             version: "0.1.0".into(),
             history_path: None,
             initial_prompt: None,
+            initial_images: Vec::new(),
             size: (80, 24),
         },
         tokio::time::Instant::now(),

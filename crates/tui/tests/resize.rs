@@ -98,6 +98,7 @@ fn new_app(width: u16, now: Instant) -> App {
             version: "0.1.0".into(),
             history_path: None,
             initial_prompt: None,
+            initial_images: Vec::new(),
             size: (width, 30),
         },
         now,

@@ -35,9 +35,7 @@ impl App {
                 });
                 self.draw_transcript(&thread.thread_id);
                 self.last_thread_id = Some(thread.thread_id);
-                if let Some(prompt) = self.initial_prompt.take() {
-                    self.start_turn(prompt);
-                }
+                self.send_initial_message();
             }
             EventMsg::TurnStarted => {
                 if self.turn_started.is_none() {

@@ -200,6 +200,36 @@ impl App {
         }
     }
 
+    /// Once the session has started: the `-i` images go into the draft as
+    /// attachments, and the first message (with them) is sent if there is
+    /// one; otherwise they wait for the user's.
+    pub(super) fn send_initial_message(&mut self) {
+        let images = std::mem::take(&mut self.initial_images);
+        let prompt = self.initial_prompt.take();
+        if images.is_empty() && prompt.is_none() {
+            return;
+        }
+        if let Some(prompt) = &prompt {
+            self.composer.set_text(prompt);
+        }
+        for path in images {
+            let placeholder = attachments::placeholder(&path, &self.extras.attachments);
+            let separator = if self.composer.text().is_empty() {
+                ""
+            } else {
+                " "
+            };
+            self.composer.insert(&format!("{separator}{placeholder}"));
+            self.extras
+                .attachments
+                .push(Attachment { placeholder, path });
+        }
+        if prompt.is_some() {
+            let text = self.composer.take();
+            self.start_turn(text);
+        }
+    }
+
     /// The inputs of a turn sent with `text`: the text and its images.
     pub(super) fn turn_inputs(&mut self, text: &str) -> Vec<UserInput> {
         let cwd = self.session_cwd();

@@ -194,6 +194,7 @@ pub async fn drive_with(
             version: "0.1.0".into(),
             history_path: options.history_path,
             initial_prompt: None,
+            initial_images: Vec::new(),
             size: options.size,
         },
         tokio::time::Instant::now(),
