@@ -135,6 +135,7 @@ fn run_exec(exec: duet_exec::ExecCli) -> ExitCode {
 
 /// The interactive TUI; on the way out, the usage and how to resume.
 fn run_tui(options: duet_tui::TuiOptions) -> ExitCode {
+    let ephemeral = options.ephemeral;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -160,7 +161,8 @@ fn run_tui(options: duet_tui::TuiOptions) -> ExitCode {
                     usage.output_tokens
                 );
             }
-            if let Some(thread_id) = exit.thread_id {
+            // An ephemeral session was not saved: there is nothing to resume.
+            if let Some(thread_id) = exit.thread_id.filter(|_| !ephemeral) {
                 println!("To continue this session, run duet resume {thread_id}");
             }
             ExitCode::SUCCESS

@@ -134,7 +134,8 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
             theme,
             alt_screen,
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            history_path: Some(config.duet_home.join(HISTORY_FILE)),
+            // `--ephemeral` saves nothing, prompts included.
+            history_path: (!config.ephemeral).then(|| config.duet_home.join(HISTORY_FILE)),
             initial_prompt: options.prompt.filter(|p| !p.trim().is_empty()),
             initial_images: images,
             size: (width, height),
