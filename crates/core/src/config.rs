@@ -58,6 +58,10 @@ pub struct Config {
     /// many tokens.
     pub model_auto_compact_token_limit: Option<u64>,
     pub approval_policy: ApprovalPolicy,
+    /// Whether anything (a config layer, a flag) chose `approval_policy`:
+    /// the front ends' defaults differ (`never` for exec, `on-request` for
+    /// the TUI).
+    pub approval_policy_chosen: bool,
     pub sandbox_mode: SandboxMode,
     pub sandbox_workspace_write: SandboxWorkspaceWrite,
     /// `sandbox_backend`: which Linux backend confines commands (`auto`
@@ -82,6 +86,9 @@ pub struct Config {
     /// `[projects."<abs path>"] trust_level`, keyed by the path as written;
     /// see [`Config::trusted_project_root`].
     pub projects: BTreeMap<PathBuf, TrustLevel>,
+    /// The `[tui]` table as every layer left it (file, profile table,
+    /// profile file, `-c tui.…`): the TUI's settings, which it interprets.
+    pub tui: toml::Table,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -171,6 +178,8 @@ impl Config {
             model_context_window: None,
             model_auto_compact_token_limit: None,
             approval_policy: ApprovalPolicy::Never,
+            approval_policy_chosen: false,
+            tui: toml::Table::new(),
             sandbox_mode: SandboxMode::ReadOnly,
             sandbox_workspace_write: SandboxWorkspaceWrite::default(),
             sandbox_backend: BackendPreference::Auto,

@@ -330,40 +330,15 @@ impl Keymap {
     }
 }
 
-/// The keymap `config.toml`'s `[tui.keymap]` and the `-c tui.keymap.NAME=…`
-/// overrides (which win) describe, and warnings for what it ignored.
-pub fn from_config(
-    file_text: Option<&str>,
-    overrides: &[(String, toml::Value)],
-) -> Result<(Keymap, Vec<String>), KeymapError> {
-    let file: toml::Table = file_text
-        .and_then(|text| toml::from_str(text).ok())
-        .unwrap_or_default();
-    let mut table = file
-        .get("tui")
-        .and_then(|tui| tui.get("keymap"))
+/// The keymap `[tui.keymap]` of the layered `[tui]` table (`Config::tui`)
+/// describes, in duet's layout or Codex's (`[tui.keymap.<context>]`), and
+/// what was wrong with it.
+pub fn from_tui(tui: &toml::Table) -> Result<(Keymap, Vec<String>), KeymapError> {
+    let table = tui
+        .get("keymap")
         .and_then(toml::Value::as_table)
         .cloned()
         .unwrap_or_default();
-    for (key, value) in overrides {
-        let Some(entry) = key.strip_prefix("tui.keymap.") else {
-            continue;
-        };
-        match entry.split_once('.') {
-            // `-c tui.keymap.composer.submit=…`: Codex's layout.
-            Some((context, action)) => {
-                let context = table
-                    .entry(context.to_owned())
-                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-                if let toml::Value::Table(context) = context {
-                    context.insert(action.to_owned(), value.clone());
-                }
-            }
-            None => {
-                table.insert(entry.to_owned(), value.clone());
-            }
-        }
-    }
     Keymap::from_table_with_warnings(&table)
 }
 
@@ -490,6 +465,14 @@ pub fn key_name(key: Key) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The keymap of a `config.toml` and `-c` overrides, as core layers them.
+    fn from_config(
+        file: Option<&str>,
+        overrides: &[(String, toml::Value)],
+    ) -> Result<(Keymap, Vec<String>), KeymapError> {
+        from_tui(&crate::settings::test_config(file, overrides).tui)
+    }
     use pretty_assertions::assert_eq;
 
     fn keymap(text: &str) -> Result<Keymap, KeymapError> {

@@ -12,7 +12,7 @@ use crate::settings;
 use crate::terminal::{TerminalModes, install_panic_hook};
 use crate::theme::Theme;
 use anyhow::{Context, bail};
-use duet_core::config::{CONFIG_FILE_NAME, ConfigOverrides, load_config, parse_cli_override};
+use duet_core::config::{ConfigOverrides, load_config, parse_cli_override};
 use duet_core::sessions::Sessions;
 use duet_core::{Config, ResumeTarget, SessionHandle, SessionOptions, spawn_session};
 use duet_protocol::{ApprovalPolicy, Event, EventMsg, SandboxMode, Usage};
@@ -96,15 +96,13 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
     let loaded = load_config(overrides, &|name| std::env::var(name).ok())
         .context("cannot load the configuration")?;
     let mut config = loaded.config;
-    let file_text = std::fs::read_to_string(config.duet_home.join(CONFIG_FILE_NAME)).ok();
-    let tui = settings::resolve(file_text.as_deref(), &cli_overrides, None);
-    if let (None, Some(default)) = (options.approval, tui.default_approval) {
+    let tui = settings::resolve(&config.tui, config.approval_policy_chosen);
+    if let Some(default) = tui.default_approval {
         config.approval_policy = default;
     }
     let alt_screen = options.alt_screen || tui.alt_screen;
-    let (keymap, keymap_warnings) =
-        crate::keymap::from_config(file_text.as_deref(), &cli_overrides)
-            .context("invalid `[tui.keymap]` in config.toml")?;
+    let (keymap, keymap_warnings) = crate::keymap::from_tui(&config.tui)
+        .context("invalid `[tui.keymap]` in the configuration")?;
 
     let transcript = match &options.resume {
         Some(thread_id) => Some(

@@ -1,13 +1,12 @@
-//! The TUI's own reading of the configuration: `[tui]` keys (which core
-//! accepts but does not interpret) and whether the user chose an approval
-//! policy at all (the TUI's default is `on-request`, where `duet exec`'s is
-//! `never`). Reads the same `config.toml` core validated, and the same `-c`
-//! overrides; a key in the selected profile counts too.
+//! The TUI's own settings: the `[tui]` keys, which core layers like every
+//! table (file, profile, `-c`) into `Config::tui` but leaves to the TUI to
+//! interpret, and the TUI's default approval policy (`on-request`, where
+//! `duet exec`'s is `never`) when nothing chose one.
 
 use crate::history::reasoning::ReasoningDisplay;
 use duet_protocol::ApprovalPolicy;
 
-/// What the TUI takes from `config.toml` and `-c`.
+/// What the TUI takes from the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TuiSettings {
     pub alt_screen: bool,
@@ -22,40 +21,16 @@ pub struct TuiSettings {
     pub warnings: Vec<String>,
 }
 
-/// Resolve from the config file's text (if any), the parsed `-c` overrides
-/// and the selected profile.
-pub fn resolve(
-    file_text: Option<&str>,
-    overrides: &[(String, toml::Value)],
-    profile: Option<&str>,
-) -> TuiSettings {
-    let file: toml::Table = file_text
-        .and_then(|text| toml::from_str(text).ok())
-        .unwrap_or_default();
-    let profile = profile.map(str::to_owned).or_else(|| {
-        file.get("profile")
-            .and_then(toml::Value::as_str)
-            .map(str::to_owned)
-    });
-    let from_file = |key: &str| -> Option<toml::Value> {
-        let in_profile = profile
-            .as_ref()
-            .and_then(|name| file.get("profiles")?.get(name)?.get(key).cloned());
-        in_profile.or_else(|| {
-            let mut value = file.get(key.split('.').next()?)?;
-            for part in key.split('.').skip(1) {
-                value = value.get(part)?;
-            }
-            Some(value.clone())
-        })
-    };
+/// Resolve from the layered `[tui]` table (`Config::tui`) and whether
+/// anything chose the approval policy (`Config::approval_policy_chosen`).
+pub fn resolve(tui: &toml::Table, approval_policy_chosen: bool) -> TuiSettings {
     let lookup = |key: &str| -> Option<toml::Value> {
-        overrides
-            .iter()
-            .rev()
-            .find(|(name, _)| name == key)
-            .map(|(_, value)| value.clone())
-            .or_else(|| from_file(key))
+        let mut parts = key.strip_prefix("tui.")?.split('.');
+        let mut value = tui.get(parts.next()?)?;
+        for part in parts {
+            value = value.get(part)?;
+        }
+        Some(value.clone())
     };
     let alt_screen = match lookup("tui.alternate_screen") {
         Some(toml::Value::Boolean(on)) => on,
@@ -77,9 +52,7 @@ pub fn resolve(
             }
         },
     };
-    let default_approval = lookup("approval_policy")
-        .is_none()
-        .then_some(ApprovalPolicy::OnRequest);
+    let default_approval = (!approval_policy_chosen).then_some(ApprovalPolicy::OnRequest);
     TuiSettings {
         alt_screen,
         vim,
@@ -87,6 +60,28 @@ pub fn resolve(
         default_approval,
         warnings,
     }
+}
+
+/// The configuration core loads from `file` (as `config.toml`) and `-c`
+/// `overrides`, in a home of its own: the tests' way to the layered
+/// `[tui]` table.
+#[cfg(test)]
+pub(crate) fn test_config(file: Option<&str>, overrides: &[(String, toml::Value)]) -> duet_core::Config {
+    let home = tempfile::tempdir().expect("a home");
+    if let Some(text) = file {
+        std::fs::write(home.path().join("config.toml"), text).expect("config.toml");
+    }
+    let home_path = home.path().display().to_string();
+    let overrides = duet_core::config::ConfigOverrides {
+        cwd: Some(home.path().to_path_buf()),
+        cli_overrides: overrides.to_vec(),
+        ..Default::default()
+    };
+    duet_core::config::load_config(overrides, &|name| {
+        (name == "DUET_HOME").then(|| home_path.clone())
+    })
+    .expect("the configuration loads")
+    .config
 }
 
 #[cfg(test)]
@@ -99,7 +94,11 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect();
-        assert_eq!(&resolve(file, &overrides, None), expected);
+        let config = test_config(file, &overrides);
+        assert_eq!(
+            &resolve(&config.tui, config.approval_policy_chosen),
+            expected
+        );
     }
 
     const DEFAULTS: TuiSettings = TuiSettings {

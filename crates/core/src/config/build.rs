@@ -60,10 +60,16 @@ pub(super) fn build_config(
     config.model_context_window = merged.model_context_window;
     config.model_auto_compact_token_limit = merged.model_auto_compact_token_limit;
 
+    config.approval_policy_chosen = overrides.approval_policy.is_some()
+        || merged.approval_policy.is_some()
+        || overrides.dangerously_bypass;
     config.approval_policy = overrides
         .approval_policy
         .or(merged.approval_policy)
         .unwrap_or(config.approval_policy);
+    if let Some(toml::Value::Table(tui)) = &merged.tui {
+        config.tui = tui.clone();
+    }
     config.sandbox_mode = overrides
         .sandbox_mode
         .or(merged.sandbox_mode)

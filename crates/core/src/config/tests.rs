@@ -136,6 +136,8 @@ alternate_screen = "never"
     expected.model_context_window = Some(200_000);
     expected.model_auto_compact_token_limit = Some(150_000);
     expected.approval_policy = ApprovalPolicy::OnRequest;
+    expected.approval_policy_chosen = true;
+    expected.tui = toml::toml! { alternate_screen = "never" };
     expected.sandbox_mode = SandboxMode::WorkspaceWrite;
     expected.project_doc_max_bytes = 1000;
     expected.project_doc_fallback_filenames = vec!["CLAUDE.md".to_string()];
@@ -370,6 +372,7 @@ fn a_profile_can_be_a_file_beside_config_toml() {
     let mut expected = fixture.defaults();
     expected.model = "from-file".to_string();
     expected.approval_policy = ApprovalPolicy::OnRequest;
+    expected.approval_policy_chosen = true;
     expected.sandbox_workspace_write.network_access = true;
     assert_eq!(loaded.config, expected);
     let home = fixture.home().display().to_string();
@@ -789,4 +792,58 @@ fn the_sandbox_policy_lists_cwd_then_configured_roots_then_added_dirs() {
         read_only.config(read_only.overrides()).sandbox_policy(),
         SandboxPolicy::ReadOnly
     );
+}
+
+/// `[tui]` is the TUI's to interpret, but core layers it like every table
+/// (file, profile table, profile file, `-c`), so the TUI reads one answer
+/// (issue 17: it re-read config.toml and layered it differently); and core
+/// says whether anything chose the approval policy.
+#[test]
+fn the_tui_table_and_the_chosen_approval_policy_come_from_every_layer() {
+    let fixture = Fixture::new(Some(
+        "[tui]\nvim = true\nalternate_screen = \"never\"\n[tui.keymap]\nsend = \"enter\"\n",
+    ));
+    std::fs::write(
+        fixture.home().join("work.config.toml"),
+        "approval_policy = \"never\"\n[tui]\nshow_reasoning = \"hidden\"\nvim = false\n",
+    )
+    .unwrap();
+    let plain = fixture.load(fixture.overrides()).unwrap().config;
+    assert_eq!(
+        (plain.tui.clone(), plain.approval_policy_chosen),
+        (
+            toml::toml! {
+                vim = true
+                alternate_screen = "never"
+                [keymap]
+                send = "enter"
+            },
+            false
+        )
+    );
+    let layered = fixture
+        .load(ConfigOverrides {
+            profile: Some("work".into()),
+            ..fixture.with_c(&["tui.alternate_screen=\"always\""])
+        })
+        .unwrap()
+        .config;
+    assert_eq!(
+        (layered.tui, layered.approval_policy_chosen),
+        (
+            toml::toml! {
+                vim = false
+                alternate_screen = "always"
+                show_reasoning = "hidden"
+                [keymap]
+                send = "enter"
+            },
+            true
+        )
+    );
+    let flag = ConfigOverrides {
+        approval_policy: Some(ApprovalPolicy::OnRequest),
+        ..fixture.overrides()
+    };
+    assert!(fixture.load(flag).unwrap().config.approval_policy_chosen);
 }
