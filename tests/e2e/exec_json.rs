@@ -1,11 +1,11 @@
 //! `duet exec --json` end to end: the built binary against an in-process
 //! mock Responses server, the JSONL stream checked event by event as whole
 //! values, and the file tree afterwards. Confined runs (the read-only
-//! default, workspace-write) are in `tests/sandbox.rs`.
+//! default, workspace-write) are in `tests/e2e/sandbox.rs`.
 
 #![allow(clippy::disallowed_methods)]
 
-mod common;
+use crate::common;
 
 use common::{Workspace, normalized_events};
 use duet_test_support::responses_mock::{base_url, mount_sse_sequence, start_mock};

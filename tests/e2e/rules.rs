@@ -7,7 +7,7 @@
 
 #![allow(clippy::disallowed_methods, clippy::print_stderr)]
 
-mod common;
+use crate::common;
 
 use common::{Outcome, Workspace, auto_backend, normalized_events};
 use duet_test_support::responses_mock::{ResponsesLog, base_url, mount_sse_sequence, start_mock};

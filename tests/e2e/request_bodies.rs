@@ -5,7 +5,7 @@
 
 #![allow(clippy::disallowed_methods)]
 
-mod common;
+use crate::common;
 
 use common::{Workspace, redact, split_exec_output, workspace_replacements};
 use duet_test_support::responses_mock::{ResponsesLog, base_url, mount_sse_sequence, start_mock};
@@ -17,7 +17,7 @@ use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-const BASE_INSTRUCTIONS: &str = include_str!("../crates/core/src/prompt/base_instructions.md");
+const BASE_INSTRUCTIONS: &str = include_str!("../../crates/core/src/prompt/base_instructions.md");
 
 /// `<name>…</name>` in `text` with its content replaced by `<NAME>` in caps,
 /// for the parts of the environment context that depend on the day and machine.

@@ -5,7 +5,7 @@
 
 #![allow(clippy::disallowed_methods, clippy::print_stderr)]
 
-mod common;
+use crate::common;
 
 use common::{Workspace, auto_backend, normalized_events, usable_backends};
 use duet_test_support::responses_mock::{base_url, mount_sse_sequence, start_mock};

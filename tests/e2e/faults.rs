@@ -6,7 +6,7 @@
 
 #![allow(clippy::disallowed_methods)]
 
-mod common;
+use crate::common;
 
 use common::events::{completed_once, concat, error, failed, message, started};
 use common::{Workspace, normalized_events};

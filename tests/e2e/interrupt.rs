@@ -4,7 +4,7 @@
 
 #![allow(clippy::disallowed_methods, clippy::print_stderr)]
 
-mod common;
+use crate::common;
 
 use common::{Workspace, process_alive, send_signal, usable_backends, wait_until};
 use duet_test_support::responses_mock::{base_url, mount_sse_sequence, start_mock};

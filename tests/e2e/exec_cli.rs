@@ -4,7 +4,7 @@
 
 #![allow(clippy::disallowed_methods)]
 
-mod common;
+use crate::common;
 
 use common::{Outcome, Workspace, normalized_events};
 use duet_test_support::responses_mock::{

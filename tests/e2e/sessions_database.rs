@@ -6,7 +6,7 @@
 
 #![allow(clippy::disallowed_methods)]
 
-mod common;
+use crate::common;
 
 use common::{Workspace, normalized_events};
 use duet_test_support::responses_mock::{base_url, mount_sse_sequence, start_mock};
