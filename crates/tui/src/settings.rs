@@ -37,7 +37,11 @@ pub fn resolve(tui: &toml::Table, approval_policy_chosen: bool) -> TuiSettings {
         Some(toml::Value::String(mode)) => mode == "always",
         _ => false,
     };
-    let vim = matches!(lookup("tui.vim"), Some(toml::Value::Boolean(true)));
+    // `vim_mode_default` is the reference's name for it.
+    let vim = matches!(
+        lookup("tui.vim").or_else(|| lookup("tui.vim_mode_default")),
+        Some(toml::Value::Boolean(true))
+    );
     let mut warnings = Vec::new();
     let show_reasoning = match lookup("tui.show_reasoning") {
         None => ReasoningDisplay::default(),
@@ -66,7 +70,10 @@ pub fn resolve(tui: &toml::Table, approval_policy_chosen: bool) -> TuiSettings {
 /// `overrides`, in a home of its own: the tests' way to the layered
 /// `[tui]` table.
 #[cfg(test)]
-pub(crate) fn test_config(file: Option<&str>, overrides: &[(String, toml::Value)]) -> duet_core::Config {
+pub(crate) fn test_config(
+    file: Option<&str>,
+    overrides: &[(String, toml::Value)],
+) -> duet_core::Config {
     let home = tempfile::tempdir().expect("a home");
     if let Some(text) = file {
         std::fs::write(home.path().join("config.toml"), text).expect("config.toml");
@@ -136,6 +143,8 @@ mod tests {
             ..DEFAULTS
         };
         check(Some("[tui]\nvim = true\n"), &[], &vim);
+        // The reference's name for it.
+        check(Some("[tui]\nvim_mode_default = true\n"), &[], &vim);
         check(None, &[("tui.vim", toml::Value::Boolean(true))], &vim);
     }
 

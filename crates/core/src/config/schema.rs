@@ -236,6 +236,14 @@ pub(super) fn unsupported_keys(config: &ConfigToml) -> Vec<String> {
         config.file_opener.is_some(),
         "`file_opener` is not supported yet",
     );
+    if let Some(toml::Value::Table(tui)) = &config.tui {
+        for key in tui
+            .keys()
+            .filter(|key| TUI_KEYS_NOT_YET.contains(&key.as_str()))
+        {
+            say(true, &format!("`tui.{key}` is not supported yet"));
+        }
+    }
     say(
         config
             .shell_environment_policy
@@ -256,9 +264,53 @@ pub(super) fn unsupported_keys(config: &ConfigToml) -> Vec<String> {
     found
 }
 
+/// `[tui]` keys the TUI acts on (`vim_mode_default` is the reference's
+/// name for `vim`).
+const TUI_KEYS: [&str; 5] = [
+    "alternate_screen",
+    "vim",
+    "vim_mode_default",
+    "show_reasoning",
+    "keymap",
+];
+
+/// `[tui]` keys of the reference that duet reads but does not act on yet.
+const TUI_KEYS_NOT_YET: [&str; 21] = [
+    "notifications",
+    "notification_method",
+    "notification_condition",
+    "animations",
+    "show_tooltips",
+    "status_line",
+    "status_line_use_colors",
+    "terminal_title",
+    "theme",
+    "raw_output_mode",
+    "session_picker_view",
+    "resume_cwd",
+    "show_mcp_startup_status",
+    "pet",
+    "pet_anchor",
+    "mouse_scroll_speed",
+    "copy_on_select",
+    "right_click_paste",
+    "fullscreen_transcript",
+    "collapse_turn_details",
+    "presets",
+];
+
 pub(super) fn unknown_keys(config: &ConfigToml) -> Vec<String> {
     let mut keys = Vec::new();
     push_unknown(&mut keys, "", &config.unknown);
+    if let Some(toml::Value::Table(tui)) = &config.tui {
+        keys.extend(
+            tui.keys()
+                .filter(|key| {
+                    !TUI_KEYS.contains(&key.as_str()) && !TUI_KEYS_NOT_YET.contains(&key.as_str())
+                })
+                .map(|key| format!("tui.{}", quote_key(key))),
+        );
+    }
     for (id, provider) in &config.model_providers {
         push_unknown(
             &mut keys,

@@ -847,3 +847,27 @@ fn the_tui_table_and_the_chosen_approval_policy_come_from_every_layer() {
     };
     assert!(fixture.load(flag).unwrap().config.approval_policy_chosen);
 }
+
+/// Keys inside `[tui]` are checked like top-level ones (issue 17): the
+/// TUI's own pass, the reference's that duet does not act on yet warn as
+/// such, anything else is unknown, naming where it came from.
+#[test]
+fn tui_keys_are_checked() {
+    let fixture = Fixture::new(Some(
+        "[tui]\nvim = true\nvim_mode_default = true\nanimations = false\ncolour = \"red\"\n\
+         [tui.keymap]\nsend = \"enter\"\n",
+    ));
+    let loaded = fixture
+        .load(fixture.with_c(&["tui.show_tooltips=false", "tui.zoom=2"]))
+        .unwrap();
+    let home = fixture.home().display().to_string();
+    assert_eq!(
+        loaded.warnings,
+        vec![
+            format!("unknown config key `tui.colour` in {home}/config.toml (ignored)"),
+            "unknown config key `tui.zoom` in -c override (ignored)".to_string(),
+            "`tui.animations` is not supported yet (ignored)".to_string(),
+            "`tui.show_tooltips` is not supported yet (ignored)".to_string(),
+        ]
+    );
+}
