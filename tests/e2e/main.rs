@@ -7,6 +7,7 @@
 mod common;
 
 mod apply_patch;
+mod config_import;
 mod exec_cli;
 mod exec_json;
 mod faults;

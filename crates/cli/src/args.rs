@@ -141,6 +141,10 @@ pub enum Command {
     #[command(subcommand)]
     Sessions(crate::sessions::SessionsCommand),
 
+    /// Import another agent's settings (`duet config import --from codex`).
+    #[command(subcommand)]
+    Config(crate::config_cmd::ConfigCommand),
+
     /// Print a shell completion script to stdout.
     Completion {
         #[arg(value_enum, default_value_t = Shell::Bash)]

@@ -13,6 +13,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
+mod config_cmd;
 mod execpolicy;
 mod resume;
 mod sandbox;
@@ -84,6 +85,7 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Doctor(args)) => sandbox::run_doctor(&cli.config_overrides, args),
         Some(Command::Sessions(command)) => sessions::run(command),
+        Some(Command::Config(command)) => config_cmd::run(command),
         Some(Command::Resume(choice)) => match resume::resume_target(&choice) {
             Ok(thread_id) => run_tui(duet_tui::TuiOptions {
                 resume: Some(thread_id),

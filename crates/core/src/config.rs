@@ -13,6 +13,7 @@
 
 mod build;
 mod error;
+mod import;
 mod overrides;
 mod projects;
 mod provider;
@@ -22,6 +23,7 @@ mod tests;
 
 pub use crate::git_info::repo_root as git_root;
 pub use error::ConfigError;
+pub use import::{ImportReport, import_codex_settings};
 pub use overrides::parse_cli_override;
 pub use projects::TrustLevel;
 
