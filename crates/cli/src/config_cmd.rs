@@ -3,7 +3,6 @@
 //! (`duet_core::config::import_codex_settings`).
 
 use clap::{Subcommand, ValueEnum};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// `duet config <COMMAND>`.
@@ -37,10 +36,7 @@ pub fn run(command: ConfigCommand) -> ExitCode {
         force,
     } = command;
     let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-    let Some(codex_home) = env("CODEX_HOME")
-        .map(PathBuf::from)
-        .or_else(|| env("HOME").map(|home| PathBuf::from(home).join(".codex")))
-    else {
+    let Some(codex_home) = duet_core::config::codex_home(&env) else {
         eprintln!(
             "error: neither `CODEX_HOME` nor `HOME` is set: set `CODEX_HOME` to Codex's folder"
         );

@@ -336,10 +336,21 @@ pub fn load_config(
     if overrides.strict_config && !unknown.is_empty() {
         return Err(ConfigError::StrictUnknownKeys { problems: unknown });
     }
-    let warnings = unknown
+    let mut warnings: Vec<String> = unknown
         .into_iter()
         .map(|problem| format!("{problem} (ignored)"))
         .collect();
+    if !config_path.exists()
+        && let Some(codex_config) = codex_config_path(env).filter(|path| path.is_file())
+    {
+        warnings.push(format!(
+            "duet does not read Codex's settings (`{}`); `duet config import --from codex` \
+             copies them into `{}` (this note stops once `{}` exists)",
+            codex_config.display(),
+            duet_home.display(),
+            config_path.display()
+        ));
+    }
 
     let cwd = resolve_cwd(overrides.cwd.as_deref())?;
     let instructions_from_override = cli_overrides
@@ -366,6 +377,20 @@ pub fn load_config(
 
 /// The `[profiles.<name>]` table, stripped of keys a profile cannot set
 /// (they were already reported as unknown).
+/// Codex's home: `$CODEX_HOME`, else `~/.codex`. duet never reads it on
+/// its own; the import commands do.
+pub fn codex_home(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let non_empty = |name: &str| env(name).filter(|value| !value.is_empty());
+    non_empty("CODEX_HOME")
+        .map(PathBuf::from)
+        .or_else(|| non_empty("HOME").map(|home| PathBuf::from(home).join(".codex")))
+}
+
+/// Codex's `config.toml`.
+fn codex_config_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    codex_home(env).map(|home| home.join(CONFIG_FILE_NAME))
+}
+
 /// The `[profiles.NAME]` table of `tree`, its unknown keys dropped (they
 /// were already reported), if there is one.
 fn profile_table(tree: &toml::Table, name: &str) -> Result<Option<toml::Table>, ConfigError> {

@@ -871,3 +871,40 @@ fn tui_keys_are_checked() {
         ]
     );
 }
+
+/// duet never reads `~/.codex`, and says so once there is something to
+/// import and nothing of duet's own yet (issue 17).
+#[test]
+fn codex_settings_without_duet_s_own_get_a_note() {
+    let mut fixture = Fixture::new(None);
+    let codex = fixture.home().join("codex");
+    std::fs::create_dir_all(&codex).unwrap();
+    fixture
+        .env
+        .insert("CODEX_HOME".into(), codex.display().to_string());
+    assert_eq!(
+        fixture.load(fixture.overrides()).unwrap().warnings,
+        Vec::<String>::new()
+    );
+    std::fs::write(codex.join("config.toml"), "model = \"x\"\n").unwrap();
+    let home = fixture.home().display().to_string();
+    assert_eq!(
+        fixture.load(fixture.overrides()).unwrap().warnings,
+        vec![format!(
+            "duet does not read Codex's settings (`{home}/codex/config.toml`); `duet config import \
+             --from codex` copies them into `{home}` (this note stops once `{home}/config.toml` \
+             exists)"
+        )]
+    );
+    // Not a config problem: `--strict-config` lets it pass.
+    let strict = ConfigOverrides {
+        strict_config: true,
+        ..fixture.overrides()
+    };
+    assert!(fixture.load(strict).is_ok());
+    std::fs::write(fixture.home().join("config.toml"), "").unwrap();
+    assert_eq!(
+        fixture.load(fixture.overrides()).unwrap().warnings,
+        Vec::<String>::new()
+    );
+}

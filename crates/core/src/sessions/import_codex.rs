@@ -45,11 +45,7 @@ pub enum ImportOutcome {
 /// Where Codex keeps its sessions: `$CODEX_HOME/sessions`, else
 /// `$HOME/.codex/sessions`. `None` without either variable.
 pub fn codex_sessions_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    let non_empty = |name: &str| env(name).filter(|value| !value.is_empty());
-    non_empty("CODEX_HOME")
-        .map(PathBuf::from)
-        .or_else(|| non_empty("HOME").map(|home| PathBuf::from(home).join(".codex")))
-        .map(|home| home.join("sessions"))
+    crate::config::codex_home(env).map(|home| home.join("sessions"))
 }
 
 impl Sessions {
