@@ -115,9 +115,8 @@ pub fn limits(backend: Backend) -> Vec<String> {
             let mut limits = vec![
                 "entries directly in a writable root, in `/tmp` and in folders a command made \
                  itself are made by the supervising helper on the command's behalf: there, \
-                 binding a Unix socket, `openat2` with `resolve` flags and naming an \
-                 `O_TMPFILE` with `linkat` fail, and every write-open costs a round trip to \
-                 the helper"
+                 `openat2` with `resolve` flags and naming an `O_TMPFILE` with `linkat` fail, \
+                 and every write-open costs a round trip to the helper"
                     .to_string(),
                 "`utime` and extended attributes of files outside the writable roots are not \
                  refused"

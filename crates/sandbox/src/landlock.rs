@@ -21,6 +21,9 @@
 //!   listing its many entries for every command would cost more than it
 //!   saves.
 //!
+//! Every root also grants making Unix sockets on its whole tree (`bind`
+//! cannot go through the entry service; a socket file is inert).
+//!
 //! What Landlock cannot allow this way (making, removing and renaming
 //! entries in a blocked directory, writing in a temp root) the supervisor's
 //! entry service does on the command's behalf, by the same policy
@@ -222,6 +225,16 @@ pub fn prepare(
     }
     if let Some(pts) = open_path(Path::new("/dev/pts"), true) {
         rules.push((pts, device));
+    }
+    // Unix sockets may be made anywhere beneath a root, new folders
+    // included, where the entry service cannot make them for the command
+    // (`bind` is the command's own socket). A socket is inert on disk: it
+    // cannot replace an existing file, and git neither runs nor reads one,
+    // so one in a protected folder changes nothing that runs outside.
+    for root in roots {
+        if let Some(file) = open_path(&root.path, true) {
+            rules.push((file, AccessFs::MakeSock.into()));
+        }
     }
     for grant in write_grants(roots, &protected_paths(roots, extra_protected)) {
         let opened = match &grant {

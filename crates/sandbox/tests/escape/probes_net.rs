@@ -147,6 +147,35 @@ pub const PROBES: &[Probe] = &[
             Check::Reported,
         )
     }),
+    // A Unix socket directly in the workspace root, and in a folder made by
+    // the same command in `$TMPDIR` (Python's multiprocessing does that):
+    // allowed with the network on, on both backends.
+    probe(
+        "unix_bind_in_workspace_root",
+        [D, D, A],
+        Needs::Nothing,
+        |_| {
+            py(
+                "def go():\n    s = socket.socket(socket.AF_UNIX)\n    s.bind('probe.sock')\n\
+             attempt(go)\n"
+                    .to_string(),
+                Check::Reported,
+            )
+        },
+    ),
+    probe(
+        "unix_bind_in_a_new_temp_folder",
+        [D, D, A],
+        Needs::Nothing,
+        |_| {
+            py(
+                "import tempfile\ndef go():\n    d = tempfile.mkdtemp()\n    \
+             s = socket.socket(socket.AF_UNIX)\n    s.bind(d + '/listener')\nattempt(go)\n"
+                    .to_string(),
+                Check::Reported,
+            )
+        },
+    ),
     probe(
         "unix_bind_path_in_workspace",
         [D, D, A],
