@@ -370,3 +370,33 @@ async fn human_mode_prints_the_answer_on_stdout_and_the_transcript_on_stderr() {
         )
     );
 }
+
+/// `duet --help` as a user first sees it: the interactive command's flags,
+/// the shared ones (`-p`, `-i`, `--add-dir`, `--ephemeral`,
+/// `--strict-config`) included, and the subcommands.
+#[test]
+fn the_help_shows_the_shared_flags_and_the_commands() {
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_duet"))
+        .arg("--help")
+        .env_clear()
+        .output()
+        .expect("duet runs");
+    assert_eq!(help.status.code(), Some(0));
+    crate::assert_run_snapshot!("duet_help", &String::from_utf8_lossy(&help.stdout), None);
+}
+
+/// What a snapshot of a run's output leaves out: the session id, the
+/// workspace's paths and millisecond durations.
+#[test]
+fn snapshot_text_replaces_what_changes_between_runs() {
+    let workspace = Workspace::new();
+    let text = format!(
+        "session id: 0199-abc\nresume 0199-abc in {}\nran in 123ms: ok\nin 3s, in ms\n{}\n",
+        workspace.repo().display(),
+        workspace.home().display()
+    );
+    assert_eq!(
+        crate::common::snapshot_text(&text, Some(&workspace)),
+        "session id: <THREAD>\nresume <THREAD> in <REPO>\nran in <MS>ms: ok\nin 3s, in ms\n<HOME>\n"
+    );
+}

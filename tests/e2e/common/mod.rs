@@ -428,3 +428,48 @@ impl Outcome {
         )
     }
 }
+
+/// A run's stdout or stderr with what changes from run to run replaced,
+/// for a snapshot: the workspace's paths (`<REPO>`, `<HOME>`), the session
+/// id (`<THREAD>`, from a `session id: …` line) and millisecond durations
+/// (`in 12ms` → `in <MS>ms`).
+pub fn snapshot_text(text: &str, workspace: Option<&Workspace>) -> String {
+    let mut text = text.to_string();
+    if let Some(id) = text
+        .lines()
+        .find_map(|line| line.strip_prefix("session id: "))
+        .map(str::to_owned)
+    {
+        text = text.replace(&id, "<THREAD>");
+    }
+    if let Some(workspace) = workspace {
+        for (path, name) in [(workspace.repo(), "<REPO>"), (workspace.home(), "<HOME>")] {
+            text = text.replace(path.to_str().expect("utf-8 temp path"), name);
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find(" in ") {
+        let (head, tail) = rest.split_at(at + 4);
+        out.push_str(head);
+        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && tail[digits..].starts_with("ms") {
+            out.push_str("<MS>");
+            rest = &tail[digits..];
+        } else {
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Assert a snapshot (insta, in `tests/e2e/snapshots/`) of a run's output
+/// made comparable by [`snapshot_text`]:
+/// `assert_run_snapshot!("name", &outcome.stderr, Some(&workspace))`.
+#[macro_export]
+macro_rules! assert_run_snapshot {
+    ($name:expr, $text:expr, $workspace:expr) => {
+        insta::assert_snapshot!($name, $crate::common::snapshot_text($text, $workspace))
+    };
+}
