@@ -1,5 +1,6 @@
 //! The IO edge of the TUI: flags → config → session; terminal modes; the
-//! pump task between the session handle and the event loop; and the exit.
+//! pump task between the session handle and the event loop (`run/pump.rs`,
+//! with `/diff`'s `git diff` in `run/diff.rs`); and the exit.
 //! Everything testable lives elsewhere (`app.rs`, `event_loop.rs`).
 
 use crate::app::{App, AppOptions, Input, Outgoing};
@@ -19,9 +20,14 @@ use duet_protocol::{ApprovalPolicy, Event, EventMsg, SandboxMode, Usage};
 use futures::StreamExt;
 use ratatui::backend::CrosstermBackend;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
+
+mod diff;
+mod pump;
+use diff::git_diff;
+use pump::{PumpExtras, pump, session_options};
 
 /// How long to wait for the session to confirm a shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -251,202 +257,4 @@ async fn read_terminal(
             }
         }
     }
-}
-
-/// The pump's helpers for the composer: the `@` file search and the
-/// external editor. Dropped with the pump, which stops the file walk.
-struct PumpExtras {
-    file_search: FileSearch,
-    editor: Editor,
-    store: crate::stored::StoreWorker,
-}
-
-fn session_options(resume: Option<String>) -> SessionOptions {
-    SessionOptions {
-        originator: std::env::var("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")
-            .unwrap_or_else(|_| "duet_tui".to_owned()),
-        source: "tui".to_owned(),
-        resume: resume.map(ResumeTarget::Thread),
-    }
-}
-
-/// Between the loop and the session: forwards the app's requests to the
-/// session, its events to the loop, and does the slow work the app asks for
-/// (`git diff`, a new session) off the loop. It ends, shutting the session
-/// down, when the loop drops its sender of requests.
-async fn pump(
-    mut session: SessionHandle,
-    mut requests: mpsc::UnboundedReceiver<Outgoing>,
-    inputs: mpsc::UnboundedSender<Input>,
-    config: Config,
-    mut extras: PumpExtras,
-) {
-    loop {
-        tokio::select! {
-            request = requests.recv() => match request {
-                None => {
-                    shut_down(session).await;
-                    return;
-                }
-                Some(Outgoing::Op(op)) => {
-                    let _ = session.submit(op);
-                }
-                Some(Outgoing::NewSession) => match spawn_session(config.clone(), session_options(None)) {
-                    Ok(new) => {
-                        let old = std::mem::replace(&mut session, new);
-                        tokio::spawn(shut_down(old));
-                    }
-                    Err(error) => {
-                        let message = format!("cannot start a new session: {error}");
-                        let _ = inputs.send(Input::Core(Event { turn_id: None, msg: EventMsg::Error { message } }));
-                    }
-                },
-                Some(Outgoing::Resume { thread_id }) => {
-                    switch_thread(&mut session, &config, &inputs, thread_id, false).await;
-                }
-                Some(Outgoing::Fork { thread_id }) => {
-                    switch_thread(&mut session, &config, &inputs, thread_id, true).await;
-                }
-                Some(
-                    request @ (Outgoing::ListSessions { .. }
-                    | Outgoing::PreviewSession { .. }
-                    | Outgoing::Rename { .. }
-                    | Outgoing::ArchiveSession { .. }
-                    | Outgoing::DeleteSession { .. }),
-                ) => extras.store.send(request),
-                Some(Outgoing::FileSearch { query }) => extras.file_search.search(query),
-                Some(Outgoing::Editor { text }) => {
-                    let result = extras.editor.edit(text).await;
-                    let _ = inputs.send(Input::EditorDone(result));
-                }
-                Some(Outgoing::ClipboardImage) => {
-                    let dir = config.duet_home.join("tmp").join("clipboard");
-                    let inputs = inputs.clone();
-                    tokio::task::spawn_blocking(move || {
-                        let saved = crate::clipboard::source(&|name| std::env::var(name).ok())
-                            .and_then(|source| crate::clipboard::save_image(&source, &dir));
-                        let _ = inputs.send(Input::ClipboardImage(saved));
-                    });
-                }
-                Some(Outgoing::GitDiff) => {
-                    let cwd = config.cwd.clone();
-                    let inputs = inputs.clone();
-                    tokio::task::spawn_blocking(move || {
-                        let _ = inputs.send(Input::Diff(git_diff(&cwd)));
-                    });
-                }
-            },
-            event = session.next_event() => match event {
-                Some(event) => {
-                    let _ = inputs.send(Input::Core(event));
-                }
-                None => {
-                    let _ = inputs.send(Input::CoreClosed);
-                    while requests.recv().await.is_some() {}
-                    return;
-                }
-            },
-        }
-    }
-}
-
-/// Replace the session with a stored thread (or, with `fork`, a fork of
-/// it made first): its transcript goes to the loop before any of its
-/// events. On failure the loop hears why; a failed fork resumes the
-/// thread it was forking, so the user can go on.
-async fn switch_thread(
-    session: &mut SessionHandle,
-    config: &Config,
-    inputs: &mpsc::UnboundedSender<Input>,
-    thread_id: String,
-    fork: bool,
-) {
-    if fork || session.thread_id() == thread_id {
-        // The session writes its last items on shutdown; the fork must
-        // copy them, so wait for that first. Resuming the thread this
-        // session runs: only one session may hold a thread at a time, so
-        // this one ends first.
-        wait_for_shutdown(session).await;
-    }
-    let home = config.duet_home.clone();
-    let query = thread_id.clone();
-    let loaded =
-        tokio::task::spawn_blocking(move || crate::stored::open_thread(&home, &query, fork))
-            .await
-            .map_err(|error| format!("internal error: {error}"))
-            .and_then(|result| result);
-    let (loaded, error) = match loaded {
-        Ok(transcript) => (Ok(transcript), None),
-        Err(error) if fork => {
-            let home = config.duet_home.clone();
-            let again = tokio::task::spawn_blocking(move || {
-                crate::stored::open_thread(&home, &thread_id, false)
-            })
-            .await
-            .map_err(|error| format!("internal error: {error}"))
-            .and_then(|result| result);
-            (again, Some(error))
-        }
-        Err(error) => (Err(error), None),
-    };
-    let started = loaded.and_then(|transcript| {
-        let id = transcript.thread.id.clone();
-        spawn_session(config.clone(), session_options(Some(id)))
-            .map(|new| (transcript, new))
-            .map_err(|error| format!("cannot continue the session: {error}"))
-    });
-    for message in error.into_iter().chain(started.as_ref().err().cloned()) {
-        let _ = inputs.send(Input::Core(Event {
-            turn_id: None,
-            msg: EventMsg::Error { message },
-        }));
-    }
-    if let Ok((transcript, new)) = started {
-        let _ = inputs.send(Input::Transcript(Box::new(transcript)));
-        let old = std::mem::replace(session, new);
-        tokio::spawn(shut_down(old));
-    }
-}
-
-/// Shut `session` down in place, within the grace period, its events unseen.
-async fn wait_for_shutdown(session: &mut SessionHandle) {
-    duet_core::shutdown(session, SHUTDOWN_GRACE, |_| {}).await;
-}
-
-/// Ask the session to finish and wait for it, within the grace period.
-async fn shut_down(mut session: SessionHandle) {
-    wait_for_shutdown(&mut session).await;
-}
-
-/// `git diff` of the working tree plus untracked files (as additions).
-fn git_diff(cwd: &Path) -> Result<String, String> {
-    let git = |args: &[&str]| {
-        duet_sandbox::host_std_command("git")
-            .args(args)
-            .current_dir(cwd)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .map_err(|error| format!("cannot run `git`: {error}; install git to use `/diff`"))
-    };
-    let tracked = git(&["diff", "--no-color", "--no-ext-diff"])?;
-    if !tracked.status.success() {
-        let stderr = String::from_utf8_lossy(&tracked.stderr);
-        return Err(format!(
-            "`git diff` failed: {}; `/diff` works inside a git repository",
-            stderr.trim()
-        ));
-    }
-    let mut diff = String::from_utf8_lossy(&tracked.stdout).into_owned();
-    let untracked = git(&["ls-files", "--others", "--exclude-standard", "-z"])?;
-    for path in untracked
-        .stdout
-        .split(|b| *b == 0)
-        .filter(|p| !p.is_empty())
-    {
-        let path = String::from_utf8_lossy(path).into_owned();
-        // `--no-index` exits 1 when the files differ, which they always do here.
-        let added = git(&["diff", "--no-color", "--no-index", "--", "/dev/null", &path])?;
-        diff.push_str(&String::from_utf8_lossy(&added.stdout));
-    }
-    Ok(diff)
 }
