@@ -13,6 +13,7 @@
 //! The parser is created on first use per thread, so nothing here runs for
 //! `duet --version` or a session that never asks.
 
+mod expand;
 mod walk;
 mod word;
 
@@ -98,7 +99,7 @@ pub fn parse_argv(argv: &[String]) -> Script {
         transparent: false,
     };
     let mut base = Some(PathBuf::new());
-    walk::expand_command(command, 0, &mut base, &mut out);
+    expand::expand_command(command, 0, &mut base, &mut out);
     out
 }
 
