@@ -25,6 +25,32 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// A private server named after `name` and this process, with an idle
+    /// pane first, so `remain-on-exit` is set before duet can exit.
+    fn start(name: &str) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("duet-test-{name}-{}", std::process::id()),
+        };
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "duet",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "cat",
+        ]);
+        tmux.run(&["set-option", "-t", "duet", "remain-on-exit", "on"]);
+        tmux
+    }
+
+    /// Run `command` in the pane, in `cwd`, replacing what ran there.
+    fn respawn(&self, cwd: &str, command: &str) {
+        self.run(&["respawn-pane", "-k", "-t", "duet", "-c", cwd, command]);
+    }
+
     fn available() -> bool {
         Command::new("tmux")
             .arg("-V")
@@ -129,6 +155,18 @@ fn assert_lines_in_order(screen: &str, expected: &[&str]) {
     );
 }
 
+/// The shell command that runs the built `duet` with `args` in a clean
+/// environment (the workspace's home, the mock model's key and address).
+fn duet_command(workspace: &Workspace, url: &str, args: &str) -> String {
+    format!(
+        "env -i PATH='{path}' HOME='{home}' DUET_HOME='{home}' LANG=C.UTF-8 TERM=xterm-256color \
+         OPENAI_API_KEY={TEST_KEY} '{duet}' -c 'openai_base_url=\"{url}\"' {args}",
+        path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into()),
+        home = workspace.home().display(),
+        duet = env!("CARGO_BIN_EXE_duet"),
+    )
+}
+
 /// Whether tmux can run here; without it the test says so and passes,
 /// unless `DUET_REQUIRE_TMUX=1`.
 #[allow(clippy::print_stderr)] // a skip must be visible
@@ -170,33 +208,16 @@ async fn the_interactive_command_takes_profile_add_dir_and_image() {
     std::fs::create_dir_all(&extra).unwrap();
     let image = workspace.repo().join("shot.png");
     std::fs::write(&image, b"\x89PNG\r\n\x1a\nnot really").unwrap();
-    let tmux = Tmux {
-        socket: format!("duet-test-flags-{}", std::process::id()),
-    };
-    let command = format!(
-        "env -i PATH='{path}' HOME='{home}' DUET_HOME='{home}' LANG=C.UTF-8 TERM=xterm-256color \
-         OPENAI_API_KEY={TEST_KEY} '{duet}' -c 'openai_base_url=\"{url}\"' -p work \
-         --add-dir '{extra}' -i shot.png 'what is in the picture?'",
-        path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into()),
-        home = workspace.home().display(),
-        duet = env!("CARGO_BIN_EXE_duet"),
-        url = base_url(&server),
-        extra = extra.display(),
+    let command = duet_command(
+        &workspace,
+        &base_url(&server),
+        &format!(
+            "-p work --add-dir '{}' -i shot.png 'what is in the picture?'",
+            extra.display()
+        ),
     );
-    let repo = workspace.repo().display().to_string();
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "duet",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "cat",
-    ]);
-    tmux.run(&["set-option", "-t", "duet", "remain-on-exit", "on"]);
-    tmux.run(&["respawn-pane", "-k", "-t", "duet", "-c", &repo, &command]);
+    let tmux = Tmux::start("flags");
+    tmux.respawn(&workspace.repo().display().to_string(), &command);
     tmux.wait_for("the answer", |s| s.contains("• A red square."));
     tmux.wait_for_lines(
         "the first message",
@@ -249,36 +270,18 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
     )
     .await;
 
-    let tmux = Tmux {
-        socket: format!("duet-test-{}", std::process::id()),
-    };
-    let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into());
+    let url = base_url(&server);
     let duet_command = |subcommand: &str| {
-        format!(
-            "env -i PATH='{path}' HOME='{home}' DUET_HOME='{home}' LANG=C.UTF-8 TERM=xterm-256color \
-             OPENAI_API_KEY={TEST_KEY} '{duet}' -c 'openai_base_url=\"{url}\"' \
-             -a untrusted -s danger-full-access {subcommand}",
-            home = workspace.home().display(),
-            duet = env!("CARGO_BIN_EXE_duet"),
-            url = base_url(&server),
+        duet_command(
+            &workspace,
+            &url,
+            &format!("-a untrusted -s danger-full-access {subcommand}"),
         )
     };
     let command = duet_command("");
     let repo = workspace.repo().display().to_string();
-    // An idle pane first, so `remain-on-exit` is set before duet can exit.
-    tmux.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "duet",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "cat",
-    ]);
-    tmux.run(&["set-option", "-t", "duet", "remain-on-exit", "on"]);
-    tmux.run(&["respawn-pane", "-k", "-t", "duet", "-c", &repo, &command]);
+    let tmux = Tmux::start("main");
+    tmux.respawn(&repo, &command);
 
     tmux.wait_for("the composer", |s| s.contains("Ask duet to do anything"));
     tmux.send_text("create the file");
@@ -380,7 +383,7 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
         "printf '\\033[H\\033[2J'; {}",
         duet_command("resume --last")
     );
-    tmux.run(&["respawn-pane", "-k", "-t", "duet", "-c", &repo, &resume]);
+    tmux.respawn(&repo, &resume);
     tmux.wait_for("the resumed session", |s| {
         s.contains("Resumed session") && s.contains("Ask duet to do anything")
     });
