@@ -437,6 +437,25 @@ async fn everyday_writes_in_the_workspace_root_work_on_both_backends() {
     }
 }
 
+/// The user's own `git args…` in `dir`, outside the sandbox, with `home`
+/// as `HOME` and no global or system configuration; it must succeed.
+fn users_git(dir: &Path, home: &Path, args: &[&str]) {
+    #[allow(clippy::disallowed_methods)] // the user's own git, outside the sandbox
+    let output = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", home)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "u")
+        .env("GIT_AUTHOR_EMAIL", "u@example.com")
+        .env("GIT_COMMITTER_NAME", "u")
+        .env("GIT_COMMITTER_EMAIL", "u@example.com")
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {output:?}");
+}
+
 /// Whatever a sandboxed command does to the repository, the user's next
 /// `git` commands outside the sandbox run none of its code: no
 /// `core.fsmonitor`, no hook, whichever way it was planted.
@@ -445,22 +464,7 @@ async fn a_planted_fsmonitor_or_hook_never_runs_in_the_next_git_command() {
     for (backend, preference) in usable_backends() {
         let ws = workspace();
         let marker = ws.root.with_extension("ran");
-        let git = |args: &[&str]| {
-            #[allow(clippy::disallowed_methods)] // the user's own git, outside the sandbox
-            let output = std::process::Command::new("git")
-                .args(args)
-                .current_dir(&ws.root)
-                .env("HOME", &ws.root)
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("GIT_AUTHOR_NAME", "u")
-                .env("GIT_AUTHOR_EMAIL", "u@example.com")
-                .env("GIT_COMMITTER_NAME", "u")
-                .env("GIT_COMMITTER_EMAIL", "u@example.com")
-                .output()
-                .expect("git runs");
-            assert!(output.status.success(), "git {args:?}: {output:?}");
-        };
+        let git = |args: &[&str]| users_git(&ws.root, &ws.root, args);
         git(&["init", "-q"]);
         git(&["commit", "-q", "--allow-empty", "-m", "first"]);
         let hook = format!("#!/bin/sh\ntouch '{}'\n", marker.display());
@@ -634,21 +638,9 @@ async fn a_submodule_cannot_be_repointed_at_a_planted_git_directory() {
         let ws = workspace();
         let marker = ws.root.with_extension("ran");
         let git = |dir: &Path, args: &[&str]| {
-            #[allow(clippy::disallowed_methods)] // the user's own git, outside the sandbox
-            let output = std::process::Command::new("git")
-                .args(["-c", "protocol.file.allow=always"])
-                .args(args)
-                .current_dir(dir)
-                .env("HOME", &ws.root)
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("GIT_AUTHOR_NAME", "u")
-                .env("GIT_AUTHOR_EMAIL", "u@example.com")
-                .env("GIT_COMMITTER_NAME", "u")
-                .env("GIT_COMMITTER_EMAIL", "u@example.com")
-                .output()
-                .expect("git runs");
-            assert!(output.status.success(), "git {args:?}: {output:?}");
+            let mut with_file_protocol = vec!["-c", "protocol.file.allow=always"];
+            with_file_protocol.extend_from_slice(args);
+            users_git(dir, &ws.root, &with_file_protocol);
         };
         let lib = ws.root.join("lib-origin");
         let repo = ws.root.join("repo");
