@@ -83,12 +83,13 @@ pub(crate) struct EntryPolicy {
 }
 
 impl EntryPolicy {
-    /// The policy for `roots` (canonical paths), protecting the same paths
-    /// as the Landlock rules do.
-    pub(crate) fn new(roots: &[WritableRoot], extra_protected: &[PathBuf]) -> Self {
+    /// The policy for `roots` (canonical paths), protecting `protected`:
+    /// the same paths as the Landlock rules do
+    /// ([`crate::landlock::protected_paths`]).
+    pub(crate) fn new(roots: &[WritableRoot], protected: Vec<PathBuf>) -> Self {
         EntryPolicy {
             roots: roots.iter().map(|root| root.path.clone()).collect(),
-            protected: crate::landlock::protected_paths(roots, extra_protected),
+            protected,
         }
     }
 

@@ -173,7 +173,9 @@ fn run(
             );
         }
     };
-    let ruleset = match crate::landlock::prepare(abi, roots, &policy.protected) {
+    // Read once: the rules and the entry service keep the same paths.
+    let protected = crate::landlock::protected_paths(roots, &policy.protected);
+    let ruleset = match crate::landlock::prepare(abi, roots, &protected) {
         Ok(ruleset) => ruleset,
         Err(error) => {
             return fail(
@@ -222,8 +224,7 @@ fn run(
         program,
         fallback,
         last_capability: last_capability(),
-        entries: (!roots.is_empty())
-            .then(|| crate::entries::EntryPolicy::new(roots, &policy.protected)),
+        entries: (!roots.is_empty()).then(|| crate::entries::EntryPolicy::new(roots, protected)),
     };
     crate::supervise::supervise(policy.parent_pid, command, path, configure, confinement)
 }

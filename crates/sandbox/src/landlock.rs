@@ -190,7 +190,7 @@ fn grant_dir(dir: &Path, protected: &[PathBuf], grants: &mut Vec<Grant>) {
 pub fn prepare(
     abi: i32,
     roots: &[WritableRoot],
-    extra_protected: &[PathBuf],
+    protected: &[PathBuf],
 ) -> Result<RulesetCreated, String> {
     let abi = ABI::from(abi);
     if abi == ABI::Unsupported {
@@ -236,7 +236,7 @@ pub fn prepare(
             rules.push((file, AccessFs::MakeSock.into()));
         }
     }
-    for grant in write_grants(roots, &protected_paths(roots, extra_protected)) {
+    for grant in write_grants(roots, protected) {
         let opened = match &grant {
             Grant::Tree(path) => open_path(path, true).map(|file| (file, handled)),
             Grant::File(path) => open_path(path, false).map(|file| (file, file_write)),

@@ -156,6 +156,22 @@ pub(super) fn fd_path(fd: &OwnedFd) -> Option<PathBuf> {
     (bytes.first() == Some(&b'/') && !bytes.ends_with(b" (deleted)")).then_some(path)
 }
 
+/// `name` in `dir` opened with `flags` and never through a final symlink,
+/// never blocking (`O_NOFOLLOW | O_NONBLOCK`, close-on-exec here); `None`
+/// when it is not a regular file after all (swapped meanwhile). The caller
+/// clears `O_NONBLOCK` if it must ([`clear_nonblocking`]).
+pub(super) fn open_regular(
+    dir: &OwnedFd,
+    name: &std::ffi::CStr,
+    flags: i32,
+    mode: u64,
+) -> io::Result<Option<OwnedFd>> {
+    let ours = flags | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
+    let file = open_at(dir, name, ours, mode)?;
+    let regular = fstat(&file).is_ok_and(|stat| stat.st_mode & libc::S_IFMT == libc::S_IFREG);
+    Ok(regular.then_some(file))
+}
+
 pub(super) fn open_at(
     dir: &OwnedFd,
     name: &std::ffi::CStr,

@@ -4,7 +4,7 @@
 
 use super::fs::{
     Kind, Located, apply_change, check, check_long, clear_nonblocking, fd_path, follow_links,
-    fstat, open_at, open_directory, with_umask,
+    fstat, open_at, open_directory, open_regular, with_umask,
 };
 use super::request::{Change, Read, Request, Task};
 use super::{Answer, EntryService, RENAME_EXCHANGE, RENAME_NOREPLACE, install_fd, send};
@@ -224,21 +224,15 @@ impl EntryService {
         if kind == Kind::Fifo {
             return self.open_fifo(id, entry, flags, cloexec);
         }
-        // Reading the umask costs more than the rest of an `open`; only a
-        // new file needs it (if one appears meanwhile, `O_CREAT` opens it,
-        // and the umask does not apply to an existing file).
-        let umask = match kind {
-            Kind::Missing => task.umask()?,
-            _ => 0,
-        };
-        let ours = flags | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
-        let file = match with_umask(umask, || open_at(&entry.dir, &entry.name, ours, mode)) {
-            Ok(file) => file,
+        // The umask was read with the caller's state; the kernel applies it
+        // only if the file is created.
+        let opened = with_umask(task.umask()?, || {
+            open_regular(&entry.dir, &entry.name, flags, mode)
+        });
+        let file = match opened {
+            Ok(file) => file?,
             Err(error) => return Some(Answer::Done(Err(error))),
         };
-        if fstat(&file).ok()?.st_mode & libc::S_IFMT != libc::S_IFREG {
-            return None;
-        }
         if flags & libc::O_NONBLOCK == 0 {
             clear_nonblocking(&file, flags);
         }
@@ -323,14 +317,10 @@ impl EntryService {
         let (entry, Kind::Regular) = self.openable(entry, true, false)? else {
             return None;
         };
-        let flags = libc::O_WRONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
-        let file = match open_at(&entry.dir, &entry.name, flags, 0) {
-            Ok(file) => file,
+        let file = match open_regular(&entry.dir, &entry.name, libc::O_WRONLY, 0) {
+            Ok(file) => file?,
             Err(error) => return Some(Answer::Done(Err(error))),
         };
-        if fstat(&file).ok()?.st_mode & libc::S_IFMT != libc::S_IFREG {
-            return None;
-        }
         // SAFETY: ftruncate on a descriptor we own.
         Some(Answer::Done(check(unsafe {
             libc::ftruncate(file.as_raw_fd(), length as libc::off_t)

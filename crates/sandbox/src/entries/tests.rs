@@ -15,7 +15,7 @@ fn policy(base: &Path) -> EntryPolicy {
             kind: RootKind::Temp,
         },
     ];
-    EntryPolicy::new(&roots, &[])
+    EntryPolicy::new(&roots, crate::landlock::protected_paths(&roots, &[]))
 }
 
 #[test]
