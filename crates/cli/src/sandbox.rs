@@ -52,7 +52,6 @@ fn sandbox_inner(cli: SandboxCli) -> Result<i32, String> {
         eprintln!("warning: {warning}");
     }
     let config = loaded.config;
-    duet_sandbox::set_probe_cache_dir(config.duet_home.join("tmp"));
 
     let mut words = cli.command.into_iter().map(|word| {
         word.into_string()
@@ -71,7 +70,9 @@ fn sandbox_inner(cli: SandboxCli) -> Result<i32, String> {
     };
     // This process has nothing left to do but report the command's status,
     // so it may become the command (or `bwrap`) rather than wait for it.
-    duet_sandbox::exec_attached(&spec, &config.sandbox_policy(), config.sandbox_backend)
+    config
+        .sandbox()
+        .exec_attached(&spec)
         .map_err(|error| error.to_string())
 }
 
@@ -101,7 +102,8 @@ pub fn run_doctor(top_overrides: &[String], args: DoctorArgs) -> ExitCode {
         Err(error) => (None, Some(error), Vec::new()),
     };
 
-    let reports = duet_sandbox::probe_backends();
+    let state_dir = config.as_ref().map(|config| config.duet_home.join("tmp"));
+    let reports = duet_sandbox::probe_backends(state_dir.as_deref());
     let auto = duet_sandbox::choose(
         &duet_sandbox::SandboxPolicy::ReadOnly,
         BackendPreference::Auto,

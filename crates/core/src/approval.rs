@@ -6,7 +6,7 @@
 //! `$DUET_HOME/rules/default.rules` and to the session's policy
 //! (`crate::rules`), so later commands with that prefix are not asked about.
 
-use crate::turn::{TurnContext, TurnError};
+use crate::services::{ToolContext, TurnError};
 use duet_protocol::{EventMsg, ExecApprovalRequest, PatchApprovalRequest, ReviewDecision};
 use std::path::{Path, PathBuf};
 use tokio::sync::oneshot;
@@ -26,7 +26,7 @@ pub(crate) struct ExecAsk<'a> {
 /// Ask the user whether a command may run; `Ok(true)` when approved.
 /// `Abort` stops the turn.
 pub(crate) async fn request_exec_approval(
-    context: &TurnContext,
+    context: ToolContext<'_>,
     turn_id: &str,
     request: ExecAsk<'_>,
     cancel: &CancellationToken,
@@ -46,10 +46,13 @@ pub(crate) async fn request_exec_approval(
     if decision == ReviewDecision::ApprovedAndSaveRule
         && let Some(prefix) = proposed_rule
     {
-        if let Err(message) =
-            crate::rules::save_allow_rule(&context.config, &context.exec_policy, &prefix)
-        {
+        if let Err(message) = crate::rules::save_allow_rule(
+            &context.settings.config,
+            &context.services.exec_policy,
+            &prefix,
+        ) {
             context
+                .services
                 .events
                 .send(Some(turn_id), EventMsg::Warning { message });
         }
@@ -61,7 +64,7 @@ pub(crate) async fn request_exec_approval(
 /// Ask the user whether a patch may write `outside` (paths beyond the
 /// writable roots). "For the session" covers later patches to those paths.
 pub(crate) async fn request_patch_approval(
-    context: &TurnContext,
+    context: ToolContext<'_>,
     turn_id: &str,
     request: PatchApprovalRequest,
     outside: &[PathBuf],
@@ -80,11 +83,11 @@ pub(crate) async fn request_patch_approval(
 
 /// Whether `decision` approves; an answer that covers the session (a rule
 /// to save where there is none counts as one) remembers `keys`.
-fn settle(context: &TurnContext, keys: Vec<String>, decision: ReviewDecision) -> bool {
+fn settle(context: ToolContext<'_>, keys: Vec<String>, decision: ReviewDecision) -> bool {
     match decision {
         ReviewDecision::Approved => true,
         ReviewDecision::ApprovedForSession | ReviewDecision::ApprovedAndSaveRule => {
-            if let Ok(mut approved) = context.approved_for_session.lock() {
+            if let Ok(mut approved) = context.services.approved_for_session.lock() {
                 approved.extend(keys);
             }
             true
@@ -97,13 +100,14 @@ fn settle(context: &TurnContext, keys: Vec<String>, decision: ReviewDecision) ->
 /// answer covers; when all of them were approved before, nobody is asked
 /// and the answer is `Approved`. `Abort` and cancellation stop the turn.
 async fn ask(
-    context: &TurnContext,
+    context: ToolContext<'_>,
     turn_id: &str,
     keys: &[String],
     cancel: &CancellationToken,
     request: impl FnOnce(String) -> EventMsg,
 ) -> Result<ReviewDecision, TurnError> {
     let already = context
+        .services
         .approved_for_session
         .lock()
         .map(|approved| keys.iter().all(|key| approved.contains(key)))
@@ -111,15 +115,18 @@ async fn ask(
     if already {
         return Ok(ReviewDecision::Approved);
     }
-    let call_id = context.events.item_id();
+    let call_id = context.services.events.item_id();
     let (answer_tx, answer_rx) = oneshot::channel();
-    if let Ok(mut pending) = context.pending_approvals.lock() {
+    if let Ok(mut pending) = context.services.pending_approvals.lock() {
         pending.insert(call_id.clone(), answer_tx);
     }
-    context.events.send(Some(turn_id), request(call_id.clone()));
+    context
+        .services
+        .events
+        .send(Some(turn_id), request(call_id.clone()));
     let decision = tokio::select! {
         _ = cancel.cancelled() => {
-            if let Ok(mut pending) = context.pending_approvals.lock() {
+            if let Ok(mut pending) = context.services.pending_approvals.lock() {
                 pending.remove(&call_id);
             }
             return Err(TurnError::Cancelled);

@@ -13,7 +13,8 @@
 //! back. Not here: when to compact (the turn loop
 //! decides, from `model_auto_compact_token_limit` or [`duet_protocol::Op::Compact`]).
 
-use crate::turn::{Turn, TurnError};
+use crate::services::TurnError;
+use crate::turn::Turn;
 use duet_model::{ContentItem, ResponseEvent, ResponseItem, ResponsesRequest};
 use duet_protocol::EventMsg;
 use tokio_util::sync::CancellationToken;
@@ -60,19 +61,14 @@ impl Turn {
         request.input.pop();
         *history = std::mem::take(&mut request.input);
         let summary = summary?;
-        let context = std::sync::Arc::clone(&self.context);
-        let turn_id = self.turn_id.clone();
-        let opening = crate::context::initial_context(&context.config, &context.shell, |w| {
-            context
-                .events
-                .send(Some(&turn_id), EventMsg::Warning { message: w })
-        });
+        let mut opening = Vec::new();
+        self.open_thread(&mut opening);
         let replaced = compacted_history(opening, history, &summary);
         let mut saved = vec![ResponseItem::Other(
             serde_json::json!({ "type": COMPACTED_MARKER }),
         )];
         saved.extend(replaced.iter().cloned());
-        self.context.recorder.history(&self.turn_id, &saved);
+        self.services.recorder.history(&self.turn_id, &saved);
         *history = replaced;
         self.saved = history.len();
         self.context_tokens = 0;
@@ -90,7 +86,7 @@ impl Turn {
         let mut on_retry = self.retry_notices();
         let stream = tokio::select! {
             _ = cancel.cancelled() => return Err(TurnError::Cancelled),
-            stream = self.context.client.stream(request, &self.context.thread_id, &mut on_retry) => stream,
+            stream = self.services.client.stream(request, &self.services.thread_id, &mut on_retry) => stream,
         };
         let mut stream = stream.map_err(|error| compaction_failed(&error))?;
         let mut summary = String::new();

@@ -225,6 +225,18 @@ impl Config {
             }
         }
     }
+
+    /// How commands are confined: [`Config::sandbox_policy`] on the chosen
+    /// `sandbox_backend`, with the sandbox's state kept in
+    /// `$DUET_HOME/tmp`.
+    pub fn sandbox(&self) -> duet_sandbox::Sandbox {
+        duet_sandbox::Sandbox {
+            policy: self.sandbox_policy(),
+            backend: self.sandbox_backend,
+            state_dir: Some(self.duet_home.join("tmp")),
+            helper: None,
+        }
+    }
 }
 
 /// `$DUET_HOME` when set and non-empty, else `$HOME/.duet`.

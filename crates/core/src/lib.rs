@@ -17,13 +17,14 @@ mod instructions;
 mod process;
 mod recorder;
 mod rules;
+mod search_text;
+mod services;
 mod session;
 pub mod sessions;
 mod stored_history;
 mod thread_lock;
 mod tools;
 mod turn;
-mod user_shell;
 
 pub use config::Config;
 pub use session::{

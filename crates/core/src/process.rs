@@ -26,7 +26,7 @@ pub(crate) use login_env::capture_login_env;
 pub(crate) use manager::ProcessManager;
 pub(crate) use output::ExecOutput;
 
-use duet_sandbox::{BackendPreference, SandboxError, SandboxPolicy};
+use duet_sandbox::{Sandbox, SandboxError};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -53,9 +53,8 @@ pub(crate) struct ExecRequest {
     pub login: bool,
     /// How long to wait before returning a still-running command.
     pub yield_time: Duration,
-    pub policy: SandboxPolicy,
-    /// Which Linux backend enforces `policy` (`sandbox_backend`).
-    pub backend: BackendPreference,
+    /// How the command is confined.
+    pub sandbox: Sandbox,
     /// The child's complete environment, already filtered.
     pub env: Arc<HashMap<String, String>>,
 }

@@ -10,10 +10,9 @@
 //! written is a warning (the session goes on, unsaved), never a failed turn.
 //! Not here: reading threads back (`session.rs`, `sessions.rs`).
 
-use crate::session::EventSender;
-use crate::sessions::search_text;
+use crate::search_text::search_text;
 use duet_model::ResponseItem;
-use duet_protocol::{EventMsg, Item, ItemDetails, Usage};
+use duet_protocol::{Item, ItemDetails, Usage};
 use duet_store::{NewItem, NewThread, Store, TurnRecord, TurnStart, UsageTotals, Write, Writer};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -54,27 +53,22 @@ impl Recorder {
         source: StoreSource,
         thread_id: String,
         new_thread: Option<NewThread>,
-        events: EventSender,
+        warn: impl Fn(String) + Send + Clone + 'static,
     ) -> Self {
         let open = move || match source {
             StoreSource::Open(store) => Ok(store),
             StoreSource::Path(path) => Store::open(&path),
         };
-        let warn = events.clone();
+        let on_failure = warn.clone();
         // The first failure is the one that explains; later ones would only
         // repeat it for every item.
         let mut warned = false;
         let on_error = move |error: duet_store::StoreError| {
             if !warned {
                 warned = true;
-                events.send(
-                    None,
-                    EventMsg::Warning {
-                        message: format!(
-                            "this session is not fully saved and may not resume as it was: {error:#}"
-                        ),
-                    },
-                );
+                on_failure(format!(
+                    "this session is not fully saved and may not resume as it was: {error:#}"
+                ));
             }
         };
         match Writer::spawn(open, on_error) {
@@ -88,15 +82,10 @@ impl Recorder {
             // Without a thread the session still works; it is just not
             // saved, and the user hears so.
             Err(error) => {
-                warn.send(
-                    None,
-                    EventMsg::Warning {
-                        message: format!(
-                            "this session is not saved: the store's writer thread could not \
-                             start ({error}); it cannot be resumed"
-                        ),
-                    },
-                );
+                warn(format!(
+                    "this session is not saved: the store's writer thread could not start \
+                     ({error}); it cannot be resumed"
+                ));
                 Recorder { inner: None }
             }
         }

@@ -8,15 +8,15 @@
 
 use crate::config::Config;
 use crate::recorder::{Recorder, StoreSource};
+use crate::services::{EventSender, ServicesInit, SessionServices, TurnSettings, now_ms};
 use crate::thread_lock::ThreadLock;
-use crate::turn::{TurnContext, TurnInput, Work, run_turn};
-use crate::user_shell::{ShellInput, run_user_shell_command};
+use crate::turn::{TurnInput, TurnResult, Work, run_turn};
 use duet_model::{ModelClient, ResponseItem};
-use duet_protocol::{Event, EventMsg, Op, ReviewDecision, ThreadStarted, TurnOverrides, Usage};
+use duet_protocol::{Event, EventMsg, Op, ThreadStarted, TurnOverrides, Usage};
 use duet_store::{NewThread, Store, TurnRecord};
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
-use tokio::sync::{mpsc, oneshot};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -206,7 +206,7 @@ pub fn spawn_session(
             cwd: config.cwd.clone(),
             sandbox: config.sandbox_mode,
             approval: config.approval_policy,
-            writable_roots: crate::turn::writable_roots(&config),
+            writable_roots: crate::services::writable_roots(&config.sandbox_policy()),
             reasoning_effort: config.model_reasoning_effort,
             reasoning_summary: config.model_reasoning_summary,
         }),
@@ -220,7 +220,7 @@ pub fn spawn_session(
             // the next prompt (saved with that turn, like any new item).
             if let Some(moved) = crate::context::moved_context(
                 &config,
-                &crate::turn::default_shell(),
+                &crate::services::default_shell(),
                 &resumed.history,
             ) {
                 resumed.history.push(moved);
@@ -230,7 +230,7 @@ pub fn spawn_session(
                     StoreSource::Open(resumed.store),
                     thread_id.clone(),
                     None,
-                    events.clone(),
+                    warner(&events),
                 ),
                 SavedThread {
                     saved: resumed.stored_items,
@@ -245,20 +245,32 @@ pub fn spawn_session(
                 StoreSource::Path(store_path),
                 thread_id.clone(),
                 Some(new_thread_record(&config, &thread_id, &options.source)),
-                events.clone(),
+                warner(&events),
             ),
             SavedThread::default(),
         ),
     };
     // Completed items reach the transcript in the store as they are shown.
     let events = events.with_recorder(recorder.clone());
-    let mut context = TurnContext::new(config, client, thread_id.clone(), events);
-    context.missing_key = missing_key;
-    context.exec_policy = std::sync::RwLock::new(exec_policy);
-    context.recorder = recorder;
-    let context = Arc::new(context);
+    let services = SessionServices::new(
+        &config,
+        ServicesInit {
+            client,
+            thread_id: thread_id.clone(),
+            events,
+            exec_policy,
+            missing_key,
+            recorder,
+        },
+    );
     let lock = lock.or(resumed_lock);
-    tokio::spawn(run_session(context, saved, op_rx, lock));
+    tokio::spawn(run_session(
+        Arc::new(services),
+        TurnSettings::new(config),
+        saved,
+        op_rx,
+        lock,
+    ));
     Ok(SessionHandle {
         thread_id,
         ops: op_tx,
@@ -343,71 +355,10 @@ fn new_thread_record(config: &Config, thread_id: &str, source: &str) -> NewThrea
     }
 }
 
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis() as i64)
-        .unwrap_or_default()
-}
-
-/// Events out of the session, with the id counter for items.
-#[derive(Clone)]
-pub(crate) struct EventSender {
-    tx: mpsc::UnboundedSender<Event>,
-    next_item: Arc<std::sync::atomic::AtomicU64>,
-    /// Where completed items are saved for the transcript.
-    recorder: Recorder,
-}
-
-impl EventSender {
-    fn new(tx: mpsc::UnboundedSender<Event>) -> Self {
-        EventSender {
-            tx,
-            next_item: Arc::new(std::sync::atomic::AtomicU64::new(0)),
-            recorder: Recorder::ephemeral(),
-        }
-    }
-
-    /// The same sender, also saving every completed item of a turn.
-    fn with_recorder(self, recorder: Recorder) -> Self {
-        EventSender { recorder, ..self }
-    }
-
-    pub(crate) fn send(&self, turn_id: Option<&str>, msg: EventMsg) {
-        if let (Some(turn_id), EventMsg::ItemCompleted { item }) = (turn_id, &msg) {
-            self.recorder.display(turn_id, item);
-        }
-        // The front end may have gone away; the session then just winds down.
-        let _ = self.tx.send(Event {
-            turn_id: turn_id.map(str::to_string),
-            msg,
-        });
-    }
-
-    /// A fresh item id, unique in this session.
-    pub(crate) fn item_id(&self) -> String {
-        let n = self
-            .next_item
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        format!("item_{n}")
-    }
-}
-
-/// Approval answers waiting for their request, keyed by call id.
-pub(crate) type PendingApprovals = Arc<Mutex<HashMap<String, oneshot::Sender<ReviewDecision>>>>;
-
-/// What a finished turn hands back to the session.
-pub(crate) struct TurnResult {
-    pub history: Vec<ResponseItem>,
-    /// Thread-cumulative usage after the turn.
-    pub usage: Usage,
-    /// Input plus output tokens of the turn's last response.
-    pub context_tokens: u64,
-    /// Whether a compaction replaced the history during the turn: the
-    /// turns before it can no longer be rolled back.
-    pub compacted: bool,
-    /// How the turn ended, for the store.
-    pub record: TurnRecord,
+/// Warnings of the recorder (a store that cannot be written) as events.
+fn warner(events: &EventSender) -> impl Fn(String) + Send + Clone + 'static {
+    let events = events.clone();
+    move |message| events.send(None, EventMsg::Warning { message })
 }
 
 struct RunningTurn {
@@ -420,7 +371,8 @@ struct RunningTurn {
 /// `_lock` is the session's hold on its saved thread, released when the
 /// session ends.
 async fn run_session(
-    mut context: Arc<TurnContext>,
+    services: Arc<SessionServices>,
+    mut settings: TurnSettings,
     saved: SavedThread,
     mut ops: mpsc::UnboundedReceiver<Op>,
     _lock: Option<ThreadLock>,
@@ -443,7 +395,7 @@ async fn run_session(
         if running.is_none()
             && let Some(changes) = overrides.take()
         {
-            state.apply_overrides(&mut context, changes);
+            state.apply_overrides(&mut settings, changes);
         }
         // Start the next queued turn when idle; rollbacks queued behind a
         // turn apply in order, before whatever was queued after them.
@@ -452,7 +404,7 @@ async fn run_session(
         {
             let next = match next {
                 Queued::Rollback(num_turns) => {
-                    state.rollback(&context, num_turns);
+                    state.rollback(&services, num_turns);
                     continue;
                 }
                 work => work,
@@ -462,36 +414,30 @@ async fn run_session(
             let turn_id = format!("{}-{turn_number}", uuid::Uuid::now_v7());
             let history = state.history.take().unwrap_or_default();
             state.turns.push((turn_id.clone(), history.len()));
-            let task = match next {
-                Queued::Work(work) => {
-                    let input = TurnInput {
-                        turn_id: turn_id.clone(),
-                        work,
-                        history,
-                        prelude: std::mem::take(&mut state.prelude),
-                        context_tokens: state.context_tokens,
-                        saved: state.persisted,
-                        usage: state.usage,
-                    };
-                    tokio::spawn(run_turn(Arc::clone(&context), input, cancel.clone()))
-                }
-                Queued::Shell(command) => {
-                    let input = ShellInput {
-                        turn_id: turn_id.clone(),
-                        command,
-                        history,
-                        saved: state.persisted,
-                        usage: state.usage,
-                        context_tokens: state.context_tokens,
-                    };
-                    tokio::spawn(run_user_shell_command(
-                        Arc::clone(&context),
-                        input,
-                        cancel.clone(),
-                    ))
-                }
-                Queued::Rollback(_) => unreachable!("rollbacks are applied above"),
+            let Queued::Work(work) = next else {
+                unreachable!("rollbacks are applied above")
             };
+            // A user's shell command sends no request: the permissions
+            // note waits for the next one that does.
+            let prelude = match work {
+                Work::Shell(_) => Vec::new(),
+                _ => std::mem::take(&mut state.prelude),
+            };
+            let input = TurnInput {
+                turn_id: turn_id.clone(),
+                work,
+                history,
+                prelude,
+                context_tokens: state.context_tokens,
+                saved: state.persisted,
+                usage: state.usage,
+            };
+            let task = tokio::spawn(run_turn(
+                Arc::clone(&services),
+                settings.clone(),
+                input,
+                cancel.clone(),
+            ));
             running = Some(RunningTurn {
                 turn_id,
                 started_at_ms: now_ms(),
@@ -510,7 +456,7 @@ async fn run_session(
                     overrides = Some(overrides.take().unwrap_or_default().merged(changes));
                 }
                 Some(Op::RunUserShellCommand { command }) => {
-                    queued.push_back(Queued::Shell(command));
+                    queued.push_back(Queued::Work(Work::Shell(command)));
                 }
                 // Applied once the running and queued turns are over (a front
                 // end sees `TurnCompleted` before the session has the
@@ -523,18 +469,18 @@ async fn run_session(
                 }
                 Some(Op::ExecApproval { call_id, decision })
                 | Some(Op::PatchApproval { call_id, decision }) => {
-                    context.answer_approval(&call_id, decision);
+                    services.answer_approval(&call_id, decision);
                 }
                 op @ (Some(Op::Shutdown) | None) => {
                     if let Some(mut turn) = running.take() {
                         turn.cancel.cancel();
                         let result = (&mut turn.task).await;
-                        state.turn_ended(&context, &turn, result);
+                        state.turn_ended(&services, &turn, result);
                     }
-                    context.processes.kill_all().await;
-                    context.recorder.flush().await;
+                    services.processes.kill_all().await;
+                    services.recorder.flush().await;
                     if op.is_some() {
-                        context.events.send(None, EventMsg::ShutdownComplete);
+                        services.events.send(None, EventMsg::ShutdownComplete);
                     }
                     return;
                 }
@@ -546,7 +492,7 @@ async fn run_session(
                 }
             } => {
                 if let Some(turn) = running.take() {
-                    state.turn_ended(&context, &turn, result);
+                    state.turn_ended(&services, &turn, result);
                 }
             }
         }
@@ -555,9 +501,8 @@ async fn run_session(
 
 /// Work waiting for the running turn to end.
 enum Queued {
-    /// A user turn or a compaction.
+    /// A user turn, a compaction or a user's shell command.
     Work(Work),
-    Shell(String),
     Rollback(u32),
 }
 
@@ -582,7 +527,7 @@ struct SessionState {
 impl SessionState {
     /// `Op::Rollback`: cut the history to just before the `num_turns`-th
     /// turn from the end, here and in the store.
-    fn rollback(&mut self, context: &TurnContext, num_turns: u32) {
+    fn rollback(&mut self, context: &SessionServices, num_turns: u32) {
         let count = usize::try_from(num_turns).unwrap_or(usize::MAX);
         let problem = if count == 0 || count > self.turns.len() {
             Some(format!(
@@ -613,7 +558,7 @@ impl SessionState {
     /// has already saved) and record how it ended.
     fn turn_ended(
         &mut self,
-        context: &TurnContext,
+        context: &SessionServices,
         running: &RunningTurn,
         result: Result<TurnResult, tokio::task::JoinError>,
     ) {
@@ -665,54 +610,34 @@ impl SessionState {
 }
 
 impl SessionState {
-    /// Change the settings of later turns. Only called between turns, when
-    /// the session holds the only reference to the context. A change of
-    /// permissions is told to the model before the next prompt.
-    fn apply_overrides(&mut self, context: &mut Arc<TurnContext>, changes: TurnOverrides) {
-        if Arc::get_mut(context).is_none() {
-            // Nothing else holds the context between turns; if that ever
-            // changes, say so rather than silently keep the old settings.
-            let message = "cannot change the model or permissions now: the session is busy; try again after this turn".to_string();
-            context.events.send(None, EventMsg::Warning { message });
-            return;
-        }
-        let Some(context) = Arc::get_mut(context) else {
-            return;
-        };
-        let config = &mut context.config;
+    /// Change the settings of later turns (a running turn keeps its own
+    /// copy). A change of permissions is told to the model before the next
+    /// prompt.
+    fn apply_overrides(&mut self, settings: &mut TurnSettings, changes: TurnOverrides) {
+        let config = &settings.config;
         let permissions_before = (config.sandbox_mode, config.approval_policy);
-        config.model_reasoning_effort = changes.effort_after(config.model_reasoning_effort);
-        if let Some(model) = changes.model {
-            config.model = model;
-        }
-        if let Some(sandbox) = changes.sandbox {
-            config.sandbox_mode = sandbox;
-        }
-        if let Some(approval) = changes.approval {
-            config.approval_policy = approval;
-        }
-        if (config.sandbox_mode, config.approval_policy) != permissions_before {
-            context.sandbox_policy = config.sandbox_policy();
-            if config.include_permissions_instructions {
-                self.prelude
-                    .retain(|item| !matches!(item, ResponseItem::Message { role, .. } if role == "developer"));
-                self.prelude.push(ResponseItem::developer_text(
-                    crate::instructions::permissions_instructions(config),
-                ));
+        settings.update(|config| {
+            config.model_reasoning_effort = changes.effort_after(config.model_reasoning_effort);
+            if let Some(model) = changes.model {
+                config.model = model;
             }
-        }
-    }
-}
-
-impl TurnContext {
-    fn answer_approval(&self, call_id: &str, decision: ReviewDecision) {
-        let sender = self
-            .pending_approvals
-            .lock()
-            .ok()
-            .and_then(|mut map| map.remove(call_id));
-        if let Some(sender) = sender {
-            let _ = sender.send(decision);
+            if let Some(sandbox) = changes.sandbox {
+                config.sandbox_mode = sandbox;
+            }
+            if let Some(approval) = changes.approval {
+                config.approval_policy = approval;
+            }
+        });
+        let config = &settings.config;
+        if (config.sandbox_mode, config.approval_policy) != permissions_before
+            && config.include_permissions_instructions
+        {
+            self.prelude.retain(
+                |item| !matches!(item, ResponseItem::Message { role, .. } if role == "developer"),
+            );
+            self.prelude.push(ResponseItem::developer_text(
+                crate::instructions::permissions_instructions(config),
+            ));
         }
     }
 }

@@ -11,8 +11,8 @@ mod codex_rollout;
 mod export;
 mod import_codex;
 mod items_display;
-mod search_text;
 
+pub(crate) use crate::search_text::{search_text, search_text_of_json};
 pub use codex_rollout::{ParsedRollout, parse_codex_rollout};
 pub use duet_store::{
     ListOptions, NewThread, SearchHit, SearchOptions, SearchRole, ThreadRecord, ThreadSummary,
@@ -20,7 +20,6 @@ pub use duet_store::{
 };
 pub use export::{export_jsonl, export_markdown};
 pub use import_codex::{CodexImport, ImportOutcome, ImportedRollout, codex_sessions_dir};
-pub(crate) use search_text::{search_text, search_text_of_json};
 
 use crate::SessionError;
 use crate::config::Config;
@@ -244,7 +243,7 @@ impl Sessions {
         let (store, parent) = self.found(query)?;
         let fork = ForkRequest {
             new_id: uuid::Uuid::now_v7().to_string(),
-            created_at_ms: crate::session::now_ms(),
+            created_at_ms: crate::services::now_ms(),
             at_turn,
         };
         Ok(store.fork_thread(&parent.id, &fork)?)

@@ -7,135 +7,29 @@
 //! run and the request is sent again with them in the history.
 
 use crate::config::Config;
-use crate::process::ProcessManager;
-use crate::session::{EventSender, PendingApprovals, TurnResult};
+use crate::services::{SessionServices, ToolContext, TurnError, TurnSettings, now_ms};
 use crate::tools::{self, ToolCall, TurnState};
 use duet_model::{
-    ContentItem, ModelClient, ModelError, Reasoning, ResponseEvent, ResponseItem, ResponsesRequest,
+    ContentItem, ModelError, Reasoning, ResponseEvent, ResponseItem, ResponsesRequest,
     TextControls, TextFormat,
 };
 use duet_protocol::{
     AbortReason, ErrorInfo, EventMsg, Item, ItemDetails, ReasoningSummary, Reconnecting,
     TokenCount, TurnCompleted, Usage, UserInput, UserTurn,
 };
-use duet_sandbox::SandboxPolicy;
 use duet_store::{TurnRecord, TurnStatus};
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use tokio::sync::OnceCell;
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 mod stream;
+mod user_shell;
 
-/// What every turn of a session shares.
-pub(crate) struct TurnContext {
-    pub config: Config,
-    pub client: ModelClient,
-    pub thread_id: String,
-    pub events: EventSender,
-    pub processes: ProcessManager,
-    pub pending_approvals: PendingApprovals,
-    pub sandbox_policy: SandboxPolicy,
-    /// The shell commands run in.
-    pub shell: PathBuf,
-    /// The environment of children before the login profile is applied,
-    /// already filtered by `shell_environment_policy`.
-    pub plain_env: Arc<HashMap<String, String>>,
-    /// The login shell's environment, captured once on the first command.
-    login_env: OnceCell<Option<Arc<HashMap<String, String>>>>,
-    /// The `.rules` loaded at session start, plus the rules saved by
-    /// "always allow" answers since.
-    pub exec_policy: std::sync::RwLock<duet_execpolicy::Policy>,
-    /// Commands the user approved for the rest of the session.
-    pub approved_for_session: Mutex<std::collections::HashSet<String>>,
-    /// Still-running `exec_command` sessions and the items that show them.
-    pub running_commands: Mutex<HashMap<i32, tools::RunningCommand>>,
-    /// Why no request can be sent (the provider's key is missing); every
-    /// turn fails with it.
-    pub missing_key: Option<String>,
-    /// Where history and transcript go as they complete.
-    pub recorder: crate::recorder::Recorder,
-    /// The directory of `apply_patch` links put first on children's `PATH`.
-    helper_bin: Option<PathBuf>,
-}
-
-impl TurnContext {
-    pub(crate) fn new(
-        config: Config,
-        client: ModelClient,
-        thread_id: String,
-        events: EventSender,
-    ) -> Self {
-        let shell = default_shell();
-        // Without the links, `apply_patch` typed in a shell is simply not
-        // found; the `apply_patch` tool itself does not need them.
-        let helper_bin = crate::helper_bin::ensure_links(&config.duet_home).ok();
-        duet_sandbox::set_probe_cache_dir(config.duet_home.join("tmp"));
-        let mut plain_env = config.shell_environment_policy.apply(std::env::vars());
-        if let Some(dir) = &helper_bin {
-            crate::helper_bin::prepend_to_path(&mut plain_env, dir);
-        }
-        let plain_env = Arc::new(plain_env);
-        TurnContext {
-            sandbox_policy: config.sandbox_policy(),
-            config,
-            client,
-            thread_id,
-            events,
-            processes: ProcessManager::new(),
-            pending_approvals: Arc::default(),
-            shell,
-            plain_env,
-            login_env: OnceCell::new(),
-            exec_policy: std::sync::RwLock::default(),
-            approved_for_session: Mutex::default(),
-            running_commands: Mutex::default(),
-            missing_key: None,
-            recorder: crate::recorder::Recorder::ephemeral(),
-            helper_bin,
-        }
-    }
-
-    /// The login environment, captured on first use and filtered by
-    /// `shell_environment_policy`. `None` if the login shell failed (the user
-    /// is told once).
-    pub(crate) async fn login_env(&self, turn_id: &str) -> Option<Arc<HashMap<String, String>>> {
-        self.login_env
-            .get_or_init(|| async {
-                let base: HashMap<String, String> = std::env::vars().collect();
-                match crate::process::capture_login_env(&self.shell, &base).await {
-                    Ok(captured) => {
-                        let mut env = self.config.shell_environment_policy.apply(captured);
-                        if let Some(dir) = &self.helper_bin {
-                            crate::helper_bin::prepend_to_path(&mut env, dir);
-                        }
-                        Some(Arc::new(env))
-                    }
-                    Err(error) => {
-                        self.events.send(
-                            Some(turn_id),
-                            EventMsg::Warning {
-                                message: format!(
-                                    "could not read the login environment of `{}` ({error}); \
-                                     commands run with duet's own environment",
-                                    self.shell.display()
-                                ),
-                            },
-                        );
-                        None
-                    }
-                }
-            })
-            .await
-            .clone()
-    }
-}
-
-/// What a turn does: answer the user, or compact the history.
+/// What a turn does: answer the user, compact the history, or run a
+/// command the user typed (`!cmd`, no model request).
 pub(crate) enum Work {
     User(UserTurn),
     Compact,
+    Shell(String),
 }
 
 /// The input of one turn; the history comes back in [`TurnResult`].
@@ -154,15 +48,25 @@ pub(crate) struct TurnInput {
     pub usage: Usage,
 }
 
-/// Why a turn stopped early.
-pub(crate) enum TurnError {
-    Cancelled,
-    /// The turn cannot go on; the message is for the user.
-    Fatal(String),
+/// What a finished turn hands back to the session.
+pub(crate) struct TurnResult {
+    pub history: Vec<ResponseItem>,
+    /// Thread-cumulative usage after the turn.
+    pub usage: Usage,
+    /// Input plus output tokens of the turn's last response.
+    pub context_tokens: u64,
+    /// Whether a compaction replaced the history during the turn: the
+    /// turns before it can no longer be rolled back.
+    pub compacted: bool,
+    /// How the turn ended, for the store.
+    pub record: TurnRecord,
 }
 
+/// Run one turn with the session's `services` and the `settings` it starts
+/// with (kept for the whole turn, whatever overrides arrive meanwhile).
 pub(crate) async fn run_turn(
-    context: Arc<TurnContext>,
+    services: Arc<SessionServices>,
+    settings: TurnSettings,
     input: TurnInput,
     cancel: CancellationToken,
 ) -> TurnResult {
@@ -176,7 +80,8 @@ pub(crate) async fn run_turn(
         usage,
     } = input;
     let mut turn = Turn {
-        context: Arc::clone(&context),
+        services: Arc::clone(&services),
+        settings,
         turn_id: turn_id.clone(),
         saved,
         thread_usage: usage,
@@ -186,15 +91,17 @@ pub(crate) async fn run_turn(
         context_tokens,
         compacted: false,
     };
-    context.events.send(Some(&turn_id), EventMsg::TurnStarted);
-    let started_at_ms = crate::session::now_ms();
+    services.events.send(Some(&turn_id), EventMsg::TurnStarted);
+    let started_at_ms = now_ms();
     let prompt = match &work {
         Work::User(user_turn) => prompt_text(&user_turn.items),
         Work::Compact => "/compact".to_string(),
+        Work::Shell(command) => format!("!{command}"),
     };
-    context
+    services
         .recorder
         .turn_started(&turn_id, started_at_ms, &prompt);
+    let aborted_note = !matches!(work, Work::Shell(_));
 
     let outcome = match work {
         Work::User(user_turn) => turn.answer(&mut history, prelude, user_turn, &cancel).await,
@@ -203,8 +110,10 @@ pub(crate) async fn run_turn(
             history.extend(prelude);
             turn.compact(&mut history, &cancel).await
         }
+        Work::Shell(command) => turn.user_shell(&mut history, &command, &cancel).await,
     };
-    turn.finish(history, outcome, started_at_ms).await
+    turn.finish(history, outcome, started_at_ms, aborted_note)
+        .await
 }
 
 impl Turn {
@@ -217,18 +126,8 @@ impl Turn {
         user_turn: UserTurn,
         cancel: &CancellationToken,
     ) -> Result<(), TurnError> {
-        let context = Arc::clone(&self.context);
-        let turn_id = self.turn_id.clone();
         if history.is_empty() {
-            history.extend(crate::context::initial_context(
-                &context.config,
-                &context.shell,
-                |w| {
-                    context
-                        .events
-                        .send(Some(&turn_id), EventMsg::Warning { message: w })
-                },
-            ));
+            self.open_thread(history);
         } else {
             history.extend(prelude);
         }
@@ -238,14 +137,26 @@ impl Turn {
             .await
     }
 
-    /// Report how the turn ended and hand the history back.
+    /// The opening context of a new thread: instructions, AGENTS.md, the
+    /// environment.
+    pub(crate) fn open_thread(&self, history: &mut Vec<ResponseItem>) {
+        history.extend(crate::context::initial_context(
+            &self.settings.config,
+            &self.services.shell,
+            |message| self.send(EventMsg::Warning { message }),
+        ));
+    }
+
+    /// Report how the turn ended and hand the history back. An interrupted
+    /// turn leaves a note for the model in the history when `aborted_note`.
     async fn finish(
         mut self,
         mut history: Vec<ResponseItem>,
         outcome: Result<(), TurnError>,
         started_at_ms: i64,
+        aborted_note: bool,
     ) -> TurnResult {
-        let context = Arc::clone(&self.context);
+        let context = Arc::clone(&self.services);
         let turn_id = self.turn_id.clone();
         let turn = &mut self;
         let (status, error) = match &outcome {
@@ -258,10 +169,12 @@ impl Turn {
             Err(TurnError::Cancelled) => {
                 context.processes.kill_all().await;
                 close_dangling_calls(&mut history);
-                history.push(ResponseItem::user_text(
-                "<turn_aborted>The user interrupted the previous turn; anything it was doing may \
-                 be incomplete.</turn_aborted>",
-            ));
+                if aborted_note {
+                    history.push(ResponseItem::user_text(
+                        "<turn_aborted>The user interrupted the previous turn; anything it was \
+                         doing may be incomplete.</turn_aborted>",
+                    ));
+                }
                 context.events.send(
                     Some(&turn_id),
                     EventMsg::TurnAborted {
@@ -292,7 +205,7 @@ impl Turn {
             status,
             error,
             started_at_ms,
-            ended_at_ms: Some(crate::session::now_ms()),
+            ended_at_ms: Some(now_ms()),
             usage: crate::recorder::usage_totals(&turn.turn_usage),
         };
         TurnResult {
@@ -306,7 +219,9 @@ impl Turn {
 }
 
 pub(crate) struct Turn {
-    pub(crate) context: Arc<TurnContext>,
+    pub(crate) services: Arc<SessionServices>,
+    /// Fixed for the whole turn.
+    pub(crate) settings: TurnSettings,
     pub(crate) turn_id: String,
     /// How many history items have gone to the recorder.
     pub(crate) saved: usize,
@@ -327,17 +242,17 @@ impl Turn {
         output_schema: Option<&serde_json::Value>,
         cancel: &CancellationToken,
     ) -> Result<(), TurnError> {
-        if let Some(message) = &self.context.missing_key {
+        if let Some(message) = &self.services.missing_key {
             return Err(TurnError::Fatal(message.clone()));
         }
-        let max_stream_retries = self.context.client.provider().stream_max_retries;
+        let max_stream_retries = self.services.client.provider().stream_max_retries;
         let mut stream_retries = 0u32;
         loop {
             if cancel.is_cancelled() {
                 return Err(TurnError::Cancelled);
             }
             if self
-                .context
+                .settings
                 .config
                 .model_auto_compact_token_limit
                 .is_some_and(|limit| self.context_tokens >= limit)
@@ -383,7 +298,7 @@ impl Turn {
         history: Vec<ResponseItem>,
         output_schema: Option<&serde_json::Value>,
     ) -> ResponsesRequest {
-        let config = &self.context.config;
+        let config = &self.settings.config;
         let reasoning = reasoning_for(config);
         let text = if config.model_verbosity.is_some() || output_schema.is_some() {
             Some(TextControls {
@@ -403,7 +318,7 @@ impl Turn {
             store: false,
             stream: true,
             include: vec!["reasoning.encrypted_content"],
-            prompt_cache_key: self.context.thread_id.clone(),
+            prompt_cache_key: self.services.thread_id.clone(),
             text,
         }
     }
@@ -413,7 +328,7 @@ impl Turn {
     /// user sees why nothing streams. Used by every request of the turn,
     /// compaction's included.
     pub(crate) fn retry_notices(&self) -> impl FnMut(duet_model::RetryNotice) + use<> {
-        let events = self.context.events.clone();
+        let events = self.services.events.clone();
         let turn_id = self.turn_id.clone();
         move |notice: duet_model::RetryNotice| {
             events.send(
@@ -437,14 +352,25 @@ impl Turn {
         let mut set = tokio::task::JoinSet::new();
         let count = calls.len();
         for (index, call) in calls.into_iter().enumerate() {
-            let context = Arc::clone(&self.context);
+            let services = Arc::clone(&self.services);
+            let settings = self.settings.clone();
             let state = Arc::clone(&self.state);
             let turn_id = self.turn_id.clone();
             let cancel = cancel.clone();
             set.spawn(async move {
                 (
                     index,
-                    tools::dispatch(&context, &state, &turn_id, call, &cancel).await,
+                    tools::dispatch(
+                        ToolContext {
+                            services: &services,
+                            settings: &settings,
+                        },
+                        &state,
+                        &turn_id,
+                        call,
+                        &cancel,
+                    )
+                    .await,
                 )
             });
         }
@@ -486,7 +412,7 @@ impl Turn {
         self.send(EventMsg::TokenCount(TokenCount {
             last,
             total: self.thread_usage,
-            context_window: self.context.config.model_context_window,
+            context_window: self.settings.config.model_context_window,
         }));
     }
 
@@ -502,14 +428,14 @@ impl Turn {
     }
 
     pub(crate) fn send(&self, msg: EventMsg) {
-        self.context.events.send(Some(&self.turn_id), msg);
+        self.services.events.send(Some(&self.turn_id), msg);
     }
 
     /// Hand the history items completed since the last call to the
     /// recorder, so that they are committed now, not when the turn ends.
     fn save_history(&mut self, history: &[ResponseItem]) {
         let new = history.get(self.saved..).unwrap_or_default();
-        self.context.recorder.history(&self.turn_id, new);
+        self.services.recorder.history(&self.turn_id, new);
         self.saved = history.len();
     }
 }
@@ -606,26 +532,4 @@ fn is_reasoning_model(model: &str) -> bool {
     ["gpt-5", "gpt-6", "o1", "o3", "o4", "codex"]
         .iter()
         .any(|prefix| model.starts_with(prefix))
-}
-
-/// The directories a command may write (canonical, existing ones only, as
-/// the sandbox backends bind them): for display and for patch checks.
-pub(crate) fn writable_roots(config: &Config) -> Vec<PathBuf> {
-    let tmpdir = std::env::var_os("TMPDIR").map(PathBuf::from);
-    config
-        .sandbox_policy()
-        .resolved_writable_roots(tmpdir.as_deref())
-        .into_iter()
-        .map(|root| root.path)
-        .collect()
-}
-
-/// Commands run in bash when it is there, else in `sh`.
-pub(crate) fn default_shell() -> PathBuf {
-    let bash = PathBuf::from("/bin/bash");
-    if bash.exists() {
-        bash
-    } else {
-        PathBuf::from("/bin/sh")
-    }
 }

@@ -2,12 +2,12 @@
 //! bubblewrap (namespaces) or Landlock (no namespaces), both finished by the
 //! seccomp helper.
 //!
-//! [`probe_backends`] looks once per process (a `OnceLock`) and, when
-//! [`set_probe_cache_dir`] was called, remembers the bubblewrap result on
-//! disk keyed by everything that could change it (boot, user, the `bwrap`
+//! [`probe_backends`] looks once per process (a `OnceLock`) and, given a
+//! state directory ([`crate::Sandbox::state_dir`]), remembers the bubblewrap
+//! result on disk keyed by everything that could change it (boot, user, the `bwrap`
 //! binary, the user-namespace sysctls, the mount and user namespaces), so a
 //! short-lived `duet sandbox` does not pay for a trial run of `bwrap` each
-//! time. [`backend_for`] picks one for a policy or explains, per backend,
+//! time. [`crate::Sandbox::backend`] picks one for a policy or explains, per backend,
 //! why none can enforce it. The Landlock probe is one system call and is
 //! never cached.
 //!
@@ -86,22 +86,20 @@ impl BackendReport {
     }
 }
 
-static PROBE_CACHE_DIR: OnceLock<PathBuf> = OnceLock::new();
 static PROBES: OnceLock<Vec<BackendReport>> = OnceLock::new();
 static BWRAP_PROBE: OnceLock<Availability> = OnceLock::new();
 static LANDLOCK_PROBE: OnceLock<Availability> = OnceLock::new();
 
-/// Whether one backend works here, probed at most once per process.
-pub fn probe(backend: Backend) -> &'static Availability {
+/// Whether one backend works here, probed at most once per process; the
+/// bubblewrap result is also kept in `state_dir`, when given, for later
+/// processes.
+pub fn probe(backend: Backend, state_dir: Option<&Path>) -> &'static Availability {
     match backend {
-        Backend::Bwrap => BWRAP_PROBE
-            .get_or_init(|| crate::probe::probe_bwrap(PROBE_CACHE_DIR.get().map(PathBuf::as_path))),
+        Backend::Bwrap => BWRAP_PROBE.get_or_init(|| crate::probe::probe_bwrap(state_dir)),
         Backend::Landlock => LANDLOCK_PROBE.get_or_init(crate::probe::probe_landlock),
     }
 }
 
-/// Remember probe results across processes in `dir` (e.g.
-/// `$DUET_HOME/tmp`). Call before the first spawn; later calls are ignored.
 /// What `backend` cannot enforce, or forbids that a user may expect to
 /// work, on this host: for `duet doctor`, one sentence each.
 pub fn limits(backend: Backend) -> Vec<String> {
@@ -158,24 +156,15 @@ pub fn limits(backend: Backend) -> Vec<String> {
     }
 }
 
-/// The directory set by [`set_probe_cache_dir`] (duet's `$DUET_HOME/tmp`).
-pub(crate) fn probe_cache_dir() -> Option<&'static Path> {
-    PROBE_CACHE_DIR.get().map(PathBuf::as_path)
-}
-
-pub fn set_probe_cache_dir(dir: PathBuf) {
-    let _ = PROBE_CACHE_DIR.set(dir);
-}
-
 /// Every Linux backend and whether it works here, bubblewrap first. Probed
-/// once per process.
-pub fn probe_backends() -> &'static [BackendReport] {
+/// once per process (see [`probe`] for `state_dir`).
+pub fn probe_backends(state_dir: Option<&Path>) -> &'static [BackendReport] {
     PROBES.get_or_init(|| {
         [Backend::Bwrap, Backend::Landlock]
             .into_iter()
             .map(|backend| BackendReport {
                 backend,
-                availability: probe(backend).clone(),
+                availability: probe(backend, state_dir).clone(),
             })
             .collect()
     })
@@ -186,9 +175,10 @@ pub fn probe_backends() -> &'static [BackendReport] {
 ///
 /// Fails with [`SandboxError::Unenforceable`] naming, for each backend that
 /// was considered, why it cannot run here and how to fix it.
-pub fn backend_for(
+pub(crate) fn backend_for(
     policy: &SandboxPolicy,
     preference: BackendPreference,
+    state_dir: Option<&Path>,
 ) -> Result<Option<Backend>, SandboxError> {
     if *policy == SandboxPolicy::DangerFullAccess {
         return Ok(None);
@@ -202,7 +192,7 @@ pub fn backend_for(
     };
     let mut reports = Vec::new();
     for &backend in candidates {
-        let availability = probe(backend);
+        let availability = probe(backend, state_dir);
         reports.push(BackendReport {
             backend,
             availability: availability.clone(),
@@ -353,7 +343,12 @@ mod tests {
     #[test]
     fn danger_full_access_needs_no_backend() {
         assert_eq!(
-            backend_for(&SandboxPolicy::DangerFullAccess, BackendPreference::Bwrap).unwrap(),
+            backend_for(
+                &SandboxPolicy::DangerFullAccess,
+                BackendPreference::Bwrap,
+                None
+            )
+            .unwrap(),
             None
         );
     }

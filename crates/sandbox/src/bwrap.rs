@@ -153,12 +153,21 @@ impl ProtectedMounts {
     /// A protected name that is a symlink is protected at its target; a
     /// symlink whose target does not exist cannot be kept read-only (the
     /// command could create the target) and fails the command.
-    pub fn prepare(roots: &[WritableRoot]) -> Result<ProtectedMounts, SandboxError> {
+    ///
+    /// `state_dir` ([`crate::Sandbox::state_dir`]) holds the registry of
+    /// mount points shared with other duet processes; without it they are
+    /// shared in-process only.
+    pub fn prepare(
+        roots: &[WritableRoot],
+        state_dir: Option<&Path>,
+    ) -> Result<ProtectedMounts, SandboxError> {
         let mut prepared = ProtectedMounts::default();
+        let registry = state_dir.map(|dir| dir.join("mount-points"));
+        let registry = registry.as_deref();
         for root in roots {
             for name in PROTECTED_FOLDERS {
                 let path = root.path.join(name);
-                prepared.add(&path)?;
+                prepared.add(&path, registry)?;
             }
             // The `.git` of each submodule and linked worktree inside: kept
             // read-only, or (missing, in a folder that exists) unmakeable.
@@ -167,14 +176,14 @@ impl ProtectedMounts {
             for nested in crate::nested_git_entries(&root.path) {
                 let in_existing_folder = nested.parent().is_some_and(Path::is_dir);
                 if in_existing_folder || std::fs::symlink_metadata(&nested).is_ok() {
-                    prepared.add(&nested)?;
+                    prepared.add(&nested, registry)?;
                 }
             }
         }
         Ok(prepared)
     }
 
-    fn add(&mut self, path: &Path) -> Result<(), SandboxError> {
+    fn add(&mut self, path: &Path, tickets: Option<&Path>) -> Result<(), SandboxError> {
         let mut registry = created_mount_points();
         let registry = registry.get_or_insert_with(HashMap::new);
         if let Some(claim) = registry.get_mut(path) {
@@ -185,7 +194,7 @@ impl ProtectedMounts {
         }
         // An empty mount point another duet made (still in use, or left by
         // a killed one): share it, and remove it when the last user is done.
-        if let Some(ticket) = Ticket::join(path) {
+        if let Some(ticket) = tickets.and_then(|registry| Ticket::join(path, registry)) {
             registry.insert(
                 path.to_path_buf(),
                 Claim {
@@ -220,7 +229,7 @@ impl ProtectedMounts {
                         path.to_path_buf(),
                         Claim {
                             users: 1,
-                            ticket: Ticket::issue(path),
+                            ticket: tickets.and_then(|registry| Ticket::issue(path, registry)),
                         },
                     );
                     self.created.push(path.to_path_buf());
@@ -282,19 +291,18 @@ struct Ticket {
 }
 
 impl Ticket {
-    /// The registry file of `mount_point`.
-    fn entry(mount_point: &Path) -> Option<PathBuf> {
+    /// The file of `mount_point` in `registry`.
+    fn entry(mount_point: &Path, registry: &Path) -> PathBuf {
         use std::hash::{Hash, Hasher};
-        let dir = crate::backend::probe_cache_dir()?.join("mount-points");
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         mount_point.hash(&mut hasher);
-        Some(dir.join(format!("{:016x}", hasher.finish())))
+        registry.join(format!("{:016x}", hasher.finish()))
     }
 
     /// Record a mount point this process just created.
-    fn issue(mount_point: &Path) -> Option<Ticket> {
-        sweep_stale_once();
-        let entry = Self::entry(mount_point)?;
+    fn issue(mount_point: &Path, registry: &Path) -> Option<Ticket> {
+        sweep_stale_once(registry);
+        let entry = Self::entry(mount_point, registry);
         std::fs::create_dir_all(entry.parent()?).ok()?;
         let file = std::fs::OpenOptions::new()
             .read(true)
@@ -310,9 +318,9 @@ impl Ticket {
 
     /// Share the mount point another duet recorded, if `mount_point` is
     /// one (an empty directory with a registry entry naming it).
-    fn join(mount_point: &Path) -> Option<Ticket> {
-        sweep_stale_once();
-        let entry = Self::entry(mount_point)?;
+    fn join(mount_point: &Path, registry: &Path) -> Option<Ticket> {
+        sweep_stale_once(registry);
+        let entry = Self::entry(mount_point, registry);
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -341,13 +349,9 @@ impl Ticket {
 /// Remove the mount points whose duet is gone (killed before it could),
 /// once per process: an empty protected folder left in a repository, or in
 /// `/tmp`, where an empty `.git` made every folder look like a repository.
-fn sweep_stale_once() {
+fn sweep_stale_once(registry: &Path) {
     static SWEPT: std::sync::Once = std::sync::Once::new();
-    SWEPT.call_once(|| {
-        if let Some(dir) = crate::backend::probe_cache_dir() {
-            sweep_stale(&dir.join("mount-points"));
-        }
-    });
+    SWEPT.call_once(|| sweep_stale(registry));
 }
 
 /// Remove every mount point recorded in `registry` whose users are all
@@ -546,7 +550,7 @@ mod tests {
             path: root.clone(),
             kind: RootKind::Workspace,
         }];
-        let first = ProtectedMounts::prepare(&roots).unwrap();
+        let first = ProtectedMounts::prepare(&roots, None).unwrap();
         assert_eq!(
             first.mounts,
             vec![
@@ -556,7 +560,7 @@ mod tests {
             ]
         );
         // A second command while the first runs shares the mount points.
-        let second = ProtectedMounts::prepare(&roots).unwrap();
+        let second = ProtectedMounts::prepare(&roots, None).unwrap();
         assert_eq!(second.mounts, first.mounts);
         drop(first);
         assert!(root.join(".duet").is_dir(), "still used by the second");
@@ -583,7 +587,7 @@ mod tests {
             path: root.clone(),
             kind: RootKind::Workspace,
         }];
-        let mounts = ProtectedMounts::prepare(&roots).unwrap();
+        let mounts = ProtectedMounts::prepare(&roots, None).unwrap();
         assert_eq!(
             mounts.mounts,
             vec![
@@ -593,7 +597,7 @@ mod tests {
             ]
         );
         std::fs::remove_dir(base.join("real-git")).unwrap();
-        let error = ProtectedMounts::prepare(&roots).unwrap_err();
+        let error = ProtectedMounts::prepare(&roots, None).unwrap_err();
         assert_eq!(
             error.to_string(),
             format!(

@@ -1,13 +1,15 @@
 //! The only place duet starts processes, and the sandbox every model command
 //! runs in.
 //!
-//! [`spawn`] turns a [`CommandSpec`] and a [`SandboxPolicy`] into a running,
-//! confined child in its own process group ([`SandboxedChild`]); if the policy
-//! cannot be enforced on this host the command is not started
-//! ([`SandboxError::Unenforceable`], naming why for each backend).
-//! [`run_attached`] does the same on duet's own terminal for `duet sandbox`.
-//! On Linux the backend is bubblewrap or Landlock ([`backend_for`],
-//! [`probe_backends`]), each finished by the seccomp helper that duet runs
+//! A [`Sandbox`] (a [`SandboxPolicy`], the backend choice, the state
+//! directory and the helper program) turns a [`CommandSpec`] into a running,
+//! confined child in its own process group ([`Sandbox::spawn`],
+//! [`SandboxedChild`]); if the policy cannot be enforced on this host the
+//! command is not started ([`SandboxError::Unenforceable`], naming why for
+//! each backend). [`Sandbox::run_attached`] does the same on duet's own
+//! terminal for `duet sandbox`. No setting is process-wide: every start is
+//! told everything by its `Sandbox`. On Linux the backend is bubblewrap or
+//! Landlock ([`Sandbox::backend`], [`probe_backends`]), each finished by the seccomp helper that duet runs
 //! as `duet-linux-sandbox` ([`helper_main`]); on macOS it is Seatbelt
 //! ([`seatbelt`]). [`host_command`] is the one door for duet's own trusted
 //! helpers (reading the login environment, `git`), documented as
@@ -15,7 +17,7 @@
 //! variables a child sees.
 //!
 //! Tests of other crates that run confined commands need a helper program:
-//! the running executable is used unless [`set_helper_program`] names
+//! the running executable is used unless [`Sandbox::helper`] names
 //! another (this crate's tests use its `duet-linux-sandbox` binary,
 //! `env!("CARGO_BIN_EXE_duet-linux-sandbox")`).
 //!
@@ -44,8 +46,7 @@ mod spawn;
 mod supervise;
 
 pub use backend::{
-    Availability, Backend, BackendPreference, BackendReport, backend_for, choose, limits, probe,
-    probe_backends, set_probe_cache_dir,
+    Availability, Backend, BackendPreference, BackendReport, choose, limits, probe, probe_backends,
 };
 pub use child::{ProcessGroup, SandboxedChild, exit_code};
 pub use env::{EnvironmentVariablePattern, ShellEnvironmentPolicy, ShellEnvironmentPolicyInherit};
@@ -55,10 +56,7 @@ pub use helper::{
 };
 pub use host::{host_command, host_std_command};
 pub use policy::{PROTECTED_FOLDERS, RootKind, SandboxPolicy, WritableRoot, nested_git_entries};
-pub use spawn::{
-    CommandSpec, StdinMode, exec_attached, run_attached, set_helper_program, spawn,
-    spawn_with_backend,
-};
+pub use spawn::{CommandSpec, Sandbox, StdinMode};
 
 use duet_protocol::SandboxMode;
 use std::path::PathBuf;

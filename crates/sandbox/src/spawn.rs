@@ -1,7 +1,7 @@
 //! Starting a model-issued command under a [`SandboxPolicy`].
 //!
-//! [`spawn`] (and [`spawn_with_backend`]) start a command with piped output
-//! in its own process group, for the agent; [`run_attached`] runs one on
+//! [`Sandbox::spawn`] starts a command with piped output in its own
+//! process group, for the agent; [`Sandbox::run_attached`] runs one on
 //! duet's own terminal and waits, for `duet sandbox`. Both go through
 //! [`plan`], which picks the backend and turns the spec into the program,
 //! arguments and environment to start:
@@ -10,7 +10,7 @@
 //! - bubblewrap: `bwrap <mounts…> -- <helper> --duet-linux-sandbox --policy
 //!   JSON -- <command>`.
 //! - Landlock: `<helper> --policy JSON -- <command>` with argv[0]
-//!   `duet-linux-sandbox`; [`run_attached`] instead plays the helper's part
+//!   `duet-linux-sandbox`; [`Sandbox::run_attached`] instead plays the helper's part
 //!   in its own process (it only waits for the command and exits), which
 //!   saves starting duet a second time.
 //! - macOS: `sandbox-exec` with the generated Seatbelt profile.
@@ -26,12 +26,11 @@ use crate::{SandboxError, SandboxPolicy};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::OnceLock;
 
 /// Everything needed to start one command. Nothing is inherited from duet's
 /// own process: the child gets exactly `env` (plus the sandbox's own
 /// variables), runs in `cwd`, and its stdout and stderr are piped (by
-/// [`spawn`]; [`run_attached`] shares duet's terminal instead).
+/// [`Sandbox::spawn`]; [`Sandbox::run_attached`] shares duet's terminal instead).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandSpec {
     pub program: PathBuf,
@@ -52,58 +51,116 @@ pub enum StdinMode {
     Piped,
 }
 
-static HELPER_PROGRAM: OnceLock<PathBuf> = OnceLock::new();
-
-/// Use `program` as the Linux sandbox helper instead of the running
-/// executable (which is right for `duet` itself). Tests of this crate pass
-/// the `duet-linux-sandbox` binary built beside them. Call before the first
-/// confined spawn; returns false if a different helper was already set.
-pub fn set_helper_program(program: PathBuf) -> bool {
-    HELPER_PROGRAM.get_or_init(|| program.clone()) == &program
+/// How commands are confined: the policy, which backend may enforce it,
+/// and where the sandbox keeps its own files. One value, passed to every
+/// start, so that nothing about confinement is process-wide state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sandbox {
+    pub policy: SandboxPolicy,
+    /// `sandbox_backend`: which Linux backend may be used.
+    pub backend: BackendPreference,
+    /// Where probe results and the registry of shared mount points are kept
+    /// across duet processes (`$DUET_HOME/tmp`); `None` keeps them
+    /// in-process.
+    pub state_dir: Option<PathBuf>,
+    /// The Linux sandbox helper; `None` is the running executable (right
+    /// for `duet` itself; this crate's tests name `duet-linux-sandbox`).
+    pub helper: Option<PathBuf>,
 }
 
-/// Start `spec` confined by `policy` with the `auto` backend choice, in a
-/// new process group, with stdout and stderr piped.
-///
-/// Fails with [`SandboxError::Unenforceable`] when the policy cannot be
-/// enforced; in that case no process was started.
-pub fn spawn(spec: &CommandSpec, policy: &SandboxPolicy) -> Result<SandboxedChild, SandboxError> {
-    spawn_with_backend(spec, policy, BackendPreference::Auto)
-}
-
-/// [`spawn`] with the backend chosen by `preference` (`sandbox_backend`).
-pub fn spawn_with_backend(
-    spec: &CommandSpec,
-    policy: &SandboxPolicy,
-    preference: BackendPreference,
-) -> Result<SandboxedChild, SandboxError> {
-    let launch = plan(spec, policy, preference)?;
-    let supervised = launch.helper.is_some();
-    #[allow(clippy::disallowed_methods)] // this crate is the one allowed spawn site
-    let mut command = tokio::process::Command::new(&launch.program);
-    if let Some(arg0) = launch.arg0 {
-        command.arg0(arg0);
+impl Sandbox {
+    /// `policy` with the `auto` backend choice and no state directory.
+    pub fn new(policy: SandboxPolicy) -> Self {
+        Sandbox {
+            policy,
+            backend: BackendPreference::Auto,
+            state_dir: None,
+            helper: None,
+        }
     }
-    command
-        .args(&launch.args)
-        .current_dir(&spec.cwd)
-        .env_clear()
-        .envs(&launch.env)
-        .stdin(match spec.stdin {
-            StdinMode::Null => Stdio::null(),
-            StdinMode::Piped => Stdio::piped(),
+
+    /// The backend that will confine commands, `None` for
+    /// `danger-full-access` (nothing to confine).
+    ///
+    /// Fails with [`SandboxError::Unenforceable`] naming, for each backend
+    /// that was considered, why it cannot run here and how to fix it.
+    pub fn backend(&self) -> Result<Option<Backend>, SandboxError> {
+        crate::backend::backend_for(&self.policy, self.backend, self.state_dir.as_deref())
+    }
+
+    /// Start `spec` confined, in a new process group, with stdout and
+    /// stderr piped.
+    ///
+    /// Fails with [`SandboxError::Unenforceable`] when the policy cannot be
+    /// enforced; in that case no process was started.
+    pub fn spawn(&self, spec: &CommandSpec) -> Result<SandboxedChild, SandboxError> {
+        let launch = plan(spec, self)?;
+        let supervised = launch.helper.is_some();
+        #[allow(clippy::disallowed_methods)] // this crate is the one allowed spawn site
+        let mut command = tokio::process::Command::new(&launch.program);
+        if let Some(arg0) = launch.arg0 {
+            command.arg0(arg0);
+        }
+        command
+            .args(&launch.args)
+            .current_dir(&spec.cwd)
+            .env_clear()
+            .envs(&launch.env)
+            .stdin(match spec.stdin {
+                StdinMode::Null => Stdio::null(),
+                StdinMode::Piped => Stdio::piped(),
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            // A supervising helper (Landlock) must be stopped with SIGTERM,
+            // so that it kills what the command started; SIGKILL would
+            // orphan it. `SandboxedChild`'s own drop does that.
+            .kill_on_drop(!supervised);
+        let child = command
+            .spawn()
+            .map_err(|source| spawn_error(spec, &launch, source))?;
+        Ok(SandboxedChild::new(child, launch.mounts, supervised))
+    }
+
+    /// Run `spec` confined on duet's own stdin, stdout, stderr and terminal
+    /// (the `stdin` mode is ignored), wait for it, and return its
+    /// shell-style exit code (128+N for death by signal N). duet ignores
+    /// Ctrl-C and Ctrl-\ while it waits, so that the command decides.
+    pub fn run_attached(&self, spec: &CommandSpec) -> Result<i32, SandboxError> {
+        let launch = plan(spec, self)?;
+        finish_attached(spec, launch)
+    }
+
+    /// Like [`Sandbox::run_attached`], but under bubblewrap with nothing to
+    /// do after the command ends (no mount points to remove), this process
+    /// *becomes* `bwrap` instead of starting it and waiting, which saves a
+    /// process; `bwrap` reports the command's status the same way (128+N
+    /// for signal N). In every other case it is [`Sandbox::run_attached`].
+    /// For `duet sandbox`, whose process ends with the command's status
+    /// anyway.
+    pub fn exec_attached(&self, spec: &CommandSpec) -> Result<i32, SandboxError> {
+        let launch = plan(spec, self)?;
+        // Only `bwrap` (which has mounts, possibly none to remove) reports a
+        // command killed by signal N as exit code 128+N itself.
+        let bwrap_alone = launch
+            .mounts
+            .as_ref()
+            .is_some_and(|mounts| !mounts.needs_cleanup());
+        if !bwrap_alone {
+            return finish_attached(spec, launch);
+        }
+        let source = std::os::unix::process::CommandExt::exec(&mut attached_command(
+            spec,
+            &launch,
+            launch.program.as_os_str(),
+        ));
+        Err(SandboxError::Spawn {
+            program: spec.program.clone(),
+            cwd: spec.cwd.clone(),
+            source,
         })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        // A supervising helper (Landlock) must be stopped with SIGTERM, so
-        // that it kills what the command started; SIGKILL would orphan it.
-        // `SandboxedChild`'s own drop does that.
-        .kill_on_drop(!supervised);
-    let child = command
-        .spawn()
-        .map_err(|source| spawn_error(spec, &launch, source))?;
-    Ok(SandboxedChild::new(child, launch.mounts, supervised))
+    }
 }
 
 /// Why starting `launch` for `spec` failed, for the caller (and so for the
@@ -123,19 +180,6 @@ fn spawn_error(spec: &CommandSpec, launch: &Launch, source: std::io::Error) -> S
         cwd: spec.cwd.clone(),
         source,
     }
-}
-
-/// Run `spec` confined by `policy` on duet's own stdin, stdout, stderr and
-/// terminal (the `stdin` mode is ignored), wait for it, and return its
-/// shell-style exit code (128+N for death by signal N). duet ignores
-/// Ctrl-C and Ctrl-\ while it waits, so that the command decides.
-pub fn run_attached(
-    spec: &CommandSpec,
-    policy: &SandboxPolicy,
-    preference: BackendPreference,
-) -> Result<i32, SandboxError> {
-    let launch = plan(spec, policy, preference)?;
-    finish_attached(spec, launch)
 }
 
 /// Start the planned command on this terminal and wait for it.
@@ -195,39 +239,6 @@ fn attached_command(
         .env_clear()
         .envs(&launch.env);
     command
-}
-
-/// Like [`run_attached`], but under bubblewrap with nothing to do after the
-/// command ends (no mount points to remove), this process *becomes* `bwrap`
-/// instead of starting it and waiting, which saves a process; `bwrap`
-/// reports the command's status the same way (128+N for signal N). In
-/// every other case it is [`run_attached`]. For `duet sandbox`, whose
-/// process ends with the command's status anyway.
-pub fn exec_attached(
-    spec: &CommandSpec,
-    policy: &SandboxPolicy,
-    preference: BackendPreference,
-) -> Result<i32, SandboxError> {
-    let launch = plan(spec, policy, preference)?;
-    // Only `bwrap` (which has mounts, possibly none to remove) reports a
-    // command killed by signal N as exit code 128+N itself.
-    let bwrap_alone = launch
-        .mounts
-        .as_ref()
-        .is_some_and(|mounts| !mounts.needs_cleanup());
-    if !bwrap_alone {
-        return finish_attached(spec, launch);
-    }
-    let source = std::os::unix::process::CommandExt::exec(&mut attached_command(
-        spec,
-        &launch,
-        launch.program.as_os_str(),
-    ));
-    Err(SandboxError::Spawn {
-        program: spec.program.clone(),
-        cwd: spec.cwd.clone(),
-        source,
-    })
 }
 
 /// Where `execvp` would find `program` on `path` (the child's `PATH`), when
@@ -310,12 +321,8 @@ pub(crate) struct InProcessHelper {
 }
 
 /// Pick the backend and build the [`Launch`] for `spec` under `policy`.
-pub(crate) fn plan(
-    spec: &CommandSpec,
-    policy: &SandboxPolicy,
-    preference: BackendPreference,
-) -> Result<Launch, SandboxError> {
-    if *policy == SandboxPolicy::DangerFullAccess {
+pub(crate) fn plan(spec: &CommandSpec, sandbox: &Sandbox) -> Result<Launch, SandboxError> {
+    if sandbox.policy == SandboxPolicy::DangerFullAccess {
         return Ok(Launch {
             program: spec.program.clone(),
             arg0: None,
@@ -325,22 +332,20 @@ pub(crate) fn plan(
             helper: None,
         });
     }
-    plan_confined(spec, policy, preference)
+    plan_confined(spec, sandbox)
 }
 
 #[cfg(target_os = "linux")]
-fn plan_confined(
-    spec: &CommandSpec,
-    policy: &SandboxPolicy,
-    preference: BackendPreference,
-) -> Result<Launch, SandboxError> {
+fn plan_confined(spec: &CommandSpec, sandbox: &Sandbox) -> Result<Launch, SandboxError> {
     use crate::RootKind;
     use crate::helper::{HELPER_ARG0, HELPER_FLAG, HelperPolicy};
     use std::path::Path;
 
-    let backend =
-        crate::backend_for(policy, preference)?.expect("only danger-full-access needs no backend");
-    let helper = helper_program(policy)?;
+    let policy = &sandbox.policy;
+    let backend = sandbox
+        .backend()?
+        .expect("only danger-full-access needs no backend");
+    let helper = helper_program(sandbox)?;
     let network_disabled = policy.network_disabled();
     let tmpdir = spec.env.get("TMPDIR").map(Path::new);
     let mut command = vec![spec.program.display().to_string()];
@@ -358,7 +363,7 @@ fn plan_confined(
         Backend::Bwrap => {
             // `bwrap` takes paths as UTF-8 arguments.
             roots.retain(|root| root.path.to_str().is_some());
-            let mounts = ProtectedMounts::prepare(&roots)?;
+            let mounts = ProtectedMounts::prepare(&roots, sandbox.state_dir.as_deref())?;
             let helper_policy = HelperPolicy {
                 network_disabled,
                 landlock: None,
@@ -428,12 +433,8 @@ fn plan_confined(
 }
 
 #[cfg(target_os = "macos")]
-fn plan_confined(
-    spec: &CommandSpec,
-    policy: &SandboxPolicy,
-    _preference: BackendPreference,
-) -> Result<Launch, SandboxError> {
-    let wrapped = crate::seatbelt::sandboxed_spec(spec, policy);
+fn plan_confined(spec: &CommandSpec, sandbox: &Sandbox) -> Result<Launch, SandboxError> {
+    let wrapped = crate::seatbelt::sandboxed_spec(spec, &sandbox.policy);
     Ok(Launch {
         program: wrapped.program,
         arg0: None,
@@ -445,13 +446,9 @@ fn plan_confined(
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]
-fn plan_confined(
-    _spec: &CommandSpec,
-    policy: &SandboxPolicy,
-    _preference: BackendPreference,
-) -> Result<Launch, SandboxError> {
+fn plan_confined(_spec: &CommandSpec, sandbox: &Sandbox) -> Result<Launch, SandboxError> {
     Err(SandboxError::Unenforceable {
-        mode: policy.mode(),
+        mode: sandbox.policy.mode(),
         reason: "duet has no sandbox for this operating system yet".to_string(),
     })
 }
@@ -472,14 +469,14 @@ pub(crate) fn sandbox_env(
     env
 }
 
-/// The helper executable: the one set by [`set_helper_program`], else the
-/// running executable.
-fn helper_program(policy: &SandboxPolicy) -> Result<PathBuf, SandboxError> {
-    if let Some(program) = HELPER_PROGRAM.get() {
+/// The helper executable: [`Sandbox::helper`], else the running
+/// executable.
+fn helper_program(sandbox: &Sandbox) -> Result<PathBuf, SandboxError> {
+    if let Some(program) = &sandbox.helper {
         return Ok(program.clone());
     }
     std::env::current_exe().map_err(|error| SandboxError::Unenforceable {
-        mode: policy.mode(),
+        mode: sandbox.policy.mode(),
         reason: format!("cannot find duet's own executable to run the sandbox helper: {error}"),
     })
 }
@@ -520,12 +517,11 @@ mod tests {
             env: HashMap::from([("A".to_string(), "1".to_string())]),
             stdin: StdinMode::Null,
         };
-        let launch = plan(
-            &spec,
-            &SandboxPolicy::DangerFullAccess,
-            BackendPreference::Bwrap,
-        )
-        .unwrap();
+        let sandbox = Sandbox {
+            backend: BackendPreference::Bwrap,
+            ..Sandbox::new(SandboxPolicy::DangerFullAccess)
+        };
+        let launch = plan(&spec, &sandbox).unwrap();
         assert_eq!(
             (launch.program, launch.arg0, launch.args, launch.env),
             (

@@ -10,8 +10,8 @@
 mod outside_tmp;
 
 use duet_sandbox::{
-    Backend, BackendPreference, CommandSpec, SandboxPolicy, StdinMode, exit_code, probe_backends,
-    set_helper_program, spawn_with_backend,
+    Backend, BackendPreference, CommandSpec, Sandbox, SandboxError, SandboxPolicy, SandboxedChild,
+    StdinMode, exit_code, probe_backends,
 };
 use pretty_assertions::assert_eq;
 use std::collections::HashMap;
@@ -27,8 +27,7 @@ const BACKENDS: [(Backend, BackendPreference); 2] = [
 /// a test fails when `DUET_REQUIRE_SANDBOX_BACKENDS` names one of them (CI
 /// requires both).
 fn usable_backends() -> Vec<(Backend, BackendPreference)> {
-    set_helper_program(PathBuf::from(env!("CARGO_BIN_EXE_duet-linux-sandbox")));
-    let reports = probe_backends();
+    let reports = probe_backends(None);
     BACKENDS
         .into_iter()
         .filter(|(backend, _)| {
@@ -89,6 +88,24 @@ fn sh(script: &str, cwd: &Path) -> CommandSpec {
     }
 }
 
+/// `policy` on `preference`, with this crate's `duet-linux-sandbox` as the
+/// helper.
+fn sandbox(policy: &SandboxPolicy, preference: BackendPreference) -> Sandbox {
+    Sandbox {
+        backend: preference,
+        helper: Some(PathBuf::from(env!("CARGO_BIN_EXE_duet-linux-sandbox"))),
+        ..Sandbox::new(policy.clone())
+    }
+}
+
+fn spawn_with_backend(
+    spec: &CommandSpec,
+    policy: &SandboxPolicy,
+    preference: BackendPreference,
+) -> Result<SandboxedChild, SandboxError> {
+    sandbox(policy, preference).spawn(spec)
+}
+
 /// Run and collect (exit code, stdout, stderr).
 async fn run(
     spec: &CommandSpec,
@@ -121,7 +138,7 @@ fn this_host_runs_both_backends_in_ci() {
             vec![Backend::Bwrap, Backend::Landlock]
         );
     }
-    let auto = duet_sandbox::backend_for(&SandboxPolicy::ReadOnly, BackendPreference::Auto);
+    let auto = sandbox(&SandboxPolicy::ReadOnly, BackendPreference::Auto).backend();
     match usable.first() {
         Some((first, _)) => assert_eq!(auto.expect("a backend works"), Some(*first)),
         None => assert!(auto.is_err()),

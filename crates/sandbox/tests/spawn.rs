@@ -3,8 +3,8 @@
 
 use duet_protocol::SandboxMode;
 use duet_sandbox::{
-    Backend, BackendPreference, CommandSpec, SandboxError, SandboxPolicy, SandboxedChild,
-    StdinMode, exit_code, spawn,
+    Backend, BackendPreference, CommandSpec, Sandbox, SandboxError, SandboxPolicy, SandboxedChild,
+    StdinMode, exit_code,
 };
 use pretty_assertions::assert_eq;
 use std::collections::HashMap;
@@ -20,6 +20,10 @@ fn sh(script: &str, cwd: &Path) -> CommandSpec {
         env: HashMap::from([("PATH".to_string(), "/usr/bin:/bin".to_string())]),
         stdin: StdinMode::Null,
     }
+}
+
+fn spawn(spec: &CommandSpec, policy: &SandboxPolicy) -> Result<SandboxedChild, SandboxError> {
+    Sandbox::new(policy.clone()).spawn(spec)
 }
 
 async fn read_all(child: &mut SandboxedChild) -> (String, String) {
@@ -123,7 +127,6 @@ async fn piped_stdin_reaches_the_child() {
 
 #[tokio::test]
 async fn an_unenforceable_policy_fails_closed_without_running_anything() {
-    duet_sandbox::set_helper_program(PathBuf::from(env!("CARGO_BIN_EXE_duet-linux-sandbox")));
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().canonicalize().expect("canonical tempdir");
     // A protected name that is a dangling symlink cannot be kept read-only
@@ -137,14 +140,19 @@ async fn an_unenforceable_policy_fails_closed_without_running_anything() {
         exclude_tmpdir_env_var: true,
         exclude_slash_tmp: true,
     };
-    let result = duet_sandbox::spawn_with_backend(&spec, &policy, BackendPreference::Bwrap);
+    let result = Sandbox {
+        backend: BackendPreference::Bwrap,
+        helper: Some(PathBuf::from(env!("CARGO_BIN_EXE_duet-linux-sandbox"))),
+        ..Sandbox::new(policy)
+    }
+    .spawn(&spec);
     let Err(SandboxError::Unenforceable { mode, reason }) = result else {
         panic!("expected Unenforceable, got {result:?}");
     };
     // Give a wrongly started child time to create the marker.
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(mode, SandboxMode::WorkspaceWrite);
-    let bwrap_works = duet_sandbox::probe_backends()
+    let bwrap_works = duet_sandbox::probe_backends(None)
         .iter()
         .any(|report| report.backend == Backend::Bwrap && report.is_available());
     if bwrap_works {

@@ -74,7 +74,7 @@ impl Child {
             env: (*request.env).clone(),
             stdin: StdinMode::Piped,
         };
-        let mut child = duet_sandbox::spawn_with_backend(&spec, &request.policy, request.backend)?;
+        let mut child = request.sandbox.spawn(&spec)?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("spawn always pipes stdout");
         let stderr = child.stderr.take().expect("spawn always pipes stderr");

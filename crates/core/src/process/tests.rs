@@ -3,6 +3,7 @@
 
 use super::manager::MAX_SESSIONS;
 use super::*;
+use duet_sandbox::SandboxPolicy;
 use pretty_assertions::assert_eq;
 use std::sync::Mutex;
 use tokio_util::sync::CancellationToken;
@@ -27,8 +28,7 @@ impl Fixture {
             shell: PathBuf::from("/bin/bash"),
             login: false,
             yield_time: Duration::from_millis(yield_ms),
-            policy: SandboxPolicy::DangerFullAccess,
-            backend: duet_sandbox::BackendPreference::Auto,
+            sandbox: Sandbox::new(SandboxPolicy::DangerFullAccess),
             env: Arc::new(HashMap::from([
                 ("PATH".to_string(), "/usr/bin:/bin".to_string()),
                 ("HOME".to_string(), self.dir.path().display().to_string()),
@@ -282,7 +282,7 @@ async fn a_read_only_command_writes_nothing() {
     let fixture = Fixture::new();
     let marker = fixture.dir.path().join("ran");
     let mut request = fixture.request(&format!("touch {}", marker.display()), 1_000);
-    request.policy = SandboxPolicy::ReadOnly;
+    request.sandbox.policy = SandboxPolicy::ReadOnly;
     let sink: OutputSink = Arc::new(|_: &[u8]| {});
     let result = fixture
         .manager

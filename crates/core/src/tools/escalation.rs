@@ -11,7 +11,7 @@
 use super::exec_decision::{self, Action};
 use crate::approval::ExecAsk;
 use crate::process::{ExecCommandArgs, ExecOutput, SandboxPermissions};
-use crate::turn::{TurnContext, TurnError};
+use crate::services::{ToolContext, TurnError};
 use duet_execpolicy::{EvalOptions, Evaluation};
 use duet_protocol::ApprovalPolicy;
 use duet_sandbox::SandboxPolicy;
@@ -35,13 +35,13 @@ pub(super) struct ShellCommand<'a> {
 }
 
 pub(super) async fn before_run(
-    context: &TurnContext,
+    context: ToolContext<'_>,
     turn_id: &str,
     command: &ShellCommand<'_>,
     cancel: &CancellationToken,
 ) -> Result<Verdict, TurnError> {
-    let sandbox = context.sandbox_policy.clone();
-    let approval = context.config.approval_policy;
+    let sandbox = context.settings.sandbox.policy.clone();
+    let approval = context.settings.config.approval_policy;
     let args = command.args;
     let wants_escalation = args.sandbox_permissions == SandboxPermissions::RequireEscalated
         && sandbox != SandboxPolicy::DangerFullAccess;
@@ -85,14 +85,14 @@ pub(super) async fn before_run(
 
 /// The session's rules applied to `[shell, "-lc", cmd]`, with the writable
 /// roots the sandbox will enforce.
-fn evaluate(context: &TurnContext, command: &ShellCommand<'_>) -> Evaluation {
+fn evaluate(context: ToolContext<'_>, command: &ShellCommand<'_>) -> Evaluation {
     let flag = if command.args.login { "-lc" } else { "-c" };
     let argv = [
         command.shell.to_string_lossy().into_owned(),
         flag.to_string(),
         command.args.cmd.clone(),
     ];
-    let roots = rule_roots(&context.sandbox_policy);
+    let roots = rule_roots(&context.settings.sandbox.policy);
     let cwd = command
         .workdir
         .canonicalize()
@@ -100,9 +100,9 @@ fn evaluate(context: &TurnContext, command: &ShellCommand<'_>) -> Evaluation {
     let options = EvalOptions {
         cwd: &cwd,
         writable_roots: &roots,
-        unmatched: exec_decision::unmatched_decision(context.config.approval_policy),
+        unmatched: exec_decision::unmatched_decision(context.settings.config.approval_policy),
     };
-    match context.exec_policy.read() {
+    match context.services.exec_policy.read() {
         Ok(policy) => duet_execpolicy::evaluate(&policy, &argv, &options),
         Err(poisoned) => duet_execpolicy::evaluate(&poisoned.into_inner(), &argv, &options),
     }
@@ -125,14 +125,15 @@ fn rule_roots(policy: &SandboxPolicy) -> Vec<PathBuf> {
 /// Under `on-failure`: when `output` looks like the sandbox stopped the
 /// command, ask whether to run it again without the sandbox.
 pub(super) async fn offer_unsandboxed_retry(
-    context: &TurnContext,
+    context: ToolContext<'_>,
     turn_id: &str,
     output: &ExecOutput,
     command_line: &str,
     workdir: &Path,
     cancel: &CancellationToken,
 ) -> Result<bool, TurnError> {
-    if context.config.approval_policy != ApprovalPolicy::OnFailure || !likely_sandbox_denial(output)
+    if context.settings.config.approval_policy != ApprovalPolicy::OnFailure
+        || !likely_sandbox_denial(output)
     {
         return Ok(false);
     }

@@ -1,6 +1,6 @@
 //! `view_image` and user image attachments: a local file sent as a data URL.
 
-use crate::turn::TurnContext;
+use crate::services::ToolContext;
 use base64::Engine;
 use duet_model::{ContentItem, FunctionCallOutput};
 use serde::Deserialize;
@@ -14,12 +14,12 @@ struct ViewImageArgs {
     path: String,
 }
 
-pub(super) fn view_image(context: &TurnContext, arguments: &str) -> FunctionCallOutput {
-    let args: ViewImageArgs = match super::parse_arguments("view_image", arguments) {
+pub(super) fn view_image(context: ToolContext<'_>, arguments: &str) -> FunctionCallOutput {
+    let args: ViewImageArgs = match super::call::parse_arguments("view_image", arguments) {
         Ok(args) => args,
         Err(message) => return FunctionCallOutput::Text(message),
     };
-    let path = context.config.cwd.join(&args.path);
+    let path = context.settings.config.cwd.join(&args.path);
     match image_data_url(&path) {
         Ok(image_url) => FunctionCallOutput::Content(vec![ContentItem::InputImage { image_url }]),
         Err(error) => FunctionCallOutput::Text(format!("could not attach the image: {error}")),

@@ -8,7 +8,7 @@
 //! writable-roots check here is what confines them.
 
 use super::patch_guard::{paths_outside_writable_roots, write_scope};
-use crate::turn::{TurnContext, TurnError};
+use crate::services::{ToolContext, TurnError};
 use duet_apply_patch::{AppliedChange, ChangeKind};
 use duet_protocol::{
     EventMsg, FileChange, FileChangeKind, Item, ItemDetails, PatchApprovalRequest, PatchStatus,
@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 /// Apply `patch_text` with relative paths resolved against `cwd`, and return
 /// the text the model gets back.
 pub(crate) async fn apply_patch(
-    context: &TurnContext,
+    context: ToolContext<'_>,
     turn_id: &str,
     patch_text: &str,
     cwd: &Path,
@@ -57,13 +57,13 @@ pub(crate) async fn apply_patch(
             .iter()
             .map(|path| format!("`{}`", path.display()))
             .collect::<Vec<_>>();
-        if context.config.approval_policy == duet_protocol::ApprovalPolicy::Never {
+        if context.settings.config.approval_policy == duet_protocol::ApprovalPolicy::Never {
             return Ok(format!(
                 "patch rejected: it writes outside the writable roots ({}); the sandbox is `{}` and \
                  the approval policy is `never`, so nothing was changed. Keep edits inside the \
                  workspace",
                 listed.join(", "),
-                context.config.sandbox_mode
+                context.settings.config.sandbox_mode
             ));
         }
         let approved = crate::approval::request_patch_approval(
@@ -86,7 +86,7 @@ pub(crate) async fn apply_patch(
         }
     }
 
-    let item_id = context.events.item_id();
+    let item_id = context.services.events.item_id();
     let item = |changes: Vec<FileChange>, status| Item {
         id: item_id.clone(),
         details: ItemDetails::FileChange { changes, status },
@@ -98,7 +98,7 @@ pub(crate) async fn apply_patch(
             ..change.clone()
         })
         .collect();
-    context.events.send(
+    context.services.events.send(
         Some(turn_id),
         EventMsg::ItemStarted {
             item: item(summary_of_kinds, PatchStatus::InProgress),
@@ -132,7 +132,7 @@ pub(crate) async fn apply_patch(
             ),
         ),
     };
-    context.events.send(
+    context.services.events.send(
         Some(turn_id),
         EventMsg::ItemCompleted {
             item: item(changes, status),
@@ -166,10 +166,12 @@ fn file_change(change: &AppliedChange) -> FileChange {
 }
 
 /// `None`: every path is writable.
-fn writable_roots(context: &TurnContext) -> Option<Vec<PathBuf>> {
-    match context.sandbox_policy {
+fn writable_roots(context: ToolContext<'_>) -> Option<Vec<PathBuf>> {
+    match context.settings.sandbox.policy {
         SandboxPolicy::DangerFullAccess => None,
         SandboxPolicy::ReadOnly => Some(Vec::new()),
-        SandboxPolicy::WorkspaceWrite { .. } => Some(crate::turn::writable_roots(&context.config)),
+        SandboxPolicy::WorkspaceWrite { .. } => Some(crate::services::writable_roots(
+            &context.settings.sandbox.policy,
+        )),
     }
 }

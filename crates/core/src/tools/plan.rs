@@ -1,7 +1,7 @@
 //! `update_plan`: the model's checklist, shown as a `todo_list` item.
 
-use super::TurnState;
-use crate::turn::TurnContext;
+use super::call::TurnState;
+use crate::services::ToolContext;
 use duet_protocol::{EventMsg, Item, ItemDetails, TodoItem};
 use serde::Deserialize;
 
@@ -30,12 +30,12 @@ enum StepStatus {
 /// The first call of a turn starts the item; later calls update it; the turn
 /// completes it when it ends.
 pub(super) fn update_plan(
-    context: &TurnContext,
+    context: ToolContext<'_>,
     state: &TurnState,
     turn_id: &str,
     arguments: &str,
 ) -> String {
-    let args: UpdatePlanArgs = match super::parse_arguments("update_plan", arguments) {
+    let args: UpdatePlanArgs = match super::call::parse_arguments("update_plan", arguments) {
         Ok(args) => args,
         Err(message) => return message,
     };
@@ -68,13 +68,13 @@ pub(super) fn update_plan(
         }
         None => {
             let item = Item {
-                id: context.events.item_id(),
+                id: context.services.events.item_id(),
                 details: ItemDetails::TodoList { items },
             };
             *plan = Some(item.clone());
             EventMsg::ItemStarted { item }
         }
     };
-    context.events.send(Some(turn_id), msg);
+    context.services.events.send(Some(turn_id), msg);
     "Plan updated".to_string()
 }

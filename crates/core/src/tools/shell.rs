@@ -4,34 +4,27 @@
 use crate::process::{
     ExecCommandArgs, ExecError, ExecOutput, ExecRequest, OutputSink, WriteStdinArgs,
 };
-use crate::turn::{TurnContext, TurnError};
+use crate::services::{RunningCommand, ToolContext, TurnError};
 use duet_model::FunctionCallOutput;
 use duet_protocol::{CommandStatus, EventMsg, Item, ItemDetails};
-use duet_sandbox::{SandboxError, SandboxPolicy};
+use duet_sandbox::{Sandbox, SandboxError, SandboxPolicy};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
-/// A command still running after its call returned, and the item showing it.
-#[derive(Debug, Clone)]
-pub(crate) struct RunningCommand {
-    pub item_id: String,
-    pub command: String,
-}
-
 pub(super) async fn exec_command(
-    context: &TurnContext,
+    context: ToolContext<'_>,
     turn_id: &str,
     arguments: &str,
     cancel: &CancellationToken,
 ) -> Result<FunctionCallOutput, TurnError> {
-    let args: ExecCommandArgs = match super::parse_arguments("exec_command", arguments) {
+    let args: ExecCommandArgs = match super::call::parse_arguments("exec_command", arguments) {
         Ok(args) => args,
         Err(message) => return Ok(FunctionCallOutput::Text(message)),
     };
     let workdir = match &args.workdir {
-        Some(dir) => context.config.cwd.join(dir),
-        None => context.config.cwd.clone(),
+        Some(dir) => context.settings.config.cwd.join(dir),
+        None => context.settings.config.cwd.clone(),
     };
     // A patch typed as a shell command gets the same checks as the
     // `apply_patch` tool; anything else runs as a command, in the sandbox.
@@ -55,7 +48,7 @@ pub(super) async fn exec_command(
         .shell
         .as_ref()
         .map(PathBuf::from)
-        .unwrap_or_else(|| context.shell.clone());
+        .unwrap_or_else(|| context.services.shell.clone());
     let command_line = display_command(&shell, args.login, &args.cmd);
 
     let shell_command = super::escalation::ShellCommand {
@@ -69,7 +62,7 @@ pub(super) async fn exec_command(
             super::escalation::Verdict::Run(policy) => policy,
             super::escalation::Verdict::Declined(reason) => {
                 let item = Item {
-                    id: context.events.item_id(),
+                    id: context.services.events.item_id(),
                     details: ItemDetails::CommandExecution {
                         command: command_line.clone(),
                         aggregated_output: String::new(),
@@ -78,6 +71,7 @@ pub(super) async fn exec_command(
                     },
                 };
                 context
+                    .services
                     .events
                     .send(Some(turn_id), EventMsg::ItemCompleted { item });
                 return Ok(FunctionCallOutput::Text(reason));
@@ -115,7 +109,7 @@ pub(super) async fn exec_command(
 
 /// One command, ready to run under some policy.
 struct Run<'a> {
-    context: &'a TurnContext,
+    context: ToolContext<'a>,
     turn_id: &'a str,
     args: &'a ExecCommandArgs,
     command_line: &'a str,
@@ -136,10 +130,13 @@ impl Run<'_> {
         // A login shell costs a profile load per call; the captured login
         // environment gives the same variables for one plain spawn. Only when
         // capture failed does the command run as a real login shell.
-        let (env, login) = match (self.args.login, context.login_env(self.turn_id).await) {
+        let (env, login) = match (
+            self.args.login,
+            context.services.login_env(self.turn_id).await,
+        ) {
             (true, Some(captured)) => (captured, false),
-            (true, None) => (Arc::clone(&context.plain_env), true),
-            (false, _) => (Arc::clone(&context.plain_env), false),
+            (true, None) => (Arc::clone(&context.services.plain_env), true),
+            (false, _) => (Arc::clone(&context.services.plain_env), false),
         };
         let request = ExecRequest {
             command: self.args.cmd.clone(),
@@ -147,18 +144,21 @@ impl Run<'_> {
             shell: self.shell.to_path_buf(),
             login,
             yield_time: self.args.yield_time(),
-            policy,
-            backend: self.context.config.sandbox_backend,
+            sandbox: Sandbox {
+                policy,
+                ..context.settings.sandbox.clone()
+            },
             env,
         };
-        let item_id = context.events.item_id();
-        context.events.send(
+        let item_id = context.services.events.item_id();
+        context.services.events.send(
             Some(self.turn_id),
             EventMsg::ItemStarted {
                 item: command_item(&item_id, self.command_line, None, None),
             },
         );
         let result = context
+            .services
             .processes
             .exec_command(
                 request,
@@ -180,21 +180,23 @@ impl Run<'_> {
 }
 
 pub(super) async fn write_stdin(
-    context: &TurnContext,
+    context: ToolContext<'_>,
     turn_id: &str,
     arguments: &str,
     cancel: &CancellationToken,
 ) -> Result<FunctionCallOutput, TurnError> {
-    let args: WriteStdinArgs = match super::parse_arguments("write_stdin", arguments) {
+    let args: WriteStdinArgs = match super::call::parse_arguments("write_stdin", arguments) {
         Ok(args) => args,
         Err(message) => return Ok(FunctionCallOutput::Text(message)),
     };
     let max_output_tokens = args.max_output_tokens();
     let result = context
+        .services
         .processes
         .write_stdin(args.session_id, &args.chars, args.yield_time(), cancel)
         .await;
     let running = context
+        .services
         .running_commands
         .lock()
         .ok()
@@ -220,7 +222,7 @@ pub(super) async fn write_stdin(
 
 /// Turn the result of a process call into the tool output and item events.
 fn finish(
-    context: &TurnContext,
+    context: ToolContext<'_>,
     turn_id: &str,
     item_id: &str,
     command_line: &str,
@@ -232,7 +234,7 @@ fn finish(
             match (output.exit_code, output.session_id) {
                 (Some(exit_code), _) => {
                     if let Some(session_id) = output.session_id
-                        && let Ok(mut running) = context.running_commands.lock()
+                        && let Ok(mut running) = context.services.running_commands.lock()
                     {
                         running.remove(&session_id);
                     }
@@ -243,11 +245,12 @@ fn finish(
                         Some(&output.aggregated_output),
                     );
                     context
+                        .services
                         .events
                         .send(Some(turn_id), EventMsg::ItemCompleted { item });
                 }
                 (None, Some(session_id)) => {
-                    if let Ok(mut running) = context.running_commands.lock() {
+                    if let Ok(mut running) = context.services.running_commands.lock() {
                         running.insert(
                             session_id,
                             RunningCommand {
@@ -279,6 +282,7 @@ fn finish(
                 },
             };
             context
+                .services
                 .events
                 .send(Some(turn_id), EventMsg::ItemCompleted { item });
             Err(TurnError::Fatal(message))
@@ -295,6 +299,7 @@ fn finish(
                 },
             };
             context
+                .services
                 .events
                 .send(Some(turn_id), EventMsg::ItemCompleted { item });
             Ok(FunctionCallOutput::Text(format!(
@@ -326,8 +331,8 @@ pub(crate) fn command_item(
     }
 }
 
-pub(crate) fn output_sink(context: &TurnContext, turn_id: &str, item_id: &str) -> OutputSink {
-    let events = context.events.clone();
+pub(crate) fn output_sink(context: ToolContext<'_>, turn_id: &str, item_id: &str) -> OutputSink {
+    let events = context.services.events.clone();
     let turn_id = turn_id.to_string();
     let item_id = item_id.to_string();
     Arc::new(move |chunk: &[u8]| {

@@ -4,6 +4,7 @@
 //! around it is `turn.rs`.
 
 use super::*;
+use std::collections::HashMap;
 
 /// What one sampling request produced.
 pub(super) struct Sample {
@@ -24,7 +25,7 @@ impl Turn {
         let mut on_retry = self.retry_notices();
         let stream = tokio::select! {
             _ = cancel.cancelled() => None,
-            stream = self.context.client.stream(&request, &self.context.thread_id, &mut on_retry) => Some(stream),
+            stream = self.services.client.stream(&request, &self.services.thread_id, &mut on_retry) => Some(stream),
         };
         // The body is sent (or will not be): the history comes back.
         *history = std::mem::take(&mut request.input);
@@ -64,7 +65,7 @@ impl Turn {
                 ResponseEvent::Created { .. } => {}
                 ResponseEvent::OutputItemAdded(item) => {
                     if let Some(model_id) = streamed_item_id(&item) {
-                        streaming_ids.insert(model_id, self.context.events.item_id());
+                        streaming_ids.insert(model_id, self.services.events.item_id());
                     }
                 }
                 ResponseEvent::OutputTextDelta { item_id, delta } => {
@@ -104,7 +105,7 @@ impl Turn {
         let key = model_id.unwrap_or_default();
         streaming_ids
             .entry(key)
-            .or_insert_with(|| self.context.events.item_id())
+            .or_insert_with(|| self.services.events.item_id())
             .clone()
     }
 
@@ -118,7 +119,7 @@ impl Turn {
         let item_id = || {
             item_id
                 .clone()
-                .unwrap_or_else(|| self.context.events.item_id())
+                .unwrap_or_else(|| self.services.events.item_id())
         };
         match item {
             ResponseItem::Message { role, content, .. } if role == "assistant" => {

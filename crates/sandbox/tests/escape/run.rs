@@ -4,7 +4,7 @@
 use crate::fixture::{Fixture, listing, processes_with};
 use crate::harness::{Backend, Check, Mode, Outcome, Probe};
 use duet_sandbox::{
-    BackendPreference, CommandSpec, SandboxError, SandboxPolicy, SandboxedChild, spawn_with_backend,
+    BackendPreference, CommandSpec, Sandbox, SandboxError, SandboxPolicy, SandboxedChild,
 };
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
@@ -18,13 +18,17 @@ pub fn spawn_on(
     spec: &CommandSpec,
     policy: &SandboxPolicy,
 ) -> Result<SandboxedChild, SandboxError> {
-    duet_sandbox::set_helper_program(PathBuf::from(env!("CARGO_BIN_EXE_duet-linux-sandbox")));
     let preference = match backend {
         None => BackendPreference::Auto,
         Some(Backend::Bwrap) => BackendPreference::Bwrap,
         Some(Backend::Landlock) => BackendPreference::Landlock,
     };
-    spawn_with_backend(spec, policy, preference)
+    Sandbox {
+        backend: preference,
+        helper: Some(PathBuf::from(env!("CARGO_BIN_EXE_duet-linux-sandbox"))),
+        ..Sandbox::new(policy.clone())
+    }
+    .spawn(spec)
 }
 
 /// The stdout, stderr and exit code of `spec` run to completion (at most
