@@ -6,6 +6,7 @@
 //! `duet_core::sessions::Sessions`, so `duet sessions list` costs a process
 //! start and a few indexed queries. Rendering is in `sessions/render.rs`.
 
+mod export;
 mod render;
 
 pub(crate) use render::{continue_hint, transcript_text};
@@ -13,9 +14,9 @@ pub(crate) use render::{continue_hint, transcript_text};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use duet_core::sessions::{
-    ImportOutcome, ListOptions, SearchOptions, Sessions, codex_sessions_dir, export_jsonl,
-    export_markdown,
+    ImportOutcome, ListOptions, SearchOptions, Sessions, codex_sessions_dir,
 };
+use export::{export_jsonl, export_markdown};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -1,5 +1,7 @@
 //! Stored sessions for front ends: list, search, show, rename, archive,
-//! delete, fork, export and import, over the session database.
+//! delete, fork and import, over the session database. What they return
+//! are the protocol's plain records (`duet_protocol::threads`); rendering
+//! them is the front ends' job.
 //!
 //! Synchronous (each call is a few indexed queries), so a command line can
 //! call it without a runtime; async callers use `spawn_blocking`. To run a
@@ -8,17 +10,22 @@
 //! This is not the recorder: live sessions write through `recorder.rs`.
 
 mod codex_rollout;
-mod export;
 mod import_codex;
 mod items_display;
 
-pub(crate) use crate::search_text::{search_text, search_text_of_json};
+use crate::search_text::search_text;
+
+/// What of a stored history item (its JSON) `duet sessions search` finds:
+/// a prompt, an agent message or a shell command; `None` for the rest
+/// (context messages, tool output, reasoning).
+pub fn searchable_text(item: &serde_json::Value) -> Option<duet_protocol::threads::SearchText> {
+    crate::search_text::search_text_of_json(item)
+}
 pub use codex_rollout::{ParsedRollout, parse_codex_rollout};
-pub use duet_store::{
-    ListOptions, NewThread, SearchHit, SearchOptions, SearchRole, ThreadRecord, ThreadSummary,
-    TurnRecord, TurnStatus, UsageTotals,
+pub use duet_protocol::threads::{
+    ImportedThread, ImportedTurn, ListOptions, NewThread, SearchHit, SearchOptions, SearchRole,
+    ThreadRecord, ThreadSummary, Transcript, TranscriptTurn, TurnRecord, TurnStatus, UsageTotals,
 };
-pub use export::{export_jsonl, export_markdown};
 pub use import_codex::{CodexImport, ImportOutcome, ImportedRollout, codex_sessions_dir};
 
 use crate::SessionError;
@@ -36,51 +43,6 @@ pub struct Sessions {
     /// Unset while there is no database: then there are no sessions to
     /// find, list or change, and only an import creates the file.
     store: OnceLock<Store>,
-}
-
-/// A thread with everything needed to print or redraw it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Transcript {
-    pub thread: ThreadRecord,
-    /// In order. Items whose turn has no record (none for threads duet
-    /// wrote) are grouped in entries with no record, after the others.
-    pub turns: Vec<TranscriptTurn>,
-}
-
-/// One turn of a [`Transcript`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct TranscriptTurn {
-    pub turn_id: String,
-    /// How the turn went; `None` for items with no turn row.
-    pub record: Option<TurnRecord>,
-    /// The exact Responses items of the turn, in order (what the model saw).
-    pub items: Vec<serde_json::Value>,
-    /// What the front end showed, in order: the prompt first, then each
-    /// completed item. For turns that stored none (imported ones), drawn
-    /// from `items`: prompts, agent messages and shell commands.
-    pub display: Vec<Item>,
-}
-
-/// A thread to import, with its whole history, for `duet sessions import`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImportedThread {
-    pub thread: NewThread,
-    pub turns: Vec<ImportedTurn>,
-    /// The thread's cumulative usage (the sum of the turns' if unknown).
-    pub usage: UsageTotals,
-    /// When the thread was last active; `None`: when it was created.
-    pub updated_at_ms: Option<i64>,
-}
-
-/// One turn of an [`ImportedThread`]: its record (status, times, usage) and
-/// its items.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImportedTurn {
-    pub record: TurnRecord,
-    /// Exact Responses items, in order.
-    pub items: Vec<serde_json::Value>,
-    /// Displayed items, in order (may be empty).
-    pub display: Vec<Item>,
 }
 
 impl Sessions {

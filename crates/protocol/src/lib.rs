@@ -13,6 +13,7 @@
 pub mod display;
 mod item;
 mod policy;
+pub mod threads;
 
 pub use item::{
     CommandStatus, FileChange, FileChangeKind, Item, ItemDetails, McpCallError, McpCallResult,

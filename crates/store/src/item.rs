@@ -4,26 +4,9 @@
 //! The store does not look inside an item to decide what is searchable; the
 //! caller (core) says so with a [`SearchText`].
 
+pub use duet_protocol::threads::{SearchRole, SearchText};
 use serde_json::Value;
 use serde_json::value::RawValue;
-
-/// What kind of text a search hit is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum SearchRole {
-    /// A prompt the user typed.
-    User,
-    /// A message of the agent.
-    Agent,
-    /// A shell command the agent ran.
-    Command,
-}
-
-/// The searchable text of an item.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SearchText {
-    pub role: SearchRole,
-    pub text: String,
-}
 
 /// A history item to append: the exact JSON text of a Responses item (kept
 /// byte for byte, so that replaying it sends what was sent before) and, if
@@ -53,25 +36,6 @@ pub struct StoredItem {
     pub seq: i64,
     pub turn_id: String,
     pub json: Value,
-}
-
-impl SearchRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SearchRole::User => "user",
-            SearchRole::Agent => "agent",
-            SearchRole::Command => "command",
-        }
-    }
-
-    pub(crate) fn parse(text: &str) -> Option<SearchRole> {
-        match text {
-            "user" => Some(SearchRole::User),
-            "agent" => Some(SearchRole::Agent),
-            "command" => Some(SearchRole::Command),
-            _ => None,
-        }
-    }
 }
 
 /// The fields of an item the store looks at when appending it.

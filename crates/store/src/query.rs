@@ -9,67 +9,11 @@ use crate::error::{StoreError, sql_error};
 use crate::item::{SearchRole, StoredItem};
 use crate::record::{PathParam, THREAD_COLUMNS, ThreadRecord, thread_from_row};
 use crate::store::Store;
+pub use duet_protocol::threads::{ListOptions, SearchHit, SearchOptions, ThreadSummary};
 use rusqlite::types::Type;
 use rusqlite::{OptionalExtension, params};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::PathBuf;
-
-/// Which threads [`Store::list_threads`] returns.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListOptions {
-    /// Only threads whose cwd is exactly this; `None` for every directory.
-    pub cwd: Option<PathBuf>,
-    /// `false`: only threads that are not archived; `true`: only archived ones.
-    pub archived: bool,
-    /// At most this many, newest first; `None` for all.
-    pub limit: Option<usize>,
-}
-
-/// A listed thread.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ThreadSummary {
-    pub thread: ThreadRecord,
-    /// How many turns it has (any status).
-    pub turn_count: u64,
-}
-
-/// What [`Store::search`] looks in and how it marks matches.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SearchOptions {
-    /// Only threads whose cwd is exactly this; `None` for every directory.
-    pub cwd: Option<PathBuf>,
-    /// Whether archived threads are searched too.
-    pub include_archived: bool,
-    /// At most this many threads.
-    pub limit: usize,
-    /// Put around each matching word of a snippet.
-    pub highlight: (String, String),
-}
-
-impl Default for SearchOptions {
-    fn default() -> SearchOptions {
-        SearchOptions {
-            cwd: None,
-            include_archived: false,
-            limit: 20,
-            highlight: ("[".to_string(), "]".to_string()),
-        }
-    }
-}
-
-/// The best match of a search in one thread.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SearchHit {
-    pub thread: ThreadRecord,
-    pub turn_id: String,
-    /// The matching item's position in the thread's history.
-    pub item_seq: i64,
-    pub role: SearchRole,
-    /// A few words around the match, matches wrapped in the highlight marks,
-    /// `…` where text was cut.
-    pub snippet: String,
-}
 
 /// A displayed item of a turn (the protocol's `Item` JSON), for redrawing
 /// a transcript.

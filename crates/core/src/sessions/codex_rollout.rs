@@ -13,7 +13,10 @@
 //! are left out: the transcript is drawn from the items. Walking
 //! directories and writing to the store is `import_codex.rs`.
 
-use super::{ImportedThread, ImportedTurn, NewThread, TurnRecord, TurnStatus, UsageTotals};
+use crate::search_text::search_text_of_json;
+use duet_protocol::threads::{
+    ImportedThread, ImportedTurn, NewThread, TurnRecord, TurnStatus, UsageTotals,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -177,7 +180,7 @@ impl Reader {
         // Codex's own bookkeeping; the API does not take it back.
         item.remove("metadata");
         let item = Value::Object(item);
-        let is_prompt = super::search_text_of_json(&item)
+        let is_prompt = search_text_of_json(&item)
             .is_some_and(|found| found.role == duet_store::SearchRole::User);
         let needs_new_turn = match self.turns.last() {
             None => true,

@@ -7,9 +7,10 @@
 //! to the fork point when the parent is among the files. Reading one file
 //! is `codex_rollout.rs`.
 
+use super::Sessions;
 use super::codex_rollout::{ParsedRollout, parse_codex_rollout};
-use super::{ImportedTurn, Sessions, ThreadRecord};
 use crate::SessionError;
+use duet_protocol::threads::{ImportedTurn, ThreadRecord};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

@@ -5,7 +5,7 @@
 //! Context messages, reasoning and other tools are left out; exit codes
 //! are unknown (`None`), as a rollout's items do not carry them.
 
-use super::search_text;
+use crate::search_text::search_text;
 use duet_model::{FunctionCallOutput, ResponseItem};
 use duet_protocol::{CommandStatus, Item, ItemDetails};
 use duet_store::SearchRole;

@@ -3,7 +3,7 @@
 //!
 //! Pure functions of a [`Transcript`]; writing them anywhere is the caller's.
 
-use super::{Transcript, TranscriptTurn};
+use duet_core::sessions::{SearchRole, Transcript, TranscriptTurn, searchable_text};
 use duet_protocol::{CommandStatus, ItemDetails};
 use std::fmt::Write as _;
 
@@ -124,14 +124,11 @@ fn details(out: &mut String, details: &ItemDetails) {
 /// Prompts and agent messages read from the Responses items.
 fn messages_of(out: &mut String, turn: &TranscriptTurn) {
     for item in &turn.items {
-        let Ok(item) = serde_json::from_value::<duet_model::ResponseItem>(item.clone()) else {
-            continue;
-        };
-        if let Some(found) = super::search_text(&item) {
+        if let Some(found) = searchable_text(item) {
             match found.role {
-                duet_store::SearchRole::User => block(out, "User", &found.text),
-                duet_store::SearchRole::Agent => block(out, "Agent", &found.text),
-                duet_store::SearchRole::Command => {
+                SearchRole::User => block(out, "User", &found.text),
+                SearchRole::Agent => block(out, "Agent", &found.text),
+                SearchRole::Command => {
                     line(out, format_args!("**Command** `{}`\n", found.text));
                 }
             }
@@ -169,7 +166,7 @@ fn time(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sessions::{ThreadRecord, TurnRecord, TurnStatus, UsageTotals};
+    use duet_core::sessions::{ThreadRecord, TurnRecord, TurnStatus, UsageTotals};
     use duet_protocol::Item;
     use pretty_assertions::assert_eq;
 
