@@ -243,6 +243,79 @@ fn an_unknown_flag_is_a_usage_error() {
     );
 }
 
+/// Issue 17: `-m` before `exec` was parsed and dropped; every shared flag
+/// given before the subcommand now counts, the one after it winning.
+#[tokio::test(flavor = "multi_thread")]
+async fn shared_flags_before_exec_count_and_the_later_one_wins() {
+    let server = start_mock().await;
+    let log = mount_sse_sequence(&server, vec![answer("one"), answer("two")]).await;
+    let workspace = Workspace::new();
+    let before = workspace
+        .duet()
+        .args(["-m", "model-before"])
+        .arg("exec")
+        .mock(&base_url(&server))
+        .args(["--json", "go"])
+        .run()
+        .await;
+    assert_eq!(before.code, Some(0), "{}", before.describe());
+    let both = workspace
+        .duet()
+        .args(["-m", "model-before"])
+        .arg("exec")
+        .mock(&base_url(&server))
+        .args(["-m", "model-after", "--json", "go"])
+        .run()
+        .await;
+    assert_eq!(both.code, Some(0), "{}", both.describe());
+    let models: Vec<Value> = log
+        .bodies()
+        .iter()
+        .map(|body| body["model"].clone())
+        .collect();
+    assert_eq!(models, [json!("model-before"), json!("model-after")]);
+}
+
+/// A flag given before a subcommand that does not use it is refused, not
+/// silently dropped.
+#[test]
+fn flags_before_a_subcommand_that_ignores_them_are_usage_errors() {
+    let workspace = Workspace::new();
+    let outcomes: Vec<(Option<i32>, String)> = [
+        &["-m", "m1", "sessions", "list"][..],
+        &["-a", "never", "exec", "go"],
+        &["--ephemeral", "-i", "a.png", "doctor"],
+        &["-c", "a=1", "completion"],
+    ]
+    .iter()
+    .map(|argv| {
+        let outcome = workspace.duet().args(argv.iter().copied()).run_blocking();
+        (outcome.code, outcome.stderr)
+    })
+    .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (
+                Some(2),
+                "error: `duet sessions` does not take `--model` given before it; drop it, or see `duet sessions --help`\n".to_string()
+            ),
+            (
+                Some(2),
+                "error: `duet exec` does not take `--ask-for-approval` given before it; drop it, or see `duet exec --help`\n".to_string()
+            ),
+            (
+                Some(2),
+                "error: `duet doctor` does not take `--image`, `--ephemeral` given before it; drop them, or see `duet doctor --help`\n".to_string()
+            ),
+            (
+                Some(2),
+                "error: `duet completion` does not take `--config` given before it; drop it, or see `duet completion --help`\n".to_string()
+            ),
+        ]
+    );
+}
+
 #[test]
 fn version_and_completion() {
     let workspace = Workspace::new();

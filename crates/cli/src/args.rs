@@ -1,12 +1,12 @@
 //! The `duet` command line as clap sees it. Parsing only: what each command
 //! does is decided in `lib.rs`.
 
+use crate::exec_args::ExecCli;
+use crate::settings::{ConfigArgs, SessionArgs};
 use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
-use duet_exec::{ExecCli, SandboxArg};
 use duet_protocol::ApprovalPolicy;
 use std::ffi::{OsStr, OsString};
-use std::path::PathBuf;
 
 /// duet: a local-first terminal coding agent.
 #[derive(Debug, Parser)]
@@ -17,22 +17,23 @@ use std::path::PathBuf;
     propagate_version = false
 )]
 pub struct Cli {
-    /// Override a config key: `key=value`, the value parsed as TOML or else
-    /// taken as a string (repeatable; applies to subcommands too).
-    #[arg(short = 'c', long = "config", value_name = "key=value")]
-    pub config_overrides: Vec<String>,
-
     /// First message for the interactive session.
     #[arg(value_name = "PROMPT")]
     pub prompt: Option<String>,
 
-    /// Model for the interactive session.
-    #[arg(short = 'm', long = "model", value_name = "MODEL")]
-    pub model: Option<String>,
+    #[command(flatten)]
+    pub tui: TuiArgs,
 
-    /// Sandbox mode for the interactive session's commands.
-    #[arg(short = 's', long = "sandbox", value_name = "MODE")]
-    pub sandbox: Option<SandboxArg>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What the interactive UI takes (`duet`, `duet resume`, `duet fork`): the
+/// session's flags and its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub session: SessionArgs,
 
     /// When to ask before running a command (default: the config's
     /// `approval_policy`, else on-request).
@@ -43,45 +44,33 @@ pub struct Cli {
     /// scrollback (also `tui.alternate_screen = "always"`).
     #[arg(long = "alt-screen")]
     pub alt_screen: bool,
-
-    /// Working directory of the interactive session.
-    #[arg(short = 'C', long = "cd", value_name = "DIR")]
-    pub cwd: Option<PathBuf>,
-
-    /// Config profile to layer over the defaults (`[profiles.NAME]` or
-    /// `$DUET_HOME/NAME.config.toml`).
-    #[arg(short = 'p', long = "profile", value_name = "NAME")]
-    pub profile: Option<String>,
-
-    /// Attach an image to the first message (repeatable, or
-    /// comma-separated).
-    #[arg(
-        short = 'i',
-        long = "image",
-        value_name = "FILE",
-        value_delimiter = ','
-    )]
-    pub images: Vec<PathBuf>,
-
-    /// Another directory commands may write to (repeatable).
-    #[arg(long = "add-dir", value_name = "DIR")]
-    pub add_dirs: Vec<PathBuf>,
-
-    /// Persist nothing about this session.
-    #[arg(long = "ephemeral")]
-    pub ephemeral: bool,
-
-    /// Fail on unknown config keys (and keys duet does not act on yet)
-    /// instead of warning.
-    #[arg(long = "strict-config")]
-    pub strict_config: bool,
-
-    #[command(subcommand)]
-    pub command: Option<Command>,
 }
 
-/// `duet doctor [--json] [--offline] [-c key=value] [-p NAME] [-C DIR]`.
-#[derive(Debug, Clone, Default, clap::Args)]
+impl TuiArgs {
+    /// `self` given first, `later` after it (see [`SessionArgs::then`]).
+    pub fn then(self, later: TuiArgs) -> TuiArgs {
+        TuiArgs {
+            session: self.session.then(later.session),
+            approval: later.approval.or(self.approval),
+            alt_screen: self.alt_screen || later.alt_screen,
+        }
+    }
+
+    /// The interactive UI's own flags given, by their long names.
+    pub fn given_tui_flags(&self) -> Vec<&'static str> {
+        let mut given = Vec::new();
+        if self.approval.is_some() {
+            given.push("--ask-for-approval");
+        }
+        if self.alt_screen {
+            given.push("--alt-screen");
+        }
+        given
+    }
+}
+
+/// `duet doctor [--json] [--offline] [CONFIG FLAGS]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
 pub struct DoctorArgs {
     /// Print the findings as JSON.
     #[arg(long = "json")]
@@ -89,15 +78,8 @@ pub struct DoctorArgs {
     /// Do not ask the provider whether it answers.
     #[arg(long = "offline")]
     pub offline: bool,
-    /// Override a config key, as for `duet exec` (repeatable).
-    #[arg(short = 'c', long = "config", value_name = "key=value")]
-    pub config_overrides: Vec<String>,
-    /// Config profile to layer over the defaults.
-    #[arg(short = 'p', long = "profile", value_name = "NAME")]
-    pub profile: Option<String>,
-    /// The directory whose configuration (and workspace) to check.
-    #[arg(short = 'C', long = "cd", value_name = "DIR")]
-    pub cwd: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,7 +112,7 @@ pub enum Command {
 
     /// Continue a saved session in the interactive UI, its transcript
     /// drawn first.
-    Resume(crate::sessions::SessionChoice),
+    Resume(crate::resume::ResumeCli),
 
     /// Branch a new session from a saved one, up to a turn if given, and
     /// continue it in the interactive UI (outside a terminal: print its id).
@@ -194,26 +176,9 @@ impl From<ApprovalArg> for ApprovalPolicy {
 /// `duet sandbox [OPTIONS] -- COMMAND [ARGS]...`.
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub struct SandboxCli {
-    /// Sandbox mode (default: the config's `sandbox_mode`, else read-only).
-    #[arg(short = 's', long = "sandbox", value_name = "MODE")]
-    pub sandbox: Option<SandboxArg>,
-
-    /// Override a config key: `key=value` (repeatable), e.g.
-    /// `-c sandbox_workspace_write.network_access=true`.
-    #[arg(short = 'c', long = "config", value_name = "key=value")]
-    pub config_overrides: Vec<String>,
-
-    /// Config profile to layer over the defaults.
-    #[arg(short = 'p', long = "profile", value_name = "NAME")]
-    pub profile: Option<String>,
-
-    /// Another directory the command may write to (repeatable).
-    #[arg(long = "add-dir", value_name = "DIR")]
-    pub add_dirs: Vec<PathBuf>,
-
-    /// Directory to run in; also the workspace root of the policy.
-    #[arg(short = 'C', long = "cd", value_name = "DIR")]
-    pub cwd: Option<PathBuf>,
+    /// `-C` is also where the command runs.
+    #[command(flatten)]
+    pub config: ConfigArgs,
 
     /// The command and its arguments.
     #[arg(
@@ -229,8 +194,10 @@ pub struct SandboxCli {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::SandboxArg;
     use clap::CommandFactory;
     use pretty_assertions::assert_eq;
+    use std::path::PathBuf;
 
     fn parse(argv: &[&str]) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("duet").chain(argv.iter().copied()))
@@ -249,7 +216,11 @@ mod tests {
                 panic!("not exec: {cli:?}")
             };
             assert_eq!(
-                (exec.json, exec.model.as_deref(), exec.prompt.as_deref()),
+                (
+                    exec.json,
+                    exec.flags.model.as_deref(),
+                    exec.prompt.as_deref()
+                ),
                 (true, Some("m1"), Some("fix it"))
             );
         }
@@ -262,7 +233,10 @@ mod tests {
             panic!("not exec: {cli:?}")
         };
         assert_eq!(
-            (cli.config_overrides.clone(), exec.config_overrides.clone()),
+            (
+                cli.tui.session.config.config_overrides.clone(),
+                exec.flags.config.config_overrides.clone()
+            ),
             (vec!["a=1".to_owned()], vec!["b=2".to_owned()])
         );
     }
@@ -326,11 +300,12 @@ mod tests {
         assert_eq!(
             sandbox,
             SandboxCli {
-                sandbox: Some(SandboxArg::WorkspaceWrite),
-                config_overrides: vec!["a=1".to_owned()],
-                profile: None,
-                add_dirs: vec![PathBuf::from("/x")],
-                cwd: None,
+                config: ConfigArgs {
+                    sandbox: Some(SandboxArg::WorkspaceWrite),
+                    config_overrides: vec!["a=1".to_owned()],
+                    add_dirs: vec![PathBuf::from("/x")],
+                    ..ConfigArgs::default()
+                },
                 command: vec![OsString::from("ls"), OsString::from("-la")],
             }
         );
@@ -386,9 +361,9 @@ mod tests {
             let whole = match parse(case) {
                 Ok(Cli {
                     command: Some(Command::Sandbox(sandbox)),
-                    config_overrides,
+                    tui,
                     ..
-                }) if config_overrides.is_empty() => Some(sandbox),
+                }) if tui == TuiArgs::default() => Some(sandbox),
                 _ => None,
             };
             assert_eq!(SandboxCli::parse_alone(&argv), whole, "{case:?}");
@@ -414,7 +389,10 @@ mod tests {
             panic!("not doctor: {cli:?}")
         };
         assert_eq!(
-            (cli.config_overrides.clone(), args.config_overrides.clone()),
+            (
+                cli.tui.session.config.config_overrides.clone(),
+                args.config.config_overrides.clone()
+            ),
             (
                 vec!["a=1".to_owned()],
                 vec!["sandbox_backend=landlock".to_owned()]
@@ -448,11 +426,11 @@ mod tests {
         .unwrap();
         assert_eq!(
             (
-                cli.approval,
-                cli.sandbox,
-                cli.model.as_deref(),
-                cli.alt_screen,
-                cli.cwd,
+                cli.tui.approval,
+                cli.tui.session.config.sandbox,
+                cli.tui.session.model.as_deref(),
+                cli.tui.alt_screen,
+                cli.tui.session.config.cwd,
                 cli.prompt.as_deref()
             ),
             (

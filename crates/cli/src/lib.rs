@@ -14,12 +14,15 @@
 
 mod args;
 mod config_cmd;
+mod exec_args;
 mod execpolicy;
 mod resume;
 mod sandbox;
 mod sessions;
+mod settings;
 
-pub use args::{Cli, Command, SandboxCli};
+pub use args::{Cli, Command, SandboxCli, TuiArgs};
+pub use settings::{ConfigArgs, FrontEnd, SessionArgs, resolve};
 
 use clap::{CommandFactory, Parser};
 use std::ffi::{OsStr, OsString};
@@ -53,72 +56,162 @@ pub fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
         }
     };
-    let tui_options = duet_tui::TuiOptions {
-        prompt: cli.prompt.clone(),
-        model: cli.model.clone(),
-        sandbox: cli.sandbox.map(Into::into),
-        approval: cli.approval.map(Into::into),
-        alt_screen: cli.alt_screen,
-        cwd: cli.cwd.clone(),
-        config_overrides: cli.config_overrides.clone(),
-        resume: None,
-        profile: cli.profile.clone(),
-        images: cli.images.clone(),
-        add_dirs: cli.add_dirs.clone(),
-        ephemeral: cli.ephemeral,
-        strict_config: cli.strict_config,
-    };
-    match cli.command {
-        None => run_tui(tui_options),
-        Some(Command::Completion { shell }) => {
-            let mut script = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "duet", &mut script);
-            // A closed stdout is the reader's choice, not an error.
-            let _ = std::io::stdout().lock().write_all(&script);
-            ExitCode::SUCCESS
+    let Cli {
+        prompt,
+        tui,
+        command,
+    } = cli;
+    match command {
+        None => run_tui(prompt, tui, None),
+        Some(Command::Exec(exec)) => {
+            let run = take_only(&tui, prompt.as_deref(), "exec", Takes::Session)
+                .and_then(|()| exec_options(*exec, tui.session));
+            match run {
+                Ok(options) => run_exec(options),
+                Err(code) => code,
+            }
         }
-        Some(Command::ApplyPatch { patch }) => run_apply_patch(patch.into_iter().collect()),
-        Some(Command::Execpolicy(command)) => execpolicy::run(command),
+        Some(Command::Resume(resume)) => {
+            if let Err(code) = take_only(&tui, prompt.as_deref(), "resume", Takes::Tui) {
+                return code;
+            }
+            match resume::resume_target(&resume.choice) {
+                Ok(thread_id) => run_tui(None, tui.then(resume.tui), Some(thread_id)),
+                Err(code) => code,
+            }
+        }
+        Some(Command::Fork(fork)) => {
+            if let Err(code) = take_only(&tui, prompt.as_deref(), "fork", Takes::Tui) {
+                return code;
+            }
+            match resume::fork_target(&fork) {
+                Ok(thread_id) => run_tui(None, tui.then(fork.tui), Some(thread_id)),
+                Err(code) => code,
+            }
+        }
         Some(Command::Sandbox(mut sandbox)) => {
-            sandbox.config_overrides.splice(0..0, cli.config_overrides);
+            if let Err(code) = take_only(&tui, prompt.as_deref(), "sandbox", Takes::Config) {
+                return code;
+            }
+            sandbox.config = tui.session.config.then(sandbox.config);
             sandbox::run_sandbox(sandbox)
         }
-        Some(Command::Doctor(args)) => sandbox::run_doctor(&cli.config_overrides, args),
-        Some(Command::Sessions(command)) => sessions::run(command),
-        Some(Command::Config(command)) => config_cmd::run(command),
-        Some(Command::Resume(choice)) => match resume::resume_target(&choice) {
-            Ok(thread_id) => run_tui(duet_tui::TuiOptions {
-                resume: Some(thread_id),
-                ..tui_options
-            }),
-            Err(code) => code,
-        },
-        Some(Command::Fork(fork)) => match resume::fork_target(&fork) {
-            Ok(thread_id) => run_tui(duet_tui::TuiOptions {
-                resume: Some(thread_id),
-                ..tui_options
-            }),
-            Err(code) => code,
-        },
-        Some(Command::Exec(mut exec)) => {
-            // `duet -c k=v exec …`: top-level overrides apply first, so the
-            // subcommand's own `-c` wins on the same key.
-            exec.config_overrides.splice(0..0, cli.config_overrides);
-            // The shared flags given before `exec` count too; the
-            // subcommand's own win.
-            exec.profile = exec.profile.or(cli.profile);
-            exec.images.splice(0..0, cli.images);
-            exec.add_dirs.splice(0..0, cli.add_dirs);
-            exec.ephemeral |= cli.ephemeral;
-            exec.strict_config |= cli.strict_config;
-            run_exec(*exec)
+        Some(Command::Doctor(mut args)) => {
+            if let Err(code) = take_only(&tui, prompt.as_deref(), "doctor", Takes::Config) {
+                return code;
+            }
+            args.config = tui.session.config.then(args.config);
+            sandbox::run_doctor(args)
+        }
+        Some(other) => {
+            let name = match &other {
+                Command::Completion { .. } => "completion",
+                Command::ApplyPatch { .. } => "apply-patch",
+                Command::Execpolicy(_) => "execpolicy",
+                Command::Sessions(_) => "sessions",
+                Command::Config(_) => "config",
+                _ => "",
+            };
+            if let Err(code) = take_only(&tui, prompt.as_deref(), name, Takes::Nothing) {
+                return code;
+            }
+            match other {
+                Command::Completion { shell } => {
+                    let mut script = Vec::new();
+                    clap_complete::generate(shell, &mut Cli::command(), "duet", &mut script);
+                    // A closed stdout is the reader's choice, not an error.
+                    let _ = std::io::stdout().lock().write_all(&script);
+                    ExitCode::SUCCESS
+                }
+                Command::ApplyPatch { patch } => run_apply_patch(patch.into_iter().collect()),
+                Command::Execpolicy(command) => execpolicy::run(command),
+                Command::Sessions(command) => sessions::run(command),
+                Command::Config(command) => config_cmd::run(command),
+                Command::Exec(_)
+                | Command::Resume(_)
+                | Command::Fork(_)
+                | Command::Sandbox(_)
+                | Command::Doctor(_) => unreachable!("dispatched above"),
+            }
         }
     }
 }
 
+/// Which of the flags given before a subcommand it takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Takes {
+    /// The interactive UI's: all of them.
+    Tui,
+    /// A session's: all but the interactive UI's own (`duet exec`).
+    Session,
+    /// The configuration's only (`duet sandbox`, `duet doctor`).
+    Config,
+    /// None.
+    Nothing,
+}
+
+/// Refuse, as a usage error (exit 2), flags or a prompt given before
+/// `subcommand` that it does not take: they would otherwise be ignored
+/// without a word.
+fn take_only(
+    before: &TuiArgs,
+    prompt: Option<&str>,
+    subcommand: &str,
+    takes: Takes,
+) -> Result<(), ExitCode> {
+    let mut refused = Vec::new();
+    if takes != Takes::Tui {
+        refused.extend(before.given_tui_flags());
+    }
+    if matches!(takes, Takes::Config | Takes::Nothing) {
+        refused.extend(before.session.given_session_flags());
+    }
+    if takes == Takes::Nothing {
+        refused.extend(before.session.config.given());
+    }
+    let mut problems: Vec<String> = refused.iter().map(|flag| format!("`{flag}`")).collect();
+    if prompt.is_some() {
+        problems.push("a prompt".to_string());
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    eprintln!(
+        "error: `duet {subcommand}` does not take {} given before it; drop {}, or see `duet {subcommand} --help`",
+        problems.join(", "),
+        if problems.len() == 1 { "it" } else { "them" }
+    );
+    Err(ExitCode::from(2))
+}
+
+/// `duet exec`'s options: the flags of every level merged and resolved.
+fn exec_options(
+    exec: exec_args::ExecCli,
+    before: SessionArgs,
+) -> Result<duet_exec::ExecOptions, ExitCode> {
+    let fail = |message: String| {
+        eprintln!("error: {message}");
+        ExitCode::from(1)
+    };
+    let (flags, mode, prompt) = exec.session(before).map_err(fail)?;
+    let settings = resolve(&flags, FrontEnd::Exec).map_err(|error| fail(error.to_string()))?;
+    Ok(duet_exec::ExecOptions {
+        config: settings.config,
+        warnings: settings.warnings,
+        mode,
+        prompt,
+        images: flags.images,
+        json: exec.json,
+        output_last_message: exec.output_last_message,
+        output_schema: exec.output_schema,
+        skip_git_repo_check: exec.skip_git_repo_check,
+        color: exec.color.into(),
+    })
+}
+
 /// Run `duet exec` on a single-threaded runtime: one turn needs no more, and
 /// it starts faster and smaller than the multi-threaded one.
-fn run_exec(exec: duet_exec::ExecCli) -> ExitCode {
+fn run_exec(options: duet_exec::ExecOptions) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -129,15 +222,38 @@ fn run_exec(exec: duet_exec::ExecCli) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let code = runtime.block_on(duet_exec::run(exec));
+    let code = runtime.block_on(duet_exec::run(options));
     // Do not let a stuck blocking task hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(500));
     code
 }
 
-/// The interactive TUI; on the way out, the usage and how to resume.
-fn run_tui(options: duet_tui::TuiOptions) -> ExitCode {
-    let ephemeral = options.ephemeral;
+/// The interactive TUI (on `resume`, a stored thread); on the way out,
+/// the usage and how to resume.
+fn run_tui(prompt: Option<String>, args: TuiArgs, resume: Option<String>) -> ExitCode {
+    if let Err(error) = duet_tui::check_terminal() {
+        eprintln!("error: {error:#}");
+        return ExitCode::from(1);
+    }
+    let front_end = FrontEnd::Tui {
+        approval: args.approval.map(Into::into),
+    };
+    let settings = match resolve(&args.session, front_end) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let ephemeral = settings.config.ephemeral;
+    let options = duet_tui::TuiOptions {
+        config: settings.config,
+        warnings: settings.warnings,
+        prompt,
+        images: args.session.images,
+        alt_screen: args.alt_screen,
+        resume,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -7,13 +7,24 @@
 //! makes the fork and prints its id (for scripts) instead of opening the
 //! TUI.
 
+use crate::args::TuiArgs;
 use crate::sessions::{SessionChoice, continue_hint, current_dir, open, report};
 use clap::Args;
 use duet_core::sessions::{Sessions, ThreadRecord};
 use std::io::Write;
 use std::process::ExitCode;
 
-/// `duet fork [SESSION | --last] [--at TURN]`.
+/// `duet resume [SESSION | --last] [FLAGS]`.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct ResumeCli {
+    #[command(flatten)]
+    pub choice: SessionChoice,
+    /// The interactive UI's flags, as `duet` takes them.
+    #[command(flatten)]
+    pub tui: TuiArgs,
+}
+
+/// `duet fork [SESSION | --last] [--at TURN] [FLAGS]`.
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub struct ForkCli {
     #[command(flatten)]
@@ -22,6 +33,8 @@ pub struct ForkCli {
     /// default: all of it.
     #[arg(long = "at", value_name = "TURN")]
     pub at: Option<u32>,
+    #[command(flatten)]
+    pub tui: TuiArgs,
 }
 
 /// The thread to open in the TUI, or the exit code of a failure.
@@ -97,15 +110,19 @@ mod tests {
             &["fork", "0199a1b2"],
         ]
         .iter()
-        .map(|argv| format!("{:?}", parse(argv).unwrap()))
+        .map(|argv| match parse(argv).unwrap() {
+            Some(Command::Resume(resume)) => format!("Resume({:?})", resume.choice),
+            Some(Command::Fork(fork)) => format!("Fork({:?}, at: {:?})", fork.choice, fork.at),
+            other => panic!("not resume or fork: {other:?}"),
+        })
         .collect();
         assert_eq!(
             got,
             [
-                "Some(Resume(SessionChoice { session: Some(\"deploy-fix\"), last: false }))",
-                "Some(Resume(SessionChoice { session: None, last: true }))",
-                "Some(Fork(ForkCli { choice: SessionChoice { session: None, last: true }, at: Some(2) }))",
-                "Some(Fork(ForkCli { choice: SessionChoice { session: Some(\"0199a1b2\"), last: false }, at: None }))",
+                "Resume(SessionChoice { session: Some(\"deploy-fix\"), last: false })",
+                "Resume(SessionChoice { session: None, last: true })",
+                "Fork(SessionChoice { session: None, last: true }, at: Some(2))",
+                "Fork(SessionChoice { session: Some(\"0199a1b2\"), last: false }, at: None)",
             ]
         );
         assert_eq!(

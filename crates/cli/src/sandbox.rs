@@ -8,7 +8,7 @@
 //! to fix the others.
 
 use crate::args::{DoctorArgs, SandboxCli};
-use duet_core::config::{ConfigOverrides, load_config, parse_cli_override};
+use crate::settings::{FrontEnd, ResolveError, SessionArgs, resolve};
 use duet_core::diagnose::ProviderCheck;
 use duet_sandbox::{Availability, BackendPreference, CommandSpec, StdinMode};
 use std::ffi::OsString;
@@ -33,21 +33,11 @@ pub fn run_sandbox(cli: SandboxCli) -> ExitCode {
 }
 
 fn sandbox_inner(cli: SandboxCli) -> Result<i32, String> {
-    let cli_overrides = cli
-        .config_overrides
-        .iter()
-        .map(|raw| parse_cli_override(raw).map_err(|error| format!("invalid `-c {raw}`: {error}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let overrides = ConfigOverrides {
-        cwd: cli.cwd,
-        profile: cli.profile,
-        sandbox_mode: cli.sandbox.map(Into::into),
-        cli_overrides,
-        additional_writable_roots: cli.add_dirs,
-        ..ConfigOverrides::default()
+    let args = SessionArgs {
+        config: cli.config,
+        ..SessionArgs::default()
     };
-    let loaded = load_config(overrides, &|name| std::env::var(name).ok())
-        .map_err(|error| format!("cannot load the configuration: {error}"))?;
+    let loaded = resolve(&args, FrontEnd::Tool).map_err(|error| error.to_string())?;
     for warning in &loaded.warnings {
         eprintln!("warning: {warning}");
     }
@@ -78,25 +68,19 @@ fn sandbox_inner(cli: SandboxCli) -> Result<i32, String> {
 
 /// `duet doctor`: 0 when the configuration loads and commands can run as
 /// it asks (a backend that enforces its sandbox works here, or the mode is
-/// `danger-full-access`), else 1. `top_overrides` are the `-c` given before
-/// `doctor`; those after it come last.
-pub fn run_doctor(top_overrides: &[String], args: DoctorArgs) -> ExitCode {
+/// `danger-full-access`), else 1. `args` holds the config flags given
+/// before `doctor` and after it.
+pub fn run_doctor(args: DoctorArgs) -> ExitCode {
     let env = |name: &str| std::env::var(name).ok();
-    let mut raw = top_overrides.to_vec();
-    raw.extend(args.config_overrides.iter().cloned());
-    let loaded = raw
-        .iter()
-        .map(|raw| parse_cli_override(raw).map_err(|error| format!("invalid `-c {raw}`: {error}")))
-        .collect::<Result<Vec<_>, _>>()
-        .and_then(|cli_overrides| {
-            let overrides = ConfigOverrides {
-                cwd: args.cwd.clone(),
-                profile: args.profile.clone(),
-                cli_overrides,
-                ..ConfigOverrides::default()
-            };
-            load_config(overrides, &env).map_err(|error| error.to_string())
-        });
+    let session = SessionArgs {
+        config: args.config.clone(),
+        ..SessionArgs::default()
+    };
+    // A configuration that does not load is a finding, said as is.
+    let loaded = resolve(&session, FrontEnd::Tool).map_err(|error| match error {
+        ResolveError::Load(error) => error.to_string(),
+        other => other.to_string(),
+    });
     let (config, config_error, warnings) = match loaded {
         Ok(loaded) => (Some(loaded.config), None, loaded.warnings),
         Err(error) => (None, Some(error), Vec::new()),

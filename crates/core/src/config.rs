@@ -158,9 +158,10 @@ pub struct ConfigOverrides {
     pub dangerously_bypass: bool,
 }
 
-/// A resolved [`Config`] and the warnings to show the user (unknown keys).
+/// What resolving the flags, files, profile and `-c` gives a front end: the
+/// [`Config`] and the warnings to show the user (unknown keys).
 #[derive(Debug, Clone, PartialEq)]
-pub struct LoadedConfig {
+pub struct Settings {
     pub config: Config,
     pub warnings: Vec<String>,
 }
@@ -255,7 +256,7 @@ pub fn duet_home(env: &dyn Fn(&str) -> Option<String>) -> Result<PathBuf, Config
 pub fn load_config(
     overrides: ConfigOverrides,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<LoadedConfig, ConfigError> {
+) -> Result<Settings, ConfigError> {
     let duet_home = duet_home(env)?;
     let config_path = duet_home.join(CONFIG_FILE_NAME);
     let mut unknown = Vec::new();
@@ -384,7 +385,7 @@ pub fn load_config(
             env,
         },
     )?;
-    Ok(LoadedConfig { config, warnings })
+    Ok(Settings { config, warnings })
 }
 
 /// The `[profiles.<name>]` table, stripped of keys a profile cannot set

@@ -1,19 +1,18 @@
-//! One `duet exec` run: flags -> config -> session -> one turn -> exit code.
+//! One `duet exec` run: options -> session -> one turn -> exit code.
 //!
 //! This is the only part of the crate that does IO. Rendering is delegated to
 //! the pure renderers; this file decides where their text goes and when the
 //! run is over.
 
-use crate::cli::{ExecCli, ExecCommand};
 use crate::human::{HumanOptions, HumanRenderer};
 use crate::jsonl::JsonRenderer;
+use crate::options::{ExecMode, ExecOptions};
 use crate::prompt::{self, PromptSource};
 use crate::turn::{GRACE, Output, Renderer, drive_turn, shut_down};
 use anyhow::{Context, bail};
-use duet_core::config::{ConfigOverrides, load_config, parse_cli_override};
 use duet_core::sessions::Sessions;
 use duet_core::{ResumeTarget, SessionOptions, spawn_session};
-use duet_protocol::{ApprovalPolicy, Op};
+use duet_protocol::Op;
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -44,8 +43,8 @@ impl Outcome {
 
 /// Run `duet exec` to the end on the current tokio runtime; errors are
 /// printed to stderr as `error: …`.
-pub async fn run(cli: ExecCli) -> ExitCode {
-    match run_inner(cli).await {
+pub async fn run(options: ExecOptions) -> ExitCode {
+    match run_inner(options).await {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(error) => {
             let _ = writeln!(std::io::stderr(), "error: {error:#}");
@@ -54,71 +53,56 @@ pub async fn run(cli: ExecCli) -> ExitCode {
     }
 }
 
-async fn run_inner(cli: ExecCli) -> anyhow::Result<Outcome> {
+async fn run_inner(options: ExecOptions) -> anyhow::Result<Outcome> {
     let start = Instant::now();
-    let (mut resume, prompt_argument) = match &cli.command {
-        None => (None, cli.prompt.clone()),
-        Some(ExecCommand::Resume(args)) => {
-            let (target, prompt) = args.target_and_prompt().map_err(anyhow::Error::msg)?;
-            (Some(target), prompt)
-        }
-        Some(ExecCommand::Fork(args)) => (None, args.prompt.clone()),
-    };
-    let cli_overrides = cli
-        .config_overrides
-        .iter()
-        .map(|raw| parse_cli_override(raw).with_context(|| format!("invalid `-c {raw}`")))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let overrides = ConfigOverrides {
-        cwd: cli.cwd.clone(),
-        model: cli.model.clone(),
-        profile: cli.profile.clone(),
-        sandbox_mode: cli.sandbox.map(Into::into),
-        // A headless run has nobody to ask: approvals are always `never`, and
-        // the model gets each refusal as its tool output.
-        approval_policy: Some(ApprovalPolicy::Never),
-        cli_overrides,
-        strict_config: cli.strict_config,
-        ephemeral: cli.ephemeral,
-        additional_writable_roots: cli.add_dirs.clone(),
-        dangerously_bypass: cli.dangerously_bypass_approvals_and_sandbox,
-    };
-    let loaded = load_config(overrides, &|name| std::env::var(name).ok())
-        .context("cannot load the configuration")?;
-    for warning in &loaded.warnings {
+    let ExecOptions {
+        config,
+        warnings,
+        mode,
+        prompt: prompt_argument,
+        images,
+        json,
+        output_last_message,
+        output_schema,
+        skip_git_repo_check,
+        color,
+    } = options;
+    for warning in &warnings {
         let _ = writeln!(std::io::stderr(), "warning: {warning}");
     }
-    let config = loaded.config;
-    prompt::check_git_repo(&config.cwd, cli.skip_git_repo_check)?;
-    let output_schema = cli
-        .output_schema
+    prompt::check_git_repo(&config.cwd, skip_git_repo_check)?;
+    let output_schema = output_schema
         .as_deref()
         .map(prompt::read_output_schema)
         .transpose()?;
-    let images = prompt::resolve_images(&cli.images)?;
-    if let Some(path) = &cli.output_last_message {
+    let images = prompt::resolve_images(&images)?;
+    if let Some(path) = &output_last_message {
         check_last_message_file(path)?;
     }
     let prompt_text = read_prompt(prompt_argument.as_deref())?;
-    if let Some(ExecCommand::Fork(args)) = &cli.command {
-        if config.ephemeral {
-            bail!(
-                "cannot fork with `--ephemeral`: an ephemeral session reads and writes no saved sessions"
-            );
+    let resume = match mode {
+        ExecMode::New => None,
+        ExecMode::Resume(target) => Some(target),
+        ExecMode::Fork { session, at } => {
+            if config.ephemeral {
+                bail!(
+                    "cannot fork with `--ephemeral`: an ephemeral session reads and writes no saved sessions"
+                );
+            }
+            // The fork is made only once the prompt is known, so a run that
+            // fails before it leaves no stray thread behind.
+            let fork = Sessions::open(&config)
+                .and_then(|sessions| sessions.fork(&session, at))
+                .context("cannot fork the session")?;
+            Some(ResumeTarget::Thread(fork.id))
         }
-        // The fork is made only once the prompt is known, so a run that
-        // fails before it leaves no stray thread behind.
-        let fork = Sessions::open(&config)
-            .and_then(|sessions| sessions.fork(&args.session, args.at))
-            .context("cannot fork the session")?;
-        resume = Some(ResumeTarget::Thread(fork.id));
-    }
+    };
 
-    let color = cli.color.use_color(
+    let color = color.use_color(
         std::io::stderr().is_terminal(),
         std::env::var("NO_COLOR").ok().as_deref(),
     );
-    let mut renderer = if cli.json {
+    let mut renderer = if json {
         Renderer::Json(JsonRenderer::new())
     } else {
         Renderer::Human(HumanRenderer::new(HumanOptions {
@@ -153,7 +137,7 @@ async fn run_inner(cli: ExecCli) -> anyhow::Result<Outcome> {
     };
     let ended = drive_turn(&mut session, &mut renderer, &mut output, start).await?;
     if ended.outcome != Outcome::BrokenPipe {
-        if let Some(path) = &cli.output_last_message {
+        if let Some(path) = &output_last_message {
             write_last_message(path, ended.last_message.as_deref())?;
         }
         if let (Renderer::Human(_), Some(message)) = (&renderer, &ended.last_message) {

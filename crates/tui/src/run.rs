@@ -1,4 +1,4 @@
-//! The IO edge of the TUI: flags → config → session; terminal modes; the
+//! The IO edge of the TUI: resolved options → session; terminal modes; the
 //! pump task between the session handle and the event loop (`run/pump.rs`,
 //! with `/diff`'s `git diff` in `run/diff.rs`); and the exit.
 //! Everything testable lives elsewhere (`app.rs`, `event_loop.rs`).
@@ -13,10 +13,9 @@ use crate::settings;
 use crate::terminal::{TerminalModes, install_panic_hook};
 use crate::theme::Theme;
 use anyhow::{Context, bail};
-use duet_core::config::{ConfigOverrides, load_config, parse_cli_override};
 use duet_core::sessions::Sessions;
 use duet_core::{Config, ResumeTarget, SessionHandle, SessionOptions, spawn_session};
-use duet_protocol::{ApprovalPolicy, Event, EventMsg, SandboxMode, Usage};
+use duet_protocol::{Event, EventMsg, Usage};
 use futures::StreamExt;
 use ratatui::backend::CrosstermBackend;
 use std::io::IsTerminal;
@@ -32,32 +31,22 @@ use pump::{PumpExtras, pump, session_options};
 /// How long to wait for the session to confirm a shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
-/// The TUI's flags, resolved by the command line.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What the TUI is asked to do, resolved by the command line.
+#[derive(Debug, Clone)]
 pub struct TuiOptions {
+    /// The configuration, flags (`-a` included), profile and `-c` applied.
+    pub config: Config,
+    /// What resolving it had to say; shown first in the transcript.
+    pub warnings: Vec<String>,
     /// The first message, sent once the session starts.
     pub prompt: Option<String>,
-    pub model: Option<String>,
-    pub sandbox: Option<SandboxMode>,
-    pub approval: Option<ApprovalPolicy>,
+    /// `-i`: images attached to the first message.
+    pub images: Vec<PathBuf>,
     /// `--alt-screen`: full-screen mode whatever the config says.
     pub alt_screen: bool,
-    pub cwd: Option<PathBuf>,
-    /// `-c key=value`, unparsed, in command-line order.
-    pub config_overrides: Vec<String>,
     /// Continue this stored thread (an id; `duet resume`, `duet fork`)
     /// instead of starting a new one: its transcript is drawn first.
     pub resume: Option<String>,
-    /// `-p`: the config profile.
-    pub profile: Option<String>,
-    /// `-i`: images attached to the first message.
-    pub images: Vec<PathBuf>,
-    /// `--add-dir`: more writable roots.
-    pub add_dirs: Vec<PathBuf>,
-    /// `--ephemeral`: save nothing.
-    pub ephemeral: bool,
-    /// `--strict-config`: config warnings are errors.
-    pub strict_config: bool,
 }
 
 /// How the TUI ended, for the command line's goodbye.
@@ -81,27 +70,8 @@ pub fn check_terminal() -> anyhow::Result<()> {
 /// Run the TUI on the current tokio runtime until the user quits.
 pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
     check_terminal()?;
-    let cli_overrides = options
-        .config_overrides
-        .iter()
-        .map(|raw| parse_cli_override(raw).with_context(|| format!("invalid `-c {raw}`")))
-        .collect::<anyhow::Result<Vec<_>>>()?;
     let images = duet_core::image_paths(&options.images).map_err(anyhow::Error::msg)?;
-    let overrides = ConfigOverrides {
-        cwd: options.cwd.clone(),
-        model: options.model.clone(),
-        profile: options.profile.clone(),
-        sandbox_mode: options.sandbox,
-        approval_policy: options.approval,
-        cli_overrides: cli_overrides.clone(),
-        strict_config: options.strict_config,
-        ephemeral: options.ephemeral,
-        additional_writable_roots: options.add_dirs.clone(),
-        ..ConfigOverrides::default()
-    };
-    let loaded = load_config(overrides, &|name| std::env::var(name).ok())
-        .context("cannot load the configuration")?;
-    let mut config = loaded.config;
+    let mut config = options.config;
     let tui = settings::resolve(&config.tui, config.approval_policy_chosen);
     if let Some(default) = tui.default_approval {
         config.approval_policy = default;
@@ -151,7 +121,7 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
     }
     app.configure_composer(keymap, tui.vim);
     app.set_reasoning_display(tui.show_reasoning);
-    for warning in loaded
+    for warning in options
         .warnings
         .into_iter()
         .chain(tui.warnings)

@@ -47,7 +47,7 @@ impl Fixture {
         Config::defaults(self.home(), self.cwd())
     }
 
-    fn load(&self, overrides: ConfigOverrides) -> Result<LoadedConfig, String> {
+    fn load(&self, overrides: ConfigOverrides) -> Result<Settings, String> {
         let env = |name: &str| self.env.get(name).cloned();
         load_config(overrides, &env).map_err(|error| {
             error

@@ -1,26 +1,32 @@
 //! The flags of `duet exec`, as clap parses them.
 //!
-//! This is only the shape of the command line: turning flags into a config
-//! and a prompt happens in `prompt.rs` and `run.rs`. The flag set follows the
-//! reference's `codex exec`, including what `@openai/codex-sdk` passes, so the
-//! SDK can drive `duet` unchanged.
+//! This is only the shape of the command line: `lib.rs` resolves the
+//! configuration ([`crate::settings::resolve`]) and hands `duet-exec` a
+//! plain [`duet_exec::ExecOptions`]. The flag set follows the reference's
+//! `codex exec`, including what `@openai/codex-sdk` passes, so the SDK can
+//! drive `duet` unchanged.
 
+use crate::settings::SessionArgs;
 use clap::{Args, Subcommand, ValueEnum};
 use duet_core::ResumeTarget;
-use duet_protocol::SandboxMode;
+use duet_exec::{ColorChoice, ExecMode};
 use std::path::PathBuf;
 
 /// `duet exec [OPTIONS] [PROMPT]`: run one turn without a UI.
 ///
-/// Every option is global: it may come after `resume` or `fork` too
-/// (`duet exec resume ID --json -o F -m M "…"`), as the reference accepts and
-/// wrappers rely on.
+/// Every option may come after `resume` or `fork` too (`duet exec resume
+/// ID --json -o F -m M "…"`), as the reference accepts and wrappers rely
+/// on: the exec options are global, the session flags are taken at each
+/// level and merged ([`SessionArgs::then`]).
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub struct ExecCli {
     /// The instructions; read from stdin when absent or `-`. With both, piped
     /// stdin is appended as a `<stdin>` block.
     #[arg(value_name = "PROMPT")]
     pub prompt: Option<String>,
+
+    #[command(flatten)]
+    pub flags: SessionArgs,
 
     /// Print events as JSON lines on stdout (the schema is in docs/exec-json.md).
     #[arg(
@@ -58,72 +64,6 @@ pub struct ExecCli {
     )]
     pub skip_git_repo_check: bool,
 
-    /// Working directory of the session.
-    #[arg(
-        id = "exec-cwd",
-        short = 'C',
-        long = "cd",
-        value_name = "DIR",
-        global = true
-    )]
-    pub cwd: Option<PathBuf>,
-
-    /// Model to use.
-    #[arg(
-        id = "exec-model",
-        short = 'm',
-        long = "model",
-        value_name = "MODEL",
-        global = true
-    )]
-    pub model: Option<String>,
-
-    /// Sandbox for model-issued commands.
-    #[arg(
-        id = "exec-sandbox",
-        short = 's',
-        long = "sandbox",
-        value_name = "MODE",
-        global = true
-    )]
-    pub sandbox: Option<SandboxArg>,
-
-    /// Override a config key: `key=value`, the value parsed as TOML or else
-    /// taken as a string (repeatable).
-    #[arg(
-        id = "exec-config-overrides",
-        short = 'c',
-        long = "config",
-        value_name = "key=value",
-        global = true
-    )]
-    pub config_overrides: Vec<String>,
-
-    /// Config profile to layer over the defaults.
-    #[arg(
-        id = "exec-profile",
-        short = 'p',
-        long = "profile",
-        value_name = "NAME",
-        global = true
-    )]
-    pub profile: Option<String>,
-
-    /// Attach an image to the prompt (repeatable, or comma-separated).
-    #[arg(
-        id = "exec-images",
-        short = 'i',
-        long = "image",
-        value_name = "FILE",
-        value_delimiter = ',',
-        global = true
-    )]
-    pub images: Vec<PathBuf>,
-
-    /// Persist nothing about this session.
-    #[arg(id = "exec-ephemeral", long = "ephemeral", global = true)]
-    pub ephemeral: bool,
-
     /// When to colour the human transcript.
     #[arg(
         id = "exec-color",
@@ -132,29 +72,7 @@ pub struct ExecCli {
         default_value = "auto",
         global = true
     )]
-    pub color: ColorChoice,
-
-    /// Run commands without a sandbox and without asking. Dangerous.
-    #[arg(
-        id = "exec-dangerously-bypass-approvals-and-sandbox",
-        long = "dangerously-bypass-approvals-and-sandbox",
-        alias = "yolo",
-        global = true
-    )]
-    pub dangerously_bypass_approvals_and_sandbox: bool,
-
-    /// Another directory the sandbox lets commands write to (repeatable).
-    #[arg(
-        id = "exec-add-dirs",
-        long = "add-dir",
-        value_name = "DIR",
-        global = true
-    )]
-    pub add_dirs: Vec<PathBuf>,
-
-    /// Fail on unknown config keys instead of warning.
-    #[arg(id = "exec-strict-config", long = "strict-config", global = true)]
-    pub strict_config: bool,
+    pub color: ColorArg,
 
     /// Accepted for `@openai/codex-sdk` compatibility and ignored.
     #[arg(
@@ -205,6 +123,9 @@ pub struct ForkArgs {
     /// default: all of it.
     #[arg(long = "at", value_name = "TURN")]
     pub at: Option<u32>,
+
+    #[command(flatten)]
+    pub flags: SessionArgs,
 }
 
 /// `duet exec resume [SESSION] [PROMPT]`.
@@ -221,6 +142,9 @@ pub struct ResumeArgs {
     /// Resume the newest session of the working directory.
     #[arg(long = "last")]
     pub last: bool,
+
+    #[command(flatten)]
+    pub flags: SessionArgs,
 }
 
 impl ResumeArgs {
@@ -241,50 +165,52 @@ impl ResumeArgs {
     }
 }
 
-impl ExecCommand {
-    pub fn name(&self) -> &'static str {
-        match self {
-            ExecCommand::Resume(_) => "resume",
-            ExecCommand::Fork(_) => "fork",
-        }
+impl ExecCli {
+    /// The session flags given before `exec` (`before`), after it and after
+    /// `resume`/`fork`, merged in that order; which session the turn runs
+    /// in; and the prompt argument.
+    pub fn session(
+        &self,
+        before: SessionArgs,
+    ) -> Result<(SessionArgs, ExecMode, Option<String>), String> {
+        let flags = before.then(self.flags.clone());
+        Ok(match &self.command {
+            None => (flags, ExecMode::New, self.prompt.clone()),
+            Some(ExecCommand::Resume(args)) => {
+                let (target, prompt) = args.target_and_prompt()?;
+                (
+                    flags.then(args.flags.clone()),
+                    ExecMode::Resume(target),
+                    prompt,
+                )
+            }
+            Some(ExecCommand::Fork(args)) => (
+                flags.then(args.flags.clone()),
+                ExecMode::Fork {
+                    session: args.session.clone(),
+                    at: args.at,
+                },
+                args.prompt.clone(),
+            ),
+        })
     }
 }
 
-/// `--sandbox`: the clap face of [`SandboxMode`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SandboxArg {
-    ReadOnly,
-    WorkspaceWrite,
-    DangerFullAccess,
-}
-
-impl From<SandboxArg> for SandboxMode {
-    fn from(arg: SandboxArg) -> Self {
-        match arg {
-            SandboxArg::ReadOnly => SandboxMode::ReadOnly,
-            SandboxArg::WorkspaceWrite => SandboxMode::WorkspaceWrite,
-            SandboxArg::DangerFullAccess => SandboxMode::DangerFullAccess,
-        }
-    }
-}
-
-/// `--color`.
+/// `--color`: the clap face of [`ColorChoice`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub enum ColorArg {
     Always,
     Never,
     #[default]
     Auto,
 }
 
-impl ColorChoice {
-    /// Whether to emit ANSI codes on stderr. `auto` means: stderr is a
-    /// terminal and `NO_COLOR` is unset (or empty, as no-color.org says).
-    pub fn use_color(self, stderr_is_terminal: bool, no_color: Option<&str>) -> bool {
-        match self {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => stderr_is_terminal && no_color.is_none_or(str::is_empty),
+impl From<ColorArg> for ColorChoice {
+    fn from(arg: ColorArg) -> Self {
+        match arg {
+            ColorArg::Always => ColorChoice::Always,
+            ColorArg::Never => ColorChoice::Never,
+            ColorArg::Auto => ColorChoice::Auto,
         }
     }
 }
@@ -292,6 +218,7 @@ impl ColorChoice {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::{ConfigArgs, SandboxArg};
     use clap::Parser;
     use pretty_assertions::assert_eq;
 
@@ -302,33 +229,53 @@ mod tests {
         exec: ExecCli,
     }
 
-    fn parse(argv: &[&str]) -> ExecCli {
-        Wrapper::try_parse_from(std::iter::once("exec").chain(argv.iter().copied()))
-            .expect("argv parses")
-            .exec
+    /// What a parse means: the exec options, the session flags of every
+    /// level merged, which session, and the prompt.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct Parsed {
+        json: bool,
+        output_last_message: Option<PathBuf>,
+        output_schema: Option<PathBuf>,
+        skip_git_repo_check: bool,
+        color: ColorArg,
+        thread_source: Option<String>,
+        cyber_access_program: Option<String>,
+        flags: SessionArgs,
+        mode: ExecMode,
+        prompt: Option<String>,
     }
 
-    fn defaults() -> ExecCli {
-        ExecCli {
-            prompt: None,
+    fn parse(argv: &[&str]) -> Parsed {
+        let exec = Wrapper::try_parse_from(std::iter::once("exec").chain(argv.iter().copied()))
+            .expect("argv parses")
+            .exec;
+        let (flags, mode, prompt) = exec.session(SessionArgs::default()).expect("a session");
+        Parsed {
+            json: exec.json,
+            output_last_message: exec.output_last_message,
+            output_schema: exec.output_schema,
+            skip_git_repo_check: exec.skip_git_repo_check,
+            color: exec.color,
+            thread_source: exec.thread_source,
+            cyber_access_program: exec.cyber_access_program,
+            flags,
+            mode,
+            prompt,
+        }
+    }
+
+    fn defaults() -> Parsed {
+        Parsed {
             json: false,
             output_last_message: None,
             output_schema: None,
             skip_git_repo_check: false,
-            cwd: None,
-            model: None,
-            sandbox: None,
-            config_overrides: Vec::new(),
-            profile: None,
-            images: Vec::new(),
-            ephemeral: false,
-            color: ColorChoice::Auto,
-            dangerously_bypass_approvals_and_sandbox: false,
-            add_dirs: Vec::new(),
-            strict_config: false,
+            color: ColorArg::Auto,
             thread_source: None,
             cyber_access_program: None,
-            command: None,
+            flags: SessionArgs::default(),
+            mode: ExecMode::New,
+            prompt: None,
         }
     }
 
@@ -365,23 +312,29 @@ mod tests {
         ]);
         assert_eq!(
             cli,
-            ExecCli {
+            Parsed {
                 json: true,
-                config_overrides: vec![
-                    "model_providers.mock.name=\"mock\"".into(),
-                    "openai_base_url=\"http://127.0.0.1:9/v1\"".into(),
-                    "model_reasoning_effort=\"high\"".into(),
-                    "approval_policy=\"never\"".into(),
-                ],
-                model: Some("gpt-5.5".into()),
+                flags: SessionArgs {
+                    config: ConfigArgs {
+                        config_overrides: vec![
+                            "model_providers.mock.name=\"mock\"".into(),
+                            "openai_base_url=\"http://127.0.0.1:9/v1\"".into(),
+                            "model_reasoning_effort=\"high\"".into(),
+                            "approval_policy=\"never\"".into(),
+                        ],
+                        sandbox: Some(SandboxArg::WorkspaceWrite),
+                        cwd: Some("/repo".into()),
+                        add_dirs: vec!["/extra".into()],
+                        ..ConfigArgs::default()
+                    },
+                    model: Some("gpt-5.5".into()),
+                    images: vec!["/img/a.png".into()],
+                    ..SessionArgs::default()
+                },
                 thread_source: Some("sdk".into()),
-                sandbox: Some(SandboxArg::WorkspaceWrite),
-                cwd: Some("/repo".into()),
-                add_dirs: vec!["/extra".into()],
                 skip_git_repo_check: true,
                 output_schema: Some("/tmp/codex-output-schema-1/schema.json".into()),
                 cyber_access_program: Some("p".into()),
-                images: vec!["/img/a.png".into()],
                 ..defaults()
             }
         );
@@ -398,14 +351,13 @@ mod tests {
         ]);
         assert_eq!(
             cli,
-            ExecCli {
+            Parsed {
                 json: true,
-                command: Some(ExecCommand::Resume(ResumeArgs {
-                    session: Some("0199-abc".into()),
-                    prompt: None,
-                    last: false,
-                })),
-                images: vec!["/a.png".into()],
+                mode: ExecMode::Resume(ResumeTarget::Thread("0199-abc".into())),
+                flags: SessionArgs {
+                    images: vec!["/a.png".into()],
+                    ..SessionArgs::default()
+                },
                 ..defaults()
             }
         );
@@ -430,16 +382,23 @@ mod tests {
             "-s",
             "read-only",
         ];
-        let expected_flags = |command| ExecCli {
+        let expected_flags = |mode| Parsed {
             json: true,
             output_last_message: Some("out.txt".into()),
             skip_git_repo_check: true,
-            model: Some("m1".into()),
-            config_overrides: vec!["k=v".into()],
             output_schema: Some("s.json".into()),
-            ephemeral: true,
-            sandbox: Some(SandboxArg::ReadOnly),
-            command: Some(command),
+            flags: SessionArgs {
+                config: ConfigArgs {
+                    config_overrides: vec!["k=v".into()],
+                    sandbox: Some(SandboxArg::ReadOnly),
+                    ..ConfigArgs::default()
+                },
+                model: Some("m1".into()),
+                ephemeral: true,
+                ..SessionArgs::default()
+            },
+            mode,
+            prompt: Some("go on".into()),
             ..defaults()
         };
         let mut resume = vec!["resume", "0199-abc"];
@@ -447,21 +406,38 @@ mod tests {
         resume.push("go on");
         assert_eq!(
             parse(&resume),
-            expected_flags(ExecCommand::Resume(ResumeArgs {
-                session: Some("0199-abc".into()),
-                prompt: Some("go on".into()),
-                last: false,
-            }))
+            expected_flags(ExecMode::Resume(ResumeTarget::Thread("0199-abc".into())))
         );
         let mut fork = vec!["fork", "0199-abc", "go on"];
         fork.extend(tail);
         assert_eq!(
             parse(&fork),
-            expected_flags(ExecCommand::Fork(ForkArgs {
+            expected_flags(ExecMode::Fork {
                 session: "0199-abc".into(),
-                prompt: Some("go on".into()),
                 at: None,
-            }))
+            })
+        );
+    }
+
+    #[test]
+    fn session_flags_before_and_after_the_subcommand_merge_the_later_winning() {
+        let cli = parse(&[
+            "-m", "m1", "-c", "a=1", "-i", "a.png", "resume", "--last", "-m", "m2", "-c", "b=2",
+        ]);
+        assert_eq!(
+            (cli.flags, cli.mode),
+            (
+                SessionArgs {
+                    config: ConfigArgs {
+                        config_overrides: vec!["a=1".into(), "b=2".into()],
+                        ..ConfigArgs::default()
+                    },
+                    model: Some("m2".into()),
+                    images: vec!["a.png".into()],
+                    ..SessionArgs::default()
+                },
+                ExecMode::Resume(ResumeTarget::Last)
+            )
         );
     }
 
@@ -479,14 +455,17 @@ mod tests {
         ]);
         assert_eq!(
             cli,
-            ExecCli {
+            Parsed {
                 json: true,
-                command: Some(ExecCommand::Fork(ForkArgs {
+                mode: ExecMode::Fork {
                     session: "deploy-fix".into(),
-                    prompt: Some("go on".into()),
                     at: Some(2),
-                })),
-                images: vec!["a.png".into()],
+                },
+                prompt: Some("go on".into()),
+                flags: SessionArgs {
+                    images: vec!["a.png".into()],
+                    ..SessionArgs::default()
+                },
                 ..defaults()
             }
         );
@@ -521,20 +500,25 @@ mod tests {
         ]);
         assert_eq!(
             cli,
-            ExecCli {
+            Parsed {
                 prompt: Some("fix it".into()),
                 json: true,
                 output_last_message: Some("out.txt".into()),
-                cwd: Some("dir".into()),
-                model: Some("m1".into()),
-                sandbox: Some(SandboxArg::ReadOnly),
-                config_overrides: vec!["a=1".into()],
-                profile: Some("work".into()),
-                images: vec!["a.png".into(), "b.png".into(), "c.png".into()],
-                ephemeral: true,
-                color: ColorChoice::Never,
-                dangerously_bypass_approvals_and_sandbox: true,
-                strict_config: true,
+                color: ColorArg::Never,
+                flags: SessionArgs {
+                    config: ConfigArgs {
+                        cwd: Some("dir".into()),
+                        sandbox: Some(SandboxArg::ReadOnly),
+                        config_overrides: vec!["a=1".into()],
+                        profile: Some("work".into()),
+                        strict_config: true,
+                        ..ConfigArgs::default()
+                    },
+                    model: Some("m1".into()),
+                    images: vec!["a.png".into(), "b.png".into(), "c.png".into()],
+                    ephemeral: true,
+                    dangerously_bypass_approvals_and_sandbox: true,
+                },
                 ..defaults()
             }
         );
@@ -544,7 +528,7 @@ mod tests {
     fn dash_is_a_prompt() {
         assert_eq!(
             parse(&["-"]),
-            ExecCli {
+            Parsed {
                 prompt: Some("-".into()),
                 ..defaults()
             }
@@ -556,24 +540,6 @@ mod tests {
         let error = Wrapper::try_parse_from(["exec", "-s", "everything"]).unwrap_err();
         assert_eq!(error.kind(), clap::error::ErrorKind::InvalidValue);
         assert_eq!(error.exit_code(), 2);
-    }
-
-    #[test]
-    fn color_auto_needs_a_terminal_and_no_no_color() {
-        let table = [
-            (ColorChoice::Auto, true, None, true),
-            (ColorChoice::Auto, true, Some("1"), false),
-            (ColorChoice::Auto, true, Some(""), true),
-            (ColorChoice::Auto, false, None, false),
-            (ColorChoice::Always, false, Some("1"), true),
-            (ColorChoice::Never, true, None, false),
-        ];
-        let got: Vec<bool> = table
-            .iter()
-            .map(|(c, tty, nc, _)| c.use_color(*tty, *nc))
-            .collect();
-        let want: Vec<bool> = table.iter().map(|row| row.3).collect();
-        assert_eq!(got, want);
     }
 }
 
@@ -587,6 +553,7 @@ mod resume_tests {
             session: session.map(str::to_string),
             prompt: prompt.map(str::to_string),
             last,
+            flags: SessionArgs::default(),
         }
     }
 
