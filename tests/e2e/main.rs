@@ -13,6 +13,7 @@ mod exec_json;
 mod faults;
 mod fork;
 mod interrupt;
+mod logging;
 mod request_bodies;
 mod resume;
 mod rules;

@@ -16,6 +16,7 @@ mod args;
 mod config_cmd;
 mod exec_args;
 mod execpolicy;
+mod logging;
 mod resume;
 mod sandbox;
 mod sessions;
@@ -194,7 +195,8 @@ fn exec_options(
         ExitCode::from(1)
     };
     let (flags, mode, prompt) = exec.session(before).map_err(fail)?;
-    let settings = resolve(&flags, FrontEnd::Exec).map_err(|error| fail(error.to_string()))?;
+    let mut settings = resolve(&flags, FrontEnd::Exec).map_err(|error| fail(error.to_string()))?;
+    logging::start(&mut settings);
     Ok(duet_exec::ExecOptions {
         config: settings.config,
         warnings: settings.warnings,
@@ -238,13 +240,14 @@ fn run_tui(prompt: Option<String>, args: TuiArgs, resume: Option<String>) -> Exi
     let front_end = FrontEnd::Tui {
         approval: args.approval.map(Into::into),
     };
-    let settings = match resolve(&args.session, front_end) {
+    let mut settings = match resolve(&args.session, front_end) {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("error: {error}");
             return ExitCode::from(1);
         }
     };
+    logging::start(&mut settings);
     let ephemeral = settings.config.ephemeral;
     let options = duet_tui::TuiOptions {
         config: settings.config,

@@ -120,6 +120,7 @@ async fn ask(
     if let Ok(mut pending) = context.services.pending_approvals.lock() {
         pending.insert(call_id.clone(), answer_tx);
     }
+    log::debug!("approval {call_id} asked");
     context
         .services
         .events
@@ -133,6 +134,7 @@ async fn ask(
         }
         answer = answer_rx => answer.unwrap_or(ReviewDecision::Denied),
     };
+    log::info!("approval {call_id} answered {decision:?}");
     match decision {
         ReviewDecision::Abort => Err(TurnError::Cancelled),
         other => Ok(other),

@@ -91,6 +91,32 @@ pub struct Config {
     /// The `[tui]` table as every layer left it (file, profile table,
     /// profile file, `-c tui.…`): the TUI's settings, which it interprets.
     pub tui: toml::Table,
+    /// `log_level`: what the opt-in log at `$DUET_HOME/log/duet.log` keeps
+    /// (`RUST_LOG` wins over it); `None` writes no log.
+    pub log_level: Option<LogLevel>,
+}
+
+/// How much the opt-in log keeps (`log_level`), most severe first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Off,
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Off => "off",
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -183,6 +209,7 @@ impl Config {
             approval_policy: ApprovalPolicy::Never,
             approval_policy_chosen: false,
             tui: toml::Table::new(),
+            log_level: None,
             sandbox_mode: SandboxMode::ReadOnly,
             sandbox_workspace_write: SandboxWorkspaceWrite::default(),
             sandbox_backend: BackendPreference::Auto,

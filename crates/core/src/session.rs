@@ -264,6 +264,19 @@ pub fn spawn_session(
         },
     );
     let lock = lock.or(resumed_lock);
+    log::info!(
+        "session {thread_id}: {}, store {}",
+        if options.resume.is_some() {
+            "resumed"
+        } else {
+            "new"
+        },
+        if config.ephemeral {
+            "off (--ephemeral)"
+        } else {
+            "on"
+        }
+    );
     tokio::spawn(run_session(
         Arc::new(services),
         TurnSettings::new(config),
@@ -358,7 +371,10 @@ fn new_thread_record(config: &Config, thread_id: &str, source: &str) -> NewThrea
 /// Warnings of the recorder (a store that cannot be written) as events.
 fn warner(events: &EventSender) -> impl Fn(String) + Send + Clone + 'static {
     let events = events.clone();
-    move |message| events.send(None, EventMsg::Warning { message })
+    move |message| {
+        log::warn!("{message}");
+        events.send(None, EventMsg::Warning { message })
+    }
 }
 
 struct RunningTurn {

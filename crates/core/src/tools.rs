@@ -24,7 +24,35 @@ use duet_model::{FunctionCallOutput, ResponseItem};
 use tokio_util::sync::CancellationToken;
 
 /// Run one call and produce the output item for the history.
+/// [`dispatch_call`], timed in the log.
 pub(crate) async fn dispatch(
+    context: ToolContext<'_>,
+    state: &TurnState,
+    turn_id: &str,
+    call: ToolCall,
+    cancel: &CancellationToken,
+) -> Result<ResponseItem, TurnError> {
+    let started = std::time::Instant::now();
+    let (name, call_id) = match &call {
+        ToolCall::Function { name, call_id, .. } | ToolCall::Custom { name, call_id, .. } => {
+            (name.clone(), call_id.clone())
+        }
+    };
+    log::debug!("tool call {call_id}: `{name}`");
+    let result = dispatch_call(context, state, turn_id, call, cancel).await;
+    log::info!(
+        "tool call {call_id}: `{name}` {} in {} ms",
+        match &result {
+            Ok(_) => "answered",
+            Err(TurnError::Cancelled) => "cancelled",
+            Err(TurnError::Fatal(_)) => "failed the turn",
+        },
+        started.elapsed().as_millis()
+    );
+    result
+}
+
+async fn dispatch_call(
     context: ToolContext<'_>,
     state: &TurnState,
     turn_id: &str,

@@ -92,6 +92,14 @@ pub(crate) async fn run_turn(
         compacted: false,
     };
     services.events.send(Some(&turn_id), EventMsg::TurnStarted);
+    log::info!(
+        "turn {turn_id} started: {}",
+        match &work {
+            Work::User(_) => "a prompt",
+            Work::Compact => "compaction",
+            Work::Shell(_) => "a user shell command",
+        }
+    );
     let started_at_ms = now_ms();
     let prompt = match &work {
         Work::User(user_turn) => prompt_text(&user_turn.items),
@@ -199,6 +207,17 @@ impl Turn {
             }
         }
         turn.save_history(&history);
+        log::info!(
+            "turn {turn_id} ended {} after {} ms ({} input, {} output tokens){}",
+            status.as_str(),
+            now_ms() - started_at_ms,
+            turn.turn_usage.input_tokens,
+            turn.turn_usage.output_tokens,
+            error
+                .as_deref()
+                .map(|error| format!(": {error}"))
+                .unwrap_or_default()
+        );
         let record = TurnRecord {
             thread_id: context.thread_id.clone(),
             turn_id,

@@ -194,6 +194,14 @@ impl ModelClient {
         // (a resumed thread's body can be tens of megabytes).
         let template = self.http.post(self.url.clone()).headers(headers).body(body);
         loop {
+            let started = std::time::Instant::now();
+            log::debug!(
+                "POST {} (model `{}`, {} input items, attempt {})",
+                self.display_url(),
+                request.model,
+                request.input.len(),
+                retries + 1
+            );
             let sent = template
                 .try_clone()
                 .expect("a request with an in-memory body can be cloned")
@@ -201,6 +209,13 @@ impl ModelClient {
                 .await;
             let (reason, delay) = match sent {
                 Ok(response) if response.status().is_success() => {
+                    log::info!(
+                        "{} answered {} in {} ms (request id {})",
+                        self.display_url(),
+                        response.status().as_u16(),
+                        started.elapsed().as_millis(),
+                        request_id(response.headers())
+                    );
                     return Ok(ResponseStream::new(
                         response,
                         self.provider.stream_idle_timeout,
@@ -211,6 +226,13 @@ impl ModelClient {
                     let response_headers = response.headers().clone();
                     let body = read_error_body(response, self.provider.stream_idle_timeout).await;
                     let failure = self.status_failure(status, &body, request);
+                    log::warn!(
+                        "{} answered {} in {} ms (request id {}): {failure}",
+                        self.display_url(),
+                        status.as_u16(),
+                        started.elapsed().as_millis(),
+                        request_id(&response_headers)
+                    );
                     let fatal = matches!(
                         failure,
                         ModelError::ContextWindowExceeded | ModelError::QuotaExceeded { .. }
@@ -225,6 +247,7 @@ impl ModelClient {
                 }
                 Err(err) => {
                     let reason = connection_reason(&err);
+                    log::warn!("{} could not be reached: {reason}", self.display_url());
                     if retries >= max_retries {
                         return Err(ModelError::Connection {
                             url: self.display_url(),
@@ -236,6 +259,10 @@ impl ModelClient {
                 }
             };
             retries += 1;
+            log::info!(
+                "retry {retries} of {max_retries} in {} ms: {reason}",
+                delay.as_millis()
+            );
             on_retry(RetryNotice {
                 attempt: retries,
                 max_attempts: max_retries,
@@ -302,6 +329,14 @@ impl ModelClient {
     fn display_url(&self) -> String {
         format!("{}/responses", self.provider.base_url.trim_end_matches('/'))
     }
+}
+
+/// The provider's id of a request, for matching a log line with its side.
+fn request_id(headers: &reqwest::header::HeaderMap) -> &str {
+    ["x-request-id", "request-id", "x-amzn-requestid"]
+        .iter()
+        .find_map(|name| headers.get(*name)?.to_str().ok())
+        .unwrap_or("none")
 }
 
 const ORIGINATOR: HeaderName = HeaderName::from_static("originator");

@@ -94,9 +94,13 @@ static LANDLOCK_PROBE: OnceLock<Availability> = OnceLock::new();
 /// bubblewrap result is also kept in `state_dir`, when given, for later
 /// processes.
 pub fn probe(backend: Backend, state_dir: Option<&Path>) -> &'static Availability {
+    let probed = |availability: Availability| {
+        log::info!("{} probed: {availability:?}", backend.name());
+        availability
+    };
     match backend {
-        Backend::Bwrap => BWRAP_PROBE.get_or_init(|| crate::probe::probe_bwrap(state_dir)),
-        Backend::Landlock => LANDLOCK_PROBE.get_or_init(crate::probe::probe_landlock),
+        Backend::Bwrap => BWRAP_PROBE.get_or_init(|| probed(crate::probe::probe_bwrap(state_dir))),
+        Backend::Landlock => LANDLOCK_PROBE.get_or_init(|| probed(crate::probe::probe_landlock())),
     }
 }
 

@@ -346,6 +346,13 @@ fn plan_confined(spec: &CommandSpec, sandbox: &Sandbox) -> Result<Launch, Sandbo
         .backend()?
         .expect("only danger-full-access needs no backend");
     let helper = helper_program(sandbox)?;
+    log::debug!(
+        "confining `{}` in `{}` with {} ({})",
+        spec.program.display(),
+        spec.cwd.display(),
+        backend.name(),
+        policy.mode()
+    );
     let network_disabled = policy.network_disabled();
     let tmpdir = spec.env.get("TMPDIR").map(Path::new);
     let mut command = vec![spec.program.display().to_string()];

@@ -139,6 +139,7 @@ pub(super) fn build_config(
     if let Some(include) = merged.include_permissions_instructions {
         config.include_permissions_instructions = include;
     }
+    config.log_level = merged.log_level;
 
     config.projects = merged
         .projects

@@ -46,6 +46,7 @@ pub(super) struct ConfigToml {
     pub developer_instructions: Option<String>,
     pub include_environment_context: Option<bool>,
     pub include_permissions_instructions: Option<bool>,
+    pub log_level: Option<super::LogLevel>,
     pub profile: Option<String>,
     pub profiles: BTreeMap<String, ProfileToml>,
     pub projects: BTreeMap<String, ProjectToml>,

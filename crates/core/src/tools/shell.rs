@@ -166,6 +166,18 @@ impl Run<'_> {
                 self.cancel,
             )
             .await;
+        match &result {
+            Ok(output) => log::info!(
+                "command `{}` {} after {} ms",
+                self.command_line,
+                output.exit_code.map_or_else(
+                    || "still running".to_string(),
+                    |code| format!("exited {code}")
+                ),
+                output.wall_time.as_millis()
+            ),
+            Err(error) => log::warn!("command `{}` did not run: {error}", self.command_line),
+        }
         let output = result.as_ref().ok().cloned();
         let text = finish(
             context,
