@@ -129,6 +129,8 @@ impl AnsiSink {
 }
 
 impl Backend for AnsiSink {
+    type Error = io::Error;
+
     fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
     where
         I: Iterator<Item = (u16, u16, &'a Cell)>,

@@ -28,7 +28,7 @@ use unicode_width::UnicodeWidthStr;
 /// What the `Backend` trait cannot do: clearing the terminal's scrollback,
 /// and (with defaults that do nothing, for test backends) switching to the
 /// alternate screen for the pager, notifying, and suspending the process.
-pub trait PurgeScrollback {
+pub trait PurgeScrollback: Backend<Error: Send + Sync + 'static> {
     fn purge_scrollback(&mut self) -> io::Result<()>;
 
     fn enter_alternate_screen(&mut self) -> io::Result<()> {
@@ -111,25 +111,25 @@ pub struct Screen<B: Backend + PurgeScrollback> {
 impl<B: Backend + PurgeScrollback> Screen<B> {
     /// An inline screen whose live area starts at row `top` (the cursor's row).
     pub fn inline(backend: B, top: u16) -> io::Result<Screen<B>> {
-        let size = backend.size()?;
+        let size = backend.size().map_err(io::Error::other)?;
         let viewport = Rect::new(0, top.min(size.height.saturating_sub(1)), size.width, 1);
         let terminal = Terminal::with_options(
             backend,
             TerminalOptions {
                 viewport: Viewport::Fixed(viewport),
             },
-        )?;
+        ).map_err(io::Error::other)?;
         Ok(Screen::with(terminal, false, size, viewport))
     }
 
     pub fn alt_screen(backend: B) -> io::Result<Screen<B>> {
-        let size = backend.size()?;
+        let size = backend.size().map_err(io::Error::other)?;
         let terminal = Terminal::with_options(
             backend,
             TerminalOptions {
                 viewport: Viewport::Fullscreen,
             },
-        )?;
+        ).map_err(io::Error::other)?;
         let area = Rect::new(0, 0, size.width, size.height);
         Ok(Screen::with(terminal, true, size, area))
     }
@@ -190,12 +190,12 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
             let chunk = (count - drawn).min(top);
             self.terminal
                 .backend_mut()
-                .scroll_region_up(0..top, chunk)?;
+                .scroll_region_up(0..top, chunk).map_err(io::Error::other)?;
             let first = usize::from(drawn);
             self.draw_lines(&lines[first..first + usize::from(chunk)], top - chunk, true)?;
             drawn += chunk;
         }
-        self.terminal.backend_mut().flush()
+        self.terminal.backend_mut().flush().map_err(io::Error::other)
     }
 
     /// Draw `lines` on the rows from `y` down, at most a screen's worth.
@@ -219,7 +219,7 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
             printed_cells(&cells[..end])
                 .map(move |(x, cell)| (u16::try_from(x).unwrap_or(0), y + row, cell))
         });
-        self.terminal.backend_mut().draw(positioned)
+        self.terminal.backend_mut().draw(positioned).map_err(io::Error::other)
     }
 
     /// Move or resize the live area. Every row from its new top to the
@@ -235,9 +235,9 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
         let cells = rows.flat_map(|y| (0..width).map(move |x| (u16::try_from(x).unwrap_or(0), y)));
         self.terminal
             .backend_mut()
-            .draw(cells.map(|(x, y)| (x, y, &blank)))?;
+            .draw(cells.map(|(x, y)| (x, y, &blank))).map_err(io::Error::other)?;
         self.viewport = area;
-        self.terminal.resize(area)
+        self.terminal.resize(area).map_err(io::Error::other)
     }
 
     /// Give the live area `rows` rows, scrolling history up if it must grow
@@ -251,7 +251,7 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
         if overflow > 0 {
             self.terminal
                 .backend_mut()
-                .scroll_region_up(0..self.size.height, overflow)?;
+                .scroll_region_up(0..self.size.height, overflow).map_err(io::Error::other)?;
             top -= overflow;
         }
         self.move_viewport(Rect::new(0, top, self.size.width, rows))
@@ -279,7 +279,7 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
             if let Some((x, y)) = cursor {
                 frame.set_cursor_position(Position::new(area.x + x, area.y + y));
             }
-        })?;
+        }).map_err(io::Error::other)?;
         Ok(())
     }
 
@@ -329,7 +329,7 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
             if let Some((x, y)) = cursor {
                 frame.set_cursor_position(Position::new(x, top + y));
             }
-        })?;
+        }).map_err(io::Error::other)?;
         Ok(())
     }
 
@@ -339,8 +339,8 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
         if !self.pager_shown && !self.alt_screen {
             self.terminal.backend_mut().enter_alternate_screen()?;
             self.pager_shown = true;
-            self.terminal.resize(full)?;
-            self.terminal.clear()?;
+            self.terminal.resize(full).map_err(io::Error::other)?;
+            self.terminal.clear().map_err(io::Error::other)?;
         }
         let Some(crate::app::Overlay::Pager(pager)) = &app.overlay else {
             return Ok(());
@@ -352,7 +352,7 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
         );
         self.terminal.draw(|frame| {
             Paragraph::new(Text::from(lines)).render(frame.area(), frame.buffer_mut());
-        })?;
+        }).map_err(io::Error::other)?;
         Ok(())
     }
 
@@ -361,8 +361,8 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
     fn close_pager(&mut self) -> io::Result<()> {
         self.pager_shown = false;
         self.terminal.backend_mut().leave_alternate_screen()?;
-        self.terminal.resize(self.viewport)?;
-        self.terminal.clear()?;
+        self.terminal.resize(self.viewport).map_err(io::Error::other)?;
+        self.terminal.clear().map_err(io::Error::other)?;
         let deferred = std::mem::take(&mut self.deferred);
         self.insert_history(deferred)
     }
@@ -382,22 +382,22 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
                     // Leave the shell's prompt right under the transcript.
                     let top = self.viewport.y;
                     let backend = self.terminal.backend_mut();
-                    backend.set_cursor_position(Position::new(0, top))?;
-                    backend.clear_region(ClearType::AfterCursor)?;
+                    backend.set_cursor_position(Position::new(0, top)).map_err(io::Error::other)?;
+                    backend.clear_region(ClearType::AfterCursor).map_err(io::Error::other)?;
                 }
                 let Some(row) = self.terminal.backend_mut().suspend()? else {
                     return Ok(());
                 };
-                self.size = self.terminal.backend().size()?;
+                self.size = self.terminal.backend().size().map_err(io::Error::other)?;
                 if self.alt_screen {
                     self.terminal
-                        .resize(Rect::new(0, 0, self.size.width, self.size.height))?;
+                        .resize(Rect::new(0, 0, self.size.width, self.size.height)).map_err(io::Error::other)?;
                 } else {
                     let top = row.min(self.size.height.saturating_sub(1));
                     self.viewport = Rect::new(0, top, self.size.width, 1);
-                    self.terminal.resize(self.viewport)?;
+                    self.terminal.resize(self.viewport).map_err(io::Error::other)?;
                 }
-                self.terminal.clear()?;
+                self.terminal.clear().map_err(io::Error::other)?;
                 self.draw(app)
             }
         }
@@ -406,7 +406,7 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
     /// Paint everything again on the next draw (another program, such as
     /// the external editor, had the terminal).
     pub fn repaint(&mut self) -> io::Result<()> {
-        self.terminal.clear()
+        self.terminal.clear().map_err(io::Error::other)
     }
 
     /// After a resize: take the new size; inline, clear screen and
@@ -415,7 +415,7 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
     /// loop calls it once per batch of inputs, however many resizes the
     /// batch held.
     pub fn resized(&mut self, app: &mut App) -> io::Result<()> {
-        self.size = self.terminal.backend().size()?;
+        self.size = self.terminal.backend().size().map_err(io::Error::other)?;
         if self.pager_shown {
             // The rewrite below includes what waited; the next draw opens
             // the pager again at the new size.
@@ -425,12 +425,12 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
         }
         if self.alt_screen {
             let area = Rect::new(0, 0, self.size.width, self.size.height);
-            return self.terminal.resize(area);
+            return self.terminal.resize(area).map_err(io::Error::other);
         }
         let backend = self.terminal.backend_mut();
         backend.purge_scrollback()?;
-        backend.set_cursor_position(Position::ORIGIN)?;
-        backend.clear_region(ClearType::All)?;
+        backend.set_cursor_position(Position::ORIGIN).map_err(io::Error::other)?;
+        backend.clear_region(ClearType::All).map_err(io::Error::other)?;
         self.move_viewport(Rect::new(0, 0, self.size.width, 1))?;
         let lines = app.transcript_lines();
         self.insert_history(lines)

@@ -13,7 +13,7 @@ use pretty_assertions::assert_eq;
 use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
 use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
-use ratatui::style::{Style, Stylize};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use std::io;
 use support::{Step, completed, core, key, started, thread_started, turn_completed, type_text};
@@ -189,43 +189,45 @@ struct CountingBackend {
 }
 
 impl Backend for CountingBackend {
-    fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
+    type Error = std::convert::Infallible;
+
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
     where
         I: Iterator<Item = (u16, u16, &'a Cell)>,
     {
         self.inner.draw(content)
     }
-    fn hide_cursor(&mut self) -> io::Result<()> {
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
         self.inner.hide_cursor()
     }
-    fn show_cursor(&mut self) -> io::Result<()> {
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
         self.inner.show_cursor()
     }
-    fn get_cursor_position(&mut self) -> io::Result<Position> {
+    fn get_cursor_position(&mut self) -> Result<Position, Self::Error> {
         self.inner.get_cursor_position()
     }
-    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> io::Result<()> {
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> Result<(), Self::Error> {
         self.inner.set_cursor_position(position)
     }
-    fn clear(&mut self) -> io::Result<()> {
+    fn clear(&mut self) -> Result<(), Self::Error> {
         self.inner.clear()
     }
-    fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
+    fn clear_region(&mut self, clear_type: ClearType) -> Result<(), Self::Error> {
         self.inner.clear_region(clear_type)
     }
-    fn size(&self) -> io::Result<Size> {
+    fn size(&self) -> Result<Size, Self::Error> {
         self.inner.size()
     }
-    fn window_size(&mut self) -> io::Result<WindowSize> {
+    fn window_size(&mut self) -> Result<WindowSize, Self::Error> {
         self.inner.window_size()
     }
-    fn flush(&mut self) -> io::Result<()> {
+    fn flush(&mut self) -> Result<(), Self::Error> {
         self.inner.flush()
     }
-    fn scroll_region_up(&mut self, region: std::ops::Range<u16>, count: u16) -> io::Result<()> {
+    fn scroll_region_up(&mut self, region: std::ops::Range<u16>, count: u16) -> Result<(), Self::Error> {
         self.inner.scroll_region_up(region, count)
     }
-    fn scroll_region_down(&mut self, region: std::ops::Range<u16>, count: u16) -> io::Result<()> {
+    fn scroll_region_down(&mut self, region: std::ops::Range<u16>, count: u16) -> Result<(), Self::Error> {
         self.inner.scroll_region_down(region, count)
     }
 }
