@@ -4,29 +4,29 @@
 //! is collected as [`Outgoing`] requests and history lines, which the event
 //! loop drains after each update. Rendering reads the state (`render.rs`).
 //!
-//! Split by concern: `app/events.rs` turns session events into live cells,
-//! `app/keys.rs` maps keys and slash commands to state changes.
+//! Split by concern: `app/state.rs` holds the parts of the state,
+//! `app/events.rs` turns session events into live cells, `app/keys.rs`
+//! routes keys through the focus list, `app/extras.rs` has the composer's
+//! modes and `app/commands.rs` the slash commands.
 
 mod commands;
 mod events;
 mod extras;
 mod keys;
+mod state;
 
 pub use commands::INIT_PROMPT;
 pub(crate) use commands::{DRAWN_TURNS, Overlay};
+pub(crate) use state::{InputState, TranscriptView, TurnView, View};
 
-use crate::approval::Modal;
-use crate::composer::Composer;
 use crate::history::{Cell, NoticeKind};
-use crate::live::Live;
 use crate::prompt_history::PromptHistory;
 use crate::resume_picker::{Removal, SessionRow};
 use crate::theme::Theme;
 use duet_protocol::{
-    ApprovalPolicy, Event, Item, Op, ReasoningEffort, SandboxMode, TodoItem, Usage, UserTurn,
+    ApprovalPolicy, Event, Item, Op, ReasoningEffort, SandboxMode, Usage, UserTurn,
 };
 use ratatui::text::Line;
-use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -173,112 +173,44 @@ pub struct SessionInfo {
     pub reasoning_effort: Option<ReasoningEffort>,
 }
 
+/// The TUI's state, owned in parts by concern: what the terminal shows
+/// ([`View`]), the transcript ([`TranscriptView`]), the session and its
+/// turns ([`TurnView`]) and the composer with its modes ([`InputState`]),
+/// plus what the event loop exchanges with it.
 pub struct App {
-    pub(crate) theme: Theme,
-    pub(crate) alt_screen: bool,
-    version: String,
-    pub(crate) width: u16,
-    pub(crate) height: u16,
-    pub(crate) session: Option<SessionInfo>,
-    /// The thread to name in the resume hint (the last one started).
-    last_thread_id: Option<String>,
-    pub(crate) usage: Usage,
-    /// The input of the last model response: how full the context is.
-    pub(crate) last_input_tokens: u64,
-    pub(crate) context_window: Option<u64>,
-    /// The finished transcript, for redraws at another width.
-    pub(crate) cells: Vec<Cell>,
-    /// Cells before this index have dropped their kept parses: they are
-    /// older than the last [`DRAWN_TURNS`] turns a resize redraws.
-    parses_kept_from: usize,
-    pub(crate) live: Live,
-    /// Lines for the scrollback, drained by the loop (inline mode only).
-    pending_lines: Vec<Line<'static>>,
-    pub(crate) composer: Composer,
-    pub(crate) popup_selected: usize,
-    history: PromptHistory,
-    pub(crate) approvals: VecDeque<Modal>,
-    /// Messages typed while a turn runs, sent together when it ends.
-    pub(crate) queued: Vec<String>,
-    /// When the running turn started; `None` when idle.
-    pub(crate) turn_started: Option<Instant>,
+    pub(crate) view: View,
+    pub(crate) transcript: TranscriptView,
+    pub(crate) turn: TurnView,
+    pub(crate) input: InputState,
     pub(crate) now: Instant,
     next_tick: Option<Instant>,
-    initial_prompt: Option<String>,
-    initial_images: Vec<PathBuf>,
-    /// The last error shown, so `TurnFailed` does not repeat it.
-    last_error: Option<String>,
     /// A one-line hint above the status line, cleared by the next key.
     pub(crate) hint: Option<String>,
     ctrl_c_armed: bool,
-    /// When each running command started, for its duration.
-    command_started: HashMap<String, Instant>,
-    /// The plan shown last, so an unchanged update is not shown again.
-    last_plan: Option<Vec<TodoItem>>,
-    /// Transcript rows scrolled up from the bottom (alt-screen mode).
-    pub(crate) scroll_back: usize,
     outgoing: Vec<Outgoing>,
-    redraw_all: bool,
-    /// The screen height before the first resize not yet applied to an
-    /// open pager.
-    pager_resized_from: Option<u16>,
-    quit: bool,
-    /// A picker or the pager, over the composer or the screen.
-    pub(crate) overlay: Option<Overlay>,
-    /// The thread's name, for the status line.
-    pub(crate) session_name: Option<String>,
-    /// A stored thread to draw when its session starts.
-    pending_transcript: Option<Box<duet_core::sessions::Transcript>>,
-    /// Whether the terminal has focus (focus events), for notifications.
-    focused: bool,
     terminal_requests: Vec<TerminalRequest>,
-    /// Keymap, vim, reverse search, `@` popup, rewind list (`app/extras.rs`).
-    pub(crate) extras: extras::Extras,
+    quit: bool,
 }
 
 impl App {
     pub fn new(options: AppOptions, now: Instant) -> App {
         App {
-            theme: options.theme,
-            alt_screen: options.alt_screen,
-            version: options.version,
-            width: options.size.0,
-            height: options.size.1,
-            session: None,
-            last_thread_id: None,
-            usage: Usage::default(),
-            last_input_tokens: 0,
-            context_window: None,
-            cells: Vec::new(),
-            parses_kept_from: 0,
-            live: Live::default(),
-            pending_lines: Vec::new(),
-            composer: Composer::default(),
-            popup_selected: 0,
-            history: PromptHistory::load(options.history_path),
-            approvals: VecDeque::new(),
-            queued: Vec::new(),
-            turn_started: None,
+            view: View::new(
+                options.theme,
+                options.alt_screen,
+                options.version,
+                options.size,
+            ),
+            transcript: TranscriptView::default(),
+            turn: TurnView::new(options.initial_prompt, options.initial_images),
+            input: InputState::new(PromptHistory::load(options.history_path)),
             now,
             next_tick: None,
-            initial_prompt: options.initial_prompt,
-            initial_images: options.initial_images,
-            last_error: None,
             hint: None,
             ctrl_c_armed: false,
-            command_started: HashMap::new(),
-            last_plan: None,
-            scroll_back: 0,
             outgoing: Vec::new(),
-            redraw_all: false,
-            pager_resized_from: None,
-            quit: false,
-            overlay: None,
-            session_name: None,
-            pending_transcript: None,
-            focused: true,
             terminal_requests: Vec::new(),
-            extras: extras::Extras::default(),
+            quit: false,
         }
     }
 
@@ -289,7 +221,7 @@ impl App {
 
     /// A notification, sent only while the terminal is not focused.
     pub(crate) fn notify(&mut self, text: &str) {
-        if !self.focused {
+        if !self.view.focused {
             self.terminal_requests
                 .push(TerminalRequest::Notify(text.to_owned()));
         }
@@ -297,12 +229,12 @@ impl App {
 
     /// How reasoning summaries show from now on (`tui.show_reasoning`).
     pub fn set_reasoning_display(&mut self, display: crate::history::reasoning::ReasoningDisplay) {
-        self.live.reasoning = display;
+        self.transcript.live.reasoning = display;
     }
 
     /// The pager, when it is open: the screen shows it instead of anything else.
     pub fn pager_open(&self) -> bool {
-        matches!(self.overlay, Some(Overlay::Pager(_)))
+        matches!(self.view.overlay, Some(Overlay::Pager(_)))
     }
 
     /// Apply one input.
@@ -349,7 +281,7 @@ impl App {
     /// The clock moved on (the elapsed time of a running turn is shown).
     pub fn tick(&mut self, now: Instant) {
         self.now = now;
-        self.next_tick = self.turn_started.map(|_| now + Duration::from_secs(1));
+        self.next_tick = self.turn.turn_started.map(|_| now + Duration::from_secs(1));
     }
 
     /// When the loop should call [`App::tick`] next; `None` while idle, so
@@ -364,7 +296,7 @@ impl App {
 
     /// Lines that have become history since the last call (inline mode).
     pub fn take_history_lines(&mut self) -> Vec<Line<'static>> {
-        std::mem::take(&mut self.pending_lines)
+        std::mem::take(&mut self.view.pending_lines)
     }
 
     /// Whether the whole transcript must be drawn again (after a resize),
@@ -373,13 +305,13 @@ impl App {
     /// text is laid out again once for the final size, however many
     /// resize events a window drag sent.
     pub fn settle_resize(&mut self) {
-        if let Some(old_height) = self.pager_resized_from.take() {
+        if let Some(old_height) = self.view.pager_resized_from.take() {
             self.render_pager(old_height);
         }
     }
 
     pub fn take_redraw_all(&mut self) -> bool {
-        std::mem::take(&mut self.redraw_all)
+        std::mem::take(&mut self.view.redraw_all)
     }
 
     /// Every history line of the last [`DRAWN_TURNS`] turns at the current
@@ -387,8 +319,8 @@ impl App {
     /// committed part of a streaming answer included; resets what counts
     /// as committed.
     pub fn transcript_lines(&mut self) -> Vec<Line<'static>> {
-        let width = usize::from(self.width);
-        let (start, left_out) = crate::pager::transcript_start(&self.cells);
+        let width = usize::from(self.view.width);
+        let (start, left_out) = crate::pager::transcript_start(&self.transcript.cells);
         let mut lines = Vec::new();
         if left_out > 0 {
             let turns = crate::pager::earlier_turns(left_out);
@@ -396,17 +328,19 @@ impl App {
                 kind: NoticeKind::Info,
                 text: format!("{turns} left out: a resize redraws the last {DRAWN_TURNS} turns"),
             };
-            lines.extend(notice.lines(width, self.theme));
+            lines.extend(notice.lines(width, self.view.theme));
         }
         lines.extend(
-            self.cells[start..]
+            self.transcript.cells[start..]
                 .iter()
-                .flat_map(|cell| cell.lines(width, self.theme)),
+                .flat_map(|cell| cell.lines(width, self.view.theme)),
         );
-        if let Some(crate::live::LiveCell::Answer { stream, .. }) = self.live.cells.first_mut() {
-            lines.extend(stream.recommit(width, self.theme));
+        if let Some(crate::live::LiveCell::Answer { stream, .. }) =
+            self.transcript.live.cells.first_mut()
+        {
+            lines.extend(stream.recommit(width, self.view.theme));
         }
-        self.pending_lines.clear();
+        self.view.pending_lines.clear();
         lines
     }
 
@@ -416,16 +350,16 @@ impl App {
 
     /// The thread to resume later, once one has started.
     pub fn thread_id(&self) -> Option<&str> {
-        self.last_thread_id.as_deref()
+        self.turn.last_thread_id.as_deref()
     }
 
     /// Thread-cumulative token usage.
     pub fn usage(&self) -> Usage {
-        self.usage
+        self.turn.usage
     }
 
     pub(crate) fn is_running(&self) -> bool {
-        self.turn_started.is_some()
+        self.turn.turn_started.is_some()
     }
 
     fn send(&mut self, outgoing: Outgoing) {
@@ -434,7 +368,7 @@ impl App {
 
     /// Add a finished cell to the transcript, behind any live cells.
     pub(crate) fn push_cell(&mut self, cell: Cell) {
-        self.live.push_finished(cell);
+        self.transcript.live.push_finished(cell);
         self.flush_live(false);
     }
 
@@ -443,15 +377,18 @@ impl App {
     }
 
     pub(crate) fn flush_live(&mut self, force: bool) {
-        let flushed = self.live.flush(usize::from(self.width), self.theme, force);
-        if !self.alt_screen {
-            self.pending_lines.extend(flushed.lines);
+        let flushed =
+            self.transcript
+                .live
+                .flush(usize::from(self.view.width), self.view.theme, force);
+        if !self.view.alt_screen {
+            self.view.pending_lines.extend(flushed.lines);
         }
         let new_turn = flushed
             .cells
             .iter()
             .any(|cell| matches!(cell, Cell::User { .. }));
-        self.cells.extend(flushed.cells);
+        self.transcript.cells.extend(flushed.cells);
         if new_turn {
             self.forget_old_parses();
         }
@@ -460,16 +397,17 @@ impl App {
     /// Drop the kept parses of cells older than the turns a resize
     /// redraws, so their memory stays bounded however long the session.
     fn forget_old_parses(&mut self) {
-        let (start, _) = crate::pager::transcript_start(&self.cells);
-        for cell in &mut self.cells[self.parses_kept_from.min(start)..start] {
+        let (start, _) = crate::pager::transcript_start(&self.transcript.cells);
+        for cell in &mut self.transcript.cells[self.transcript.parses_kept_from.min(start)..start] {
             cell.forget_parse();
         }
-        self.parses_kept_from = self.parses_kept_from.max(start);
+        self.transcript.parses_kept_from = self.transcript.parses_kept_from.max(start);
     }
 
     /// Send `text` as a new turn now.
     pub(crate) fn start_turn(&mut self, text: String) {
         let session_id = self
+            .turn
             .session
             .as_ref()
             .map(|s| s.thread_id.clone())
@@ -477,7 +415,7 @@ impl App {
         let epoch_secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        if let Err(error) = self.history.record(&text, &session_id, epoch_secs) {
+        if let Err(error) = self.input.history.record(&text, &session_id, epoch_secs) {
             self.notice(
                 NoticeKind::Warning,
                 format!(
@@ -491,7 +429,7 @@ impl App {
             items,
             output_schema: None,
         })));
-        self.turn_started = Some(self.now);
+        self.turn.turn_started = Some(self.now);
         self.next_tick = Some(self.now + Duration::from_secs(1));
     }
 
@@ -499,9 +437,9 @@ impl App {
     /// messages go out as the next turn (or, after an interrupt, back to the
     /// composer for editing).
     pub(crate) fn end_turn(&mut self, summary: Option<String>, interrupted: bool) {
-        self.live.close_groups();
+        self.transcript.live.close_groups();
         self.flush_live(true);
-        let started = self.turn_started.take();
+        let started = self.turn.turn_started.take();
         self.next_tick = None;
         self.hint = None;
         if let (Some(label), Some(started)) = (summary, started) {
@@ -510,18 +448,18 @@ impl App {
                 text: format!("{label} {took}"),
             });
         }
-        if self.queued.is_empty() {
+        if self.turn.queued.is_empty() {
             return;
         }
-        let queued = std::mem::take(&mut self.queued).join("\n\n");
+        let queued = std::mem::take(&mut self.turn.queued).join("\n\n");
         if interrupted {
-            let draft = self.composer.take();
+            let draft = self.input.composer.take();
             let text = if draft.is_empty() {
                 queued
             } else {
                 format!("{queued}\n\n{draft}")
             };
-            self.composer.set_text(&text);
+            self.input.composer.set_text(&text);
         } else {
             self.start_turn(queued);
         }

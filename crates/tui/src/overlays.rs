@@ -12,8 +12,8 @@ use ratatui::text::{Line, Span};
 const POPUP_ROWS: usize = 8;
 
 pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
-    let theme = app.theme;
-    let extras = &app.extras;
+    let theme = app.view.theme;
+    let extras = &app.input;
     let mut lines = Vec::new();
     if let Some(search) = &extras.search {
         lines.push(search.line(width, theme));
@@ -70,7 +70,7 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
 }
 
 fn choice_line(text: &str, selected: bool, app: &App, width: usize) -> Line<'static> {
-    let theme = app.theme;
+    let theme = app.view.theme;
     let (marker, style) = if selected {
         ("› ", theme.accent())
     } else {

@@ -16,10 +16,11 @@ pub const FIRST_HINT: &str = "  / for commands · ? for shortcuts";
 /// Nothing asked yet in this session (a resumed one has its prompts), the
 /// composer empty and nothing else shown under it.
 fn first_screen(app: &App) -> bool {
-    app.composer.is_empty()
+    app.input.composer.is_empty()
         && app.hint.is_none()
         && app.popup().is_none()
         && !app
+            .transcript
             .cells
             .iter()
             .any(|cell| matches!(cell, crate::history::Cell::User { .. }))
@@ -28,12 +29,12 @@ fn first_screen(app: &App) -> bool {
 /// The bottom pane (everything below the live cells) and the cursor's
 /// (column, row) in it, when the composer has focus.
 pub fn bottom_pane(app: &App, width: usize) -> (Vec<Line<'static>>, Option<(u16, u16)>) {
-    let theme = app.theme;
+    let theme = app.view.theme;
     let mut lines = Vec::new();
-    if !app.queued.is_empty() || app.turn_started.is_some() {
+    if !app.turn.queued.is_empty() || app.turn.turn_started.is_some() {
         lines.push(Line::default());
     }
-    for queued in &app.queued {
+    for queued in &app.turn.queued {
         let first = queued.lines().next().unwrap_or_default();
         lines.push(truncate_line(
             Line::from(vec![
@@ -43,7 +44,11 @@ pub fn bottom_pane(app: &App, width: usize) -> (Vec<Line<'static>>, Option<(u16,
             width,
         ));
     }
-    if let Some(started) = app.turn_started.filter(|_| app.approvals.is_empty()) {
+    if let Some(started) = app
+        .turn
+        .turn_started
+        .filter(|_| app.turn.approvals.is_empty())
+    {
         let elapsed = app.now.saturating_duration_since(started);
         let spinner = if elapsed.as_secs().is_multiple_of(2) {
             "◦ "
@@ -64,15 +69,15 @@ pub fn bottom_pane(app: &App, width: usize) -> (Vec<Line<'static>>, Option<(u16,
     }
     lines.push(Line::default());
     let mut cursor = None;
-    if let Some(modal) = app.approvals.front() {
+    if let Some(modal) = app.turn.approvals.front() {
         lines.extend(modal.lines(width, theme));
-        if app.approvals.len() > 1 {
+        if app.turn.approvals.len() > 1 {
             lines.push(Line::from(Span::styled(
-                format!("  {} more waiting", app.approvals.len() - 1),
+                format!("  {} more waiting", app.turn.approvals.len() - 1),
                 theme.dim(),
             )));
         }
-    } else if let Some(overlay) = &app.overlay {
+    } else if let Some(overlay) = &app.view.overlay {
         match overlay {
             Overlay::Picker(picker) => lines.extend(picker.lines(width, theme)),
             Overlay::Resume(picker) => lines.extend(picker.lines(width, theme)),
@@ -80,7 +85,7 @@ pub fn bottom_pane(app: &App, width: usize) -> (Vec<Line<'static>>, Option<(u16,
             Overlay::Pager(_) => {}
         }
     } else {
-        let (composer, (x, y)) = app.composer.render(width, PLACEHOLDER, theme);
+        let (composer, (x, y)) = app.input.composer.render(width, PLACEHOLDER, theme);
         cursor = Some((x, y + u16::try_from(lines.len()).unwrap_or(0)));
         lines.extend(composer);
         if let Some(popup) = app.popup() {
@@ -108,9 +113,9 @@ pub fn bottom_pane(app: &App, width: usize) -> (Vec<Line<'static>>, Option<(u16,
 /// segments in priority order; one that does not fit is left out whole, so
 /// the line never ends in the middle of a word.
 pub fn status_line(app: &App, width: usize) -> Line<'static> {
-    let theme = app.theme;
+    let theme = app.view.theme;
     let mut segments: Vec<Vec<Span<'static>>> = Vec::new();
-    match &app.session {
+    match &app.turn.session {
         Some(session) => {
             let mut model = vec![Span::styled(session.model.clone(), theme.bold())];
             if let Some(effort) = session.reasoning_effort {
@@ -134,15 +139,15 @@ pub fn status_line(app: &App, width: usize) -> Line<'static> {
     segments.push(vec![Span::styled(
         format!(
             "{} in · {} out",
-            short_count(app.usage.input_tokens),
-            short_count(app.usage.output_tokens)
+            short_count(app.turn.usage.input_tokens),
+            short_count(app.turn.usage.output_tokens)
         ),
         theme.dim(),
     )]);
-    if let Some(name) = &app.session_name {
+    if let Some(name) = &app.turn.session_name {
         segments.push(vec![Span::styled(name.clone(), theme.accent())]);
     }
-    if let Some(session) = &app.session {
+    if let Some(session) = &app.turn.session {
         segments.push(vec![Span::styled(session.thread_id.clone(), theme.dim())]);
     }
     let mut spans = vec![Span::raw(" ")];
@@ -180,7 +185,7 @@ pub fn live_area(
     max_rows: usize,
 ) -> (Vec<Line<'static>>, Option<(u16, u16)>) {
     let (pane, cursor) = bottom_pane(app, width);
-    let live = app.live.lines(width, app.theme, false);
+    let live = app.transcript.live.lines(width, app.view.theme, false);
     let room = max_rows.saturating_sub(pane.len());
     let skip_live = live.len().saturating_sub(room);
     let mut lines: Vec<Line<'static>> = live.into_iter().skip(skip_live).collect();

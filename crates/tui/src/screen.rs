@@ -118,7 +118,8 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
             TerminalOptions {
                 viewport: Viewport::Fixed(viewport),
             },
-        ).map_err(io::Error::other)?;
+        )
+        .map_err(io::Error::other)?;
         Ok(Screen::with(terminal, false, size, viewport))
     }
 
@@ -129,7 +130,8 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
             TerminalOptions {
                 viewport: Viewport::Fullscreen,
             },
-        ).map_err(io::Error::other)?;
+        )
+        .map_err(io::Error::other)?;
         let area = Rect::new(0, 0, size.width, size.height);
         Ok(Screen::with(terminal, true, size, area))
     }
@@ -190,12 +192,16 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
             let chunk = (count - drawn).min(top);
             self.terminal
                 .backend_mut()
-                .scroll_region_up(0..top, chunk).map_err(io::Error::other)?;
+                .scroll_region_up(0..top, chunk)
+                .map_err(io::Error::other)?;
             let first = usize::from(drawn);
             self.draw_lines(&lines[first..first + usize::from(chunk)], top - chunk, true)?;
             drawn += chunk;
         }
-        self.terminal.backend_mut().flush().map_err(io::Error::other)
+        self.terminal
+            .backend_mut()
+            .flush()
+            .map_err(io::Error::other)
     }
 
     /// Draw `lines` on the rows from `y` down, at most a screen's worth.
@@ -219,7 +225,10 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
             printed_cells(&cells[..end])
                 .map(move |(x, cell)| (u16::try_from(x).unwrap_or(0), y + row, cell))
         });
-        self.terminal.backend_mut().draw(positioned).map_err(io::Error::other)
+        self.terminal
+            .backend_mut()
+            .draw(positioned)
+            .map_err(io::Error::other)
     }
 
     /// Move or resize the live area. Every row from its new top to the
@@ -235,7 +244,8 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
         let cells = rows.flat_map(|y| (0..width).map(move |x| (u16::try_from(x).unwrap_or(0), y)));
         self.terminal
             .backend_mut()
-            .draw(cells.map(|(x, y)| (x, y, &blank))).map_err(io::Error::other)?;
+            .draw(cells.map(|(x, y)| (x, y, &blank)))
+            .map_err(io::Error::other)?;
         self.viewport = area;
         self.terminal.resize(area).map_err(io::Error::other)
     }
@@ -251,7 +261,8 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
         if overflow > 0 {
             self.terminal
                 .backend_mut()
-                .scroll_region_up(0..self.size.height, overflow).map_err(io::Error::other)?;
+                .scroll_region_up(0..self.size.height, overflow)
+                .map_err(io::Error::other)?;
             top -= overflow;
         }
         self.move_viewport(Rect::new(0, top, self.size.width, rows))
@@ -273,34 +284,43 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
         let (lines, cursor) = live_area(app, width, max_rows);
         let rows = u16::try_from(lines.len().max(1)).unwrap_or(1);
         self.set_live_rows(rows)?;
-        self.terminal.draw(|frame| {
-            let area = frame.area();
-            Paragraph::new(Text::from(lines)).render(area, frame.buffer_mut());
-            if let Some((x, y)) = cursor {
-                frame.set_cursor_position(Position::new(area.x + x, area.y + y));
-            }
-        }).map_err(io::Error::other)?;
+        self.terminal
+            .draw(|frame| {
+                let area = frame.area();
+                Paragraph::new(Text::from(lines)).render(area, frame.buffer_mut());
+                if let Some((x, y)) = cursor {
+                    frame.set_cursor_position(Position::new(area.x + x, area.y + y));
+                }
+            })
+            .map_err(io::Error::other)?;
         Ok(())
     }
 
     fn draw_full(&mut self, app: &App) -> io::Result<()> {
         let width = self.size.width;
-        if width != self.cached_width || app.cells.len() < self.cached_cells {
+        if width != self.cached_width || app.transcript.cells.len() < self.cached_cells {
             self.transcript.clear();
             self.cached_cells = 0;
             self.cached_width = width;
         }
-        for cell in &app.cells[self.cached_cells..] {
+        for cell in &app.transcript.cells[self.cached_cells..] {
             self.transcript
-                .extend(cell.lines(usize::from(width), app.theme));
+                .extend(cell.lines(usize::from(width), app.view.theme));
         }
-        self.cached_cells = app.cells.len();
-        let live = app.live.lines(usize::from(width), app.theme, true);
+        self.cached_cells = app.transcript.cells.len();
+        let live = app
+            .transcript
+            .live
+            .lines(usize::from(width), app.view.theme, true);
         let (pane, cursor) = bottom_pane(app, usize::from(width));
         let pane_rows = pane.len().min(usize::from(self.size.height));
         let transcript_rows = usize::from(self.size.height) - pane_rows;
         let total = self.transcript.len() + live.len();
-        let end = total.saturating_sub(app.scroll_back.min(total.saturating_sub(transcript_rows)));
+        let end = total.saturating_sub(
+            app.view
+                .scroll_back
+                .min(total.saturating_sub(transcript_rows)),
+        );
         let start = end.saturating_sub(transcript_rows);
         let shown: Vec<Line<'static>> = self
             .transcript
@@ -312,24 +332,26 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
             .collect();
         let skip_pane = pane.len() - pane_rows;
         let pane: Vec<Line<'static>> = pane.into_iter().skip(skip_pane).collect();
-        self.terminal.draw(|frame| {
-            let area = frame.area();
-            let top = u16::try_from(transcript_rows).unwrap_or(0);
-            // Bottom-align the transcript, like a terminal's own scroll.
-            let shown_rows = u16::try_from(shown.len()).unwrap_or(0);
-            let transcript_area = Rect::new(
-                0,
-                top.saturating_sub(shown_rows),
-                area.width,
-                shown_rows.min(top),
-            );
-            Paragraph::new(Text::from(shown)).render(transcript_area, frame.buffer_mut());
-            let pane_area = Rect::new(0, top, area.width, area.height - top);
-            Paragraph::new(Text::from(pane)).render(pane_area, frame.buffer_mut());
-            if let Some((x, y)) = cursor {
-                frame.set_cursor_position(Position::new(x, top + y));
-            }
-        }).map_err(io::Error::other)?;
+        self.terminal
+            .draw(|frame| {
+                let area = frame.area();
+                let top = u16::try_from(transcript_rows).unwrap_or(0);
+                // Bottom-align the transcript, like a terminal's own scroll.
+                let shown_rows = u16::try_from(shown.len()).unwrap_or(0);
+                let transcript_area = Rect::new(
+                    0,
+                    top.saturating_sub(shown_rows),
+                    area.width,
+                    shown_rows.min(top),
+                );
+                Paragraph::new(Text::from(shown)).render(transcript_area, frame.buffer_mut());
+                let pane_area = Rect::new(0, top, area.width, area.height - top);
+                Paragraph::new(Text::from(pane)).render(pane_area, frame.buffer_mut());
+                if let Some((x, y)) = cursor {
+                    frame.set_cursor_position(Position::new(x, top + y));
+                }
+            })
+            .map_err(io::Error::other)?;
         Ok(())
     }
 
@@ -342,17 +364,19 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
             self.terminal.resize(full).map_err(io::Error::other)?;
             self.terminal.clear().map_err(io::Error::other)?;
         }
-        let Some(crate::app::Overlay::Pager(pager)) = &app.overlay else {
+        let Some(crate::app::Overlay::Pager(pager)) = &app.view.overlay else {
             return Ok(());
         };
         let lines = pager.screen_lines(
             usize::from(self.size.width),
             usize::from(self.size.height),
-            app.theme,
+            app.view.theme,
         );
-        self.terminal.draw(|frame| {
-            Paragraph::new(Text::from(lines)).render(frame.area(), frame.buffer_mut());
-        }).map_err(io::Error::other)?;
+        self.terminal
+            .draw(|frame| {
+                Paragraph::new(Text::from(lines)).render(frame.area(), frame.buffer_mut());
+            })
+            .map_err(io::Error::other)?;
         Ok(())
     }
 
@@ -361,7 +385,9 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
     fn close_pager(&mut self) -> io::Result<()> {
         self.pager_shown = false;
         self.terminal.backend_mut().leave_alternate_screen()?;
-        self.terminal.resize(self.viewport).map_err(io::Error::other)?;
+        self.terminal
+            .resize(self.viewport)
+            .map_err(io::Error::other)?;
         self.terminal.clear().map_err(io::Error::other)?;
         let deferred = std::mem::take(&mut self.deferred);
         self.insert_history(deferred)
@@ -382,8 +408,12 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
                     // Leave the shell's prompt right under the transcript.
                     let top = self.viewport.y;
                     let backend = self.terminal.backend_mut();
-                    backend.set_cursor_position(Position::new(0, top)).map_err(io::Error::other)?;
-                    backend.clear_region(ClearType::AfterCursor).map_err(io::Error::other)?;
+                    backend
+                        .set_cursor_position(Position::new(0, top))
+                        .map_err(io::Error::other)?;
+                    backend
+                        .clear_region(ClearType::AfterCursor)
+                        .map_err(io::Error::other)?;
                 }
                 let Some(row) = self.terminal.backend_mut().suspend()? else {
                     return Ok(());
@@ -391,11 +421,14 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
                 self.size = self.terminal.backend().size().map_err(io::Error::other)?;
                 if self.alt_screen {
                     self.terminal
-                        .resize(Rect::new(0, 0, self.size.width, self.size.height)).map_err(io::Error::other)?;
+                        .resize(Rect::new(0, 0, self.size.width, self.size.height))
+                        .map_err(io::Error::other)?;
                 } else {
                     let top = row.min(self.size.height.saturating_sub(1));
                     self.viewport = Rect::new(0, top, self.size.width, 1);
-                    self.terminal.resize(self.viewport).map_err(io::Error::other)?;
+                    self.terminal
+                        .resize(self.viewport)
+                        .map_err(io::Error::other)?;
                 }
                 self.terminal.clear().map_err(io::Error::other)?;
                 self.draw(app)
@@ -429,8 +462,12 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
         }
         let backend = self.terminal.backend_mut();
         backend.purge_scrollback()?;
-        backend.set_cursor_position(Position::ORIGIN).map_err(io::Error::other)?;
-        backend.clear_region(ClearType::All).map_err(io::Error::other)?;
+        backend
+            .set_cursor_position(Position::ORIGIN)
+            .map_err(io::Error::other)?;
+        backend
+            .clear_region(ClearType::All)
+            .map_err(io::Error::other)?;
         self.move_viewport(Rect::new(0, 0, self.size.width, 1))?;
         let lines = app.transcript_lines();
         self.insert_history(lines)

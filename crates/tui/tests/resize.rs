@@ -224,10 +224,18 @@ impl Backend for CountingBackend {
     fn flush(&mut self) -> Result<(), Self::Error> {
         self.inner.flush()
     }
-    fn scroll_region_up(&mut self, region: std::ops::Range<u16>, count: u16) -> Result<(), Self::Error> {
+    fn scroll_region_up(
+        &mut self,
+        region: std::ops::Range<u16>,
+        count: u16,
+    ) -> Result<(), Self::Error> {
         self.inner.scroll_region_up(region, count)
     }
-    fn scroll_region_down(&mut self, region: std::ops::Range<u16>, count: u16) -> Result<(), Self::Error> {
+    fn scroll_region_down(
+        &mut self,
+        region: std::ops::Range<u16>,
+        count: u16,
+    ) -> Result<(), Self::Error> {
         self.inner.scroll_region_down(region, count)
     }
 }

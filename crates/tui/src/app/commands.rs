@@ -51,13 +51,13 @@ impl App {
                 ..TurnOverrides::default()
             }),
             SlashCommand::Model => {
-                let model = self.session.as_ref().map_or("", |s| s.model.as_str());
-                self.overlay = Some(Overlay::Picker(Picker::models(model)));
+                let model = self.turn.session.as_ref().map_or("", |s| s.model.as_str());
+                self.view.overlay = Some(Overlay::Picker(Picker::models(model)));
             }
             SlashCommand::Permissions => {
-                if let Some(session) = &self.session {
+                if let Some(session) = &self.turn.session {
                     let picker = Picker::permissions(session.sandbox, session.approval);
-                    self.overlay = Some(Overlay::Picker(picker));
+                    self.view.overlay = Some(Overlay::Picker(picker));
                 }
             }
             SlashCommand::Resume
@@ -73,14 +73,14 @@ impl App {
                 );
             }
             SlashCommand::Resume => {
-                let current = self.session.as_ref().map(|s| s.thread_id.clone());
-                self.overlay = Some(Overlay::Resume(ResumePicker::new(current)));
+                let current = self.turn.session.as_ref().map(|s| s.thread_id.clone());
+                self.view.overlay = Some(Overlay::Resume(ResumePicker::new(current)));
                 self.send(Outgoing::ListSessions {
                     query: String::new(),
                     all: false,
                 });
             }
-            SlashCommand::Fork => match self.session.as_ref() {
+            SlashCommand::Fork => match self.turn.session.as_ref() {
                 Some(session) => {
                     let thread_id = session.thread_id.clone();
                     self.send(Outgoing::Fork { thread_id });
@@ -93,23 +93,23 @@ impl App {
             SlashCommand::Rename => self.rename(args),
             SlashCommand::Compact => {
                 self.send(Outgoing::Op(Op::Compact));
-                self.turn_started = Some(self.now);
+                self.turn.turn_started = Some(self.now);
                 self.tick(self.now);
                 self.hint = Some("compacting the conversation…".to_owned());
             }
             SlashCommand::Init => self.start_turn(INIT_PROMPT.to_owned()),
-            SlashCommand::Mention => self.composer.insert("@"),
-            SlashCommand::Keymap => self.push_cell(keymap_card(&self.extras.keymap)),
+            SlashCommand::Mention => self.input.composer.insert("@"),
+            SlashCommand::Keymap => self.push_cell(keymap_card(&self.input.keymap)),
             _ => {}
         }
     }
 
     fn rename(&mut self, name: &str) {
-        let Some(session) = &self.session else {
+        let Some(session) = &self.turn.session else {
             return;
         };
         if name.is_empty() {
-            self.composer.set_text("/rename ");
+            self.input.composer.set_text("/rename ");
             self.hint = Some("type the new name after `/rename` and press enter".to_owned());
             return;
         }
@@ -122,7 +122,7 @@ impl App {
 
     /// Send a settings change for the next turns and show it at once.
     fn override_settings(&mut self, overrides: TurnOverrides) {
-        let Some(session) = self.session.as_mut() else {
+        let Some(session) = self.turn.session.as_mut() else {
             return;
         };
         if let Some(model) = &overrides.model {
@@ -153,12 +153,12 @@ impl App {
 
     /// Alt+, (lower) and Alt+. (raise) the reasoning effort.
     pub(super) fn step_effort(&mut self, up: bool) {
-        let Some(session) = &self.session else {
+        let Some(session) = &self.turn.session else {
             return;
         };
         match step_effort(session.reasoning_effort, up) {
             Some(effort) => {
-                let session = self.session.as_mut().expect("checked above");
+                let session = self.turn.session.as_mut().expect("checked above");
                 session.reasoning_effort = Some(effort);
                 self.send(Outgoing::Op(Op::OverrideTurnContext(TurnOverrides {
                     reasoning_effort: Some(effort),
@@ -175,33 +175,33 @@ impl App {
 
     /// Keys for an open overlay; `false` when there is none.
     pub(super) fn overlay_key(&mut self, key: KeyEvent) -> bool {
-        let Some(overlay) = self.overlay.as_mut() else {
+        let Some(overlay) = self.view.overlay.as_mut() else {
             return false;
         };
         match overlay {
             Overlay::Picker(picker) => match picker.on_key(key) {
                 PickerKey::Open => {}
-                PickerKey::Closed => self.overlay = None,
+                PickerKey::Closed => self.view.overlay = None,
                 PickerKey::Chosen(choice) => {
-                    self.overlay = None;
+                    self.view.overlay = None;
                     self.chosen(choice);
                 }
             },
             Overlay::Pager(pager) => {
-                if !pager.on_key(key, self.height) {
-                    self.overlay = None;
+                if !pager.on_key(key, self.view.height) {
+                    self.view.overlay = None;
                 }
             }
             Overlay::Resume(picker) => match picker.on_key(key) {
                 ResumeKey::Open => {}
-                ResumeKey::Closed => self.overlay = None,
+                ResumeKey::Closed => self.view.overlay = None,
                 ResumeKey::Search => {
                     let (query, all) = (picker.query.clone(), picker.all);
                     self.send(Outgoing::ListSessions { query, all });
                 }
                 ResumeKey::Preview(thread_id) => self.send(Outgoing::PreviewSession { thread_id }),
                 ResumeKey::Chosen(thread_id) => {
-                    self.overlay = None;
+                    self.view.overlay = None;
                     self.send(Outgoing::Resume { thread_id });
                 }
                 ResumeKey::Archive(thread_id) => self.send(Outgoing::ArchiveSession { thread_id }),
@@ -214,8 +214,8 @@ impl App {
     fn chosen(&mut self, choice: Choice) {
         match choice {
             Choice::Model(model) => {
-                let current = self.session.as_ref().and_then(|s| s.reasoning_effort);
-                self.overlay = Some(Overlay::Picker(Picker::efforts(&model, current)));
+                let current = self.turn.session.as_ref().and_then(|s| s.reasoning_effort);
+                self.view.overlay = Some(Overlay::Picker(Picker::efforts(&model, current)));
             }
             // `None` is the model's own effort: none is sent.
             Choice::Effort { model, effort } => self.override_settings(TurnOverrides {
@@ -236,25 +236,29 @@ impl App {
     pub(super) fn open_diff(&mut self, diff: String) {
         // A file's bytes may hold escape sequences: shown, never obeyed.
         let diff = duet_protocol::display::visible_text(&diff).into_owned();
-        self.overlay = Some(Overlay::Pager(Pager::diff(diff, self.width, self.theme)));
+        self.view.overlay = Some(Overlay::Pager(Pager::diff(
+            diff,
+            self.view.width,
+            self.view.theme,
+        )));
     }
 
     /// Ctrl+T: open the transcript pager (reasoning in full, at the end),
     /// or close it; `false` when another overlay has the keys.
     pub(super) fn toggle_transcript(&mut self) -> bool {
-        match &self.overlay {
-            Some(Overlay::Pager(pager)) if pager.is_transcript() => self.overlay = None,
+        match &self.view.overlay {
+            Some(Overlay::Pager(pager)) if pager.is_transcript() => self.view.overlay = None,
             Some(_) => return false,
             None => {
-                let (start, left_out) = transcript_start(&self.cells);
+                let (start, left_out) = transcript_start(&self.transcript.cells);
                 let pager = Pager::transcript(
-                    &self.cells[start..],
+                    &self.transcript.cells[start..],
                     left_out,
-                    self.width,
-                    self.height,
-                    self.theme,
+                    self.view.width,
+                    self.view.height,
+                    self.view.theme,
                 );
-                self.overlay = Some(Overlay::Pager(pager));
+                self.view.overlay = Some(Overlay::Pager(pager));
             }
         }
         true
@@ -263,17 +267,22 @@ impl App {
     /// Render an open pager again at the current size (after a resize
     /// from `old_height` rows); one at its end stays at the end.
     pub(super) fn render_pager(&mut self, old_height: u16) {
-        let Some(Overlay::Pager(pager)) = self.overlay.as_mut() else {
+        let Some(Overlay::Pager(pager)) = self.view.overlay.as_mut() else {
             return;
         };
         let at_end = pager.at_end(old_height);
         if pager.is_transcript() {
-            let (start, left_out) = transcript_start(&self.cells);
-            pager.render_transcript(&self.cells[start..], left_out, self.width, self.theme);
+            let (start, left_out) = transcript_start(&self.transcript.cells);
+            pager.render_transcript(
+                &self.transcript.cells[start..],
+                left_out,
+                self.view.width,
+                self.view.theme,
+            );
         } else {
-            pager.render_diff(self.width, self.theme);
+            pager.render_diff(self.view.width, self.view.theme);
         }
-        pager.settle(self.height, at_end);
+        pager.settle(self.view.height, at_end);
     }
 
     pub(super) fn session_rows(
@@ -282,7 +291,7 @@ impl App {
         all: bool,
         rows: Result<Vec<SessionRow>, String>,
     ) {
-        if let Some(Overlay::Resume(picker)) = self.overlay.as_mut()
+        if let Some(Overlay::Resume(picker)) = self.view.overlay.as_mut()
             && let Some(thread_id) = picker.set_rows(query, all, rows)
         {
             self.send(Outgoing::PreviewSession { thread_id });
@@ -290,7 +299,7 @@ impl App {
     }
 
     pub(super) fn session_preview(&mut self, thread_id: String, items: Vec<Item>) {
-        if let Some(Overlay::Resume(picker)) = self.overlay.as_mut() {
+        if let Some(Overlay::Resume(picker)) = self.view.overlay.as_mut() {
             picker.set_preview(thread_id, items);
         }
     }
@@ -315,7 +324,7 @@ impl App {
             (Ok(()), Removal::Delete) => (NoticeKind::Info, format!("Deleted session {thread_id}")),
             (Err(error), _) => (NoticeKind::Error, error),
         };
-        if let Some(Overlay::Resume(picker)) = self.overlay.as_mut() {
+        if let Some(Overlay::Resume(picker)) = self.view.overlay.as_mut() {
             let preview = if done {
                 picker.removed(thread_id)
             } else {
@@ -340,7 +349,7 @@ impl App {
         match result {
             Ok(name) => {
                 self.notice(NoticeKind::Info, format!("Session renamed to {name}"));
-                self.session_name = Some(name);
+                self.turn.session_name = Some(name);
             }
             Err(error) => self.notice(NoticeKind::Error, error),
         }
@@ -350,21 +359,21 @@ impl App {
     /// its transcript once its session has started.
     pub(super) fn transcript_arrived(&mut self, transcript: Box<Transcript>) {
         self.reset_session_state();
-        self.session_name = transcript.thread.name.clone();
-        self.pending_transcript = Some(transcript);
+        self.turn.session_name = transcript.thread.name.clone();
+        self.transcript.pending_transcript = Some(transcript);
     }
 
     /// Draw the stored transcript of the thread that just started, through
     /// the same path as live events, so it looks as it did.
     pub(super) fn draw_transcript(&mut self, thread_id: &str) {
-        let Some(transcript) = self.pending_transcript.take() else {
+        let Some(transcript) = self.transcript.pending_transcript.take() else {
             return;
         };
         if transcript.thread.id != thread_id {
             return;
         }
         let usage = &transcript.thread.usage;
-        self.usage = duet_protocol::Usage {
+        self.turn.usage = duet_protocol::Usage {
             input_tokens: usage.input_tokens,
             cached_input_tokens: usage.cached_input_tokens,
             cache_write_input_tokens: 0,
@@ -385,7 +394,7 @@ impl App {
             for item in turn.display {
                 let item = duet_protocol::display::visible(&item);
                 if matches!(item.details, ItemDetails::UserMessage { .. }) {
-                    self.live.close_groups();
+                    self.transcript.live.close_groups();
                 }
                 match item.details {
                     // A compaction turn is stored with this prompt.
@@ -401,10 +410,11 @@ impl App {
                     _ => self.item_completed(item),
                 }
             }
-            self.live.close_groups();
+            self.transcript.live.close_groups();
             self.flush_live(true);
         }
         let name = self
+            .turn
             .session_name
             .as_deref()
             .map(|name| format!(" ({name})"))

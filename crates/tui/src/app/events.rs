@@ -19,7 +19,7 @@ impl App {
     pub(super) fn on_core(&mut self, event: Event) {
         match event.msg {
             EventMsg::ThreadStarted(thread) => {
-                self.session = Some(SessionInfo {
+                self.turn.session = Some(SessionInfo {
                     thread_id: thread.thread_id.clone(),
                     model: thread.model.clone(),
                     provider: thread.provider,
@@ -29,17 +29,17 @@ impl App {
                     reasoning_effort: thread.reasoning_effort,
                 });
                 self.push_cell(Cell::Header {
-                    version: self.version.clone(),
+                    version: self.view.version.clone(),
                     model: thread.model,
                     cwd: thread.cwd,
                 });
                 self.draw_transcript(&thread.thread_id);
-                self.last_thread_id = Some(thread.thread_id);
+                self.turn.last_thread_id = Some(thread.thread_id);
                 self.send_initial_message();
             }
             EventMsg::TurnStarted => {
-                if self.turn_started.is_none() {
-                    self.turn_started = Some(self.now);
+                if self.turn.turn_started.is_none() {
+                    self.turn.turn_started = Some(self.now);
                     self.tick(self.now);
                 }
             }
@@ -51,13 +51,17 @@ impl App {
             }
             EventMsg::ItemCompleted { item } => self.item_completed(item),
             EventMsg::AgentMessageDelta { item_id, delta } => {
-                self.live.answer_mut(&item_id).push(&delta);
+                self.transcript.live.answer_mut(&item_id).push(&delta);
             }
             EventMsg::ReasoningDelta { item_id, delta } => {
-                self.live.reasoning_mut(&item_id).0.push_str(&delta);
+                self.transcript
+                    .live
+                    .reasoning_mut(&item_id)
+                    .0
+                    .push_str(&delta);
             }
             EventMsg::CommandOutputDelta { item_id, chunk } => {
-                if let Some(run) = self.live.run_mut(&item_id) {
+                if let Some(run) = self.transcript.live.run_mut(&item_id) {
                     run.output.push_str(&chunk);
                     if run.output.len() > MAX_LIVE_OUTPUT {
                         let mut cut = run.output.len() - MAX_LIVE_OUTPUT;
@@ -69,30 +73,30 @@ impl App {
                 }
             }
             EventMsg::TokenCount(count) => {
-                self.usage = count.total;
-                self.last_input_tokens = count.last.input_tokens + count.last.output_tokens;
-                self.context_window = count.context_window.or(self.context_window);
+                self.turn.usage = count.total;
+                self.turn.last_input_tokens = count.last.input_tokens + count.last.output_tokens;
+                self.turn.context_window = count.context_window.or(self.turn.context_window);
             }
             EventMsg::ContextCompacted => {
-                self.last_input_tokens = 0;
+                self.turn.last_input_tokens = 0;
                 self.notice(
                     NoticeKind::Info,
                     "Context compacted: the conversation so far is now a summary".to_owned(),
                 );
             }
             EventMsg::TurnCompleted(completed) => {
-                self.usage = completed.usage;
+                self.turn.usage = completed.usage;
                 self.notify("duet: turn finished");
                 self.end_turn(Some("Worked for".to_owned()), false);
             }
             EventMsg::TurnFailed { error } => {
-                if self.last_error.as_deref() != Some(error.message.as_str()) {
+                if self.transcript.last_error.as_deref() != Some(error.message.as_str()) {
                     self.notice(NoticeKind::Error, error.message);
                 }
                 self.end_turn(Some("Failed after".to_owned()), false);
             }
             EventMsg::TurnAborted { reason } => {
-                self.approvals.clear();
+                self.turn.approvals.clear();
                 if reason == AbortReason::Interrupted {
                     self.notice(
                         NoticeKind::Error,
@@ -104,16 +108,19 @@ impl App {
             EventMsg::Warning { message } => self.notice(NoticeKind::Warning, message),
             EventMsg::Reconnecting(retry) => self.notice(NoticeKind::Warning, retry.message()),
             EventMsg::Error { message } => {
-                self.last_error = Some(message.clone());
+                self.transcript.last_error = Some(message.clone());
                 self.notice(NoticeKind::Error, message);
             }
             EventMsg::ExecApprovalRequest(request) => {
                 self.notify("duet: approval needed");
-                self.approvals.push_back(Modal::new(Request::Exec(request)));
+                self.turn
+                    .approvals
+                    .push_back(Modal::new(Request::Exec(request)));
             }
             EventMsg::PatchApprovalRequest(request) => {
                 self.notify("duet: approval needed");
-                self.approvals
+                self.turn
+                    .approvals
                     .push_back(Modal::new(Request::Patch(request)));
             }
             EventMsg::ThreadRolledBack { num_turns } => self.rolled_back(num_turns),
@@ -126,18 +133,18 @@ impl App {
             ItemDetails::CommandExecution { command, .. } => {
                 let mut run = CommandRun::new(item.id.clone(), &command);
                 run.status = CommandStatus::InProgress;
-                self.command_started.insert(item.id, self.now);
-                self.live.start_command(run);
+                self.transcript.command_started.insert(item.id, self.now);
+                self.transcript.live.start_command(run);
             }
             ItemDetails::FileChange { changes, status } => {
-                self.live.patch(&item.id, changes, status);
+                self.transcript.live.patch(&item.id, changes, status);
             }
             ItemDetails::TodoList { items } => self.plan(items),
             ItemDetails::AgentMessage { .. } => {
-                self.live.answer_mut(&item.id);
+                self.transcript.live.answer_mut(&item.id);
             }
             ItemDetails::Reasoning { .. } => {
-                self.live.reasoning_mut(&item.id);
+                self.transcript.live.reasoning_mut(&item.id);
             }
             _ => {}
         }
@@ -145,9 +152,11 @@ impl App {
 
     pub(super) fn item_completed(&mut self, item: Item) {
         match item.details {
-            ItemDetails::AgentMessage { text } => self.live.finish_answer(&item.id, &text),
+            ItemDetails::AgentMessage { text } => {
+                self.transcript.live.finish_answer(&item.id, &text)
+            }
             ItemDetails::Reasoning { text } => {
-                let (current, done) = self.live.reasoning_mut(&item.id);
+                let (current, done) = self.transcript.live.reasoning_mut(&item.id);
                 if !text.is_empty() {
                     *current = text;
                 }
@@ -159,12 +168,13 @@ impl App {
                 exit_code,
                 status,
             } => {
-                let started = self.command_started.remove(&item.id);
-                if self.live.run_mut(&item.id).is_none() {
-                    self.live
+                let started = self.transcript.command_started.remove(&item.id);
+                if self.transcript.live.run_mut(&item.id).is_none() {
+                    self.transcript
+                        .live
                         .start_command(CommandRun::new(item.id.clone(), &command));
                 }
-                if let Some(run) = self.live.run_mut(&item.id) {
+                if let Some(run) = self.transcript.live.run_mut(&item.id) {
                     run.output = aggregated_output;
                     run.exit_code = exit_code;
                     run.status = status;
@@ -172,7 +182,7 @@ impl App {
                 }
             }
             ItemDetails::FileChange { changes, status } => {
-                self.live.patch(&item.id, changes, status);
+                self.transcript.live.patch(&item.id, changes, status);
             }
             ItemDetails::TodoList { items } => self.plan(items),
             ItemDetails::McpToolCall {
@@ -200,11 +210,11 @@ impl App {
 
     /// Show the plan, unless it is the one shown last.
     fn plan(&mut self, items: Vec<duet_protocol::TodoItem>) {
-        if self.last_plan.as_ref() == Some(&items) {
+        if self.transcript.last_plan.as_ref() == Some(&items) {
             return;
         }
-        self.last_plan = Some(items.clone());
-        self.live.close_groups();
+        self.transcript.last_plan = Some(items.clone());
+        self.transcript.live.close_groups();
         self.push_cell(Cell::Plan { items });
     }
 
@@ -218,12 +228,12 @@ impl App {
 
     /// Forget what belonged to the session being replaced.
     pub(super) fn reset_session_state(&mut self) {
-        self.session = None;
-        self.session_name = None;
-        self.usage = duet_protocol::Usage::default();
-        self.last_input_tokens = 0;
-        self.approvals.clear();
-        self.queued.clear();
-        self.last_plan = None;
+        self.turn.session = None;
+        self.turn.session_name = None;
+        self.turn.usage = duet_protocol::Usage::default();
+        self.turn.last_input_tokens = 0;
+        self.turn.approvals.clear();
+        self.turn.queued.clear();
+        self.transcript.last_plan = None;
     }
 }

@@ -9,12 +9,73 @@ use crate::slash::{self, Popup, SlashCommand};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use duet_protocol::Op;
 
+/// Where a key goes, in order: the first place that takes it keeps it.
+/// Ctrl+C, Ctrl+Z and Ctrl+T are answered before the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Focus {
+    /// A picker or the pager.
+    Overlay,
+    /// Alt+, and Alt+. step the reasoning effort.
+    Effort,
+    /// The approval modal, while a request waits.
+    Approval,
+    /// Ctrl+G's editor, while it has the terminal.
+    ExternalEditor,
+    /// Esc Esc's list of earlier prompts.
+    Rewind,
+    /// Ctrl+R.
+    ReverseSearch,
+    /// The `@` popup.
+    FilePopup,
+    Vim,
+    /// Esc on an empty composer while idle (twice: the rewind list).
+    IdleEsc,
+    /// The `/` popup.
+    SlashPopup,
+    /// `[tui.keymap]` actions (send, new line, history, interrupt, …).
+    Keymap,
+    /// Editing the draft.
+    Composer,
+}
+
+const FOCUS: [Focus; 12] = [
+    Focus::Overlay,
+    Focus::Effort,
+    Focus::Approval,
+    Focus::ExternalEditor,
+    Focus::Rewind,
+    Focus::ReverseSearch,
+    Focus::FilePopup,
+    Focus::Vim,
+    Focus::IdleEsc,
+    Focus::SlashPopup,
+    Focus::Keymap,
+    Focus::Composer,
+];
+
+/// Whether a place of the focus list used a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Outcome {
+    Taken,
+    Passed,
+}
+
+impl From<bool> for Outcome {
+    fn from(taken: bool) -> Outcome {
+        if taken {
+            Outcome::Taken
+        } else {
+            Outcome::Passed
+        }
+    }
+}
+
 impl App {
     pub(super) fn on_terminal(&mut self, event: Event) {
         match event {
             Event::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
             Event::Paste(text) => {
-                if let Some(modal) = self.approvals.front_mut() {
+                if let Some(modal) = self.turn.approvals.front_mut() {
                     if modal.feedback.is_some() {
                         text.chars().filter(|c| *c != '\n').for_each(|c| {
                             modal.on_char(c);
@@ -24,31 +85,32 @@ impl App {
                 }
                 self.paste(&text);
             }
-            Event::Resize(width, height) if (width, height) != (self.width, self.height) => {
-                let old_height = self.height;
-                self.width = width;
-                self.height = height;
-                self.redraw_all = true;
+            Event::Resize(width, height)
+                if (width, height) != (self.view.width, self.view.height) =>
+            {
+                let old_height = self.view.height;
+                self.view.width = width;
+                self.view.height = height;
+                self.view.redraw_all = true;
                 // Rendered once the inputs that are ready have been read
                 // ([`App::settle_resize`]), not once per event of a drag.
-                self.pager_resized_from.get_or_insert(old_height);
+                self.view.pager_resized_from.get_or_insert(old_height);
             }
-            Event::FocusGained => self.focused = true,
-            Event::FocusLost => self.focused = false,
+            Event::FocusGained => self.view.focused = true,
+            Event::FocusLost => self.view.focused = false,
             _ => {}
         }
     }
 
     fn on_key(&mut self, key: KeyEvent) {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        let alt = key.modifiers.contains(KeyModifiers::ALT);
         let is_ctrl_c = ctrl && key.code == KeyCode::Char('c');
         if !is_ctrl_c {
             self.ctrl_c_armed = false;
         }
         self.hint = None;
         if is_ctrl_c {
-            if self.overlay.take().is_some() {
+            if self.view.overlay.take().is_some() {
                 return;
             }
             self.ctrl_c();
@@ -61,63 +123,100 @@ impl App {
         if ctrl && key.code == KeyCode::Char('t') && self.toggle_transcript() {
             return;
         }
-        if self.overlay_key(key) {
-            return;
+        for focus in FOCUS {
+            if self.key_to(focus, key) == Outcome::Taken {
+                return;
+            }
         }
-        if let Some(up) = super::commands::effort_key(&key) {
-            self.step_effort(up);
-            return;
+    }
+
+    /// Give `key` to one place of the focus list.
+    fn key_to(&mut self, focus: Focus, key: KeyEvent) -> Outcome {
+        match focus {
+            Focus::Overlay => self.overlay_key(key).into(),
+            Focus::Effort => match super::commands::effort_key(&key) {
+                Some(up) => {
+                    self.step_effort(up);
+                    Outcome::Taken
+                }
+                None => Outcome::Passed,
+            },
+            Focus::Approval if !self.turn.approvals.is_empty() => {
+                self.modal_key(key);
+                Outcome::Taken
+            }
+            // Nothing reaches the composer while another program edits it.
+            Focus::ExternalEditor if self.input.editor_open => Outcome::Taken,
+            Focus::ExternalEditor => {
+                if key.code != KeyCode::Esc {
+                    self.input.esc_armed = false;
+                }
+                Outcome::Passed
+            }
+            Focus::Rewind if self.input.rewind.is_some() => {
+                self.rewind_key(key);
+                Outcome::Taken
+            }
+            Focus::ReverseSearch if self.input.search.is_some() => self.search_key(key).into(),
+            Focus::FilePopup if self.file_popup_open() => self.file_popup_key(key).into(),
+            Focus::Vim => self.vim_key(key),
+            Focus::IdleEsc => self.idle_esc_key(key),
+            Focus::SlashPopup if self.popup().is_some() => self.popup_key(key).into(),
+            Focus::Keymap => self.action_key(key).into(),
+            Focus::Composer => {
+                self.edit_key(key);
+                Outcome::Taken
+            }
+            Focus::Approval
+            | Focus::Rewind
+            | Focus::ReverseSearch
+            | Focus::FilePopup
+            | Focus::SlashPopup => Outcome::Passed,
         }
-        if !self.approvals.is_empty() {
-            self.modal_key(key);
-            return;
-        }
-        if self.extras_key(key) {
-            return;
-        }
-        if self.popup().is_some() && self.popup_key(key) {
-            return;
-        }
-        if self.action_key(key) {
-            return;
-        }
+    }
+
+    /// The composer's own editing keys: whatever no mode took.
+    fn edit_key(&mut self, key: KeyEvent) {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
         match key.code {
             // Send, new line, interrupt, quit and history are `[tui.keymap]`
             // actions (`app/extras.rs`); Tab queues while a turn runs.
             KeyCode::Tab if self.is_running() => self.submit(),
-            KeyCode::Char('a') if ctrl => self.composer.line_start(),
-            KeyCode::Char('e') if ctrl => self.composer.line_end(),
-            KeyCode::Char('b') if ctrl => self.composer.left(),
-            KeyCode::Char('f') if ctrl => self.composer.right(),
-            KeyCode::Char('b') if alt => self.composer.word_left(),
-            KeyCode::Char('f') if alt => self.composer.word_right(),
-            KeyCode::Char('h') if ctrl => self.composer.backspace(),
-            KeyCode::Char('d') if ctrl => self.composer.delete(),
-            KeyCode::Char('u') if ctrl => self.composer.kill_to_line_start(),
-            KeyCode::Char('k') if ctrl => self.composer.kill_to_line_end(),
-            KeyCode::Char('w') if ctrl => self.composer.delete_word_back(),
-            KeyCode::Backspace if alt => self.composer.delete_word_back(),
+            KeyCode::Char('a') if ctrl => self.input.composer.line_start(),
+            KeyCode::Char('e') if ctrl => self.input.composer.line_end(),
+            KeyCode::Char('b') if ctrl => self.input.composer.left(),
+            KeyCode::Char('f') if ctrl => self.input.composer.right(),
+            KeyCode::Char('b') if alt => self.input.composer.word_left(),
+            KeyCode::Char('f') if alt => self.input.composer.word_right(),
+            KeyCode::Char('h') if ctrl => self.input.composer.backspace(),
+            KeyCode::Char('d') if ctrl => self.input.composer.delete(),
+            KeyCode::Char('u') if ctrl => self.input.composer.kill_to_line_start(),
+            KeyCode::Char('k') if ctrl => self.input.composer.kill_to_line_end(),
+            KeyCode::Char('w') if ctrl => self.input.composer.delete_word_back(),
+            KeyCode::Backspace if alt => self.input.composer.delete_word_back(),
             KeyCode::Char(ch) if !ctrl && !alt => {
-                self.composer.insert(ch.encode_utf8(&mut [0; 4]));
-                self.popup_selected = 0;
+                self.input.composer.insert(ch.encode_utf8(&mut [0; 4]));
+                self.input.popup_selected = 0;
             }
-            KeyCode::Backspace => self.composer.backspace(),
-            KeyCode::Delete => self.composer.delete(),
-            KeyCode::Left if alt || ctrl => self.composer.word_left(),
-            KeyCode::Right if alt || ctrl => self.composer.word_right(),
-            KeyCode::Left => self.composer.left(),
-            KeyCode::Right => self.composer.right(),
-            KeyCode::Home => self.composer.line_start(),
-            KeyCode::End => self.composer.line_end(),
-            KeyCode::Up => self.composer.up(),
-            KeyCode::Down => self.composer.down(),
+            KeyCode::Backspace => self.input.composer.backspace(),
+            KeyCode::Delete => self.input.composer.delete(),
+            KeyCode::Left if alt || ctrl => self.input.composer.word_left(),
+            KeyCode::Right if alt || ctrl => self.input.composer.word_right(),
+            KeyCode::Left => self.input.composer.left(),
+            KeyCode::Right => self.input.composer.right(),
+            KeyCode::Home => self.input.composer.line_start(),
+            KeyCode::End => self.input.composer.line_end(),
+            KeyCode::Up => self.input.composer.up(),
+            KeyCode::Down => self.input.composer.down(),
             KeyCode::PageUp => {
-                self.scroll_back += usize::from(self.height / 2);
+                self.view.scroll_back += usize::from(self.view.height / 2);
             }
             KeyCode::PageDown => {
-                self.scroll_back = self
+                self.view.scroll_back = self
+                    .view
                     .scroll_back
-                    .saturating_sub(usize::from(self.height / 2));
+                    .saturating_sub(usize::from(self.view.height / 2));
             }
             _ => {}
         }
@@ -126,7 +225,7 @@ impl App {
     /// Ctrl+C: clear the draft; else interrupt a running turn; a second
     /// press in a row quits.
     fn ctrl_c(&mut self) {
-        if let Some(modal) = self.approvals.front_mut() {
+        if let Some(modal) = self.turn.approvals.front_mut() {
             let answer = modal.on_esc();
             self.answered(answer);
             return;
@@ -135,8 +234,8 @@ impl App {
             self.quit = true;
             return;
         }
-        if !self.composer.is_empty() {
-            self.composer.take();
+        if !self.input.composer.is_empty() {
+            self.input.composer.take();
         } else if self.is_running() {
             self.send(Outgoing::Op(Op::Interrupt));
         }
@@ -145,23 +244,23 @@ impl App {
     }
 
     pub(super) fn history_older(&mut self) {
-        if let Some(text) = self.history.older(self.composer.text()) {
-            self.composer.set_text(&text);
+        if let Some(text) = self.input.history.older(self.input.composer.text()) {
+            self.input.composer.set_text(&text);
         }
     }
 
     pub(super) fn history_newer(&mut self) {
-        if let Some(text) = self.history.newer() {
-            self.composer.set_text(&text);
+        if let Some(text) = self.input.history.newer() {
+            self.input.composer.set_text(&text);
         }
     }
 
     pub(super) fn history_browsing(&self) -> bool {
-        self.history.is_browsing()
+        self.input.history.is_browsing()
     }
 
     fn modal_key(&mut self, key: KeyEvent) {
-        let Some(modal) = self.approvals.front_mut() else {
+        let Some(modal) = self.turn.approvals.front_mut() else {
             return;
         };
         let answer = match key.code {
@@ -189,7 +288,7 @@ impl App {
         else {
             return;
         };
-        self.approvals.pop_front();
+        self.turn.approvals.pop_front();
         self.send(Outgoing::Op(op));
         let kind = if approved {
             NoticeKind::Info
@@ -201,12 +300,12 @@ impl App {
             text: summary,
         });
         if let Some(feedback) = feedback {
-            self.queued.push(feedback);
+            self.turn.queued.push(feedback);
         }
     }
 
     pub(crate) fn popup(&self) -> Option<Popup> {
-        Popup::for_text(self.composer.text(), self.popup_selected)
+        Popup::for_text(self.input.composer.text(), self.input.popup_selected)
     }
 
     /// Keys the slash popup takes; `false` lets the composer have the key.
@@ -215,22 +314,22 @@ impl App {
             return false;
         };
         match key.code {
-            KeyCode::Up => self.popup_selected = popup.selected.saturating_sub(1),
+            KeyCode::Up => self.input.popup_selected = popup.selected.saturating_sub(1),
             KeyCode::Down => {
-                self.popup_selected =
+                self.input.popup_selected =
                     (popup.selected + 1).min(popup.matches.len().saturating_sub(1));
             }
             KeyCode::Tab => {
                 if let Some(name) = popup.chosen_name() {
-                    self.composer.set_text(&format!("/{name} "));
+                    self.input.composer.set_text(&format!("/{name} "));
                 }
             }
             KeyCode::Esc => {
-                self.composer.take();
+                self.input.composer.take();
             }
             KeyCode::Enter if key.modifiers.is_empty() => match popup.chosen() {
                 Some(command) => {
-                    self.composer.take();
+                    self.input.composer.take();
                     self.run_slash(command, "");
                 }
                 None => self.submit(),
@@ -242,7 +341,7 @@ impl App {
 
     /// Enter: run a slash command, queue while a turn runs, or send.
     pub(super) fn submit(&mut self) {
-        let text = self.composer.text().trim_end().to_owned();
+        let text = self.input.composer.text().trim_end().to_owned();
         if text.trim().is_empty() {
             return;
         }
@@ -250,21 +349,21 @@ impl App {
             let (name, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
             slash::lookup(name).map(|command| (command, args.trim().to_owned()))
         }) {
-            self.composer.take();
+            self.input.composer.take();
             self.run_slash(command, &args);
             return;
         }
-        self.composer.take();
-        self.popup_selected = 0;
+        self.input.composer.take();
+        self.input.popup_selected = 0;
         if self.is_running() {
-            self.queued.push(text);
+            self.turn.queued.push(text);
         } else {
             self.start_turn(text);
         }
     }
 
     fn run_slash(&mut self, command: SlashCommand, args: &str) {
-        self.popup_selected = 0;
+        self.input.popup_selected = 0;
         match command {
             SlashCommand::Quit => self.quit = true,
             SlashCommand::New if self.is_running() => self.notice(
@@ -285,7 +384,7 @@ impl App {
 
     fn status_card(&self) -> Cell {
         let mut rows = Vec::new();
-        if let Some(session) = &self.session {
+        if let Some(session) = &self.turn.session {
             let effort = session.reasoning_effort.map_or("default", |e| e.as_str());
             rows.push((
                 "Model".to_owned(),
@@ -296,7 +395,7 @@ impl App {
             rows.push(("Sandbox".to_owned(), session.sandbox.to_string()));
             rows.push(("Approvals".to_owned(), session.approval.to_string()));
             rows.push(("Session".to_owned(), session.thread_id.clone()));
-            if let Some(name) = &self.session_name {
+            if let Some(name) = &self.turn.session_name {
                 rows.push(("Name".to_owned(), name.clone()));
             }
         }
@@ -304,7 +403,9 @@ impl App {
             "Tokens".to_owned(),
             format!(
                 "{} in ({} cached), {} out",
-                self.usage.input_tokens, self.usage.cached_input_tokens, self.usage.output_tokens
+                self.turn.usage.input_tokens,
+                self.turn.usage.cached_input_tokens,
+                self.turn.usage.output_tokens
             ),
         ));
         if let Some(left) = self.context_left_percent() {
@@ -318,8 +419,8 @@ impl App {
 
     /// Percent of the context window still free, when the window is known.
     pub(crate) fn context_left_percent(&self) -> Option<u64> {
-        let window = self.context_window.filter(|w| *w > 0)?;
-        let used = self.last_input_tokens.min(window);
+        let window = self.turn.context_window.filter(|w| *w > 0)?;
+        let used = self.turn.last_input_tokens.min(window);
         Some(100 - used * 100 / window)
     }
 }

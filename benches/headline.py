@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""The headline figures of docs/performance.md, each measured beside its
+floor in the same run, interleaved so that the machine's mood reaches every
+column alike.
+
+    cargo build --release -p duet -p duet-test-support
+    python3 benches/headline.py [--bin target/release/duet ...] [--rounds 40]
+
+Several `--bin`s (e.g. a release build of an older commit, then this one)
+are measured round-robin: each round runs every measure once for each
+binary and for its floor, in turn, so a before/after comparison comes from
+one run. Figures are medians over the rounds.
+
+The floors are what any program doing the same job must spend on this
+host:
+
+- start: `start_floor` (benches/start_floor.rs, `rustc -O`), a Rust program
+  that starts and exits, for `duet --version`;
+- one request: that start plus one request to the same mock, read to the
+  end (`start_floor` then the request from this script), for a one-turn
+  `duet exec`;
+- thirty commands: the one-request floor plus, thirty times, a `bash -c
+  true` and a request, for thirty `exec_command true` calls and an answer.
+
+Wall time is `posix_spawn` to `wait4`. Peak RSS is GNU time's `%M`, the
+median of 7 runs (`ru_maxrss` straight from Python would include Python's).
+"""
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def spawn_wait(argv, env, cwd):
+    """Seconds from posix_spawn to wait4 of `argv`; exits on failure."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        start = time.perf_counter()
+        pid = os.posix_spawn(
+            argv[0], argv, env,
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, devnull, 0),
+                (os.POSIX_SPAWN_DUP2, devnull, 1),
+                (os.POSIX_SPAWN_DUP2, devnull, 2),
+                (os.POSIX_SPAWN_CLOSE, devnull),
+            ],
+        )
+        _, status, _ = os.wait4(pid, 0)
+        elapsed = time.perf_counter() - start
+    finally:
+        os.chdir(old)
+        os.close(devnull)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"exited {code}: {' '.join(map(str, argv))}")
+    return elapsed
+
+
+def request(port):
+    """Seconds for one POST /v1/responses to the mock, read to the end."""
+    body = json.dumps({"prompt_cache_key": f"floor-{time.perf_counter_ns()}", "input": []})
+    start = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("POST", "/v1/responses", body, {"content-type": "application/json"})
+    conn.getresponse().read()
+    conn.close()
+    return time.perf_counter() - start
+
+
+def peak_rss_mib(argv, env, cwd, runs=7):
+    if not Path("/usr/bin/time").exists():
+        return None
+    values = []
+    for _ in range(runs):
+        done = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", *map(str, argv)], env=env, cwd=cwd,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True, check=False,
+        )
+        values.append(int(done.stderr.strip().splitlines()[-1]))
+    return statistics.median(values) / 1024
+
+
+def start_mock(mock, name, body, work):
+    script = work / f"{name}.json"
+    script.write_text(json.dumps(body))
+    port_file = work / f"{name}.port"
+    proc = subprocess.Popen(
+        [str(mock), "--script", str(script), "--port-file", str(port_file)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    for _ in range(300):
+        if port_file.exists() and port_file.read_text().strip():
+            return proc, int(port_file.read_text().strip())
+        time.sleep(0.01)
+    proc.kill()
+    sys.exit("the mock server did not start")
+
+
+def build_floor(work):
+    floor = work / "start_floor"
+    subprocess.run(
+        ["rustc", "-O", "-o", str(floor), str(ROOT / "benches/start_floor.rs")], check=True
+    )
+    return floor
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", action="append", help="a duet binary (repeatable)")
+    parser.add_argument("--label", action="append", help="a column name per --bin")
+    parser.add_argument("--mock", default=str(ROOT / "target/release/duet-mock-responses"))
+    parser.add_argument("--rounds", type=int, default=40)
+    args = parser.parse_args()
+    bins = [Path(b).resolve() for b in (args.bin or [str(ROOT / "target/release/duet")])]
+    labels = args.label or [b.parent.parent.parent.name + ":" + b.name for b in bins]
+    if len(labels) != len(bins):
+        sys.exit("give one --label per --bin")
+
+    work = Path(tempfile.mkdtemp(prefix="duet-headline-"))
+    home, repo = work / "home", work / "repo"
+    home.mkdir()
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    homes = []
+    for index in range(len(bins)):
+        duet_home = work / f"duet-home-{index}"
+        duet_home.mkdir()
+        homes.append(duet_home)
+    floor = build_floor(work)
+    base_env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "OPENAI_API_KEY": "sk-bench",
+    }
+
+    hello = {"responses": [[{"message": "hello"}]], "per_thread": True}
+    thirty = {
+        "per_thread": True,
+        "responses": [
+            [{"function_call": {"name": "exec_command", "arguments": {"cmd": "true"}}}]
+            for _ in range(30)
+        ] + [[{"message": "done"}]],
+    }
+    mocks = []
+    try:
+        hello_proc, hello_port = start_mock(args.mock, "hello", hello, work)
+        mocks.append(hello_proc)
+        thirty_proc, thirty_port = start_mock(args.mock, "thirty", thirty, work)
+        mocks.append(thirty_proc)
+
+        def exec_argv(bin, port, *extra):
+            return [str(bin), "exec", "--skip-git-repo-check", "-s", "danger-full-access",
+                    "-c", f'openai_base_url="http://127.0.0.1:{port}/v1"', *extra, "say hello"]
+
+        measures = [
+            ("`duet --version`", lambda b: [str(b), "--version"], "start"),
+            ("one-turn `exec`, human output", lambda b: exec_argv(b, hello_port), "request"),
+            ("one-turn `exec --json`", lambda b: exec_argv(b, hello_port, "--json"), "request"),
+            ("one-turn `exec --ephemeral`", lambda b: exec_argv(b, hello_port, "--ephemeral"), "request"),
+            ("30 × `exec_command true`, then an answer", lambda b: exec_argv(b, thirty_port), "thirty"),
+        ]
+
+        def floor_time(kind):
+            elapsed = spawn_wait([str(floor)], base_env, repo)
+            if kind in ("request", "thirty"):
+                elapsed += request(hello_port)
+            if kind == "thirty":
+                for _ in range(30):
+                    elapsed += spawn_wait(["/bin/bash", "-c", "true"], base_env, repo)
+                    elapsed += request(hello_port)
+            return elapsed
+
+        times = {(name, col): [] for name, _, _ in measures for col in ["floor", *labels]}
+        # Warm the page cache, the mocks and each home's database.
+        for name, argv, _ in measures:
+            for index, bin in enumerate(bins):
+                env = dict(base_env, DUET_HOME=str(homes[index]))
+                for _ in range(2):
+                    spawn_wait(argv(bin), env, repo)
+        for round_number in range(args.rounds):
+            for name, argv, kind in measures:
+                # Alternate the order, so no column always runs first.
+                order = list(range(len(bins)))
+                if round_number % 2:
+                    order.reverse()
+                times[(name, "floor")].append(floor_time(kind))
+                for index in order:
+                    env = dict(base_env, DUET_HOME=str(homes[index]))
+                    times[(name, labels[index])].append(spawn_wait(argv(bins[index]), env, repo))
+        rss = {}
+        for name, argv, kind in measures:
+            rss[(name, "floor")] = peak_rss_mib([floor], base_env, repo)
+            for index, bin in enumerate(bins):
+                env = dict(base_env, DUET_HOME=str(homes[index]))
+                rss[(name, labels[index])] = peak_rss_mib(argv(bin), env, repo)
+    finally:
+        for proc in mocks:
+            proc.kill()
+
+    def cell(name, col):
+        median = statistics.median(times[(name, col)]) * 1000
+        text = f"{median:.2f} ms"
+        mib = rss.get((name, col))
+        if mib is not None and not (col == "floor" and name != measures[0][0]):
+            text += f", {mib:.1f} MiB"
+        return text
+
+    print(f"{args.rounds} interleaved rounds, medians; load average before: "
+          f"{open('/proc/loadavg').read().split()[0]}")
+    print()
+    print("| measure | floor | " + " | ".join(labels) + " |")
+    print("| --- | --- | " + " | ".join("---" for _ in labels) + " |")
+    sizes = " | ".join(f"{b.stat().st_size / 2**20:.1f} MiB" for b in bins)
+    print(f"| binary size | | {sizes} |")
+    for name, _, _ in measures:
+        print(f"| {name} | {cell(name, 'floor')} | "
+              + " | ".join(cell(name, label) for label in labels) + " |")
+    print()
+    for label in labels:
+        one = statistics.median(times[(measures[1][0], label)])
+        many = statistics.median(times[(measures[4][0], label)])
+        floor_one = statistics.median(times[(measures[1][0], "floor")])
+        floor_many = statistics.median(times[(measures[4][0], "floor")])
+        per_call = (many - one) / 30 * 1000
+        floor_call = (floor_many - floor_one) / 30 * 1000
+        print(f"{label}: per tool call {per_call:.2f} ms, floor {floor_call:.2f} ms "
+              f"(a `bash -c true` and a request), so {per_call - floor_call:.2f} ms of duet's own")
+
+
+if __name__ == "__main__":
+    main()
