@@ -16,13 +16,18 @@ host:
 
 - start: `start_floor` (benches/start_floor.rs, `rustc -O`), a Rust program
   that starts and exits, for `duet --version`;
-- one request: that start plus one request to the same mock, read to the
-  end (`start_floor` then the request from this script), for a one-turn
-  `duet exec`;
+- one request: that start plus a connection and one request to the same
+  mock, read to the end (`start_floor`, then the request from this
+  script), for a one-turn `duet exec`;
 - thirty commands: the one-request floor plus, thirty times, a `bash -c
-  true` and a request, for thirty `exec_command true` calls and an answer.
+  true` and a request on the same connection, for thirty `exec_command
+  true` calls and an answer.
 
-Wall time is `posix_spawn` to `wait4`. Peak RSS is GNU time's `%M`, the
+Each measure and binary gets a `DUET_HOME` of its own, so a run never pays
+for another measure's database.
+
+Each binary is copied into the run's folder first and measured there (see
+the comment in `main`). Wall time is `posix_spawn` to `wait4`. Peak RSS is GNU time's `%M`, the
 median of 7 runs (`ru_maxrss` straight from Python would include Python's).
 """
 
@@ -37,75 +42,33 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import peak_rss_kib, run_once, start_mock  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def spawn_wait(argv, env, cwd):
     """Seconds from posix_spawn to wait4 of `argv`; exits on failure."""
-    devnull = os.open(os.devnull, os.O_RDWR)
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        start = time.perf_counter()
-        pid = os.posix_spawn(
-            argv[0], argv, env,
-            file_actions=[
-                (os.POSIX_SPAWN_DUP2, devnull, 0),
-                (os.POSIX_SPAWN_DUP2, devnull, 1),
-                (os.POSIX_SPAWN_DUP2, devnull, 2),
-                (os.POSIX_SPAWN_CLOSE, devnull),
-            ],
-        )
-        _, status, _ = os.wait4(pid, 0)
-        elapsed = time.perf_counter() - start
-    finally:
-        os.chdir(old)
-        os.close(devnull)
-    code = os.waitstatus_to_exitcode(status)
+    elapsed, code = run_once([str(arg) for arg in argv], env, cwd)
     if code != 0:
         sys.exit(f"exited {code}: {' '.join(map(str, argv))}")
     return elapsed
 
 
-def request(port):
-    """Seconds for one POST /v1/responses to the mock, read to the end."""
+def request(conn):
+    """Seconds for one POST /v1/responses on `conn`, read to the end (a
+    client keeps its connection for the next request, as duet does)."""
     body = json.dumps({"prompt_cache_key": f"floor-{time.perf_counter_ns()}", "input": []})
     start = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port)
     conn.request("POST", "/v1/responses", body, {"content-type": "application/json"})
     conn.getresponse().read()
-    conn.close()
     return time.perf_counter() - start
 
 
-def peak_rss_mib(argv, env, cwd, runs=7):
-    if not Path("/usr/bin/time").exists():
-        return None
-    values = []
-    for _ in range(runs):
-        done = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", *map(str, argv)], env=env, cwd=cwd,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            text=True, check=False,
-        )
-        values.append(int(done.stderr.strip().splitlines()[-1]))
-    return statistics.median(values) / 1024
-
-
-def start_mock(mock, name, body, work):
-    script = work / f"{name}.json"
-    script.write_text(json.dumps(body))
-    port_file = work / f"{name}.port"
-    proc = subprocess.Popen(
-        [str(mock), "--script", str(script), "--port-file", str(port_file)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    for _ in range(300):
-        if port_file.exists() and port_file.read_text().strip():
-            return proc, int(port_file.read_text().strip())
-        time.sleep(0.01)
-    proc.kill()
-    sys.exit("the mock server did not start")
+def peak_rss_mib(argv, env, cwd):
+    kib = peak_rss_kib([str(arg) for arg in argv], env, cwd)
+    return None if kib is None else kib / 1024
 
 
 def build_floor(work):
@@ -129,15 +92,22 @@ def main():
         sys.exit("give one --label per --bin")
 
     work = Path(tempfile.mkdtemp(prefix="duet-headline-"))
+    # Each binary is measured as a fresh copy: a file as the linker wrote
+    # it (many small writes) sits in the page cache in small pieces and
+    # takes more page faults to start than a copy written at once, which
+    # made one binary look 0.6 ms slower than its own copy.
+    copies = []
+    for index, bin in enumerate(bins):
+        copy = work / f"duet-{index}"
+        copy.write_bytes(bin.read_bytes())
+        copy.chmod(0o755)
+        copies.append(copy)
+    sizes = [bin.stat().st_size for bin in bins]
+    bins = copies
     home, repo = work / "home", work / "repo"
     home.mkdir()
     repo.mkdir()
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    homes = []
-    for index in range(len(bins)):
-        duet_home = work / f"duet-home-{index}"
-        duet_home.mkdir()
-        homes.append(duet_home)
     floor = build_floor(work)
     base_env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -155,9 +125,9 @@ def main():
     }
     mocks = []
     try:
-        hello_proc, hello_port = start_mock(args.mock, "hello", hello, work)
+        hello_proc, hello_port = start_mock(args.mock, {"name": "hello", "body": hello}, work)
         mocks.append(hello_proc)
-        thirty_proc, thirty_port = start_mock(args.mock, "thirty", thirty, work)
+        thirty_proc, thirty_port = start_mock(args.mock, {"name": "thirty", "body": thirty}, work)
         mocks.append(thirty_proc)
 
         def exec_argv(bin, port, *extra):
@@ -174,19 +144,34 @@ def main():
 
         def floor_time(kind):
             elapsed = spawn_wait([str(floor)], base_env, repo)
-            if kind in ("request", "thirty"):
-                elapsed += request(hello_port)
+            if kind == "start":
+                return elapsed
+            start = time.perf_counter()
+            conn = http.client.HTTPConnection("127.0.0.1", hello_port)
+            conn.connect()
+            elapsed += time.perf_counter() - start
+            elapsed += request(conn)
             if kind == "thirty":
                 for _ in range(30):
                     elapsed += spawn_wait(["/bin/bash", "-c", "true"], base_env, repo)
-                    elapsed += request(hello_port)
+                    elapsed += request(conn)
+            conn.close()
             return elapsed
+
+        # Each measure and binary has a `DUET_HOME` of its own, so no run
+        # pays for another's database (a checkpoint of a long log).
+        homes = {}
+        for name, _, _ in measures:
+            for index in range(len(bins)):
+                home_dir = work / f"duet-home-{len(homes)}"
+                home_dir.mkdir()
+                homes[(name, index)] = home_dir
 
         times = {(name, col): [] for name, _, _ in measures for col in ["floor", *labels]}
         # Warm the page cache, the mocks and each home's database.
         for name, argv, _ in measures:
             for index, bin in enumerate(bins):
-                env = dict(base_env, DUET_HOME=str(homes[index]))
+                env = dict(base_env, DUET_HOME=str(homes[(name, index)]))
                 for _ in range(2):
                     spawn_wait(argv(bin), env, repo)
         for round_number in range(args.rounds):
@@ -197,13 +182,13 @@ def main():
                     order.reverse()
                 times[(name, "floor")].append(floor_time(kind))
                 for index in order:
-                    env = dict(base_env, DUET_HOME=str(homes[index]))
+                    env = dict(base_env, DUET_HOME=str(homes[(name, index)]))
                     times[(name, labels[index])].append(spawn_wait(argv(bins[index]), env, repo))
         rss = {}
         for name, argv, kind in measures:
             rss[(name, "floor")] = peak_rss_mib([floor], base_env, repo)
             for index, bin in enumerate(bins):
-                env = dict(base_env, DUET_HOME=str(homes[index]))
+                env = dict(base_env, DUET_HOME=str(homes[(name, index)]))
                 rss[(name, labels[index])] = peak_rss_mib(argv(bin), env, repo)
     finally:
         for proc in mocks:
@@ -222,8 +207,7 @@ def main():
     print()
     print("| measure | floor | " + " | ".join(labels) + " |")
     print("| --- | --- | " + " | ".join("---" for _ in labels) + " |")
-    sizes = " | ".join(f"{b.stat().st_size / 2**20:.1f} MiB" for b in bins)
-    print(f"| binary size | | {sizes} |")
+    print("| binary size | | " + " | ".join(f"{size / 2**20:.1f} MiB" for size in sizes) + " |")
     for name, _, _ in measures:
         print(f"| {name} | {cell(name, 'floor')} | "
               + " | ".join(cell(name, label) for label in labels) + " |")
