@@ -207,23 +207,30 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
     /// Draw `lines` on the rows from `y` down, at most a screen's worth.
     /// On rows known to be blank (`onto_blank`) a row's trailing blank
     /// cells are left out: a resize writes thousands of lines, most of
-    /// them far shorter than the screen is wide.
+    /// them far shorter than the screen is wide. Each line is laid out in
+    /// a buffer of its own, only as wide as it is drawn (filling a
+    /// screen-wide buffer of blank cells first was a sixth of a resize).
     fn draw_lines(&mut self, lines: &[Line<'static>], y: u16, onto_blank: bool) -> io::Result<()> {
         let width = self.size.width;
-        let rows = u16::try_from(lines.len()).unwrap_or(u16::MAX);
-        let mut buffer = Buffer::empty(Rect::new(0, 0, width, rows));
-        // Where each line ends: the cells after it are still blank.
-        let ends: Vec<usize> = (0..rows)
+        let rows: Vec<(u16, Buffer)> = (y..)
             .zip(lines)
-            .map(|(row, line)| usize::from(buffer.set_line(0, row, line, width).0))
+            .filter_map(|(row, line)| {
+                let columns = if onto_blank {
+                    u16::try_from(line.width()).unwrap_or(u16::MAX).min(width)
+                } else {
+                    width
+                };
+                if columns == 0 {
+                    return None;
+                }
+                let mut buffer = Buffer::empty(Rect::new(0, 0, columns, 1));
+                buffer.set_line(0, 0, line, columns);
+                Some((row, buffer))
+            })
             .collect();
-        let width = usize::from(width);
-        let rows = buffer.content.chunks(width.max(1)).zip(ends).enumerate();
-        let positioned = rows.flat_map(|(row, (cells, end))| {
-            let end = if onto_blank { end } else { cells.len() };
-            let row = u16::try_from(row).unwrap_or(0);
-            printed_cells(&cells[..end])
-                .map(move |(x, cell)| (u16::try_from(x).unwrap_or(0), y + row, cell))
+        let positioned = rows.iter().flat_map(|(row, buffer)| {
+            printed_cells(&buffer.content)
+                .map(move |(x, cell)| (u16::try_from(x).unwrap_or(0), *row, cell))
         });
         self.terminal
             .backend_mut()
