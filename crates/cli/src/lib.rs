@@ -62,79 +62,56 @@ pub fn main() -> ExitCode {
         tui,
         command,
     } = cli;
+    if let Some(command) = &command {
+        let (name, takes) = match command {
+            Command::Exec(_) => ("exec", Takes::Session),
+            Command::Resume(_) => ("resume", Takes::Tui),
+            Command::Fork(_) => ("fork", Takes::Tui),
+            Command::Sandbox(_) => ("sandbox", Takes::Config),
+            Command::Doctor(_) => ("doctor", Takes::Config),
+            Command::Completion { .. } => ("completion", Takes::Nothing),
+            Command::ApplyPatch { .. } => ("apply-patch", Takes::Nothing),
+            Command::Execpolicy(_) => ("execpolicy", Takes::Nothing),
+            Command::Sessions(_) => ("sessions", Takes::Nothing),
+            Command::Config(_) => ("config", Takes::Nothing),
+        };
+        if let Err(code) = take_only(&tui, prompt.as_deref(), name, takes) {
+            return code;
+        }
+    }
     match command {
         None => run_tui(prompt, tui, None),
-        Some(Command::Exec(exec)) => {
-            let run = take_only(&tui, prompt.as_deref(), "exec", Takes::Session)
-                .and_then(|()| exec_options(*exec, tui.session));
-            match run {
-                Ok(options) => run_exec(options),
-                Err(code) => code,
-            }
-        }
-        Some(Command::Resume(resume)) => {
-            if let Err(code) = take_only(&tui, prompt.as_deref(), "resume", Takes::Tui) {
-                return code;
-            }
-            match resume::resume_target(&resume.choice) {
-                Ok(thread_id) => run_tui(None, tui.then(resume.tui), Some(thread_id)),
-                Err(code) => code,
-            }
-        }
-        Some(Command::Fork(fork)) => {
-            if let Err(code) = take_only(&tui, prompt.as_deref(), "fork", Takes::Tui) {
-                return code;
-            }
-            match resume::fork_target(&fork) {
-                Ok(thread_id) => run_tui(None, tui.then(fork.tui), Some(thread_id)),
-                Err(code) => code,
-            }
-        }
+        Some(Command::Exec(exec)) => match exec_options(*exec, tui.session) {
+            Ok(options) => run_exec(options),
+            Err(code) => code,
+        },
+        Some(Command::Resume(resume)) => match resume::resume_target(&resume.choice) {
+            Ok(thread_id) => run_tui(None, tui.then(resume.tui), Some(thread_id)),
+            Err(code) => code,
+        },
+        Some(Command::Fork(fork)) => match resume::fork_target(&fork) {
+            Ok(thread_id) => run_tui(None, tui.then(fork.tui), Some(thread_id)),
+            Err(code) => code,
+        },
         Some(Command::Sandbox(mut sandbox)) => {
-            if let Err(code) = take_only(&tui, prompt.as_deref(), "sandbox", Takes::Config) {
-                return code;
-            }
             sandbox.config = tui.session.config.then(sandbox.config);
             sandbox::run_sandbox(sandbox)
         }
         Some(Command::Doctor(mut args)) => {
-            if let Err(code) = take_only(&tui, prompt.as_deref(), "doctor", Takes::Config) {
-                return code;
-            }
             args.config = tui.session.config.then(args.config);
             sandbox::run_doctor(args)
         }
-        Some(other) => {
-            let name = match &other {
-                Command::Completion { .. } => "completion",
-                Command::ApplyPatch { .. } => "apply-patch",
-                Command::Execpolicy(_) => "execpolicy",
-                Command::Sessions(_) => "sessions",
-                Command::Config(_) => "config",
-                _ => "",
-            };
-            if let Err(code) = take_only(&tui, prompt.as_deref(), name, Takes::Nothing) {
-                return code;
-            }
-            match other {
-                Command::Completion { shell } => {
-                    let mut script = Vec::new();
-                    clap_complete::generate(shell, &mut Cli::command(), "duet", &mut script);
-                    // A closed stdout is the reader's choice, not an error.
-                    let _ = std::io::stdout().lock().write_all(&script);
-                    ExitCode::SUCCESS
-                }
-                Command::ApplyPatch { patch } => run_apply_patch(patch.into_iter().collect()),
-                Command::Execpolicy(command) => execpolicy::run(command),
-                Command::Sessions(command) => sessions::run(command),
-                Command::Config(command) => config_cmd::run(command),
-                Command::Exec(_)
-                | Command::Resume(_)
-                | Command::Fork(_)
-                | Command::Sandbox(_)
-                | Command::Doctor(_) => unreachable!("dispatched above"),
-            }
+        Some(Command::Completion { shell }) => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "duet", &mut script);
+            // A closed stdout is the reader's choice, not an error.
+            let _ = std::io::stdout().lock().write_all(&script);
+            ExitCode::SUCCESS
         }
+        Some(Command::ApplyPatch { patch }) => run_apply_patch(patch.into_iter().collect()),
+        Some(Command::Execpolicy(command)) => execpolicy::run(command),
+        Some(Command::Sessions(command)) => sessions::run(command),
+        Some(Command::Config(command)) => config_cmd::run(command),
     }
 }
 
