@@ -21,6 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import fresh_copy  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 LINES = 100_000
 CHUNKS = 1_000
@@ -88,7 +91,7 @@ def main():
     parser.add_argument("--bin", default=str(ROOT / "target/release/duet"))
     parser.add_argument("--runs", type=int, default=40)
     args = parser.parse_args()
-    binary = Path(args.bin).resolve()
+    binary = fresh_copy(args.bin)
     if not binary.exists():
         sys.exit(f"no binary at {binary}: cargo build --release -p duet")
     with tempfile.TemporaryDirectory(prefix="apply_patch_bench_") as tmp:

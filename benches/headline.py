@@ -43,7 +43,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import peak_rss_kib, run_once, start_mock  # noqa: E402
+from bench import fresh_copy, peak_rss_kib, run_once, start_mock  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,14 +96,8 @@ def main():
     # it (many small writes) sits in the page cache in small pieces and
     # takes more page faults to start than a copy written at once, which
     # made one binary look 0.6 ms slower than its own copy.
-    copies = []
-    for index, bin in enumerate(bins):
-        copy = work / f"duet-{index}"
-        copy.write_bytes(bin.read_bytes())
-        copy.chmod(0o755)
-        copies.append(copy)
     sizes = [bin.stat().st_size for bin in bins]
-    bins = copies
+    bins = [fresh_copy(bin) for bin in bins]
     home, repo = work / "home", work / "repo"
     home.mkdir()
     repo.mkdir()

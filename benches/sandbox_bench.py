@@ -50,6 +50,9 @@ from pathlib import Path
 
 from bench import usable_backends  # benches/bench.py, next to this script
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import fresh_copy  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 PROTECTED = (".git", ".duet", ".agents")
 PROC_READ_ONLY = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus")
@@ -151,7 +154,7 @@ def main():
     args = parser.parse_args()
     if args.reference and not args.reference_home:
         sys.exit("--reference needs --reference-home")
-    duet = Path(args.bin).resolve()
+    duet = fresh_copy(args.bin)
     bwrap = shutil.which("bwrap")
 
     work = Path(tempfile.mkdtemp(prefix="duet-sandbox-bench-"))

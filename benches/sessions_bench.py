@@ -30,6 +30,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench import ROOT, measure  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import fresh_copy  # noqa: E402
+
 
 def time_to_request(argv_for_port, env, cwd, runs, warmup=2):
     """Median seconds from spawn to the first bytes of the model request."""
@@ -76,7 +79,7 @@ def main():
     parser.add_argument("--bin", default=str(ROOT / "target/release/duet"))
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
-    duet = str(Path(args.bin).resolve())
+    duet = str(fresh_copy(args.bin))
     home = Path(args.home).resolve()
     big = (home / "big-thread-id").read_text().strip()
     project = home / "project-3"

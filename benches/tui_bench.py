@@ -26,6 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import fresh_copy  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSER = b"Ask duet to do anything"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -126,7 +129,7 @@ def main():
     parser.add_argument("--resume-home")
     parser.add_argument("--resume-id")
     args = parser.parse_args()
-    duet = str(Path(args.bin).resolve())
+    duet = str(fresh_copy(args.bin))
 
     with tempfile.TemporaryDirectory(prefix="duet-tui-bench-") as tmp:
         home = Path(tmp) / "home"
