@@ -7,7 +7,7 @@
 
 use crate::error::{StoreError, sql_error};
 use crate::store::Store;
-use rusqlite::{TransactionBehavior, params};
+use rusqlite::params;
 
 impl Store {
     /// Deletes turn `from_turn_id` of a thread and every turn after it (in
@@ -19,9 +19,7 @@ impl Store {
         const ACTION: &str = "rewind a session";
         let to_error = || sql_error(self.path(), ACTION);
         let mut conn = self.conn();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(to_error())?;
+        let tx = crate::store::write_tx(&mut conn).map_err(to_error())?;
         let known: i64 = tx
             .query_row(
                 "SELECT count(*) FROM threads WHERE id = ?1",

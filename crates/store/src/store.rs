@@ -139,11 +139,7 @@ impl Store {
         const ACTION: &str = "append items to a session";
         let to_error = || sql_error(&self.path, ACTION);
         let mut conn = self.conn();
-        // Immediate: take the write lock up front, waiting for it under the
-        // busy timeout, instead of failing when a read turns into a write.
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(to_error())?;
+        let tx = write_tx(&mut conn).map_err(to_error())?;
         let heads: Vec<ItemHead> = items.iter().map(|item| ItemHead::of(&item.json)).collect();
         let title = title_from_raw(items.iter().map(|item| &*item.json).zip(&heads));
         let touched = tx
@@ -328,6 +324,66 @@ impl Store {
     /// it half-used: an open transaction rolls back when it is dropped.
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Run `writes` (calls of this store's write methods) in one immediate
+    /// transaction, each write in a savepoint of its own: one commit for
+    /// all, and a write that fails is rolled back alone (its error is in
+    /// `writes`' result) while the others commit. Fails only if the
+    /// transaction cannot start (another process holds the database past
+    /// the busy timeout) or commit; then nothing was written.
+    pub fn batch<T>(&self, writes: impl FnOnce() -> T) -> Result<T, StoreError> {
+        const ACTION: &str = "save a batch of writes";
+        self.conn()
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(sql_error(&self.path, ACTION))?;
+        let result = writes();
+        let committed = self.conn().execute_batch("COMMIT");
+        if let Err(error) = committed {
+            let _ = self.conn().execute_batch("ROLLBACK");
+            return Err(sql_error(&self.path, ACTION)(error));
+        }
+        Ok(result)
+    }
+}
+
+/// A write's own transaction, or, inside [`Store::batch`], a savepoint of
+/// the batch's transaction; either commits with [`WriteTx::commit`] and
+/// rolls back when dropped.
+pub(crate) enum WriteTx<'c> {
+    Own(rusqlite::Transaction<'c>),
+    InBatch(rusqlite::Savepoint<'c>),
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        match self {
+            WriteTx::Own(tx) => tx,
+            WriteTx::InBatch(savepoint) => savepoint,
+        }
+    }
+}
+
+impl WriteTx<'_> {
+    pub(crate) fn commit(self) -> rusqlite::Result<()> {
+        match self {
+            WriteTx::Own(tx) => tx.commit(),
+            WriteTx::InBatch(savepoint) => savepoint.commit(),
+        }
+    }
+}
+
+/// The transaction of one write: immediate (the write lock is taken up
+/// front, waiting under the busy timeout, instead of failing when a read
+/// turns into a write), or a savepoint when a batch already holds it.
+pub(crate) fn write_tx(conn: &mut Connection) -> rusqlite::Result<WriteTx<'_>> {
+    if conn.is_autocommit() {
+        conn.transaction_with_behavior(TransactionBehavior::Immediate)
+            .map(WriteTx::Own)
+    } else {
+        conn.savepoint().map(WriteTx::InBatch)
     }
 }
 

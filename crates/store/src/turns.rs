@@ -5,7 +5,7 @@ use crate::error::{StoreError, sql_error};
 use crate::liveness::{current_writer, writer_is_gone};
 use crate::record::{TurnRecord, UsageTotals, count_to_sql};
 use crate::store::{Store, constraint};
-use rusqlite::{Connection, TransactionBehavior, ffi, params};
+use rusqlite::{Connection, ffi, params};
 use std::path::Path;
 
 /// A turn as it starts.
@@ -68,9 +68,7 @@ impl Store {
         const ACTION: &str = "record the end of a turn";
         let to_error = || sql_error(self.path(), ACTION);
         let mut conn = self.conn();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(to_error())?;
+        let tx = crate::store::write_tx(&mut conn).map_err(to_error())?;
         record_turn_on(&tx, self.path(), turn)?;
         tx.prepare_cached(
             "UPDATE threads SET input_tokens = ?2, cached_input_tokens = ?3, \

@@ -64,6 +64,9 @@ enum Job {
     Flush(Done),
 }
 
+/// At most this many waiting writes share one commit.
+const MAX_BATCH: usize = 256;
+
 /// How many more times a write that met a lock is tried.
 const BUSY_RETRIES: usize = 3;
 
@@ -160,13 +163,64 @@ where
             next = jobs.recv().ok();
             continue;
         };
-        apply_with_retries(opened, &write, &mut on_error);
-        unchecked_writes += 1;
+        // Writes already waiting go in with this one, in one commit (a
+        // flush waits for them: it is the next job).
+        let mut batch = vec![write];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(Job::Write(more)) => batch.push(more),
+                Ok(flush) => {
+                    next = Some(flush);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        apply_batch(opened, &batch, &mut on_error);
+        unchecked_writes += u32::try_from(batch.len()).unwrap_or(u32::MAX);
         if unchecked_writes >= CHECKPOINT_FORCED_AFTER_WRITES {
             opened.checkpoint();
             unchecked_writes = 0;
         }
-        next = next_job(&jobs, &store, &mut unchecked_writes);
+        if next.is_none() {
+            next = next_job(&jobs, &store, &mut unchecked_writes);
+        }
+    }
+}
+
+/// Applies `batch` in one transaction, each write in a savepoint
+/// ([`Store::batch`]): one commit instead of one per write. A write that
+/// fails goes to `on_error` alone; a batch that cannot start or commit
+/// (a lock held past the busy timeout, a full disk) is tried write by write,
+/// so each write still succeeds or fails on its own.
+fn apply_batch<E: FnMut(StoreError)>(store: &Store, batch: &[Box<Write>], on_error: &mut E) {
+    if let [write] = batch {
+        return apply_with_retries(store, write, on_error);
+    }
+    let mut attempt = 0;
+    loop {
+        let results = store.batch(|| {
+            batch
+                .iter()
+                .map(|write| apply(store, write))
+                .collect::<Vec<_>>()
+        });
+        match results {
+            Ok(results) => {
+                results
+                    .into_iter()
+                    .filter_map(Result::err)
+                    .for_each(&mut *on_error);
+                return;
+            }
+            Err(StoreError::Busy { .. }) if attempt < BUSY_RETRIES => attempt += 1,
+            Err(_) => {
+                for write in batch {
+                    apply_with_retries(store, write, on_error);
+                }
+                return;
+            }
+        }
     }
 }
 

@@ -163,3 +163,43 @@ fn the_writer_checkpoints_when_idle_not_inside_a_commit() {
     assert_eq!((after_burst, grew), (before, true));
     drop(writer);
 }
+
+/// `Store::batch`, as the writer thread uses it for the writes waiting in
+/// its queue: one commit for all of them, and a write that fails is rolled
+/// back alone while the others are kept.
+#[test]
+fn a_batch_commits_its_writes_together_and_a_failed_one_alone() {
+    let home = TempHome::new();
+    let store = home.open();
+    let results = store
+        .batch(|| {
+            vec![
+                store.create_thread(&new_thread("t1", 1, "/w")),
+                // A second thread with the same id fails, by itself.
+                store.create_thread(&new_thread("t1", 2, "/w")),
+                store.append_items("t1", "turn-1", &[json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": "kept"}]})]),
+                // Appending to a thread that does not exist fails and
+                // leaves no row behind.
+                store.append_items("nope", "turn-1", &[json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": "lost"}]})]),
+            ]
+        })
+        .expect("the batch commits");
+    let outcome: Vec<bool> = results.iter().map(Result::is_ok).collect();
+    assert_eq!(outcome, [true, false, true, false]);
+    // Seen from another connection: committed.
+    let items: i64 = super::support::raw(&home.path)
+        .query_row("SELECT count(*) FROM items", [], |row| row.get(0))
+        .unwrap();
+    let threads: i64 = super::support::raw(&home.path)
+        .query_row("SELECT count(*) FROM threads", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!((threads, items), (1, 1));
+    // Outside a batch, a write is its own transaction again.
+    store
+        .append_items("t1", "turn-2", &[json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": "later"}]})])
+        .unwrap();
+    let items: i64 = super::support::raw(&home.path)
+        .query_row("SELECT count(*) FROM items", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(items, 2);
+}
