@@ -114,12 +114,7 @@ fn rule_roots(policy: &SandboxPolicy) -> Vec<PathBuf> {
     if *policy == SandboxPolicy::DangerFullAccess {
         return vec![PathBuf::from("/")];
     }
-    let tmpdir = std::env::var_os("TMPDIR").map(PathBuf::from);
-    policy
-        .resolved_writable_roots(tmpdir.as_deref())
-        .into_iter()
-        .map(|root| root.path)
-        .collect()
+    crate::services::writable_roots(policy)
 }
 
 /// Under `on-failure`: when `output` looks like the sandbox stopped the
