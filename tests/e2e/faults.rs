@@ -165,8 +165,9 @@ async fn a_missing_key_variable_fails_before_any_request() {
     // As in the reference, the turn fails: JSONL consumers get `error` and
     // `turn.failed` with the reason, and no request is sent.
     assert_eq!(log.bodies().len(), 0);
-    let builtin_message = "missing API key: the environment variable `OPENAI_API_KEY` is not set or empty: `export OPENAI_API_KEY=...` with your key (create a key at https://platform.openai.com/api-keys)";
-    let custom_message = "missing API key: the environment variable `NO_SUCH_KEY` is not set or empty: `export NO_SUCH_KEY=...` with your key";
+    // Issue 18: and how to save a key instead (`duet login`).
+    let builtin_message = "missing API key: the environment variable `OPENAI_API_KEY` is not set or empty: `export OPENAI_API_KEY=...` with your key (create a key at https://platform.openai.com/api-keys); or save a key for provider `openai` with `duet login --provider openai --with-api-key` (the key on stdin)";
+    let custom_message = "missing API key: the environment variable `NO_SUCH_KEY` is not set or empty: `export NO_SUCH_KEY=...` with your key; or save a key for provider `mock` with `duet login --provider mock --with-api-key` (the key on stdin)";
     let got: Vec<(Option<i32>, Vec<Value>)> = [&builtin, &custom]
         .iter()
         .map(|outcome| (outcome.code, normalized_events(outcome, &workspace)))

@@ -14,6 +14,7 @@ mod faults;
 mod fork;
 mod interrupt;
 mod logging;
+mod login;
 mod request_bodies;
 mod resume;
 mod rules;

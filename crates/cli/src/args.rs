@@ -123,6 +123,13 @@ pub enum Command {
     #[command(subcommand)]
     Sessions(crate::sessions::SessionsCommand),
 
+    /// Save an API key for a provider (read from stdin), or say where each
+    /// key comes from (`duet login status`).
+    Login(crate::login::LoginCli),
+
+    /// Forget the API keys `duet login` saved.
+    Logout(crate::login::LogoutCli),
+
     /// Import another agent's settings (`duet config import --from codex`).
     #[command(subcommand)]
     Config(crate::config_cmd::ConfigCommand),

@@ -17,6 +17,7 @@ mod config_cmd;
 mod exec_args;
 mod execpolicy;
 mod logging;
+mod login;
 mod resume;
 mod sandbox;
 mod sessions;
@@ -74,6 +75,8 @@ pub fn main() -> ExitCode {
             Command::Execpolicy(_) => ("execpolicy", Takes::Nothing),
             Command::Sessions(_) => ("sessions", Takes::Nothing),
             Command::Config(_) => ("config", Takes::Nothing),
+            Command::Login(_) => ("login", Takes::Nothing),
+            Command::Logout(_) => ("logout", Takes::Nothing),
         };
         if let Err(code) = take_only(&tui, prompt.as_deref(), name, takes) {
             return code;
@@ -112,6 +115,8 @@ pub fn main() -> ExitCode {
         Some(Command::Execpolicy(command)) => execpolicy::run(command),
         Some(Command::Sessions(command)) => sessions::run(command),
         Some(Command::Config(command)) => config_cmd::run(command),
+        Some(Command::Login(cli)) => login::run_login(cli),
+        Some(Command::Logout(cli)) => login::run_logout(cli),
     }
 }
 

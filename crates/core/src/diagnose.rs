@@ -5,7 +5,7 @@
 //! saved. The key itself never leaves this module, not even masked.
 
 use crate::config::Config;
-use duet_model::{API_KEY_OVERRIDE_VARS, ModelClient, ProviderAnswer};
+use duet_model::{ModelClient, ProviderAnswer};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -45,17 +45,13 @@ pub enum ProviderCheck {
 /// The provider `config` would use, with where its key comes from.
 pub fn provider_report(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> ProviderReport {
     let provider = &config.model_provider;
-    let non_empty = |var: &str| env(var).filter(|value| !value.is_empty());
-    let (key_from, key_problem) = match API_KEY_OVERRIDE_VARS
-        .iter()
-        .find(|var| non_empty(var).is_some())
-    {
-        Some(var) => (Some((*var).to_string()), None),
-        None => match provider.resolve_api_key(env) {
-            Ok(Some(_)) => (provider.env_key.clone(), None),
-            Ok(None) => (None, None),
-            Err(error) => (None, Some(error.to_string())),
+    let (key_from, key_problem) = match crate::auth::resolve_key(config, env) {
+        Ok(resolved) => match resolved.source {
+            crate::auth::KeySource::Env(var) => (Some(var), None),
+            crate::auth::KeySource::File(path) => (Some(path.display().to_string()), None),
+            crate::auth::KeySource::NotNeeded => (None, None),
         },
+        Err(message) => (None, Some(message)),
     };
     ProviderReport {
         id: provider.id.clone(),
@@ -72,13 +68,9 @@ pub async fn check_provider(
     config: &Config,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> ProviderCheck {
-    let key = match config.model_provider.resolve_api_key(env) {
-        Ok(key) => key,
-        Err(error) => {
-            return ProviderCheck::NotChecked {
-                reason: error.to_string(),
-            };
-        }
+    let key = match crate::auth::resolve_key(config, env) {
+        Ok(resolved) => resolved.key,
+        Err(reason) => return ProviderCheck::NotChecked { reason },
     };
     let client = match ModelClient::new_with_env(config.model_provider.clone(), key, env) {
         Ok(client) => client,

@@ -7,6 +7,7 @@
 //! before a session exists.
 
 mod approval;
+pub mod auth;
 mod compact;
 pub mod config;
 mod context;

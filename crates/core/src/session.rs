@@ -160,9 +160,9 @@ pub fn spawn_session(
     // A missing key fails each turn (with `error` and `turn.failed` events,
     // as the reference does) rather than the start of the session, so JSONL
     // consumers see why.
-    let (api_key, missing_key) = match config.model_provider.resolve_api_key(&env) {
-        Ok(api_key) => (api_key, None),
-        Err(error) => (None, Some(error.to_string())),
+    let (api_key, missing_key) = match crate::auth::resolve_key(&config, &env) {
+        Ok(resolved) => (resolved.key, None),
+        Err(message) => (None, Some(message)),
     };
     let originator = if options.originator.is_empty() {
         "duet".to_string()

@@ -1,0 +1,129 @@
+//! `duet login --with-api-key`, `duet login status` and `duet logout`: a
+//! key saved from stdin is sent when the environment has none, the
+//! environment's wins, and `logout` forgets it.
+
+use crate::common::Workspace;
+use duet_test_support::responses_mock::{base_url, mount_sse_sequence, start_mock};
+use duet_test_support::sse::{ev_assistant_message, sse_completed_turn};
+use pretty_assertions::assert_eq;
+use std::os::unix::fs::PermissionsExt;
+
+const SAVED: &str = "sk-saved-key-0123456789";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_key_is_sent_until_the_environment_has_one_or_it_is_forgotten() {
+    let server = start_mock().await;
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            sse_completed_turn(&[ev_assistant_message("m1", "one")]),
+            sse_completed_turn(&[ev_assistant_message("m2", "two")]),
+        ],
+    )
+    .await;
+    let workspace = Workspace::new();
+    let home = workspace.home().display().to_string();
+    let url = format!("openai_base_url=\"{}\"", base_url(&server));
+
+    let login = workspace
+        .duet()
+        .args(["login", "--with-api-key"])
+        .stdin(format!("{SAVED}\n"))
+        .run()
+        .await;
+    assert_eq!(
+        (login.code, login.stdout.as_str()),
+        (
+            Some(0),
+            format!(
+                "saved a key for provider `openai` (sk-s…6789) in `{home}/auth.json`; a key in the environment still wins\n"
+            )
+            .as_str()
+        ),
+        "{}",
+        login.describe()
+    );
+    let mode = std::fs::metadata(workspace.home().join("auth.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    let status = workspace.duet().args(["login", "status"]).run().await;
+    assert_eq!(
+        status.stdout,
+        format!(
+            "provider `openai`: key sk-s…6789 from `{home}/auth.json`\nsaved: `openai` sk-s…6789\n"
+        )
+    );
+
+    // No key in the environment: the saved one is sent.
+    let saved = workspace
+        .exec()
+        .args(["-c", &url, "--json", "go"])
+        .run()
+        .await;
+    assert_eq!(saved.code, Some(0), "{}", saved.describe());
+    // With one in the environment, that one is.
+    let from_env = workspace
+        .exec()
+        .env("OPENAI_API_KEY", "sk-from-the-environment")
+        .args(["-c", &url, "--json", "go"])
+        .run()
+        .await;
+    assert_eq!(from_env.code, Some(0), "{}", from_env.describe());
+    let sent: Vec<Option<String>> = log
+        .requests()
+        .iter()
+        .map(|request| request.headers.get("authorization").cloned())
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            Some(format!("Bearer {SAVED}")),
+            Some("Bearer sk-from-the-environment".to_string())
+        ]
+    );
+
+    let logout = workspace.duet().arg("logout").run().await;
+    assert_eq!(logout.stdout, "forgot the saved key of openai\n");
+    let none = workspace
+        .exec()
+        .args(["-c", &url, "--json", "go"])
+        .run()
+        .await;
+    assert_eq!(none.code, Some(1));
+    assert!(
+        none.stdout.contains(
+            "or save a key for provider `openai` with `duet login --provider openai --with-api-key`"
+        ),
+        "{}",
+        none.describe()
+    );
+    assert_eq!(log.requests().len(), 2, "nothing was sent without a key");
+}
+
+#[test]
+fn no_key_on_stdin_or_no_with_api_key_is_an_error_that_says_what_to_do() {
+    let workspace = Workspace::new();
+    let empty = workspace
+        .duet()
+        .args(["login", "--with-api-key"])
+        .stdin("")
+        .run_blocking();
+    let bare = workspace.duet().arg("login").run_blocking();
+    assert_eq!(
+        [(empty.code, empty.stderr), (bare.code, bare.stderr)],
+        [
+            (
+                Some(1),
+                "error: stdin held no key (or more than one word): pipe exactly the key\n".to_string()
+            ),
+            (
+                Some(1),
+                "error: duet has no sign-in flow: save an API key with `printf %s \"$KEY\" | duet login --with-api-key` (the key on stdin), or set the provider's key variable\n".to_string()
+            ),
+        ]
+    );
+    assert!(!workspace.home().join("auth.json").exists());
+}
