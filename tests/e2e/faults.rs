@@ -105,7 +105,8 @@ async fn a_500_every_time_fails_the_turn_after_the_configured_retries() {
     );
 }
 
-const REJECTED_KEY: &str = "the model provider rejected the API key (401 Unauthorized): Incorrect API key provided: check the key in `OPENAI_API_KEY` (`DUET_API_KEY` or `CODEX_API_KEY` take precedence when set)";
+// Issue 18: the provider, where the key came from, and what to run.
+const REJECTED_KEY: &str = "the model provider `openai` rejected the API key from `OPENAI_API_KEY` (401 Unauthorized): Incorrect API key provided: check that key (`DUET_API_KEY` or `CODEX_API_KEY` take precedence when set), or save another with `duet login --provider openai --with-api-key`";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_401_fails_at_once_naming_the_key_variable() {

@@ -127,3 +127,41 @@ fn no_key_on_stdin_or_no_with_api_key_is_an_error_that_says_what_to_do() {
     );
     assert!(!workspace.home().join("auth.json").exists());
 }
+
+/// A refused saved key is named as such: the provider, the file, and the
+/// command that replaces it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_saved_key_names_the_file_and_the_command() {
+    let server = start_mock().await;
+    duet_test_support::responses_mock::mount_response_sequence(
+        &server,
+        vec![wiremock::ResponseTemplate::new(401).set_body_raw(
+            r#"{"error":{"message":"Incorrect API key provided"}}"#,
+            "application/json",
+        )],
+    )
+    .await;
+    let workspace = Workspace::new();
+    let home = workspace.home().display().to_string();
+    let login = workspace
+        .duet()
+        .args(["login", "--with-api-key"])
+        .stdin(SAVED)
+        .run()
+        .await;
+    assert_eq!(login.code, Some(0), "{}", login.describe());
+    let refused = workspace
+        .exec()
+        .args([
+            "-c",
+            &format!("openai_base_url=\"{}\"", base_url(&server)),
+            "go",
+        ])
+        .run()
+        .await;
+    assert_eq!(refused.code, Some(1));
+    let expected = format!(
+        "the model provider `openai` rejected the API key from `{home}/auth.json` (`duet login`) (401 Unauthorized): Incorrect API key provided: check that key (`DUET_API_KEY` or `CODEX_API_KEY` take precedence when set), or save another with `duet login --provider openai --with-api-key`"
+    );
+    assert!(refused.stderr.contains(&expected), "{}", refused.describe());
+}

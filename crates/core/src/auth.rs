@@ -36,6 +36,18 @@ pub enum KeySource {
     NotNeeded,
 }
 
+impl KeySource {
+    /// Where a sent key came from, as a refused key's message names it;
+    /// `None` when no key is needed.
+    pub fn describe(&self) -> Option<String> {
+        match self {
+            KeySource::Env(var) => Some(format!("`{var}`")),
+            KeySource::File(path) => Some(format!("`{}` (`duet login`)", path.display())),
+            KeySource::NotNeeded => None,
+        }
+    }
+}
+
 /// A key to send and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedKey {

@@ -160,17 +160,20 @@ pub fn spawn_session(
     // A missing key fails each turn (with `error` and `turn.failed` events,
     // as the reference does) rather than the start of the session, so JSONL
     // consumers see why.
-    let (api_key, missing_key) = match crate::auth::resolve_key(&config, &env) {
-        Ok(resolved) => (resolved.key, None),
-        Err(message) => (None, Some(message)),
+    let (api_key, key_from, missing_key) = match crate::auth::resolve_key(&config, &env) {
+        Ok(resolved) => (resolved.key, resolved.source.describe(), None),
+        Err(message) => (None, None, Some(message)),
     };
     let originator = if options.originator.is_empty() {
         "duet".to_string()
     } else {
         options.originator
     };
-    let client =
+    let mut client =
         ModelClient::new(config.model_provider.clone(), api_key)?.with_originator(originator);
+    if let Some(key_from) = key_from {
+        client = client.with_key_from(key_from);
+    }
     let store_path = config.duet_home.join(crate::recorder::STORE_FILE_NAME);
     let resumed = match (&options.resume, config.ephemeral) {
         (None, _) => None,

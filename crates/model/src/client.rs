@@ -75,6 +75,9 @@ pub struct ModelClient {
     url: Url,
     /// Every header that is the same for each request, `originator` included.
     headers: HeaderMap,
+    /// Where the key sent came from, as a 401 names it (`` `OPENAI_API_KEY` ``);
+    /// `None` when no key is sent.
+    key_from: Option<String>,
 }
 
 impl std::fmt::Debug for ModelClient {
@@ -110,12 +113,24 @@ impl ModelClient {
         let http = builder.build().map_err(|err| ModelError::ClientSetup {
             detail: error_chain(&err),
         })?;
+        let key_from = api_key
+            .as_ref()
+            .and(provider.env_key.as_ref())
+            .map(|var| format!("`{var}`"));
         Ok(ModelClient {
             provider,
             http,
             url,
             headers,
+            key_from,
         })
+    }
+
+    /// Name where the key came from (a variable, the `duet login` file) in
+    /// the message of a 401.
+    pub fn with_key_from(mut self, key_from: impl Into<String>) -> Self {
+        self.key_from = Some(key_from.into());
+        self
     }
 
     /// Send `originator: <originator>` instead of `duet_exec`. Characters a
@@ -305,7 +320,8 @@ impl ModelClient {
             },
             StatusCode::BAD_REQUEST => ModelError::BadRequest { server_message },
             StatusCode::UNAUTHORIZED => ModelError::Unauthorized {
-                key_var: self.provider.env_key.clone(),
+                provider_id: self.provider.id.clone(),
+                key_from: self.key_from.clone(),
                 server_message,
             },
             StatusCode::FORBIDDEN => ModelError::Forbidden {

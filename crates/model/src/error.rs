@@ -40,10 +40,12 @@ pub enum ModelError {
     ClientSetup { detail: String },
 
     /// 401: the key was sent and rejected, or none was sent and one is needed.
-    #[error("{}", unauthorized_message(key_var.as_deref(), server_message))]
+    #[error("{}", unauthorized_message(provider_id, key_from.as_deref(), server_message))]
     Unauthorized {
-        /// The provider's `env_key`, `None` when the provider sends no key.
-        key_var: Option<String>,
+        provider_id: String,
+        /// Where the key sent came from (`` `OPENAI_API_KEY` ``, the
+        /// `duet login` file); `None` when no key was sent.
+        key_from: Option<String>,
         server_message: String,
     },
 
@@ -157,13 +159,13 @@ fn missing_api_key_message(var: &str, instructions: Option<&str>) -> String {
     message
 }
 
-fn unauthorized_message(key_var: Option<&str>, server_message: &str) -> String {
-    match key_var {
-        Some(var) => format!(
-            "the model provider rejected the API key (401 Unauthorized): {server_message}: check the key in `{var}` (`DUET_API_KEY` or `CODEX_API_KEY` take precedence when set)"
+fn unauthorized_message(provider: &str, key_from: Option<&str>, server_message: &str) -> String {
+    match key_from {
+        Some(from) => format!(
+            "the model provider `{provider}` rejected the API key from {from} (401 Unauthorized): {server_message}: check that key (`DUET_API_KEY` or `CODEX_API_KEY` take precedence when set), or save another with `duet login --provider {provider} --with-api-key`"
         ),
         None => format!(
-            "the model provider requires an API key (401 Unauthorized): {server_message}: set `env_key` for this provider in the config"
+            "the model provider `{provider}` requires an API key (401 Unauthorized): {server_message}: set `env_key` for this provider in the config, or save a key with `duet login --provider {provider} --with-api-key`"
         ),
     }
 }
@@ -212,11 +214,12 @@ mod tests {
         );
         assert_eq!(
             ModelError::Unauthorized {
-                key_var: None,
+                provider_id: "local".to_string(),
+                key_from: None,
                 server_message: "no key".to_string(),
             }
             .to_string(),
-            "the model provider requires an API key (401 Unauthorized): no key: set `env_key` for this provider in the config"
+            "the model provider `local` requires an API key (401 Unauthorized): no key: set `env_key` for this provider in the config, or save a key with `duet login --provider local --with-api-key`"
         );
     }
 }

@@ -107,7 +107,7 @@ async fn unauthorized_fails_at_once_naming_the_key_variable() {
             "application/json",
         ),
         "",
-        "the model provider rejected the API key (401 Unauthorized): Incorrect API key provided: check the key in `MOCK_KEY` (`DUET_API_KEY` or `CODEX_API_KEY` take precedence when set) (retryable: false)",
+        "the model provider `mock` rejected the API key from `MOCK_KEY` (401 Unauthorized): Incorrect API key provided: check that key (`DUET_API_KEY` or `CODEX_API_KEY` take precedence when set), or save another with `duet login --provider mock --with-api-key` (retryable: false)",
     )
     .await;
 }
