@@ -116,7 +116,7 @@ pub fn init(config: &Config) -> Option<String> {
         }
     };
     let mut secrets: Vec<String> = std::env::vars()
-        .filter(|(name, _)| is_secret_name(name))
+        .filter(|(name, _)| duet_sandbox::looks_like_credential(name))
         .map(|(_, value)| value)
         .collect();
     let provider = &config.model_provider;
@@ -181,13 +181,6 @@ fn open(path: &Path) -> std::io::Result<File> {
     options.create(true).append(true);
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)
-}
-
-fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    ["KEY", "SECRET", "TOKEN", "PASSWORD"]
-        .iter()
-        .any(|word| upper.contains(word))
 }
 
 struct FileLogger {

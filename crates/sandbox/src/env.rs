@@ -90,7 +90,10 @@ fn is_core_variable(name: &str) -> bool {
     CORE_VARIABLES.contains(&name) || name.starts_with("LC_")
 }
 
-fn looks_like_credential(name: &str) -> bool {
+/// Whether `name` looks like a credential's (`KEY`, `SECRET`, `TOKEN`,
+/// `PASSWORD`, any case): dropped from children by default, and redacted
+/// from duet's log.
+pub fn looks_like_credential(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     DEFAULT_EXCLUDED_SUBSTRINGS
         .iter()

@@ -49,7 +49,10 @@ pub use backend::{
     Availability, Backend, BackendPreference, BackendReport, choose, limits, probe, probe_backends,
 };
 pub use child::{ProcessGroup, SandboxedChild, exit_code};
-pub use env::{EnvironmentVariablePattern, ShellEnvironmentPolicy, ShellEnvironmentPolicyInherit};
+pub use env::{
+    EnvironmentVariablePattern, ShellEnvironmentPolicy, ShellEnvironmentPolicyInherit,
+    looks_like_credential,
+};
 pub use helper::{
     EXIT_NOT_STARTED, EXIT_SETUP_FAILED, HELPER_ARG0, HELPER_FLAG, HelperPolicy, helper_main,
     parse_args as parse_helper_args, wait_status_code,
