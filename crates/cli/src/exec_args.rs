@@ -518,6 +518,7 @@ mod tests {
                     images: vec!["a.png".into(), "b.png".into(), "c.png".into()],
                     ephemeral: true,
                     dangerously_bypass_approvals_and_sandbox: true,
+                    ..SessionArgs::default()
                 },
                 ..defaults()
             }

@@ -57,6 +57,16 @@ pub struct SessionArgs {
     #[arg(short = 'm', long = "model", value_name = "MODEL")]
     pub model: Option<String>,
 
+    /// Use a model served on this machine: Ollama, or the server
+    /// `--local-provider` or `oss_provider` names; without `-m`, model
+    /// `gpt-oss:20b`.
+    #[arg(long = "oss")]
+    pub oss: bool,
+
+    /// The local server `--oss` uses (implies `--oss`).
+    #[arg(long = "local-provider", value_name = "PROVIDER")]
+    pub local_provider: Option<LocalProvider>,
+
     /// Attach an image to the first message (repeatable, or
     /// comma-separated).
     #[arg(
@@ -74,6 +84,22 @@ pub struct SessionArgs {
     /// Run commands without a sandbox and without asking. Dangerous.
     #[arg(long = "dangerously-bypass-approvals-and-sandbox", alias = "yolo")]
     pub dangerously_bypass_approvals_and_sandbox: bool,
+}
+
+/// `--local-provider`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LocalProvider {
+    Ollama,
+    Lmstudio,
+}
+
+impl LocalProvider {
+    pub fn id(self) -> &'static str {
+        match self {
+            LocalProvider::Ollama => "ollama",
+            LocalProvider::Lmstudio => "lmstudio",
+        }
+    }
 }
 
 /// `-s`/`--sandbox`: the clap face of [`SandboxMode`].
@@ -139,6 +165,8 @@ impl SessionArgs {
         SessionArgs {
             config: self.config.then(later.config),
             model: later.model.or(self.model),
+            oss: self.oss || later.oss,
+            local_provider: later.local_provider.or(self.local_provider),
             images: [self.images, later.images].concat(),
             ephemeral: self.ephemeral || later.ephemeral,
             dangerously_bypass_approvals_and_sandbox: self.dangerously_bypass_approvals_and_sandbox
@@ -152,6 +180,12 @@ impl SessionArgs {
         let mut given = Vec::new();
         if self.model.is_some() {
             given.push("--model");
+        }
+        if self.oss {
+            given.push("--oss");
+        }
+        if self.local_provider.is_some() {
+            given.push("--local-provider");
         }
         if !self.images.is_empty() {
             given.push("--image");
@@ -225,6 +259,8 @@ pub fn resolve_with_env(
         ephemeral: args.ephemeral,
         additional_writable_roots: args.config.add_dirs.clone(),
         dangerously_bypass: args.dangerously_bypass_approvals_and_sandbox,
+        oss: args.oss,
+        local_provider: args.local_provider.map(|local| local.id().to_string()),
     };
     Ok(load_config(overrides, env)?)
 }

@@ -206,6 +206,7 @@ fn main() {
             include: Vec::new(),
             prompt_cache_key: big.clone(),
             text: None,
+            max_output_tokens: None,
         };
         assert!(request.to_body().len() > 40_000_000);
     });

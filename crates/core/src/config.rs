@@ -17,6 +17,7 @@ mod import;
 mod overrides;
 mod projects;
 mod provider;
+pub use provider::{BUILT_IN_PROVIDERS, OSS_PROVIDERS};
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -40,6 +41,8 @@ use std::path::{Path, PathBuf};
 /// The file read from `$DUET_HOME`.
 pub const CONFIG_FILE_NAME: &str = "config.toml";
 pub const DEFAULT_MODEL: &str = "gpt-5.5";
+/// The model `--oss` picks when `-m` does not say.
+pub const DEFAULT_OSS_MODEL: &str = "gpt-oss:20b";
 pub const DEFAULT_PROJECT_DOC_MAX_BYTES: usize = 32 * 1024;
 
 /// Everything a session needs to know, fully resolved.
@@ -55,7 +58,15 @@ pub struct Config {
     pub model_reasoning_summary: Option<ReasoningSummary>,
     /// `text.verbosity`: low | medium | high.
     pub model_verbosity: Option<String>,
+    /// `model_context_window`; [`Config::context_window`] falls back on
+    /// the catalogue.
     pub model_context_window: Option<u64>,
+    /// `model_max_output_tokens`; [`Config::max_output_tokens`] falls back
+    /// on the catalogue.
+    pub model_max_output_tokens: Option<u64>,
+    /// `model_supports_reasoning_summaries`: ask for reasoning summaries
+    /// (`true`) or never (`false`) whatever the catalogue says.
+    pub model_supports_reasoning_summaries: Option<bool>,
     /// Compact the history before a request once the context reached this
     /// many tokens.
     pub model_auto_compact_token_limit: Option<u64>,
@@ -182,6 +193,11 @@ pub struct ConfigOverrides {
     /// `--dangerously-bypass-approvals-and-sandbox`: sandbox
     /// `danger-full-access` and approval `never`, whatever else says.
     pub dangerously_bypass: bool,
+    /// `--oss`: the local provider (`--local-provider`, else
+    /// `oss_provider`, else `ollama`) and, without `-m`, [`DEFAULT_OSS_MODEL`].
+    pub oss: bool,
+    /// `--local-provider`: `ollama` or `lmstudio`; implies `--oss`.
+    pub local_provider: Option<String>,
 }
 
 /// What resolving the flags, files, profile and `-c` gives a front end: the
@@ -193,6 +209,20 @@ pub struct Settings {
 }
 
 impl Config {
+    /// The model's context window: `model_context_window`, else the
+    /// catalogue's figure.
+    pub fn context_window(&self) -> Option<u64> {
+        self.model_context_window
+            .or_else(|| crate::catalogue::lookup(&self.model)?.context_window)
+    }
+
+    /// The longest answer to ask for: `model_max_output_tokens`, else the
+    /// catalogue's figure.
+    pub fn max_output_tokens(&self) -> Option<u64> {
+        self.model_max_output_tokens
+            .or_else(|| crate::catalogue::lookup(&self.model)?.max_output_tokens)
+    }
+
     /// The built-in defaults, before any file or flag. Sandbox `read-only`
     /// and approval `never` are the `exec` defaults.
     pub fn defaults(duet_home: PathBuf, cwd: PathBuf) -> Config {
@@ -205,6 +235,8 @@ impl Config {
             model_reasoning_summary: None,
             model_verbosity: None,
             model_context_window: None,
+            model_max_output_tokens: None,
+            model_supports_reasoning_summaries: None,
             model_auto_compact_token_limit: None,
             approval_policy: ApprovalPolicy::Never,
             approval_policy_chosen: false,

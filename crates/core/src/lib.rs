@@ -8,6 +8,7 @@
 
 mod approval;
 pub mod auth;
+pub mod catalogue;
 mod compact;
 pub mod config;
 mod context;

@@ -51,7 +51,13 @@ pub(crate) struct SessionServices {
     pub recorder: Recorder,
     /// The directory of `apply_patch` links put first on children's `PATH`.
     helper_bin: Option<PathBuf>,
+    /// Context windows a local server reported, by model (`None`: it did
+    /// not say, and the user was told).
+    detected_windows: tokio::sync::Mutex<HashMap<String, Option<u64>>>,
 }
+
+/// How long a local server may take to say what its model's window is.
+const DETECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// What the session starts its services from.
 pub(crate) struct ServicesInit {
@@ -88,7 +94,50 @@ impl SessionServices {
             missing_key: init.missing_key,
             recorder: init.recorder,
             helper_bin,
+            detected_windows: tokio::sync::Mutex::default(),
         }
+    }
+
+    /// The model's context window: configured or from the catalogue, else,
+    /// for a server on this machine, what it reports (asked once per model
+    /// and session). When no one knows, the user is told once how to set it.
+    pub(crate) async fn context_window(&self, config: &Config, turn_id: &str) -> Option<u64> {
+        if let Some(window) = config.context_window() {
+            return Some(window);
+        }
+        let provider = &config.model_provider;
+        if !provider.is_local() || provider.id == "openai" {
+            return None;
+        }
+        let mut detected = self.detected_windows.lock().await;
+        if let Some(window) = detected.get(&config.model) {
+            return *window;
+        }
+        let found = self
+            .client
+            .detect_context_window(&config.model, DETECT_TIMEOUT)
+            .await;
+        match found {
+            Some((window, server)) => {
+                log::info!(
+                    "{server} at {} reports a context window of {window} tokens for `{}`",
+                    provider.base_url,
+                    config.model
+                );
+            }
+            None => self.events.send(
+                Some(turn_id),
+                EventMsg::Warning {
+                    message: format!(
+                        "the server at {} did not say how long `{}`'s context window is; set `model_context_window` in the config so the context meter and compaction can use it",
+                        provider.base_url, config.model
+                    ),
+                },
+            ),
+        }
+        let window = found.map(|(window, _)| window);
+        detected.insert(config.model.clone(), window);
+        window
     }
 
     /// The login environment, captured on first use and filtered by

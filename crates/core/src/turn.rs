@@ -11,7 +11,7 @@ use crate::services::{SessionServices, ToolContext, TurnError, TurnSettings, now
 use crate::tools::{self, ToolCall, TurnState};
 use duet_model::{
     ContentItem, ModelError, Reasoning, ResponseEvent, ResponseItem, ResponsesRequest,
-    TextControls, TextFormat,
+    TextControls, TextFormat, WireApi,
 };
 use duet_protocol::{
     AbortReason, ErrorInfo, EventMsg, Item, ItemDetails, ReasoningSummary, Reconnecting,
@@ -90,6 +90,7 @@ pub(crate) async fn run_turn(
         last_agent_message: None,
         context_tokens,
         compacted: false,
+        context_window: None,
     };
     services.events.send(Some(&turn_id), EventMsg::TurnStarted);
     log::info!(
@@ -252,6 +253,8 @@ pub(crate) struct Turn {
     pub(crate) context_tokens: u64,
     /// Whether a compaction replaced the history in this turn.
     pub(crate) compacted: bool,
+    /// The model's context window, learnt when the turn starts.
+    context_window: Option<u64>,
 }
 
 impl Turn {
@@ -264,6 +267,10 @@ impl Turn {
         if let Some(message) = &self.services.missing_key {
             return Err(TurnError::Fatal(message.clone()));
         }
+        self.context_window = self
+            .services
+            .context_window(&self.settings.config, &self.turn_id)
+            .await;
         let max_stream_retries = self.services.client.provider().stream_max_retries;
         let mut stream_retries = 0u32;
         loop {
@@ -327,18 +334,26 @@ impl Turn {
         } else {
             None
         };
+        let known = crate::catalogue::lookup(&config.model);
+        // Chat servers pick their own limit unless the config names one;
+        // the Anthropic API needs one, from the catalogue when unnamed.
+        let max_output_tokens = match config.model_provider.wire_api {
+            WireApi::Anthropic => config.max_output_tokens(),
+            WireApi::Chat | WireApi::Responses => config.model_max_output_tokens,
+        };
         ResponsesRequest {
             model: config.model.clone(),
             input: history,
             tools: tools::specs(&config.tools),
             tool_choice: "auto",
-            parallel_tool_calls: true,
+            parallel_tool_calls: known.is_none_or(|info| info.parallel_tool_calls),
             reasoning,
             store: false,
             stream: true,
             include: vec!["reasoning.encrypted_content"],
             prompt_cache_key: self.services.thread_id.clone(),
             text,
+            max_output_tokens,
         }
     }
 
@@ -421,7 +436,7 @@ impl Turn {
         let last = Usage {
             input_tokens: usage.input_tokens,
             cached_input_tokens: usage.cached_input_tokens,
-            cache_write_input_tokens: 0,
+            cache_write_input_tokens: usage.cache_write_input_tokens,
             output_tokens: usage.output_tokens,
             reasoning_output_tokens: usage.reasoning_output_tokens,
         };
@@ -431,7 +446,7 @@ impl Turn {
         self.send(EventMsg::TokenCount(TokenCount {
             last,
             total: self.thread_usage,
-            context_window: self.settings.config.model_context_window,
+            context_window: self.context_window,
         }));
     }
 
@@ -536,10 +551,22 @@ fn user_message(inputs: &[UserInput]) -> ResponseItem {
 /// `reasoning` of the request: what the config asks for; for reasoning
 /// models with nothing configured, summaries on `auto`.
 fn reasoning_for(config: &Config) -> Option<Reasoning> {
-    let summary = config
-        .model_reasoning_summary
-        .filter(|summary| *summary != ReasoningSummary::None)
-        .or_else(|| is_reasoning_model(&config.model).then_some(ReasoningSummary::Auto));
+    let supported = config
+        .model_supports_reasoning_summaries
+        .unwrap_or_else(|| {
+            crate::catalogue::lookup(&config.model).map_or_else(
+                || is_reasoning_model(&config.model),
+                |info| info.reasoning_summaries,
+            )
+        });
+    let summary = match (
+        config.model_supports_reasoning_summaries,
+        config.model_reasoning_summary,
+    ) {
+        (Some(false), _) | (_, Some(ReasoningSummary::None)) => None,
+        (_, Some(summary)) => Some(summary),
+        (_, None) => supported.then_some(ReasoningSummary::Auto),
+    };
     let effort = config.model_reasoning_effort;
     if effort.is_none() && summary.is_none() {
         return None;

@@ -6,11 +6,12 @@
 
 use crate::error::ModelError;
 use crate::items::ResponseItem;
-use crate::provider::ProviderInfo;
+use crate::provider::{ProviderInfo, WireApi};
 use crate::request::ResponsesRequest;
 use crate::retry::{is_retryable_status, retry_delay, status_text};
 use crate::sse::{TokenUsage, error_event};
 pub use crate::stream::ResponseStream;
+use crate::wire::{self, Decoder};
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{StatusCode, Url};
 use std::time::Duration;
@@ -63,6 +64,9 @@ pub const DEFAULT_ORIGINATOR: &str = "duet_exec";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most of an error body read (and kept) for a message.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// The most of a JSON answer read (a model listing, Ollama's `/api/show`
+/// with its license text).
+const JSON_BODY_LIMIT: usize = 8 << 20;
 /// The most of a raw (non-JSON) error body quoted in a message.
 const QUOTED_BODY_LIMIT: usize = 2048;
 
@@ -71,7 +75,7 @@ const QUOTED_BODY_LIMIT: usize = 2048;
 pub struct ModelClient {
     provider: ProviderInfo,
     http: reqwest::Client,
-    /// `{base_url}/responses` with the query parameters.
+    /// `{base_url}/<the wire's endpoint>` with the query parameters.
     url: Url,
     /// Every header that is the same for each request, `originator` included.
     headers: HeaderMap,
@@ -103,7 +107,7 @@ impl ModelClient {
         api_key: Option<String>,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ModelError> {
-        let url = responses_url(&provider)?;
+        let url = endpoint_url(&provider)?;
         let headers = fixed_headers(&provider, api_key.as_deref(), env)?;
         let mut builder = reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT);
         if url.scheme() == "http" {
@@ -163,7 +167,10 @@ impl ModelClient {
     pub async fn probe(&self, timeout: Duration) -> ProviderAnswer {
         let mut url = self.url.clone();
         if let Ok(mut segments) = url.path_segments_mut() {
-            segments.pop().push("models");
+            for _ in wire::endpoint(self.provider.wire_api).split('/') {
+                segments.pop();
+            }
+            segments.push("models");
         }
         let sent = self
             .http
@@ -184,6 +191,152 @@ impl ModelClient {
         }
     }
 
+    /// The models the server lists at `GET {base_url}/models`, with the
+    /// context window where the listing gives one (vLLM's `max_model_len`,
+    /// OpenRouter's `context_length`). No retry.
+    pub async fn list_models(&self, timeout: Duration) -> Result<Vec<ServedModel>, ModelError> {
+        let url = self.server_url(&format!(
+            "{}/models",
+            self.provider.base_url.trim_end_matches('/')
+        ))?;
+        let listing = self.get_json(url.clone(), timeout).await?;
+        let Some(data) = listing.get("data").and_then(serde_json::Value::as_array) else {
+            return Err(ModelError::UnexpectedStatus {
+                status: "200 OK".to_string(),
+                url: url.to_string(),
+                server_message: "the answer is not a model list (no `data` array)".to_string(),
+            });
+        };
+        Ok(data
+            .iter()
+            .filter_map(|model| {
+                let id = model.get("id")?.as_str()?.to_string();
+                let context_window = ["max_model_len", "context_length", "context_window"]
+                    .iter()
+                    .find_map(|field| model.get(*field)?.as_u64());
+                Some(ServedModel { id, context_window })
+            })
+            .collect())
+    }
+
+    /// Ask a local server how many tokens `model` reads: Ollama's
+    /// `POST /api/show` (`num_ctx`, else `*.context_length`), LM Studio's
+    /// `GET /api/v0/models` (`loaded_context_length`, else
+    /// `max_context_length`), llama.cpp's `GET /props` (`n_ctx`) and vLLM's
+    /// `GET /v1/models` (`max_model_len`), the provider's own first. The
+    /// window and where it came from, or `None` when no server said.
+    pub async fn detect_context_window(
+        &self,
+        model: &str,
+        timeout: Duration,
+    ) -> Option<(u64, &'static str)> {
+        let base = self.provider.base_url.trim_end_matches('/');
+        let root = base.strip_suffix("/v1").unwrap_or(base);
+        let order: &[&str] = match self.provider.id.as_str() {
+            "ollama" => &["ollama"],
+            "lmstudio" => &["lmstudio"],
+            _ => &["llama.cpp", "vllm", "ollama", "lmstudio"],
+        };
+        for server in order {
+            let found = match *server {
+                "ollama" => {
+                    let url = self.server_url(&format!("{root}/api/show")).ok()?;
+                    let sent = self
+                        .http
+                        .post(url)
+                        .headers(self.headers.clone())
+                        .body(serde_json::json!({"model": model}).to_string())
+                        .timeout(timeout)
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(response) if response.status().is_success() => {
+                            let body = read_body(response, timeout, JSON_BODY_LIMIT).await;
+                            serde_json::from_str::<serde_json::Value>(&body)
+                                .ok()
+                                .and_then(|show| ollama_window(&show))
+                        }
+                        _ => None,
+                    }
+                }
+                "lmstudio" => {
+                    let url = self.server_url(&format!("{root}/api/v0/models")).ok()?;
+                    self.get_json(url, timeout).await.ok().and_then(|listing| {
+                        let entry = listing
+                            .get("data")?
+                            .as_array()?
+                            .iter()
+                            .find(|entry| {
+                                entry.get("id").and_then(serde_json::Value::as_str) == Some(model)
+                            })?
+                            .clone();
+                        ["loaded_context_length", "max_context_length"]
+                            .iter()
+                            .find_map(|field| entry.get(*field)?.as_u64())
+                    })
+                }
+                "llama.cpp" => {
+                    let url = self.server_url(&format!("{root}/props")).ok()?;
+                    self.get_json(url, timeout).await.ok().and_then(|props| {
+                        props
+                            .pointer("/default_generation_settings/n_ctx")
+                            .or_else(|| props.get("n_ctx"))?
+                            .as_u64()
+                    })
+                }
+                _ => self.list_models(timeout).await.ok().and_then(|models| {
+                    models
+                        .into_iter()
+                        .find(|served| served.id == model)?
+                        .context_window
+                }),
+            };
+            if let Some(window) = found.filter(|window| *window > 0) {
+                return Some((window, server));
+            }
+        }
+        None
+    }
+
+    fn server_url(&self, url: &str) -> Result<Url, ModelError> {
+        Url::parse(url).map_err(|err| ModelError::InvalidBaseUrl {
+            provider_id: self.provider.id.clone(),
+            base_url: self.provider.base_url.clone(),
+            detail: err.to_string(),
+        })
+    }
+
+    /// `GET url` with the request headers; the body as JSON.
+    async fn get_json(&self, url: Url, timeout: Duration) -> Result<serde_json::Value, ModelError> {
+        let sent = self
+            .http
+            .get(url.clone())
+            .headers(self.headers.clone())
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|err| ModelError::Connection {
+                url: url.to_string(),
+                attempts: 1,
+                detail: connection_reason(&err),
+            })?;
+        let status = sent.status();
+        if !status.is_success() {
+            let body = read_error_body(sent, timeout).await;
+            return Err(ModelError::UnexpectedStatus {
+                status: status_text(status),
+                url: url.to_string(),
+                server_message: quote_body(&body),
+            });
+        }
+        let body = read_body(sent, timeout, JSON_BODY_LIMIT).await;
+        serde_json::from_str(&body).map_err(|err| ModelError::UnexpectedStatus {
+            status: status_text(status),
+            url: url.to_string(),
+            server_message: format!("the answer is not JSON ({err}): {}", quote_body(&body)),
+        })
+    }
+
     /// Send the request, retrying 429/5xx/connection failures with backoff
     /// (each retry is reported through `on_retry` first), and return the stream.
     /// `thread_id` goes into the `session-id`/`thread-id` headers.
@@ -193,7 +346,8 @@ impl ModelClient {
         thread_id: &str,
         on_retry: &mut (dyn FnMut(RetryNotice) + Send),
     ) -> Result<ResponseStream, ModelError> {
-        let body = request.to_body();
+        let wire_api = self.provider.wire_api;
+        let body = wire::body(wire_api, request);
         let thread = HeaderValue::from_str(thread_id).map_err(|err| ModelError::InvalidHeader {
             provider_id: self.provider.id.clone(),
             name: "thread-id".to_string(),
@@ -231,8 +385,19 @@ impl ModelClient {
                         started.elapsed().as_millis(),
                         request_id(response.headers())
                     );
+                    let decoder = Decoder::new(wire_api, request);
+                    let content_type = response
+                        .headers()
+                        .get(header::CONTENT_TYPE)
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or("text/event-stream")
+                        .to_ascii_lowercase();
+                    if !content_type.starts_with("text/event-stream") {
+                        return self.not_a_stream(response, &content_type, decoder).await;
+                    }
                     return Ok(ResponseStream::new(
                         response,
+                        decoder,
                         self.provider.stream_idle_timeout,
                     ));
                 }
@@ -288,6 +453,29 @@ impl ModelClient {
         }
     }
 
+    /// A 200 that is not an event stream: a whole chat completion (servers
+    /// that ignore `stream: true`) is read as one; anything else (an HTML
+    /// page from a proxy, a JSON body on the wrong endpoint) is an error
+    /// that quotes it.
+    async fn not_a_stream(
+        &self,
+        response: reqwest::Response,
+        content_type: &str,
+        mut decoder: Decoder,
+    ) -> Result<ResponseStream, ModelError> {
+        let body = read_error_body(response, self.provider.stream_idle_timeout).await;
+        if let Some(events) = decoder.whole_body(&body) {
+            return Ok(ResponseStream::ready(events));
+        }
+        let failure = ModelError::NotAStream {
+            url: self.display_url(),
+            content_type: content_type.to_string(),
+            body: quote_body(&body),
+        };
+        log::warn!("{failure}");
+        Err(failure)
+    }
+
     /// The error for a non-success status; for 429/5xx, the one returned once
     /// retries are spent.
     fn status_failure(
@@ -318,6 +506,13 @@ impl ModelClient {
                 status: status_text(status),
                 detail: error_message,
             },
+            StatusCode::BAD_REQUEST if refuses_tools(&server_message) => {
+                ModelError::ToolsUnsupported {
+                    provider_id: self.provider.id.clone(),
+                    model: request.model.clone(),
+                    server_message,
+                }
+            }
             StatusCode::BAD_REQUEST => ModelError::BadRequest { server_message },
             StatusCode::UNAUTHORIZED => ModelError::Unauthorized {
                 provider_id: self.provider.id.clone(),
@@ -341,9 +536,13 @@ impl ModelClient {
         }
     }
 
-    /// `{base_url}/responses`, without the query, as the user configured it.
+    /// `{base_url}/<endpoint>`, without the query, as the user configured it.
     fn display_url(&self) -> String {
-        format!("{}/responses", self.provider.base_url.trim_end_matches('/'))
+        format!(
+            "{}/{}",
+            self.provider.base_url.trim_end_matches('/'),
+            wire::endpoint(self.provider.wire_api)
+        )
     }
 }
 
@@ -357,15 +556,30 @@ fn request_id(headers: &reqwest::header::HeaderMap) -> &str {
 
 const ORIGINATOR: HeaderName = HeaderName::from_static("originator");
 
-fn responses_url(provider: &ProviderInfo) -> Result<Url, ModelError> {
+/// Whether a 400's message says the model cannot call tools (Ollama:
+/// "… does not support tools"; vLLM and others word it alike).
+fn refuses_tools(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    [
+        "does not support tools",
+        "tools are not supported",
+        "does not support function calling",
+        "tool use is not supported",
+        "tool calling is not supported",
+    ]
+    .iter()
+    .any(|phrase| message.contains(phrase))
+}
+
+fn endpoint_url(provider: &ProviderInfo) -> Result<Url, ModelError> {
     let base_url = provider.base_url.trim_end_matches('/');
     let invalid = |detail: String| ModelError::InvalidBaseUrl {
         provider_id: provider.id.clone(),
         base_url: provider.base_url.clone(),
         detail,
     };
-    let mut url =
-        Url::parse(&format!("{base_url}/responses")).map_err(|err| invalid(err.to_string()))?;
+    let mut url = Url::parse(&format!("{base_url}/{}", wire::endpoint(provider.wire_api)))
+        .map_err(|err| invalid(err.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid("the scheme must be `http` or `https`".to_string()));
     }
@@ -390,9 +604,19 @@ fn fixed_headers(
     };
     let mut headers = HeaderMap::new();
     if let Some(key) = api_key {
-        let mut bearer = value("authorization", &format!("Bearer {key}"))?;
-        bearer.set_sensitive(true);
-        headers.insert(header::AUTHORIZATION, bearer);
+        let (name, text) = match provider.wire_api {
+            WireApi::Anthropic => (HeaderName::from_static("x-api-key"), key.to_string()),
+            _ => (header::AUTHORIZATION, format!("Bearer {key}")),
+        };
+        let mut secret = value(name.as_str(), &text)?;
+        secret.set_sensitive(true);
+        headers.insert(name, secret);
+    }
+    if provider.wire_api == WireApi::Anthropic {
+        headers.insert(
+            HeaderName::from_static("anthropic-version"),
+            HeaderValue::from_static(wire::anthropic::API_VERSION),
+        );
     }
     headers.insert(
         header::ACCEPT,
@@ -421,6 +645,36 @@ fn fixed_headers(
 }
 
 /// `duet/<version> (<os>; <arch>)`.
+/// One model a server lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedModel {
+    pub id: String,
+    /// The context window, when the listing says.
+    pub context_window: Option<u64>,
+}
+
+/// Ollama's `/api/show`: the `num_ctx` parameter the model runs with, else
+/// the window it was trained for (`<architecture>.context_length`).
+fn ollama_window(show: &serde_json::Value) -> Option<u64> {
+    let from_parameters = show
+        .get("parameters")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|parameters| {
+            parameters.lines().find_map(|line| {
+                let mut words = line.split_whitespace();
+                (words.next() == Some("num_ctx")).then(|| words.next()?.parse().ok())?
+            })
+        });
+    from_parameters.or_else(|| {
+        show.get("model_info")?
+            .as_object()?
+            .iter()
+            .find(|(key, _)| key.ends_with(".context_length"))?
+            .1
+            .as_u64()
+    })
+}
+
 /// What [`ModelClient::probe`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProviderAnswer {
@@ -440,15 +694,24 @@ pub fn user_agent() -> String {
 }
 
 /// Up to [`ERROR_BODY_LIMIT`] bytes of an error response, lossily decoded.
-async fn read_error_body(mut response: reqwest::Response, idle_timeout: Duration) -> String {
+async fn read_error_body(response: reqwest::Response, idle_timeout: Duration) -> String {
+    read_body(response, idle_timeout, ERROR_BODY_LIMIT).await
+}
+
+/// Up to `limit` bytes of a response, lossily decoded.
+async fn read_body(
+    mut response: reqwest::Response,
+    idle_timeout: Duration,
+    limit: usize,
+) -> String {
     let mut body = Vec::new();
-    while body.len() < ERROR_BODY_LIMIT {
+    while body.len() < limit {
         match tokio::time::timeout(idle_timeout, response.chunk()).await {
             Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
             _ => break,
         }
     }
-    body.truncate(ERROR_BODY_LIMIT);
+    body.truncate(limit);
     String::from_utf8_lossy(&body).into_owned()
 }
 
@@ -526,6 +789,7 @@ mod tests {
             include: vec![],
             prompt_cache_key: "t".to_string(),
             text: None,
+            max_output_tokens: None,
         };
         let mut on_retry = |_: RetryNotice| {};
         let future = client.stream(&request, "t", &mut on_retry);
@@ -547,12 +811,12 @@ mod tests {
             .query_params
             .insert("api-version".to_string(), "2025-01-01".to_string());
         assert_eq!(
-            responses_url(&provider).unwrap().as_str(),
+            endpoint_url(&provider).unwrap().as_str(),
             "http://127.0.0.1:9/v1/responses?api-version=2025-01-01"
         );
         provider.base_url = "ftp://example.test".to_string();
         assert_eq!(
-            responses_url(&provider).unwrap_err().to_string(),
+            endpoint_url(&provider).unwrap_err().to_string(),
             "invalid `model_providers.openai.base_url` `ftp://example.test`: the scheme must be `http` or `https`: fix it in the config"
         );
     }

@@ -72,6 +72,26 @@ pub enum ModelError {
     #[error("the model provider rejected the request (400 Bad Request): {server_message}")]
     BadRequest { server_message: String },
 
+    /// 400 because the model cannot call tools.
+    #[error(
+        "model `{model}` of provider `{provider_id}` does not support tool calls, which duet needs to work ({server_message}): pick a model that supports tools (for Ollama, one tagged `tools`, e.g. `qwen3`, `llama3.1`)"
+    )]
+    ToolsUnsupported {
+        provider_id: String,
+        model: String,
+        server_message: String,
+    },
+
+    /// A success status whose body is not an event stream.
+    #[error(
+        "`{url}` answered with `{content_type}` instead of an event stream: {body}: check `base_url` (it should be the API's, ending in `/v1`) and `wire_api`"
+    )]
+    NotAStream {
+        url: String,
+        content_type: String,
+        body: String,
+    },
+
     /// Any other non-retried status (other 4xx, 1xx/3xx).
     #[error("unexpected status {status} from `{url}`: {server_message}")]
     UnexpectedStatus {

@@ -1,7 +1,9 @@
-//! A streaming client for the OpenAI Responses API.
+//! A streaming client for model APIs: OpenAI Responses, Chat Completions and
+//! Anthropic Messages.
 //!
-//! [`ModelClient::stream`] POSTs a [`ResponsesRequest`] to `{base_url}/responses`
-//! and yields [`ResponseEvent`]s parsed from the server-sent events. Request-level
+//! [`ModelClient::stream`] POSTs a [`ResponsesRequest`] to the provider's
+//! endpoint, translated to its wire (`wire.rs`), and yields [`ResponseEvent`]s
+//! of the Responses shape parsed from the server-sent events, whatever the wire. Request-level
 //! faults (HTTP 429 and 5xx, refused connections) are retried here with backoff;
 //! a stream that breaks after it started is reported as a retryable
 //! [`ModelError`] so the caller, which owns the conversation history, can keep
@@ -18,10 +20,11 @@ mod retry;
 pub use retry::backoff;
 mod sse;
 mod stream;
+mod wire;
 
 pub use client::{
     DEFAULT_ORIGINATOR, ModelClient, ProviderAnswer, ResponseEvent, ResponseStream, RetryNotice,
-    user_agent,
+    ServedModel, user_agent,
 };
 pub use error::ModelError;
 pub use items::{ContentItem, FunctionCallOutput, ReasoningSummaryPart, ResponseItem, StoredItem};

@@ -8,13 +8,27 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// The wire protocol of a provider. Only the Responses API is spoken today.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+/// The wire protocol of a provider (`wire_api`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WireApi {
+    /// OpenAI's Responses API, `POST {base_url}/responses`.
     #[default]
     Responses,
+    /// Chat Completions, `POST {base_url}/chat/completions`.
     Chat,
+    /// Anthropic Messages, `POST {base_url}/messages`.
+    Anthropic,
+}
+
+impl WireApi {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WireApi::Responses => "responses",
+            WireApi::Chat => "chat",
+            WireApi::Anthropic => "anthropic",
+        }
+    }
 }
 
 /// One `[model_providers.<id>]` entry, with defaults filled in.
@@ -24,7 +38,7 @@ pub struct ProviderInfo {
     pub id: String,
     /// Display name.
     pub name: String,
-    /// Base URL; requests go to `{base_url}/responses`.
+    /// Base URL; requests go to `{base_url}/responses` (or the wire's path).
     pub base_url: String,
     /// Environment variable holding the bearer key. `None`: no `Authorization` header.
     pub env_key: Option<String>,
@@ -72,6 +86,23 @@ impl ProviderInfo {
             request_max_retries: DEFAULT_REQUEST_MAX_RETRIES,
             stream_max_retries: DEFAULT_STREAM_MAX_RETRIES,
             stream_idle_timeout: DEFAULT_STREAM_IDLE_TIMEOUT,
+        }
+    }
+
+    /// Whether the provider runs on this machine (`localhost`, a loopback
+    /// address): a local server may be asked about its models.
+    pub fn is_local(&self) -> bool {
+        let Ok(url) = reqwest::Url::parse(&self.base_url) else {
+            return false;
+        };
+        match url.host_str() {
+            Some(host) if host.eq_ignore_ascii_case("localhost") => true,
+            Some(host) => host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback()),
+            None => false,
         }
     }
 

@@ -23,13 +23,19 @@ pub struct ResponsesRequest {
     pub prompt_cache_key: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<TextControls>,
+    /// The most output tokens to ask for. Not sent on the Responses wire
+    /// (the reference does not); `max_tokens` on the others, where the
+    /// Anthropic wire needs one.
+    #[serde(skip)]
+    pub max_output_tokens: Option<u64>,
 }
 
 impl ResponsesRequest {
     /// The JSON body: the bytes `serde_json::to_vec` gives for the request,
     /// except that each [`ResponseItem::Stored`] item is copied in as it is,
     /// without being parsed, so a resumed thread of tens of megabytes costs
-    /// a copy.
+    /// a copy. Reasoning another wire made is left out: the API would
+    /// refuse its ids.
     pub fn to_body(&self) -> Vec<u8> {
         let stored_len: usize = self
             .input
@@ -43,8 +49,12 @@ impl ResponsesRequest {
         body.extend_from_slice(b"{\"model\":");
         write_json(&mut body, &self.model);
         body.extend_from_slice(b",\"input\":[");
-        for (index, item) in self.input.iter().enumerate() {
-            if index > 0 {
+        let mut first = true;
+        for item in &self.input {
+            if crate::wire::is_foreign_reasoning(item) {
+                continue;
+            }
+            if !std::mem::take(&mut first) {
                 body.push(b',');
             }
             match item {
@@ -161,6 +171,7 @@ mod tests {
                 verbosity: Some("low".to_string()),
                 format: None,
             }),
+            max_output_tokens: None,
         }
     }
 

@@ -19,7 +19,11 @@ pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
 
 /// `429 Too Many Requests`: the code and its reason phrase.
 pub(crate) fn status_text(status: StatusCode) -> String {
-    match status.canonical_reason() {
+    // 529 is Anthropic's, not in the HTTP registry.
+    let reason = status
+        .canonical_reason()
+        .or((status.as_u16() == 529).then_some("Overloaded"));
+    match reason {
         Some(reason) => format!("{} {reason}", status.as_u16()),
         None => status.as_u16().to_string(),
     }

@@ -18,8 +18,12 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(from = "WireUsage")]
 pub struct TokenUsage {
+    /// All input tokens, cached and cache-written ones included.
     pub input_tokens: u64,
+    /// Input tokens read from the provider's prompt cache.
     pub cached_input_tokens: u64,
+    /// Input tokens written to the prompt cache (Anthropic bills them apart).
+    pub cache_write_input_tokens: u64,
     pub output_tokens: u64,
     pub reasoning_output_tokens: u64,
     pub total_tokens: u64,
@@ -56,6 +60,7 @@ impl From<WireUsage> for TokenUsage {
         TokenUsage {
             input_tokens: wire.input_tokens,
             cached_input_tokens: wire.input_tokens_details.map_or(0, |d| d.cached_tokens),
+            cache_write_input_tokens: 0,
             output_tokens: wire.output_tokens,
             reasoning_output_tokens: wire.output_tokens_details.map_or(0, |d| d.reasoning_tokens),
             total_tokens: wire.total_tokens,
@@ -261,7 +266,7 @@ pub(crate) fn error_event(error: &Value) -> ModelError {
     }
 }
 
-fn malformed(data: &str) -> ResponseEvent {
+pub(crate) fn malformed(data: &str) -> ResponseEvent {
     let quoted: String = data.chars().take(QUOTE_CHARS).collect();
     ResponseEvent::Warning(format!(
         "skipped a malformed line in the model stream: {quoted}"
@@ -442,6 +447,7 @@ mod tests {
                     usage: Some(TokenUsage {
                         input_tokens: 10,
                         cached_input_tokens: 4,
+                        cache_write_input_tokens: 0,
                         output_tokens: 5,
                         reasoning_output_tokens: 2,
                         total_tokens: 15,

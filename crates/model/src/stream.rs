@@ -7,16 +7,19 @@
 
 use crate::client::{ResponseEvent, error_chain};
 use crate::error::ModelError;
-use crate::sse::{SseFramer, frame_event};
-use std::collections::VecDeque;
+use crate::sse::SseFramer;
+use crate::wire::{Decoder, Queue};
 use std::time::Duration;
 
 /// The events of one response. Dropping it closes the connection.
 pub struct ResponseStream {
-    response: reqwest::Response,
+    /// `None` for a response read whole before streaming began.
+    response: Option<reqwest::Response>,
     framer: SseFramer,
+    /// Turns the wire's events into [`ResponseEvent`]s.
+    decoder: Decoder,
     /// Events parsed but not yet returned.
-    queued: VecDeque<Result<ResponseEvent, ModelError>>,
+    queued: Queue,
     idle_timeout: Duration,
     /// The body has ended; only `queued` is left.
     body_ended: bool,
@@ -25,13 +28,31 @@ pub struct ResponseStream {
 }
 
 impl ResponseStream {
-    pub(crate) fn new(response: reqwest::Response, idle_timeout: Duration) -> Self {
+    pub(crate) fn new(
+        response: reqwest::Response,
+        decoder: Decoder,
+        idle_timeout: Duration,
+    ) -> Self {
         ResponseStream {
-            response,
+            response: Some(response),
             framer: SseFramer::default(),
-            queued: VecDeque::new(),
+            decoder,
+            queued: Queue::new(),
             idle_timeout,
             body_ended: false,
+            finished: false,
+        }
+    }
+
+    /// The events of a response that came whole, not as a stream.
+    pub(crate) fn ready(events: Queue) -> Self {
+        ResponseStream {
+            response: None,
+            framer: SseFramer::default(),
+            decoder: Decoder::Responses,
+            queued: events,
+            idle_timeout: Duration::ZERO,
+            body_ended: true,
             finished: false,
         }
     }
@@ -55,7 +76,11 @@ impl ResponseStream {
                     "stream closed before response.completed",
                 )));
             }
-            match tokio::time::timeout(self.idle_timeout, self.response.chunk()).await {
+            let Some(response) = self.response.as_mut() else {
+                self.body_ended = true;
+                continue;
+            };
+            match tokio::time::timeout(self.idle_timeout, response.chunk()).await {
                 Err(_elapsed) => {
                     self.finish();
                     return Some(Err(ModelError::Stream {
@@ -70,15 +95,16 @@ impl ResponseStream {
                     return Some(Err(ModelError::disconnected(error_chain(&err))));
                 }
                 Ok(Ok(Some(chunk))) => {
-                    let frames = self.framer.feed(&chunk);
-                    self.queued
-                        .extend(frames.into_iter().filter_map(frame_event));
+                    for frame in self.framer.feed(&chunk) {
+                        self.decoder.frame(frame, &mut self.queued);
+                    }
                 }
                 Ok(Ok(None)) => {
                     self.body_ended = true;
-                    let frames = self.framer.finish();
-                    self.queued
-                        .extend(frames.into_iter().filter_map(frame_event));
+                    for frame in self.framer.finish() {
+                        self.decoder.frame(frame, &mut self.queued);
+                    }
+                    self.decoder.end(&mut self.queued);
                 }
             }
         }

@@ -89,6 +89,19 @@ pub async fn mount_response_sequence(
     server: &MockServer,
     responses: Vec<ResponseTemplate>,
 ) -> ResponsesLog {
+    mount_sequence_at(server, RESPONSES_PATH, responses).await
+}
+
+/// The paths of the Chat Completions and Anthropic Messages wires.
+pub const CHAT_PATH: &str = "/v1/chat/completions";
+pub const MESSAGES_PATH: &str = "/v1/messages";
+
+/// Answer the n-th `POST` to `at` (e.g. [`CHAT_PATH`]) with the n-th template.
+pub async fn mount_sequence_at(
+    server: &MockServer,
+    at: &str,
+    responses: Vec<ResponseTemplate>,
+) -> ResponsesLog {
     let log = ResponsesLog::default();
     let responder = SequenceResponder {
         responses,
@@ -96,7 +109,7 @@ pub async fn mount_response_sequence(
         next: AtomicUsize::new(0),
     };
     Mock::given(method("POST"))
-        .and(path(RESPONSES_PATH))
+        .and(path(at))
         .respond_with(responder)
         .mount(server)
         .await;

@@ -230,7 +230,7 @@ pub fn sse_completed_turn(events: &[Value]) -> String {
     sse(&all)
 }
 
-fn flatten(events: &[Value]) -> Vec<&Value> {
+pub(crate) fn flatten(events: &[Value]) -> Vec<&Value> {
     let mut flat = Vec::new();
     for event in events {
         match event {
@@ -250,7 +250,7 @@ fn item_done(item: Value) -> Value {
 }
 
 /// The text split at a char boundary near its middle; one part if too short.
-fn split_in_two(text: &str) -> Vec<&str> {
+pub(crate) fn split_in_two(text: &str) -> Vec<&str> {
     let chars = text.chars().count();
     if chars < 2 {
         return vec![text];

@@ -4,10 +4,11 @@
 //! Precedence between layers is settled before this point; here only the
 //! explicit flags of [`ConfigOverrides`] are weighed against the tree.
 
-use super::provider::{OPENAI_PROVIDER_ID, ProviderInputs, resolve_provider};
+use super::provider::{OPENAI_PROVIDER_ID, OSS_PROVIDERS, ProviderInputs, resolve_provider};
 use super::schema::{ConfigToml, ToolToggle};
 use super::{
-    ApplyPatchToolType, Config, ConfigError, ConfigOverrides, SandboxWorkspaceWrite, ToolsConfig,
+    ApplyPatchToolType, Config, ConfigError, ConfigOverrides, DEFAULT_OSS_MODEL,
+    SandboxWorkspaceWrite, ToolsConfig,
 };
 use duet_protocol::{ApprovalPolicy, SandboxMode};
 use std::path::PathBuf;
@@ -38,10 +39,25 @@ pub(super) fn build_config(
     } = inputs;
     let mut config = Config::defaults(duet_home, cwd);
 
-    let provider_id = merged
-        .model_provider
-        .as_deref()
-        .unwrap_or(OPENAI_PROVIDER_ID);
+    let oss = overrides.oss || overrides.local_provider.is_some();
+    let provider_id = if oss {
+        let local = overrides
+            .local_provider
+            .as_deref()
+            .or(merged.oss_provider.as_deref())
+            .unwrap_or(OSS_PROVIDERS[0]);
+        if !OSS_PROVIDERS.contains(&local) {
+            return Err(ConfigError::UnknownOssProvider {
+                id: local.to_string(),
+            });
+        }
+        local
+    } else {
+        merged
+            .model_provider
+            .as_deref()
+            .unwrap_or(OPENAI_PROVIDER_ID)
+    };
     config.model_provider = resolve_provider(ProviderInputs {
         selected: provider_id,
         providers: &merged.model_providers,
@@ -49,7 +65,12 @@ pub(super) fn build_config(
         env,
         config_path: &config_path,
     })?;
-    if let Some(model) = overrides.model.or(merged.model) {
+    let model = if oss {
+        overrides.model.or(Some(DEFAULT_OSS_MODEL.to_string()))
+    } else {
+        overrides.model.or(merged.model)
+    };
+    if let Some(model) = model {
         config.model = model;
     }
     config.model_reasoning_effort = merged.model_reasoning_effort;
@@ -58,6 +79,8 @@ pub(super) fn build_config(
         .model_verbosity
         .map(|verbosity| verbosity.as_str().to_string());
     config.model_context_window = merged.model_context_window;
+    config.model_max_output_tokens = merged.model_max_output_tokens;
+    config.model_supports_reasoning_summaries = merged.model_supports_reasoning_summaries;
     config.model_auto_compact_token_limit = merged.model_auto_compact_token_limit;
 
     config.approval_policy_chosen = overrides.approval_policy.is_some()

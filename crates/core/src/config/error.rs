@@ -56,12 +56,12 @@ pub enum ConfigError {
         known: Vec<String>,
         path: PathBuf,
     },
+    #[error(
+        "`{id}` is not a local provider `--oss` can use: pick `ollama` or `lmstudio` (`--local-provider` or `oss_provider`)"
+    )]
+    UnknownOssProvider { id: String },
     #[error("model provider `{id}` has no `base_url`; set `model_providers.{id}.base_url`")]
     MissingBaseUrl { id: String },
-    #[error(
-        "model provider `{id}` sets `wire_api = \"chat\"`, but only `responses` is supported for now; point it at a Responses-compatible endpoint and remove `wire_api`"
-    )]
-    UnsupportedWireApi { id: String },
     #[error("cannot read `model_instructions_file` {}: {error}; fix the path or remove the key", path.display())]
     InstructionsFile { path: PathBuf, error: io::Error },
     #[error("cannot use {} as the working directory: {error}; pass an existing directory with `-C`", path.display())]

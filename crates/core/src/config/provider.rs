@@ -13,6 +13,67 @@ use std::time::Duration;
 
 pub(super) const OPENAI_PROVIDER_ID: &str = "openai";
 
+/// The providers duet knows without a `[model_providers]` table, in the
+/// order errors list them.
+pub const BUILT_IN_PROVIDERS: [&str; 5] =
+    ["openai", "anthropic", "openrouter", "ollama", "lmstudio"];
+
+/// The local servers `--oss` (and `oss_provider`) may pick.
+pub const OSS_PROVIDERS: [&str; 2] = ["ollama", "lmstudio"];
+
+/// A built-in provider by id. `env` is read for `OPENAI_BASE_URL` and
+/// `CODEX_OSS_BASE_URL` (the local servers' base URL, as in the reference).
+pub(super) fn built_in(
+    id: &str,
+    openai_base_url: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<ProviderInfo> {
+    let base = ProviderInfo::openai(None);
+    let keyed =
+        |name: &str, base_url: &str, var: &str, instructions: &str, wire_api| ProviderInfo {
+            id: id.to_string(),
+            name: name.to_string(),
+            base_url: base_url.to_string(),
+            env_key: Some(var.to_string()),
+            env_key_instructions: Some(instructions.to_string()),
+            wire_api,
+            ..base.clone()
+        };
+    let local = |name: &str, default_url: &str| ProviderInfo {
+        id: id.to_string(),
+        name: name.to_string(),
+        base_url: non_empty(env("CODEX_OSS_BASE_URL")).unwrap_or_else(|| default_url.to_string()),
+        env_key: None,
+        env_key_instructions: None,
+        wire_api: WireApi::Chat,
+        ..base.clone()
+    };
+    Some(match id {
+        OPENAI_PROVIDER_ID => ProviderInfo::openai(
+            openai_base_url
+                .map(str::to_string)
+                .or_else(|| non_empty(env("OPENAI_BASE_URL"))),
+        ),
+        "anthropic" => keyed(
+            "Anthropic",
+            "https://api.anthropic.com/v1",
+            "ANTHROPIC_API_KEY",
+            "create a key at https://console.anthropic.com/settings/keys",
+            WireApi::Anthropic,
+        ),
+        "openrouter" => keyed(
+            "OpenRouter",
+            "https://openrouter.ai/api/v1",
+            "OPENROUTER_API_KEY",
+            "create a key at https://openrouter.ai/settings/keys",
+            WireApi::Chat,
+        ),
+        "ollama" => local("Ollama", "http://localhost:11434/v1"),
+        "lmstudio" => local("LM Studio", "http://localhost:1234/v1"),
+        _ => return None,
+    })
+}
+
 /// Everything provider resolution reads besides the provider tables.
 pub(super) struct ProviderInputs<'a> {
     pub selected: &'a str,
@@ -27,18 +88,18 @@ pub(super) struct ProviderInputs<'a> {
 pub(super) fn resolve_provider(inputs: ProviderInputs<'_>) -> Result<ProviderInfo, ConfigError> {
     let id = inputs.selected;
     let user_entry = inputs.providers.get(id);
-    let mut info = if id == OPENAI_PROVIDER_ID {
-        let base_url = inputs
-            .openai_base_url
-            .map(str::to_string)
-            .or_else(|| non_empty((inputs.env)("OPENAI_BASE_URL")));
-        ProviderInfo::openai(base_url)
+    let mut info = if let Some(info) = built_in(id, inputs.openai_base_url, inputs.env) {
+        info
     } else {
         let Some(entry) = user_entry else {
-            let mut known: Vec<String> = inputs.providers.keys().cloned().collect();
-            if !known.iter().any(|known_id| known_id == OPENAI_PROVIDER_ID) {
-                known.insert(0, OPENAI_PROVIDER_ID.to_string());
-            }
+            let mut known: Vec<String> = BUILT_IN_PROVIDERS.map(str::to_string).to_vec();
+            known.extend(
+                inputs
+                    .providers
+                    .keys()
+                    .filter(|key| !BUILT_IN_PROVIDERS.contains(&key.as_str()))
+                    .cloned(),
+            );
             return Err(ConfigError::UnknownProvider {
                 id: id.to_string(),
                 known,
@@ -58,9 +119,6 @@ pub(super) fn resolve_provider(inputs: ProviderInputs<'_>) -> Result<ProviderInf
     };
     if let Some(entry) = user_entry {
         overlay(&mut info, entry);
-    }
-    if info.wire_api == WireApi::Chat {
-        return Err(ConfigError::UnsupportedWireApi { id: id.to_string() });
     }
     Ok(info)
 }

@@ -502,6 +502,92 @@ requires_openai_auth = false
 }
 
 #[test]
+fn built_in_providers_speak_their_wires_and_take_overlays() {
+    let fixture = Fixture::new(Some(
+        "[model_providers.proxy]\nbase_url = \"http://x/v1\"\nwire_api = \"chat\"\n[model_providers.ollama]\nbase_url = \"http://gpu-box:11434/v1\"\n",
+    ));
+    let summary = |raw: &[&str]| {
+        let provider = provider_of(&fixture, fixture.with_c(raw)).unwrap();
+        (
+            provider.id,
+            provider.base_url,
+            provider.env_key,
+            provider.wire_api,
+        )
+    };
+    let key = |var: &str| Some(var.to_string());
+    assert_eq!(
+        [
+            summary(&["model_provider=proxy"]),
+            summary(&["model_provider=anthropic"]),
+            summary(&["model_provider=openrouter"]),
+            summary(&["model_provider=ollama"]),
+            summary(&["model_provider=lmstudio"]),
+        ],
+        [
+            ("proxy".into(), "http://x/v1".into(), None, WireApi::Chat),
+            (
+                "anthropic".into(),
+                "https://api.anthropic.com/v1".into(),
+                key("ANTHROPIC_API_KEY"),
+                WireApi::Anthropic
+            ),
+            (
+                "openrouter".into(),
+                "https://openrouter.ai/api/v1".into(),
+                key("OPENROUTER_API_KEY"),
+                WireApi::Chat
+            ),
+            // The user's table overlays the built-in one.
+            (
+                "ollama".into(),
+                "http://gpu-box:11434/v1".into(),
+                None,
+                WireApi::Chat
+            ),
+            (
+                "lmstudio".into(),
+                "http://localhost:1234/v1".into(),
+                None,
+                WireApi::Chat
+            ),
+        ]
+    );
+}
+
+#[test]
+fn oss_picks_the_local_provider_and_its_default_model() {
+    let fixture = Fixture::new(Some("model = \"gpt-5.5\"\noss_provider = \"lmstudio\"\n"));
+    let picked = |overrides: ConfigOverrides| {
+        fixture
+            .load(overrides)
+            .map(|loaded| (loaded.config.model_provider.id, loaded.config.model))
+    };
+    assert_eq!(
+        picked(ConfigOverrides {
+            oss: true,
+            ..fixture.overrides()
+        }),
+        Ok(("lmstudio".to_string(), "gpt-oss:20b".to_string()))
+    );
+    assert_eq!(
+        picked(ConfigOverrides {
+            local_provider: Some("ollama".to_string()),
+            model: Some("qwen3-coder".to_string()),
+            ..fixture.overrides()
+        }),
+        Ok(("ollama".to_string(), "qwen3-coder".to_string()))
+    );
+    assert_eq!(
+        picked(ConfigOverrides {
+            oss: true,
+            ..fixture.with_c(&["oss_provider=openai"])
+        }),
+        Err("`openai` is not a local provider `--oss` can use: pick `ollama` or `lmstudio` (`--local-provider` or `oss_provider`)".to_string())
+    );
+}
+
+#[test]
 fn provider_errors() {
     let fixture = Fixture::new(Some(
         "[model_providers.proxy]\nbase_url = \"http://x\"\nwire_api = \"chat\"\n[model_providers.nourl]\nname = \"n\"\n",
@@ -513,16 +599,12 @@ fn provider_errors() {
         );
     };
     check(
-        "model_provider=proxy",
-        "model provider `proxy` sets `wire_api = \"chat\"`, but only `responses` is supported for now; point it at a Responses-compatible endpoint and remove `wire_api`",
-    );
-    check(
         "model_provider=nourl",
         "model provider `nourl` has no `base_url`; set `model_providers.nourl.base_url`",
     );
     check(
         "model_provider=mock",
-        "model provider `mock` is not defined; known providers: `openai`, `nourl`, `proxy`; add `[model_providers.mock]` with a `base_url` to <home>/config.toml",
+        "model provider `mock` is not defined; known providers: `openai`, `anthropic`, `openrouter`, `ollama`, `lmstudio`, `nourl`, `proxy`; add `[model_providers.mock]` with a `base_url` to <home>/config.toml",
     );
     // A provider defined only on the command line works.
     let overrides = fixture.with_c(&[

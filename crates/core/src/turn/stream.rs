@@ -139,14 +139,27 @@ impl Turn {
                     },
                 });
             }
-            ResponseItem::Reasoning { summary, .. } => {
-                let text = summary
+            ResponseItem::Reasoning {
+                summary, content, ..
+            } => {
+                let mut text = summary
                     .iter()
                     .map(|part| match part {
                         duet_model::ReasoningSummaryPart::SummaryText { text } => text.as_str(),
                     })
                     .collect::<Vec<_>>()
                     .join("\n\n");
+                // No summary: the raw reasoning text, which the Chat and
+                // Anthropic wires (and local models) give instead.
+                if text.is_empty() {
+                    text = content
+                        .iter()
+                        .flatten()
+                        .filter(|part| part["type"] == "reasoning_text")
+                        .filter_map(|part| part["text"].as_str())
+                        .collect::<Vec<_>>()
+                        .join("\n\n");
+                }
                 if !text.is_empty() {
                     let id = item_id();
                     self.send(EventMsg::ItemCompleted {
@@ -186,10 +199,12 @@ impl Turn {
     }
 }
 
-/// The id the model gave an item whose text streams (messages and reasoning).
+/// The id the model gave an item whose text streams (messages and
+/// reasoning). A message without one (the Chat and Anthropic wires stream
+/// one message at a time) goes with the deltas that had no id either.
 fn streamed_item_id(item: &ResponseItem) -> Option<String> {
     match item {
-        ResponseItem::Message { id: Some(id), .. } => Some(id.clone()),
+        ResponseItem::Message { id, .. } => Some(id.clone().unwrap_or_default()),
         ResponseItem::Reasoning { id, .. } if !id.is_empty() => Some(id.clone()),
         _ => None,
     }

@@ -30,6 +30,7 @@ pub fn fixed_request() -> ResponsesRequest {
         include: vec!["reasoning.encrypted_content"],
         prompt_cache_key: THREAD_ID.to_string(),
         text: None,
+        max_output_tokens: None,
     }
 }
 
@@ -56,19 +57,23 @@ pub fn client(provider: ProviderInfo) -> ModelClient {
         .expect("the test provider is valid")
 }
 
+/// The events of a stream, errors as `(message, retryable)`; or the error
+/// of the request.
+pub type Outcome = Result<Vec<Result<ResponseEvent, (String, bool)>>, String>;
+
 /// Stream the fixed request; return the retry notices and the outcome.
-pub async fn run(
+pub async fn run(client: &ModelClient) -> (Vec<RetryNotice>, Outcome) {
+    run_request(client, &fixed_request()).await
+}
+
+/// Stream `request`; return the retry notices and the outcome.
+pub async fn run_request(
     client: &ModelClient,
-) -> (
-    Vec<RetryNotice>,
-    Result<Vec<Result<ResponseEvent, (String, bool)>>, String>,
-) {
+    request: &ResponsesRequest,
+) -> (Vec<RetryNotice>, Outcome) {
     let mut notices = Vec::new();
     let mut on_retry = |notice: RetryNotice| notices.push(notice);
-    let outcome = match client
-        .stream(&fixed_request(), THREAD_ID, &mut on_retry)
-        .await
-    {
+    let outcome = match client.stream(request, THREAD_ID, &mut on_retry).await {
         Ok(mut stream) => {
             let mut events = Vec::new();
             while let Some(event) = stream.next().await {
@@ -94,5 +99,93 @@ pub fn assistant(id: &str, text: &str) -> ResponseItem {
             text: text.to_string(),
             annotations: vec![],
         }],
+    }
+}
+
+/// A request whose history holds every kind of item a thread can: leading
+/// developer messages, a user message with an image, reasoning of the
+/// Responses wire, an assistant message, a function call and a custom tool
+/// call with their outputs (one with an image), and a later developer
+/// message. Tools: one function, one custom. Medium effort, an output schema.
+pub fn mixed_request() -> ResponsesRequest {
+    use duet_model::{ContentItem, FunctionCallOutput, TextControls, TextFormat};
+    let input = vec![
+        ResponseItem::developer_text("base instructions"),
+        ResponseItem::developer_text("permissions"),
+        ResponseItem::Message {
+            id: None,
+            role: "user".to_string(),
+            content: vec![
+                ContentItem::InputText {
+                    text: "fix the bug".to_string(),
+                },
+                ContentItem::InputImage {
+                    image_url: "data:image/png;base64,iVBOR".to_string(),
+                },
+            ],
+        },
+        ResponseItem::Reasoning {
+            id: "rs_1".to_string(),
+            summary: vec![],
+            content: None,
+            encrypted_content: Some("opaque".to_string()),
+        },
+        assistant("msg_1", "looking"),
+        ResponseItem::FunctionCall {
+            id: None,
+            call_id: "call_1".to_string(),
+            name: "exec_command".to_string(),
+            arguments: r#"{"cmd":"ls"}"#.to_string(),
+            namespace: None,
+        },
+        ResponseItem::CustomToolCall {
+            id: None,
+            status: None,
+            call_id: "call.2".to_string(),
+            name: "apply_patch".to_string(),
+            input: "*** Begin Patch\n*** End Patch".to_string(),
+        },
+        ResponseItem::FunctionCallOutput {
+            call_id: "call_1".to_string(),
+            output: FunctionCallOutput::Content(vec![
+                ContentItem::InputText {
+                    text: "a.png".to_string(),
+                },
+                ContentItem::InputImage {
+                    image_url: "data:image/png;base64,AAAA".to_string(),
+                },
+            ]),
+        },
+        ResponseItem::CustomToolCallOutput {
+            call_id: "call.2".to_string(),
+            output: "Done!".to_string(),
+        },
+        ResponseItem::developer_text("the sandbox changed"),
+        ResponseItem::user_text("go on"),
+    ];
+    ResponsesRequest {
+        input,
+        tools: vec![
+            serde_json::json!({"type": "function", "name": "exec_command", "description": "run",
+                               "strict": false, "parameters": {"type": "object", "properties": {"cmd": {"type": "string"}}}}),
+            serde_json::json!({"type": "custom", "name": "apply_patch", "description": "patch",
+                               "format": {"type": "grammar", "syntax": "lark", "definition": "start: x"}}),
+        ],
+        text: Some(TextControls {
+            verbosity: None,
+            format: Some(TextFormat::json_schema(
+                serde_json::json!({"type": "object"}),
+            )),
+        }),
+        max_output_tokens: Some(32_000),
+        ..fixed_request()
+    }
+}
+
+/// [`provider`] on `wire`.
+pub fn provider_on(base_url: &str, wire: WireApi) -> ProviderInfo {
+    ProviderInfo {
+        wire_api: wire,
+        ..provider(base_url)
     }
 }

@@ -27,6 +27,7 @@ fn completed_events() -> Vec<Result<ResponseEvent, (String, bool)>> {
             usage: Some(duet_model::TokenUsage {
                 input_tokens: 10,
                 cached_input_tokens: 0,
+                cache_write_input_tokens: 0,
                 output_tokens: 5,
                 reasoning_output_tokens: 0,
                 total_tokens: 15,

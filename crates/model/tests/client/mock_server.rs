@@ -67,6 +67,7 @@ async fn a_script_answers_turn_by_turn_over_one_connection_and_logs_bodies() {
                     usage: Some(TokenUsage {
                         input_tokens: 10,
                         cached_input_tokens: 0,
+                        cache_write_input_tokens: 0,
                         output_tokens: 5,
                         reasoning_output_tokens: 0,
                         total_tokens: 15,
@@ -86,6 +87,7 @@ async fn a_script_answers_turn_by_turn_over_one_connection_and_logs_bodies() {
                     usage: Some(TokenUsage {
                         input_tokens: 7,
                         cached_input_tokens: 0,
+                        cache_write_input_tokens: 0,
                         output_tokens: 3,
                         reasoning_output_tokens: 0,
                         total_tokens: 10,

@@ -74,6 +74,7 @@ async fn request_body_and_headers_are_sent_whole() {
                 usage: Some(TokenUsage {
                     input_tokens: 100,
                     cached_input_tokens: 40,
+                    cache_write_input_tokens: 0,
                     output_tokens: 20,
                     reasoning_output_tokens: 8,
                     total_tokens: 120,

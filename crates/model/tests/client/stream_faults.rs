@@ -161,6 +161,7 @@ async fn slow_split_chunks_and_a_malformed_line_still_complete() {
                 usage: Some(duet_model::TokenUsage {
                     input_tokens: 10,
                     cached_input_tokens: 0,
+                    cache_write_input_tokens: 0,
                     output_tokens: 5,
                     reasoning_output_tokens: 0,
                     total_tokens: 15,
