@@ -130,6 +130,10 @@ pub enum Command {
     /// Forget the API keys `duet login` saved.
     Logout(crate::login::LogoutCli),
 
+    /// List the provider's models: what its server serves, merged with
+    /// duet's catalogue (context window, output limit, prices).
+    Models(crate::models::ModelsCli),
+
     /// Import another agent's settings (`duet config import --from codex`).
     #[command(subcommand)]
     Config(crate::config_cmd::ConfigCommand),

@@ -18,6 +18,7 @@ mod exec_args;
 mod execpolicy;
 mod logging;
 mod login;
+mod models;
 mod resume;
 mod sandbox;
 mod sessions;
@@ -77,6 +78,7 @@ pub fn main() -> ExitCode {
             Command::Config(_) => ("config", Takes::Nothing),
             Command::Login(_) => ("login", Takes::Nothing),
             Command::Logout(_) => ("logout", Takes::Nothing),
+            Command::Models(_) => ("models", Takes::Session),
         };
         if let Err(code) = take_only(&tui, prompt.as_deref(), name, takes) {
             return code;
@@ -117,6 +119,10 @@ pub fn main() -> ExitCode {
         Some(Command::Config(command)) => config_cmd::run(command),
         Some(Command::Login(cli)) => login::run_login(cli),
         Some(Command::Logout(cli)) => login::run_logout(cli),
+        Some(Command::Models(mut cli)) => {
+            cli.session = tui.session.then(cli.session);
+            models::run(cli)
+        }
     }
 }
 
@@ -206,7 +212,13 @@ fn run_exec(options: duet_exec::ExecOptions) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let code = runtime.block_on(duet_exec::run(options));
+    let code = runtime.block_on(async {
+        if let Err(message) = duet_core::diagnose::check_local_server(&options.config).await {
+            eprintln!("error: {message}");
+            return ExitCode::from(1);
+        }
+        duet_exec::run(options).await
+    });
     // Do not let a stuck blocking task hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(500));
     code
@@ -250,6 +262,11 @@ fn run_tui(prompt: Option<String>, args: TuiArgs, resume: Option<String>) -> Exi
             return ExitCode::from(1);
         }
     };
+    if let Err(message) = runtime.block_on(duet_core::diagnose::check_local_server(&options.config))
+    {
+        eprintln!("error: {message}");
+        return ExitCode::from(1);
+    }
     let result = runtime.block_on(duet_tui::run(options));
     runtime.shutdown_timeout(Duration::from_millis(500));
     match result {

@@ -7,7 +7,7 @@
 //! (`claude-sonnet-4.5`, `gpt-oss:20b`), and a dated snapshot suffix
 //! (`claude-sonnet-4-5-20250929`, `gpt-5-2025-08-07`).
 
-use duet_protocol::ReasoningEffort;
+use duet_protocol::{ModelPrice, ReasoningEffort};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
@@ -26,17 +26,8 @@ pub struct ModelInfo {
     pub freeform_tools: bool,
     pub parallel_tool_calls: bool,
     pub images: bool,
-    pub price: Option<Price>,
-}
-
-/// US dollars per million tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
-pub struct Price {
-    pub input: f64,
-    pub cached_input: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache_write: Option<f64>,
-    pub output: f64,
+    /// US dollars per million tokens.
+    pub price: Option<ModelPrice>,
 }
 
 #[derive(Deserialize)]
@@ -85,19 +76,17 @@ fn is_snapshot_suffix(rest: &str) -> bool {
             && rest.starts_with(|c: char| c.is_ascii_digit()))
 }
 
-impl Price {
-    /// The cost of `usage` in US dollars. Input tokens include the cached
-    /// and cache-written ones, which are billed at their own rates.
-    pub fn cost(&self, usage: &duet_protocol::Usage) -> f64 {
-        let cached = usage.cached_input_tokens;
-        let written = usage.cache_write_input_tokens;
-        let fresh = usage.input_tokens.saturating_sub(cached + written);
-        let per_million = |tokens: u64, price: f64| tokens as f64 * price / 1_000_000.0;
-        per_million(fresh, self.input)
-            + per_million(cached, self.cached_input)
-            + per_million(written, self.cache_write.unwrap_or(self.input))
-            + per_million(usage.output_tokens, self.output)
-    }
+/// The cost of `usage` at `price`, in US dollars. Input tokens include the
+/// cached and cache-written ones, which are billed at their own rates.
+pub fn cost(price: &ModelPrice, usage: &duet_protocol::Usage) -> f64 {
+    let cached = usage.cached_input_tokens;
+    let written = usage.cache_write_input_tokens;
+    let fresh = usage.input_tokens.saturating_sub(cached + written);
+    let per_million = |tokens: u64, rate: f64| tokens as f64 * rate / 1_000_000.0;
+    per_million(fresh, price.input)
+        + per_million(cached, price.cached_input)
+        + per_million(written, price.cache_write.unwrap_or(price.input))
+        + per_million(usage.output_tokens, price.output)
 }
 
 #[cfg(test)]
@@ -167,6 +156,6 @@ mod tests {
         };
         // 400k fresh at 3, 500k read at 0.3, 100k written at 3.75, 100k out at 15.
         let expected = 1.2 + 0.15 + 0.375 + 1.5;
-        assert!((sonnet.cost(&usage) - expected).abs() < 1e-9);
+        assert!((cost(&sonnet, &usage) - expected).abs() < 1e-9);
     }
 }

@@ -444,6 +444,12 @@ pub fn load_config(
             env,
         },
     )?;
+    if config.context_window().is_none() && !config.model_provider.is_local() {
+        warnings.push(format!(
+            "model `{}` is not in duet's model catalogue, so its context window is unknown: set `model_context_window` (and `model_max_output_tokens`) in the config; `duet models` lists the models duet knows",
+            config.model
+        ));
+    }
     Ok(Settings { config, warnings })
 }
 

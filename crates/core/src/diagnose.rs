@@ -98,3 +98,63 @@ pub async fn check_provider(
         ProviderAnswer::Unreachable { url, detail } => ProviderCheck::Unreachable { url, detail },
     }
 }
+
+/// How long the local-server check waits.
+const LOCAL_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Before a session on a built-in local provider (`ollama`, `lmstudio`,
+/// as `--oss` picks): check that the server answers and serves the model,
+/// and otherwise say how to start it or get the model.
+pub async fn check_local_server(config: &Config) -> Result<(), String> {
+    let provider = &config.model_provider;
+    if !crate::config::OSS_PROVIDERS.contains(&provider.id.as_str()) {
+        return Ok(());
+    }
+    let ollama = provider.id == "ollama";
+    let base = provider.base_url.trim_end_matches('/');
+    let root = base.strip_suffix("/v1").unwrap_or(base);
+    let client = ModelClient::new_with_env(provider.clone(), None, &|_| None)
+        .map_err(|error| error.to_string())?;
+    let served = match client.list_models(LOCAL_TIMEOUT).await {
+        Ok(served) => served,
+        Err(duet_model::ModelError::Connection { detail, .. }) => {
+            return Err(if ollama {
+                format!(
+                    "Ollama is not running at {root} ({detail}): start it with `ollama serve`, or set `model_providers.ollama.base_url` to where it runs"
+                )
+            } else {
+                format!(
+                    "LM Studio's server is not running at {root} ({detail}): start it in LM Studio's Developer tab or with `lms server start`, or set `model_providers.lmstudio.base_url` to where it runs"
+                )
+            });
+        }
+        Err(error) => {
+            return Err(format!(
+                "{} at {root} did not list its models: {error}",
+                provider.name
+            ));
+        }
+    };
+    let model = config.model.as_str();
+    let found = served.iter().any(|served| {
+        served.id == model || (!model.contains(':') && served.id == format!("{model}:latest"))
+    });
+    if found {
+        return Ok(());
+    }
+    let names: Vec<&str> = served.iter().map(|served| served.id.as_str()).collect();
+    let listed = if names.is_empty() {
+        "it has none".to_string()
+    } else {
+        format!("it has {}", names.join(", "))
+    };
+    Err(if ollama {
+        format!(
+            "model `{model}` is not in Ollama at {root} ({listed}): pull it with `ollama pull {model}`, or pick one with `-m`"
+        )
+    } else {
+        format!(
+            "model `{model}` is not available in LM Studio at {root} ({listed}): download it with `lms get {model}` and load it, or pick one with `-m`"
+        )
+    })
+}

@@ -481,6 +481,18 @@ async fn run_session(
                 // end sees `TurnCompleted` before the session has the
                 // history back, so "idle" here can lag by a moment).
                 Some(Op::Rollback { num_turns }) => queued.push_back(Queued::Rollback(num_turns)),
+                Some(Op::ListModels) => {
+                    // The model a pending `/model` chose, if any.
+                    let mut config = (*settings.config).clone();
+                    if let Some(model) = overrides.as_ref().and_then(|changes| changes.model.clone()) {
+                        config.model = model;
+                    }
+                    let events = services.events.clone();
+                    tokio::spawn(async move {
+                        let list = crate::models::list_models(&config, &|name| std::env::var(name).ok()).await;
+                        events.send(None, EventMsg::ModelList(list));
+                    });
+                }
                 Some(Op::Interrupt) => {
                     if let Some(turn) = &running {
                         turn.cancel.cancel();

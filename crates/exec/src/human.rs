@@ -116,6 +116,7 @@ impl HumanRenderer {
             | EventMsg::TokenCount(_)
             | EventMsg::ContextCompacted
             | EventMsg::ThreadRolledBack { .. }
+            | EventMsg::ModelList(_)
             | EventMsg::ShutdownComplete => {}
         }
         if !out.is_empty() {

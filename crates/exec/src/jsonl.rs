@@ -103,6 +103,7 @@ impl JsonRenderer {
             | EventMsg::PatchApprovalRequest(_)
             | EventMsg::ContextCompacted
             | EventMsg::ThreadRolledBack { .. }
+            | EventMsg::ModelList(_)
             | EventMsg::ShutdownComplete => return Vec::new(),
         };
         vec![serde_json::to_string(&json_event).expect("exec JSON events always serialise")]

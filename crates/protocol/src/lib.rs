@@ -12,6 +12,8 @@
 
 pub mod display;
 mod item;
+mod models;
+pub use models::{ModelEntry, ModelList, ModelPrice};
 mod policy;
 pub mod threads;
 
@@ -69,6 +71,10 @@ pub enum Op {
     /// the turns that start after this op; a running turn keeps its own.
     /// Fields left `None` are unchanged.
     OverrideTurnContext(TurnOverrides),
+    /// List the models of the session's provider (its server's list merged
+    /// with the catalogue); answered with [`EventMsg::ModelList`]. Does not
+    /// wait for a running turn.
+    ListModels,
     /// Replace the history by a summary the model writes of it, plus the
     /// user's recent messages, to free the context window. Runs as a turn
     /// of its own (queued like [`Op::UserTurn`]) and ends with
@@ -239,6 +245,8 @@ pub enum EventMsg {
     ThreadRolledBack {
         num_turns: u32,
     },
+    /// The answer to [`Op::ListModels`]. Not part of `duet exec --json`.
+    ModelList(ModelList),
     ShutdownComplete,
 }
 

@@ -7,7 +7,7 @@
 
 use crate::theme::Theme;
 use crate::wrap::{truncate_line, wrap_text};
-use duet_protocol::{ApprovalPolicy, ReasoningEffort, SandboxMode};
+use duet_protocol::{ApprovalPolicy, ModelEntry, ModelList, ReasoningEffort, SandboxMode};
 use ratatui::text::{Line, Span};
 
 /// What choosing a row means.
@@ -49,15 +49,36 @@ pub enum PickerKey {
     Chosen(Choice),
 }
 
-/// Models offered by `/model` besides the one in use (`/model NAME` takes
-/// any other).
-pub const MODELS: &[(&str, &str)] = &[
-    ("gpt-5.5", "the strongest general model"),
-    ("gpt-5.4", "the previous general model"),
-    ("gpt-5.4-mini", "faster and cheaper, for small tasks"),
-    ("gpt-5.1-codex-max", "tuned for long coding sessions"),
-    ("gpt-5-codex", "tuned for coding"),
-];
+const MODEL_PICKER_TITLE: &str = "Choose a model for the next turns";
+
+/// `272k context · $1.25 in, $10 out per M tokens`.
+fn model_description(entry: &ModelEntry, listed: bool) -> String {
+    let mut parts = Vec::new();
+    if let Some(window) = entry.context_window {
+        parts.push(format!("{} context", short_count(window)));
+    }
+    if let Some(price) = entry.price {
+        parts.push(format!(
+            "${} in, ${} out per M tokens",
+            price.input, price.output
+        ));
+    }
+    if listed && !entry.served {
+        parts.push("not listed by the server".to_owned());
+    }
+    parts.join(" · ")
+}
+
+/// `8k`, `272k`, `1M`.
+fn short_count(tokens: u64) -> String {
+    if tokens >= 1_000_000 && tokens % 1_000_000 < 50_000 {
+        format!("{}M", tokens / 1_000_000)
+    } else if tokens >= 1_000 {
+        format!("{}k", (tokens + 500) / 1_000)
+    } else {
+        tokens.to_string()
+    }
+}
 
 /// Reasoning efforts from least to most, as Alt+, and Alt+. step through them.
 pub const EFFORTS: &[(ReasoningEffort, &str)] = &[
@@ -91,23 +112,36 @@ pub const PRESETS: &[(&str, &str, SandboxMode, ApprovalPolicy)] = &[
 ];
 
 impl Picker {
-    /// `/model`: the model in use first, then the others.
-    pub fn models(current: &str) -> Picker {
-        let mut rows = vec![Row {
-            label: current.to_owned(),
-            description: String::new(),
-            current: true,
-            choice: Choice::Model(current.to_owned()),
-        }];
-        rows.extend(MODELS.iter().filter(|(name, _)| *name != current).map(
-            |(name, description)| Row {
-                label: (*name).to_owned(),
-                description: (*description).to_owned(),
-                current: false,
-                choice: Choice::Model((*name).to_owned()),
-            },
-        ));
-        Picker::new("Choose a model for the next turns", rows, 0)
+    /// `/model`: the model in use first, then the provider's others
+    /// (what its server lists, merged with duet's catalogue). Until the
+    /// list comes (`None`), only the model in use.
+    pub fn models(current: &str, list: Option<&ModelList>) -> Picker {
+        let listed = list.is_some_and(|list| list.listed);
+        let row = |entry: Option<&ModelEntry>, id: &str| Row {
+            label: id.to_owned(),
+            description: entry.map_or_else(String::new, |entry| model_description(entry, listed)),
+            current: id == current,
+            choice: Choice::Model(id.to_owned()),
+        };
+        let mut rows = vec![row(
+            list.and_then(|list| list.models.iter().find(|entry| entry.id == current)),
+            current,
+        )];
+        match list {
+            None => rows[0].description = "loading the provider's models…".to_owned(),
+            Some(list) => rows.extend(
+                list.models
+                    .iter()
+                    .filter(|entry| entry.id != current)
+                    .map(|entry| row(Some(entry), &entry.id)),
+            ),
+        }
+        Picker::new(MODEL_PICKER_TITLE, rows, 0)
+    }
+
+    /// Whether this is the `/model` picker (which a late model list updates).
+    pub fn is_models(&self) -> bool {
+        self.title == MODEL_PICKER_TITLE
     }
 
     /// The second step of `/model`: the reasoning effort for `model`.

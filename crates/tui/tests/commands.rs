@@ -8,8 +8,8 @@ mod support;
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
 use duet_core::sessions::{ThreadRecord, Transcript, TranscriptTurn, UsageTotals};
 use duet_protocol::{
-    ApprovalPolicy, CommandStatus, EventMsg, Item, ItemDetails, Op, ReasoningEffort, SandboxMode,
-    TurnOverrides, UserInput, UserTurn,
+    ApprovalPolicy, CommandStatus, EventMsg, Item, ItemDetails, ModelEntry, ModelList, ModelPrice,
+    Op, ReasoningEffort, SandboxMode, TurnOverrides, UserInput, UserTurn,
 };
 use duet_tui::{INIT_PROMPT, Input, Outgoing, SessionRow, TerminalRequest};
 use pretty_assertions::assert_eq;
@@ -40,16 +40,63 @@ fn override_op(overrides: TurnOverrides) -> Outgoing {
     Outgoing::Op(Op::OverrideTurnContext(overrides))
 }
 
+/// What core answers `Op::ListModels` with: the model in use, one the
+/// server lists that duet does not know, one from the catalogue.
+fn model_list() -> Step {
+    let entry =
+        |id: &str, served: bool, window: Option<u64>, price: Option<(f64, f64)>| ModelEntry {
+            id: id.into(),
+            served,
+            in_catalogue: window.is_some(),
+            context_window: window,
+            context_window_from: window.map(|_| "catalogue".into()),
+            max_output_tokens: None,
+            reasoning_efforts: vec![],
+            images: None,
+            price: price.map(|(input, output)| ModelPrice {
+                input,
+                cached_input: input / 10.0,
+                cache_write: None,
+                output,
+            }),
+        };
+    core(EventMsg::ModelList(ModelList {
+        provider: "openai".into(),
+        base_url: "https://api.openai.com/v1".into(),
+        current: "gpt-5.5".into(),
+        models: vec![
+            entry("gpt-5.5", true, Some(272_000), None),
+            entry("gpt-5.4", true, None, None),
+            entry(
+                "gpt-5.1-codex-max",
+                false,
+                Some(272_000),
+                Some((1.25, 10.0)),
+            ),
+        ],
+        listed: true,
+        warnings: vec![],
+    }))
+}
+
+/// `/model`, and the list core sends back.
+fn model_picker() -> Vec<Step> {
+    let mut steps = started_with(&["/model"]);
+    steps.push(model_list());
+    steps
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_model_picker_then_the_effort_picker_send_one_override() {
-    check_sizes!("model_picker", started_with(&["/model"]));
+    check_sizes!("model_picker_loading", started_with(&["/model"]));
+    check_sizes!("model_picker", model_picker());
     check_sizes!("effort_picker", {
-        let mut steps = started_with(&["/model"]);
+        let mut steps = model_picker();
         steps.push(key(KeyCode::Down));
         steps.push(key(KeyCode::Enter));
         steps
     });
-    let mut steps = started_with(&["/model"]);
+    let mut steps = model_picker();
     steps.extend([
         key(KeyCode::Down),
         key(KeyCode::Enter),
@@ -61,6 +108,7 @@ async fn the_model_picker_then_the_effort_picker_send_one_override() {
     assert_eq!(
         run.sent,
         [
+            Outgoing::Op(Op::ListModels),
             override_op(TurnOverrides {
                 model: Some("gpt-5.4".into()),
                 reasoning_effort: Some(ReasoningEffort::Medium),
@@ -94,6 +142,7 @@ async fn the_effort_picker_offers_the_default_while_none_is_set() {
     let steps = || {
         let mut steps = vec![started_at_default_effort()];
         steps.extend(command("/model"));
+        steps.push(model_list());
         steps.extend([key(KeyCode::Down), key(KeyCode::Enter)]);
         steps
     };
@@ -104,11 +153,14 @@ async fn the_effort_picker_offers_the_default_while_none_is_set() {
     // Back to (or kept at) the model's own effort.
     assert_eq!(
         run.sent,
-        [override_op(TurnOverrides {
-            model: Some("gpt-5.4".into()),
-            default_reasoning_effort: true,
-            ..TurnOverrides::default()
-        })]
+        [
+            Outgoing::Op(Op::ListModels),
+            override_op(TurnOverrides {
+                model: Some("gpt-5.4".into()),
+                default_reasoning_effort: true,
+                ..TurnOverrides::default()
+            })
+        ]
     );
     let text = terminal_text(&run.screen);
     assert_eq!(

@@ -70,9 +70,16 @@ pub(super) fn build_config(
     } else {
         overrides.model.or(merged.model)
     };
-    if let Some(model) = model {
-        config.model = model;
-    }
+    // A built-in provider without a model named runs its own default.
+    config.model = model.unwrap_or_else(|| {
+        match provider_id {
+            "anthropic" => "claude-sonnet-4-5",
+            "openrouter" => "anthropic/claude-sonnet-4.5",
+            "ollama" | "lmstudio" => DEFAULT_OSS_MODEL,
+            _ => config.model.as_str(),
+        }
+        .to_string()
+    });
     config.model_reasoning_effort = merged.model_reasoning_effort;
     config.model_reasoning_summary = merged.model_reasoning_summary;
     config.model_verbosity = merged

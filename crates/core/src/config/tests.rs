@@ -59,7 +59,7 @@ impl Fixture {
 
     fn config(&self, overrides: ConfigOverrides) -> Config {
         let loaded = self.load(overrides).unwrap();
-        assert_eq!(loaded.warnings, Vec::<String>::new());
+        assert_eq!(other_warnings(&loaded.warnings), Vec::<&str>::new());
         loaded.config
     }
 
@@ -377,10 +377,8 @@ fn a_profile_can_be_a_file_beside_config_toml() {
     assert_eq!(loaded.config, expected);
     let home = fixture.home().display().to_string();
     assert_eq!(
-        loaded.warnings,
-        vec![format!(
-            "unknown config key `colour` in {home}/work.config.toml (ignored)"
-        )]
+        other_warnings(&loaded.warnings),
+        vec![format!("unknown config key `colour` in {home}/work.config.toml (ignored)").as_str()]
     );
     // `-c` still wins; a file alone is a profile; the file's `profile` key
     // chooses nothing.
@@ -408,6 +406,53 @@ fn a_profile_can_be_a_file_beside_config_toml() {
     .unwrap();
     assert!(fixture.load(with(".hidden", &[])).is_err());
     assert!(fixture.load(with("../work", &[])).is_err());
+}
+
+/// The warnings besides the one for a model the catalogue does not know
+/// (these tests use made-up model names).
+fn other_warnings(warnings: &[String]) -> Vec<&str> {
+    warnings
+        .iter()
+        .map(String::as_str)
+        .filter(|warning| !warning.contains("is not in duet's model catalogue"))
+        .collect()
+}
+
+#[test]
+fn a_model_the_catalogue_does_not_know_warns_unless_its_window_is_set() {
+    let fixture = Fixture::new(None);
+    let warnings = |raw: &[&str]| fixture.load(fixture.with_c(raw)).unwrap().warnings;
+    assert_eq!(
+        warnings(&["model=mystery-1"]),
+        vec!["model `mystery-1` is not in duet's model catalogue, so its context window is unknown: set `model_context_window` (and `model_max_output_tokens`) in the config; `duet models` lists the models duet knows".to_string()]
+    );
+    assert_eq!(
+        warnings(&["model=mystery-1", "model_context_window=64000"]),
+        Vec::<String>::new()
+    );
+    // Known under another spelling; a local server is asked instead.
+    assert_eq!(
+        warnings(&["model=claude-sonnet-4-5-20250929"]),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        warnings(&["model=mystery-1", "model_provider=ollama"]),
+        Vec::<String>::new()
+    );
+    let config = fixture.config(fixture.with_c(&["model=claude-sonnet-4.5"]));
+    assert_eq!(
+        (config.context_window(), config.max_output_tokens()),
+        (Some(200_000), Some(64_000))
+    );
+    let config = fixture.config(fixture.with_c(&[
+        "model=claude-sonnet-4.5",
+        "model_context_window=1000000",
+        "model_max_output_tokens=4096",
+    ]));
+    assert_eq!(
+        (config.context_window(), config.max_output_tokens()),
+        (Some(1_000_000), Some(4_096))
+    );
 }
 
 fn provider_of(fixture: &Fixture, overrides: ConfigOverrides) -> Result<ProviderInfo, String> {

@@ -52,7 +52,8 @@ impl App {
             }),
             SlashCommand::Model => {
                 let model = self.turn.session.as_ref().map_or("", |s| s.model.as_str());
-                self.view.overlay = Some(Overlay::Picker(Picker::models(model)));
+                self.view.overlay = Some(Overlay::Picker(Picker::models(model, None)));
+                self.send(Outgoing::Op(Op::ListModels));
             }
             SlashCommand::Permissions => {
                 if let Some(session) = &self.turn.session {

@@ -124,7 +124,29 @@ impl App {
                     .push_back(Modal::new(Request::Patch(request)));
             }
             EventMsg::ThreadRolledBack { num_turns } => self.rolled_back(num_turns),
+            EventMsg::ModelList(list) => self.model_list(list),
             EventMsg::ShutdownComplete => self.quit = true,
+        }
+    }
+
+    /// The provider's models came: the `/model` picker, if still open,
+    /// lists them.
+    fn model_list(&mut self, list: duet_protocol::ModelList) {
+        let Some(crate::app::Overlay::Picker(picker)) = &mut self.view.overlay else {
+            return;
+        };
+        if !picker.is_models() {
+            return;
+        }
+        let current = self.turn.session.as_ref().map_or("", |s| s.model.as_str());
+        let selected = picker.selected;
+        *picker = crate::picker::Picker::models(current, Some(&list));
+        picker.selected = selected.min(picker.rows.len().saturating_sub(1));
+        for warning in list.warnings {
+            self.push_cell(Cell::Notice {
+                kind: NoticeKind::Warning,
+                text: warning,
+            });
         }
     }
 
