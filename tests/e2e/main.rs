@@ -25,3 +25,4 @@ mod sessions_database;
 mod sessions_import;
 mod stream_faults;
 mod tui_tmux;
+mod wires;
