@@ -385,6 +385,9 @@ impl ModelClient {
                         started.elapsed().as_millis(),
                         request_id(response.headers())
                     );
+                    if let Some(peer) = response.remote_addr() {
+                        crate::quickack::ack_now(peer);
+                    }
                     let decoder = Decoder::new(wire_api, request);
                     let content_type = response
                         .headers()

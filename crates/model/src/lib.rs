@@ -15,6 +15,7 @@ mod client;
 mod error;
 mod items;
 mod provider;
+mod quickack;
 mod request;
 mod retry;
 pub use retry::backoff;
