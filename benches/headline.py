@@ -123,6 +123,19 @@ def main():
         mocks.append(hello_proc)
         thirty_proc, thirty_port = start_mock(args.mock, {"name": "thirty", "body": thirty}, work)
         mocks.append(thirty_proc)
+        # The wires: one answer, looped (chat and Anthropic requests carry
+        # no thread id to keep a place per thread by).
+        looped = {"responses": [[{"message": "hello"}]], "loop": True}
+        wire_proc, wire_port = start_mock(args.mock, {"name": "wires", "body": looped}, work)
+        mocks.append(wire_proc)
+
+        def wire_argv(bin, wire):
+            return [str(bin), "exec", "--skip-git-repo-check", "-s", "danger-full-access",
+                    "-c", "model_provider=bench",
+                    "-c", f'model_providers.bench.base_url="http://127.0.0.1:{wire_port}/v1"',
+                    "-c", "model_providers.bench.env_key=OPENAI_API_KEY",
+                    "-c", f'model_providers.bench.wire_api="{wire}"',
+                    "say hello"]
 
         def exec_argv(bin, port, *extra):
             return [str(bin), "exec", "--skip-git-repo-check", "-s", "danger-full-access",
@@ -134,6 +147,9 @@ def main():
             ("one-turn `exec --json`", lambda b: exec_argv(b, hello_port, "--json"), "request"),
             ("one-turn `exec --ephemeral`", lambda b: exec_argv(b, hello_port, "--ephemeral"), "request"),
             ("30 × `exec_command true`, then an answer", lambda b: exec_argv(b, thirty_port), "thirty"),
+            ("one-turn `exec`, Responses wire", lambda b: wire_argv(b, "responses"), "request"),
+            ("one-turn `exec`, Chat Completions wire", lambda b: wire_argv(b, "chat"), "request"),
+            ("one-turn `exec`, Anthropic wire", lambda b: wire_argv(b, "anthropic"), "request"),
         ]
 
         def floor_time(kind):

@@ -22,6 +22,7 @@ pub use retry::backoff;
 mod sse;
 mod stream;
 mod wire;
+pub use wire::body as request_body;
 
 pub use client::{
     DEFAULT_ORIGINATOR, ModelClient, ProviderAnswer, ResponseEvent, ResponseStream, RetryNotice,

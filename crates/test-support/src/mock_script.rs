@@ -41,6 +41,12 @@
 //!
 //! Every stream starts with `response.created` (id `resp_N`, N the request
 //! number) and ends with `response.completed` unless a step says otherwise.
+//!
+//! The same script answers `POST /v1/chat/completions` and `POST
+//! /v1/messages` in those wires' shapes ([`ScriptState::reply_on`]): each
+//! item becomes the wire's own (a function call a `tool_calls` entry or a
+//! `tool_use` block, reasoning `reasoning_content` or a thinking block), the
+//! usage its usage, `failed` an error event and `incomplete` a length stop.
 
 use crate::sse::{
     ev_assistant_message, ev_completed_with_usage, ev_custom_tool_call, ev_function_call,
@@ -149,6 +155,23 @@ impl ScriptState {
         }
     }
 
+    /// The reply to a request on `wire`: the Responses reply, translated.
+    pub fn reply_on(&mut self, wire: Wire, body: &Value) -> Reply {
+        let reply = self.reply(body);
+        match (wire, reply) {
+            (Wire::Responses, reply) | (_, reply @ Reply::Plain { .. }) => reply,
+            (wire, Reply::Stream(pieces)) => Reply::Stream(
+                pieces
+                    .into_iter()
+                    .map(|piece| match piece {
+                        Piece::Text(text) => Piece::Text(translate(&text, wire)),
+                        sleep => sleep,
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
     fn render(&mut self, turn: &[Value]) -> Result<Reply, String> {
         let response_id = format!("resp_{}", self.requests);
         let mut sequence = 0;
@@ -241,6 +264,128 @@ impl ScriptState {
                 format!("call_{}", self.calls)
             }
         }
+    }
+}
+
+/// The wire a scripted reply is sent on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    Responses,
+    Chat,
+    Anthropic,
+}
+
+impl Wire {
+    /// The wire whose endpoint `path` is.
+    pub fn of_path(path: &str) -> Option<Wire> {
+        match path {
+            "/v1/responses" => Some(Wire::Responses),
+            "/v1/chat/completions" => Some(Wire::Chat),
+            "/v1/messages" => Some(Wire::Anthropic),
+            _ => None,
+        }
+    }
+}
+
+/// Responses SSE text (whole events) as the same answer on `wire`.
+fn translate(text: &str, wire: Wire) -> String {
+    use crate::wire_sse::*;
+    let events = text
+        .split("\n\n")
+        .filter_map(|frame| frame.lines().find_map(|line| line.strip_prefix("data: ")))
+        .filter_map(|data| serde_json::from_str::<Value>(data).ok());
+    let mut out = Vec::new();
+    let mut index = 0;
+    for event in events {
+        let item = &event["item"];
+        let call = |id: &Value, name: &Value, arguments: String| {
+            (
+                id.as_str().unwrap_or_default().to_string(),
+                name.as_str().unwrap_or_default().to_string(),
+                arguments,
+            )
+        };
+        let text_of = |pointer: &str| {
+            item.pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        };
+        let piece = match (
+            event["type"].as_str().unwrap_or_default(),
+            item["type"].as_str(),
+        ) {
+            ("response.created", _) => match wire {
+                Wire::Anthropic => Some(an_message_start(0, 0, 0)),
+                _ => None,
+            },
+            ("response.output_item.done", Some("message")) => Some(match wire {
+                Wire::Anthropic => an_text(index, text_of("/content/0/text")),
+                _ => chat_text(text_of("/content/0/text")),
+            }),
+            ("response.output_item.done", Some("reasoning")) => Some(match wire {
+                Wire::Anthropic => an_thinking(index, text_of("/summary/0/text"), "sig"),
+                _ => chat_reasoning("reasoning_content", text_of("/summary/0/text")),
+            }),
+            ("response.output_item.done", Some(kind @ ("function_call" | "custom_tool_call"))) => {
+                let arguments = if kind == "function_call" {
+                    text_of("/arguments").to_string()
+                } else {
+                    serde_json::json!({"input": text_of("/input")}).to_string()
+                };
+                let (id, name, arguments) = call(&item["call_id"], &item["name"], arguments);
+                Some(match wire {
+                    Wire::Anthropic => an_tool_use(index, &id, &name, &arguments),
+                    _ => chat_tool_calls(&[(&id, &name, &arguments)]),
+                })
+            }
+            ("response.completed", _) => {
+                let usage = &event["response"]["usage"];
+                let count =
+                    |pointer: &str| usage.pointer(pointer).and_then(Value::as_u64).unwrap_or(0);
+                let (input, cached, output) = (
+                    count("/input_tokens"),
+                    count("/input_tokens_details/cached_tokens"),
+                    count("/output_tokens"),
+                );
+                Some(match wire {
+                    Wire::Anthropic => serde_json::json!([
+                        {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+                         "usage": {"input_tokens": input - cached, "cache_read_input_tokens": cached,
+                                   "output_tokens": output}},
+                        {"type": "message_stop"},
+                    ]),
+                    _ => Value::Array(vec![chat_finish("stop"), chat_usage(input, cached, output)]),
+                })
+            }
+            ("response.failed", _) => {
+                let message = event
+                    .pointer("/response/error/message")
+                    .cloned()
+                    .unwrap_or_default();
+                Some(match wire {
+                    Wire::Anthropic => {
+                        serde_json::json!({"type": "error", "error": {"type": "api_error", "message": message}})
+                    }
+                    _ => serde_json::json!({"error": {"message": message}}),
+                })
+            }
+            ("response.incomplete", _) => Some(match wire {
+                Wire::Anthropic => an_stop("max_tokens", 0),
+                _ => chat_finish("length"),
+            }),
+            _ => None,
+        };
+        if let Some(piece) = piece {
+            if event["type"] == "response.output_item.done" {
+                index += 1;
+            }
+            out.push(piece);
+        }
+    }
+    match wire {
+        Wire::Anthropic => anthropic_sse(&out),
+        Wire::Chat if text.contains("\"response.completed\"") => chat_sse(&out),
+        _ => chat_sse_without_done(&out),
     }
 }
 

@@ -44,20 +44,21 @@ async fn connection(mut socket: TcpStream, shared: Arc<Shared>) {
     let mut buffer = Vec::new();
     while let Some((method, request)) = read_request(&mut socket, &mut buffer).await {
         let path = request.path_and_query.split('?').next().unwrap_or_default();
-        let reply = if method == "POST" && path == "/v1/responses" {
+        let wire = crate::mock_script::Wire::of_path(path);
+        let reply = if let (true, Some(wire)) = (method == "POST", wire) {
             if let Some(log) = &shared.log {
                 let mut file = log.lock().expect("log lock poisoned");
                 // A failed log write must not fail the request under test.
                 let _ = writeln!(file, "{}", request.body);
             }
             let mut state = shared.state.lock().expect("state lock poisoned");
-            state.reply(&request.body)
+            state.reply_on(wire, &request.body)
         } else {
             Reply::Plain {
                 status: 404,
                 headers: Vec::new(),
                 body: format!(
-                    "duet-mock-responses serves only POST /v1/responses, not {method} {path}"
+                    "duet-mock-responses serves only POST /v1/responses, /v1/chat/completions and /v1/messages, not {method} {path}"
                 ),
             }
         };

@@ -130,3 +130,78 @@ async fn a_script_answers_turn_by_turn_over_one_connection_and_logs_bodies() {
     assert_eq!(logged.len(), 6);
     assert_eq!(logged[0]["prompt_cache_key"], THREAD_ID);
 }
+
+/// The same script on the Chat and Anthropic wires: the same items and
+/// usage reach the client, in each wire's shape on the way.
+#[tokio::test]
+async fn a_script_answers_on_every_wire_with_the_same_items() {
+    let script = json!({"loop": true, "responses": [[
+        {"reasoning": "think"},
+        {"function_call": {"name": "exec_command", "arguments": {"cmd": "true"}, "call_id": "call_9"}},
+        {"message": "done"},
+        {"usage": {"input_tokens": 7, "cached_input_tokens": 2, "output_tokens": 3}},
+    ]]});
+    let mut seen = Vec::new();
+    for wire in [duet_model::WireApi::Chat, duet_model::WireApi::Anthropic] {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let state = ScriptState::new(serde_json::from_value(script.clone()).unwrap()).unwrap();
+        let server = tokio::spawn(serve(listener, state, None));
+        let client = client(crate::common::provider_on(
+            &format!("http://127.0.0.1:{port}/v1"),
+            wire,
+        ));
+        let (_, events) = run(&client).await;
+        server.abort();
+        let summary: Vec<String> = events
+            .unwrap()
+            .into_iter()
+            .map(Result::unwrap)
+            .filter_map(|event| match event {
+                ResponseEvent::OutputItemDone(ResponseItem::Reasoning { content, .. }) => {
+                    Some(format!("reasoning {}", content.unwrap()[0]["text"]))
+                }
+                ResponseEvent::OutputItemDone(ResponseItem::FunctionCall {
+                    call_id,
+                    arguments,
+                    ..
+                }) => Some(format!("call {call_id} {arguments}")),
+                ResponseEvent::OutputItemDone(ResponseItem::Message { content, .. }) => {
+                    Some(format!("message {content:?}"))
+                }
+                ResponseEvent::Completed { usage, .. } => {
+                    let usage = usage.unwrap();
+                    Some(format!(
+                        "usage {} {} {}",
+                        usage.input_tokens, usage.cached_input_tokens, usage.output_tokens
+                    ))
+                }
+                _ => None,
+            })
+            .collect();
+        seen.push(summary);
+    }
+    let message = format!(
+        "message {:?}",
+        vec![duet_model::ContentItem::OutputText {
+            text: "done".to_string(),
+            annotations: vec![],
+        }]
+    );
+    let reasoning = "reasoning \"think\"".to_string();
+    let call = r#"call call_9 {"cmd":"true"}"#.to_string();
+    let usage = "usage 7 2 3".to_string();
+    // A chat answer is one message: its text comes before its tool calls.
+    assert_eq!(
+        seen,
+        vec![
+            vec![
+                reasoning.clone(),
+                message.clone(),
+                call.clone(),
+                usage.clone()
+            ],
+            vec![reasoning, call, message, usage],
+        ]
+    );
+}
