@@ -165,3 +165,64 @@ async fn a_refused_saved_key_names_the_file_and_the_command() {
     );
     assert!(refused.stderr.contains(&expected), "{}", refused.describe());
 }
+
+/// The saved keys are out of a confined command's reach: a model that runs
+/// `cat $DUET_HOME/auth.json` gets nothing of the key back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_confined_command_cannot_read_the_saved_keys() {
+    use duet_test_support::sse::ev_function_call;
+    let workspace = Workspace::new();
+    let Some(backend) = crate::common::auto_backend(&workspace) else {
+        return;
+    };
+    let server = start_mock().await;
+    let keys = workspace.home().join("auth.json");
+    let cmd = format!("cat {} ; echo done", keys.display());
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            sse_completed_turn(&[ev_function_call(
+                "call_1",
+                "exec_command",
+                &serde_json::json!({ "cmd": cmd }).to_string(),
+            )]),
+            sse_completed_turn(&[ev_assistant_message("m1", "ok")]),
+        ],
+    )
+    .await;
+    let login = workspace
+        .duet()
+        .args(["login", "--with-api-key"])
+        .stdin(format!("{SAVED}\n"))
+        .run()
+        .await;
+    assert_eq!(login.code, Some(0), "{}", login.describe());
+    let outcome = workspace
+        .exec()
+        .arg("-c")
+        .arg(format!("openai_base_url=\"{}\"", base_url(&server)))
+        .arg("-c")
+        .arg(format!("sandbox_backend=\"{backend}\""))
+        .arg("read the keys")
+        .run()
+        .await;
+    assert_eq!(outcome.code, Some(0), "{}", outcome.describe());
+    let bodies = log.bodies();
+    let output = bodies[1]["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["type"] == "function_call_output")
+        .map(|item| item["output"].to_string())
+        .unwrap();
+    assert!(output.contains("done"), "{output}");
+    assert!(
+        !output.contains("sk-saved"),
+        "{backend}: the key leaked: {output}"
+    );
+    // duet itself still reads them: the requests carried the key.
+    assert_eq!(
+        log.requests()[0].headers["authorization"],
+        format!("Bearer {SAVED}")
+    );
+}

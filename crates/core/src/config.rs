@@ -288,13 +288,14 @@ impl Config {
 
     /// How commands are confined: [`Config::sandbox_policy`] on the chosen
     /// `sandbox_backend`, with the sandbox's state kept in
-    /// `$DUET_HOME/tmp`.
+    /// `$DUET_HOME/tmp`, and the keys `duet login` saved unreadable.
     pub fn sandbox(&self) -> duet_sandbox::Sandbox {
         duet_sandbox::Sandbox {
             policy: self.sandbox_policy(),
             backend: self.sandbox_backend,
             state_dir: Some(self.duet_home.join("tmp")),
             helper: None,
+            hidden: vec![self.duet_home.join(crate::auth::AUTH_FILE)],
         }
     }
 }

@@ -6,7 +6,8 @@
 //! folder (`.git`, `.duet`, `.agents` directly under every writable root)
 //! bound read-only over itself, or, when it does not exist, an empty
 //! read-only tmpfs mounted on a directory duet creates on the host just for
-//! the run and removes afterwards ([`ProtectedMounts`]). New user, pid and
+//! the run and removes afterwards ([`ProtectedMounts`]); then `/dev/null`
+//! over each hidden file (the saved API keys). New user, pid and
 //! ipc namespaces, a new net namespace when the network is off, a fresh
 //! `/proc` whose kernel knobs (`/proc/sys` and friends) are read-only,
 //! every capability dropped, a new session (so `TIOCSTI` cannot
@@ -43,6 +44,8 @@ pub struct BwrapInputs<'a> {
     /// Canonical writable roots (empty for `read-only`).
     pub writable_roots: &'a [PathBuf],
     pub protected: &'a [ProtectedMount],
+    /// Existing files no command may read: `/dev/null` is bound over each.
+    pub hidden: &'a [PathBuf],
     /// The command's working directory.
     pub cwd: &'a Path,
     /// What bwrap runs: the helper and its arguments, then the command.
@@ -95,6 +98,11 @@ pub fn bwrap_args(inputs: &BwrapInputs<'_>) -> Vec<String> {
                 ]);
             }
         }
+    }
+    // Last, so no later bind brings them back.
+    for path in inputs.hidden {
+        let path = path.display().to_string();
+        args.extend(["--ro-bind".to_string(), "/dev/null".to_string(), path]);
     }
     args.extend(["--unshare-user", "--unshare-pid", "--unshare-ipc"].map(String::from));
     if inputs.network_disabled {
@@ -400,6 +408,7 @@ mod tests {
             network_disabled: true,
             writable_roots: &[],
             protected: &[],
+            hidden: &[],
             cwd: Path::new("/work/repo"),
             command: &command,
         });
@@ -456,6 +465,7 @@ mod tests {
             network_disabled: false,
             writable_roots: &roots,
             protected: &protected,
+            hidden: &[PathBuf::from("/home/u/.duet/auth.json")],
             cwd: Path::new("/work/repo/sub"),
             command: &command,
         });
@@ -484,6 +494,9 @@ mod tests {
                 "/work/repo/.duet",
                 "--remount-ro",
                 "/work/repo/.duet",
+                "--ro-bind",
+                "/dev/null",
+                "/home/u/.duet/auth.json",
                 "--unshare-user",
                 "--unshare-pid",
                 "--unshare-ipc",
@@ -527,6 +540,7 @@ mod tests {
             network_disabled: true,
             writable_roots: &roots,
             protected: &[],
+            hidden: &[],
             cwd: Path::new("/tmp/repo"),
             command: &command,
         });

@@ -57,6 +57,10 @@ pub struct HelperPolicy {
     /// `.gitmodules` cannot take one off the list.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub protected: Vec<std::path::PathBuf>,
+    /// Existing files the command may not read (Landlock; see
+    /// [`crate::landlock::read_grants`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hidden: Vec<std::path::PathBuf>,
 }
 
 impl HelperPolicy {
@@ -175,7 +179,7 @@ fn run(
     };
     // Read once: the rules and the entry service keep the same paths.
     let protected = crate::landlock::protected_paths(roots, &policy.protected);
-    let ruleset = match crate::landlock::prepare(abi, roots, &protected) {
+    let ruleset = match crate::landlock::prepare(abi, roots, &protected, &policy.hidden) {
         Ok(ruleset) => ruleset,
         Err(error) => {
             return fail(
@@ -482,6 +486,7 @@ mod tests {
             }]),
             parent_pid: Some(42),
             protected: Vec::new(),
+            hidden: Vec::new(),
         };
         let args = policy.to_args(&["sh".to_string(), "-c".to_string(), "true".to_string()]);
         assert_eq!(

@@ -191,6 +191,7 @@ pub fn prepare(
     abi: i32,
     roots: &[WritableRoot],
     protected: &[PathBuf],
+    hidden: &[PathBuf],
 ) -> Result<RulesetCreated, String> {
     let abi = ABI::from(abi);
     if abi == ABI::Unsupported {
@@ -210,14 +211,33 @@ pub fn prepare(
         ruleset = ruleset.scope(Scope::Signal).map_err(to_text)?;
     }
     let mut created = ruleset.create().map_err(to_text)?;
-    created = created
-        .add_rule(PathBeneath::new(
-            PathFd::new("/").map_err(|error| error.to_string())?,
-            read,
-        ))
-        .map_err(to_text)?;
-
     let mut rules: Vec<(File, BitFlags<AccessFs>)> = Vec::new();
+    let hidden = hideable(hidden, roots);
+    if hidden.is_empty() {
+        created = created
+            .add_rule(PathBeneath::new(
+                PathFd::new("/").map_err(|error| error.to_string())?,
+                read,
+            ))
+            .map_err(to_text)?;
+    } else {
+        // Every directory may be listed; files are read through the
+        // grants around the hidden ones.
+        created = created
+            .add_rule(PathBeneath::new(
+                PathFd::new("/").map_err(|error| error.to_string())?,
+                AccessFs::ReadDir,
+            ))
+            .map_err(to_text)?;
+        let file_read = read & AccessFs::from_file(abi);
+        for grant in read_grants(&hidden) {
+            let opened = match &grant {
+                Grant::Tree(path) => open_path(path, true).map(|file| (file, read)),
+                Grant::File(path) => open_path(path, false).map(|file| (file, file_read)),
+            };
+            rules.extend(opened);
+        }
+    }
     for device_path in WRITABLE_DEVICES {
         if let Some(file) = open_path(Path::new(device_path), false) {
             rules.push((file, device));
@@ -249,6 +269,66 @@ pub fn prepare(
             .map_err(to_text)?;
     }
     Ok(created)
+}
+
+/// The hidden files Landlock can keep unread: those on whose way from `/`
+/// no directory is (inside) a writable or temp root. Landlock grants read
+/// by listing what sits beside the way at the start of the command, so a
+/// file made later in a directory on the way could not be read; in a root
+/// that would break ordinary work, so a file there stays readable (logged).
+fn hideable(hidden: &[PathBuf], roots: &[WritableRoot]) -> Vec<PathBuf> {
+    hidden
+        .iter()
+        .filter(|path| {
+            let in_root = roots.iter().any(|root| path.starts_with(&root.path));
+            if in_root {
+                log::warn!(
+                    "{} is inside a writable root, so Landlock cannot keep commands from reading it",
+                    path.display()
+                );
+            }
+            !in_root
+        })
+        .cloned()
+        .collect()
+}
+
+/// The read grants that cover everything but `hidden`: from `/` down, each
+/// entry beside the way to a hidden file is granted whole (a directory as
+/// a tree), the directories on the way are walked into, and the hidden
+/// files themselves get nothing. Symlinks get no grant: what they point to
+/// is checked at its own path.
+pub fn read_grants(hidden: &[PathBuf]) -> Vec<Grant> {
+    let on_the_way: Vec<&Path> = hidden
+        .iter()
+        .flat_map(|path| path.ancestors().skip(1))
+        .collect();
+    let mut grants = Vec::new();
+    read_around(Path::new("/"), hidden, &on_the_way, &mut grants);
+    grants
+}
+
+fn read_around(dir: &Path, hidden: &[PathBuf], on_the_way: &[&Path], grants: &mut Vec<Grant>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<(PathBuf, std::fs::FileType)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| Some((entry.path(), entry.file_type().ok()?)))
+        .collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, file_type) in entries {
+        if file_type.is_symlink() || hidden.contains(&path) {
+            continue;
+        }
+        if file_type.is_dir() && on_the_way.contains(&path.as_path()) {
+            read_around(&path, hidden, on_the_way, grants);
+        } else if file_type.is_dir() {
+            grants.push(Grant::Tree(path));
+        } else {
+            grants.push(Grant::File(path));
+        }
+    }
 }
 
 /// Apply a [`prepare`]d rule set to the calling thread (and everything it
@@ -337,6 +417,43 @@ mod tests {
         assert_eq!(
             write_grants(&both, &protected_paths(&both, &[])),
             vec![Grant::Tree(work.join("src"))]
+        );
+    }
+
+    #[test]
+    fn reads_are_granted_around_a_hidden_file_and_nowhere_else() {
+        let base = tempfile::tempdir().unwrap();
+        let base = base.path().canonicalize().unwrap();
+        let home = base.join("home");
+        std::fs::create_dir_all(home.join("logs")).unwrap();
+        std::fs::write(home.join("auth.json"), "{}").unwrap();
+        std::fs::write(home.join("config.toml"), "").unwrap();
+        std::fs::write(base.join("beside"), "").unwrap();
+        let grants = read_grants(&[home.join("auth.json")]);
+        // Beside the way at every level: granted; the way and the file: not.
+        assert!(grants.contains(&Grant::File(home.join("config.toml"))));
+        assert!(grants.contains(&Grant::Tree(home.join("logs"))));
+        assert!(grants.contains(&Grant::File(base.join("beside"))));
+        assert!(grants.contains(&Grant::Tree(PathBuf::from("/usr"))));
+        for path in [
+            home.join("auth.json"),
+            home.clone(),
+            base.clone(),
+            PathBuf::from("/"),
+        ] {
+            assert!(
+                !grants.iter().any(|grant| matches!(grant, Grant::Tree(granted) | Grant::File(granted) if granted == &path)),
+                "{} was granted",
+                path.display()
+            );
+        }
+        // A hidden file inside a root cannot be hidden by Landlock.
+        assert_eq!(
+            hideable(
+                &[home.join("auth.json")],
+                &[root(&base, RootKind::Workspace)]
+            ),
+            Vec::<PathBuf>::new()
         );
     }
 

@@ -114,6 +114,7 @@ fn run_bwrap_probe(bwrap: &Path, sysctls: &UsernsSysctls) -> Availability {
         network_disabled: true,
         writable_roots: &[],
         protected: &[],
+        hidden: &[],
         cwd: Path::new("/"),
         command: &[truth.to_string()],
     });

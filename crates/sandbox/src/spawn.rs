@@ -66,6 +66,10 @@ pub struct Sandbox {
     /// The Linux sandbox helper; `None` is the running executable (right
     /// for `duet` itself; this crate's tests name `duet-linux-sandbox`).
     pub helper: Option<PathBuf>,
+    /// Files no confined command may read (the keys `duet login` saved):
+    /// each one that exists is an empty read-only file under bubblewrap
+    /// and gets no read rule under Landlock (see `landlock::read_grants`).
+    pub hidden: Vec<PathBuf>,
 }
 
 impl Sandbox {
@@ -76,6 +80,7 @@ impl Sandbox {
             backend: BackendPreference::Auto,
             state_dir: None,
             helper: None,
+            hidden: Vec::new(),
         }
     }
 
@@ -358,6 +363,12 @@ fn plan_confined(spec: &CommandSpec, sandbox: &Sandbox) -> Result<Launch, Sandbo
     let mut command = vec![spec.program.display().to_string()];
     command.extend(spec.args.iter().cloned());
     let env = sandbox_env(&spec.env, backend, network_disabled);
+    let hidden: Vec<PathBuf> = sandbox
+        .hidden
+        .iter()
+        .filter_map(|path| path.canonicalize().ok())
+        .filter(|path| path.is_file() && path.to_str().is_some())
+        .collect();
     let (mut roots, changed) = policy.resolve_roots(tmpdir);
     if !changed.is_empty() {
         return Err(SandboxError::Unenforceable {
@@ -376,6 +387,7 @@ fn plan_confined(spec: &CommandSpec, sandbox: &Sandbox) -> Result<Launch, Sandbo
                 landlock: None,
                 parent_pid: None,
                 protected: Vec::new(),
+                hidden: Vec::new(),
             };
             let mut inner = vec![helper.display().to_string(), HELPER_FLAG.to_string()];
             inner.extend(helper_policy.to_args(&command));
@@ -384,6 +396,7 @@ fn plan_confined(spec: &CommandSpec, sandbox: &Sandbox) -> Result<Launch, Sandbo
                 network_disabled,
                 writable_roots: &root_paths,
                 protected: &mounts.mounts,
+                hidden: &hidden,
                 cwd: &spec.cwd,
                 command: &inner,
             });
@@ -423,6 +436,7 @@ fn plan_confined(spec: &CommandSpec, sandbox: &Sandbox) -> Result<Launch, Sandbo
                 landlock: Some(roots),
                 parent_pid: Some(std::process::id()),
                 protected,
+                hidden,
             };
             Ok(Launch {
                 program: helper,

@@ -94,6 +94,7 @@ fn sandbox(policy: &SandboxPolicy, preference: BackendPreference) -> Sandbox {
     Sandbox {
         backend: preference,
         helper: Some(PathBuf::from(env!("CARGO_BIN_EXE_duet-linux-sandbox"))),
+        hidden: Vec::new(),
         ..Sandbox::new(policy.clone())
     }
 }

@@ -104,7 +104,7 @@ fn required_backends() -> BTreeSet<String> {
 async fn cannot_run(backend: Backend) -> Option<String> {
     let fixture = Fixture::new();
     let spec = fixture.spec(&Script::Sh("printf '%s' \"$DUET_SANDBOX\"".to_string()));
-    match run(Some(backend), &spec, &fixture.policy(Mode::ReadOnly)).await {
+    match run(Some(backend), &spec, &fixture.policy(Mode::ReadOnly), &[]).await {
         Err(reason) => Some(reason),
         Ok((stdout, _, 0)) if stdout == backend.name() => None,
         Ok((stdout, stderr, code)) => Some(format!(

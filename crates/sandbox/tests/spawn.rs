@@ -143,6 +143,7 @@ async fn an_unenforceable_policy_fails_closed_without_running_anything() {
     let result = Sandbox {
         backend: BackendPreference::Bwrap,
         helper: Some(PathBuf::from(env!("CARGO_BIN_EXE_duet-linux-sandbox"))),
+        hidden: Vec::new(),
         ..Sandbox::new(policy)
     }
     .spawn(&spec);

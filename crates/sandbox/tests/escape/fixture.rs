@@ -117,7 +117,17 @@ impl Fixture {
             std::fs::Permissions::from_mode(0o755),
         )
         .expect("fixture .git mode");
+        let keys = fixture.saved_keys();
+        std::fs::create_dir_all(keys.parent().expect("a parent")).expect("fixture .duet");
+        std::fs::write(&keys, format!("{{\"openai\": \"{}\"}}\n", fixture.token()))
+            .expect("fixture auth.json");
         fixture
+    }
+
+    /// `$HOME/.duet/auth.json`, holding [`Fixture::token`]: the keys
+    /// `duet login` saves, which the sandbox hides from every command.
+    pub fn saved_keys(&self) -> PathBuf {
+        self.home.join(".duet/auth.json")
     }
 
     /// A file name in a place shared with the rest of the host (`/tmp`,

@@ -44,7 +44,48 @@ const fn probe(
     }
 }
 
+/// Whether `command`'s output holds the fixture's saved key.
+fn leaks_key(f: &Fixture, command: &str) -> Attempt {
+    Attempt {
+        script: Script::Sh(format!(
+            "if {{ {command}; }} 2>/dev/null | grep -q {token}; then echo ALLOWED; else echo DENIED; fi",
+            token = f.token()
+        )),
+        check: crate::harness::Check::Reported,
+    }
+}
+
 pub const PROBES: &[Probe] = &[
+    // The keys `duet login` saved are unreadable in every mode: bound over
+    // by an empty file under bubblewrap, without a read rule under Landlock.
+    probe("read_saved_api_keys", [D, D, D], |f| {
+        leaks_key(f, &format!("cat {}", f.saved_keys().display()))
+    }),
+    probe("read_saved_api_keys_through_a_symlink", [D, D, D], |f| {
+        leaks_key(
+            f,
+            &format!(
+                "ln -sf {} keys; cat keys || cat {}/keys",
+                f.saved_keys().display(),
+                f.tmpdir.display()
+            ),
+        )
+    }),
+    probe(
+        "read_saved_api_keys_by_copying_its_folder",
+        [D, D, D],
+        |f| {
+            leaks_key(
+                f,
+                &format!(
+                    "cp -r {} {}/copy && cat {}/copy/auth.json",
+                    f.saved_keys().parent().expect("a parent").display(),
+                    f.tmpdir.display(),
+                    f.tmpdir.display()
+                ),
+            )
+        },
+    ),
     // Under Landlock, entries directly in a root that holds protected
     // folders are made by the supervisor's entry service (`entries.rs`).
     probe("create_file_in_cwd", [D, A, A], |f| {

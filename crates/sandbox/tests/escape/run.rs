@@ -17,6 +17,7 @@ pub fn spawn_on(
     backend: Option<Backend>,
     spec: &CommandSpec,
     policy: &SandboxPolicy,
+    hidden: &[PathBuf],
 ) -> Result<SandboxedChild, SandboxError> {
     let preference = match backend {
         None => BackendPreference::Auto,
@@ -26,6 +27,7 @@ pub fn spawn_on(
     Sandbox {
         backend: preference,
         helper: Some(PathBuf::from(env!("CARGO_BIN_EXE_duet-linux-sandbox"))),
+        hidden: hidden.to_vec(),
         ..Sandbox::new(policy.clone())
     }
     .spawn(spec)
@@ -37,8 +39,9 @@ pub async fn run(
     backend: Option<Backend>,
     spec: &CommandSpec,
     policy: &SandboxPolicy,
+    hidden: &[PathBuf],
 ) -> Result<(String, String, i32), String> {
-    let mut child = spawn_on(backend, spec, policy).map_err(|error| error.to_string())?;
+    let mut child = spawn_on(backend, spec, policy, hidden).map_err(|error| error.to_string())?;
     let mut out = child.stdout.take().expect("stdout is piped");
     let mut err = child.stderr.take().expect("stderr is piped");
     let finished = tokio::time::timeout(Duration::from_secs(30), async {
@@ -65,10 +68,13 @@ pub async fn run_probe(probe: &Probe, backend: Option<Backend>, mode: Mode) -> (
     let fixture = Fixture::new();
     let attempt = (probe.attempt)(&fixture);
     let policy = fixture.policy(mode);
-    let (stdout, stderr, code) = match run(backend, &fixture.spec(&attempt.script), &policy).await {
-        Ok(output) => output,
-        Err(why) => return (Outcome::Broken(why.clone()), why),
-    };
+    // The fixture's saved keys are hidden, as duet hides `duet login`'s.
+    let hidden = [fixture.saved_keys()];
+    let (stdout, stderr, code) =
+        match run(backend, &fixture.spec(&attempt.script), &policy, &hidden).await {
+            Ok(output) => output,
+            Err(why) => return (Outcome::Broken(why.clone()), why),
+        };
     let last = stdout.lines().last().unwrap_or("").trim().to_string();
     let reported = if last == "ALLOWED" {
         Outcome::Allowed
