@@ -124,11 +124,11 @@ fn http_status(port: u16, path: &str) -> Option<u16> {
 fn completed_turn(events: &[Value]) -> (String, Value) {
     let answer = events
         .iter()
+        .rev()
         .filter(|event| {
             event["type"] == "item.completed" && event["item"]["type"] == "agent_message"
         })
-        .filter_map(|event| event["item"]["text"].as_str())
-        .last()
+        .find_map(|event| event["item"]["text"].as_str())
         .unwrap_or_else(|| panic!("no answer in {events:#?}"))
         .to_owned();
     let usage = events
