@@ -223,12 +223,14 @@ async fn scripted_model() -> u16 {
         [{"function_call": {"name": "exec_command", "arguments": {"cmd": "echo hi"}}}],
         [{"message": "it said hi"}, {"usage": {"input_tokens": 40, "output_tokens": 4}}],
     ]}))
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    .expect("a valid script");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a local port");
+    let port = listener.local_addr().expect("a local port").port();
     tokio::spawn(duet_test_support::mock_server::serve(
         listener,
-        ScriptState::new(script).unwrap(),
+        ScriptState::new(script).expect("a valid script"),
         None,
     ));
     port
