@@ -85,6 +85,8 @@ def main():
     parser.add_argument("--label", action="append", help="a column name per --bin")
     parser.add_argument("--mock", default=str(ROOT / "target/release/duet-mock-responses"))
     parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--no-wires", action="store_true",
+                        help="leave out the Chat and Anthropic wires (binaries before issue 18)")
     args = parser.parse_args()
     bins = [Path(b).resolve() for b in (args.bin or [str(ROOT / "target/release/duet")])]
     labels = args.label or [b.parent.parent.parent.name + ":" + b.name for b in bins]
@@ -147,10 +149,13 @@ def main():
             ("one-turn `exec --json`", lambda b: exec_argv(b, hello_port, "--json"), "request"),
             ("one-turn `exec --ephemeral`", lambda b: exec_argv(b, hello_port, "--ephemeral"), "request"),
             ("30 × `exec_command true`, then an answer", lambda b: exec_argv(b, thirty_port), "thirty"),
-            ("one-turn `exec`, Responses wire", lambda b: wire_argv(b, "responses"), "request"),
-            ("one-turn `exec`, Chat Completions wire", lambda b: wire_argv(b, "chat"), "request"),
-            ("one-turn `exec`, Anthropic wire", lambda b: wire_argv(b, "anthropic"), "request"),
         ]
+        if not args.no_wires:
+            measures += [
+                ("one-turn `exec`, Responses wire", lambda b: wire_argv(b, "responses"), "request"),
+                ("one-turn `exec`, Chat Completions wire", lambda b: wire_argv(b, "chat"), "request"),
+                ("one-turn `exec`, Anthropic wire", lambda b: wire_argv(b, "anthropic"), "request"),
+            ]
 
         def floor_time(kind):
             elapsed = spawn_wait([str(floor)], base_env, repo)
