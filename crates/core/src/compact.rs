@@ -86,7 +86,7 @@ impl Turn {
         let mut on_retry = self.retry_notices();
         let stream = tokio::select! {
             _ = cancel.cancelled() => return Err(TurnError::Cancelled),
-            stream = self.services.client.stream(request, &self.services.thread_id, &mut on_retry) => stream,
+            stream = self.settings.model.client.stream(request, &self.services.thread_id, &mut on_retry) => stream,
         };
         let mut stream = stream.map_err(|error| compaction_failed(&error))?;
         let mut summary = String::new();

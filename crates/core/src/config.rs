@@ -17,7 +17,7 @@ mod import;
 mod overrides;
 mod projects;
 mod provider;
-pub use provider::{BUILT_IN_PROVIDERS, OSS_PROVIDERS};
+pub use provider::{BUILT_IN_PROVIDERS, OSS_PROVIDERS, default_model};
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -54,6 +54,9 @@ pub struct Config {
     pub cwd: PathBuf,
     pub model: String,
     pub model_provider: ProviderInfo,
+    /// Every provider a session may switch to (`TurnOverrides::provider`):
+    /// the built-in ones and the `[model_providers]` tables that resolve.
+    pub providers: BTreeMap<String, ProviderInfo>,
     pub model_reasoning_effort: Option<ReasoningEffort>,
     pub model_reasoning_summary: Option<ReasoningSummary>,
     /// `text.verbosity`: low | medium | high.
@@ -231,6 +234,12 @@ impl Config {
             cwd,
             model: DEFAULT_MODEL.to_string(),
             model_provider: ProviderInfo::openai(None),
+            providers: provider::all_providers(
+                &BTreeMap::new(),
+                None,
+                &|_| None,
+                Path::new(CONFIG_FILE_NAME),
+            ),
             model_reasoning_effort: None,
             model_reasoning_summary: None,
             model_verbosity: None,

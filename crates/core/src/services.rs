@@ -23,8 +23,9 @@ use tokio::sync::{OnceCell, mpsc, oneshot};
 
 /// What every turn of a session shares, for the session's life.
 pub(crate) struct SessionServices {
-    pub client: ModelClient,
     pub thread_id: String,
+    /// The `originator` header of every model client the session makes.
+    pub originator: String,
     pub events: EventSender,
     pub processes: ProcessManager,
     pub pending_approvals: PendingApprovals,
@@ -44,9 +45,6 @@ pub(crate) struct SessionServices {
     pub approved_for_session: Mutex<HashSet<String>>,
     /// Still-running `exec_command` sessions and the items that show them.
     pub running_commands: Mutex<HashMap<i32, RunningCommand>>,
-    /// Why no request can be sent (the provider's key is missing); every
-    /// turn fails with it.
-    pub missing_key: Option<String>,
     /// Where history and transcript go as they complete.
     pub recorder: Recorder,
     /// The directory of `apply_patch` links put first on children's `PATH`.
@@ -61,11 +59,10 @@ const DETECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// What the session starts its services from.
 pub(crate) struct ServicesInit {
-    pub client: ModelClient,
     pub thread_id: String,
+    pub originator: String,
     pub events: EventSender,
     pub exec_policy: duet_execpolicy::Policy,
-    pub missing_key: Option<String>,
     pub recorder: Recorder,
 }
 
@@ -79,8 +76,8 @@ impl SessionServices {
             crate::helper_bin::prepend_to_path(&mut plain_env, dir);
         }
         SessionServices {
-            client: init.client,
             thread_id: init.thread_id,
+            originator: init.originator,
             events: init.events,
             processes: ProcessManager::new(),
             pending_approvals: Arc::default(),
@@ -91,7 +88,6 @@ impl SessionServices {
             exec_policy: RwLock::new(init.exec_policy),
             approved_for_session: Mutex::default(),
             running_commands: Mutex::default(),
-            missing_key: init.missing_key,
             recorder: init.recorder,
             helper_bin,
             detected_windows: tokio::sync::Mutex::default(),
@@ -101,7 +97,12 @@ impl SessionServices {
     /// The model's context window: configured or from the catalogue, else,
     /// for a server on this machine, what it reports (asked once per model
     /// and session). When no one knows, the user is told once how to set it.
-    pub(crate) async fn context_window(&self, config: &Config, turn_id: &str) -> Option<u64> {
+    pub(crate) async fn context_window(
+        &self,
+        settings: &TurnSettings,
+        turn_id: &str,
+    ) -> Option<u64> {
+        let config = &settings.config;
         if let Some(window) = config.context_window() {
             return Some(window);
         }
@@ -113,7 +114,8 @@ impl SessionServices {
         if let Some(window) = detected.get(&config.model) {
             return *window;
         }
-        let found = self
+        let found = settings
+            .model
             .client
             .detect_context_window(&config.model, DETECT_TIMEOUT)
             .await;
@@ -194,13 +196,52 @@ pub(crate) struct TurnSettings {
     pub config: Arc<Config>,
     /// `config`'s sandbox: the one value every command is started with.
     pub sandbox: Sandbox,
+    /// The client of `config`'s provider (a change of provider makes another).
+    pub model: ModelAccess,
+}
+
+/// How a turn reaches its provider.
+#[derive(Clone)]
+pub(crate) struct ModelAccess {
+    pub client: ModelClient,
+    /// Why no request can be sent (the provider's key is missing); every
+    /// turn fails with it.
+    pub missing_key: Option<String>,
+}
+
+impl ModelAccess {
+    /// The client for `config`'s provider, its key found the one way
+    /// (`auth::resolve_key`). A missing key is kept as the message each
+    /// turn fails with (with `error` and `turn.failed` events, as the
+    /// reference does) rather than an error here, so JSONL consumers see
+    /// why.
+    pub(crate) fn new(
+        config: &Config,
+        originator: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<ModelAccess, duet_model::ModelError> {
+        let (api_key, key_from, missing_key) = match crate::auth::resolve_key(config, env) {
+            Ok(resolved) => (resolved.key, resolved.source.describe(), None),
+            Err(message) => (None, None, Some(message)),
+        };
+        let mut client =
+            ModelClient::new(config.model_provider.clone(), api_key)?.with_originator(originator);
+        if let Some(key_from) = key_from {
+            client = client.with_key_from(key_from);
+        }
+        Ok(ModelAccess {
+            client,
+            missing_key,
+        })
+    }
 }
 
 impl TurnSettings {
-    pub(crate) fn new(config: Config) -> Self {
+    pub(crate) fn new(config: Config, model: ModelAccess) -> Self {
         TurnSettings {
             sandbox: config.sandbox(),
             config: Arc::new(config),
+            model,
         }
     }
 

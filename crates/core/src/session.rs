@@ -8,10 +8,12 @@
 
 use crate::config::Config;
 use crate::recorder::{Recorder, StoreSource};
-use crate::services::{EventSender, ServicesInit, SessionServices, TurnSettings, now_ms};
+use crate::services::{
+    EventSender, ModelAccess, ServicesInit, SessionServices, TurnSettings, now_ms,
+};
 use crate::thread_lock::ThreadLock;
 use crate::turn::{TurnInput, TurnResult, Work, run_turn};
-use duet_model::{ModelClient, ResponseItem};
+use duet_model::ResponseItem;
 use duet_protocol::{Event, EventMsg, Op, ThreadStarted, TurnOverrides, Usage};
 use duet_store::{NewThread, Store, TurnRecord};
 use std::collections::VecDeque;
@@ -157,23 +159,12 @@ pub fn spawn_session(
     // before any request is sent.
     let exec_policy = crate::rules::load(&config)?;
     let env = |name: &str| std::env::var(name).ok();
-    // A missing key fails each turn (with `error` and `turn.failed` events,
-    // as the reference does) rather than the start of the session, so JSONL
-    // consumers see why.
-    let (api_key, key_from, missing_key) = match crate::auth::resolve_key(&config, &env) {
-        Ok(resolved) => (resolved.key, resolved.source.describe(), None),
-        Err(message) => (None, None, Some(message)),
-    };
     let originator = if options.originator.is_empty() {
         "duet".to_string()
     } else {
         options.originator
     };
-    let mut client =
-        ModelClient::new(config.model_provider.clone(), api_key)?.with_originator(originator);
-    if let Some(key_from) = key_from {
-        client = client.with_key_from(key_from);
-    }
+    let model = ModelAccess::new(&config, &originator, &env)?;
     let store_path = config.duet_home.join(crate::recorder::STORE_FILE_NAME);
     let resumed = match (&options.resume, config.ephemeral) {
         (None, _) => None,
@@ -258,11 +249,10 @@ pub fn spawn_session(
     let services = SessionServices::new(
         &config,
         ServicesInit {
-            client,
             thread_id: thread_id.clone(),
+            originator,
             events,
             exec_policy,
-            missing_key,
             recorder,
         },
     );
@@ -282,7 +272,7 @@ pub fn spawn_session(
     );
     tokio::spawn(run_session(
         Arc::new(services),
-        TurnSettings::new(config),
+        TurnSettings::new(config, model),
         saved,
         op_rx,
         lock,
@@ -292,6 +282,42 @@ pub fn spawn_session(
         ops: op_tx,
         events: event_rx,
     })
+}
+
+/// `config` moved to provider `id` (and `model`, else the provider's
+/// default model, else the model in use), with its client; or why not (an
+/// unknown provider, no key for it), for an error event.
+fn switch_provider(
+    services: &SessionServices,
+    config: &Config,
+    id: &str,
+    model: Option<&str>,
+) -> Result<(Config, ModelAccess), String> {
+    let Some(provider) = config.providers.get(id) else {
+        let known: Vec<String> = config
+            .providers
+            .keys()
+            .map(|id| format!("`{id}`"))
+            .collect();
+        return Err(format!(
+            "cannot switch to provider `{id}`: it is not defined (known: {}); add `[model_providers.{id}]` to the config",
+            known.join(", ")
+        ));
+    };
+    let mut switched = config.clone();
+    switched.model_provider = provider.clone();
+    switched.model = model
+        .map(str::to_string)
+        .or_else(|| crate::config::default_model(id).map(str::to_string))
+        .unwrap_or_else(|| config.model.clone());
+    let env = |name: &str| std::env::var(name).ok();
+    let access = ModelAccess::new(&switched, &services.originator, &env)
+        .map_err(|error| format!("cannot switch to provider `{id}`: {error}"))?;
+    if let Some(missing) = &access.missing_key {
+        return Err(format!("cannot switch to provider `{id}`: {missing}"));
+    }
+    log::info!("switched to provider `{id}`, model `{}`", switched.model);
+    Ok((switched, access))
 }
 
 /// A stored thread read back for resuming.
@@ -414,7 +440,7 @@ async fn run_session(
         if running.is_none()
             && let Some(changes) = overrides.take()
         {
-            state.apply_overrides(&mut settings, changes);
+            state.apply_overrides(&services, &mut settings, changes);
         }
         // Start the next queued turn when idle; rollbacks queued behind a
         // turn apply in order, before whatever was queued after them.
@@ -644,12 +670,36 @@ impl SessionState {
     /// Change the settings of later turns (a running turn keeps its own
     /// copy). A change of permissions is told to the model before the next
     /// prompt.
-    fn apply_overrides(&mut self, settings: &mut TurnSettings, changes: TurnOverrides) {
+    fn apply_overrides(
+        &mut self,
+        services: &SessionServices,
+        settings: &mut TurnSettings,
+        changes: TurnOverrides,
+    ) {
         let config = &settings.config;
         let permissions_before = (config.sandbox_mode, config.approval_policy);
+        let mut model = changes.model.clone();
+        if let Some(id) = changes
+            .provider
+            .as_ref()
+            .filter(|id| **id != config.model_provider.id)
+        {
+            match switch_provider(services, config, id, model.as_deref()) {
+                Ok((switched, access)) => {
+                    model = Some(switched.model.clone());
+                    settings.model = access;
+                    settings.update(|config| *config = switched);
+                }
+                Err(message) => {
+                    // The provider stays; so does the model meant for the other one.
+                    model = None;
+                    services.events.send(None, EventMsg::Error { message });
+                }
+            }
+        }
         settings.update(|config| {
             config.model_reasoning_effort = changes.effort_after(config.model_reasoning_effort);
-            if let Some(model) = changes.model {
+            if let Some(model) = model {
                 config.model = model;
             }
             if let Some(sandbox) = changes.sandbox {

@@ -264,14 +264,14 @@ impl Turn {
         output_schema: Option<&serde_json::Value>,
         cancel: &CancellationToken,
     ) -> Result<(), TurnError> {
-        if let Some(message) = &self.services.missing_key {
+        if let Some(message) = &self.settings.model.missing_key {
             return Err(TurnError::Fatal(message.clone()));
         }
         self.context_window = self
             .services
-            .context_window(&self.settings.config, &self.turn_id)
+            .context_window(&self.settings, &self.turn_id)
             .await;
-        let max_stream_retries = self.services.client.provider().stream_max_retries;
+        let max_stream_retries = self.settings.model.client.provider().stream_max_retries;
         let mut stream_retries = 0u32;
         loop {
             if cancel.is_cancelled() {

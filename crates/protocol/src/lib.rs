@@ -85,6 +85,10 @@ pub enum Op {
 /// The settings [`Op::OverrideTurnContext`] changes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TurnOverrides {
+    /// Another provider (an id of the config's providers); with no `model`,
+    /// its default model. The history goes on, translated to its wire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,8 +124,15 @@ impl TurnOverrides {
         } else {
             (self.reasoning_effort, self.default_reasoning_effort)
         };
+        // A model chosen with another provider goes with it.
+        let model = if later.provider.is_some() {
+            later.model
+        } else {
+            later.model.or(self.model)
+        };
         TurnOverrides {
-            model: later.model.or(self.model),
+            provider: later.provider.or(self.provider),
+            model,
             reasoning_effort,
             default_reasoning_effort,
             sandbox: later.sandbox.or(self.sandbox),
@@ -445,13 +456,28 @@ mod tests {
             ..TurnOverrides::default()
         };
         assert_eq!(
-            earlier.merged(later),
+            earlier.clone().merged(later),
             TurnOverrides {
+                provider: None,
                 model: Some("b".into()),
                 reasoning_effort: None,
                 default_reasoning_effort: false,
                 sandbox: Some(SandboxMode::ReadOnly),
                 approval: Some(ApprovalPolicy::Never),
+            }
+        );
+        // A later provider takes its own model, not the earlier one's.
+        let to_anthropic = TurnOverrides {
+            provider: Some("anthropic".into()),
+            ..TurnOverrides::default()
+        };
+        assert_eq!(
+            earlier.merged(to_anthropic),
+            TurnOverrides {
+                provider: Some("anthropic".into()),
+                model: None,
+                sandbox: Some(SandboxMode::ReadOnly),
+                ..TurnOverrides::default()
             }
         );
         // An effort and a reset: the later one wins, whichever it is.

@@ -532,3 +532,28 @@ async fn a_long_resumed_thread_draws_its_last_500_turns() {
         )
     );
 }
+
+/// `/model PROVIDER MODEL` moves the next turns to another provider.
+#[tokio::test(start_paused = true)]
+async fn model_with_a_provider_switches_the_provider_too() {
+    let run = drive(
+        Options::inline((100, 24)),
+        started_with(&["/model anthropic claude-opus-4-5"]),
+    )
+    .await;
+    assert_eq!(
+        run.sent,
+        [override_op(TurnOverrides {
+            provider: Some("anthropic".into()),
+            model: Some("claude-opus-4-5".into()),
+            ..TurnOverrides::default()
+        })]
+    );
+    let text = terminal_text(&run.screen);
+    assert_eq!(
+        text.lines().find(|line| line.starts_with("• Model")),
+        Some(
+            "• Model for the next turns: claude-opus-4-5 of provider `anthropic` (reasoning high)"
+        )
+    );
+}

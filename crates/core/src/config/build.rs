@@ -4,7 +4,10 @@
 //! Precedence between layers is settled before this point; here only the
 //! explicit flags of [`ConfigOverrides`] are weighed against the tree.
 
-use super::provider::{OPENAI_PROVIDER_ID, OSS_PROVIDERS, ProviderInputs, resolve_provider};
+use super::provider::{
+    OPENAI_PROVIDER_ID, OSS_PROVIDERS, ProviderInputs, all_providers, default_model,
+    resolve_provider,
+};
 use super::schema::{ConfigToml, ToolToggle};
 use super::{
     ApplyPatchToolType, Config, ConfigError, ConfigOverrides, DEFAULT_OSS_MODEL,
@@ -71,15 +74,15 @@ pub(super) fn build_config(
         overrides.model.or(merged.model)
     };
     // A built-in provider without a model named runs its own default.
-    config.model = model.unwrap_or_else(|| {
-        match provider_id {
-            "anthropic" => "claude-sonnet-4-5",
-            "openrouter" => "anthropic/claude-sonnet-4.5",
-            "ollama" | "lmstudio" => DEFAULT_OSS_MODEL,
-            _ => config.model.as_str(),
-        }
-        .to_string()
-    });
+    config.model = model
+        .or_else(|| default_model(provider_id).map(str::to_string))
+        .unwrap_or_else(|| config.model.clone());
+    config.providers = all_providers(
+        &merged.model_providers,
+        merged.openai_base_url.as_deref(),
+        env,
+        &config_path,
+    );
     config.model_reasoning_effort = merged.model_reasoning_effort;
     config.model_reasoning_summary = merged.model_reasoning_summary;
     config.model_verbosity = merged

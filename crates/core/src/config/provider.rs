@@ -21,6 +21,43 @@ pub const BUILT_IN_PROVIDERS: [&str; 5] =
 /// The local servers `--oss` (and `oss_provider`) may pick.
 pub const OSS_PROVIDERS: [&str; 2] = ["ollama", "lmstudio"];
 
+/// The model a built-in provider runs when none is named.
+pub fn default_model(id: &str) -> Option<&'static str> {
+    match id {
+        "anthropic" => Some("claude-sonnet-4-5"),
+        "openrouter" => Some("anthropic/claude-sonnet-4.5"),
+        "ollama" | "lmstudio" => Some(crate::config::DEFAULT_OSS_MODEL),
+        _ => None,
+    }
+}
+
+/// Every provider the config can switch to: the built-in ones and each
+/// `[model_providers]` table that resolves (a broken one is left out: it
+/// is reported if selected).
+pub(super) fn all_providers(
+    providers: &BTreeMap<String, ProviderToml>,
+    openai_base_url: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+    config_path: &Path,
+) -> BTreeMap<String, ProviderInfo> {
+    BUILT_IN_PROVIDERS
+        .iter()
+        .map(|id| id.to_string())
+        .chain(providers.keys().cloned())
+        .filter_map(|id| {
+            let info = resolve_provider(ProviderInputs {
+                selected: &id,
+                providers,
+                openai_base_url,
+                env,
+                config_path,
+            })
+            .ok()?;
+            Some((id, info))
+        })
+        .collect()
+}
+
 /// A built-in provider by id. `env` is read for `OPENAI_BASE_URL` and
 /// `CODEX_OSS_BASE_URL` (the local servers' base URL, as in the reference).
 pub(super) fn built_in(

@@ -25,7 +25,7 @@ impl Turn {
         let mut on_retry = self.retry_notices();
         let stream = tokio::select! {
             _ = cancel.cancelled() => None,
-            stream = self.services.client.stream(&request, &self.services.thread_id, &mut on_retry) => Some(stream),
+            stream = self.settings.model.client.stream(&request, &self.services.thread_id, &mut on_retry) => Some(stream),
         };
         // The body is sent (or will not be): the history comes back.
         *history = std::mem::take(&mut request.input);

@@ -46,10 +46,23 @@ impl App {
     pub(super) fn run_command(&mut self, command: SlashCommand, args: &str) {
         let running = self.is_running();
         match command {
-            SlashCommand::Model if !args.is_empty() => self.override_settings(TurnOverrides {
-                model: Some(args.to_owned()),
-                ..TurnOverrides::default()
-            }),
+            // `/model MODEL`, or `/model PROVIDER MODEL` to move to another
+            // provider (model names hold no spaces).
+            SlashCommand::Model if !args.is_empty() => {
+                let words: Vec<&str> = args.split_whitespace().collect();
+                let overrides = match words[..] {
+                    [provider, model] => TurnOverrides {
+                        provider: Some(provider.to_owned()),
+                        model: Some(model.to_owned()),
+                        ..TurnOverrides::default()
+                    },
+                    _ => TurnOverrides {
+                        model: Some(args.to_owned()),
+                        ..TurnOverrides::default()
+                    },
+                };
+                self.override_settings(overrides);
+            }
             SlashCommand::Model => {
                 let model = self.turn.session.as_ref().map_or("", |s| s.model.as_str());
                 self.view.overlay = Some(Overlay::Picker(Picker::models(model, None)));
@@ -129,6 +142,9 @@ impl App {
         if let Some(model) = &overrides.model {
             session.model.clone_from(model);
         }
+        if let Some(provider) = &overrides.provider {
+            session.provider.clone_from(provider);
+        }
         session.reasoning_effort = overrides.effort_after(session.reasoning_effort);
         if let Some(sandbox) = overrides.sandbox {
             session.sandbox = sandbox;
@@ -141,6 +157,11 @@ impl App {
             format!(
                 "Permissions for the next turns: sandbox {}, approvals {}",
                 session.sandbox, session.approval
+            )
+        } else if let Some(provider) = &overrides.provider {
+            format!(
+                "Model for the next turns: {} of provider `{provider}` (reasoning {effort})",
+                session.model
             )
         } else {
             format!(
