@@ -2,7 +2,7 @@
 //! the request body of a 1,000-item thread, built from parsed items (a
 //! live session) and from stored items (a resumed one), per wire.
 //!
-//! `cargo bench -p duet-model --bench wires` prints the median of 50 builds
+//! `cargo bench -p duet-model --bench wires` prints the median of 200 builds
 //! per case. Not criterion: one median per case is the figure wanted.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // a bench binary
@@ -14,7 +14,7 @@ use duet_model::{
 use std::time::{Duration, Instant};
 
 const ITEMS: usize = 1_000;
-const RUNS: usize = 50;
+const RUNS: usize = 200;
 
 /// A coding thread: per round a prompt, a reasoning item, an answer, a
 /// command call and its output of about 1 KB.

@@ -191,17 +191,93 @@ pub(crate) fn parsed_items(input: &[ResponseItem]) -> impl Iterator<Item = Cow<'
     input.iter().filter_map(|item| match item {
         ResponseItem::Stored(stored) => {
             let json = stored.json();
-            // Inside a JSON string the quotes would be escaped, so this
-            // matches the item's own `type` only.
-            if json.contains("\"type\":\"reasoning\"") && !json.contains(FOREIGN_REASONING_PREFIX) {
+            let kind = stored_type(json)?;
+            if kind == "reasoning" && !json.contains(FOREIGN_REASONING_PREFIX) {
                 return None;
             }
-            serde_json::from_str::<ResponseItem>(json)
-                .ok()
-                .map(Cow::Owned)
+            parse_stored(json, &kind).map(Cow::Owned)
         }
         item => Some(Cow::Borrowed(item)),
     })
+}
+
+/// The `type` of a stored item: read off the front, where duet writes it
+/// (items are stored as serialised, `type` first), else parsed for.
+fn stored_type(json: &str) -> Option<Cow<'_, str>> {
+    if let Some(rest) = json.strip_prefix("{\"type\":\"")
+        && let Some(end) = rest.find(['"', '\\'])
+        && rest[end..].starts_with('"')
+    {
+        return Some(Cow::Borrowed(&rest[..end]));
+    }
+    #[derive(serde::Deserialize)]
+    struct Tag<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: Cow<'a, str>,
+    }
+    serde_json::from_str::<Tag>(json).ok().map(|tag| tag.kind)
+}
+
+/// A stored item's JSON, of type `kind`, as a [`ResponseItem`]. The text is
+/// parsed straight into that variant's fields: deserialising the
+/// internally tagged enum buffers every value of the item first and copies
+/// its strings again.
+fn parse_stored(json: &str, kind: &str) -> Option<ResponseItem> {
+    use crate::items::{ContentItem, FunctionCallOutput};
+    use serde::Deserialize;
+    #[derive(Deserialize)]
+    struct Message {
+        #[serde(default)]
+        id: Option<String>,
+        role: String,
+        content: Vec<ContentItem>,
+    }
+    #[derive(Deserialize)]
+    struct Call {
+        #[serde(default)]
+        id: Option<String>,
+        call_id: String,
+        name: String,
+        arguments: String,
+        #[serde(default)]
+        namespace: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Output {
+        call_id: String,
+        output: FunctionCallOutput,
+    }
+    #[derive(Deserialize)]
+    struct CustomOutput {
+        call_id: String,
+        output: String,
+    }
+    let item = match kind {
+        "message" => {
+            let Message { id, role, content } = serde_json::from_str(json).ok()?;
+            ResponseItem::Message { id, role, content }
+        }
+        "function_call" => {
+            let call: Call = serde_json::from_str(json).ok()?;
+            ResponseItem::FunctionCall {
+                id: call.id,
+                call_id: call.call_id,
+                name: call.name,
+                arguments: call.arguments,
+                namespace: call.namespace,
+            }
+        }
+        "function_call_output" => {
+            let Output { call_id, output } = serde_json::from_str(json).ok()?;
+            ResponseItem::FunctionCallOutput { call_id, output }
+        }
+        "custom_tool_call_output" => {
+            let CustomOutput { call_id, output } = serde_json::from_str(json).ok()?;
+            ResponseItem::CustomToolCallOutput { call_id, output }
+        }
+        _ => serde_json::from_str::<ResponseItem>(json).ok()?,
+    };
+    Some(item)
 }
 
 /// Whether an item is reasoning made by another wire than Responses.
@@ -311,6 +387,63 @@ mod tests {
             .map(is_foreign_reasoning),
             [true, false, true, false, false]
         );
+    }
+
+    #[test]
+    fn a_stored_item_parses_as_the_enum_would_parse_it() {
+        use crate::items::{ContentItem, FunctionCallOutput};
+        let items = [
+            ResponseItem::user_text("hi \"there\"\n"),
+            ResponseItem::Message {
+                id: Some("msg_1".to_string()),
+                role: "assistant".to_string(),
+                content: vec![ContentItem::OutputText {
+                    text: "done".to_string(),
+                    annotations: vec![json!({"url": "x"})],
+                }],
+            },
+            ResponseItem::FunctionCall {
+                id: Some("fc_1".to_string()),
+                call_id: "c1".to_string(),
+                name: "exec_command".to_string(),
+                arguments: "{\"cmd\":\"ls\"}".to_string(),
+                namespace: Some("ns".to_string()),
+            },
+            ResponseItem::FunctionCallOutput {
+                call_id: "c1".to_string(),
+                output: FunctionCallOutput::Text("out\n".to_string()),
+            },
+            ResponseItem::FunctionCallOutput {
+                call_id: "c2".to_string(),
+                output: FunctionCallOutput::Content(vec![ContentItem::InputImage {
+                    image_url: "data:image/png;base64,AA".to_string(),
+                }]),
+            },
+            ResponseItem::CustomToolCallOutput {
+                call_id: "c3".to_string(),
+                output: "Done!".to_string(),
+            },
+            ResponseItem::CustomToolCall {
+                id: None,
+                status: Some("completed".to_string()),
+                call_id: "c4".to_string(),
+                name: "apply_patch".to_string(),
+                input: "*** Begin Patch".to_string(),
+            },
+            ResponseItem::Other(json!({"type": "web_search_call", "id": "ws_1"})),
+        ];
+        for item in items {
+            let text = serde_json::to_string(&item).unwrap();
+            let kind = stored_type(&text).unwrap();
+            assert_eq!(parse_stored(&text, &kind), Some(item), "{text}");
+        }
+        // `type` elsewhere than first is found too.
+        let late = r#"{"call_id":"c","output":"o","type":"custom_tool_call_output"}"#;
+        assert_eq!(
+            stored_type(late).as_deref(),
+            Some("custom_tool_call_output")
+        );
+        assert_eq!(stored_type("{not json"), None);
     }
 
     #[test]
