@@ -226,3 +226,48 @@ async fn a_confined_command_cannot_read_the_saved_keys() {
         format!("Bearer {SAVED}")
     );
 }
+
+/// Where Landlock cannot hide the saved keys (inside a writable folder:
+/// here `$DUET_HOME` is under `/tmp`, writable in workspace-write), the
+/// session says so at its start, and what to do.
+#[tokio::test(flavor = "multi_thread")]
+async fn saved_keys_landlock_cannot_hide_are_reported() {
+    let workspace = Workspace::new();
+    // Skipped (said so) where Landlock does not work, unless it is required.
+    let report = crate::common::doctor_report(&workspace);
+    if !crate::common::usable_in(&report).contains(&"landlock".to_string()) {
+        return;
+    }
+    let server = start_mock().await;
+    mount_sse_sequence(
+        &server,
+        vec![sse_completed_turn(&[ev_assistant_message("m1", "ok")])],
+    )
+    .await;
+    let login = workspace
+        .duet()
+        .args(["login", "--with-api-key"])
+        .stdin(format!("{SAVED}\n"))
+        .run()
+        .await;
+    assert_eq!(login.code, Some(0), "{}", login.describe());
+    let run = |backend: &'static str| {
+        workspace
+            .exec()
+            .arg("-c")
+            .arg(format!("openai_base_url=\"{}\"", base_url(&server)))
+            .arg("-c")
+            .arg(format!("sandbox_backend=\"{backend}\""))
+            .args(["-s", "workspace-write", "hi"])
+    };
+    let outcome = run("landlock").run().await;
+    let keys = workspace.home().join("auth.json").canonicalize().unwrap();
+    assert!(
+        outcome.stderr.contains(&format!(
+            "warning: the API keys `duet login` saved ({}) are inside the writable folder",
+            keys.display()
+        )),
+        "{}",
+        outcome.describe()
+    );
+}

@@ -205,6 +205,9 @@ pub fn spawn_session(
             reasoning_summary: config.model_reasoning_summary,
         }),
     );
+    if let Some(message) = saved_keys_exposed(&config) {
+        events.send(None, EventMsg::Warning { message });
+    }
     let mut resumed = resumed;
     let resumed_lock = resumed.as_mut().and_then(|resumed| resumed.lock.take());
     let (recorder, saved) = match resumed {
@@ -281,6 +284,31 @@ pub fn spawn_session(
         thread_id,
         ops: op_tx,
         events: event_rx,
+    })
+}
+
+/// Why the keys `duet login` saved can be read by confined commands, when
+/// they can: they lie inside a writable root and Landlock is the backend
+/// (it grants reads by listing what is beside them, which cannot be done
+/// inside a root; bubblewrap hides them anywhere).
+fn saved_keys_exposed(config: &Config) -> Option<String> {
+    let keys = config
+        .duet_home
+        .join(crate::auth::AUTH_FILE)
+        .canonicalize()
+        .ok()?;
+    let policy = config.sandbox_policy();
+    let root = crate::services::writable_roots(&policy)
+        .into_iter()
+        .find(|root| keys.starts_with(root))?;
+    let backend = config.sandbox().backend().ok()??;
+    (backend == duet_sandbox::Backend::Landlock).then(|| {
+        format!(
+            "the API keys `duet login` saved ({}) are inside the writable folder {}, where the Landlock sandbox cannot hide them from commands (bubblewrap can): give the key in an environment variable instead and `duet logout`, or work in a folder that does not hold {}",
+            keys.display(),
+            root.display(),
+            config.duet_home.display()
+        )
     })
 }
 

@@ -61,7 +61,7 @@ pub fn auto_backend(workspace: &Workspace) -> Option<String> {
 }
 
 #[allow(clippy::print_stderr)]
-fn usable_in(report: &Value) -> Vec<String> {
+pub fn usable_in(report: &Value) -> Vec<String> {
     let required = std::env::var("DUET_REQUIRE_SANDBOX_BACKENDS").unwrap_or_default();
     let mut usable = Vec::new();
     for backend in report["backends"].as_array().expect("a list") {
