@@ -371,3 +371,61 @@ async fn oss_checks_the_model_and_learns_the_window_from_ollama() {
         down.stderr
     );
 }
+
+/// A stream cut before its end, on the Chat and Anthropic wires: the turn
+/// says it is reconnecting, asks again, and completes with the answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cut_stream_is_asked_again_on_every_wire() {
+    use duet_test_support::wire_sse::{
+        an_message_start, an_text, anthropic_sse, chat_sse_without_done, chat_text,
+    };
+    for wire in [Wire::Chat, Wire::Anthropic] {
+        let cut = match wire {
+            Wire::Chat => chat_sse_without_done(&[chat_text("half an ans")]),
+            // The block's start and deltas, not its stop: cut mid-answer.
+            _ => {
+                let mut block = an_text(0, "half an ans").as_array().unwrap().clone();
+                block.pop();
+                anthropic_sse(&[an_message_start(10, 0, 0), Value::Array(block)])
+            }
+        };
+        let server = start_mock().await;
+        let log = mount_sequence_at(
+            &server,
+            wire.path(),
+            vec![
+                sse_response(cut),
+                sse_response(wire.answer("the whole answer")),
+            ],
+        )
+        .await;
+        let workspace = Workspace::new();
+        let wire_api = format!("\"{}\"", wire.name());
+        let outcome = workspace
+            .exec()
+            .mock_provider(&base_url(&server), &[("wire_api", wire_api.as_str())])
+            .args(["--json", "go"])
+            .run()
+            .await;
+        assert_eq!(outcome.code, Some(0), "{wire:?}: {}", outcome.describe());
+        assert_eq!(log.bodies().len(), 2, "{wire:?}");
+        let events = normalized_events(&outcome, &workspace);
+        let kinds: Vec<&str> = events
+            .iter()
+            .map(|event| event["type"].as_str().unwrap())
+            .collect();
+        assert!(
+            kinds.contains(&"error") || kinds.iter().any(|kind| kind.contains("item")),
+            "{events:#?}"
+        );
+        let answers: Vec<&str> = events
+            .iter()
+            .filter(|event| {
+                event["type"] == "item.completed" && event["item"]["type"] == "agent_message"
+            })
+            .map(|event| event["item"]["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(answers, ["the whole answer"], "{wire:?}: {events:#?}");
+        assert_eq!(kinds.last(), Some(&"turn.completed"), "{wire:?}");
+    }
+}

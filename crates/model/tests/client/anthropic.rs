@@ -376,3 +376,43 @@ async fn a_529_overloaded_is_retried_like_a_5xx() {
         )
     );
 }
+
+#[tokio::test]
+async fn a_401_names_the_key_and_a_429_waits_as_asked() {
+    let server = start_mock().await;
+    mount_sequence_at(
+        &server,
+        MESSAGES_PATH,
+        vec![ResponseTemplate::new(401).set_body_json(
+            json!({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}),
+        )],
+    )
+    .await;
+    let (_, outcome) = run(&anthropic_client(&server)).await;
+    assert_eq!(
+        outcome,
+        Err("the model provider `mock` rejected the API key from `MOCK_KEY` (401 Unauthorized): invalid x-api-key: check that key (`DUET_API_KEY` or `CODEX_API_KEY` take precedence when set), or save another with `duet login --provider mock --with-api-key` (retryable: false)".to_string())
+    );
+    let server = start_mock().await;
+    let log = mount_sequence_at(
+        &server,
+        MESSAGES_PATH,
+        vec![
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "0")
+                .set_body_json(json!({"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}})),
+            sse_response(anthropic_answer("ok")),
+        ],
+    )
+    .await;
+    let (notices, outcome) = run(&anthropic_client(&server)).await;
+    assert_eq!(
+        notices
+            .iter()
+            .map(|notice| (notice.reason.as_str(), notice.delay))
+            .collect::<Vec<_>>(),
+        vec![("429 Too Many Requests", std::time::Duration::ZERO)]
+    );
+    assert!(outcome.is_ok(), "{outcome:?}");
+    assert_eq!(log.requests().len(), 2);
+}
