@@ -202,15 +202,9 @@ fn exec_options(
 /// Run `duet exec` on a single-threaded runtime: one turn needs no more, and
 /// it starts faster and smaller than the multi-threaded one.
 fn run_exec(options: duet_exec::ExecOptions) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match current_thread_runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     let code = runtime.block_on(async {
         if let Err(message) = duet_core::diagnose::check_local_server(&options.config).await {
@@ -222,6 +216,17 @@ fn run_exec(options: duet_exec::ExecOptions) -> ExitCode {
     // Do not let a stuck blocking task hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(500));
     code
+}
+
+/// A single-threaded tokio runtime, or (said on stderr) exit code 1.
+pub(crate) fn current_thread_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            eprintln!("error: cannot start the async runtime: {error}");
+            ExitCode::from(1)
+        })
 }
 
 /// The interactive TUI (on `resume`, a stored thread); on the way out,

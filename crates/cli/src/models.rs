@@ -27,15 +27,9 @@ pub fn run(cli: ModelsCli) -> ExitCode {
     for warning in &settings.warnings {
         eprintln!("warning: {warning}");
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match crate::current_thread_runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     let list = runtime.block_on(duet_core::models::list_models(&settings.config, &|name| {
         std::env::var(name).ok()

@@ -165,21 +165,8 @@ impl ModelClient {
     /// Any HTTP answer means the server is there; 401/403 mean it refused
     /// the key.
     pub async fn probe(&self, timeout: Duration) -> ProviderAnswer {
-        let mut url = self.url.clone();
-        if let Ok(mut segments) = url.path_segments_mut() {
-            for _ in wire::endpoint(self.provider.wire_api).split('/') {
-                segments.pop();
-            }
-            segments.push("models");
-        }
-        let sent = self
-            .http
-            .get(url.clone())
-            .headers(self.headers.clone())
-            .timeout(timeout)
-            .send()
-            .await;
-        match sent {
+        let url = self.models_url();
+        match self.get(&url, timeout).await {
             Ok(response) => ProviderAnswer::Status {
                 url: url.to_string(),
                 status: response.status().as_u16(),
@@ -195,10 +182,7 @@ impl ModelClient {
     /// context window where the listing gives one (vLLM's `max_model_len`,
     /// OpenRouter's `context_length`). No retry.
     pub async fn list_models(&self, timeout: Duration) -> Result<Vec<ServedModel>, ModelError> {
-        let url = self.server_url(&format!(
-            "{}/models",
-            self.provider.base_url.trim_end_matches('/')
-        ))?;
+        let url = self.models_url();
         let listing = self.get_json(url.clone(), timeout).await?;
         let Some(data) = listing.get("data").and_then(serde_json::Value::as_array) else {
             return Err(ModelError::UnexpectedStatus {
@@ -306,14 +290,32 @@ impl ModelClient {
         })
     }
 
-    /// `GET url` with the request headers; the body as JSON.
-    async fn get_json(&self, url: Url, timeout: Duration) -> Result<serde_json::Value, ModelError> {
-        let sent = self
-            .http
+    /// `{base_url}/models`, with the provider's query parameters.
+    fn models_url(&self) -> Url {
+        let mut url = self.url.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            for _ in wire::endpoint(self.provider.wire_api).split('/') {
+                segments.pop();
+            }
+            segments.push("models");
+        }
+        url
+    }
+
+    /// `GET url` with the request headers, within `timeout`, no retry.
+    async fn get(&self, url: &Url, timeout: Duration) -> reqwest::Result<reqwest::Response> {
+        self.http
             .get(url.clone())
             .headers(self.headers.clone())
             .timeout(timeout)
             .send()
+            .await
+    }
+
+    /// `GET url` with the request headers; the body as JSON.
+    async fn get_json(&self, url: Url, timeout: Duration) -> Result<serde_json::Value, ModelError> {
+        let sent = self
+            .get(&url, timeout)
             .await
             .map_err(|err| ModelError::Connection {
                 url: url.to_string(),

@@ -58,7 +58,8 @@ use std::fs::File;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
-/// A write grant: a whole subtree, or one non-directory file.
+/// A grant: a whole subtree, or one non-directory file (writes in a root,
+/// or reads around hidden files).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Grant {
     Tree(PathBuf),
@@ -296,39 +297,13 @@ fn hideable(hidden: &[PathBuf], roots: &[WritableRoot]) -> Vec<PathBuf> {
 /// The read grants that cover everything but `hidden`: from `/` down, each
 /// entry beside the way to a hidden file is granted whole (a directory as
 /// a tree), the directories on the way are walked into, and the hidden
-/// files themselves get nothing. Symlinks get no grant: what they point to
-/// is checked at its own path.
+/// files themselves get nothing; the walk of [`write_grants`] around
+/// protected folders. Symlinks get no grant: what they point to is checked
+/// at its own path.
 pub fn read_grants(hidden: &[PathBuf]) -> Vec<Grant> {
-    let on_the_way: Vec<&Path> = hidden
-        .iter()
-        .flat_map(|path| path.ancestors().skip(1))
-        .collect();
     let mut grants = Vec::new();
-    read_around(Path::new("/"), hidden, &on_the_way, &mut grants);
+    grant_dir(Path::new("/"), hidden, &mut grants);
     grants
-}
-
-fn read_around(dir: &Path, hidden: &[PathBuf], on_the_way: &[&Path], grants: &mut Vec<Grant>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<(PathBuf, std::fs::FileType)> = entries
-        .filter_map(Result::ok)
-        .filter_map(|entry| Some((entry.path(), entry.file_type().ok()?)))
-        .collect();
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
-    for (path, file_type) in entries {
-        if file_type.is_symlink() || hidden.contains(&path) {
-            continue;
-        }
-        if file_type.is_dir() && on_the_way.contains(&path.as_path()) {
-            read_around(&path, hidden, on_the_way, grants);
-        } else if file_type.is_dir() {
-            grants.push(Grant::Tree(path));
-        } else {
-            grants.push(Grant::File(path));
-        }
-    }
 }
 
 /// Apply a [`prepare`]d rule set to the calling thread (and everything it
