@@ -15,6 +15,7 @@ mod fork;
 mod interrupt;
 mod logging;
 mod login;
+mod mcp_cli;
 mod real_servers;
 mod request_bodies;
 mod resume;

@@ -130,6 +130,10 @@ pub enum Command {
     /// Forget the API keys `duet login` saved.
     Logout(crate::login::LogoutCli),
 
+    /// Add, list, show and remove the MCP servers of the config.
+    #[command(subcommand)]
+    Mcp(crate::mcp::McpCommand),
+
     /// List the provider's models: what its server serves, merged with
     /// duet's catalogue (context window, output limit, prices).
     Models(crate::models::ModelsCli),

@@ -18,6 +18,7 @@ mod exec_args;
 mod execpolicy;
 mod logging;
 mod login;
+mod mcp;
 mod models;
 mod resume;
 mod sandbox;
@@ -79,6 +80,7 @@ pub fn main() -> ExitCode {
             Command::Login(_) => ("login", Takes::Nothing),
             Command::Logout(_) => ("logout", Takes::Nothing),
             Command::Models(_) => ("models", Takes::Session),
+            Command::Mcp(_) => ("mcp", Takes::Nothing),
         };
         if let Err(code) = take_only(&tui, prompt.as_deref(), name, takes) {
             return code;
@@ -119,6 +121,7 @@ pub fn main() -> ExitCode {
         Some(Command::Config(command)) => config_cmd::run(command),
         Some(Command::Login(cli)) => login::run_login(cli),
         Some(Command::Logout(cli)) => login::run_logout(cli),
+        Some(Command::Mcp(command)) => mcp::run(command),
         Some(Command::Models(mut cli)) => {
             cli.session = tui.session.then(cli.session);
             models::run(cli)

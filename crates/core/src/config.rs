@@ -14,6 +14,7 @@
 mod build;
 mod error;
 mod import;
+pub mod mcp;
 mod overrides;
 mod projects;
 mod provider;
@@ -54,6 +55,8 @@ pub struct Config {
     pub cwd: PathBuf,
     pub model: String,
     pub model_provider: ProviderInfo,
+    /// `[mcp_servers.<name>]`, checked, in name order.
+    pub mcp_servers: Vec<mcp::McpServerConfig>,
     /// Every provider a session may switch to (`TurnOverrides::provider`):
     /// the built-in ones and the `[model_providers]` tables that resolve.
     pub providers: BTreeMap<String, ProviderInfo>,
@@ -234,6 +237,7 @@ impl Config {
             cwd,
             model: DEFAULT_MODEL.to_string(),
             model_provider: ProviderInfo::openai(None),
+            mcp_servers: Vec::new(),
             providers: provider::all_providers(
                 &BTreeMap::new(),
                 None,
@@ -434,6 +438,15 @@ pub fn load_config(
         ));
     }
 
+    let mcp_servers = match &merged.mcp_servers {
+        Some(table) => {
+            let (servers, mcp_warnings) =
+                mcp::parse_servers(table).map_err(|message| ConfigError::Mcp { message })?;
+            warnings.extend(mcp_warnings);
+            servers
+        }
+        None => Vec::new(),
+    };
     let cwd = resolve_cwd(overrides.cwd.as_deref())?;
     let instructions_from_override = cli_overrides
         .iter()
@@ -454,6 +467,8 @@ pub fn load_config(
             env,
         },
     )?;
+    let mut config = config;
+    config.mcp_servers = mcp_servers;
     if config.context_window().is_none() && !config.model_provider.is_local() {
         warnings.push(format!(
             "model `{}` is not in duet's model catalogue, so its context window is unknown: set `model_context_window` (and `model_max_output_tokens`) in the config; `duet models` lists the models duet knows",

@@ -60,6 +60,8 @@ pub enum ConfigError {
         "`{id}` is not a local provider `--oss` can use: pick `ollama` or `lmstudio` (`--local-provider` or `oss_provider`)"
     )]
     UnknownOssProvider { id: String },
+    #[error("{message}; fix it in the config")]
+    Mcp { message: String },
     #[error("model provider `{id}` has no `base_url`; set `model_providers.{id}.base_url`")]
     MissingBaseUrl { id: String },
     #[error("cannot read `model_instructions_file` {}: {error}; fix the path or remove the key", path.display())]

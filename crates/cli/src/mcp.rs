@@ -1,0 +1,312 @@
+//! `duet mcp add|list|get|remove`: the `[mcp_servers]` of
+//! `$DUET_HOME/config.toml`, edited in place (`toml_edit`: comments,
+//! layout and every other key kept) and shown as duet reads them.
+
+use crate::settings::{FrontEnd, SessionArgs, resolve};
+use clap::{Args, Subcommand};
+use duet_core::config::mcp::{McpServerConfig, McpTransport, parse_servers};
+use std::path::Path;
+use std::process::ExitCode;
+use toml_edit::{DocumentMut, InlineTable, Item, Table, value};
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum McpCommand {
+    /// Add (or replace) a server: `duet mcp add NAME -- CMD [ARGS…]` for
+    /// one duet starts, `duet mcp add NAME --url URL` for one it connects
+    /// to.
+    Add(AddArgs),
+    /// List the configured servers.
+    List {
+        /// Print them as JSON.
+        #[arg(long = "json")]
+        json: bool,
+    },
+    /// Show one server's settings.
+    Get {
+        name: String,
+        /// Print it as JSON.
+        #[arg(long = "json")]
+        json: bool,
+    },
+    /// Remove a server from the config.
+    Remove { name: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct AddArgs {
+    /// The server's name (its tools are `mcp__NAME__TOOL`).
+    pub name: String,
+    /// A streamable HTTP server's URL, instead of a command.
+    #[arg(long = "url", value_name = "URL", conflicts_with = "command")]
+    pub url: Option<String>,
+    /// The variable holding the bearer token of an HTTP server.
+    #[arg(long = "bearer-token-env-var", value_name = "VAR", requires = "url")]
+    pub bearer_token_env_var: Option<String>,
+    /// A variable set for a command's server (repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE", conflicts_with = "url")]
+    pub env: Vec<String>,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+pub fn run(command: McpCommand) -> ExitCode {
+    let result = match command {
+        McpCommand::Add(args) => add(args),
+        McpCommand::Remove { name } => remove(&name),
+        McpCommand::List { json } => show(None, json),
+        McpCommand::Get { name, json } => show(Some(&name), json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn config_path() -> Result<std::path::PathBuf, String> {
+    let home = duet_core::config::duet_home(&|name| std::env::var(name).ok())
+        .map_err(|error| error.to_string())?;
+    Ok(home.join(duet_core::config::CONFIG_FILE_NAME))
+}
+
+fn add(args: AddArgs) -> Result<(), String> {
+    let table = server_table(&args)?;
+    let path = config_path()?;
+    let text = read(&path)?;
+    let (updated, replaced) = with_server(&text, &args.name, table)?;
+    write(&path, &updated)?;
+    let verb = if replaced { "replaced" } else { "added" };
+    println!("{verb} MCP server `{}` in `{}`", args.name, path.display());
+    Ok(())
+}
+
+fn remove(name: &str) -> Result<(), String> {
+    let path = config_path()?;
+    let text = read(&path)?;
+    let updated = without_server(&text, name).ok_or_else(|| {
+        format!(
+            "no MCP server `{name}` in `{}`; `duet mcp list` shows the configured ones",
+            path.display()
+        )
+    })?;
+    write(&path, &updated)?;
+    println!("removed MCP server `{name}` from `{}`", path.display());
+    Ok(())
+}
+
+/// `list` (`name` is `None`) or `get NAME`, as the configuration resolves
+/// them (profile and `-c` included).
+fn show(name: Option<&str>, json: bool) -> Result<(), String> {
+    let settings =
+        resolve(&SessionArgs::default(), FrontEnd::Tool).map_err(|error| error.to_string())?;
+    let servers: Vec<&McpServerConfig> = settings
+        .config
+        .mcp_servers
+        .iter()
+        .filter(|server| name.is_none_or(|name| server.name == name))
+        .collect();
+    if let Some(name) = name
+        && servers.is_empty()
+    {
+        return Err(format!(
+            "no MCP server `{name}` is configured; `duet mcp list` shows the configured ones"
+        ));
+    }
+    if json {
+        let text = match name {
+            Some(_) => serde_json::to_string_pretty(servers[0]),
+            None => serde_json::to_string_pretty(&servers),
+        }
+        .map_err(|error| error.to_string())?;
+        println!("{text}");
+        return Ok(());
+    }
+    if servers.is_empty() {
+        println!("no MCP servers are configured; add one with `duet mcp add NAME -- COMMAND`");
+        return Ok(());
+    }
+    for server in servers {
+        let state = if server.enabled { "" } else { " (disabled)" };
+        let how = match &server.transport {
+            McpTransport::Stdio { command, args, .. } => {
+                let mut line = command.clone();
+                for arg in args {
+                    line.push(' ');
+                    line.push_str(arg);
+                }
+                line
+            }
+            McpTransport::StreamableHttp { url, .. } => url.clone(),
+        };
+        println!("{}{state}: {how}", server.name);
+        if name.is_some() {
+            println!(
+                "  required: {}\n  startup timeout: {} s\n  tool timeout: {} s",
+                server.required,
+                server.startup_timeout.as_secs_f64(),
+                server.tool_timeout.as_secs_f64()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The `[mcp_servers.NAME]` table for `args`.
+fn server_table(args: &AddArgs) -> Result<Table, String> {
+    let mut table = Table::new();
+    match (&args.url, args.command.split_first()) {
+        (Some(url), None) => {
+            table.insert("url", value(url.as_str()));
+            if let Some(var) = &args.bearer_token_env_var {
+                table.insert("bearer_token_env_var", value(var.as_str()));
+            }
+        }
+        (None, Some((command, rest))) => {
+            table.insert("command", value(command.as_str()));
+            if !rest.is_empty() {
+                let mut list = toml_edit::Array::new();
+                list.extend(rest.iter().map(String::as_str));
+                table.insert("args", value(list));
+            }
+            if !args.env.is_empty() {
+                let mut env = InlineTable::new();
+                for pair in &args.env {
+                    let (key, val) = pair
+                        .split_once('=')
+                        .ok_or_else(|| format!("`--env {pair}` is not KEY=VALUE"))?;
+                    env.insert(key, val.into());
+                }
+                table.insert("env", value(env));
+            }
+        }
+        _ => {
+            return Err(format!(
+                "give the server's command after `--` (`duet mcp add {} -- npx -y some-server`) or its `--url`",
+                args.name
+            ));
+        }
+    }
+    Ok(table)
+}
+
+/// `text` with `[mcp_servers.NAME]` set to `table`, and whether one was
+/// replaced. The result is checked to load as a server.
+fn with_server(text: &str, name: &str, table: Table) -> Result<(String, bool), String> {
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|error| format!("the config does not parse: {error}"))?;
+    let servers = doc
+        .entry("mcp_servers")
+        .or_insert_with(|| {
+            let mut servers = Table::new();
+            servers.set_implicit(true);
+            Item::Table(servers)
+        })
+        .as_table_mut()
+        .ok_or("`mcp_servers` in the config is not a table")?;
+    let replaced = servers.insert(name, Item::Table(table)).is_some();
+    let updated = doc.to_string();
+    let parsed: toml::Table = toml::from_str(&updated)
+        .map_err(|error| format!("the edited config does not parse: {error}"))?;
+    if let Some(table) = parsed.get("mcp_servers") {
+        parse_servers(table)?;
+    }
+    Ok((updated, replaced))
+}
+
+/// `text` without `[mcp_servers.NAME]`, or `None` when it has none.
+fn without_server(text: &str, name: &str) -> Option<String> {
+    let mut doc: DocumentMut = text.parse().ok()?;
+    let servers = doc.get_mut("mcp_servers")?.as_table_like_mut()?;
+    servers.remove(name)?;
+    if servers.is_empty() {
+        doc.remove("mcp_servers");
+    }
+    Some(doc.to_string())
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(error) => Err(format!("cannot read `{}`: {error}", path.display())),
+    }
+}
+
+/// Replace `path` whole (a temporary file renamed over it).
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    let fail = |error: std::io::Error| format!("cannot write `{}`: {error}", path.display());
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    let temporary = path.with_extension("toml.tmp");
+    std::fs::write(&temporary, text).map_err(fail)?;
+    std::fs::rename(&temporary, path).map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    const CONFIG: &str = "# my settings\nmodel = \"gpt-5.5\" # the default\n\n[tui]\nvim = true\n";
+
+    fn add_args(name: &str, command: &[&str]) -> AddArgs {
+        AddArgs {
+            name: name.to_string(),
+            url: None,
+            bearer_token_env_var: None,
+            env: vec!["TOKEN=abc".to_string()],
+            command: command.iter().map(|part| part.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn add_then_remove_keeps_everything_else_as_written() {
+        let table =
+            server_table(&add_args("everything", &["npx", "-y", "server-everything"])).unwrap();
+        let (added, replaced) = with_server(CONFIG, "everything", table).unwrap();
+        assert!(!replaced);
+        assert_eq!(
+            added,
+            format!(
+                "{CONFIG}\n[mcp_servers.everything]\ncommand = \"npx\"\nargs = [\"-y\", \"server-everything\"]\nenv = {{ TOKEN = \"abc\" }}\n"
+            )
+        );
+        let http = server_table(&AddArgs {
+            url: Some("https://mcp.test/mcp".to_string()),
+            bearer_token_env_var: Some("MCP_TOKEN".to_string()),
+            env: vec![],
+            ..add_args("remote", &[])
+        })
+        .unwrap();
+        let (both, _) = with_server(&added, "remote", http).unwrap();
+        assert!(both.ends_with(
+            "[mcp_servers.remote]\nurl = \"https://mcp.test/mcp\"\nbearer_token_env_var = \"MCP_TOKEN\"\n"
+        ));
+        let one = without_server(&both, "remote").unwrap();
+        assert_eq!(one, added);
+        assert_eq!(without_server(&one, "everything").unwrap(), CONFIG);
+        assert_eq!(without_server(CONFIG, "nothing"), None);
+    }
+
+    #[test]
+    fn adding_again_replaces_and_bad_input_is_refused() {
+        let table = || server_table(&add_args("x", &["a"])).unwrap();
+        let (once, _) = with_server("", "x", table()).unwrap();
+        let (twice, replaced) = with_server(&once, "x", table()).unwrap();
+        assert!(replaced);
+        assert_eq!(once, twice);
+        assert_eq!(
+            server_table(&add_args("x", &[])).unwrap_err(),
+            "give the server's command after `--` (`duet mcp add x -- npx -y some-server`) or its `--url`"
+        );
+        assert_eq!(
+            with_server("mcp_servers = 3\n", "x", table()).unwrap_err(),
+            "`mcp_servers` in the config is not a table"
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! `duet mcp add|list|get|remove` on a real `$DUET_HOME/config.toml`: the
+//! servers round-trip, the rest of the file (comments included) stays as
+//! written, and the servers load as the session will read them.
+
+use crate::common::Workspace;
+use pretty_assertions::assert_eq;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn servers_round_trip_without_touching_the_rest_of_the_config() {
+    let workspace = Workspace::new();
+    let config = workspace.home().join("config.toml");
+    let original = "# mine\nmodel = \"gpt-5.5\"  # keep this comment\n";
+    std::fs::write(&config, original).unwrap();
+
+    let added = workspace
+        .duet()
+        .args([
+            "mcp",
+            "add",
+            "everything",
+            "--env",
+            "TOKEN=t",
+            "--",
+            "npx",
+            "-y",
+            "@modelcontextprotocol/server-everything",
+        ])
+        .run()
+        .await;
+    assert_eq!(added.code, Some(0), "{}", added.describe());
+    let remote = workspace
+        .duet()
+        .args([
+            "mcp",
+            "add",
+            "remote",
+            "--url",
+            "https://mcp.test/mcp",
+            "--bearer-token-env-var",
+            "MCP_TOKEN",
+        ])
+        .run()
+        .await;
+    assert_eq!(remote.code, Some(0), "{}", remote.describe());
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.starts_with(original), "{text}");
+
+    let listed = workspace.duet().args(["mcp", "list"]).run().await;
+    assert_eq!(
+        listed.stdout,
+        "everything: npx -y @modelcontextprotocol/server-everything\nremote: https://mcp.test/mcp\n"
+    );
+    let got = workspace
+        .duet()
+        .args(["mcp", "get", "remote", "--json"])
+        .run()
+        .await;
+    let got: serde_json::Value = serde_json::from_str(&got.stdout).unwrap();
+    assert_eq!(
+        got,
+        json!({
+            "name": "remote", "transport": "streamable_http", "url": "https://mcp.test/mcp",
+            "bearer_token_env_var": "MCP_TOKEN", "http_headers": {}, "env_http_headers": {},
+            "enabled": true, "required": false, "startup_timeout": 10.0, "tool_timeout": 60.0,
+            "enabled_tools": null, "disabled_tools": [], "default_tools_approval_mode": null,
+            "tool_approval_modes": {},
+        })
+    );
+
+    for name in ["remote", "everything"] {
+        let removed = workspace.duet().args(["mcp", "remove", name]).run().await;
+        assert_eq!(removed.code, Some(0), "{}", removed.describe());
+    }
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), original);
+    let missing = workspace
+        .duet()
+        .args(["mcp", "remove", "remote"])
+        .run()
+        .await;
+    assert_eq!(missing.code, Some(1));
+    assert_eq!(
+        missing.stderr,
+        format!(
+            "error: no MCP server `remote` in `{}`; `duet mcp list` shows the configured ones\n",
+            config.display()
+        )
+    );
+}
