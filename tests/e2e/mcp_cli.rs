@@ -87,3 +87,69 @@ async fn servers_round_trip_without_touching_the_rest_of_the_config() {
         )
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn servers_are_imported_from_codex_and_claude_code() {
+    let workspace = Workspace::new();
+    let codex = workspace.home().join("codex-home");
+    std::fs::create_dir_all(&codex).unwrap();
+    std::fs::write(
+        codex.join("config.toml"),
+        "model = \"o3\"\n\n[mcp_servers.docs]\n# the docs server\ncommand = \"docs-mcp\"\nstartup_timeout_sec = 20\n",
+    )
+    .unwrap();
+    std::fs::write(
+        workspace.repo().join(".mcp.json"),
+        r#"{"mcpServers": {"tracker": {"type": "http", "url": "https://tracker.test/mcp"},
+                           "old": {"type": "sse", "url": "https://old.test/sse"}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        workspace.home().join(".claude.json"),
+        r#"{"mcpServers": {"docs": {"command": "other-docs"}}}"#,
+    )
+    .unwrap();
+    let codex_run = workspace
+        .duet()
+        .env("CODEX_HOME", codex.to_str().unwrap())
+        .args(["mcp", "import", "--from", "codex"])
+        .run()
+        .await;
+    let config = workspace.home().join("config.toml");
+    assert_eq!(
+        codex_run.stdout,
+        format!(
+            "imported `docs` ({})\nsaved in `{}`\n",
+            codex.join("config.toml").display(),
+            config.display()
+        )
+    );
+    let claude_run = workspace
+        .duet()
+        .args(["mcp", "import", "--from", "claude"])
+        .run()
+        .await;
+    assert_eq!(claude_run.code, Some(0), "{}", claude_run.describe());
+    let mcp_json = workspace.repo().join(".mcp.json");
+    let claude_json = workspace.home().join(".claude.json");
+    assert_eq!(
+        claude_run.stdout,
+        format!(
+            "imported `tracker` ({})\nskipped `old` ({}): an SSE server: duet speaks streamable HTTP (MCP's current transport), not the older SSE one\nskipped `docs` ({}): already configured; `--force` replaces it\nsaved in `{}`\n",
+            mcp_json.display(),
+            mcp_json.display(),
+            claude_json.display(),
+            config.display()
+        )
+    );
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        text.contains("# the docs server\ncommand = \"docs-mcp\"\nstartup_timeout_sec = 20\n"),
+        "{text}"
+    );
+    let listed = workspace.duet().args(["mcp", "list"]).run().await;
+    assert_eq!(
+        listed.stdout,
+        "docs: docs-mcp\ntracker: https://tracker.test/mcp\n"
+    );
+}

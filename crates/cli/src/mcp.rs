@@ -1,4 +1,4 @@
-//! `duet mcp add|list|get|remove`: the `[mcp_servers]` of
+//! `duet mcp add|list|get|remove|import`: the `[mcp_servers]` of
 //! `$DUET_HOME/config.toml`, edited in place (`toml_edit`: comments,
 //! layout and every other key kept) and shown as duet reads them.
 
@@ -30,6 +30,15 @@ pub enum McpCommand {
     },
     /// Remove a server from the config.
     Remove { name: String },
+    /// Copy servers from Codex's config or Claude Code's `.mcp.json` /
+    /// `~/.claude.json` into duet's.
+    Import {
+        #[arg(long = "from", value_name = "AGENT")]
+        from: ImportSource,
+        /// Replace servers duet already has under the same name.
+        #[arg(long = "force")]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -56,6 +65,7 @@ pub fn run(command: McpCommand) -> ExitCode {
         McpCommand::Remove { name } => remove(&name),
         McpCommand::List { json } => show(None, json),
         McpCommand::Get { name, json } => show(Some(&name), json),
+        McpCommand::Import { from, force } => import(from, force),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -307,6 +317,239 @@ mod tests {
         assert_eq!(
             with_server("mcp_servers = 3\n", "x", table()).unwrap_err(),
             "`mcp_servers` in the config is not a table"
+        );
+    }
+}
+
+/// Where `duet mcp import` reads servers from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportSource {
+    /// `[mcp_servers]` of `$CODEX_HOME/config.toml` (`~/.codex`).
+    Codex,
+    /// `mcpServers` of Claude Code's `.mcp.json` (this directory) and
+    /// `~/.claude.json`.
+    Claude,
+}
+
+/// One server found in another agent's files: its table for duet, or why
+/// it cannot be brought over.
+struct Found {
+    name: String,
+    from: String,
+    table: Result<Table, String>,
+}
+
+fn import(from: ImportSource, force: bool) -> Result<(), String> {
+    let env = |name: &str| std::env::var(name).ok();
+    let found = match from {
+        ImportSource::Codex => {
+            let home = duet_core::config::codex_home(&env)
+                .ok_or("cannot find Codex's home: set `CODEX_HOME` or `HOME`")?;
+            from_codex(&home.join("config.toml"))?
+        }
+        ImportSource::Claude => {
+            let mut found = Vec::new();
+            if let Ok(cwd) = std::env::current_dir() {
+                found.extend(from_claude(&cwd.join(".mcp.json"))?);
+            }
+            if let Some(home) = env("HOME").filter(|home| !home.is_empty()) {
+                found.extend(from_claude(&Path::new(&home).join(".claude.json"))?);
+            }
+            found
+        }
+    };
+    if found.is_empty() {
+        println!("no MCP servers found to import");
+        return Ok(());
+    }
+    let path = config_path()?;
+    let mut text = read(&path)?;
+    let existing: Vec<String> = toml::from_str::<toml::Table>(&text)
+        .ok()
+        .and_then(|table| table.get("mcp_servers")?.as_table().cloned())
+        .map(|servers| servers.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut changed = false;
+    for server in found {
+        let name = &server.name;
+        match server.table {
+            Err(why) => println!("skipped `{name}` ({}): {why}", server.from),
+            Ok(_) if existing.contains(name) && !force => println!(
+                "skipped `{name}` ({}): already configured; `--force` replaces it",
+                server.from
+            ),
+            Ok(table) => {
+                let (updated, replaced) = with_server(&text, name, table)?;
+                text = updated;
+                changed = true;
+                let verb = if replaced { "replaced" } else { "imported" };
+                println!("{verb} `{name}` ({})", server.from);
+            }
+        }
+    }
+    if changed {
+        write(&path, &text)?;
+        println!("saved in `{}`", path.display());
+    }
+    Ok(())
+}
+
+/// The `[mcp_servers]` tables of a Codex config, copied as written (its
+/// keys are duet's).
+fn from_codex(path: &Path) -> Result<Vec<Found>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(format!("cannot read `{}`: {error}", path.display())),
+    };
+    let doc: DocumentMut = text
+        .parse()
+        .map_err(|error| format!("`{}` does not parse: {error}", path.display()))?;
+    let Some(servers) = doc.get("mcp_servers").and_then(Item::as_table_like) else {
+        return Ok(Vec::new());
+    };
+    let from = path.display().to_string();
+    Ok(servers
+        .iter()
+        .map(|(name, item)| Found {
+            name: name.to_string(),
+            from: from.clone(),
+            table: match item {
+                Item::Table(table) => Ok(table.clone()),
+                Item::Value(toml_edit::Value::InlineTable(inline)) => {
+                    Ok(inline.clone().into_table())
+                }
+                _ => Err("not a table".to_string()),
+            },
+        })
+        .collect())
+}
+
+/// The `mcpServers` of a Claude Code file (`.mcp.json`, `~/.claude.json`).
+fn from_claude(path: &Path) -> Result<Vec<Found>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(format!("cannot read `{}`: {error}", path.display())),
+    };
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|error| format!("`{}` is not JSON: {error}", path.display()))?;
+    let Some(servers) = json
+        .get("mcpServers")
+        .and_then(serde_json::Value::as_object)
+    else {
+        return Ok(Vec::new());
+    };
+    let from = path.display().to_string();
+    Ok(servers
+        .iter()
+        .map(|(name, server)| Found {
+            name: name.clone(),
+            from: from.clone(),
+            table: claude_server(server),
+        })
+        .collect())
+}
+
+/// A Claude Code server (`{command, args, env}` or `{type: "http", url,
+/// headers}`) as a duet table. `${VAR}` values of `env` whose variable has
+/// the key's own name become `env_vars` (passed through from duet's
+/// environment, as Claude Code expands them).
+fn claude_server(server: &serde_json::Value) -> Result<Table, String> {
+    let text = |field: &str| server.get(field).and_then(serde_json::Value::as_str);
+    let strings = |field: &str| -> Vec<(String, String)> {
+        server
+            .get(field)
+            .and_then(serde_json::Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
+            .collect()
+    };
+    let mut table = Table::new();
+    match (
+        text("type").unwrap_or("stdio"),
+        text("command"),
+        text("url"),
+    ) {
+        ("stdio", Some(command), _) => {
+            table.insert("command", value(command));
+            let args: Vec<&str> = server
+                .get("args")
+                .and_then(serde_json::Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(serde_json::Value::as_str)
+                .collect();
+            if !args.is_empty() {
+                let mut list = toml_edit::Array::new();
+                list.extend(args);
+                table.insert("args", value(list));
+            }
+            let mut env = InlineTable::new();
+            let mut env_vars = toml_edit::Array::new();
+            for (key, val) in strings("env") {
+                if val == format!("${{{key}}}") {
+                    env_vars.push(key);
+                } else {
+                    env.insert(&key, val.into());
+                }
+            }
+            if !env.is_empty() {
+                table.insert("env", value(env));
+            }
+            if !env_vars.is_empty() {
+                table.insert("env_vars", value(env_vars));
+            }
+        }
+        ("http", _, Some(url)) => {
+            table.insert("url", value(url));
+            let headers = strings("headers");
+            if !headers.is_empty() {
+                let mut inline = InlineTable::new();
+                for (key, val) in headers {
+                    inline.insert(&key, val.into());
+                }
+                table.insert("http_headers", value(inline));
+            }
+        }
+        ("sse", _, _) => {
+            return Err(
+                "an SSE server: duet speaks streamable HTTP (MCP's current transport), not the older SSE one"
+                    .to_string(),
+            );
+        }
+        (kind, _, _) => return Err(format!("a `{kind}` server without its command or URL")),
+    }
+    Ok(table)
+}
+
+#[cfg(test)]
+mod import_tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn claude_servers_become_duet_tables() {
+        let table = |json: serde_json::Value| claude_server(&json).map(|table| table.to_string());
+        assert_eq!(
+            table(serde_json::json!({"command": "npx", "args": ["-y", "srv"],
+                                     "env": {"GITHUB_TOKEN": "${GITHUB_TOKEN}", "MODE": "fast"}})),
+            Ok("command = \"npx\"\nargs = [\"-y\", \"srv\"]\nenv = { MODE = \"fast\" }\nenv_vars = [\"GITHUB_TOKEN\"]\n".to_string())
+        );
+        assert_eq!(
+            table(
+                serde_json::json!({"type": "http", "url": "https://mcp.test/mcp",
+                                     "headers": {"Authorization": "Bearer x"}})
+            ),
+            Ok(
+                "url = \"https://mcp.test/mcp\"\nhttp_headers = { Authorization = \"Bearer x\" }\n"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            table(serde_json::json!({"type": "sse", "url": "https://old.test/sse"})),
+            Err("an SSE server: duet speaks streamable HTTP (MCP's current transport), not the older SSE one".to_string())
         );
     }
 }
