@@ -485,9 +485,25 @@ async fn doctor_reports_the_configured_backend_the_config_and_the_provider() {
     assert_eq!(
         (
             &report["provider"]["key_from"],
+            &report["provider"]["wire_api"],
             &report["provider_check"]["status"]
         ),
-        (&Value::Null, &json!("not_checked")),
+        (&Value::Null, &json!("responses"), &json!("not_checked")),
+        "{report}"
+    );
+    // A built-in provider of another wire says which.
+    let (_, report) = doctor_with(&workspace, &[], &["-c", "model_provider=anthropic"], false);
+    assert_eq!(
+        (
+            &report["provider"]["base_url"],
+            &report["provider"]["wire_api"],
+            &report["provider"]["model"]
+        ),
+        (
+            &json!("https://api.anthropic.com/v1"),
+            &json!("anthropic"),
+            &json!("claude-sonnet-4-5")
+        ),
         "{report}"
     );
     for (status, expected) in [(200, "answers"), (401, "key_refused")] {

@@ -183,8 +183,8 @@ pub fn run_doctor(args: DoctorArgs) -> ExitCode {
         }
         if let Some(report) = &provider {
             println!(
-                "provider: {} ({}) at {}, model `{}`",
-                report.id, report.name, report.base_url, report.model
+                "provider: {} ({}) at {} ({} wire), model `{}`",
+                report.id, report.name, report.base_url, report.wire_api, report.model
             );
             match (&report.key_from, &report.key_problem) {
                 (_, Some(problem)) => println!("  key: {problem}"),

@@ -18,6 +18,8 @@ pub struct ProviderReport {
     pub id: String,
     pub name: String,
     pub base_url: String,
+    /// `responses`, `chat` or `anthropic`.
+    pub wire_api: &'static str,
     pub model: String,
     /// The variable the key is read from (`None`: the provider sends no
     /// key, or it is missing).
@@ -57,6 +59,7 @@ pub fn provider_report(config: &Config, env: &dyn Fn(&str) -> Option<String>) ->
         id: provider.id.clone(),
         name: provider.name.clone(),
         base_url: provider.base_url.clone(),
+        wire_api: provider.wire_api.as_str(),
         model: config.model.clone(),
         key_from,
         key_problem,
