@@ -59,7 +59,13 @@ pub const PROBES: &[Probe] = &[
     // The keys `duet login` saved are unreadable in every mode: bound over
     // by an empty file under bubblewrap, without a read rule under Landlock.
     probe("read_saved_api_keys", [D, D, D], |f| {
-        leaks_key(f, &format!("cat {}", f.saved_keys().display()))
+        leaks_key(
+            f,
+            &format!(
+                "cat {keys}; cat /proc/self/root{keys}; cat /dev/fd/3 3<{keys}",
+                keys = f.saved_keys().display()
+            ),
+        )
     }),
     probe("read_saved_api_keys_through_a_symlink", [D, D, D], |f| {
         leaks_key(
@@ -68,6 +74,19 @@ pub const PROBES: &[Probe] = &[
                 "ln -sf {} keys; cat keys || cat {}/keys",
                 f.saved_keys().display(),
                 f.tmpdir.display()
+            ),
+        )
+    }),
+    // A hard link gives the file's inode a path inside a root: Landlock
+    // refuses a link that would gain rights, and under bubblewrap the path
+    // is an empty file on another mount.
+    probe("read_saved_api_keys_through_a_hard_link", [D, D, D], |f| {
+        leaks_key(
+            f,
+            &format!(
+                "ln {keys} keys || ln {keys} sub/keys || ln {keys} {tmp}/keys; cat keys sub/keys {tmp}/keys",
+                keys = f.saved_keys().display(),
+                tmp = f.tmpdir.display()
             ),
         )
     }),
