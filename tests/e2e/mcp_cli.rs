@@ -153,3 +153,103 @@ async fn servers_are_imported_from_codex_and_claude_code() {
         "docs: docs-mcp\ntracker: https://tracker.test/mcp\n"
     );
 }
+
+/// `server-everything` from npm (`tests/mcp`, installed by `.ci/run`), or
+/// `None` (the test says it was skipped) unless `DUET_REQUIRE_MCP_SERVERS=1`.
+#[allow(clippy::print_stderr)] // a skip must be visible
+fn everything_server() -> Option<std::path::PathBuf> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("DUET_REQUIRE_MCP_SERVERS").as_deref() != Ok("1"),
+        "{} is required here (DUET_REQUIRE_MCP_SERVERS=1): run `npm ci --prefix tests/mcp`",
+        path.display()
+    );
+    eprintln!(
+        "skipped: {} is missing; `npm ci --prefix tests/mcp` installs it",
+        path.display()
+    );
+    None
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn test_reaches_a_real_server_and_says_why_others_fail() {
+    let Some(server) = everything_server() else {
+        return;
+    };
+    let workspace = Workspace::new();
+    let added = workspace
+        .duet()
+        .args(["mcp", "add", "everything", "--", "node"])
+        .arg(server.to_str().unwrap())
+        .arg("stdio")
+        .run()
+        .await;
+    assert_eq!(added.code, Some(0), "{}", added.describe());
+    let tested = workspace
+        .duet()
+        .args(["mcp", "test", "everything"])
+        .run()
+        .await;
+    assert_eq!(tested.code, Some(0), "{}", tested.describe());
+    let lines: Vec<&str> = tested.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("connected to `everything` in ") && lines[0].ends_with(" ms"),
+        "{}",
+        tested.stdout
+    );
+    assert!(
+        lines.contains(&"  echo  Echoes back the input string")
+            && lines.contains(&"  get-tiny-image  Returns a tiny MCP logo image."),
+        "{}",
+        tested.stdout
+    );
+
+    // A command that is not there, and one that never speaks MCP.
+    let config = workspace.home().join("config.toml");
+    std::fs::write(
+        &config,
+        "[mcp_servers.missing]\ncommand = \"/nonexistent/mcp-server\"\n\n[mcp_servers.silent]\ncommand = \"sleep\"\nargs = [\"29.987\"]\nstartup_timeout_sec = 0.5\n",
+    )
+    .unwrap();
+    let missing = workspace
+        .duet()
+        .args(["mcp", "test", "missing"])
+        .run()
+        .await;
+    assert_eq!(missing.code, Some(1));
+    assert!(
+        missing
+            .stderr
+            .starts_with("error: MCP server `missing` did not start (`/nonexistent/mcp-server`): ")
+            && missing
+                .stderr
+                .ends_with("; check `mcp_servers.missing.command`\n"),
+        "{}",
+        missing.stderr
+    );
+    let silent = workspace.duet().args(["mcp", "test", "silent"]).run().await;
+    assert_eq!(silent.code, Some(1));
+    assert_eq!(
+        silent.stderr,
+        "error: MCP server `silent` did not answer within 0.5 s; raise `mcp_servers.silent.startup_timeout_sec` if it is slow to start\n"
+    );
+    // The server that never answered is gone with duet.
+    let survivors: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            std::fs::read(entry.path().join("cmdline"))
+                .is_ok_and(|cmdline| cmdline == b"sleep\x0029.987\0")
+        })
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        survivors,
+        Vec::<String>::new(),
+        "a `sleep 29.987` server outlived duet"
+    );
+}

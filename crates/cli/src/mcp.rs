@@ -30,6 +30,9 @@ pub enum McpCommand {
     },
     /// Remove a server from the config.
     Remove { name: String },
+    /// Start (or reach) a server, list its tools, and say how long each
+    /// step took.
+    Test { name: String },
     /// Copy servers from Codex's config or Claude Code's `.mcp.json` /
     /// `~/.claude.json` into duet's.
     Import {
@@ -66,6 +69,7 @@ pub fn run(command: McpCommand) -> ExitCode {
         McpCommand::List { json } => show(None, json),
         McpCommand::Get { name, json } => show(Some(&name), json),
         McpCommand::Import { from, force } => import(from, force),
+        McpCommand::Test { name } => test(&name),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -162,6 +166,46 @@ fn show(name: Option<&str>, json: bool) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `duet mcp test NAME`.
+fn test(name: &str) -> Result<(), String> {
+    let settings =
+        resolve(&SessionArgs::default(), FrontEnd::Tool).map_err(|error| error.to_string())?;
+    let config = settings.config;
+    let server = config
+        .mcp_servers
+        .iter()
+        .find(|server| server.name == name)
+        .ok_or_else(|| {
+            format!(
+                "no MCP server `{name}` is configured; `duet mcp list` shows the configured ones"
+            )
+        })?;
+    let runtime = crate::current_thread_runtime().map_err(|_| "no runtime".to_string())?;
+    runtime.block_on(async {
+        let connection = duet_core::mcp::McpConnection::connect(server, &config).await?;
+        println!(
+            "connected to `{name}` in {} ms",
+            connection.connected_in.as_millis()
+        );
+        let started = std::time::Instant::now();
+        let tools = connection.list_tools().await?;
+        println!(
+            "{} tools listed in {} ms:",
+            tools.len(),
+            started.elapsed().as_millis()
+        );
+        for tool in tools {
+            let description = tool
+                .description
+                .as_deref()
+                .and_then(|text| text.lines().next())
+                .unwrap_or_default();
+            println!("  {}  {description}", tool.name);
+        }
+        Ok(())
+    })
 }
 
 /// The `[mcp_servers.NAME]` table for `args`.

@@ -16,6 +16,7 @@ pub mod diagnose;
 mod git_info;
 mod helper_bin;
 mod instructions;
+pub mod mcp;
 pub mod models;
 mod process;
 mod recorder;
