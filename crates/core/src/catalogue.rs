@@ -46,17 +46,20 @@ pub fn models() -> &'static [ModelInfo] {
     })
 }
 
-/// The entry for `model`, if the catalogue knows it.
+/// The entry for `model`, if the catalogue knows it. Every request looks
+/// its model up, so the slugs are normalised once.
 pub fn lookup(model: &str) -> Option<&'static ModelInfo> {
+    static SLUGS: OnceLock<Vec<String>> = OnceLock::new();
+    let slugs = SLUGS.get_or_init(|| models().iter().map(|info| normalise(&info.slug)).collect());
     let wanted = normalise(model.rsplit('/').next().unwrap_or(model));
-    models().iter().find(|info| {
-        let slug = normalise(&info.slug);
-        wanted == slug
+    let index = slugs.iter().position(|slug| {
+        wanted == *slug
             || wanted
-                .strip_prefix(&slug)
+                .strip_prefix(slug.as_str())
                 .and_then(|rest| rest.strip_prefix('-'))
                 .is_some_and(is_snapshot_suffix)
-    })
+    })?;
+    models().get(index)
 }
 
 /// Lower case, with `.`, `:` and `_` read as `-`.

@@ -323,6 +323,17 @@ pub(crate) fn reasoning_item(id: String, text: String, signature: Option<String>
     }
 }
 
+/// The role a Responses message has on the Chat and Anthropic wires:
+/// `None` for instructions (`developer`, `system`), which the leading ones
+/// turn into the system prompt; the assistant's; anything else the user's.
+pub(crate) fn message_role(role: &str) -> Option<&'static str> {
+    match role {
+        "developer" | "system" => None,
+        "assistant" => Some("assistant"),
+        _ => Some("user"),
+    }
+}
+
 /// The text of a message's parts, or of a tool output's.
 pub(crate) fn text_of(parts: &[crate::items::ContentItem]) -> String {
     use crate::items::ContentItem;

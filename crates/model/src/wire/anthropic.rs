@@ -18,8 +18,8 @@
 //! usage), `message_stop`.
 
 use super::{
-    Queue, assistant_item as assistant, call_item, function_form, parsed_items, reasoning_item,
-    schema_instruction, text_of,
+    Queue, assistant_item as assistant, call_item, function_form, message_role, parsed_items,
+    reasoning_item, schema_instruction, text_of,
 };
 use crate::client::ResponseEvent;
 use crate::error::ModelError;
@@ -215,17 +215,17 @@ fn messages(input: &[ResponseItem]) -> (Vec<String>, Vec<Value>) {
     for item in parsed_items(input) {
         match &*item {
             ResponseItem::Message { role, content, .. } => {
-                if (role == "developer" || role == "system") && leading {
+                let role = message_role(role);
+                if role.is_none() && leading {
                     system.push(text_of(content));
                     continue;
                 }
                 leading = false;
-                let role = if role == "assistant" {
-                    "assistant"
-                } else {
-                    "user"
-                };
-                push(&mut messages, role, content_blocks(content));
+                push(
+                    &mut messages,
+                    role.unwrap_or("user"),
+                    content_blocks(content),
+                );
             }
             ResponseItem::Reasoning {
                 id,

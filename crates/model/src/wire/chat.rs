@@ -16,8 +16,8 @@
 //! the last chunk.
 
 use super::{
-    Queue, assistant_item as assistant, call_item, function_form, parsed_items, reasoning_item,
-    text_of,
+    Queue, assistant_item as assistant, call_item, function_form, message_role, parsed_items,
+    reasoning_item, text_of,
 };
 use crate::client::ResponseEvent;
 use crate::error::ModelError;
@@ -181,18 +181,14 @@ fn messages(input: &[ResponseItem]) -> Vec<Value> {
     for item in parsed_items(input) {
         match &*item {
             ResponseItem::Message { role, content, .. } => {
-                let instructions = role == "developer" || role == "system";
-                if instructions && leading {
+                let role = message_role(role);
+                if role.is_none() && leading {
                     system.push(text_of(content));
                     continue;
                 }
                 leading = false;
                 flush_images(&mut messages, &mut images);
-                let role = if role == "assistant" {
-                    "assistant"
-                } else {
-                    "user"
-                };
+                let role = role.unwrap_or("user");
                 push_parts(&mut messages, role, content_parts(content));
             }
             ResponseItem::FunctionCall {
