@@ -2,7 +2,7 @@
 //! servers round-trip, the rest of the file (comments included) stays as
 //! written, and the servers load as the session will read them.
 
-use crate::common::Workspace;
+use crate::common::{self, Workspace};
 use pretty_assertions::assert_eq;
 use serde_json::json;
 
@@ -154,30 +154,9 @@ async fn servers_are_imported_from_codex_and_claude_code() {
     );
 }
 
-/// `server-everything` from npm (`tests/mcp`, installed by `.ci/run`), or
-/// `None` (the test says it was skipped) unless `DUET_REQUIRE_MCP_SERVERS=1`.
-#[allow(clippy::print_stderr)] // a skip must be visible
-fn everything_server() -> Option<std::path::PathBuf> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("DUET_REQUIRE_MCP_SERVERS").as_deref() != Ok("1"),
-        "{} is required here (DUET_REQUIRE_MCP_SERVERS=1): run `npm ci --prefix tests/mcp`",
-        path.display()
-    );
-    eprintln!(
-        "skipped: {} is missing; `npm ci --prefix tests/mcp` installs it",
-        path.display()
-    );
-    None
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn test_reaches_a_real_server_and_says_why_others_fail() {
-    let Some(server) = everything_server() else {
+    let Some(server) = crate::common::mcp_server(common::EVERYTHING) else {
         return;
     };
     let workspace = Workspace::new();
@@ -221,21 +200,15 @@ async fn test_reaches_a_real_server_and_says_why_others_fail() {
         .run()
         .await;
     assert_eq!(missing.code, Some(1));
-    assert!(
-        missing
-            .stderr
-            .starts_with("error: MCP server `missing` did not start (`/nonexistent/mcp-server`): ")
-            && missing
-                .stderr
-                .ends_with("; check `mcp_servers.missing.command`\n"),
-        "{}",
-        missing.stderr
+    assert_eq!(
+        missing.stderr,
+        "error: MCP server `missing` did not start (`/nonexistent/mcp-server`): cannot run `/nonexistent/mcp-server`: No such file or directory (os error 2); check `mcp_servers.missing.command`\n"
     );
     let silent = workspace.duet().args(["mcp", "test", "silent"]).run().await;
     assert_eq!(silent.code, Some(1));
     assert_eq!(
         silent.stderr,
-        "error: MCP server `silent` did not answer within 0.5 s; raise `mcp_servers.silent.startup_timeout_sec` if it is slow to start\n"
+        "error: MCP server `silent` was not ready within 0.5 s; raise `mcp_servers.silent.startup_timeout_sec` if it is slow to start (a first `npx` or `uvx` run downloads it)\n"
     );
     // The server that never answered is gone with duet.
     let survivors: Vec<String> = std::fs::read_dir("/proc")

@@ -7,7 +7,9 @@
 //! (`crate::rules`), so later commands with that prefix are not asked about.
 
 use crate::services::{ToolContext, TurnError};
-use duet_protocol::{EventMsg, ExecApprovalRequest, PatchApprovalRequest, ReviewDecision};
+use duet_protocol::{
+    EventMsg, ExecApprovalRequest, McpApprovalRequest, PatchApprovalRequest, ReviewDecision,
+};
 use std::path::{Path, PathBuf};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
@@ -76,6 +78,29 @@ pub(crate) async fn request_patch_approval(
         .collect();
     let decision = ask(context, turn_id, &keys, cancel, |call_id| {
         EventMsg::PatchApprovalRequest(PatchApprovalRequest { call_id, ..request })
+    })
+    .await?;
+    Ok(settle(context, keys, decision))
+}
+
+/// Ask the user whether the model may call MCP tool `tool` of `server`
+/// with `arguments`. "For the session" covers later calls of that tool.
+pub(crate) async fn request_mcp_approval(
+    context: ToolContext<'_>,
+    turn_id: &str,
+    server: &str,
+    tool: &str,
+    arguments: &serde_json::Value,
+    cancel: &CancellationToken,
+) -> Result<bool, TurnError> {
+    let keys = vec![format!("mcp:{server}:{tool}")];
+    let decision = ask(context, turn_id, &keys, cancel, |call_id| {
+        EventMsg::McpApprovalRequest(McpApprovalRequest {
+            call_id,
+            server: server.to_string(),
+            tool: tool.to_string(),
+            arguments: arguments.clone(),
+        })
     })
     .await?;
     Ok(settle(context, keys, decision))

@@ -1,17 +1,29 @@
-//! MCP servers: connecting to one and asking it for its tools (issue 19,
-//! in progress: sessions do not use servers yet; `duet mcp test` does).
+//! MCP servers: connecting to them, and the session's servers
+//! ([`manager`]) whose tools the model calls as `mcp__<server>__<tool>`.
 //!
-//! A stdio server is started through the sandbox crate's one spawn path,
-//! unconfined (the user configured it, as the reference does), in a
-//! process group of its own, with an environment built like a command's
-//! (`shell_environment_policy`) plus its `env` and the variables its
-//! `env_vars` name; `rmcp` speaks MCP over its stdin and stdout.
+//! A stdio server is started through the sandbox crate's spawn path for
+//! services (`Sandbox::spawn_service`): unconfined (the user configured it,
+//! as the reference does), but supervised so that it and everything it
+//! starts end with duet, even after `kill -9`. Its environment is built
+//! like a command's (`shell_environment_policy`, so secrets are dropped)
+//! plus its `env` and the variables its `env_vars` name. A streamable HTTP
+//! server is reached with duet's own HTTP client ([`http`]). `rmcp` speaks
+//! MCP over either.
+
+pub(crate) mod content;
+mod http;
+pub(crate) mod manager;
+pub(crate) mod names;
 
 use crate::config::Config;
 use crate::config::mcp::{McpServerConfig, McpTransport};
-use duet_sandbox::{CommandSpec, Sandbox, SandboxPolicy, SandboxedChild, StdinMode};
+use duet_sandbox::{CommandSpec, Sandbox, SandboxedChild, StdinMode};
 use rmcp::ServiceExt;
-use rmcp::service::{RoleClient, RunningService};
+use rmcp::model::{ClientCapabilities, ClientConfig, Implementation};
+use rmcp::service::{MaybeSendFuture, NotificationContext, Peer, RoleClient, RunningService};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// One tool a server offers.
@@ -21,12 +33,73 @@ pub struct McpTool {
     pub description: Option<String>,
     /// The JSON schema of its arguments.
     pub input_schema: serde_json::Value,
+    /// Annotated `readOnlyHint`: it changes nothing.
+    pub read_only: bool,
+}
+
+/// What starting a server needs besides its own table.
+#[derive(Clone)]
+pub(crate) struct StartContext {
+    /// The environment every server starts from, already filtered by
+    /// `shell_environment_policy`.
+    pub env: HashMap<String, String>,
+    /// Where a server without `cwd` runs.
+    pub cwd: PathBuf,
+    /// For the helper that supervises stdio servers.
+    pub sandbox: Sandbox,
+}
+
+impl StartContext {
+    pub(crate) fn new(config: &Config) -> Self {
+        StartContext {
+            env: config
+                .shell_environment_policy
+                .apply(std::env::vars())
+                .into_iter()
+                .collect(),
+            cwd: config.cwd.clone(),
+            sandbox: config.sandbox(),
+        }
+    }
+}
+
+/// What a server tells duet without being asked.
+#[derive(Clone, Default)]
+pub(crate) struct Notices {
+    /// `notifications/tools/list_changed`.
+    pub tools_changed: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+/// duet's side of the MCP conversation: who it is, and what it does with
+/// a server's notifications.
+struct Client {
+    notices: Notices,
+}
+
+impl rmcp::ClientHandler for Client {
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(
+            ClientCapabilities::default(),
+            Implementation::new("duet", env!("CARGO_PKG_VERSION")),
+        )
+    }
+
+    fn on_tool_list_changed(
+        &self,
+        _context: NotificationContext<RoleClient>,
+    ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
+        if let Some(changed) = &self.notices.tools_changed {
+            changed();
+        }
+        std::future::ready(())
+    }
 }
 
 /// A live connection to a server.
 pub struct McpConnection {
-    service: RunningService<RoleClient, ()>,
-    /// The server process (stdio); killed with its group when dropped.
+    service: RunningService<RoleClient, Client>,
+    /// The server process (stdio); stopped with everything it started
+    /// when dropped.
     child: Option<SandboxedChild>,
     /// How long starting and the MCP handshake took.
     pub connected_in: Duration,
@@ -36,71 +109,111 @@ impl McpConnection {
     /// Start (or reach) `server` and complete the MCP handshake, within
     /// its `startup_timeout`.
     pub async fn connect(server: &McpServerConfig, config: &Config) -> Result<Self, String> {
+        Self::open(server, &StartContext::new(config), Notices::default()).await
+    }
+
+    /// [`McpConnection::connect`] with the session's start context and
+    /// what to do with the server's notices.
+    pub(crate) async fn open(
+        server: &McpServerConfig,
+        start: &StartContext,
+        notices: Notices,
+    ) -> Result<Self, String> {
         let started = Instant::now();
-        let McpTransport::Stdio {
-            command,
-            args,
-            env,
-            env_vars,
-            cwd,
-        } = &server.transport
-        else {
-            return Err(format!(
-                "MCP server `{}` is a streamable HTTP server; duet connects only to stdio servers so far",
-                server.name
-            ));
-        };
-        let mut environment = config.shell_environment_policy.apply(std::env::vars());
-        for name in env_vars {
-            if let Ok(value) = std::env::var(name) {
-                environment.insert(name.clone(), value);
-            }
-        }
-        environment.extend(env.iter().map(|(key, value)| (key.clone(), value.clone())));
-        let spec = CommandSpec {
-            program: command.into(),
-            args: args.clone(),
-            cwd: cwd.clone().unwrap_or_else(|| config.cwd.clone()),
-            env: environment,
-            stdin: StdinMode::Piped,
-        };
-        let mut child = Sandbox::new(SandboxPolicy::DangerFullAccess)
-            .spawn(&spec)
-            .map_err(|error| {
-                format!(
-                    "MCP server `{}` did not start (`{command}`): {error}; check `mcp_servers.{}.command`",
-                    server.name, server.name
+        let client = Client { notices };
+        let name = &server.name;
+        let mut stderr_tail = None;
+        let (handshake, mut child, fix) = match &server.transport {
+            McpTransport::Stdio {
+                command,
+                args,
+                env,
+                env_vars,
+                cwd,
+            } => {
+                let mut environment = start.env.clone();
+                for variable in env_vars {
+                    if let Ok(value) = std::env::var(variable) {
+                        environment.insert(variable.clone(), value);
+                    }
+                }
+                environment.extend(env.iter().map(|(key, value)| (key.clone(), value.clone())));
+                let spec = CommandSpec {
+                    program: command.into(),
+                    args: args.clone(),
+                    cwd: cwd.clone().unwrap_or_else(|| start.cwd.clone()),
+                    env: environment,
+                    stdin: StdinMode::Piped,
+                };
+                let mut child = start.sandbox.spawn_service(&spec).map_err(|error| {
+                    format!(
+                        "MCP server `{name}` did not start (`{command}`): {error}; check `mcp_servers.{name}.command`"
+                    )
+                })?;
+                let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+                    return Err(format!("MCP server `{name}` has no stdin or stdout"));
+                };
+                // What it prints on stderr goes to duet's log, a line at a
+                // time; the last lines also explain a failed start.
+                if let Some(stderr) = child.stderr.take() {
+                    let tail = StderrTail::default();
+                    tokio::spawn(log_stderr(name.clone(), stderr, tail.clone()));
+                    stderr_tail = Some(tail);
+                }
+                (
+                    Box::pin(client.serve((stdout, stdin)))
+                        as std::pin::Pin<Box<dyn Future<Output = _> + Send>>,
+                    Some(child),
+                    format!("run `{command}` by hand to see why"),
                 )
-            })?;
-        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-            return Err(format!(
-                "MCP server `{}` has no stdin or stdout",
-                server.name
-            ));
+            }
+            McpTransport::StreamableHttp { url, .. } => {
+                let transport = http::transport(server)?;
+                (
+                    Box::pin(client.serve(transport))
+                        as std::pin::Pin<Box<dyn Future<Output = _> + Send>>,
+                    None,
+                    format!("check that {url} is an MCP endpoint and reachable"),
+                )
+            }
         };
-        let handshake = ().serve((stdout, stdin));
         let service = match tokio::time::timeout(server.startup_timeout, handshake).await {
             Ok(Ok(service)) => service,
             Ok(Err(error)) => {
-                child.kill_process_group();
-                return Err(format!(
-                    "MCP server `{}` failed its handshake: {error}; run `{command}` by hand to see why",
-                    server.name
-                ));
+                let (exited, said) = match (child.as_mut(), &stderr_tail) {
+                    (Some(child), Some(tail)) => why_it_ended(child, tail).await,
+                    _ => (None, String::new()),
+                };
+                return Err(match (exited, &server.transport) {
+                    (Some(duet_sandbox::EXIT_NOT_STARTED), McpTransport::Stdio { command, .. }) => {
+                        let reason = said
+                            .lines()
+                            .last()
+                            .map(|line| {
+                                line.trim_start_matches("duet-linux-sandbox: ")
+                                    .trim_end_matches("; check the command name and `PATH`")
+                                    .to_string()
+                            })
+                            .unwrap_or_else(|| "it was not found".to_string());
+                        format!(
+                            "MCP server `{name}` did not start (`{command}`): {reason}; check `mcp_servers.{name}.command`"
+                        )
+                    }
+                    (Some(code), _) => format!(
+                        "MCP server `{name}` exited with code {code} before it answered{}; {fix}",
+                        quoted(&said)
+                    ),
+                    (None, _) => format!(
+                        "MCP server `{name}` failed its handshake: {error}{}; {fix}",
+                        quoted(&said)
+                    ),
+                });
             }
-            Err(_) => {
-                child.kill_process_group();
-                return Err(format!(
-                    "MCP server `{}` did not answer within {} s; raise `mcp_servers.{}.startup_timeout_sec` if it is slow to start",
-                    server.name,
-                    server.startup_timeout.as_secs_f64(),
-                    server.name
-                ));
-            }
+            Err(_) => return Err(not_ready_message(server)),
         };
         Ok(McpConnection {
             service,
-            child: Some(child),
+            child,
             connected_in: started.elapsed(),
         })
     }
@@ -118,8 +231,22 @@ impl McpConnection {
                 name: tool.name.to_string(),
                 description: tool.description.map(|text| text.to_string()),
                 input_schema: serde_json::Value::Object((*tool.input_schema).clone()),
+                read_only: tool
+                    .annotations
+                    .and_then(|annotations| annotations.read_only_hint)
+                    .unwrap_or(false),
             })
             .collect())
+    }
+
+    /// A handle for requests, usable by several calls at once.
+    pub(crate) fn peer(&self) -> Peer<RoleClient> {
+        self.service.peer().clone()
+    }
+
+    /// Whether the server has gone (its process exited, its stream ended).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.service.is_closed() || self.service.peer().is_transport_closed()
     }
 }
 
@@ -128,5 +255,69 @@ impl Drop for McpConnection {
         if let Some(child) = &mut self.child {
             child.kill_process_group();
         }
+    }
+}
+
+/// Why a server that did not start in time is not there, and what to do.
+pub(crate) fn not_ready_message(server: &McpServerConfig) -> String {
+    format!(
+        "MCP server `{name}` was not ready within {} s; raise `mcp_servers.{name}.startup_timeout_sec` if it is slow to start (a first `npx` or `uvx` run downloads it)",
+        server.startup_timeout.as_secs_f64(),
+        name = server.name
+    )
+}
+
+/// The last lines a server printed on stderr, and whether it has closed it.
+#[derive(Clone, Default)]
+struct StderrTail {
+    lines: Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
+    closed: Arc<tokio::sync::Notify>,
+}
+
+/// How many of a server's last stderr lines are kept to explain a failure.
+const STDERR_LINES: usize = 5;
+
+/// Copy a server's stderr into duet's log, keeping its last lines.
+async fn log_stderr(server: String, stderr: tokio::process::ChildStderr, tail: StderrTail) {
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(stderr).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        log::debug!("MCP server `{server}`: {line}");
+        if let Ok(mut kept) = tail.lines.lock() {
+            if kept.len() == STDERR_LINES {
+                kept.pop_front();
+            }
+            kept.push_back(line);
+        }
+    }
+    tail.closed.notify_one();
+}
+
+/// After a failed handshake: the server's exit code, if it has exited
+/// (waited for briefly), and what it last said on stderr.
+async fn why_it_ended(child: &mut SandboxedChild, tail: &StderrTail) -> (Option<i32>, String) {
+    let settle = Duration::from_millis(500);
+    let exited = match tokio::time::timeout(settle, child.wait()).await {
+        Ok(Ok(status)) => Some(duet_sandbox::exit_code(status)),
+        _ => None,
+    };
+    if exited.is_some() {
+        let _ = tokio::time::timeout(settle, tail.closed.notified()).await;
+    }
+    let said = tail
+        .lines
+        .lock()
+        .map(|lines| lines.iter().cloned().collect::<Vec<_>>().join("\n"))
+        .unwrap_or_default();
+    (exited, said)
+}
+
+/// `said` (a server's last stderr lines) for an error message.
+fn quoted(said: &str) -> String {
+    let said = said.trim();
+    if said.is_empty() {
+        String::new()
+    } else {
+        format!(" (it said: {})", said.replace('\n', " / "))
     }
 }

@@ -24,7 +24,7 @@ mod output;
 pub(crate) use args::{ExecCommandArgs, SandboxPermissions, WriteStdinArgs};
 pub(crate) use login_env::capture_login_env;
 pub(crate) use manager::ProcessManager;
-pub(crate) use output::ExecOutput;
+pub(crate) use output::{ExecOutput, head_and_tail};
 
 use duet_sandbox::{Sandbox, SandboxError};
 use std::collections::HashMap;

@@ -47,6 +47,8 @@ pub(crate) struct SessionServices {
     pub running_commands: Mutex<HashMap<i32, RunningCommand>>,
     /// Where history and transcript go as they complete.
     pub recorder: Recorder,
+    /// The MCP servers, starting in the background from the session's start.
+    pub mcp: crate::mcp::manager::McpManager,
     /// The directory of `apply_patch` links put first on children's `PATH`.
     helper_bin: Option<PathBuf>,
     /// Context windows a local server reported, by model (`None`: it did
@@ -64,6 +66,7 @@ pub(crate) struct ServicesInit {
     pub events: EventSender,
     pub exec_policy: duet_execpolicy::Policy,
     pub recorder: Recorder,
+    pub mcp: crate::mcp::manager::McpManager,
 }
 
 impl SessionServices {
@@ -89,6 +92,7 @@ impl SessionServices {
             approved_for_session: Mutex::default(),
             running_commands: Mutex::default(),
             recorder: init.recorder,
+            mcp: init.mcp,
             helper_bin,
             detected_windows: tokio::sync::Mutex::default(),
         }

@@ -249,6 +249,13 @@ pub fn spawn_session(
     };
     // Completed items reach the transcript in the store as they are shown.
     let events = events.with_recorder(recorder.clone());
+    // Servers start now, in the background; no request waits for them
+    // but those of a `required` one.
+    let mcp = crate::mcp::manager::McpManager::start(
+        &config.mcp_servers,
+        crate::mcp::StartContext::new(&config),
+        events.clone(),
+    );
     let services = SessionServices::new(
         &config,
         ServicesInit {
@@ -257,6 +264,7 @@ pub fn spawn_session(
             events,
             exec_policy,
             recorder,
+            mcp,
         },
     );
     let lock = lock.or(resumed_lock);
@@ -552,8 +560,12 @@ async fn run_session(
                         turn.cancel.cancel();
                     }
                 }
+                Some(Op::ListMcpServers) => {
+                    services.events.send(None, EventMsg::McpServers { servers: services.mcp.statuses() });
+                }
                 Some(Op::ExecApproval { call_id, decision })
-                | Some(Op::PatchApproval { call_id, decision }) => {
+                | Some(Op::PatchApproval { call_id, decision })
+                | Some(Op::McpApproval { call_id, decision }) => {
                     services.answer_approval(&call_id, decision);
                 }
                 op @ (Some(Op::Shutdown) | None) => {

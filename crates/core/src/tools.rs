@@ -8,6 +8,7 @@ mod call;
 mod escalation;
 mod exec_decision;
 mod image;
+mod mcp;
 mod patch;
 mod patch_guard;
 mod plan;
@@ -88,6 +89,9 @@ async fn dispatch_call(
                         ),
                         Err(message) => text(message),
                     }
+                }
+                other if context.services.mcp.claims(other) => {
+                    mcp::call(context, turn_id, other, &arguments, cancel).await?
                 }
                 other => text(format!("unsupported call: {other}")),
             };

@@ -267,6 +267,11 @@ impl Turn {
         if let Some(message) = &self.settings.model.missing_key {
             return Err(TurnError::Fatal(message.clone()));
         }
+        // Only `required` MCP servers are waited for; the rest join later.
+        tokio::select! {
+            _ = cancel.cancelled() => return Err(TurnError::Cancelled),
+            required = self.services.mcp.wait_required() => required.map_err(TurnError::Fatal)?,
+        }
         self.context_window = self
             .services
             .context_window(&self.settings, &self.turn_id)
@@ -344,7 +349,11 @@ impl Turn {
         ResponsesRequest {
             model: config.model.clone(),
             input: history,
-            tools: tools::specs(&config.tools),
+            tools: {
+                let mut specs = tools::specs(&config.tools);
+                specs.extend(self.services.mcp.tool_specs());
+                specs
+            },
             tool_choice: "auto",
             parallel_tool_calls: known.is_none_or(|info| info.parallel_tool_calls),
             reasoning,

@@ -109,6 +109,13 @@ impl HumanRenderer {
                 "denied a patch: duet exec cannot ask for approval; choose a --sandbox mode that allows it",
                 &mut out,
             ),
+            EventMsg::McpApprovalRequest(request) => self.warning(
+                &format!(
+                    "denied MCP tool `{}` of `{}`: duet exec cannot ask for approval; set `mcp_servers.{}.tools.{}.approval_mode = \"approve\"` to allow it",
+                    request.tool, request.server, request.server, request.tool
+                ),
+                &mut out,
+            ),
             EventMsg::TurnStarted
             | EventMsg::AgentMessageDelta { .. }
             | EventMsg::ReasoningDelta { .. }
@@ -117,6 +124,7 @@ impl HumanRenderer {
             | EventMsg::ContextCompacted
             | EventMsg::ThreadRolledBack { .. }
             | EventMsg::ModelList(_)
+            | EventMsg::McpServers { .. }
             | EventMsg::ShutdownComplete => {}
         }
         if !out.is_empty() {

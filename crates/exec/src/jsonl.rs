@@ -101,6 +101,8 @@ impl JsonRenderer {
             | EventMsg::TurnAborted { .. }
             | EventMsg::ExecApprovalRequest(_)
             | EventMsg::PatchApprovalRequest(_)
+            | EventMsg::McpApprovalRequest(_)
+            | EventMsg::McpServers { .. }
             | EventMsg::ContextCompacted
             | EventMsg::ThreadRolledBack { .. }
             | EventMsg::ModelList(_)

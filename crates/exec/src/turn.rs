@@ -111,6 +111,12 @@ pub async fn drive_turn(
                     decision,
                 });
             }
+            EventMsg::McpApprovalRequest(request) => {
+                let _ = session.submit(Op::McpApproval {
+                    call_id: request.call_id,
+                    decision: ReviewDecision::Denied,
+                });
+            }
             EventMsg::TurnCompleted(completed) => {
                 return Ok(TurnEnd {
                     outcome: Outcome::Completed,

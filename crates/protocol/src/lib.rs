@@ -52,6 +52,14 @@ pub enum Op {
         call_id: String,
         decision: ReviewDecision,
     },
+    /// The user's answer to [`EventMsg::McpApprovalRequest`].
+    McpApproval {
+        call_id: String,
+        decision: ReviewDecision,
+    },
+    /// Report the session's MCP servers (state, tools); answered with
+    /// [`EventMsg::McpServers`]. Does not wait for a running turn.
+    ListMcpServers,
     /// Run a command the user typed (`!cmd` in the TUI) in the session's
     /// sandbox, without asking for approval. It runs as a turn of its own
     /// (queued behind a running one), shows as a `command_execution` item,
@@ -246,6 +254,12 @@ pub enum EventMsg {
     },
     ExecApprovalRequest(ExecApprovalRequest),
     PatchApprovalRequest(PatchApprovalRequest),
+    /// May the model call this MCP tool? Answered with [`Op::McpApproval`].
+    McpApprovalRequest(McpApprovalRequest),
+    /// The answer to [`Op::ListMcpServers`]. Not part of `duet exec --json`.
+    McpServers {
+        servers: Vec<McpServerStatus>,
+    },
     /// The history was replaced by a summary (by [`Op::Compact`], or
     /// automatically when `model_auto_compact_token_limit` was reached).
     /// The context is then nearly empty until the next response's usage.
@@ -374,6 +388,49 @@ pub struct PatchApprovalRequest {
     pub changes: Vec<FileChange>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub justification: Option<String>,
+}
+
+/// A call of an MCP tool waiting for the user's approval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McpApprovalRequest {
+    pub call_id: String,
+    pub server: String,
+    pub tool: String,
+    /// The arguments the model gave, as JSON.
+    pub arguments: serde_json::Value,
+}
+
+/// One configured MCP server as the session sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McpServerStatus {
+    pub name: String,
+    pub state: McpServerState,
+    /// Why it is not running (`failed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Its tools the model sees (`ready`).
+    pub tools: Vec<McpToolInfo>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum McpServerState {
+    Starting,
+    Ready,
+    Failed,
+}
+
+/// One tool of an MCP server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McpToolInfo {
+    /// The server's name for it.
+    pub name: String,
+    /// The name the model calls (`mcp__<server>__<tool>`).
+    pub qualified_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Annotated as changing nothing (`readOnlyHint`).
+    pub read_only: bool,
 }
 
 #[cfg(test)]

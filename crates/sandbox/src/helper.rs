@@ -61,6 +61,11 @@ pub struct HelperPolicy {
     /// [`crate::landlock::read_grants`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hidden: Vec<std::path::PathBuf>,
+    /// Supervise without confining: a process the user configured (an
+    /// MCP server) runs as it would outside duet, but it and everything it
+    /// starts end with duet, as a confined command's do.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unconfined: bool,
 }
 
 impl HelperPolicy {
@@ -152,6 +157,9 @@ fn run(
     // a descriptor of a directory outside the mounts, or a socket, would be
     // a way around every rule.
     close_inherited_descriptors();
+    if policy.unconfined {
+        return crate::supervise::supervise(policy.parent_pid, command, path, configure, None);
+    }
     let Some(roots) = &policy.landlock else {
         drop_capabilities(last_capability());
         if let Err(error) = install(SeccompOptions {
@@ -230,7 +238,13 @@ fn run(
         last_capability: last_capability(),
         entries: (!roots.is_empty()).then(|| crate::entries::EntryPolicy::new(roots, protected)),
     };
-    crate::supervise::supervise(policy.parent_pid, command, path, configure, confinement)
+    crate::supervise::supervise(
+        policy.parent_pid,
+        command,
+        path,
+        configure,
+        Some(confinement),
+    )
 }
 
 /// What the command's process applies to itself between `fork` and `exec`.
@@ -487,6 +501,7 @@ mod tests {
             parent_pid: Some(42),
             protected: Vec::new(),
             hidden: Vec::new(),
+            unconfined: false,
         };
         let args = policy.to_args(&["sh".to_string(), "-c".to_string(), "true".to_string()]);
         assert_eq!(

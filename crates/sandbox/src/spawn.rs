@@ -100,6 +100,11 @@ impl Sandbox {
     /// enforced; in that case no process was started.
     pub fn spawn(&self, spec: &CommandSpec) -> Result<SandboxedChild, SandboxError> {
         let launch = plan(spec, self)?;
+        self.start(spec, launch)
+    }
+
+    /// Start a planned command with piped output in a new process group.
+    fn start(&self, spec: &CommandSpec, launch: Launch) -> Result<SandboxedChild, SandboxError> {
         let supervised = launch.helper.is_some();
         #[allow(clippy::disallowed_methods)] // this crate is the one allowed spawn site
         let mut command = tokio::process::Command::new(&launch.program);
@@ -126,6 +131,44 @@ impl Sandbox {
             .spawn()
             .map_err(|source| spawn_error(spec, &launch, source))?;
         Ok(SandboxedChild::new(child, launch.mounts, supervised))
+    }
+
+    /// Start a program the user configured to run beside duet (an MCP
+    /// server), unconfined whatever the policy, in a new process group
+    /// with stdout and stderr piped. On Linux it runs under the helper as
+    /// its supervisor with no confinement, so that it and everything it
+    /// starts (the `node` an `npx` starts, say) end with duet, even when
+    /// duet is killed with `SIGKILL`; elsewhere its process group is
+    /// killed when the child is dropped.
+    pub fn spawn_service(&self, spec: &CommandSpec) -> Result<SandboxedChild, SandboxError> {
+        let unconfined = Sandbox {
+            policy: SandboxPolicy::DangerFullAccess,
+            ..self.clone()
+        };
+        #[cfg_attr(not(target_os = "linux"), allow(unused_mut))]
+        let mut launch = plan(spec, &unconfined)?;
+        #[cfg(target_os = "linux")]
+        {
+            let policy = crate::helper::HelperPolicy {
+                network_disabled: false,
+                landlock: None,
+                parent_pid: Some(std::process::id()),
+                protected: Vec::new(),
+                hidden: Vec::new(),
+                unconfined: true,
+            };
+            let mut command = vec![spec.program.display().to_string()];
+            command.extend(spec.args.iter().cloned());
+            launch = Launch {
+                program: helper_program(self)?,
+                arg0: Some(crate::helper::HELPER_ARG0),
+                args: policy.to_args(&command),
+                env: launch.env,
+                mounts: None,
+                helper: Some(InProcessHelper { policy, command }),
+            };
+        }
+        self.start(spec, launch)
     }
 
     /// Run `spec` confined on duet's own stdin, stdout, stderr and terminal
@@ -388,6 +431,7 @@ fn plan_confined(spec: &CommandSpec, sandbox: &Sandbox) -> Result<Launch, Sandbo
                 parent_pid: None,
                 protected: Vec::new(),
                 hidden: Vec::new(),
+                unconfined: false,
             };
             let mut inner = vec![helper.display().to_string(), HELPER_FLAG.to_string()];
             inner.extend(helper_policy.to_args(&command));
@@ -437,6 +481,7 @@ fn plan_confined(spec: &CommandSpec, sandbox: &Sandbox) -> Result<Launch, Sandbo
                 parent_pid: Some(std::process::id()),
                 protected,
                 hidden,
+                unconfined: false,
             };
             Ok(Launch {
                 program: helper,

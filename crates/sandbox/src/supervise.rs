@@ -52,7 +52,7 @@ pub(crate) fn supervise(
     command: &[OsString],
     path: Option<&str>,
     configure: Configure<'_>,
-    confinement: Confinement,
+    confinement: Option<Confinement>,
 ) -> i32 {
     // SAFETY: prctl with integer arguments only.
     unsafe {
@@ -77,13 +77,17 @@ pub(crate) fn supervise(
         libc::signal(libc::SIGINT, libc::SIG_IGN);
         libc::signal(libc::SIGQUIT, libc::SIG_IGN);
     }
-    let Confinement {
-        ruleset,
-        program,
-        fallback,
-        last_capability,
-        entries,
-    } = confinement;
+    // Unconfined (a server the user configured): supervised all the same.
+    let (ruleset, program, fallback, last_capability, entries) = match confinement {
+        Some(Confinement {
+            ruleset,
+            program,
+            fallback,
+            last_capability,
+            entries,
+        }) => (Some(ruleset), program, fallback, last_capability, entries),
+        None => (None, Vec::new(), Vec::new(), 0, None),
+    };
     let channel = match entries.as_ref().map(|_| socket_pair()).transpose() {
         Ok(channel) => channel,
         Err(error) => {
@@ -96,7 +100,10 @@ pub(crate) fn supervise(
     let theirs = channel.as_ref().map(|(_, theirs)| theirs.as_raw_fd());
     let spawned = crate::spawn::spawn_found(&command[0], path, |found| {
         let mut process = command_for(found, command, configure);
-        let mut ruleset = ruleset.try_clone().ok();
+        let confined = ruleset.is_some();
+        let mut ruleset = ruleset
+            .as_ref()
+            .and_then(|ruleset| ruleset.try_clone().ok());
         let (program, fallback) = (program.clone(), fallback.clone());
         // SAFETY: the closure runs in the child between fork and exec. This
         // process is single-threaded (the helper, or `duet sandbox` before
@@ -108,6 +115,7 @@ pub(crate) fn supervise(
                 libc::signal(libc::SIGINT, libc::SIG_DFL);
                 libc::signal(libc::SIGQUIT, libc::SIG_DFL);
                 let applied = match ruleset.take() {
+                    None if !confined => Ok(()),
                     Some(ruleset) => {
                         let programs = (program.as_slice(), fallback.as_slice());
                         Confinement::apply(ruleset, programs, last_capability, theirs)

@@ -258,3 +258,56 @@ async fn a_missing_program_is_a_spawn_error_naming_it() {
         )
     );
 }
+
+/// A service (an MCP server): unconfined whatever the policy, talking over
+/// its pipes, and gone with everything it started when its child is
+/// dropped, even a grandchild that left its process group.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_service_runs_unconfined_and_ends_with_its_child() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let outside = tempfile::tempdir().expect("tempdir");
+    let marker = outside.path().join("written");
+    let script = format!(
+        "setsid sleep 100 & echo $!; touch {}; echo \"sandbox=${{DUET_SANDBOX:-none}}\"; \
+         read line; echo \"got $line\"; wait",
+        marker.display()
+    );
+    let mut spec = sh(&script, dir.path());
+    spec.stdin = StdinMode::Piped;
+    let child = Sandbox {
+        helper: Some(PathBuf::from(env!("CARGO_BIN_EXE_duet-linux-sandbox"))),
+        ..Sandbox::new(SandboxPolicy::ReadOnly)
+    }
+    .spawn_service(&spec)
+    .expect("spawn");
+    let mut child = child;
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
+    let grandchild: i32 = lines
+        .next_line()
+        .await
+        .expect("read")
+        .expect("a line")
+        .parse()
+        .expect("a pid");
+    assert_eq!(
+        lines.next_line().await.expect("read"),
+        Some("sandbox=none".to_string())
+    );
+    stdin.write_all(b"ping\n").await.expect("write");
+    assert_eq!(
+        lines.next_line().await.expect("read"),
+        Some("got ping".to_string())
+    );
+    assert!(marker.exists(), "a service is not confined");
+    assert!(process_exists(grandchild));
+    drop(child);
+    for _ in 0..100 {
+        if !process_exists(grandchild) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the grandchild {grandchild} outlived the service");
+}

@@ -1,6 +1,7 @@
 //! The approval modal: a command (with its cwd, the model's justification
-//! and the prefix "always" would save) or a patch (its diff) waiting for the
-//! user's answer, and the keys that answer it.
+//! and the prefix "always" would save), a patch (its diff) or an MCP tool
+//! call (its arguments) waiting for the user's answer, and the keys that
+//! answer it.
 //!
 //! Keys: `y` once, `a` for this session, `s` always (only when core
 //! proposed a rule to save), `n` deny (then optional feedback for the model,
@@ -9,13 +10,19 @@
 use crate::history::patch::patch_lines;
 use crate::theme::Theme;
 use crate::wrap::wrap_text;
-use duet_protocol::{ExecApprovalRequest, Op, PatchApprovalRequest, ReviewDecision};
+use duet_protocol::{
+    ExecApprovalRequest, McpApprovalRequest, Op, PatchApprovalRequest, ReviewDecision,
+};
 use ratatui::text::{Line, Span};
+
+/// The most lines of an MCP call's arguments the modal shows.
+const ARGUMENT_LINES: usize = 12;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
     Exec(ExecApprovalRequest),
     Patch(PatchApprovalRequest),
+    Mcp(McpApprovalRequest),
 }
 
 /// A request on screen, and whether the user is typing feedback after `n`.
@@ -53,13 +60,14 @@ impl Modal {
         match &self.request {
             Request::Exec(r) => &r.call_id,
             Request::Patch(r) => &r.call_id,
+            Request::Mcp(r) => &r.call_id,
         }
     }
 
     fn proposed_rule(&self) -> Option<&[String]> {
         match &self.request {
             Request::Exec(r) => r.proposed_rule.as_deref(),
-            Request::Patch(_) => None,
+            Request::Patch(_) | Request::Mcp(_) => None,
         }
     }
 
@@ -73,6 +81,7 @@ impl Modal {
                 [one] => format!("edit `{}`", one.path),
                 many => format!("edit {} files", many.len()),
             },
+            Request::Mcp(r) => format!("call `{}` of the MCP server `{}`", r.tool, r.server),
         }
     }
 
@@ -81,6 +90,7 @@ impl Modal {
         let op = match self.request {
             Request::Exec(_) => Op::ExecApproval { call_id, decision },
             Request::Patch(_) => Op::PatchApproval { call_id, decision },
+            Request::Mcp(_) => Op::McpApproval { call_id, decision },
         };
         let what = self.what();
         let summary = match decision {
@@ -183,6 +193,28 @@ impl Modal {
                 }
                 lines.push(Line::default());
                 lines.extend(patch_lines(&request.changes, width, theme));
+            }
+            Request::Mcp(request) => {
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        "Would you like to call the tool `{}` of the MCP server `{}`?",
+                        request.tool, request.server
+                    ),
+                    theme.bold(),
+                )));
+                lines.push(Line::default());
+                let arguments = serde_json::to_string_pretty(&request.arguments)
+                    .unwrap_or_else(|_| request.arguments.to_string());
+                for line in arguments.lines().take(ARGUMENT_LINES) {
+                    lines.extend(wrap_text(line, theme.code(), width, &indent, &indent));
+                }
+                let more = arguments.lines().count().saturating_sub(ARGUMENT_LINES);
+                if more > 0 {
+                    lines.push(Line::from(Span::styled(
+                        format!("  … {more} more lines"),
+                        theme.dim(),
+                    )));
+                }
             }
         }
         lines.push(Line::default());
@@ -289,6 +321,52 @@ mod tests {
                 feedback: Some("use nextest".into()),
                 summary: "You denied duet to run `cargo test`".into(),
                 approved: false,
+            }
+        );
+    }
+
+    #[test]
+    fn an_mcp_call_shows_its_arguments_and_answers_with_its_op() {
+        let mut modal = Modal::new(Request::Mcp(McpApprovalRequest {
+            call_id: "m1".into(),
+            server: "tracker".into(),
+            tool: "create_issue".into(),
+            arguments: serde_json::json!({"title": "Crash on start", "labels": ["bug"]}),
+        }));
+        let text: Vec<String> = modal
+            .lines(60, Theme::new(false))
+            .iter()
+            .map(|line| {
+                line.spans
+                    .iter()
+                    .map(|span| span.content.as_ref())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            text[..8],
+            [
+                "Would you like to call the tool `create_issue` of the MCP server `tracker`?",
+                "",
+                "  {",
+                "    \"title\": \"Crash on start\",",
+                "    \"labels\": [",
+                "      \"bug\"",
+                "    ]",
+                "  }",
+            ]
+        );
+        assert!(!text.iter().any(|line| line.contains("Yes, always")));
+        assert_eq!(
+            modal.on_char('a'),
+            Answer::Done {
+                op: Op::McpApproval {
+                    call_id: "m1".into(),
+                    decision: ReviewDecision::ApprovedForSession
+                },
+                feedback: None,
+                summary: "You approved duet to call `create_issue` of the MCP server `tracker` for this session".into(),
+                approved: true,
             }
         );
     }

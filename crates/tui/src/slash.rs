@@ -25,6 +25,7 @@ pub enum SlashCommand {
     Diff,
     Mention,
     Status,
+    Mcp,
     Help,
     Vim,
     Quit,
@@ -76,6 +77,11 @@ pub const COMMANDS: &[(&str, SlashCommand, &str)] = &[
         "status",
         SlashCommand::Status,
         "show the model, permissions, tokens and session id",
+    ),
+    (
+        "mcp",
+        SlashCommand::Mcp,
+        "show the MCP servers and their tools (`/mcp verbose`: each tool)",
     ),
     ("help", SlashCommand::Help, "list the keys and commands"),
     (
@@ -229,6 +235,7 @@ mod tests {
                     "diff",
                     "mention",
                     "status",
+                    "mcp",
                     "help",
                     "vim",
                     "quit"

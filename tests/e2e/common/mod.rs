@@ -473,3 +473,31 @@ macro_rules! assert_run_snapshot {
         insta::assert_snapshot!($name, $crate::common::snapshot_text($text, $workspace))
     };
 }
+
+/// `server-everything`'s entry point in `tests/mcp` (started with `stdio`).
+pub const EVERYTHING: &str = "node_modules/@modelcontextprotocol/server-everything/dist/index.js";
+/// Our own scripted server on the MCP SDK (`tests/mcp/servers/scripted.mjs`).
+pub const SCRIPTED: &str = "servers/scripted.mjs";
+
+/// A file of `tests/mcp` (an MCP server from npm, installed by `.ci/run`),
+/// or `None` (the test says it was skipped) unless
+/// `DUET_REQUIRE_MCP_SERVERS=1`, which makes its absence a failure.
+#[allow(clippy::print_stderr)] // a skip must be visible
+pub fn mcp_server(relative: &str) -> Option<PathBuf> {
+    let mcp = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp");
+    let path = mcp.join(relative);
+    let installed = mcp.join("node_modules/@modelcontextprotocol/sdk").is_dir();
+    if path.is_file() && installed {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("DUET_REQUIRE_MCP_SERVERS").as_deref() != Ok("1"),
+        "{} is required here (DUET_REQUIRE_MCP_SERVERS=1): run `npm ci --prefix tests/mcp`",
+        path.display()
+    );
+    eprintln!(
+        "skipped: {} is missing; `npm ci --prefix tests/mcp` installs it",
+        path.display()
+    );
+    None
+}

@@ -221,11 +221,6 @@ pub(super) fn unsupported_keys(config: &ConfigToml) -> Vec<String> {
         config.notify.is_some(),
         "`notify` is not supported yet: no program is run when a turn ends",
     );
-    say(
-        config.mcp_servers.is_some(),
-        "`mcp_servers` is not supported yet: these MCP servers are not started and their tools \
-         are not offered",
-    );
     say(config.history.is_some(), "`history` is not supported yet");
     say(
         config.features.is_some(),

@@ -711,8 +711,7 @@ fn bad_override_values_name_the_override() {
     );
 }
 
-/// Keys duet reads but does not act on yet load, and each says so (issue
-/// 17: a Codex user's MCP servers must not vanish without a word).
+/// Keys duet reads but does not act on yet load, and each says so.
 #[test]
 fn keys_not_acted_on_yet_warn_and_fail_under_strict() {
     let fixture = Fixture::new(Some(
@@ -727,8 +726,6 @@ fn keys_not_acted_on_yet_warn_and_fail_under_strict() {
         loaded.warnings,
         [
             "`notify` is not supported yet: no program is run when a turn ends",
-            "`mcp_servers` is not supported yet: these MCP servers are not started and their \
-             tools are not offered",
             "`history` is not supported yet",
             "`features` (the reference's feature flags) are not supported",
             "`hide_agent_reasoning` is not supported yet: reasoning summaries are shown",

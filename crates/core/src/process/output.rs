@@ -74,7 +74,7 @@ impl ExecOutput {
 /// `text` (longer than `budget_bytes`) cut to a head and a tail of half the
 /// budget each, on line boundaries where a line boundary exists within the
 /// half, with the middle replaced by `…K tokens truncated…`.
-fn head_and_tail(text: &str, budget_bytes: usize) -> String {
+pub(crate) fn head_and_tail(text: &str, budget_bytes: usize) -> String {
     let head_budget = budget_bytes / 2;
     let tail_budget = budget_bytes - head_budget;
 

@@ -114,6 +114,10 @@ impl App {
             SlashCommand::Init => self.start_turn(INIT_PROMPT.to_owned()),
             SlashCommand::Mention => self.input.composer.insert("@"),
             SlashCommand::Keymap => self.push_cell(keymap_card(&self.input.keymap)),
+            SlashCommand::Mcp => {
+                self.view.mcp_verbose = args == "verbose";
+                self.send(Outgoing::Op(Op::ListMcpServers));
+            }
             _ => {}
         }
     }
@@ -498,5 +502,50 @@ pub(super) fn effort_key(key: &KeyEvent) -> Option<bool> {
         KeyCode::Char(',' | '<') => Some(false),
         KeyCode::Char('.' | '>') => Some(true),
         _ => None,
+    }
+}
+
+/// The `/mcp` card: each server's state and tool count, and with
+/// `verbose` each tool the model sees.
+pub(crate) fn mcp_card(servers: &[duet_protocol::McpServerStatus], verbose: bool) -> Cell {
+    use duet_protocol::McpServerState;
+    let mut rows = Vec::new();
+    if servers.is_empty() {
+        rows.push((
+            "none".to_owned(),
+            "no MCP servers are configured; add one with `duet mcp add NAME -- COMMAND`".to_owned(),
+        ));
+    }
+    for server in servers {
+        let state = match server.state {
+            McpServerState::Starting => "starting…".to_owned(),
+            McpServerState::Ready => match server.tools.len() {
+                1 => "ready, 1 tool".to_owned(),
+                count => format!("ready, {count} tools"),
+            },
+            McpServerState::Failed => format!(
+                "failed: {}",
+                server.error.as_deref().unwrap_or("no reason given")
+            ),
+        };
+        rows.push((server.name.clone(), state));
+        if verbose {
+            for tool in &server.tools {
+                let mut text = tool
+                    .description
+                    .as_deref()
+                    .and_then(|text| text.lines().next())
+                    .unwrap_or("")
+                    .to_owned();
+                if tool.read_only {
+                    text = format!("(read-only) {text}");
+                }
+                rows.push((format!("  {}", tool.qualified_name), text));
+            }
+        }
+    }
+    Cell::Card {
+        title: "MCP servers".to_owned(),
+        rows,
     }
 }

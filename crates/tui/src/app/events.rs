@@ -123,6 +123,16 @@ impl App {
                     .approvals
                     .push_back(Modal::new(Request::Patch(request)));
             }
+            EventMsg::McpApprovalRequest(request) => {
+                self.notify("duet: approval needed");
+                self.turn
+                    .approvals
+                    .push_back(Modal::new(Request::Mcp(request)));
+            }
+            EventMsg::McpServers { servers } => {
+                let card = crate::app::commands::mcp_card(&servers, self.view.mcp_verbose);
+                self.push_cell(card);
+            }
             EventMsg::ThreadRolledBack { num_turns } => self.rolled_back(num_turns),
             EventMsg::ModelList(list) => self.model_list(list),
             EventMsg::ShutdownComplete => self.quit = true,

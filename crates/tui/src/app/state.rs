@@ -44,6 +44,8 @@ pub(crate) struct View {
     pub focused: bool,
     /// A picker or the pager, over the composer or the screen.
     pub overlay: Option<Overlay>,
+    /// The last `/mcp` asked for every tool (`/mcp verbose`).
+    pub mcp_verbose: bool,
 }
 
 impl View {
@@ -61,6 +63,7 @@ impl View {
             pending_lines: Vec::new(),
             focused: true,
             overlay: None,
+            mcp_verbose: false,
         }
     }
 }
