@@ -7,7 +7,9 @@
 
 #![allow(clippy::disallowed_methods)]
 
-use crate::common::{self, EVERYTHING, SCRIPTED, Workspace, mcp_server, normalized_events};
+use crate::common::{
+    self, EVERYTHING, FILESYSTEM, SCRIPTED, Workspace, mcp_server, normalized_events,
+};
 use duet_test_support::responses_mock::{ResponsesLog, base_url, mount_sse_sequence, start_mock};
 use duet_test_support::sse::{ev_assistant_message, ev_function_call, sse_completed_turn};
 use pretty_assertions::assert_eq;
@@ -509,5 +511,176 @@ async fn no_server_outlives_a_killed_duet() {
     assert!(
         common::wait_until(Duration::from_secs(10), || !common::process_alive(pid)),
         "MCP server {pid} outlived duet"
+    );
+}
+
+/// An MCP server serving streamable HTTP on 127.0.0.1, stopped when
+/// dropped.
+struct HttpServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `scripted.mjs --http`: it says which port it took.
+fn scripted_over_http(script: &Path) -> HttpServer {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new("node")
+        .arg(script)
+        .arg("--http")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start node");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read its port");
+    let port = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    HttpServer {
+        child,
+        url: format!("http://127.0.0.1:{port}/mcp"),
+    }
+}
+
+/// `server-everything streamableHttp` on a free port, once it listens.
+fn everything_over_http(script: &Path) -> HttpServer {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let child = std::process::Command::new("node")
+        .arg(script)
+        .arg("streamableHttp")
+        .env("PORT", port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start node");
+    let server = HttpServer {
+        child,
+        url: format!("http://127.0.0.1:{port}/mcp"),
+    };
+    assert!(
+        common::wait_until(Duration::from_secs(20), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        }),
+        "server-everything did not listen on {port}"
+    );
+    server
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streamable_http_servers_get_their_token_and_headers() {
+    let (Some(everything), Some(scripted)) = (mcp_server(EVERYTHING), mcp_server(SCRIPTED)) else {
+        return;
+    };
+    let web = scripted_over_http(&scripted);
+    let stock = everything_over_http(&everything);
+    let server = start_mock().await;
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            sse_completed_turn(&[
+                ev_function_call("h", "mcp__web__headers", "{}"),
+                ev_function_call("e", "mcp__stock__echo", r#"{"message":"over http"}"#),
+                ev_function_call("w", "exec_command", r#"{"cmd":"sleep 0.5"}"#),
+            ]),
+            sse_completed_turn(&[ev_assistant_message("m1", "done")]),
+        ],
+    )
+    .await;
+    let workspace = Workspace::new();
+    configure(
+        &workspace,
+        &format!(
+            "[mcp_servers.web]\nurl = \"{}\"\nbearer_token_env_var = \"WEB_TOKEN\"\n\
+             http_headers = {{ \"X-Team\" = \"tools\" }}\nenv_http_headers = {{ \"X-Key\" = \"WEB_KEY\" }}\n\n\
+             [mcp_servers.stock]\nurl = \"{}\"\n\n\
+             [mcp_servers.down]\nurl = \"http://127.0.0.1:1/mcp\"\n",
+            web.url, stock.url
+        ),
+    );
+    let outcome = workspace
+        .exec()
+        .mock(&base_url(&server))
+        .env("WEB_TOKEN", "tok-123")
+        .env("WEB_KEY", "key-456")
+        .args(["--json", "over the network"])
+        .run()
+        .await;
+    assert_eq!(outcome.code, Some(0), "{}", outcome.describe());
+    let bodies = log.bodies();
+    assert_eq!(
+        output_for(&bodies, "h"),
+        json!(r#"{"authorization":"Bearer tok-123","x-team":"tools","x-key":"key-456"}"#)
+    );
+    assert_eq!(output_for(&bodies, "e"), json!("Echo: over http"));
+    let events = normalized_events(&outcome, &workspace);
+    assert_eq!(
+        warnings(&events),
+        vec![
+            "MCP server `down` did not answer at http://127.0.0.1:1/mcp: cannot connect (Connection refused (os error 111)); check the URL, and that the server is running; the session goes on without its tools"
+                .to_string()
+        ]
+    );
+}
+
+/// `server-filesystem` annotates its reading tools `readOnlyHint`: under
+/// `never` they run, and a write is declined without touching the file.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_filesystem_server_reads_and_its_writes_wait_for_approval() {
+    let Some(filesystem) = mcp_server(FILESYSTEM) else {
+        return;
+    };
+    let workspace = Workspace::new();
+    std::fs::write(workspace.repo().join("notes.txt"), "alpha\nbeta\n").unwrap();
+    let read = json!({"path": workspace.repo().join("notes.txt")}).to_string();
+    let write = json!({"path": workspace.repo().join("notes.txt"), "content": "gone"}).to_string();
+    let server = start_mock().await;
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            sse_completed_turn(&[
+                ev_function_call("r", "mcp__fs__read_text_file", &read),
+                ev_function_call("w", "mcp__fs__write_file", &write),
+            ]),
+            sse_completed_turn(&[ev_assistant_message("m1", "read it")]),
+        ],
+    )
+    .await;
+    configure(
+        &workspace,
+        &node_server("fs", &filesystem, &[workspace.repo().to_str().unwrap()], ""),
+    );
+    let outcome = workspace
+        .exec()
+        .mock(&base_url(&server))
+        .args(["--json", "read the notes"])
+        .run()
+        .await;
+    assert_eq!(outcome.code, Some(0), "{}", outcome.describe());
+    let bodies = log.bodies();
+    assert_eq!(output_for(&bodies, "r"), json!("alpha\nbeta\n"));
+    assert!(
+        output_for(&bodies, "w")
+            .as_str()
+            .unwrap()
+            .starts_with("MCP tool call requires approval, but approval policy is never"),
+    );
+    assert_eq!(
+        workspace.files(),
+        vec![("notes.txt".to_string(), "alpha\nbeta\n".to_string())]
     );
 }

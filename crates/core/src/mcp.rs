@@ -167,13 +167,13 @@ impl McpConnection {
                     format!("run `{command}` by hand to see why"),
                 )
             }
-            McpTransport::StreamableHttp { url, .. } => {
+            McpTransport::StreamableHttp { .. } => {
                 let transport = http::transport(server)?;
                 (
                     Box::pin(client.serve(transport))
                         as std::pin::Pin<Box<dyn Future<Output = _> + Send>>,
                     None,
-                    format!("check that {url} is an MCP endpoint and reachable"),
+                    "check the URL, and that the server is running".to_string(),
                 )
             }
         };
@@ -203,8 +203,13 @@ impl McpConnection {
                         "MCP server `{name}` exited with code {code} before it answered{}; {fix}",
                         quoted(&said)
                     ),
+                    (None, McpTransport::StreamableHttp { url, .. }) => format!(
+                        "MCP server `{name}` did not answer at {url}: {}; {fix}",
+                        root_cause(&error)
+                    ),
                     (None, _) => format!(
-                        "MCP server `{name}` failed its handshake: {error}{}; {fix}",
+                        "MCP server `{name}` failed its handshake: {}{}; {fix}",
+                        root_cause(&error),
                         quoted(&said)
                     ),
                 });
@@ -320,4 +325,23 @@ fn quoted(said: &str) -> String {
     } else {
         format!(" (it said: {})", said.replace('\n', " / "))
     }
+}
+
+/// What went wrong, without the layers of transport names `rmcp` puts
+/// around it (`Send message error Transport [...] error: …, when send
+/// initialize request`).
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    let text = cause.to_string();
+    let text = match text.find("] error: ") {
+        Some(at) => &text[at + "] error: ".len()..],
+        None => &text,
+    };
+    let text = text.split(", when ").next().unwrap_or(text);
+    text.trim_start_matches("Client error: ")
+        .trim_start_matches("unexpected server response: ")
+        .to_string()
 }

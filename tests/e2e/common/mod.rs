@@ -476,6 +476,8 @@ macro_rules! assert_run_snapshot {
 
 /// `server-everything`'s entry point in `tests/mcp` (started with `stdio`).
 pub const EVERYTHING: &str = "node_modules/@modelcontextprotocol/server-everything/dist/index.js";
+/// `server-filesystem`'s entry point (started with the allowed folders).
+pub const FILESYSTEM: &str = "node_modules/@modelcontextprotocol/server-filesystem/dist/index.js";
 /// Our own scripted server on the MCP SDK (`tests/mcp/servers/scripted.mjs`).
 pub const SCRIPTED: &str = "servers/scripted.mjs";
 

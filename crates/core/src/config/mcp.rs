@@ -45,12 +45,13 @@ pub enum McpTransport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum McpApprovalMode {
-    /// Run without asking.
+    /// The default: a tool annotated `readOnlyHint` runs without asking;
+    /// others ask (declined where nobody can be asked: `never`), except
+    /// under `never` with `danger-full-access`, where nothing asks.
     Auto,
-    /// Ask the user (a tool annotated `readOnlyHint` runs without asking
-    /// under `on-request`).
+    /// Always ask (declined under `never`).
     Prompt,
-    /// Always ask.
+    /// Approved in advance: runs without asking.
     Approve,
 }
 
