@@ -684,3 +684,83 @@ async fn the_filesystem_server_reads_and_its_writes_wait_for_approval() {
         vec![("notes.txt".to_string(), "alpha\nbeta\n".to_string())]
     );
 }
+
+/// A server with resources brings the tools that list and read them.
+#[tokio::test(flavor = "multi_thread")]
+async fn resources_are_listed_and_read() {
+    let Some(everything) = mcp_server(EVERYTHING) else {
+        return;
+    };
+    let uri = "demo://resource/static/document/features.md";
+    let server = start_mock().await;
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            sse_completed_turn(&[
+                ev_function_call("l", "list_mcp_resources", r#"{"server":"everything"}"#),
+                ev_function_call(
+                    "r",
+                    "read_mcp_resource",
+                    &json!({"server": "everything", "uri": uri}).to_string(),
+                ),
+                ev_function_call(
+                    "x",
+                    "read_mcp_resource",
+                    r#"{"server":"nope","uri":"a://b"}"#,
+                ),
+            ]),
+            sse_completed_turn(&[ev_assistant_message("m1", "read")]),
+        ],
+    )
+    .await;
+    let workspace = Workspace::new();
+    configure(
+        &workspace,
+        &node_server("everything", &everything, &["stdio"], ""),
+    );
+    let outcome = workspace
+        .exec()
+        .mock(&base_url(&server))
+        .args(["--json", "read the docs"])
+        .run()
+        .await;
+    assert_eq!(outcome.code, Some(0), "{}", outcome.describe());
+    let bodies = log.bodies();
+    let listing: Value = serde_json::from_str(output_for(&bodies, "l").as_str().unwrap()).unwrap();
+    let features = listing["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|resource| resource["uri"] == uri)
+        .unwrap_or_else(|| panic!("{uri} not listed: {listing}"));
+    assert_eq!(features["server"], "everything");
+    assert_eq!(features["mimeType"], "text/markdown");
+    let expected =
+        std::fs::read_to_string(everything.parent().unwrap().join("docs/features.md")).unwrap();
+    assert_eq!(
+        output_for(&bodies, "r"),
+        json!(format!("Resource {uri}:\n{expected}"))
+    );
+    assert_eq!(
+        output_for(&bodies, "x"),
+        json!("there is no MCP server `nope`; the servers are: `everything`")
+    );
+    let names = tool_names(&bodies[1]);
+    for tool in [
+        "list_mcp_resources",
+        "list_mcp_resource_templates",
+        "read_mcp_resource",
+    ] {
+        assert!(
+            names.contains(&tool.to_string()),
+            "{tool} not offered: {names:?}"
+        );
+    }
+    let events = normalized_events(&outcome, &workspace);
+    let read = completed_calls(&events)
+        .into_iter()
+        .find(|item| item["tool"] == "read_mcp_resource" && item["server"] == "everything")
+        .unwrap();
+    assert_eq!(read["status"], "completed");
+    assert_eq!(read["result"]["content"][0]["resource"]["uri"], uri);
+}

@@ -14,6 +14,7 @@ pub(crate) mod content;
 mod http;
 pub(crate) mod manager;
 pub(crate) mod names;
+pub(crate) mod resources;
 
 use crate::config::Config;
 use crate::config::mcp::{McpServerConfig, McpTransport};
@@ -68,6 +69,8 @@ impl StartContext {
 pub(crate) struct Notices {
     /// `notifications/tools/list_changed`.
     pub tools_changed: Option<Arc<dyn Fn() + Send + Sync>>,
+    /// `notifications/progress`: the call's token and what to show.
+    pub progress: Option<Arc<dyn Fn(String, String) + Send + Sync>>,
 }
 
 /// duet's side of the MCP conversation: who it is, and what it does with
@@ -90,6 +93,29 @@ impl rmcp::ClientHandler for Client {
     ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
         if let Some(changed) = &self.notices.tools_changed {
             changed();
+        }
+        std::future::ready(())
+    }
+
+    fn on_progress(
+        &self,
+        params: rmcp::model::ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
+        if let Some(report) = &self.notices.progress {
+            let token = match &params.progress_token.0 {
+                rmcp::model::NumberOrString::String(token) => token.to_string(),
+                rmcp::model::NumberOrString::Number(number) => number.to_string(),
+            };
+            let amount = match params.total {
+                Some(total) => format!("{}/{}", params.progress, total),
+                None => params.progress.to_string(),
+            };
+            let text = match params.message {
+                Some(message) if !message.is_empty() => format!("{amount}: {message}"),
+                _ => amount,
+            };
+            report(token, text);
         }
         std::future::ready(())
     }
@@ -247,6 +273,13 @@ impl McpConnection {
     /// A handle for requests, usable by several calls at once.
     pub(crate) fn peer(&self) -> Peer<RoleClient> {
         self.service.peer().clone()
+    }
+
+    /// Whether the server said it has resources to list and read.
+    pub(crate) fn has_resources(&self) -> bool {
+        self.service
+            .peer_info()
+            .is_some_and(|info| info.capabilities.resources.is_some())
     }
 
     /// Whether the server has gone (its process exited, its stream ended).

@@ -90,6 +90,12 @@ async fn dispatch_call(
                         Err(message) => text(message),
                     }
                 }
+                other
+                    if crate::mcp::resources::is_resource_tool(other)
+                        && context.services.mcp.has_servers() =>
+                {
+                    mcp::resources(context, turn_id, other, &arguments, cancel).await?
+                }
                 other if context.services.mcp.claims(other) => {
                     mcp::call(context, turn_id, other, &arguments, cancel).await?
                 }

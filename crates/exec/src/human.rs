@@ -125,6 +125,7 @@ impl HumanRenderer {
             | EventMsg::ThreadRolledBack { .. }
             | EventMsg::ModelList(_)
             | EventMsg::McpServers { .. }
+            | EventMsg::McpToolCallProgress { .. }
             | EventMsg::ShutdownComplete => {}
         }
         if !out.is_empty() {

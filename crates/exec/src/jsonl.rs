@@ -103,6 +103,7 @@ impl JsonRenderer {
             | EventMsg::PatchApprovalRequest(_)
             | EventMsg::McpApprovalRequest(_)
             | EventMsg::McpServers { .. }
+            | EventMsg::McpToolCallProgress { .. }
             | EventMsg::ContextCompacted
             | EventMsg::ThreadRolledBack { .. }
             | EventMsg::ModelList(_)

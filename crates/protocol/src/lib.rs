@@ -256,6 +256,12 @@ pub enum EventMsg {
     PatchApprovalRequest(PatchApprovalRequest),
     /// May the model call this MCP tool? Answered with [`Op::McpApproval`].
     McpApprovalRequest(McpApprovalRequest),
+    /// What a running MCP tool call reports of its progress (`item_id` is
+    /// its `mcp_tool_call` item). Not part of `duet exec --json`.
+    McpToolCallProgress {
+        item_id: String,
+        message: String,
+    },
     /// The answer to [`Op::ListMcpServers`]. Not part of `duet exec --json`.
     McpServers {
         servers: Vec<McpServerStatus>,

@@ -557,3 +557,84 @@ async fn model_with_a_provider_switches_the_provider_too() {
         )
     );
 }
+
+/// What core answers `Op::ListMcpServers` with: one ready server, one
+/// starting, one that failed.
+fn mcp_servers() -> Step {
+    use duet_protocol::{McpServerState, McpServerStatus, McpToolInfo};
+    let tool = |name: &str, description: &str, read_only: bool| McpToolInfo {
+        name: name.into(),
+        qualified_name: format!("mcp__docs__{name}"),
+        description: Some(description.into()),
+        read_only,
+    };
+    core(EventMsg::McpServers {
+        servers: vec![
+            McpServerStatus {
+                name: "docs".into(),
+                state: McpServerState::Ready,
+                error: None,
+                tools: vec![
+                    tool("search", "Search the docs\nwith more lines", true),
+                    tool("publish", "Publish a page", false),
+                ],
+            },
+            McpServerStatus {
+                name: "slow".into(),
+                state: McpServerState::Starting,
+                error: None,
+                tools: vec![],
+            },
+            McpServerStatus {
+                name: "tracker".into(),
+                state: McpServerState::Failed,
+                error: Some("MCP server `tracker` did not answer at https://tracker.test/mcp: cannot connect".into()),
+                tools: vec![],
+            },
+        ],
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn mcp_lists_servers_and_their_tools() {
+    check_sizes!("mcp", {
+        let mut steps = started_with(&["/mcp"]);
+        steps.push(mcp_servers());
+        steps.extend(command("/mcp verbose"));
+        steps.push(mcp_servers());
+        steps
+    });
+    let mut steps = started_with(&["/mcp", "/mcp verbose"]);
+    steps.push(mcp_servers());
+    let run = drive(Options::inline((80, 24)), steps).await;
+    assert_eq!(
+        run.sent,
+        [
+            Outgoing::Op(Op::ListMcpServers),
+            Outgoing::Op(Op::ListMcpServers)
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_running_mcp_call_shows_its_progress() {
+    let call = ItemDetails::McpToolCall {
+        server: "docs".into(),
+        tool: "search".into(),
+        arguments: serde_json::json!({"q": "mcp"}),
+        result: None,
+        error: None,
+        status: duet_protocol::McpCallStatus::InProgress,
+    };
+    let steps = vec![
+        thread_started(),
+        started("item_3", call),
+        core(EventMsg::McpToolCallProgress {
+            item_id: "item_3".into(),
+            message: "2/5: reading pages".into(),
+        }),
+    ];
+    let run = drive(Options::inline((80, 24)), steps).await;
+    let text = terminal_text(&run.screen);
+    assert!(text.contains("docs.search: 2/5: reading pages"), "{text}");
+}

@@ -55,6 +55,8 @@ enum State {
 pub(crate) struct Live {
     connection: McpConnection,
     tools: RwLock<Arc<Vec<ExposedTool>>>,
+    /// It has resources (`list_mcp_resources`, `read_mcp_resource`).
+    resources: bool,
 }
 
 /// A server's tool as the model sees it.
@@ -130,15 +132,63 @@ impl McpManager {
     }
 
     /// The function definitions of every ready server's tools, servers in
-    /// name order and each server's tools in its own order.
+    /// name order and each server's tools in its own order; then, when a
+    /// ready server has resources, the tools that list and read them.
     pub(crate) fn tool_specs(&self) -> Vec<Value> {
         let mut specs = Vec::new();
+        let mut resources = false;
         for server in &self.servers {
             if let State::Ready(live) = &*server.state.borrow() {
                 specs.extend(live.tools().iter().map(|tool| tool.spec.clone()));
+                resources |= live.resources;
             }
         }
+        if resources {
+            specs.extend(super::resources::specs());
+        }
         specs
+    }
+
+    /// Whether any server is configured (the resource tools answer then).
+    pub(crate) fn has_servers(&self) -> bool {
+        !self.servers.is_empty()
+    }
+
+    /// The server named `name`, once it has started; why not, if it did not.
+    pub(crate) async fn ready(&self, name: &str) -> Result<Arc<Live>, String> {
+        let server = self
+            .servers
+            .iter()
+            .find(|server| server.config.name == name)
+            .ok_or_else(|| {
+                format!(
+                    "there is no MCP server `{name}`; the servers are: {}",
+                    self.servers
+                        .iter()
+                        .map(|server| format!("`{}`", server.config.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+        match server.settled().await {
+            State::Ready(live) => Ok(live),
+            State::Failed(message) => Err(message),
+            State::Starting => unreachable!("settled() waits until it is not starting"),
+        }
+    }
+
+    /// The servers that have resources, with their names, once every
+    /// server has started (or failed).
+    pub(crate) async fn resource_servers(&self) -> Vec<(String, Arc<Live>)> {
+        let mut found = Vec::new();
+        for server in &self.servers {
+            if let State::Ready(live) = server.settled().await
+                && live.resources
+            {
+                found.push((server.config.name.clone(), live));
+            }
+        }
+        found
     }
 
     /// Whether `name` is an MCP tool's name (it may still be unknown).
@@ -319,6 +369,16 @@ impl Live {
             .cloned()
     }
 
+    /// Whether it has resources.
+    pub(crate) fn has_resources(&self) -> bool {
+        self.resources
+    }
+
+    /// The connection, for requests beyond tool calls.
+    pub(crate) fn peer(&self) -> rmcp::service::Peer<rmcp::RoleClient> {
+        self.connection.peer()
+    }
+
     /// Call `tool` with `arguments`: the result as JSON, or why there is
     /// none (a refusal, a broken connection, the timeout).
     pub(crate) async fn call(
@@ -326,11 +386,15 @@ impl Live {
         server: &McpServerConfig,
         tool: &str,
         arguments: Option<serde_json::Map<String, Value>>,
+        progress_token: &str,
     ) -> Result<Value, String> {
         let mut request = CallToolRequestParams::new(tool.to_string());
         if let Some(arguments) = arguments {
             request = request.with_arguments(arguments);
         }
+        request.meta = Some(rmcp::model::RequestMetaObject::with_progress_token(
+            rmcp::model::ProgressToken(rmcp::model::NumberOrString::String(progress_token.into())),
+        ));
         let name = &server.name;
         let peer = self.connection.peer();
         match tokio::time::timeout(server.tool_timeout, peer.call_tool(request)).await {
@@ -360,11 +424,16 @@ async fn run_start(server: Arc<Server>) {
     let started = Instant::now();
     let config = &server.config;
     let weak = Arc::downgrade(&server);
+    let events = server.events.clone();
     let notices = Notices {
         tools_changed: Some(Arc::new(move || {
             if let Some(server) = weak.upgrade() {
                 tokio::spawn(refresh_tools(server));
             }
+        })),
+        // A call's progress token is its item's id.
+        progress: Some(Arc::new(move |item_id, message| {
+            events.send(None, EventMsg::McpToolCallProgress { item_id, message });
         })),
     };
     let attempt = async {
@@ -389,6 +458,7 @@ async fn run_start(server: Arc<Server>) {
                 tools.len()
             );
             server.state.send_replace(State::Ready(Arc::new(Live {
+                resources: connection.has_resources(),
                 connection,
                 tools: RwLock::new(Arc::new(tools)),
             })));

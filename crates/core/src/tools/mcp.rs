@@ -152,7 +152,7 @@ pub(super) async fn call(
             finish(context, turn_id, item, Err("interrupted".to_string()));
             return Err(TurnError::Cancelled);
         }
-        called = target.live.call(server, tool, arguments) => called,
+        called = target.live.call(server, tool, arguments, &item.id) => called,
     };
     match called {
         Ok(result) => {
@@ -163,6 +163,52 @@ pub(super) async fn call(
                 McpCallStatus::Completed
             };
             finish_with(context, turn_id, item, Some(answer.result), None, status);
+            Ok(answer.output)
+        }
+        Err(message) => {
+            finish(context, turn_id, item, Err(message.clone()));
+            Ok(FunctionCallOutput::Text(message))
+        }
+    }
+}
+
+/// `list_mcp_resources`, `list_mcp_resource_templates` or
+/// `read_mcp_resource`, shown as an `mcp_tool_call` item of the server
+/// asked (empty when every server is listed) named by the tool.
+pub(super) async fn resources(
+    context: ToolContext<'_>,
+    turn_id: &str,
+    name: &str,
+    arguments: &str,
+    cancel: &CancellationToken,
+) -> Result<FunctionCallOutput, TurnError> {
+    let parsed = parse(arguments).unwrap_or(Value::Null);
+    let server = parsed["server"].as_str().unwrap_or_default().to_string();
+    let item = Item {
+        id: context.services.events.item_id(),
+        details: details(&server, name, parsed),
+    };
+    context
+        .services
+        .events
+        .send(Some(turn_id), EventMsg::ItemStarted { item: item.clone() });
+    let ran = tokio::select! {
+        _ = cancel.cancelled() => {
+            finish(context, turn_id, item, Err("interrupted".to_string()));
+            return Err(TurnError::Cancelled);
+        }
+        ran = crate::mcp::resources::run(&context.services.mcp, name, arguments) => ran,
+    };
+    match ran {
+        Ok(answer) => {
+            finish_with(
+                context,
+                turn_id,
+                item,
+                Some(answer.result),
+                None,
+                McpCallStatus::Completed,
+            );
             Ok(answer.output)
         }
         Err(message) => {

@@ -129,6 +129,11 @@ impl App {
                     .approvals
                     .push_back(Modal::new(Request::Mcp(request)));
             }
+            EventMsg::McpToolCallProgress { item_id, message } => {
+                if let Some(call) = self.transcript.mcp_calls.get(&item_id) {
+                    self.hint = Some(format!("{call}: {message}"));
+                }
+            }
             EventMsg::McpServers { servers } => {
                 let card = crate::app::commands::mcp_card(&servers, self.view.mcp_verbose);
                 self.push_cell(card);
@@ -178,6 +183,11 @@ impl App {
             ItemDetails::Reasoning { .. } => {
                 self.transcript.live.reasoning_mut(&item.id);
             }
+            ItemDetails::McpToolCall { server, tool, .. } => {
+                let call = format!("{server}.{tool}");
+                self.hint = Some(format!("calling {call}…"));
+                self.transcript.mcp_calls.insert(item.id, call);
+            }
             _ => {}
         }
     }
@@ -224,6 +234,11 @@ impl App {
                 status,
                 ..
             } => {
+                if self.transcript.mcp_calls.remove(&item.id).is_some()
+                    && self.transcript.mcp_calls.is_empty()
+                {
+                    self.hint = None;
+                }
                 let text = match (status, error) {
                     (McpCallStatus::Failed, Some(error)) => {
                         format!("Called {server}.{tool}: failed: {}", error.message)

@@ -81,6 +81,8 @@ pub(crate) struct TranscriptView {
     pub last_plan: Option<Vec<TodoItem>>,
     /// When each running command started, for its duration.
     pub command_started: HashMap<String, Instant>,
+    /// Running MCP calls (`server.tool`) by item, for their progress.
+    pub mcp_calls: HashMap<String, String>,
     /// A stored thread to draw when its session starts.
     pub pending_transcript: Option<Box<duet_core::sessions::Transcript>>,
     /// The last error shown, so `TurnFailed` does not repeat it.
