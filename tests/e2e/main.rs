@@ -16,6 +16,7 @@ mod interrupt;
 mod logging;
 mod login;
 mod mcp_cli;
+mod mcp_server;
 mod mcp_session;
 mod real_servers;
 mod request_bodies;

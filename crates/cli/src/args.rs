@@ -134,6 +134,10 @@ pub enum Command {
     #[command(subcommand)]
     Mcp(crate::mcp::McpCommand),
 
+    /// Serve duet over MCP on stdio: the tools `duet` (start a thread on a
+    /// task) and `duet-reply` (continue it), for another agent or an editor.
+    McpServer(crate::mcp_server::McpServerCli),
+
     /// List the provider's models: what its server serves, merged with
     /// duet's catalogue (context window, output limit, prices).
     Models(crate::models::ModelsCli),

@@ -19,6 +19,7 @@ mod execpolicy;
 mod logging;
 mod login;
 mod mcp;
+mod mcp_server;
 mod models;
 mod resume;
 mod sandbox;
@@ -81,6 +82,7 @@ pub fn main() -> ExitCode {
             Command::Logout(_) => ("logout", Takes::Nothing),
             Command::Models(_) => ("models", Takes::Session),
             Command::Mcp(_) => ("mcp", Takes::Nothing),
+            Command::McpServer(_) => ("mcp-server", Takes::Session),
         };
         if let Err(code) = take_only(&tui, prompt.as_deref(), name, takes) {
             return code;
@@ -122,6 +124,10 @@ pub fn main() -> ExitCode {
         Some(Command::Login(cli)) => login::run_login(cli),
         Some(Command::Logout(cli)) => login::run_logout(cli),
         Some(Command::Mcp(command)) => mcp::run(command),
+        Some(Command::McpServer(mut cli)) => {
+            cli.session = tui.session.then(cli.session);
+            mcp_server::run(cli)
+        }
         Some(Command::Models(mut cli)) => {
             cli.session = tui.session.then(cli.session);
             models::run(cli)
