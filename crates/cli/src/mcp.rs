@@ -32,7 +32,23 @@ pub enum McpCommand {
     Remove { name: String },
     /// Start (or reach) a server, list its tools, and say how long each
     /// step took.
-    Test { name: String },
+    Test {
+        name: String,
+        /// Then call this tool and print its result.
+        #[arg(long = "call", value_name = "TOOL")]
+        call: Option<String>,
+        /// The call's arguments, a JSON object.
+        #[arg(long = "arguments", value_name = "JSON", requires = "call")]
+        arguments: Option<String>,
+        /// Call it this many times and print how long the calls took.
+        #[arg(
+            long = "times",
+            value_name = "N",
+            default_value_t = 1,
+            requires = "call"
+        )]
+        times: u32,
+    },
     /// Copy servers from Codex's config or Claude Code's `.mcp.json` /
     /// `~/.claude.json` into duet's.
     Import {
@@ -69,7 +85,16 @@ pub fn run(command: McpCommand) -> ExitCode {
         McpCommand::List { json } => show(None, json),
         McpCommand::Get { name, json } => show(Some(&name), json),
         McpCommand::Import { from, force } => import(from, force),
-        McpCommand::Test { name } => test(&name),
+        McpCommand::Test {
+            name,
+            call,
+            arguments,
+            times,
+        } => test(
+            &name,
+            call.as_deref()
+                .map(|tool| (tool, arguments.as_deref(), times)),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -168,8 +193,8 @@ fn show(name: Option<&str>, json: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// `duet mcp test NAME`.
-fn test(name: &str) -> Result<(), String> {
+/// `duet mcp test NAME [--call TOOL [--arguments JSON] [--times N]]`.
+fn test(name: &str, call: Option<(&str, Option<&str>, u32)>) -> Result<(), String> {
     let settings =
         resolve(&SessionArgs::default(), FrontEnd::Tool).map_err(|error| error.to_string())?;
     let config = settings.config;
@@ -204,6 +229,38 @@ fn test(name: &str) -> Result<(), String> {
                 .unwrap_or_default();
             println!("  {}  {description}", tool.name);
         }
+        let Some((tool, arguments, times)) = call else {
+            return Ok(());
+        };
+        let arguments = match arguments {
+            None => None,
+            Some(text) => match serde_json::from_str(text) {
+                Ok(serde_json::Value::Object(map)) => Some(map),
+                _ => return Err(format!("`--arguments` must be a JSON object, not `{text}`")),
+            },
+        };
+        let mut took = Vec::with_capacity(times as usize);
+        let mut result = serde_json::Value::Null;
+        for _ in 0..times.max(1) {
+            let started = std::time::Instant::now();
+            result = connection
+                .call(server, tool, arguments.clone(), None)
+                .await?;
+            took.push(started.elapsed());
+        }
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&result).unwrap_or_default()
+        );
+        took.sort();
+        let micros = |at: usize| took[at.min(took.len() - 1)].as_micros();
+        println!(
+            "{} calls of `{tool}`: median {} µs, p90 {} µs, min {} µs",
+            took.len(),
+            micros(took.len() / 2),
+            micros(took.len() * 9 / 10),
+            micros(0)
+        );
         Ok(())
     })
 }

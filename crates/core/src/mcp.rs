@@ -229,6 +229,13 @@ impl McpConnection {
                         "MCP server `{name}` exited with code {code} before it answered{}; {fix}",
                         quoted(&said)
                     ),
+                    (None, McpTransport::StreamableHttp { url, .. })
+                        if root_cause(&error) == "Auth required" =>
+                    {
+                        format!(
+                            "MCP server `{name}` at {url} requires authorisation (OAuth), which duet cannot do yet; give it a token with `mcp_servers.{name}.bearer_token_env_var`"
+                        )
+                    }
                     (None, McpTransport::StreamableHttp { url, .. }) => format!(
                         "MCP server `{name}` did not answer at {url}: {}; {fix}",
                         root_cause(&error)
@@ -268,6 +275,48 @@ impl McpConnection {
                     .unwrap_or(false),
             })
             .collect())
+    }
+
+    /// Call `tool` of `server` with `arguments` within its
+    /// `tool_timeout`, its progress reported under `progress_token`: the
+    /// result as JSON, or why there is none (a refusal, a broken
+    /// connection, the timeout), for the model.
+    pub async fn call(
+        &self,
+        server: &McpServerConfig,
+        tool: &str,
+        arguments: Option<serde_json::Map<String, serde_json::Value>>,
+        progress_token: Option<&str>,
+    ) -> Result<serde_json::Value, String> {
+        let mut request = rmcp::model::CallToolRequestParams::new(tool.to_string());
+        if let Some(arguments) = arguments {
+            request = request.with_arguments(arguments);
+        }
+        if let Some(token) = progress_token {
+            request.meta = Some(rmcp::model::RequestMetaObject::with_progress_token(
+                rmcp::model::ProgressToken(rmcp::model::NumberOrString::String(token.into())),
+            ));
+        }
+        let name = &server.name;
+        let call = self.service.peer().call_tool(request);
+        match tokio::time::timeout(server.tool_timeout, call).await {
+            Err(_) => Err(format!(
+                "MCP tool `{tool}` of server `{name}` did not answer within {} s; raise `mcp_servers.{name}.tool_timeout_sec` if it needs longer",
+                server.tool_timeout.as_secs_f64()
+            )),
+            Ok(Ok(result)) => serde_json::to_value(result)
+                .map_err(|error| format!("the result of MCP tool `{tool}` is unreadable: {error}")),
+            Ok(Err(rmcp::ServiceError::McpError(error))) => Err(format!(
+                "MCP server `{name}` refused the call of `{tool}`: {}",
+                error.message
+            )),
+            Ok(Err(error)) if self.is_closed() => Err(format!(
+                "MCP server `{name}` exited during the call of `{tool}` ({error}); it is started again on the next call"
+            )),
+            Ok(Err(error)) => Err(format!(
+                "the call of MCP tool `{tool}` of server `{name}` failed: {error}"
+            )),
+        }
     }
 
     /// A handle for requests, usable by several calls at once.

@@ -18,7 +18,6 @@ use super::{McpConnection, McpTool, Notices, StartContext};
 use crate::config::mcp::{McpServerConfig, McpTransport};
 use crate::services::EventSender;
 use duet_protocol::{EventMsg, McpServerState, McpServerStatus, McpToolInfo};
-use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
@@ -91,7 +90,7 @@ pub(crate) enum Missing {
 
 impl McpManager {
     /// Start every enabled server of `servers` in the background; returns
-    /// at once. Must be called inside the tokio runtime.
+    /// at once (the servers start on their own thread, `server_runtime`).
     pub(crate) fn start(
         servers: &[McpServerConfig],
         start: StartContext,
@@ -112,7 +111,7 @@ impl McpManager {
             })
             .collect();
         for server in &servers {
-            tokio::spawn(run_start(Arc::clone(server)));
+            server_runtime().spawn(run_start(Arc::clone(server)));
         }
         McpManager { servers }
     }
@@ -291,7 +290,7 @@ impl McpManager {
                 "MCP server `{}` exited; starting it again",
                 server.config.name
             );
-            tokio::spawn(run_start(Arc::clone(&server)));
+            server_runtime().spawn(run_start(Arc::clone(&server)));
         }
         match server.settled().await {
             State::Ready(live) => match live.tool(&tool.qualified) {
@@ -379,8 +378,7 @@ impl Live {
         self.connection.peer()
     }
 
-    /// Call `tool` with `arguments`: the result as JSON, or why there is
-    /// none (a refusal, a broken connection, the timeout).
+    /// Call `tool` with `arguments` ([`McpConnection::call`]).
     pub(crate) async fn call(
         &self,
         server: &McpServerConfig,
@@ -388,34 +386,37 @@ impl Live {
         arguments: Option<serde_json::Map<String, Value>>,
         progress_token: &str,
     ) -> Result<Value, String> {
-        let mut request = CallToolRequestParams::new(tool.to_string());
-        if let Some(arguments) = arguments {
-            request = request.with_arguments(arguments);
-        }
-        request.meta = Some(rmcp::model::RequestMetaObject::with_progress_token(
-            rmcp::model::ProgressToken(rmcp::model::NumberOrString::String(progress_token.into())),
-        ));
-        let name = &server.name;
-        let peer = self.connection.peer();
-        match tokio::time::timeout(server.tool_timeout, peer.call_tool(request)).await {
-            Err(_) => Err(format!(
-                "MCP tool `{tool}` of server `{name}` did not answer within {} s; raise `mcp_servers.{name}.tool_timeout_sec` if it needs longer",
-                server.tool_timeout.as_secs_f64()
-            )),
-            Ok(Ok(result)) => serde_json::to_value(result)
-                .map_err(|error| format!("the result of MCP tool `{tool}` is unreadable: {error}")),
-            Ok(Err(rmcp::ServiceError::McpError(error))) => Err(format!(
-                "MCP server `{name}` refused the call of `{tool}`: {}",
-                error.message
-            )),
-            Ok(Err(error)) if self.connection.is_closed() => Err(format!(
-                "MCP server `{name}` exited during the call of `{tool}` ({error}); it is started again on the next call"
-            )),
-            Ok(Err(error)) => Err(format!(
-                "the call of MCP tool `{tool}` of server `{name}` failed: {error}"
-            )),
-        }
+        self.connection
+            .call(server, tool, arguments, Some(progress_token))
+            .await
     }
+}
+
+/// Where servers are started and spoken to: a thread of their own, with
+/// its own runtime, for the process's life. Starting three servers (three
+/// processes, three handshakes) then never delays a turn on the session's
+/// runtime, even a single-threaded one (`duet exec`); and the supervising
+/// helpers' parent-death signal, which follows the thread that started
+/// them, fires only when duet itself ends. Without a thread (none can be
+/// made), the caller's runtime.
+fn server_runtime() -> tokio::runtime::Handle {
+    static RUNTIME: std::sync::OnceLock<Option<tokio::runtime::Handle>> =
+        std::sync::OnceLock::new();
+    let dedicated = RUNTIME.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        let handle = runtime.handle().clone();
+        std::thread::Builder::new()
+            .name("duet-mcp".to_string())
+            .spawn(move || runtime.block_on(std::future::pending::<()>()))
+            .ok()?;
+        Some(handle)
+    });
+    dedicated
+        .clone()
+        .unwrap_or_else(tokio::runtime::Handle::current)
 }
 
 /// Connect to `server` and list its tools within its startup timeout;
@@ -428,7 +429,7 @@ async fn run_start(server: Arc<Server>) {
     let notices = Notices {
         tools_changed: Some(Arc::new(move || {
             if let Some(server) = weak.upgrade() {
-                tokio::spawn(refresh_tools(server));
+                server_runtime().spawn(refresh_tools(server));
             }
         })),
         // A call's progress token is its item's id.
