@@ -160,6 +160,23 @@ pub const PROBES: &[Probe] = &[
         let path = f.extra.join("probe.txt");
         exists(format!("echo x > '{}'", path.display()), path)
     }),
+    // The helper's unconfined policy (MCP servers) asked for from inside:
+    // it adds no confinement, and takes none away.
+    probe(
+        "write_sibling_through_an_unconfined_helper",
+        [D, D, D],
+        |f| {
+            let path = f.sibling.join("probe.txt");
+            exists(
+                format!(
+                    "'{}' --policy '{{\"network_disabled\":false,\"unconfined\":true}}' -- /bin/sh -c \"echo x > '{}'\"",
+                    env!("CARGO_BIN_EXE_duet-linux-sandbox"),
+                    path.display()
+                ),
+                path,
+            )
+        },
+    ),
     probe("write_home", [D, D, D], |f| {
         exists(
             "echo x > \"$HOME/probe.txt\"".into(),
