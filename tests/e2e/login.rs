@@ -166,8 +166,9 @@ async fn a_refused_saved_key_names_the_file_and_the_command() {
     assert!(refused.stderr.contains(&expected), "{}", refused.describe());
 }
 
-/// The saved keys are out of a confined command's reach: a model that runs
-/// `cat $DUET_HOME/auth.json` gets nothing of the key back.
+/// The saved keys (and MCP servers' OAuth tokens) are out of a confined
+/// command's reach: a model that runs `cat $DUET_HOME/auth.json` gets
+/// nothing of the key back.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_confined_command_cannot_read_the_saved_keys() {
     use duet_test_support::sse::ev_function_call;
@@ -177,7 +178,10 @@ async fn a_confined_command_cannot_read_the_saved_keys() {
     };
     let server = start_mock().await;
     let keys = workspace.home().join("auth.json");
-    let cmd = format!("cat {} ; echo done", keys.display());
+    // And the tokens `duet mcp login` saved.
+    let tokens = workspace.home().join("mcp-credentials.json");
+    std::fs::write(&tokens, r#"{"docs": {"access_token": "mcp-token-secret"}}"#).unwrap();
+    let cmd = format!("cat {} {} ; echo done", keys.display(), tokens.display());
     let log = mount_sse_sequence(
         &server,
         vec![
@@ -219,6 +223,10 @@ async fn a_confined_command_cannot_read_the_saved_keys() {
     assert!(
         !output.contains("sk-saved"),
         "{backend}: the key leaked: {output}"
+    );
+    assert!(
+        !output.contains("mcp-token-secret"),
+        "{backend}: an MCP token leaked: {output}"
     );
     // duet itself still reads them: the requests carried the key.
     assert_eq!(

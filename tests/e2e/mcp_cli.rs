@@ -226,3 +226,147 @@ async fn test_reaches_a_real_server_and_says_why_others_fail() {
         "a `sleep 29.987` server outlived duet"
     );
 }
+
+/// A free port on 127.0.0.1 (closed again for the server to take).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// `duet mcp login` against an MCP server that requires OAuth (the SDK's
+/// auth support and demo authorization server): before, the server is
+/// refused with what to run; the login registers duet, sends the browser
+/// (here `fetch`) to approve, takes the redirect, saves the tokens (mode
+/// 600, hidden from sandboxed commands); after, calls go through as the
+/// client duet registered; `logout` forgets it.
+#[tokio::test(flavor = "multi_thread")]
+#[allow(clippy::disallowed_methods)] // the servers and the browser are processes of the test
+async fn login_gets_a_token_for_an_oauth_server() {
+    use std::io::BufRead;
+    let Some(script) = crate::common::mcp_server("servers/oauth.mjs") else {
+        return;
+    };
+    let (mcp_port, auth_port) = (free_port(), free_port());
+    let mut server = std::process::Command::new("node")
+        .arg(&script)
+        .env("MCP_PORT", mcp_port.to_string())
+        .env("MCP_AUTH_PORT", auth_port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start node");
+    assert!(common::wait_until(
+        std::time::Duration::from_secs(20),
+        || {
+            [mcp_port, auth_port]
+                .iter()
+                .all(|port| std::net::TcpStream::connect(("127.0.0.1", *port)).is_ok())
+        }
+    ));
+    let workspace = Workspace::new();
+    std::fs::write(
+        workspace.home().join("config.toml"),
+        format!("[mcp_servers.secure]\nurl = \"http://localhost:{mcp_port}/mcp\"\n"),
+    )
+    .unwrap();
+    let refused = workspace.duet().args(["mcp", "test", "secure"]).run().await;
+    assert_eq!(refused.code, Some(1));
+    assert_eq!(
+        refused.stderr,
+        format!(
+            "error: MCP server `secure` at http://localhost:{mcp_port}/mcp requires authorisation: run `duet mcp login secure` (or give it a token with `mcp_servers.secure.bearer_token_env_var`)\n"
+        )
+    );
+
+    let home = workspace.home().to_path_buf();
+    let mut login = std::process::Command::new(env!("CARGO_BIN_EXE_duet"))
+        .args(["mcp", "login", "secure", "--no-browser"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("DUET_HOME", &home)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start duet mcp login");
+    let mut lines = std::io::BufReader::new(login.stdout.take().unwrap()).lines();
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        "Open this address to let duet use `secure`:"
+    );
+    let address = lines.next().unwrap().unwrap();
+    assert!(
+        address.starts_with(&format!(
+            "http://localhost:{auth_port}/authorize?response_type=code&client_id="
+        )) && address.contains("&code_challenge_method=S256&")
+            && address.contains(&format!(
+                "&resource=http%3A%2F%2Flocalhost%3A{mcp_port}%2Fmcp"
+            )),
+        "{address}"
+    );
+    // The "browser": follows the authorization server's redirect to duet.
+    let page = std::process::Command::new("node")
+        .args([
+            "-e",
+            "fetch(process.argv[1]).then(r => r.text()).then(t => process.stdout.write(t))",
+        ])
+        .arg(&address)
+        .output()
+        .expect("run node");
+    assert_eq!(
+        String::from_utf8_lossy(&page.stdout),
+        "<!doctype html><title>duet</title><p>duet is logged in. You can close this window.</p>\n"
+    );
+    let credentials = home.join("mcp-credentials.json");
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        format!(
+            "logged in to `secure`; the tokens are in `{}`",
+            credentials.display()
+        )
+    );
+    assert!(login.wait().unwrap().success());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&credentials)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&credentials).unwrap()).unwrap();
+    let client_id = saved["secure"]["client_id"].as_str().unwrap().to_string();
+    assert!(
+        saved["secure"]["access_token"]
+            .as_str()
+            .is_some_and(|token| !token.is_empty())
+    );
+
+    let called = workspace
+        .duet()
+        .args(["mcp", "test", "secure", "--call", "whoami"])
+        .run()
+        .await;
+    assert_eq!(called.code, Some(0), "{}", called.describe());
+    assert!(
+        called
+            .stdout
+            .contains(&format!("\"text\": \"client {client_id}\"")),
+        "{}",
+        called.stdout
+    );
+    let out = workspace
+        .duet()
+        .args(["mcp", "logout", "secure"])
+        .run()
+        .await;
+    assert_eq!(out.stdout, "forgot the login of `secure`\n");
+    let again = workspace.duet().args(["mcp", "test", "secure"]).run().await;
+    assert_eq!(again.code, Some(1));
+    let _ = server.kill();
+    let _ = server.wait();
+}

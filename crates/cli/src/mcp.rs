@@ -49,6 +49,20 @@ pub enum McpCommand {
         )]
         times: u32,
     },
+    /// Log in to a streamable HTTP server that requires OAuth: approve duet
+    /// in a browser; the tokens are kept in `$DUET_HOME` and refreshed.
+    Login {
+        name: String,
+        /// The scopes to ask for (comma-separated; default: what the
+        /// server offers).
+        #[arg(long = "scopes", value_delimiter = ',')]
+        scopes: Vec<String>,
+        /// Print the address to open instead of opening a browser.
+        #[arg(long = "no-browser")]
+        no_browser: bool,
+    },
+    /// Forget the tokens `duet mcp login` saved for a server.
+    Logout { name: String },
     /// Copy servers from Codex's config or Claude Code's `.mcp.json` /
     /// `~/.claude.json` into duet's.
     Import {
@@ -85,6 +99,12 @@ pub fn run(command: McpCommand) -> ExitCode {
         McpCommand::List { json } => show(None, json),
         McpCommand::Get { name, json } => show(Some(&name), json),
         McpCommand::Import { from, force } => import(from, force),
+        McpCommand::Login {
+            name,
+            scopes,
+            no_browser,
+        } => login(&name, &scopes, !no_browser),
+        McpCommand::Logout { name } => logout(&name),
         McpCommand::Test {
             name,
             call,
@@ -193,12 +213,52 @@ fn show(name: Option<&str>, json: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// `duet mcp test NAME [--call TOOL [--arguments JSON] [--times N]]`.
-fn test(name: &str, call: Option<(&str, Option<&str>, u32)>) -> Result<(), String> {
+/// `duet mcp login NAME`.
+fn login(name: &str, scopes: &[String], open_browser: bool) -> Result<(), String> {
     let settings =
         resolve(&SessionArgs::default(), FrontEnd::Tool).map_err(|error| error.to_string())?;
     let config = settings.config;
-    let server = config
+    let server = configured(&config, name)?;
+    let runtime = crate::current_thread_runtime().map_err(|_| "no runtime".to_string())?;
+    let show = |address: &str| {
+        println!("Open this address to let duet use `{name}`:\n{address}");
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+    };
+    runtime.block_on(duet_core::mcp::oauth::login(
+        server,
+        &config.duet_home,
+        scopes,
+        open_browser,
+        &show,
+    ))?;
+    println!(
+        "logged in to `{name}`; the tokens are in `{}`",
+        config
+            .duet_home
+            .join(duet_core::mcp::oauth::CREDENTIALS_FILE)
+            .display()
+    );
+    Ok(())
+}
+
+/// `duet mcp logout NAME`.
+fn logout(name: &str) -> Result<(), String> {
+    let home = duet_core::config::duet_home(&|variable| std::env::var(variable).ok())
+        .map_err(|error| error.to_string())?;
+    if duet_core::mcp::oauth::logout(&home, name)? {
+        println!("forgot the login of `{name}`");
+    } else {
+        println!("no login of `{name}` was saved");
+    }
+    Ok(())
+}
+
+/// The configured server `name`.
+fn configured<'a>(
+    config: &'a duet_core::config::Config,
+    name: &str,
+) -> Result<&'a duet_core::config::mcp::McpServerConfig, String> {
+    config
         .mcp_servers
         .iter()
         .find(|server| server.name == name)
@@ -206,7 +266,15 @@ fn test(name: &str, call: Option<(&str, Option<&str>, u32)>) -> Result<(), Strin
             format!(
                 "no MCP server `{name}` is configured; `duet mcp list` shows the configured ones"
             )
-        })?;
+        })
+}
+
+/// `duet mcp test NAME [--call TOOL [--arguments JSON] [--times N]]`.
+fn test(name: &str, call: Option<(&str, Option<&str>, u32)>) -> Result<(), String> {
+    let settings =
+        resolve(&SessionArgs::default(), FrontEnd::Tool).map_err(|error| error.to_string())?;
+    let config = settings.config;
+    let server = configured(&config, name)?;
     let runtime = crate::current_thread_runtime().map_err(|_| "no runtime".to_string())?;
     runtime.block_on(async {
         let connection = duet_core::mcp::McpConnection::connect(server, &config).await?;

@@ -308,7 +308,11 @@ impl Config {
             backend: self.sandbox_backend,
             state_dir: Some(self.duet_home.join("tmp")),
             helper: None,
-            hidden: vec![self.duet_home.join(crate::auth::AUTH_FILE)],
+            // The saved API keys and MCP servers' OAuth tokens.
+            hidden: vec![
+                self.duet_home.join(crate::auth::AUTH_FILE),
+                self.duet_home.join(crate::mcp::oauth::CREDENTIALS_FILE),
+            ],
         }
     }
 }

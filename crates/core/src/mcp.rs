@@ -14,6 +14,7 @@ pub(crate) mod content;
 mod http;
 pub(crate) mod manager;
 pub(crate) mod names;
+pub mod oauth;
 pub(crate) mod resources;
 
 use crate::config::Config;
@@ -48,6 +49,8 @@ pub(crate) struct StartContext {
     pub cwd: PathBuf,
     /// For the helper that supervises stdio servers.
     pub sandbox: Sandbox,
+    /// Where `duet mcp login` keeps HTTP servers' tokens.
+    pub duet_home: PathBuf,
 }
 
 impl StartContext {
@@ -60,6 +63,7 @@ impl StartContext {
                 .collect(),
             cwd: config.cwd.clone(),
             sandbox: config.sandbox(),
+            duet_home: config.duet_home.clone(),
         }
     }
 }
@@ -194,7 +198,8 @@ impl McpConnection {
                 )
             }
             McpTransport::StreamableHttp { .. } => {
-                let transport = http::transport(server)?;
+                let login = oauth::access_token(server, &start.duet_home).await;
+                let transport = http::transport(server, login)?;
                 (
                     Box::pin(client.serve(transport))
                         as std::pin::Pin<Box<dyn Future<Output = _> + Send>>,
@@ -233,7 +238,7 @@ impl McpConnection {
                         if root_cause(&error) == "Auth required" =>
                     {
                         format!(
-                            "MCP server `{name}` at {url} requires authorisation (OAuth), which duet cannot do yet; give it a token with `mcp_servers.{name}.bearer_token_env_var`"
+                            "MCP server `{name}` at {url} requires authorisation: run `duet mcp login {name}` (or give it a token with `mcp_servers.{name}.bearer_token_env_var`)"
                         )
                     }
                     (None, McpTransport::StreamableHttp { url, .. }) => format!(

@@ -6,8 +6,9 @@
 //! `POST`ed (answered with JSON, an event stream, or `202 Accepted`), the
 //! server's own event stream (`GET`, optional: `405` means none), and the
 //! session's end (`DELETE`). The bearer token comes from
-//! `bearer_token_env_var`; `http_headers` are sent as given and
-//! `env_http_headers` from the variables they name.
+//! `bearer_token_env_var`, else from `duet mcp login` (`oauth.rs`);
+//! `http_headers` are sent as given and `env_http_headers` from the
+//! variables they name.
 
 use crate::config::mcp::{McpServerConfig, McpTransport};
 use futures::StreamExt;
@@ -35,6 +36,7 @@ const MAX_JSON_BYTES: usize = 64 * 1024 * 1024;
 /// The transport to `server`'s URL, with its token and headers.
 pub(super) fn transport(
     server: &McpServerConfig,
+    login: Option<String>,
 ) -> Result<StreamableHttpClientTransport<HttpClient>, String> {
     let McpTransport::StreamableHttp {
         url,
@@ -78,6 +80,9 @@ pub(super) fn transport(
                 "MCP server `{name}` needs a token in `{variable}` (`bearer_token_env_var`), which is not set; set it, or remove `bearer_token_env_var`"
             )
         })?;
+        config = config.auth_header(token);
+    } else if let Some(token) = login {
+        // `duet mcp login`'s token (never logged).
         config = config.auth_header(token);
     }
     let client = reqwest::Client::builder()
