@@ -17,7 +17,7 @@ mod spec;
 
 pub(crate) use call::{ToolCall, TurnState};
 pub(crate) use image::image_data_url;
-pub(crate) use spec::specs;
+pub(crate) use spec::{sort_keys, specs};
 
 use crate::services::{ToolContext, TurnError};
 use call::parse_arguments;

@@ -565,19 +565,8 @@ fn function_spec(qualified: &str, server: &str, tool: &McpTool) -> Value {
         "strict": false,
         "parameters": Value::Object(parameters),
     });
-    sort_keys(&mut spec);
+    crate::tools::sort_keys(&mut spec);
     spec
-}
-
-fn sort_keys(value: &mut Value) {
-    match value {
-        Value::Object(fields) => {
-            fields.sort_keys();
-            fields.values_mut().for_each(sort_keys);
-        }
-        Value::Array(items) => items.iter_mut().for_each(sort_keys),
-        _ => {}
-    }
 }
 
 #[cfg(test)]

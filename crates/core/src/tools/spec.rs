@@ -28,7 +28,7 @@ pub(crate) fn specs(tools: &ToolsConfig) -> Vec<Value> {
 }
 
 /// Sort the keys of every object in `value`, recursively.
-fn sort_keys(value: &mut Value) {
+pub(crate) fn sort_keys(value: &mut Value) {
     match value {
         Value::Object(fields) => {
             fields.sort_keys();
