@@ -108,7 +108,7 @@ async fn the_sdk_client_starts_and_continues_a_thread() {
     // by the client, so only a mid-turn one is certain.)
     assert!(
         progress.contains(&"ran /bin/bash -lc 'touch approved.txt'"),
-        "{progress:?}"
+        "{progress:?} in {seen}"
     );
     let logged: Vec<&str> = seen["logged"]
         .as_array()
