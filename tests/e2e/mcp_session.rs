@@ -183,6 +183,7 @@ async fn images_reach_the_model_and_errors_fail_the_item() {
             sse_completed_turn(&[
                 ev_function_call("img", "mcp__everything__get-tiny-image", "{}"),
                 ev_function_call("bad", "mcp__scripted__fail", "{}"),
+                ev_function_call("json", "mcp__everything__echo", r#"{"message":"#),
             ]),
             sse_completed_turn(&[ev_assistant_message("m1", "seen")]),
         ],
@@ -222,6 +223,14 @@ async fn images_reach_the_model_and_errors_fail_the_item() {
     assert_eq!(
         output_for(&bodies, "bad"),
         json!("The tool reported an error:\nthis tool always fails")
+    );
+    let unparsed = output_for(&bodies, "json");
+    assert!(
+        unparsed
+            .as_str()
+            .unwrap()
+            .starts_with("failed to parse the arguments: EOF while parsing"),
+        "{unparsed}"
     );
     let events = normalized_events(&outcome, &workspace);
     let failed = completed_calls(&events)

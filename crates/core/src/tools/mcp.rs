@@ -91,7 +91,14 @@ pub(super) async fn call(
     let tool = &target.tool.tool.name;
     let parsed = match parse(arguments) {
         Ok(parsed) => parsed,
-        Err(message) => return Ok(FunctionCallOutput::Text(message)),
+        Err(message) => {
+            let item = Item {
+                id: events.item_id(),
+                details: details(&server.name, tool, Value::Null),
+            };
+            finish(context, turn_id, item, Err(message.clone()));
+            return Ok(FunctionCallOutput::Text(message));
+        }
     };
     let item = Item {
         id: events.item_id(),
