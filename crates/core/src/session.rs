@@ -295,16 +295,28 @@ pub fn spawn_session(
     })
 }
 
-/// Why the keys `duet login` saved can be read by confined commands, when
-/// they can: they lie inside a writable root and Landlock is the backend
-/// (it grants reads by listing what is beside them, which cannot be done
-/// inside a root; bubblewrap hides them anywhere).
+/// Why the keys `duet login` saved (or the tokens `duet mcp login` saved)
+/// can be read by confined commands, when they can: they lie inside a
+/// writable root and Landlock is the backend (it grants reads by listing
+/// what is beside them, which cannot be done inside a root; bubblewrap
+/// hides them anywhere).
 fn saved_keys_exposed(config: &Config) -> Option<String> {
-    let keys = config
-        .duet_home
-        .join(crate::auth::AUTH_FILE)
-        .canonicalize()
-        .ok()?;
+    let saved = [
+        (
+            crate::auth::AUTH_FILE,
+            "the API keys `duet login` saved",
+            "give the key in an environment variable instead and `duet logout`",
+        ),
+        (
+            crate::mcp::oauth::CREDENTIALS_FILE,
+            "the MCP tokens `duet mcp login` saved",
+            "`duet mcp logout` and give the servers tokens through `bearer_token_env_var`",
+        ),
+    ];
+    let (keys, what, instead) = saved.into_iter().find_map(|(file, what, instead)| {
+        let keys = config.duet_home.join(file).canonicalize().ok()?;
+        Some((keys, what, instead))
+    })?;
     let policy = config.sandbox_policy();
     let root = crate::services::writable_roots(&policy)
         .into_iter()
@@ -312,7 +324,7 @@ fn saved_keys_exposed(config: &Config) -> Option<String> {
     let backend = config.sandbox().backend().ok()??;
     (backend == duet_sandbox::Backend::Landlock).then(|| {
         format!(
-            "the API keys `duet login` saved ({}) are inside the writable folder {}, where the Landlock sandbox cannot hide them from commands (bubblewrap can): give the key in an environment variable instead and `duet logout`, or work in a folder that does not hold {}",
+            "{what} ({}) are inside the writable folder {}, where the Landlock sandbox cannot hide them from commands (bubblewrap can): {instead}, or work in a folder that does not hold {}",
             keys.display(),
             root.display(),
             config.duet_home.display()
