@@ -538,13 +538,17 @@ fn expose(config: &McpServerConfig, tools: Vec<McpTool>) -> Vec<ExposedTool> {
 }
 
 /// The function definition of one tool: its schema as the server gave
-/// it, made an object schema with `properties` where it lacked them (the
-/// APIs refuse one without), keys sorted so requests stay byte-stable.
+/// it (without `$schema`), made an object schema with `properties` where it
+/// lacked them (the APIs refuse one without), keys sorted so requests stay
+/// byte-stable.
 fn function_spec(qualified: &str, server: &str, tool: &McpTool) -> Value {
     let mut parameters = match &tool.input_schema {
         Value::Object(schema) => schema.clone(),
         _ => serde_json::Map::new(),
     };
+    // The dialect marker some SDKs add (`draft-07`) is no parameter; some
+    // APIs refuse a keyword they do not know at the top.
+    parameters.remove("$schema");
     parameters
         .entry("type")
         .or_insert_with(|| Value::String("object".to_string()));
