@@ -97,17 +97,32 @@ async fn the_sdk_client_starts_and_continues_a_thread() {
         "{elicitations:?}"
     );
     assert!(workspace.repo().join("approved.txt").exists());
-    // Progress for the completed items; every event logged.
-    let progress: Vec<&str> = seen["progress"]
+    // Progress for the completed items (what the SDK client received in
+    // time, plus what it reported as come after the answer: it handles
+    // notifications a moment later than responses); every event logged.
+    let mut progress: Vec<String> = seen["progress"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(Value::as_str)
+        .map(str::to_string)
         .collect();
-    // (Progress sent as the turn ends may cross the answer and be dropped
-    // by the client, so only a mid-turn one is certain.)
+    for late in seen["clientErrors"].as_array().unwrap() {
+        let late = late.as_str().unwrap();
+        let json = late
+            .split_once("unknown token: ")
+            .map(|(_, json)| json)
+            .unwrap_or_else(|| panic!("a client error that is not late progress: {late}"));
+        let notification: Value = serde_json::from_str(json).unwrap();
+        progress.push(
+            notification["params"]["message"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
     assert!(
-        progress.contains(&"ran /bin/bash -lc 'touch approved.txt'"),
+        progress.contains(&"ran /bin/bash -lc 'touch approved.txt'".to_string()),
         "{progress:?} in {seen}"
     );
     let logged: Vec<&str> = seen["logged"]

@@ -27,6 +27,11 @@ client.setRequestHandler(ElicitRequestSchema, async (request) => {
   elicitations.push(request.params.message);
   return { action: "accept", content: {} };
 });
+// The SDK handles a notification a moment after reading it, a response at
+// once: progress that arrives in the same read as its call's answer finds
+// its handler gone and is reported here instead.
+const clientErrors = [];
+client.onerror = (error) => clientErrors.push(String(error));
 const logged = [];
 client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
   logged.push(notification.params.data?.type);
@@ -65,6 +70,7 @@ console.log(
     unknown,
     elicitations,
     progress,
+    clientErrors,
     logged,
   }),
 );
