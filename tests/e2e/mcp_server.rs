@@ -13,6 +13,85 @@ use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use std::process::{Command, Stdio};
 
+/// Run `drive-duet.mjs` against the mock at `url` in `workspace`, with
+/// `extra` arguments; what the client saw.
+async fn drive(
+    script: std::path::PathBuf,
+    workspace: &Workspace,
+    url: String,
+    extra: &[&str],
+) -> Value {
+    let repo = workspace.repo().to_path_buf();
+    let home = workspace.home().to_path_buf();
+    let extra: Vec<String> = extra.iter().map(|arg| arg.to_string()).collect();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(&script)
+            .arg(env!("CARGO_BIN_EXE_duet"))
+            .arg(&repo)
+            .arg(&url)
+            .args(&extra)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &home)
+            .env("DUET_HOME", &home)
+            .env("OPENAI_API_KEY", "sk-test")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run node")
+    })
+    .await
+    .expect("the node thread");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "node failed: {}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(stdout.trim()).expect("the client's report")
+}
+
+/// A client that cannot be asked (no elicitation): the approval is
+/// declined, the model told, and nothing runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_elicitation_approvals_are_declined() {
+    let Some(script) = mcp_server("clients/drive-duet.mjs") else {
+        return;
+    };
+    let server = start_mock().await;
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            sse_completed_turn(&[ev_function_call(
+                "c1",
+                "exec_command",
+                r#"{"cmd":"touch approved.txt"}"#,
+            )]),
+            sse_completed_turn(&[ev_assistant_message("m1", "could not")]),
+        ],
+    )
+    .await;
+    let workspace = Workspace::new();
+    let seen = drive(script, &workspace, base_url(&server), &["--no-elicitation"]).await;
+    assert_eq!(seen["elicitations"], json!([]));
+    assert_eq!(seen["first"]["structuredContent"]["content"], "could not");
+    assert!(!workspace.repo().join("approved.txt").exists());
+    let bodies = log.bodies();
+    let output = bodies[1]["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["type"] == "function_call_output")
+        .unwrap()["output"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        output.contains("the user declined to run this command"),
+        "{output}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_sdk_client_starts_and_continues_a_thread() {
     let Some(script) = mcp_server("clients/drive-duet.mjs") else {
@@ -33,33 +112,7 @@ async fn the_sdk_client_starts_and_continues_a_thread() {
     )
     .await;
     let workspace = Workspace::new();
-    let repo = workspace.repo().to_path_buf();
-    let home = workspace.home().to_path_buf();
-    let url = base_url(&server);
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(&script)
-            .arg(env!("CARGO_BIN_EXE_duet"))
-            .arg(&repo)
-            .arg(&url)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", &home)
-            .env("DUET_HOME", &home)
-            .env("OPENAI_API_KEY", "sk-test")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run node")
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "node failed: {}\n{stdout}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let seen: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let seen = drive(script, &workspace, base_url(&server), &[]).await;
     assert_eq!(seen["tools"], json!(["duet", "duet-reply"]));
     let thread_id = seen["first"]["structuredContent"]["threadId"]
         .as_str()

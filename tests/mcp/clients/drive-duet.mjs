@@ -2,7 +2,8 @@
 // lists its tools, calls `duet` on a task (answering the approval it asks
 // for as an elicitation, counting progress and log notifications), then
 // `duet-reply` on the thread it answered. Prints what it saw as JSON.
-// Usage: node drive-duet.mjs DUET REPO BASE_URL
+// Usage: node drive-duet.mjs DUET REPO BASE_URL [--no-elicitation]
+// (without elicitation the client cannot be asked, so duet declines).
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import {
@@ -10,7 +11,8 @@ import {
   LoggingMessageNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 
-const [duet, repo, baseUrl] = process.argv.slice(2);
+const [duet, repo, baseUrl, mode] = process.argv.slice(2);
+const elicits = mode !== "--no-elicitation";
 const transport = new StdioClientTransport({
   command: duet,
   args: ["mcp-server"],
@@ -20,13 +22,15 @@ const transport = new StdioClientTransport({
 });
 const client = new Client(
   { name: "duet-test-client", version: "1.0.0" },
-  { capabilities: { elicitation: {} } },
+  { capabilities: elicits ? { elicitation: {} } : {} },
 );
 const elicitations = [];
-client.setRequestHandler(ElicitRequestSchema, async (request) => {
-  elicitations.push(request.params.message);
-  return { action: "accept", content: {} };
-});
+if (elicits) {
+  client.setRequestHandler(ElicitRequestSchema, async (request) => {
+    elicitations.push(request.params.message);
+    return { action: "accept", content: {} };
+  });
+}
 // The SDK handles a notification a moment after reading it, a response at
 // once: progress that arrives in the same read as its call's answer finds
 // its handler gone and is reported here instead.
@@ -54,6 +58,11 @@ const first = await client.callTool(
   undefined,
   { onprogress: (update) => progress.push(update.message) },
 );
+if (!elicits) {
+  console.log(JSON.stringify({ first, elicitations }));
+  await client.close();
+  process.exit(0);
+}
 const second = await client.callTool({
   name: "duet-reply",
   arguments: { threadId: first.structuredContent.threadId, prompt: "thanks" },
