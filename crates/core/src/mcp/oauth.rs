@@ -610,4 +610,78 @@ mod tests {
         assert_eq!(verifier.len(), 48);
         assert_ne!(verifier, random_text(48).unwrap());
     }
+
+    fn http_server(url: &str) -> McpServerConfig {
+        McpServerConfig {
+            name: "docs".into(),
+            transport: McpTransport::StreamableHttp {
+                url: url.into(),
+                bearer_token_env_var: None,
+                http_headers: Default::default(),
+                env_http_headers: Default::default(),
+            },
+            enabled: true,
+            required: false,
+            startup_timeout: crate::config::mcp::DEFAULT_STARTUP_TIMEOUT,
+            tool_timeout: crate::config::mcp::DEFAULT_TOOL_TIMEOUT,
+            enabled_tools: None,
+            disabled_tools: vec![],
+            default_tools_approval_mode: None,
+            tool_approval_modes: Default::default(),
+        }
+    }
+
+    /// An expired token is refreshed with the refresh token (and the
+    /// client's id and the resource), the new tokens saved; a fresh one is
+    /// used as it is; one for another URL is not used.
+    #[tokio::test]
+    async fn expired_tokens_are_refreshed_and_saved() {
+        use wiremock::matchers::{body_string_contains, method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let auth = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .and(body_string_contains("grant_type=refresh_token"))
+            .and(body_string_contains("refresh_token=old-refresh"))
+            .and(body_string_contains("client_id=duet-client"))
+            .and(body_string_contains("resource=https%3A%2F%2Fmcp.test%2Fmcp"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(
+                r#"{"access_token":"new-access","token_type":"bearer","expires_in":3600,"refresh_token":"new-refresh"}"#,
+            ))
+            .expect(1)
+            .mount(&auth)
+            .await;
+        let home = tempfile::tempdir().unwrap();
+        let login = StoredLogin {
+            url: "https://mcp.test/mcp".into(),
+            client_id: "duet-client".into(),
+            client_secret: None,
+            token_endpoint: format!("{}/token", auth.uri()),
+            access_token: "old-access".into(),
+            refresh_token: Some("old-refresh".into()),
+            expires_at: Some(now() - 10),
+        };
+        save(
+            home.path(),
+            &Credentials::from([("docs".to_string(), login)]),
+        )
+        .unwrap();
+        let server = http_server("https://mcp.test/mcp");
+        assert_eq!(
+            access_token(&server, home.path()).await.as_deref(),
+            Some("new-access")
+        );
+        let saved = load(home.path())["docs"].clone();
+        assert_eq!(saved.access_token, "new-access");
+        assert_eq!(saved.refresh_token.as_deref(), Some("new-refresh"));
+        assert!(saved.expires_at.is_some_and(|at| at > now() + 3000));
+        // Fresh now: used without another request (`expect(1)` above).
+        assert_eq!(
+            access_token(&server, home.path()).await.as_deref(),
+            Some("new-access")
+        );
+        // A login made for another URL is not sent to this one.
+        let moved = http_server("https://elsewhere.test/mcp");
+        assert_eq!(access_token(&moved, home.path()).await, None);
+    }
 }
