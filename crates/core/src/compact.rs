@@ -11,7 +11,8 @@
 //! loading a thread keeps only what follows the last marker
 //! (`stored_history::load`), so turns before it can no longer be rolled
 //! back. Not here: when to compact (the turn loop
-//! decides, from `model_auto_compact_token_limit` or [`duet_protocol::Op::Compact`]).
+//! decides, from `model_auto_compact_token_limit` (by default 90% of the
+//! model's window) or [`duet_protocol::Op::Compact`]).
 
 use crate::services::TurnError;
 use crate::turn::Turn;

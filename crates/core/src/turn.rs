@@ -24,6 +24,11 @@ use tokio_util::sync::CancellationToken;
 mod stream;
 mod user_shell;
 
+/// The window assumed for compaction when no one knows the model's: small
+/// enough for today's usual windows, so an unknown model is compacted
+/// early rather than overflowed.
+const UNKNOWN_WINDOW: u64 = 128_000;
+
 /// What a turn does: answer the user, compact the history, or run a
 /// command the user typed (`!cmd`, no model request).
 pub(crate) enum Work {
@@ -283,9 +288,7 @@ impl Turn {
                 return Err(TurnError::Cancelled);
             }
             if self
-                .settings
-                .config
-                .model_auto_compact_token_limit
+                .auto_compact_limit()
                 .is_some_and(|limit| self.context_tokens >= limit)
             {
                 self.compact(history, cancel).await?;
@@ -321,6 +324,18 @@ impl Turn {
                     }
                 }
             }
+        }
+    }
+
+    /// When the context is full enough to compact before the next request:
+    /// `model_auto_compact_token_limit` (0 turns it off), else 90% of the
+    /// model's window (configured, catalogued or reported by its server),
+    /// else 90% of [`UNKNOWN_WINDOW`].
+    fn auto_compact_limit(&self) -> Option<u64> {
+        match self.settings.config.model_auto_compact_token_limit {
+            Some(0) => None,
+            Some(limit) => Some(limit),
+            None => Some(self.context_window.unwrap_or(UNKNOWN_WINDOW) / 10 * 9),
         }
     }
 

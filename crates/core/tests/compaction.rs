@@ -267,3 +267,47 @@ async fn the_token_limit_compacts_before_the_next_request_and_overrides_apply() 
         (Value::from("gpt-5.4-mini"), None)
     );
 }
+
+/// With no `model_auto_compact_token_limit`, a thread compacts once the
+/// last response used 90% of the model's window (the catalogue's 272,000
+/// for the default model: from 244,800 tokens); `0` turns it off.
+#[tokio::test(flavor = "multi_thread")]
+async fn by_default_a_full_window_compacts_and_zero_turns_it_off() {
+    for (limit, requests) in [(None, 4), (Some(0), 3)] {
+        let server = start_mock().await;
+        let nearly_full = sse(&[
+            ev_response_created("resp_1"),
+            ev_assistant_message("m1", "Read everything."),
+            ev_completed_with_usage("resp_1", 240_000, 0, 4_800, 0),
+        ]);
+        let log = mount_sse_sequence(
+            &server,
+            vec![
+                nearly_full,
+                sse_completed_turn(&[ev_assistant_message("m2", SUMMARY)]),
+                sse_completed_turn(&[ev_assistant_message("m3", "Next.")]),
+                sse_completed_turn(&[ev_assistant_message("m4", "Spare.")]),
+            ],
+        )
+        .await;
+        let home = tempfile::tempdir().unwrap();
+        let workdir = tempfile::tempdir().unwrap();
+        let mut config = mock_config(home.path(), workdir.path(), base_url(&server));
+        config.model_auto_compact_token_limit = limit;
+        assert_eq!(config.context_window(), Some(272_000));
+        let mut session = spawn_session(config, SessionOptions::default()).unwrap();
+        session.submit(turn("read the code")).unwrap();
+        until_turn_end(&mut session).await;
+        session.submit(turn("what next")).unwrap();
+        let events = until_turn_end(&mut session).await;
+        session.submit(turn("and then")).unwrap();
+        until_turn_end(&mut session).await;
+        shutdown(session).await;
+        assert_eq!(
+            events.contains(&EventMsg::ContextCompacted),
+            limit.is_none(),
+            "{limit:?}: {events:?}"
+        );
+        assert_eq!(log.bodies().len(), requests, "{limit:?}");
+    }
+}
