@@ -199,7 +199,18 @@ impl DuetServer {
     ) -> Result<CallToolResult, String> {
         let prompt = text_field(arguments, "prompt")?;
         let settings = call_settings(arguments)?;
-        let (config, warnings) = (self.resolve)(&settings)?;
+        let (thread_id, handle) = self.open_thread(&settings, None).await?;
+        run_turn(&handle, &thread_id, &prompt, context).await
+    }
+
+    /// Start a session with `settings` (continuing `resume`, when given)
+    /// and keep it for later calls; its thread id and handle.
+    async fn open_thread(
+        &self,
+        settings: &CallSettings,
+        resume: Option<ResumeTarget>,
+    ) -> Result<(String, Arc<Mutex<SessionHandle>>), String> {
+        let (config, warnings) = (self.resolve)(settings)?;
         for warning in warnings {
             log::warn!("{warning}");
         }
@@ -208,7 +219,7 @@ impl DuetServer {
             SessionOptions {
                 originator: "duet_mcp_server".to_string(),
                 source: "mcp".to_string(),
-                resume: None,
+                resume,
             },
         )
         .map_err(|error| error.to_string())?;
@@ -218,7 +229,7 @@ impl DuetServer {
             .lock()
             .await
             .insert(thread_id.clone(), Arc::clone(&handle));
-        run_turn(&handle, &thread_id, &prompt, context).await
+        Ok((thread_id, handle))
     }
 
     async fn reply(
@@ -234,8 +245,8 @@ impl DuetServer {
             .ok_or("`threadId` is missing: give the `threadId` a `duet` call answered")?
             .to_string();
         let live = self.threads.lock().await.get(&thread_id).cloned();
-        let handle = match live {
-            Some(handle) => handle,
+        let (thread_id, handle) = match live {
+            Some(handle) => (thread_id, handle),
             // A thread of an earlier server (or of the terminal): resumed
             // from the saved sessions, in its own directory.
             None => {
@@ -249,26 +260,11 @@ impl DuetServer {
                     cwd: Some(record.cwd.clone()),
                     ..CallSettings::default()
                 };
-                let (config, _) = (self.resolve)(&settings)?;
-                let handle = spawn_session(
-                    config,
-                    SessionOptions {
-                        originator: "duet_mcp_server".to_string(),
-                        source: "mcp".to_string(),
-                        resume: Some(ResumeTarget::Thread(record.id.clone())),
-                    },
-                )
-                .map_err(|error| error.to_string())?;
-                let handle = Arc::new(Mutex::new(handle));
-                self.threads
-                    .lock()
-                    .await
-                    .insert(record.id.clone(), Arc::clone(&handle));
-                handle
+                let resume = ResumeTarget::Thread(record.id.clone());
+                self.open_thread(&settings, Some(resume)).await?
             }
         };
-        let id = handle.lock().await.thread_id().to_string();
-        run_turn(&handle, &id, &prompt, context).await
+        run_turn(&handle, &thread_id, &prompt, context).await
     }
 }
 

@@ -120,7 +120,7 @@ impl McpManager {
     /// is the error, naming it, the cause and the fix.
     pub(crate) async fn wait_required(&self) -> Result<(), String> {
         for server in self.servers.iter().filter(|server| server.config.required) {
-            if let State::Failed(message) = server.settled().await {
+            if let Err(message) = server.settled().await {
                 return Err(format!(
                     "{message} (`mcp_servers.{name}` is `required = true`, so nothing runs without it; fix it, or set `required = false` to go on without it)",
                     name = server.config.name
@@ -169,11 +169,7 @@ impl McpManager {
                         .join(", ")
                 )
             })?;
-        match server.settled().await {
-            State::Ready(live) => Ok(live),
-            State::Failed(message) => Err(message),
-            State::Starting => unreachable!("settled() waits until it is not starting"),
-        }
+        server.settled().await
     }
 
     /// The servers that have resources, with their names, once every
@@ -181,7 +177,7 @@ impl McpManager {
     pub(crate) async fn resource_servers(&self) -> Vec<(String, Arc<Live>)> {
         let mut found = Vec::new();
         for server in &self.servers {
-            if let State::Ready(live) = server.settled().await
+            if let Ok(live) = server.settled().await
                 && live.resources
             {
                 found.push((server.config.name.clone(), live));
@@ -223,7 +219,7 @@ impl McpManager {
         };
         let tool_part = qualified[server.prefix.len()..].to_string();
         match server.settled().await {
-            State::Ready(live) => match live.tool(qualified) {
+            Ok(live) => match live.tool(qualified) {
                 Some(tool) => self.alive(Arc::clone(server), live, tool).await,
                 None => Err(Missing::Unavailable {
                     server: server.config.name.clone(),
@@ -239,12 +235,11 @@ impl McpManager {
                     tool: tool_part,
                 }),
             },
-            State::Failed(message) => Err(Missing::Unavailable {
+            Err(message) => Err(Missing::Unavailable {
                 server: server.config.name.clone(),
                 tool: tool_part,
                 message,
             }),
-            State::Starting => unreachable!("settled() waits until it is not starting"),
         }
     }
 
@@ -293,15 +288,14 @@ impl McpManager {
             server_runtime().spawn(run_start(Arc::clone(&server)));
         }
         match server.settled().await {
-            State::Ready(live) => match live.tool(&tool.qualified) {
+            Ok(live) => match live.tool(&tool.qualified) {
                 Some(tool) => Ok(Target { server, live, tool }),
                 None => Err(unavailable(format!(
                     "MCP server `{}` started again without the tool `{}`",
                     server.config.name, tool.tool.name
                 ))),
             },
-            State::Failed(message) => Err(unavailable(message)),
-            State::Starting => unreachable!("settled() waits until it is not starting"),
+            Err(message) => Err(unavailable(message)),
         }
     }
 
@@ -341,15 +335,19 @@ impl McpManager {
 }
 
 impl Server {
-    /// The state once it is no longer starting.
-    async fn settled(&self) -> State {
+    /// Once it is no longer starting: the live server, or why it failed.
+    async fn settled(&self) -> Result<Arc<Live>, String> {
         let mut receiver = self.state.subscribe();
+        // The sender lives as long as `self`, so the wait cannot fail.
         let settled = receiver
             .wait_for(|state| !matches!(state, State::Starting))
             .await
             .map(|state| state.clone());
-        // The sender lives as long as `self`, so the wait cannot fail.
-        settled.unwrap_or_else(|_| State::Failed("the MCP manager has stopped".to_string()))
+        match settled {
+            Ok(State::Ready(live)) => Ok(live),
+            Ok(State::Failed(message)) => Err(message),
+            Ok(State::Starting) | Err(_) => Err("the MCP manager has stopped".to_string()),
+        }
     }
 }
 
