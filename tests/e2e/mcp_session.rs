@@ -465,6 +465,12 @@ async fn a_server_that_dies_is_started_again_on_its_next_call() {
     let second = output_for(&bodies, "p2");
     assert!(second.as_str().unwrap().parse::<u32>().is_ok(), "{second}");
     assert_ne!(first, second, "a new process answered the second call");
+    // A finished run has stopped its servers before it exits.
+    let second: i32 = second.as_str().unwrap().parse().unwrap();
+    assert!(
+        !common::process_alive(second),
+        "MCP server {second} outlived a finished `duet exec`"
+    );
 }
 
 /// The pid the scripted server reported, once the model has it.

@@ -278,59 +278,72 @@ fn test(name: &str, call: Option<(&str, Option<&str>, u32)>) -> Result<(), Strin
     let runtime = crate::current_thread_runtime().map_err(|_| "no runtime".to_string())?;
     runtime.block_on(async {
         let connection = duet_core::mcp::McpConnection::connect(server, &config).await?;
-        println!(
-            "connected to `{name}` in {} ms",
-            connection.connected_in.as_millis()
-        );
-        let started = std::time::Instant::now();
-        let tools = connection.list_tools().await?;
-        println!(
-            "{} tools listed in {} ms:",
-            tools.len(),
-            started.elapsed().as_millis()
-        );
-        for tool in tools {
-            let description = tool
-                .description
-                .as_deref()
-                .and_then(|text| text.lines().next())
-                .unwrap_or_default();
-            println!("  {}  {description}", tool.name);
-        }
-        let Some((tool, arguments, times)) = call else {
-            return Ok(());
-        };
-        let arguments = match arguments {
-            None => None,
-            Some(text) => match serde_json::from_str(text) {
-                Ok(serde_json::Value::Object(map)) => Some(map),
-                _ => return Err(format!("`--arguments` must be a JSON object, not `{text}`")),
-            },
-        };
-        let mut took = Vec::with_capacity(times as usize);
-        let mut result = serde_json::Value::Null;
-        for _ in 0..times.max(1) {
-            let started = std::time::Instant::now();
-            result = connection
-                .call(server, tool, arguments.clone(), None)
-                .await?;
-            took.push(started.elapsed());
-        }
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&result).unwrap_or_default()
-        );
-        took.sort();
-        let micros = |at: usize| took[at.min(took.len() - 1)].as_micros();
-        println!(
-            "{} calls of `{tool}`: median {} µs, p90 {} µs, min {} µs",
-            took.len(),
-            micros(took.len() / 2),
-            micros(took.len() * 9 / 10),
-            micros(0)
-        );
-        Ok(())
+        let tested = exercise(&connection, server, name, call).await;
+        connection.stop().await;
+        tested
     })
+}
+
+/// What `duet mcp test` prints about a connected server: its tools, and
+/// the calls asked for with their times.
+async fn exercise(
+    connection: &duet_core::mcp::McpConnection,
+    server: &McpServerConfig,
+    name: &str,
+    call: Option<(&str, Option<&str>, u32)>,
+) -> Result<(), String> {
+    println!(
+        "connected to `{name}` in {} ms",
+        connection.connected_in.as_millis()
+    );
+    let started = std::time::Instant::now();
+    let tools = connection.list_tools().await?;
+    println!(
+        "{} tools listed in {} ms:",
+        tools.len(),
+        started.elapsed().as_millis()
+    );
+    for tool in tools {
+        let description = tool
+            .description
+            .as_deref()
+            .and_then(|text| text.lines().next())
+            .unwrap_or_default();
+        println!("  {}  {description}", tool.name);
+    }
+    let Some((tool, arguments, times)) = call else {
+        return Ok(());
+    };
+    let arguments = match arguments {
+        None => None,
+        Some(text) => match serde_json::from_str(text) {
+            Ok(serde_json::Value::Object(map)) => Some(map),
+            _ => return Err(format!("`--arguments` must be a JSON object, not `{text}`")),
+        },
+    };
+    let mut took = Vec::with_capacity(times as usize);
+    let mut result = serde_json::Value::Null;
+    for _ in 0..times.max(1) {
+        let started = std::time::Instant::now();
+        result = connection
+            .call(server, tool, arguments.clone(), None)
+            .await?;
+        took.push(started.elapsed());
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&result).unwrap_or_default()
+    );
+    took.sort();
+    let micros = |at: usize| took[at.min(took.len() - 1)].as_micros();
+    println!(
+        "{} calls of `{tool}`: median {} µs, p90 {} µs, min {} µs",
+        took.len(),
+        micros(took.len() / 2),
+        micros(took.len() * 9 / 10),
+        micros(0)
+    );
+    Ok(())
 }
 
 /// The `[mcp_servers.NAME]` table for `args`.

@@ -129,8 +129,8 @@ impl rmcp::ClientHandler for Client {
 pub struct McpConnection {
     service: RunningService<RoleClient, Client>,
     /// The server process (stdio); stopped with everything it started
-    /// when dropped.
-    child: Option<SandboxedChild>,
+    /// by [`McpConnection::stop`], or when dropped.
+    child: std::sync::Mutex<Option<SandboxedChild>>,
     /// How long starting and the MCP handshake took.
     pub connected_in: Duration,
 }
@@ -215,6 +215,9 @@ impl McpConnection {
                     (Some(child), Some(tail)) => why_it_ended(child, tail).await,
                     _ => (None, String::new()),
                 };
+                if let Some(child) = child.as_mut() {
+                    child.stop(STOP_WAIT).await;
+                }
                 return Err(match (exited, &server.transport) {
                     (Some(duet_sandbox::EXIT_NOT_STARTED), McpTransport::Stdio { command, .. }) => {
                         let reason = said
@@ -252,11 +255,16 @@ impl McpConnection {
                     ),
                 });
             }
-            Err(_) => return Err(not_ready_message(server)),
+            Err(_) => {
+                if let Some(child) = child.as_mut() {
+                    child.stop(STOP_WAIT).await;
+                }
+                return Err(not_ready_message(server));
+            }
         };
         Ok(McpConnection {
             service,
-            child,
+            child: std::sync::Mutex::new(child),
             connected_in: started.elapsed(),
         })
     }
@@ -342,13 +350,20 @@ impl McpConnection {
     }
 }
 
-impl Drop for McpConnection {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            child.kill_process_group();
+impl McpConnection {
+    /// Stop the server process and everything it started, and wait (a
+    /// moment at most) until it is gone, so that none outlives duet's
+    /// exit. A remote server is left alone.
+    pub async fn stop(&self) {
+        let child = self.child.lock().ok().and_then(|mut child| child.take());
+        if let Some(mut child) = child {
+            child.stop(STOP_WAIT).await;
         }
     }
 }
+
+/// How long stopping a server waits for it to be gone.
+const STOP_WAIT: Duration = Duration::from_secs(2);
 
 /// Why a server that did not start in time is not there, and what to do.
 pub(crate) fn not_ready_message(server: &McpServerConfig) -> String {

@@ -587,6 +587,7 @@ async fn run_session(
                         state.turn_ended(&services, &turn, result);
                     }
                     services.processes.kill_all().await;
+                    services.mcp.stop_all().await;
                     services.recorder.flush().await;
                     if op.is_some() {
                         services.events.send(None, EventMsg::ShutdownComplete);

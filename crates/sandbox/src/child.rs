@@ -79,6 +79,18 @@ impl SandboxedChild {
     pub fn kill_process_group(&self) {
         self.process_group().kill();
     }
+
+    /// Stop the command and everything it started, as
+    /// [`Self::kill_process_group`] does, and wait up to `within` for the
+    /// child to be gone, so that nothing of it outlives the caller's next
+    /// step (a supervising helper exits once it has reaped the command).
+    pub async fn stop(&mut self, within: std::time::Duration) {
+        if self.exited {
+            return;
+        }
+        self.kill_process_group();
+        let _ = tokio::time::timeout(within, self.wait()).await;
+    }
 }
 
 /// The process group of a [`SandboxedChild`], detached from it so that the

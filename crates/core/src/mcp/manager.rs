@@ -299,6 +299,24 @@ impl McpManager {
         }
     }
 
+    /// Stop every running server process and wait until they are gone
+    /// (each a moment at most, all at once): the session is ending, and
+    /// none of them may outlive duet.
+    pub(crate) async fn stop_all(&self) {
+        let stopping: Vec<_> = self
+            .servers
+            .iter()
+            .filter_map(|server| match &*server.state.borrow() {
+                State::Ready(live) => Some(Arc::clone(live)),
+                _ => None,
+            })
+            .map(|live| server_runtime().spawn(async move { live.connection.stop().await }))
+            .collect();
+        for stop in stopping {
+            let _ = stop.await;
+        }
+    }
+
     /// Every server's state and tools, for `/mcp`.
     pub(crate) fn statuses(&self) -> Vec<McpServerStatus> {
         self.servers
