@@ -440,6 +440,7 @@ async fn human_mode_prints_the_answer_on_stdout_and_the_transcript_on_stderr() {
             "Two lines.\n",
             "tokens used\n",
             "45\n",
+            "context left: 100% of 272,000\n",
         )
     );
 }

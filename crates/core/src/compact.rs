@@ -45,6 +45,27 @@ pub(crate) const COMPACTED_MARKER: &str = "duet_compacted";
 /// characters (about 20,000 tokens).
 pub(crate) const KEPT_USER_TEXT: usize = 80_000;
 
+/// About how many tokens `items` take in a request: a quarter of their
+/// length as JSON (no tokenizer is at hand for every model; this errs on
+/// the side of compacting early).
+pub(crate) fn estimated_tokens(items: &[ResponseItem]) -> u64 {
+    struct Count(u64);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len() as u64;
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    for item in items {
+        let _ = serde_json::to_writer(&mut count, item);
+    }
+    count.0.div_ceil(4)
+}
+
 impl Turn {
     /// Summarise `history` and replace it; the new history is saved at
     /// once, after a marker. On failure the history is left as it was.
@@ -72,9 +93,10 @@ impl Turn {
         self.services.recorder.history(&self.turn_id, &saved);
         *history = replaced;
         self.saved = history.len();
-        self.context_tokens = 0;
+        self.context_tokens = estimated_tokens(history);
         self.compacted = true;
         self.send(EventMsg::ContextCompacted);
+        self.report_context();
         Ok(())
     }
 

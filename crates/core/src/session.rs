@@ -470,12 +470,27 @@ async fn run_session(
     mut ops: mpsc::UnboundedReceiver<Op>,
     _lock: Option<ThreadLock>,
 ) {
+    // How full the context is, estimated for a resumed thread (no
+    // response has said yet), shown before the first prompt.
+    let context_tokens = crate::compact::estimated_tokens(&saved.history);
+    services.events.send(
+        None,
+        EventMsg::TokenCount(duet_protocol::TokenCount {
+            last: duet_protocol::Usage::default(),
+            total: saved.usage,
+            context_tokens,
+            context_window: settings
+                .config
+                .context_window()
+                .unwrap_or(crate::turn::UNKNOWN_WINDOW),
+        }),
+    );
     let mut state = SessionState {
         persisted: saved.saved,
         history: Some(saved.history),
         usage: saved.usage,
         turns: saved.turns,
-        context_tokens: 0,
+        context_tokens,
         prelude: Vec::new(),
     };
     let mut queued: VecDeque<Queued> = VecDeque::new();

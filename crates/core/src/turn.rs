@@ -27,7 +27,7 @@ mod user_shell;
 /// The window assumed for compaction when no one knows the model's: small
 /// enough for today's usual windows, so an unknown model is compacted
 /// early rather than overflowed.
-const UNKNOWN_WINDOW: u64 = 128_000;
+pub(crate) const UNKNOWN_WINDOW: u64 = 128_000;
 
 /// What a turn does: answer the user, compact the history, or run a
 /// command the user typed (`!cmd`, no model request).
@@ -470,7 +470,19 @@ impl Turn {
         self.send(EventMsg::TokenCount(TokenCount {
             last,
             total: self.thread_usage,
-            context_window: self.context_window,
+            context_tokens: self.context_tokens,
+            context_window: self.context_window.unwrap_or(UNKNOWN_WINDOW),
+        }));
+    }
+
+    /// Report how full the context is when no response said so (after a
+    /// compaction: the new history's estimated size).
+    pub(crate) fn report_context(&self) {
+        self.send(EventMsg::TokenCount(TokenCount {
+            last: Usage::default(),
+            total: self.thread_usage,
+            context_tokens: self.context_tokens,
+            context_window: self.context_window.unwrap_or(UNKNOWN_WINDOW),
         }));
     }
 

@@ -311,3 +311,88 @@ async fn by_default_a_full_window_compacts_and_zero_turns_it_off() {
         assert_eq!(log.bodies().len(), requests, "{limit:?}");
     }
 }
+
+/// No response has said how full a resumed thread's context is: duet
+/// estimates it from the history's length, shows it before the first
+/// prompt, and compacts before the first request when it is over the limit.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resumed_thread_over_the_limit_compacts_before_its_first_request() {
+    let server = start_mock().await;
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            sse_completed_turn(&[ev_assistant_message("m1", &"Read it all. ".repeat(2_000))]),
+            sse_completed_turn(&[ev_assistant_message("m2", SUMMARY)]),
+            sse_completed_turn(&[ev_assistant_message("m3", "Next.")]),
+        ],
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let workdir = tempfile::tempdir().unwrap();
+    let mut config = mock_config(home.path(), workdir.path(), base_url(&server));
+    let mut session = spawn_session(config.clone(), SessionOptions::default()).unwrap();
+    let thread_id = session.thread_id().to_string();
+    let fresh = opening_count(&mut session).await;
+    assert_eq!(
+        (
+            fresh.context_tokens,
+            fresh.context_window,
+            fresh.context_left_percent()
+        ),
+        (0, 272_000, 100)
+    );
+    session.submit(turn("read the code")).unwrap();
+    until_turn_end(&mut session).await;
+    shutdown(session).await;
+
+    // 2,000 sentences of 13 characters: over 6,500 tokens by the estimate.
+    config.model_auto_compact_token_limit = Some(6_000);
+    let mut resumed = spawn_session(
+        config,
+        SessionOptions {
+            resume: Some(ResumeTarget::Thread(thread_id)),
+            ..SessionOptions::default()
+        },
+    )
+    .unwrap();
+    let estimated = opening_count(&mut resumed).await;
+    assert!(
+        (6_500..9_000).contains(&estimated.context_tokens),
+        "{estimated:?}"
+    );
+    resumed.submit(turn("what next")).unwrap();
+    let events = until_turn_end(&mut resumed).await;
+    shutdown(resumed).await;
+    assert!(events.contains(&EventMsg::ContextCompacted), "{events:?}");
+    let bodies = log.bodies();
+    assert_eq!(bodies.len(), 3);
+    assert!(
+        conversation(&bodies[1])
+            .last()
+            .unwrap()
+            .starts_with("user: Your context window is about to be replaced"),
+        "the first request of the resumed thread asks for the summary"
+    );
+    assert_eq!(
+        conversation(&bodies[2]),
+        // The prompt had joined the history: it is one of the recent
+        // messages kept above the summary.
+        [
+            "user: read the code".to_string(),
+            "user: what next".to_string(),
+            summary_message(),
+        ]
+    );
+}
+
+/// The context a session reports right after it has started.
+async fn opening_count(session: &mut duet_core::SessionHandle) -> duet_protocol::TokenCount {
+    let mut seen = Vec::new();
+    loop {
+        match support::next_event(session).await {
+            EventMsg::TokenCount(count) => return count,
+            EventMsg::TurnStarted => panic!("no context count before the first turn: {seen:?}"),
+            other => seen.push(other),
+        }
+    }
+}

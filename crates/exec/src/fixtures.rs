@@ -226,7 +226,8 @@ pub fn successful_turn() -> Vec<Event> {
         event(EventMsg::TokenCount(TokenCount {
             last: usage,
             total: usage,
-            context_window: Some(272_000),
+            context_tokens: usage.input_tokens + usage.output_tokens,
+            context_window: 272_000,
         })),
         event(EventMsg::ItemCompleted {
             item: item(

@@ -42,6 +42,8 @@ pub struct HumanRenderer {
     shown_plans: HashMap<String, Vec<TodoItem>>,
     /// The last `ERROR:` printed, so a turn failure is not printed twice.
     last_error: Option<String>,
+    /// How full the context is, as core last said: tokens taken, window.
+    context: Option<(u64, u64)>,
 }
 
 impl HumanRenderer {
@@ -53,6 +55,7 @@ impl HumanRenderer {
             last_started: None,
             shown_plans: HashMap::new(),
             last_error: None,
+            context: None,
         }
     }
 
@@ -97,6 +100,17 @@ impl HumanRenderer {
                 out.push_str(&self.label("tokens used", "1;35"));
                 out.push_str(&with_thousands(completed.usage.blended_total()));
                 out.push('\n');
+                if let Some((taken, window)) = self.context {
+                    let _ = writeln!(
+                        out,
+                        "context left: {}% of {}",
+                        duet_protocol::context_left_percent(taken, window),
+                        with_thousands(window)
+                    );
+                }
+            }
+            EventMsg::TokenCount(count) => {
+                self.context = Some((count.context_tokens, count.context_window));
             }
             EventMsg::ExecApprovalRequest(request) => self.warning(
                 &format!(
@@ -120,7 +134,6 @@ impl HumanRenderer {
             | EventMsg::AgentMessageDelta { .. }
             | EventMsg::ReasoningDelta { .. }
             | EventMsg::CommandOutputDelta { .. }
-            | EventMsg::TokenCount(_)
             | EventMsg::ContextCompacted
             | EventMsg::ThreadRolledBack { .. }
             | EventMsg::ModelList(_)

@@ -333,7 +333,30 @@ pub struct TokenCount {
     pub last: Usage,
     /// The whole thread so far.
     pub total: Usage,
-    pub context_window: Option<u64>,
+    /// How much of the window the conversation takes now: the last
+    /// response's input and output, an estimate from its length for a
+    /// resumed or just compacted thread.
+    pub context_tokens: u64,
+    /// The window compaction works to: the model's (configured,
+    /// catalogued or reported by its server), else duet's assumption for an
+    /// unknown model (128,000).
+    pub context_window: u64,
+}
+
+impl TokenCount {
+    /// Percent of the context window still free.
+    pub fn context_left_percent(&self) -> u64 {
+        context_left_percent(self.context_tokens, self.context_window)
+    }
+}
+
+/// Percent of `window` left when `used` tokens of it are taken (0 when
+/// full or over, 100 when the window is unknown, i.e. 0).
+pub fn context_left_percent(used: u64, window: u64) -> u64 {
+    if window == 0 {
+        return 100;
+    }
+    100 - used.min(window) * 100 / window
 }
 
 /// Token counts in the shape of `turn.completed.usage`.

@@ -74,11 +74,10 @@ impl App {
             }
             EventMsg::TokenCount(count) => {
                 self.turn.usage = count.total;
-                self.turn.last_input_tokens = count.last.input_tokens + count.last.output_tokens;
-                self.turn.context_window = count.context_window.or(self.turn.context_window);
+                self.turn.context_tokens = count.context_tokens;
+                self.turn.context_window = Some(count.context_window);
             }
             EventMsg::ContextCompacted => {
-                self.turn.last_input_tokens = 0;
                 self.notice(
                     NoticeKind::Info,
                     "Context compacted: the conversation so far is now a summary".to_owned(),
@@ -278,7 +277,8 @@ impl App {
         self.turn.session = None;
         self.turn.session_name = None;
         self.turn.usage = duet_protocol::Usage::default();
-        self.turn.last_input_tokens = 0;
+        self.turn.context_tokens = 0;
+        self.turn.context_window = None;
         self.turn.approvals.clear();
         self.turn.queued.clear();
         self.transcript.last_plan = None;

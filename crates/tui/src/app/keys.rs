@@ -417,11 +417,14 @@ impl App {
         }
     }
 
-    /// Percent of the context window still free, when the window is known.
+    /// Percent of the context window still free, once core has said how
+    /// full it is (at the start of every session).
     pub(crate) fn context_left_percent(&self) -> Option<u64> {
-        let window = self.turn.context_window.filter(|w| *w > 0)?;
-        let used = self.turn.last_input_tokens.min(window);
-        Some(100 - used * 100 / window)
+        let window = self.turn.context_window?;
+        Some(duet_protocol::context_left_percent(
+            self.turn.context_tokens,
+            window,
+        ))
     }
 }
 

@@ -98,8 +98,9 @@ pub(crate) struct TurnView {
     /// The thread's name, for the status line.
     pub session_name: Option<String>,
     pub usage: Usage,
-    /// The input of the last model response: how full the context is.
-    pub last_input_tokens: u64,
+    /// How full the context is (core's last [`duet_protocol::TokenCount`]).
+    pub context_tokens: u64,
+    /// The window it fills; `None` until core has said.
     pub context_window: Option<u64>,
     /// When the running turn started; `None` when idle.
     pub turn_started: Option<Instant>,

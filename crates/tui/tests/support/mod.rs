@@ -116,7 +116,8 @@ pub fn tokens(input: u64, output: u64) -> Step {
     core(EventMsg::TokenCount(TokenCount {
         last: usage,
         total: usage,
-        context_window: Some(272_000),
+        context_tokens: input + output,
+        context_window: 272_000,
     }))
 }
 
