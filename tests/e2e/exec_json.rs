@@ -60,7 +60,7 @@ fn todo_item(id: &str, items: &[(&str, bool)]) -> Value {
 }
 
 fn thread_started() -> Value {
-    json!({"type": "thread.started", "thread_id": "<THREAD>", "schema_version": "1.0"})
+    json!({"type": "thread.started", "thread_id": "<THREAD>", "schema_version": "1.1"})
 }
 
 #[tokio::test(flavor = "multi_thread")]

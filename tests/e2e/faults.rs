@@ -1,8 +1,9 @@
 //! Model faults at the HTTP level, end to end: retried statuses, a rejected
-//! or missing key, a full context window, and how human mode shows a
+//! or missing key, and how human mode shows a
 //! failure. Each test checks the exit code, how many requests the mock saw,
 //! and the whole event stream (or stdout and stderr's `ERROR:` lines).
-//! Broken streams are in `stream_faults.rs`.
+//! Broken streams are in `stream_faults.rs`; a full context window in
+//! `context.rs`.
 
 #![allow(clippy::disallowed_methods)]
 
@@ -13,9 +14,7 @@ use common::{Workspace, normalized_events};
 use duet_test_support::responses_mock::{
     base_url, mount_response_sequence, sse_response, start_mock,
 };
-use duet_test_support::sse::{
-    ev_assistant_message, ev_response_created, ev_response_failed, sse, sse_completed_turn,
-};
+use duet_test_support::sse::{ev_assistant_message, sse_completed_turn};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use wiremock::ResponseTemplate;
@@ -179,48 +178,6 @@ async fn a_missing_key_variable_fails_before_any_request() {
             (Some(1), concat(vec![started(), failed(builtin_message)])),
             (Some(1), concat(vec![started(), failed(custom_message)])),
         ]
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn context_length_exceeded_fails_without_a_retry() {
-    let server = start_mock().await;
-    let log = mount_response_sequence(
-        &server,
-        vec![
-            sse_response(sse(&[
-                ev_response_created("resp_1"),
-                ev_response_failed(
-                    "context_length_exceeded",
-                    "Your input exceeds the context window",
-                ),
-            ])),
-            ok_turn(),
-        ],
-    )
-    .await;
-    let workspace = Workspace::new();
-    let outcome = workspace
-        .exec()
-        .mock(&base_url(&server))
-        .args(["--json", "go"])
-        .run()
-        .await;
-
-    assert_eq!(
-        (outcome.code, log.bodies().len()),
-        (Some(1), 1),
-        "{}",
-        outcome.describe()
-    );
-    assert_eq!(
-        normalized_events(&outcome, &workspace),
-        concat(vec![
-            started(),
-            failed(
-                "the conversation no longer fits in the model's context window: start a new session or compact it, then retry"
-            ),
-        ])
     );
 }
 

@@ -8,6 +8,7 @@ mod common;
 
 mod apply_patch;
 mod config_import;
+mod context;
 mod exec_cli;
 mod exec_json;
 mod faults;

@@ -53,7 +53,7 @@ async fn resume_continues_the_thread_with_its_history_and_usage() {
                "item": {"id": "item_0", "type": "agent_message", "text": text}})
     };
     let started =
-        json!({"type": "thread.started", "thread_id": "<THREAD>", "schema_version": "1.0"});
+        json!({"type": "thread.started", "thread_id": "<THREAD>", "schema_version": "1.1"});
     let turn = json!({"type": "turn.started"});
     assert_eq!(
         (

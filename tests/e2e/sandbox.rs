@@ -188,7 +188,7 @@ async fn the_read_only_default_runs_commands_confined() {
     assert_eq!(
         events[..5].to_vec(),
         vec![
-            json!({"type": "thread.started", "thread_id": "<THREAD>", "schema_version": "1.0"}),
+            json!({"type": "thread.started", "thread_id": "<THREAD>", "schema_version": "1.1"}),
             json!({"type": "turn.started"}),
             json!({"type": "item.started", "item": command("", Value::Null, "in_progress")}),
             json!({"type": "item.completed", "item": command(&message, json!(1), "failed")}),

@@ -124,7 +124,7 @@ async fn the_typescript_sdk_drives_duet_like_codex_exec() {
     assert_eq!(
         seen["events"],
         json!([
-            {"type": "thread.started", "thread_id": "<THREAD>", "schema_version": "1.0"},
+            {"type": "thread.started", "thread_id": "<THREAD>", "schema_version": "1.1"},
             {"type": "turn.started"},
             {"type": "item.started", "item": {"id": "item_0", "type": "command_execution",
              "command": "/bin/bash -lc ls", "aggregated_output": "", "exit_code": null,

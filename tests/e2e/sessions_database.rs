@@ -287,7 +287,7 @@ async fn a_write_lock_held_by_another_process_delays_exec_but_fails_neither() {
         (
             Some(0),
             vec![
-                json!({"type": "thread.started", "thread_id": "<THREAD>", "schema_version": "1.0"}),
+                json!({"type": "thread.started", "thread_id": "<THREAD>", "schema_version": "1.1"}),
                 json!({"type": "turn.started"}),
                 json!({"type": "item.completed",
                        "item": {"id": "item_0", "type": "agent_message", "text": "second answer"}}),

@@ -1,36 +1,52 @@
-//! Compaction: replacing a long history by a summary the model writes of it.
+//! Compaction: replacing a long history by a hand-off the model writes of
+//! it, so a session outlives its context window.
 //!
-//! The model is sent the whole history followed by [`COMPACTION_PROMPT`]
-//! (no tools offered) and its answer becomes the summary. The new history is
-//! the thread's opening context built afresh, the user's most recent
-//! messages (up to [`KEPT_USER_TEXT`] characters, oldest first) and the
-//! summary as a user message that says what it is.
+//! The model is sent the history followed by the checkpoint prompt
+//! ([`CHECKPOINT_PROMPT`], or `compact_prompt`), no tools offered; its
+//! answer is the summary. duet adds a task-state block it builds itself
+//! from the history (`task_state.rs`: the plan, the files changed, the last
+//! failing command), kept verbatim. The new history is the thread's opening
+//! context built afresh (AGENTS.md reloaded), the user's most recent
+//! messages (up to [`KEPT_USER_TEXT`] characters, oldest first), the summary
+//! with the block as one user message that says what it is, and, after a
+//! context overflow, the turn in flight as it was. A summary request that
+//! would not fit the window is cut down first (`fit.rs`).
 //!
 //! In the store the history is append-only: a compaction appends a
 //! [`COMPACTED_MARKER`] item and then every item of the new history, and
 //! loading a thread keeps only what follows the last marker
 //! (`stored_history::load`), so turns before it can no longer be rolled
-//! back. Not here: when to compact (the turn loop
-//! decides, from `model_auto_compact_token_limit` (by default 90% of the
-//! model's window) or [`duet_protocol::Op::Compact`]).
+//! back. Not here: when to compact (the turn loop decides, from
+//! `model_auto_compact_token_limit` (by default 90% of the model's window),
+//! a refused request, or [`duet_protocol::Op::Compact`]).
+
+mod fit;
+mod task_state;
 
 use crate::services::TurnError;
-use crate::turn::Turn;
-use duet_model::{ContentItem, ResponseEvent, ResponseItem, ResponsesRequest};
-use duet_protocol::EventMsg;
+use crate::turn::{Turn, UNKNOWN_WINDOW};
+use duet_model::{ContentItem, ModelError, ResponseEvent, ResponseItem, ResponsesRequest};
+use duet_protocol::{CompactionTrigger, EventMsg, Item, ItemDetails};
+use std::borrow::Cow;
 use tokio_util::sync::CancellationToken;
 
-/// What the model is asked to write. Our own words.
-pub(crate) const COMPACTION_PROMPT: &str = "\
-Your context window is about to be replaced by a summary that you write now. \
-Write it so that you can carry on the work from it alone:
-- what the user wants, in their terms, and every constraint or preference they stated;
-- what has been done so far: files read and changed, commands run and what they showed;
-- decisions taken and the reasons for them;
-- what is left to do, and what you were about to do next;
-- open questions and anything that failed.
-Name files, functions, commands and error messages exactly. \
-Do not call tools. Answer with the summary alone.";
+/// What the model is asked to write: the reference's checkpoint sections,
+/// in our own words.
+pub(crate) const CHECKPOINT_PROMPT: &str = "\
+Your context window is about to be replaced by a checkpoint that you write now; \
+the work will continue from it alone, so it must hand the task over completely. \
+Write it under these headings:
+## Progress and decisions
+What has been done (files read and changed, commands run and what they showed) \
+and what was decided, with the reasons.
+## Constraints and preferences
+Everything the user asked for, ruled out or said they prefer, in their terms.
+## Remaining work
+What is left, in order, and the very next step.
+## Critical data
+The exact names, paths, commands, error messages, numbers and snippets the \
+work depends on.
+Be specific and brief. Do not call tools. Answer with the checkpoint alone.";
 
 /// Opens the summary message in the new history.
 pub(crate) const SUMMARY_PREFIX: &str = "\
@@ -44,6 +60,10 @@ pub(crate) const COMPACTED_MARKER: &str = "duet_compacted";
 /// How much of the user's own recent text the new history keeps, in
 /// characters (about 20,000 tokens).
 pub(crate) const KEPT_USER_TEXT: usize = 80_000;
+
+/// How many times a summary request refused as too long is cut down
+/// further and sent again.
+const SUMMARY_ATTEMPTS: u32 = 4;
 
 /// About how many tokens `items` take in a request: a quarter of their
 /// length as JSON (no tokenizer is at hand for every model; this errs on
@@ -66,26 +86,86 @@ pub(crate) fn estimated_tokens(items: &[ResponseItem]) -> u64 {
     count.0.div_ceil(4)
 }
 
+/// `item`, parsed if it is stored text (a resumed thread's items are kept
+/// as text; compaction is rare enough to parse them here); `None` if that
+/// text does not parse.
+pub(crate) fn parsed(item: &ResponseItem) -> Option<Cow<'_, ResponseItem>> {
+    match item {
+        ResponseItem::Stored(stored) => serde_json::from_str(stored.json()).ok().map(Cow::Owned),
+        item => Some(Cow::Borrowed(item)),
+    }
+}
+
+/// Why a summary request gave no summary.
+enum SummaryError {
+    /// The model refused it as too long for its window.
+    TooLong,
+    Turn(TurnError),
+}
+
 impl Turn {
     /// Summarise `history` and replace it; the new history is saved at
-    /// once, after a marker. On failure the history is left as it was.
+    /// once, after a marker. After an overflow the turn in flight is kept
+    /// as it is rather than summarised. On failure the history is left as
+    /// it was.
     pub(crate) async fn compact(
         &mut self,
         history: &mut Vec<ResponseItem>,
         cancel: &CancellationToken,
+        trigger: CompactionTrigger,
     ) -> Result<(), TurnError> {
-        let mut input = std::mem::take(history);
-        input.push(ResponseItem::user_text(COMPACTION_PROMPT));
-        let mut request = self.request(input, None);
-        request.tools = Vec::new();
-        let summary = self.summary(&mut request, cancel).await;
-        // The request's input is the history plus the prompt: give it back.
-        request.input.pop();
-        *history = std::mem::take(&mut request.input);
-        let summary = summary?;
+        let window = self.context_window.unwrap_or(UNKNOWN_WINDOW);
+        let tokens_before = match self.context_tokens {
+            0 => estimated_tokens(history),
+            known => known,
+        };
+        let keep_from = match trigger {
+            CompactionTrigger::Overflow => self.turn_start.min(history.len()),
+            CompactionTrigger::Auto | CompactionTrigger::Manual => history.len(),
+        };
+        let task_state = task_state::TaskState::of(history).render();
+        let prompt = self.compaction_prompt(task_state.as_deref());
+        let prompt_tokens = estimated_tokens(std::slice::from_ref(&prompt));
+        // Room for the summary itself: a quarter of the window.
+        let mut budget = (window / 4 * 3).saturating_sub(prompt_tokens);
+        let mut attempt = 1;
+        let (summary, mut elided, omitted) = loop {
+            let fitted = fit::fit(history[..keep_from].to_vec(), budget, true);
+            let mut input = fitted.items;
+            input.push(prompt.clone());
+            let mut request = self.request(input, None);
+            request.tools = Vec::new();
+            match self.summary(&mut request, cancel).await {
+                Ok(summary) => break (summary, fitted.elided_outputs, fitted.omitted_turns),
+                Err(SummaryError::TooLong) if attempt < SUMMARY_ATTEMPTS && budget > 1_000 => {
+                    log::warn!(
+                        "the summary request was too long for the model at about {budget} tokens; cutting it down further"
+                    );
+                    budget /= 2;
+                    attempt += 1;
+                }
+                Err(SummaryError::TooLong) => {
+                    return Err(TurnError::Fatal(format!(
+                        "cannot compact the conversation: the model refused the summary request as too long even cut down to about {budget} tokens; set `model_context_window` to the model's real window (now {window}), or start a new session; the history is unchanged"
+                    )));
+                }
+                Err(SummaryError::Turn(error)) => return Err(error),
+            }
+        };
+        let hand_off = match &task_state {
+            Some(block) => format!("{}\n\n{block}", summary.trim()),
+            None => summary.trim().to_string(),
+        };
         let mut opening = Vec::new();
         self.open_thread(&mut opening);
-        let replaced = compacted_history(opening, history, &summary);
+        let mut replaced = compacted_history(opening, &history[..keep_from], &hand_off);
+        let tail_start = replaced.len();
+        if keep_from < history.len() {
+            let room = (window / 4 * 3).saturating_sub(estimated_tokens(&replaced));
+            let tail = fit::fit(history[keep_from..].to_vec(), room, false);
+            elided += tail.elided_outputs;
+            replaced.extend(tail.items);
+        }
         let mut saved = vec![ResponseItem::Other(
             serde_json::json!({ "type": COMPACTED_MARKER }),
         )];
@@ -93,11 +173,42 @@ impl Turn {
         self.services.recorder.history(&self.turn_id, &saved);
         *history = replaced;
         self.saved = history.len();
+        self.turn_start = tail_start;
         self.context_tokens = estimated_tokens(history);
         self.compacted = true;
+        let item = Item {
+            id: self.services.events.item_id(),
+            details: ItemDetails::ContextCompaction {
+                trigger,
+                summary: hand_off,
+                tokens_before,
+                tokens_after: self.context_tokens,
+                elided_tool_outputs: elided,
+                omitted_turns: omitted,
+            },
+        };
+        self.send(EventMsg::ItemCompleted { item });
         self.send(EventMsg::ContextCompacted);
         self.report_context();
         Ok(())
+    }
+
+    /// The request's last message: the checkpoint prompt (or the
+    /// configured one), and the task-state block duet will keep.
+    fn compaction_prompt(&self, task_state: Option<&str>) -> ResponseItem {
+        let mut text = self
+            .settings
+            .config
+            .compact_prompt
+            .clone()
+            .unwrap_or_else(|| CHECKPOINT_PROMPT.to_string());
+        if let Some(block) = task_state {
+            text.push_str(
+                "\n\nduet keeps the following block next to your checkpoint as it is; do not repeat it.\n\n",
+            );
+            text.push_str(block);
+        }
+        ResponseItem::user_text(text)
     }
 
     /// Stream the compaction request and return the model's answer.
@@ -105,26 +216,26 @@ impl Turn {
         &mut self,
         request: &mut ResponsesRequest,
         cancel: &CancellationToken,
-    ) -> Result<String, TurnError> {
+    ) -> Result<String, SummaryError> {
         let mut on_retry = self.retry_notices();
         let stream = tokio::select! {
-            _ = cancel.cancelled() => return Err(TurnError::Cancelled),
+            _ = cancel.cancelled() => return Err(SummaryError::Turn(TurnError::Cancelled)),
             stream = self.settings.model.client.stream(request, &self.services.thread_id, &mut on_retry) => stream,
         };
-        let mut stream = stream.map_err(|error| compaction_failed(&error))?;
+        let mut stream = stream.map_err(compaction_failed)?;
         let mut summary = String::new();
         loop {
             let event = tokio::select! {
-                _ = cancel.cancelled() => return Err(TurnError::Cancelled),
+                _ = cancel.cancelled() => return Err(SummaryError::Turn(TurnError::Cancelled)),
                 event = stream.next() => event,
             };
             match event {
                 None => {
-                    return Err(TurnError::Fatal(
+                    return Err(SummaryError::Turn(TurnError::Fatal(
                         "cannot compact the conversation: the model stream ended early; try `/compact` again".to_string(),
-                    ));
+                    )));
                 }
-                Some(Err(error)) => return Err(compaction_failed(&error)),
+                Some(Err(error)) => return Err(compaction_failed(error)),
                 Some(Ok(ResponseEvent::OutputItemDone(ResponseItem::Message {
                     role,
                     content,
@@ -146,19 +257,22 @@ impl Turn {
             }
         }
         if summary.trim().is_empty() {
-            return Err(TurnError::Fatal(
+            return Err(SummaryError::Turn(TurnError::Fatal(
                 "cannot compact the conversation: the model wrote no summary; try `/compact` again"
                     .to_string(),
-            ));
+            )));
         }
         Ok(summary)
     }
 }
 
-fn compaction_failed(error: &duet_model::ModelError) -> TurnError {
-    TurnError::Fatal(format!(
-        "cannot compact the conversation: {error}; the history is unchanged"
-    ))
+fn compaction_failed(error: ModelError) -> SummaryError {
+    match error {
+        ModelError::ContextWindowExceeded => SummaryError::TooLong,
+        error => SummaryError::Turn(TurnError::Fatal(format!(
+            "cannot compact the conversation: {error}; the history is unchanged"
+        ))),
+    }
 }
 
 /// The history after a compaction: `opening`, the user's recent messages
@@ -190,18 +304,9 @@ pub(crate) fn compacted_history(
 /// The text of a message the user typed; `None` for other items and for
 /// the user-role messages duet writes itself (opening context, notes of
 /// an interrupt, an earlier summary).
-fn user_prompt_text(item: &ResponseItem) -> Option<String> {
-    // A resumed thread's items are kept as stored text; compaction is rare
-    // enough to parse them here.
-    let parsed;
-    let item = match item {
-        ResponseItem::Stored(stored) => {
-            parsed = serde_json::from_str::<ResponseItem>(stored.json()).ok()?;
-            &parsed
-        }
-        item => item,
-    };
-    let ResponseItem::Message { role, content, .. } = item else {
+pub(crate) fn user_prompt_text(item: &ResponseItem) -> Option<String> {
+    let item = parsed(item)?;
+    let ResponseItem::Message { role, content, .. } = &*item else {
         return None;
     };
     if role != "user" {

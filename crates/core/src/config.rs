@@ -76,6 +76,10 @@ pub struct Config {
     /// Compact the history before a request once the context reached this
     /// many tokens.
     pub model_auto_compact_token_limit: Option<u64>,
+    /// What a compaction asks the model for, instead of duet's checkpoint
+    /// prompt: `compact_prompt`, or the text of
+    /// `experimental_compact_prompt_file` (which wins).
+    pub compact_prompt: Option<String>,
     pub approval_policy: ApprovalPolicy,
     /// Whether anything (a config layer, a flag) chose `approval_policy`:
     /// the front ends' defaults differ (`never` for exec, `on-request` for
@@ -251,6 +255,7 @@ impl Config {
             model_max_output_tokens: None,
             model_supports_reasoning_summaries: None,
             model_auto_compact_token_limit: None,
+            compact_prompt: None,
             approval_policy: ApprovalPolicy::Never,
             approval_policy_chosen: false,
             tui: toml::Table::new(),

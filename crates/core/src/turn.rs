@@ -14,8 +14,8 @@ use duet_model::{
     TextControls, TextFormat, WireApi,
 };
 use duet_protocol::{
-    AbortReason, ErrorInfo, EventMsg, Item, ItemDetails, ReasoningSummary, Reconnecting,
-    TokenCount, TurnCompleted, Usage, UserInput, UserTurn,
+    AbortReason, CompactionTrigger, ErrorInfo, EventMsg, Item, ItemDetails, ReasoningSummary,
+    Reconnecting, TokenCount, TurnCompleted, Usage, UserInput, UserTurn,
 };
 use duet_store::{TurnRecord, TurnStatus};
 use std::sync::Arc;
@@ -96,6 +96,7 @@ pub(crate) async fn run_turn(
         context_tokens,
         compacted: false,
         context_window: None,
+        turn_start: history.len(),
     };
     services.events.send(Some(&turn_id), EventMsg::TurnStarted);
     log::info!(
@@ -122,7 +123,8 @@ pub(crate) async fn run_turn(
         Work::Compact if history.is_empty() => Ok(()),
         Work::Compact => {
             history.extend(prelude);
-            turn.compact(&mut history, &cancel).await
+            turn.compact(&mut history, &cancel, CompactionTrigger::Manual)
+                .await
         }
         Work::Shell(command) => turn.user_shell(&mut history, &command, &cancel).await,
     };
@@ -145,6 +147,7 @@ impl Turn {
         } else {
             history.extend(prelude);
         }
+        self.turn_start = history.len();
         history.push(user_message(&user_turn.items));
         self.save_history(history);
         self.run(history, user_turn.output_schema.as_ref(), cancel)
@@ -259,7 +262,10 @@ pub(crate) struct Turn {
     /// Whether a compaction replaced the history in this turn.
     pub(crate) compacted: bool,
     /// The model's context window, learnt when the turn starts.
-    context_window: Option<u64>,
+    pub(crate) context_window: Option<u64>,
+    /// Where this turn's items start in the history (its user message):
+    /// what a compaction after an overflow keeps as it is.
+    pub(crate) turn_start: usize,
 }
 
 impl Turn {
@@ -283,6 +289,9 @@ impl Turn {
             .await;
         let max_stream_retries = self.settings.model.client.provider().stream_max_retries;
         let mut stream_retries = 0u32;
+        // Whether the request about to be sent again was compacted for
+        // being too long.
+        let mut overflow_compacted = false;
         loop {
             if cancel.is_cancelled() {
                 return Err(TurnError::Cancelled);
@@ -291,7 +300,8 @@ impl Turn {
                 .auto_compact_limit()
                 .is_some_and(|limit| self.context_tokens >= limit)
             {
-                self.compact(history, cancel).await?;
+                self.compact(history, cancel, CompactionTrigger::Auto)
+                    .await?;
             }
             // The history moves into the request and back once it is sent:
             // a resumed thread's history can be tens of megabytes.
@@ -305,7 +315,20 @@ impl Turn {
             }
             match sample.broken {
                 None if !had_calls => return Ok(()),
-                None => stream_retries = 0,
+                None => {
+                    stream_retries = 0;
+                    overflow_compacted = false;
+                }
+                // Too long for the model: compact (keeping this turn as it
+                // is) and send it again, once.
+                Some(ModelError::ContextWindowExceeded) => {
+                    if let Some(message) = self.too_long(history, overflow_compacted) {
+                        return Err(TurnError::Fatal(message));
+                    }
+                    overflow_compacted = true;
+                    self.compact(history, cancel, CompactionTrigger::Overflow)
+                        .await?;
+                }
                 Some(error) => {
                     if !error.is_retryable() || stream_retries >= max_stream_retries {
                         return Err(TurnError::Fatal(error.to_string()));
@@ -325,6 +348,27 @@ impl Turn {
                 }
             }
         }
+    }
+
+    /// Why a request the model refused as too long cannot be helped by a
+    /// compaction: this turn's own message is larger than the window, or
+    /// it was compacted already. `None` when compacting may help.
+    fn too_long(&self, history: &[ResponseItem], compacted: bool) -> Option<String> {
+        let window = self.context_window.unwrap_or(UNKNOWN_WINDOW);
+        let message = history.get(self.turn_start).map_or(0, |item| {
+            crate::compact::estimated_tokens(std::slice::from_ref(item))
+        });
+        let model = &self.settings.config.model;
+        if message > window / 4 * 3 {
+            return Some(format!(
+                "your message is too long for `{model}`: about {message} tokens, and its context window is {window}; shorten it, or save it to a file and ask for the parts that matter to be read"
+            ));
+        }
+        compacted.then(|| {
+            format!(
+                "the conversation is still too long for `{model}` after compacting it; if its window is smaller than {window} tokens, set `model_context_window`; the session is saved, and `duet resume` continues it"
+            )
+        })
     }
 
     /// When the context is full enough to compact before the next request:

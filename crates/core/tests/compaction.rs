@@ -15,7 +15,8 @@ use duet_test_support::responses_mock::{
     base_url, mount_response_sequence, mount_sse_sequence, sse_response, start_mock,
 };
 use duet_test_support::sse::{
-    ev_assistant_message, ev_completed_with_usage, ev_response_created, sse, sse_completed_turn,
+    ev_assistant_message, ev_completed_with_usage, ev_custom_tool_call, ev_function_call,
+    ev_response_created, sse, sse_completed_turn,
 };
 use pretty_assertions::assert_eq;
 use serde_json::Value;
@@ -99,9 +100,14 @@ async fn compact_replaces_the_history_and_a_resume_starts_from_it() {
             .filter(|msg| !matches!(msg, EventMsg::TokenCount(_)))
             .map(|msg| serde_json::to_value(msg).unwrap()["type"].clone())
             .collect::<Vec<_>>(),
-        ["turn_started", "context_compacted", "turn_completed"]
-            .map(Value::from)
-            .to_vec()
+        [
+            "turn_started",
+            "item_completed",
+            "context_compacted",
+            "turn_completed"
+        ]
+        .map(Value::from)
+        .to_vec()
     );
     let bodies = log.bodies();
     let compaction_request = &bodies[1];
@@ -113,7 +119,7 @@ async fn compact_replaces_the_history_and_a_resume_starts_from_it() {
     );
     assert!(
         compaction_conversation[2].starts_with(
-            "user: Your context window is about to be replaced by a summary that you write now."
+            "user: Your context window is about to be replaced by a checkpoint that you write now;"
         ),
         "{compaction_conversation:?}"
     );
@@ -395,4 +401,98 @@ async fn opening_count(session: &mut duet_core::SessionHandle) -> duet_protocol:
             other => seen.push(other),
         }
     }
+}
+
+/// The hand-off keeps what duet knows exactly: the plan, the files a patch
+/// changed and the last failing command go into a task-state block that
+/// the summary request shows the model and the new history carries as is,
+/// and the compaction is an item with the whole hand-off.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_hand_off_carries_the_plan_the_changed_files_and_the_last_failure() {
+    let server = start_mock().await;
+    let plan = serde_json::json!({"plan": [
+        {"step": "Add the module", "status": "completed"},
+        {"step": "Make the tests pass", "status": "in_progress"}
+    ]})
+    .to_string();
+    let patch = "*** Begin Patch\n*** Add File: src/lexer.rs\n+pub fn lex() {}\n*** End Patch\n";
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            sse_completed_turn(&[ev_function_call("p1", "update_plan", &plan)]),
+            sse_completed_turn(&[ev_custom_tool_call("a1", "apply_patch", patch)]),
+            sse_completed_turn(&[ev_function_call(
+                "c1",
+                "exec_command",
+                r#"{"cmd":"exit 3"}"#,
+            )]),
+            sse_completed_turn(&[ev_assistant_message("m1", "The tests fail.")]),
+            sse_completed_turn(&[ev_assistant_message("m2", SUMMARY)]),
+            sse_completed_turn(&[ev_assistant_message("m3", "Next.")]),
+        ],
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let workdir = tempfile::tempdir().unwrap();
+    let config = mock_config(home.path(), workdir.path(), base_url(&server));
+    let mut session = spawn_session(config, SessionOptions::default()).unwrap();
+    session.submit(turn("add a lexer")).unwrap();
+    until_turn_end(&mut session).await;
+    session.submit(Op::Compact).unwrap();
+    let compacted = until_turn_end(&mut session).await;
+    session.submit(turn("go on")).unwrap();
+    until_turn_end(&mut session).await;
+    shutdown(session).await;
+    assert_eq!(
+        std::fs::read_to_string(workdir.path().join("src/lexer.rs")).unwrap(),
+        "pub fn lex() {}\n"
+    );
+
+    let block = "<task_state>\nduet wrote this block from the session's record; it is exact.\n\
+        \nCurrent plan:\n- [x] Add the module\n- [~] Make the tests pass\n\
+        \nFiles changed in this session:\n- src/lexer.rs\n\
+        \nLast failing command: `exit 3` (exit code 3)\n</task_state>";
+    let bodies = log.bodies();
+    let prompt = conversation(&bodies[4]).pop().unwrap();
+    assert!(
+        prompt.ends_with(&format!(
+            "duet keeps the following block next to your checkpoint as it is; do not repeat it.\n\n{block}"
+        )),
+        "{prompt}"
+    );
+    let hand_off = format!("{SUMMARY}\n\n{block}");
+    assert_eq!(
+        conversation(&bodies[5]),
+        [
+            "user: add a lexer".to_string(),
+            format!(
+                "user: Earlier turns of this conversation were compacted to free the context window. \
+                 This is the summary you wrote of them; the user's recent messages are above it.\n\n\
+                 <summary>\n{hand_off}\n</summary>"
+            ),
+            "user: go on".to_string(),
+        ]
+    );
+    let item = compacted
+        .iter()
+        .find_map(|msg| match msg {
+            EventMsg::ItemCompleted { item } => Some(serde_json::to_value(item).unwrap()),
+            _ => None,
+        })
+        .expect("the compaction item");
+    let tokens_after = item["tokens_after"].as_u64().unwrap();
+    assert!(tokens_after > 0, "{item}");
+    assert_eq!(
+        item,
+        serde_json::json!({
+            "id": item["id"],
+            "type": "context_compaction",
+            "trigger": "manual",
+            "summary": hand_off,
+            "tokens_before": 15,
+            "tokens_after": tokens_after,
+            "elided_tool_outputs": 0,
+            "omitted_turns": 0,
+        })
+    );
 }

@@ -18,6 +18,10 @@ use std::time::Duration;
 /// Command output longer than this is cut in the middle.
 pub const MAX_OUTPUT_LINES: usize = 200;
 
+/// A compaction's summary longer than this is cut in the middle (all of
+/// it is in `--json` and the saved session).
+const MAX_SUMMARY_LINES: usize = 40;
+
 /// What the renderer needs to know that is not in the events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HumanOptions {
@@ -319,6 +323,15 @@ impl HumanRenderer {
             }
             ItemDetails::TodoList { .. } => self.plan_if_changed(item, out),
             ItemDetails::Error { message } => self.warning(message, out),
+            ItemDetails::ContextCompaction { summary, .. } => {
+                if let Some(line) = item.details.compaction_line() {
+                    out.push_str(&self.label(&line, "1;33"));
+                }
+                for line in cap_output(summary, MAX_SUMMARY_LINES).lines() {
+                    out.push_str(&self.paint(line, "2"));
+                    out.push('\n');
+                }
+            }
         }
     }
 
@@ -412,20 +425,7 @@ pub fn cap_output(text: &str, max_lines: usize) -> String {
     out
 }
 
-/// `3460` -> `3,460`.
-pub fn with_thousands(number: u64) -> String {
-    let digits = number.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
-pub use duet_protocol::display::format_duration;
+pub use duet_protocol::display::{format_duration, with_thousands};
 
 #[cfg(test)]
 mod tests {

@@ -395,6 +395,9 @@ async fn tell(
             ItemDetails::TodoList { .. } => "updated the plan".to_string(),
             ItemDetails::WebSearch { query } => format!("searched for {query}"),
             ItemDetails::Error { message } => message.clone(),
+            ItemDetails::ContextCompaction { .. } => {
+                item.details.compaction_line().unwrap_or_default()
+            }
             ItemDetails::UserMessage { .. } => "read the prompt".to_string(),
         }),
         EventMsg::ItemStarted { .. } | EventMsg::TurnStarted => None,

@@ -489,6 +489,11 @@ impl ModelClient {
         body: &str,
         request: &ResponsesRequest,
     ) -> ModelError {
+        // Servers that say it in words only (vLLM's top-level message,
+        // llama.cpp's error type, Anthropic's "prompt is too long").
+        if matches!(status.as_u16(), 400 | 413) && crate::sse::says_too_long(body) {
+            return ModelError::ContextWindowExceeded;
+        }
         let error = serde_json::from_str::<serde_json::Value>(body)
             .ok()
             .and_then(|json| json.get("error").cloned());

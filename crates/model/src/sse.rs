@@ -257,6 +257,13 @@ pub(crate) fn error_event(error: &Value) -> ModelError {
         .and_then(Value::as_str)
         .unwrap_or("no error message")
         .to_string();
+    let kind = error
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if kind == "exceed_context_size_error" || says_too_long(&message) {
+        return ModelError::ContextWindowExceeded;
+    }
     match code.as_deref() {
         Some("context_length_exceeded") => ModelError::ContextWindowExceeded,
         Some("insufficient_quota") => ModelError::QuotaExceeded {
@@ -264,6 +271,24 @@ pub(crate) fn error_event(error: &Value) -> ModelError {
         },
         _ => ModelError::ResponseFailed { code, message },
     }
+}
+
+/// Whether an error text says the request is too long for the model's
+/// context window, in the words of the servers duet talks to (OpenAI,
+/// vLLM, llama.cpp, Anthropic, LiteLLM, Ollama).
+pub(crate) fn says_too_long(text: &str) -> bool {
+    const PHRASES: [&str; 8] = [
+        "context_length_exceeded",
+        "exceed_context_size_error",
+        "maximum context length",
+        "exceeds the available context size",
+        "exceeds the context window",
+        "context length exceeded",
+        "prompt is too long",
+        "input is too long for the model",
+    ];
+    let text = text.to_ascii_lowercase();
+    PHRASES.iter().any(|phrase| text.contains(phrase))
 }
 
 pub(crate) fn malformed(data: &str) -> ResponseEvent {

@@ -79,6 +79,19 @@ fn make_visible(json: &mut serde_json::Value) -> bool {
     }
 }
 
+/// `3460` -> `3,460`.
+pub fn with_thousands(number: u64) -> String {
+    let digits = number.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// `0ms`, `850ms`, `4.2s`, `3m 05s`.
 pub fn format_duration(duration: Duration) -> String {
     let millis = duration.as_millis();

@@ -55,6 +55,78 @@ pub enum ItemDetails {
     Error {
         message: String,
     },
+    /// The conversation so far was replaced by a summary to free the
+    /// context window. duet's own item (schema 1.1).
+    ContextCompaction {
+        trigger: CompactionTrigger,
+        /// The hand-off the next requests carry: the model's summary (as
+        /// the user edited it, if they did) followed by duet's task-state
+        /// block.
+        summary: String,
+        /// How full the context was before (the last response's count, or
+        /// an estimate) and is after (an estimate).
+        tokens_before: u64,
+        tokens_after: u64,
+        /// Tool outputs and whole early turns left out of the summary
+        /// request so that it fit the window (0 when it fit as it was).
+        elided_tool_outputs: u32,
+        omitted_turns: u32,
+    },
+}
+
+impl ItemDetails {
+    /// One line on a compaction: why, and how far it emptied the context;
+    /// `None` for other items.
+    pub fn compaction_line(&self) -> Option<String> {
+        let ItemDetails::ContextCompaction {
+            trigger,
+            tokens_before,
+            tokens_after,
+            elided_tool_outputs,
+            omitted_turns,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let why = match trigger {
+            CompactionTrigger::Auto => "the context was nearly full",
+            CompactionTrigger::Manual => "asked for",
+            CompactionTrigger::Overflow => "the model refused a request as too long",
+        };
+        let mut line = format!(
+            "Context compacted ({why}): {} → {} tokens",
+            crate::display::with_thousands(*tokens_before),
+            crate::display::with_thousands(*tokens_after)
+        );
+        let plural =
+            |count: u32, what: &str| format!("{count} {what}{}", if count == 1 { "" } else { "s" });
+        match (elided_tool_outputs, omitted_turns) {
+            (0, 0) => {}
+            (outputs, 0) => line.push_str(&format!(
+                "; {} left out of the summary",
+                plural(*outputs, "tool output")
+            )),
+            (outputs, turns) => line.push_str(&format!(
+                "; {} and {} left out of the summary",
+                plural(*outputs, "tool output"),
+                plural(*turns, "early turn")
+            )),
+        }
+        Some(line)
+    }
+}
+
+/// What started a compaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CompactionTrigger {
+    /// The context reached `model_auto_compact_token_limit`.
+    Auto,
+    /// The user asked (`/compact`).
+    Manual,
+    /// The model refused a request as too long for its window.
+    Overflow,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

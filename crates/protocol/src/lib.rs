@@ -18,8 +18,8 @@ mod policy;
 pub mod threads;
 
 pub use item::{
-    CommandStatus, FileChange, FileChangeKind, Item, ItemDetails, McpCallError, McpCallResult,
-    McpCallStatus, PatchStatus, TodoItem,
+    CommandStatus, CompactionTrigger, FileChange, FileChangeKind, Item, ItemDetails, McpCallError,
+    McpCallResult, McpCallStatus, PatchStatus, TodoItem,
 };
 pub use policy::{ApprovalPolicy, ReasoningEffort, ReasoningSummary, SandboxMode};
 
@@ -30,7 +30,7 @@ use std::path::PathBuf;
 ///
 /// Bump the major part when a field is removed or changes meaning; the minor part
 /// when fields or event types are added.
-pub const EXEC_JSON_SCHEMA_VERSION: &str = "1.0";
+pub const EXEC_JSON_SCHEMA_VERSION: &str = "1.1";
 
 /// What a front end asks the session to do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -79,6 +79,12 @@ pub enum Cell {
     TurnEnd {
         text: String,
     },
+    /// A compaction: why and how much (`title`), then the hand-off the
+    /// next requests carry, dim.
+    Compaction {
+        title: String,
+        summary: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,6 +204,20 @@ impl Cell {
                     )];
                     let rest = [Span::raw(" ".repeat(label_width + 4))];
                     lines.extend(wrap_text(value, theme.plain(), width, &first, &rest));
+                }
+            }
+            Cell::Compaction { title, summary } => {
+                let first = [Span::styled("• ", theme.dim())];
+                lines.extend(wrap_text(title, theme.bold(), width, &first, &indent));
+                let mut rest = summary.lines();
+                if let Some(line) = rest.next() {
+                    let first = [Span::styled("  └ ", theme.dim())];
+                    let hang = [Span::raw("    ")];
+                    lines.extend(wrap_text(line, theme.dim(), width, &first, &hang));
+                }
+                let hang = [Span::raw("    ")];
+                for line in rest {
+                    lines.extend(wrap_text(line, theme.dim(), width, &hang, &hang));
                 }
             }
             Cell::TurnEnd { text } => {

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 /// `thread.started` and `turn.started`, the first two lines of every run.
 pub fn started() -> Vec<Value> {
     vec![
-        json!({"type": "thread.started", "thread_id": "<THREAD>", "schema_version": "1.0"}),
+        json!({"type": "thread.started", "thread_id": "<THREAD>", "schema_version": "1.1"}),
         json!({"type": "turn.started"}),
     ]
 }

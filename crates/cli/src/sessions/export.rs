@@ -118,6 +118,14 @@ fn details(out: &mut String, details: &ItemDetails) {
             line(out, format_args!("**Web search** {query}\n"));
         }
         ItemDetails::Error { message } => block(out, "Error", message),
+        ItemDetails::ContextCompaction { summary, .. } => {
+            let title = details.compaction_line().unwrap_or_default();
+            line(out, format_args!("**{title}**\n"));
+            for text in summary.lines() {
+                line(out, format_args!("> {text}"));
+            }
+            out.push('\n');
+        }
     }
 }
 

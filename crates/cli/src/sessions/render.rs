@@ -243,6 +243,13 @@ fn details(out: &mut String, details: &ItemDetails) {
         ItemDetails::Error { message } => {
             let _ = writeln!(out, "error: {message}");
         }
+        ItemDetails::ContextCompaction { summary, .. } => {
+            let title = details.compaction_line().unwrap_or_default();
+            let _ = writeln!(out, "{}", title.to_lowercase());
+            for text in summary.lines() {
+                let _ = writeln!(out, "  {text}");
+            }
+        }
     }
 }
 

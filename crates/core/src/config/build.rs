@@ -165,6 +165,16 @@ pub(super) fn build_config(
             .map_err(|error| ConfigError::InstructionsFile { path, error })?;
         config.base_instructions_override = Some(text);
     }
+    config.compact_prompt = match merged.experimental_compact_prompt_file {
+        Some(path) => {
+            let path = instructions_base.join(path);
+            Some(
+                std::fs::read_to_string(&path)
+                    .map_err(|error| ConfigError::CompactPromptFile { path, error })?,
+            )
+        }
+        None => merged.compact_prompt,
+    };
     config.developer_instructions = merged.developer_instructions;
     if let Some(include) = merged.include_environment_context {
         config.include_environment_context = include;

@@ -66,6 +66,8 @@ pub enum ConfigError {
     MissingBaseUrl { id: String },
     #[error("cannot read `model_instructions_file` {}: {error}; fix the path or remove the key", path.display())]
     InstructionsFile { path: PathBuf, error: io::Error },
+    #[error("cannot read `experimental_compact_prompt_file` {}: {error}; fix the path or remove the key", path.display())]
+    CompactPromptFile { path: PathBuf, error: io::Error },
     #[error("cannot use {} as the working directory: {error}; pass an existing directory with `-C`", path.display())]
     Cwd { path: PathBuf, error: io::Error },
     #[error("cannot determine the current directory: {error}; pass one with `-C`")]

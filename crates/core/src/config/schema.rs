@@ -33,6 +33,8 @@ pub(super) struct ConfigToml {
     pub model_max_output_tokens: Option<u64>,
     pub model_supports_reasoning_summaries: Option<bool>,
     pub model_auto_compact_token_limit: Option<u64>,
+    pub compact_prompt: Option<String>,
+    pub experimental_compact_prompt_file: Option<PathBuf>,
     pub oss_provider: Option<String>,
     pub approval_policy: Option<ApprovalPolicy>,
     pub sandbox_mode: Option<SandboxMode>,

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 /// What one sampling request produced.
 pub(super) struct Sample {
     pub(super) calls: Vec<ToolCall>,
-    /// Set when the stream broke before `response.completed`.
+    /// Set when the stream broke before `response.completed`, or the model
+    /// refused the request as too long for its window.
     pub(super) broken: Option<ModelError>,
 }
 
@@ -32,7 +33,17 @@ impl Turn {
         let Some(stream) = stream else {
             return Err(TurnError::Cancelled);
         };
-        let mut stream = stream.map_err(|error| TurnError::Fatal(error.to_string()))?;
+        let mut stream = match stream {
+            Ok(stream) => stream,
+            // The turn loop compacts and sends it again.
+            Err(ModelError::ContextWindowExceeded) => {
+                return Ok(Sample {
+                    calls: Vec::new(),
+                    broken: Some(ModelError::ContextWindowExceeded),
+                });
+            }
+            Err(error) => return Err(TurnError::Fatal(error.to_string())),
+        };
 
         let mut calls = Vec::new();
         // The model's id of the message being streamed -> our item id.
@@ -51,7 +62,9 @@ impl Turn {
                     ));
                 }
                 Some(Err(error)) => {
-                    if error.is_retryable() {
+                    if error.is_retryable()
+                        || (matches!(error, ModelError::ContextWindowExceeded) && calls.is_empty())
+                    {
                         return Ok(Sample {
                             calls,
                             broken: Some(error),

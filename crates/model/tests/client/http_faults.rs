@@ -136,6 +136,38 @@ async fn context_length_in_an_http_error_is_fatal() {
     .await;
 }
 
+/// The servers that say it in their own words: vLLM (a top-level message),
+/// llama.cpp (its error type), Anthropic, LiteLLM relaying one of them.
+#[tokio::test]
+async fn each_servers_words_for_too_long_are_understood() {
+    let too_long = "the conversation no longer fits in the model's context window: start a new session or compact it, then retry (retryable: false)";
+    for (status, body) in [
+        (
+            400,
+            r#"{"object":"error","message":"This model's maximum context length is 2048 tokens. However, you requested 4096 tokens.","type":"BadRequestError","code":400}"#,
+        ),
+        (
+            400,
+            r#"{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error","n_prompt_tokens":9000,"n_ctx":2048}}"#,
+        ),
+        (
+            400,
+            r#"{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}}"#,
+        ),
+        (
+            400,
+            r#"{"error":{"message":"litellm.ContextWindowExceededError: litellm.BadRequestError: This model's maximum context length is 8192 tokens","type":null,"param":null,"code":"400"}}"#,
+        ),
+    ] {
+        check_immediate(
+            ResponseTemplate::new(status).set_body_raw(body, "application/json"),
+            "",
+            too_long,
+        )
+        .await;
+    }
+}
+
 #[tokio::test]
 async fn insufficient_quota_is_not_retried_even_as_429() {
     check_immediate(

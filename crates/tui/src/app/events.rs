@@ -77,12 +77,8 @@ impl App {
                 self.turn.context_tokens = count.context_tokens;
                 self.turn.context_window = Some(count.context_window);
             }
-            EventMsg::ContextCompacted => {
-                self.notice(
-                    NoticeKind::Info,
-                    "Context compacted: the conversation so far is now a summary".to_owned(),
-                );
-            }
+            // The compaction's item has shown it.
+            EventMsg::ContextCompacted => {}
             EventMsg::TurnCompleted(completed) => {
                 self.turn.usage = completed.usage;
                 self.notify("duet: turn finished");
@@ -250,6 +246,11 @@ impl App {
                 self.notice(NoticeKind::Info, format!("Searched the web for {query}"));
             }
             ItemDetails::Error { message } => self.notice(NoticeKind::Error, message),
+            ItemDetails::ContextCompaction { ref summary, .. } => {
+                let title = item.details.compaction_line().unwrap_or_default();
+                let summary = summary.clone();
+                self.push_cell(Cell::Compaction { title, summary });
+            }
             ItemDetails::UserMessage { .. } => {}
         }
     }
