@@ -21,6 +21,7 @@
 //! a refused request, or [`duet_protocol::Op::Compact`]).
 
 mod fit;
+pub(crate) mod prune;
 mod task_state;
 
 use crate::services::TurnError;

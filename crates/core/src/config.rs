@@ -80,6 +80,9 @@ pub struct Config {
     /// prompt: `compact_prompt`, or the text of
     /// `experimental_compact_prompt_file` (which wins).
     pub compact_prompt: Option<String>,
+    /// `history.prune_tool_outputs_after_turns`: requests carry only a
+    /// line for each tool output older than the last N turns (off: `None`).
+    pub prune_tool_outputs_after_turns: Option<u32>,
     pub approval_policy: ApprovalPolicy,
     /// Whether anything (a config layer, a flag) chose `approval_policy`:
     /// the front ends' defaults differ (`never` for exec, `on-request` for
@@ -256,6 +259,7 @@ impl Config {
             model_supports_reasoning_summaries: None,
             model_auto_compact_token_limit: None,
             compact_prompt: None,
+            prune_tool_outputs_after_turns: None,
             approval_policy: ApprovalPolicy::Never,
             approval_policy_chosen: false,
             tui: toml::Table::new(),
@@ -457,14 +461,20 @@ pub fn load_config(
         None => Vec::new(),
     };
     let cwd = resolve_cwd(overrides.cwd.as_deref())?;
-    let instructions_from_override = cli_overrides
-        .iter()
-        .any(|(path, _)| path.first().map(String::as_str) == Some("model_instructions_file"));
-    let instructions_base = if instructions_from_override {
-        cwd.clone()
-    } else {
-        duet_home.clone()
+    // A relative file path given with `-c` is taken from the cwd, one in
+    // the config file from `$DUET_HOME`.
+    let base_for = |key: &str| {
+        if cli_overrides
+            .iter()
+            .any(|(path, _)| path.first().map(String::as_str) == Some(key))
+        {
+            cwd.clone()
+        } else {
+            duet_home.clone()
+        }
     };
+    let instructions_base = base_for("model_instructions_file");
+    let compact_prompt_base = base_for("experimental_compact_prompt_file");
     let config = build_config(
         merged,
         BuildInputs {
@@ -472,6 +482,7 @@ pub fn load_config(
             cwd,
             config_path,
             instructions_base,
+            compact_prompt_base,
             overrides,
             env,
         },

@@ -305,8 +305,15 @@ impl Turn {
             }
             // The history moves into the request and back once it is sent:
             // a resumed thread's history can be tens of megabytes.
-            let request = self.request(std::mem::take(history), output_schema);
-            let sample = self.sample(request, history, cancel).await?;
+            let mut request = self.request(std::mem::take(history), output_schema);
+            // Old tool outputs leave the request only; the history keeps them.
+            let pruned = match self.settings.config.prune_tool_outputs_after_turns {
+                Some(turns) => crate::compact::prune::prune(&mut request.input, turns),
+                None => Vec::new(),
+            };
+            let sample = self.sample(request, history, cancel).await;
+            crate::compact::prune::restore(history, pruned);
+            let sample = sample?;
             let had_calls = !sample.calls.is_empty();
             if had_calls {
                 let outputs = self.run_tools(sample.calls, cancel).await?;

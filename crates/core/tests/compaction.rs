@@ -496,3 +496,113 @@ async fn the_hand_off_carries_the_plan_the_changed_files_and_the_last_failure() 
         })
     );
 }
+
+/// `history.prune_tool_outputs_after_turns`: a request carries a line for
+/// each tool output older than the last N turns; the history (and the
+/// store) keep the output, so a session without the setting sends it again.
+#[tokio::test(flavor = "multi_thread")]
+async fn old_tool_outputs_leave_requests_but_not_the_history() {
+    let server = start_mock().await;
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            sse_completed_turn(&[ev_function_call(
+                "c1",
+                "exec_command",
+                r#"{"cmd":"echo first-output"}"#,
+            )]),
+            sse_completed_turn(&[ev_assistant_message("m1", "one")]),
+            sse_completed_turn(&[ev_function_call(
+                "c2",
+                "exec_command",
+                r#"{"cmd":"echo second-output"}"#,
+            )]),
+            sse_completed_turn(&[ev_assistant_message("m2", "two")]),
+            sse_completed_turn(&[ev_assistant_message("m3", "three")]),
+        ],
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let workdir = tempfile::tempdir().unwrap();
+    let mut config = mock_config(home.path(), workdir.path(), base_url(&server));
+    config.prune_tool_outputs_after_turns = Some(1);
+    let mut session = spawn_session(config.clone(), SessionOptions::default()).unwrap();
+    let thread_id = session.thread_id().to_string();
+    for prompt in ["first", "second"] {
+        session.submit(turn(prompt)).unwrap();
+        until_turn_end(&mut session).await;
+    }
+    shutdown(session).await;
+    config.prune_tool_outputs_after_turns = None;
+    let mut resumed = spawn_session(
+        config,
+        SessionOptions {
+            resume: Some(ResumeTarget::Thread(thread_id)),
+            ..SessionOptions::default()
+        },
+    )
+    .unwrap();
+    resumed.submit(turn("third")).unwrap();
+    until_turn_end(&mut resumed).await;
+    shutdown(resumed).await;
+
+    let outputs = |body: &Value| -> Vec<String> {
+        body["input"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|item| item["type"] == "function_call_output")
+            .map(|item| {
+                let output = item["output"].as_str().unwrap();
+                if output.starts_with("[output pruned") {
+                    output.to_string()
+                } else {
+                    output.lines().last().unwrap_or_default().to_string()
+                }
+            })
+            .collect()
+    };
+    let pruned_first = "[output pruned from this request (it is older than the last turn; run the command again if you need it): 115 bytes of it, from `echo first-output`]";
+    let bodies = log.bodies();
+    assert_eq!(
+        bodies.iter().map(outputs).collect::<Vec<_>>(),
+        vec![
+            vec![],
+            vec!["first-output".to_string()],
+            vec![pruned_first.to_string()],
+            vec![pruned_first.to_string(), "second-output".to_string()],
+            vec!["first-output".to_string(), "second-output".to_string()],
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn compact_prompt_replaces_the_checkpoint_prompt() {
+    let server = start_mock().await;
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            sse_completed_turn(&[ev_assistant_message("m1", "Bonjour.")]),
+            sse_completed_turn(&[ev_assistant_message("m2", SUMMARY)]),
+        ],
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let workdir = tempfile::tempdir().unwrap();
+    let mut config = mock_config(home.path(), workdir.path(), base_url(&server));
+    config.compact_prompt = Some("Résume la conversation.".to_string());
+    let mut session = spawn_session(config, SessionOptions::default()).unwrap();
+    session.submit(turn("salut")).unwrap();
+    until_turn_end(&mut session).await;
+    session.submit(Op::Compact).unwrap();
+    until_turn_end(&mut session).await;
+    shutdown(session).await;
+    assert_eq!(
+        conversation(&log.bodies()[1]),
+        [
+            "user: salut",
+            "assistant: Bonjour.",
+            "user: Résume la conversation."
+        ]
+    );
+}

@@ -297,6 +297,43 @@ async fn a_resize_rewraps_the_transcript() {
     insta::assert_snapshot!("resized_to_50x24", rows.join("\n"));
 }
 
+/// A compaction: one line saying why and how far it emptied the
+/// context, then the hand-off the next requests carry, dim; the status
+/// line's context figure follows core's count after it.
+fn compaction() -> Vec<Step> {
+    let mut steps = prompt_and_answer();
+    steps.push(core(EventMsg::TurnStarted));
+    steps.push(completed(
+        "item_2",
+        ItemDetails::ContextCompaction {
+            trigger: duet_protocol::CompactionTrigger::Overflow,
+            summary:
+                "## Progress and decisions\nThe offset is now reset per hunk in `parse_hunk`.\n\
+                      ## Remaining work\nRun `cargo test -p parser`.\n\n<task_state>\n\
+                      duet wrote this block from the session's record; it is exact.\n\n\
+                      Files changed in this session:\n- src/parser.rs\n</task_state>"
+                    .into(),
+            tokens_before: 271_400,
+            tokens_after: 6_120,
+            elided_tool_outputs: 3,
+            omitted_turns: 0,
+        },
+    ));
+    steps.push(core(EventMsg::ContextCompacted));
+    steps.push(core(EventMsg::TokenCount(duet_protocol::TokenCount {
+        last: duet_protocol::Usage::default(),
+        total: duet_protocol::Usage::default(),
+        context_tokens: 6_120,
+        context_window: 272_000,
+    })));
+    steps
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_compaction_shows_why_and_the_hand_off() {
+    check_sizes!("compaction", compaction());
+}
+
 /// Issue 16, item 8: escape sequences in command output and model text
 /// (an OSC 52 clipboard write, a screen clear, a title) reached the
 /// terminal. They are shown escaped; no cell holds a control character.

@@ -31,71 +31,18 @@ pub(crate) fn fit(items: Vec<ResponseItem>, budget: u64, drop_turns: bool) -> Fi
     if total <= budget {
         return fitted;
     }
-    // What made each output: a command line, else the tool's name.
-    let mut makers: HashMap<String, String> = HashMap::new();
-    for item in &fitted.items {
-        if let Some(item) = parsed(item) {
-            match &*item {
-                ResponseItem::FunctionCall {
-                    call_id,
-                    name,
-                    arguments,
-                    ..
-                } => {
-                    let maker = command_of(arguments)
-                        .filter(|_| name == "exec_command" || name == "shell")
-                        .map(|command| format!("`{command}`"))
-                        .unwrap_or_else(|| format!("the `{name}` tool"));
-                    makers.insert(call_id.clone(), maker);
-                }
-                ResponseItem::CustomToolCall { call_id, name, .. } => {
-                    makers.insert(call_id.clone(), format!("the `{name}` tool"));
-                }
-                _ => {}
-            }
-        }
-    }
+    let makers = makers(&fitted.items);
     for index in 0..fitted.items.len() {
         if total <= budget {
             return fitted;
         }
-        let Some(item) = parsed(&fitted.items[index]) else {
+        let Some(replacement) = without_output(
+            &fitted.items[index],
+            &makers,
+            "elided to fit the context window",
+        ) else {
             continue;
         };
-        let (call_id, size) = match &*item {
-            ResponseItem::FunctionCallOutput { call_id, output } => (
-                call_id.clone(),
-                match output {
-                    FunctionCallOutput::Text(text) => text.len(),
-                    FunctionCallOutput::Content(parts) => {
-                        serde_json::to_string(parts).map_or(0, |json| json.len())
-                    }
-                },
-            ),
-            ResponseItem::CustomToolCallOutput { call_id, output } => {
-                (call_id.clone(), output.len())
-            }
-            _ => continue,
-        };
-        let maker = makers
-            .get(&call_id)
-            .cloned()
-            .unwrap_or_else(|| "a tool".to_string());
-        let note = format!(
-            "[output elided to fit the context window: {} of it, from {maker}]",
-            bytes(size)
-        );
-        let replacement = match &*item {
-            ResponseItem::CustomToolCallOutput { .. } => ResponseItem::CustomToolCallOutput {
-                call_id,
-                output: note,
-            },
-            _ => ResponseItem::FunctionCallOutput {
-                call_id,
-                output: FunctionCallOutput::Text(note),
-            },
-        };
-        drop(item);
         let before = estimated_tokens(std::slice::from_ref(&fitted.items[index]));
         let after = estimated_tokens(std::slice::from_ref(&replacement));
         fitted.items[index] = replacement;
@@ -139,6 +86,69 @@ pub(crate) fn fit(items: Vec<ResponseItem>, budget: u64, drop_turns: bool) -> Fi
         fitted.items.splice(first..cut_to, [note]);
     }
     fitted
+}
+
+/// What made each tool output in `items`, by call id: a command line, else
+/// the tool's name.
+pub(crate) fn makers(items: &[ResponseItem]) -> HashMap<String, String> {
+    let mut makers = HashMap::new();
+    for item in items {
+        let Some(item) = parsed(item) else { continue };
+        match &*item {
+            ResponseItem::FunctionCall {
+                call_id,
+                name,
+                arguments,
+                ..
+            } => {
+                let maker = command_of(arguments)
+                    .filter(|_| name == "exec_command" || name == "shell")
+                    .map(|command| format!("`{command}`"))
+                    .unwrap_or_else(|| format!("the `{name}` tool"));
+                makers.insert(call_id.clone(), maker);
+            }
+            ResponseItem::CustomToolCall { call_id, name, .. } => {
+                makers.insert(call_id.clone(), format!("the `{name}` tool"));
+            }
+            _ => {}
+        }
+    }
+    makers
+}
+
+/// `item` with its output replaced by a line saying it was `why`, how
+/// large it was and what made it; `None` if it is not a tool output.
+pub(crate) fn without_output(
+    item: &ResponseItem,
+    makers: &HashMap<String, String>,
+    why: &str,
+) -> Option<ResponseItem> {
+    let item = parsed(item)?;
+    let (call_id, size) = match &*item {
+        ResponseItem::FunctionCallOutput { call_id, output } => (
+            call_id.clone(),
+            match output {
+                FunctionCallOutput::Text(text) => text.len(),
+                FunctionCallOutput::Content(parts) => {
+                    serde_json::to_string(parts).map_or(0, |json| json.len())
+                }
+            },
+        ),
+        ResponseItem::CustomToolCallOutput { call_id, output } => (call_id.clone(), output.len()),
+        _ => return None,
+    };
+    let maker = makers.get(&call_id).map_or("a tool", String::as_str);
+    let note = format!("[output {why}: {} of it, from {maker}]", bytes(size));
+    Some(match &*item {
+        ResponseItem::CustomToolCallOutput { .. } => ResponseItem::CustomToolCallOutput {
+            call_id,
+            output: note,
+        },
+        _ => ResponseItem::FunctionCallOutput {
+            call_id,
+            output: FunctionCallOutput::Text(note),
+        },
+    })
 }
 
 /// `size` bytes as people read them.

@@ -24,6 +24,8 @@ pub(super) struct BuildInputs<'a> {
     /// Relative `model_instructions_file` paths are taken from here: the
     /// cwd when a `-c` override set it, else `$DUET_HOME`.
     pub instructions_base: PathBuf,
+    /// The same for `experimental_compact_prompt_file`.
+    pub compact_prompt_base: PathBuf,
     pub overrides: ConfigOverrides,
     pub env: &'a dyn Fn(&str) -> Option<String>,
 }
@@ -37,6 +39,7 @@ pub(super) fn build_config(
         cwd,
         config_path,
         instructions_base,
+        compact_prompt_base,
         overrides,
         env,
     } = inputs;
@@ -167,7 +170,7 @@ pub(super) fn build_config(
     }
     config.compact_prompt = match merged.experimental_compact_prompt_file {
         Some(path) => {
-            let path = instructions_base.join(path);
+            let path = compact_prompt_base.join(path);
             Some(
                 std::fs::read_to_string(&path)
                     .map_err(|error| ConfigError::CompactPromptFile { path, error })?,
@@ -175,6 +178,11 @@ pub(super) fn build_config(
         }
         None => merged.compact_prompt,
     };
+    config.prune_tool_outputs_after_turns = merged
+        .history
+        .as_ref()
+        .and_then(|history| history.prune_tool_outputs_after_turns)
+        .filter(|turns| *turns > 0);
     config.developer_instructions = merged.developer_instructions;
     if let Some(include) = merged.include_environment_context {
         config.include_environment_context = include;

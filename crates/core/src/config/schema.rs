@@ -58,7 +58,7 @@ pub(super) struct ConfigToml {
     // Accepted so configs written for later issues load today; not used
     // yet, so each warns (`unsupported_keys`). `tui` is the TUI's.
     pub notify: Option<Vec<String>>,
-    pub history: Option<toml::Value>,
+    pub history: Option<HistoryToml>,
     pub tui: Option<toml::Value>,
     pub mcp_servers: Option<toml::Value>,
     pub features: Option<toml::Value>,
@@ -93,6 +93,19 @@ pub(super) struct ProfileToml {
     pub include_environment_context: Option<bool>,
     pub include_permissions_instructions: Option<bool>,
     pub features: Option<toml::Value>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+/// `[history]`: what duet does with a long conversation's history.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct HistoryToml {
+    /// Replace tool outputs older than the last N turns in requests.
+    pub prune_tool_outputs_after_turns: Option<u32>,
+    /// The reference's prompt-history keys: accepted, not acted on yet.
+    pub persistence: Option<toml::Value>,
+    pub max_bytes: Option<toml::Value>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }
@@ -223,7 +236,16 @@ pub(super) fn unsupported_keys(config: &ConfigToml) -> Vec<String> {
         config.notify.is_some(),
         "`notify` is not supported yet: no program is run when a turn ends",
     );
-    say(config.history.is_some(), "`history` is not supported yet");
+    if let Some(history) = &config.history {
+        say(
+            history.persistence.is_some(),
+            "`history.persistence` is not supported yet: the prompts you type are kept in `$DUET_HOME/history.jsonl`",
+        );
+        say(
+            history.max_bytes.is_some(),
+            "`history.max_bytes` is not supported yet: the prompt history is not cut",
+        );
+    }
     say(
         config.features.is_some(),
         "`features` (the reference's feature flags) are not supported",
@@ -324,6 +346,9 @@ pub(super) fn unknown_keys(config: &ConfigToml) -> Vec<String> {
     }
     if let Some(table) = &config.sandbox_workspace_write {
         push_unknown(&mut keys, "sandbox_workspace_write.", &table.unknown);
+    }
+    if let Some(history) = &config.history {
+        push_unknown(&mut keys, "history.", &history.unknown);
     }
     if let Some(tools) = &config.tools {
         push_tools_unknown(&mut keys, "tools.", tools);

@@ -716,17 +716,18 @@ fn bad_override_values_name_the_override() {
 fn keys_not_acted_on_yet_warn_and_fail_under_strict() {
     let fixture = Fixture::new(Some(
         "notify = [\"notify-send\"]\nhide_agent_reasoning = true\nshow_raw_agent_reasoning = false\n\
-         file_opener = \"none\"\n[history]\npersistence = \"none\"\n[mcp_servers.docs]\n\
+         file_opener = \"none\"\n[history]\npersistence = \"none\"\nprune_tool_outputs_after_turns = 3\n[mcp_servers.docs]\n\
          command = \"docs-server\"\n[features]\nunified_exec = true\n\
          [shell_environment_policy]\nexperimental_use_profile = true\n\
          [model_providers.corp]\nname = \"Corp\"\nbase_url = \"http://x\"\nrequires_openai_auth = true\n",
     ));
     let loaded = fixture.load(fixture.overrides()).unwrap();
+    assert_eq!(loaded.config.prune_tool_outputs_after_turns, Some(3));
     assert_eq!(
         loaded.warnings,
         [
             "`notify` is not supported yet: no program is run when a turn ends",
-            "`history` is not supported yet",
+            "`history.persistence` is not supported yet: the prompts you type are kept in `$DUET_HOME/history.jsonl`",
             "`features` (the reference's feature flags) are not supported",
             "`hide_agent_reasoning` is not supported yet: reasoning summaries are shown",
             "`show_raw_agent_reasoning` is not supported yet",
@@ -808,6 +809,38 @@ fn model_instructions_file_is_read_or_named() {
     assert_eq!(
         error,
         "cannot read `model_instructions_file` <cwd>/nope.md: No such file or directory (os error 2); fix the path or remove the key"
+    );
+}
+
+#[test]
+fn the_compaction_prompt_is_the_keys_text_or_the_files() {
+    let fixture = Fixture::new(Some("compact_prompt = \"Summarise in French.\"\n"));
+    assert_eq!(
+        fixture
+            .config(fixture.overrides())
+            .compact_prompt
+            .as_deref(),
+        Some("Summarise in French.")
+    );
+    std::fs::write(fixture.home.path().join("compact.md"), "From the file.").unwrap();
+    let both = Fixture::new(Some(
+        "compact_prompt = \"Summarise in French.\"\nexperimental_compact_prompt_file = \"compact.md\"\n",
+    ));
+    std::fs::write(both.home.path().join("compact.md"), "From the file.").unwrap();
+    assert_eq!(
+        both.config(both.overrides()).compact_prompt.as_deref(),
+        Some("From the file.")
+    );
+    let missing = fixture.with_c(&["experimental_compact_prompt_file=nope.md"]);
+    assert_eq!(
+        fixture.load(missing).unwrap_err(),
+        "cannot read `experimental_compact_prompt_file` <cwd>/nope.md: No such file or directory (os error 2); fix the path or remove the key"
+    );
+    assert_eq!(
+        Fixture::new(None)
+            .config(Fixture::new(None).overrides())
+            .compact_prompt,
+        None
     );
 }
 
