@@ -412,3 +412,68 @@ async fn prompt_approve_answer_and_quit_in_a_real_terminal() {
     tmux.send_key("C-c");
     tmux.send_key("C-c");
 }
+
+/// `/compact edit` opens the hand-off in `$EDITOR` before it is used: the
+/// editor here is a script that rewrites a word, and the next request
+/// carries the rewritten hand-off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compact_edit_opens_the_hand_off_in_the_editor_and_uses_the_edit() {
+    if !tmux_or_skip() {
+        return;
+    }
+    let workspace = Workspace::new();
+    let server = start_mock().await;
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            sse_completed_turn(&[ev_assistant_message("m1", "Fixed the parser.")]),
+            sse_completed_turn(&[ev_assistant_message(
+                "m2",
+                "The parser is fixed; keep the NEW API.",
+            )]),
+            sse_completed_turn(&[ev_assistant_message("m3", "Carrying on.")]),
+        ],
+    )
+    .await;
+    let editor = workspace.home().join("edit-hand-off.sh");
+    std::fs::write(&editor, "#!/bin/sh\nsed -i 's/NEW API/OLD API/' \"$1\"\n").unwrap();
+    let mut permissions = std::fs::metadata(&editor).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&editor, permissions).unwrap();
+    let command = duet_command(&workspace, &base_url(&server), "").replacen(
+        "env -i ",
+        &format!("env -i EDITOR='{}' ", editor.display()),
+        1,
+    );
+    let tmux = Tmux::start("compact-edit");
+    tmux.respawn(&workspace.repo().display().to_string(), &command);
+    tmux.wait_for("the composer", |s| s.contains("Ask duet to do anything"));
+    tmux.send_text("fix the parser");
+    tmux.send_key("Enter");
+    tmux.wait_for("the answer", |s| s.contains("• Fixed the parser."));
+    tmux.send_text("/compact edit");
+    tmux.send_key("Enter");
+    tmux.wait_for("the compaction cell with the edited hand-off", |s| {
+        s.contains("• Context compacted (asked for): 15 → ")
+            && s.contains("  └ The parser is fixed; keep the OLD API.")
+    });
+    tmux.send_text("go on");
+    tmux.send_key("Enter");
+    tmux.wait_for("the next answer", |s| s.contains("• Carrying on."));
+    let bodies = log.bodies();
+    let texts: Vec<&str> = bodies[2]["input"]
+        .as_array()
+        .expect("an input array")
+        .iter()
+        .filter_map(|item| item["content"][0]["text"].as_str())
+        .collect();
+    assert!(
+        texts
+            .iter()
+            .any(|text| text
+                .contains("<summary>\nThe parser is fixed; keep the OLD API.\n</summary>")),
+        "{texts:#?}"
+    );
+    tmux.send_key("C-c");
+    tmux.send_key("C-c");
+}

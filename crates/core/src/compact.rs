@@ -153,10 +153,19 @@ impl Turn {
                 Err(SummaryError::Turn(error)) => return Err(error),
             }
         };
-        let hand_off = match &task_state {
+        let mut hand_off = match &task_state {
             Some(block) => format!("{}\n\n{block}", summary.trim()),
             None => summary.trim().to_string(),
         };
+        if self.review_compaction {
+            hand_off = self.reviewed(hand_off, cancel).await?;
+            if hand_off.trim().is_empty() {
+                self.send(EventMsg::Warning {
+                    message: "compaction cancelled: the hand-off was left empty; the history is unchanged".to_string(),
+                });
+                return Ok(());
+            }
+        }
         let mut opening = Vec::new();
         self.open_thread(&mut opening);
         let mut replaced = compacted_history(opening, &history[..keep_from], &hand_off);
@@ -192,6 +201,26 @@ impl Turn {
         self.send(EventMsg::ContextCompacted);
         self.report_context();
         Ok(())
+    }
+
+    /// Show `hand_off` to the front end and wait for the text to use.
+    async fn reviewed(
+        &self,
+        hand_off: String,
+        cancel: &CancellationToken,
+    ) -> Result<String, TurnError> {
+        let (sender, answer) = tokio::sync::oneshot::channel();
+        if let Ok(mut pending) = self.services.pending_review.lock() {
+            *pending = Some(sender);
+        }
+        self.send(EventMsg::CompactionReview {
+            summary: hand_off.clone(),
+        });
+        tokio::select! {
+            _ = cancel.cancelled() => Err(TurnError::Cancelled),
+            // A front end that went away leaves the hand-off as written.
+            answer = answer => Ok(answer.unwrap_or(hand_off)),
+        }
     }
 
     /// The request's last message: the checkpoint prompt (or the

@@ -29,6 +29,10 @@ pub(crate) struct SessionServices {
     pub events: EventSender,
     pub processes: ProcessManager,
     pub pending_approvals: PendingApprovals,
+    /// The compaction waiting for the front end's [`Op::CompactionReviewed`].
+    pub pending_review: Mutex<Option<oneshot::Sender<String>>>,
+    /// Every compaction waits for the front end's review.
+    pub review_compactions: bool,
     /// The shell commands run in.
     pub shell: PathBuf,
     /// The environment of children before the login profile is applied,
@@ -67,6 +71,7 @@ pub(crate) struct ServicesInit {
     pub exec_policy: duet_execpolicy::Policy,
     pub recorder: Recorder,
     pub mcp: crate::mcp::manager::McpManager,
+    pub review_compactions: bool,
 }
 
 impl SessionServices {
@@ -84,6 +89,8 @@ impl SessionServices {
             events: init.events,
             processes: ProcessManager::new(),
             pending_approvals: Arc::default(),
+            pending_review: Mutex::default(),
+            review_compactions: init.review_compactions,
             shell: default_shell(),
             plain_env: Arc::new(plain_env),
             shell_environment_policy: config.shell_environment_policy.clone(),
@@ -178,6 +185,19 @@ impl SessionServices {
             })
             .await
             .clone()
+    }
+
+    /// Hand the front end's reviewed hand-off to the compaction waiting
+    /// for it (none waiting: it is dropped).
+    pub(crate) fn answer_review(&self, summary: String) {
+        let sender = self
+            .pending_review
+            .lock()
+            .ok()
+            .and_then(|mut pending| pending.take());
+        if let Some(sender) = sender {
+            let _ = sender.send(summary);
+        }
     }
 
     /// Hand the front end's answer to the request waiting for it.

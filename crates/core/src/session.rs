@@ -31,6 +31,9 @@ pub struct SessionOptions {
     pub source: String,
     /// Continue a stored thread instead of starting a new one.
     pub resume: Option<ResumeTarget>,
+    /// Show every compaction's hand-off to the front end before it is used
+    /// ([`EventMsg::CompactionReview`]; the TUI's `tui.edit_compaction`).
+    pub review_compactions: bool,
 }
 
 /// Which stored thread to continue.
@@ -265,6 +268,7 @@ pub fn spawn_session(
             exec_policy,
             recorder,
             mcp,
+            review_compactions: options.review_compactions,
         },
     );
     let lock = lock.or(resumed_lock);
@@ -559,7 +563,13 @@ async fn run_session(
                 Some(Op::UserTurn(user_turn)) => {
                     queued.push_back(Queued::Work(Work::User(user_turn)));
                 }
-                Some(Op::Compact) => queued.push_back(Queued::Work(Work::Compact)),
+                Some(Op::Compact) => {
+                    queued.push_back(Queued::Work(Work::Compact { review: false }));
+                }
+                Some(Op::CompactAndReview) => {
+                    queued.push_back(Queued::Work(Work::Compact { review: true }));
+                }
+                Some(Op::CompactionReviewed { summary }) => services.answer_review(summary),
                 Some(Op::OverrideTurnContext(changes)) => {
                     overrides = Some(overrides.take().unwrap_or_default().merged(changes));
                 }

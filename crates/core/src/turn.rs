@@ -33,7 +33,10 @@ pub(crate) const UNKNOWN_WINDOW: u64 = 128_000;
 /// command the user typed (`!cmd`, no model request).
 pub(crate) enum Work {
     User(UserTurn),
-    Compact,
+    /// `review`: show the hand-off to the user before it is used.
+    Compact {
+        review: bool,
+    },
     Shell(String),
 }
 
@@ -97,20 +100,21 @@ pub(crate) async fn run_turn(
         compacted: false,
         context_window: None,
         turn_start: history.len(),
+        review_compaction: services.review_compactions,
     };
     services.events.send(Some(&turn_id), EventMsg::TurnStarted);
     log::info!(
         "turn {turn_id} started: {}",
         match &work {
             Work::User(_) => "a prompt",
-            Work::Compact => "compaction",
+            Work::Compact { .. } => "compaction",
             Work::Shell(_) => "a user shell command",
         }
     );
     let started_at_ms = now_ms();
     let prompt = match &work {
         Work::User(user_turn) => prompt_text(&user_turn.items),
-        Work::Compact => "/compact".to_string(),
+        Work::Compact { .. } => "/compact".to_string(),
         Work::Shell(command) => format!("!{command}"),
     };
     services
@@ -120,8 +124,9 @@ pub(crate) async fn run_turn(
 
     let outcome = match work {
         Work::User(user_turn) => turn.answer(&mut history, prelude, user_turn, &cancel).await,
-        Work::Compact if history.is_empty() => Ok(()),
-        Work::Compact => {
+        Work::Compact { .. } if history.is_empty() => Ok(()),
+        Work::Compact { review } => {
+            turn.review_compaction |= review;
             history.extend(prelude);
             turn.compact(&mut history, &cancel, CompactionTrigger::Manual)
                 .await
@@ -266,6 +271,8 @@ pub(crate) struct Turn {
     /// Where this turn's items start in the history (its user message):
     /// what a compaction after an overflow keeps as it is.
     pub(crate) turn_start: usize,
+    /// Show a compaction's hand-off to the user before it is used.
+    pub(crate) review_compaction: bool,
 }
 
 impl Turn {

@@ -606,3 +606,81 @@ async fn compact_prompt_replaces_the_checkpoint_prompt() {
         ]
     );
 }
+
+/// `Op::CompactAndReview`: the hand-off goes to the front end first; what
+/// it answers is what the next request carries, and an empty answer
+/// cancels the compaction (the history stays as it was).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reviewed_hand_off_is_the_one_used_and_an_empty_one_cancels() {
+    let server = start_mock().await;
+    let log = mount_sse_sequence(
+        &server,
+        vec![
+            sse_completed_turn(&[ev_assistant_message("m1", "Fixed the parser.")]),
+            sse_completed_turn(&[ev_assistant_message("m2", SUMMARY)]),
+            sse_completed_turn(&[ev_assistant_message("m3", "Another summary.")]),
+            sse_completed_turn(&[ev_assistant_message("m4", "Next.")]),
+        ],
+    )
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    let workdir = tempfile::tempdir().unwrap();
+    let config = mock_config(home.path(), workdir.path(), base_url(&server));
+    let mut session = spawn_session(config, SessionOptions::default()).unwrap();
+    session.submit(turn("fix the parser")).unwrap();
+    until_turn_end(&mut session).await;
+
+    // Cancelled: the review is answered with nothing.
+    session.submit(Op::CompactAndReview).unwrap();
+    loop {
+        if let EventMsg::CompactionReview { summary } = support::next_event(&mut session).await {
+            assert_eq!(summary, SUMMARY);
+            break;
+        }
+    }
+    session
+        .submit(Op::CompactionReviewed {
+            summary: "  \n".into(),
+        })
+        .unwrap();
+    let cancelled = until_turn_end(&mut session).await;
+    assert!(
+        cancelled.contains(&EventMsg::Warning {
+            message: "compaction cancelled: the hand-off was left empty; the history is unchanged"
+                .into()
+        }),
+        "{cancelled:?}"
+    );
+    assert!(!cancelled.contains(&EventMsg::ContextCompacted));
+
+    // Edited: the edit is what the history carries.
+    session.submit(Op::CompactAndReview).unwrap();
+    loop {
+        if let EventMsg::CompactionReview { summary } = support::next_event(&mut session).await {
+            assert_eq!(summary, "Another summary.");
+            break;
+        }
+    }
+    session
+        .submit(Op::CompactionReviewed {
+            summary: "The parser is fixed. Keep the old API.".into(),
+        })
+        .unwrap();
+    let edited = until_turn_end(&mut session).await;
+    assert!(edited.contains(&EventMsg::ContextCompacted), "{edited:?}");
+    session.submit(turn("what next")).unwrap();
+    until_turn_end(&mut session).await;
+    shutdown(session).await;
+    let bodies = log.bodies();
+    assert_eq!(
+        conversation(&bodies[3]),
+        [
+            "user: fix the parser".to_string(),
+            "user: Earlier turns of this conversation were compacted to free the context window. \
+             This is the summary you wrote of them; the user's recent messages are above it.\n\n\
+             <summary>\nThe parser is fixed. Keep the old API.\n</summary>"
+                .to_string(),
+            "user: what next".to_string(),
+        ]
+    );
+}

@@ -142,6 +142,7 @@ impl HumanRenderer {
             | EventMsg::ThreadRolledBack { .. }
             | EventMsg::ModelList(_)
             | EventMsg::McpServers { .. }
+            | EventMsg::CompactionReview { .. }
             | EventMsg::McpToolCallProgress { .. }
             | EventMsg::ShutdownComplete => {}
         }

@@ -103,6 +103,7 @@ impl JsonRenderer {
             | EventMsg::PatchApprovalRequest(_)
             | EventMsg::McpApprovalRequest(_)
             | EventMsg::McpServers { .. }
+            | EventMsg::CompactionReview { .. }
             | EventMsg::McpToolCallProgress { .. }
             | EventMsg::ContextCompacted
             | EventMsg::ThreadRolledBack { .. }

@@ -120,6 +120,8 @@ async fn run_inner(options: ExecOptions) -> anyhow::Result<Outcome> {
             originator,
             source: "exec".to_owned(),
             resume,
+            // exec never asks: a compaction's hand-off is used as written.
+            review_compactions: false,
         },
     )
     .context("cannot start the session")?;

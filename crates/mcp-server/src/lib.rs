@@ -220,6 +220,7 @@ impl DuetServer {
                 originator: "duet_mcp_server".to_string(),
                 source: "mcp".to_string(),
                 resume,
+                review_compactions: false,
             },
         )
         .map_err(|error| error.to_string())?;

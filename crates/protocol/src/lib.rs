@@ -88,6 +88,13 @@ pub enum Op {
     /// of its own (queued like [`Op::UserTurn`]) and ends with
     /// [`EventMsg::ContextCompacted`] then [`EventMsg::TurnCompleted`].
     Compact,
+    /// [`Op::Compact`], showing the hand-off to the user before it is used
+    /// ([`EventMsg::CompactionReview`]).
+    CompactAndReview,
+    /// The answer to [`EventMsg::CompactionReview`]: the hand-off to use
+    /// (as shown, or edited). Empty text cancels the compaction: the
+    /// history stays as it was.
+    CompactionReviewed { summary: String },
 }
 
 /// The settings [`Op::OverrideTurnContext`] changes.
@@ -265,6 +272,14 @@ pub enum EventMsg {
     /// The answer to [`Op::ListMcpServers`]. Not part of `duet exec --json`.
     McpServers {
         servers: Vec<McpServerStatus>,
+    },
+    /// A compaction's hand-off, for the user to read or edit before it
+    /// replaces the history (after [`Op::CompactAndReview`], or every
+    /// compaction when the session was started with `review_compactions`).
+    /// The compaction waits for [`Op::CompactionReviewed`]. Not part of
+    /// `duet exec --json` (exec never asks).
+    CompactionReview {
+        summary: String,
     },
     /// The history was replaced by a summary (by [`Op::Compact`], or
     /// automatically when `model_auto_compact_token_limit` was reached).

@@ -75,6 +75,9 @@ pub enum Input {
     },
     /// The answer to [`Outgoing::Editor`]: the edited text, or why not.
     EditorDone(Result<String, String>),
+    /// The answer to [`Outgoing::EditCompaction`]: the edited hand-off, or
+    /// why the editor did not run.
+    CompactionEdited(Result<String, String>),
     /// The answer to [`Outgoing::ClipboardImage`]: the saved image's path,
     /// or why there is none.
     ClipboardImage(Result<std::path::PathBuf, String>),
@@ -125,6 +128,11 @@ pub enum Outgoing {
     /// Edit `text` in `$VISUAL` / `$EDITOR` (Ctrl+G); the app draws
     /// nothing until [`Input::EditorDone`].
     Editor {
+        text: String,
+    },
+    /// Edit a compaction's hand-off in `$VISUAL` / `$EDITOR` (core waits
+    /// for it); answered with [`Input::CompactionEdited`].
+    EditCompaction {
         text: String,
     },
     /// Save the clipboard's image to a file (Ctrl+V); answered with
@@ -273,6 +281,7 @@ impl App {
                 complete,
             } => self.file_matches(query, paths, complete),
             Input::EditorDone(result) => self.editor_done(result),
+            Input::CompactionEdited(result) => self.compaction_edited(result),
             Input::ClipboardImage(result) => self.clipboard_image(result),
         }
         self.flush_live(false);

@@ -69,12 +69,13 @@ pub struct Editor {
 }
 
 impl Editor {
-    pub async fn edit(&self, text: String) -> Result<String, String> {
+    /// Edit `text` in a file named after `what` (`prompt`, `compaction`).
+    pub async fn edit(&self, text: String, what: &str) -> Result<String, String> {
         let command = editor_command(&|name| std::env::var(name).ok())?;
         let _ = std::fs::create_dir_all(&self.dir);
         let file = self
             .dir
-            .join(format!("duet-prompt-{}.md", std::process::id()));
+            .join(format!("duet-{what}-{}.md", std::process::id()));
         let _ = self.reader_paused.send(true);
         // Let the reader drop its event stream before the editor reads keys.
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -88,8 +88,11 @@ pub async fn run(options: TuiOptions) -> anyhow::Result<TuiExit> {
         ),
         None => None,
     };
-    let session = spawn_session(config.clone(), session_options(options.resume.clone()))
-        .context("cannot start the session")?;
+    let session = spawn_session(
+        config.clone(),
+        session_options(&config, options.resume.clone()),
+    )
+    .context("cannot start the session")?;
     let modes = TerminalModes::enter(alt_screen).context("cannot set up the terminal")?;
     install_panic_hook(alt_screen);
     let (width, height) = crossterm::terminal::size().context("cannot read the terminal size")?;

@@ -14,6 +14,9 @@ pub struct TuiSettings {
     pub vim: bool,
     /// `tui.show_reasoning`: collapsed (the default), expanded or hidden.
     pub show_reasoning: ReasoningDisplay,
+    /// `tui.edit_compaction`: every compaction's hand-off opens in
+    /// `$VISUAL` / `$EDITOR` before it is used.
+    pub edit_compaction: bool,
     /// `Some` only when nothing set `approval_policy`: the TUI's default.
     pub default_approval: Option<ApprovalPolicy>,
     /// What was wrong with a `[tui]` value that was left at its default,
@@ -57,10 +60,21 @@ pub fn resolve(tui: &toml::Table, approval_policy_chosen: bool) -> TuiSettings {
         },
     };
     let default_approval = (!approval_policy_chosen).then_some(ApprovalPolicy::OnRequest);
+    let edit_compaction = match lookup("tui.edit_compaction") {
+        None => false,
+        Some(toml::Value::Boolean(on)) => on,
+        Some(value) => {
+            warnings.push(format!(
+                "`tui.edit_compaction` is {value}, not `true` or `false`: compactions are not opened in the editor; fix it in config.toml"
+            ));
+            false
+        }
+    };
     TuiSettings {
         alt_screen,
         vim,
         show_reasoning,
+        edit_compaction,
         default_approval,
         warnings,
     }
@@ -112,9 +126,32 @@ mod tests {
         alt_screen: false,
         vim: false,
         show_reasoning: ReasoningDisplay::Collapsed,
+        edit_compaction: false,
         default_approval: Some(ApprovalPolicy::OnRequest),
         warnings: Vec::new(),
     };
+
+    #[test]
+    fn edit_compaction_is_read_and_a_bad_value_is_a_warning() {
+        check(
+            Some("[tui]\nedit_compaction = true\n"),
+            &[],
+            &TuiSettings {
+                edit_compaction: true,
+                ..DEFAULTS
+            },
+        );
+        check(
+            Some("[tui]\nedit_compaction = \"yes\"\n"),
+            &[],
+            &TuiSettings {
+                warnings: vec![
+                    "`tui.edit_compaction` is \"yes\", not `true` or `false`: compactions are not opened in the editor; fix it in config.toml".to_owned(),
+                ],
+                ..DEFAULTS
+            },
+        );
+    }
 
     #[test]
     fn nothing_set_is_inline_and_on_request() {

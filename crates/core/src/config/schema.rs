@@ -292,12 +292,13 @@ pub(super) fn unsupported_keys(config: &ConfigToml) -> Vec<String> {
 
 /// `[tui]` keys the TUI acts on (`vim_mode_default` is the reference's
 /// name for `vim`).
-const TUI_KEYS: [&str; 5] = [
+const TUI_KEYS: [&str; 6] = [
     "alternate_screen",
     "vim",
     "vim_mode_default",
     "show_reasoning",
     "keymap",
+    "edit_compaction",
 ];
 
 /// `[tui]` keys of the reference that duet reads but does not act on yet.

@@ -105,8 +105,16 @@ impl App {
                 ),
             },
             SlashCommand::Rename => self.rename(args),
+            SlashCommand::Compact if !args.is_empty() && args != "edit" => self.notice(
+                NoticeKind::Error,
+                format!("`/compact {args}`: the only option is `edit` (open the hand-off in the editor before it is used)"),
+            ),
             SlashCommand::Compact => {
-                self.send(Outgoing::Op(Op::Compact));
+                self.send(Outgoing::Op(if args == "edit" {
+                    Op::CompactAndReview
+                } else {
+                    Op::Compact
+                }));
                 self.turn.turn_started = Some(self.now);
                 self.tick(self.now);
                 self.hint = Some("compacting the conversation…".to_owned());

@@ -79,6 +79,7 @@ impl App {
             }
             // The compaction's item has shown it.
             EventMsg::ContextCompacted => {}
+            EventMsg::CompactionReview { summary } => self.review_compaction(summary),
             EventMsg::TurnCompleted(completed) => {
                 self.turn.usage = completed.usage;
                 self.notify("duet: turn finished");

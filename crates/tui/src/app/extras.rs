@@ -236,6 +236,38 @@ impl App {
         }
     }
 
+    /// Core shows a compaction's hand-off before using it: open it in the
+    /// editor.
+    pub(super) fn review_compaction(&mut self, summary: String) {
+        self.input.editor_open = true;
+        self.hint = Some(
+            "editing the hand-off: save and quit the editor to use it, empty it to cancel"
+                .to_owned(),
+        );
+        self.turn.compaction_under_review = Some(summary.clone());
+        self.send(Outgoing::EditCompaction { text: summary });
+    }
+
+    /// The edited hand-off goes to core; if the editor did not run, the
+    /// hand-off as the model wrote it does, and the user is told why.
+    pub(super) fn compaction_edited(&mut self, result: Result<String, String>) {
+        self.input.editor_open = false;
+        self.view.repaint = true;
+        self.hint = Some("compacting the conversation…".to_owned());
+        let written = self.turn.compaction_under_review.take().unwrap_or_default();
+        let summary = match result {
+            Ok(text) => text,
+            Err(error) => {
+                self.notice(
+                    NoticeKind::Warning,
+                    format!("{error}; the hand-off is used as the model wrote it"),
+                );
+                written
+            }
+        };
+        self.send(Outgoing::Op(Op::CompactionReviewed { summary }));
+    }
+
     /// Core dropped the last `num_turns` turns: forget them here too and
     /// put the chosen prompt back in the composer.
     pub(super) fn rolled_back(&mut self, num_turns: u32) {

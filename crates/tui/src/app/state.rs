@@ -98,6 +98,8 @@ pub(crate) struct TurnView {
     /// The thread's name, for the status line.
     pub session_name: Option<String>,
     pub usage: Usage,
+    /// The hand-off open in the editor, as core sent it.
+    pub compaction_under_review: Option<String>,
     /// How full the context is (core's last [`duet_protocol::TokenCount`]).
     pub context_tokens: u64,
     /// The window it fills; `None` until core has said.

@@ -14,12 +14,13 @@ pub(super) struct PumpExtras {
     pub(super) store: crate::stored::StoreWorker,
 }
 
-pub(super) fn session_options(resume: Option<String>) -> SessionOptions {
+pub(super) fn session_options(config: &Config, resume: Option<String>) -> SessionOptions {
     SessionOptions {
         originator: std::env::var("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")
             .unwrap_or_else(|_| "duet_tui".to_owned()),
         source: "tui".to_owned(),
         resume: resume.map(ResumeTarget::Thread),
+        review_compactions: crate::settings::resolve(&config.tui, true).edit_compaction,
     }
 }
 
@@ -44,7 +45,7 @@ pub(super) async fn pump(
                 Some(Outgoing::Op(op)) => {
                     let _ = session.submit(op);
                 }
-                Some(Outgoing::NewSession) => match spawn_session(config.clone(), session_options(None)) {
+                Some(Outgoing::NewSession) => match spawn_session(config.clone(), session_options(&config, None)) {
                     Ok(new) => {
                         let old = std::mem::replace(&mut session, new);
                         tokio::spawn(shut_down(old));
@@ -69,8 +70,12 @@ pub(super) async fn pump(
                 ) => extras.store.send(request),
                 Some(Outgoing::FileSearch { query }) => extras.file_search.search(query),
                 Some(Outgoing::Editor { text }) => {
-                    let result = extras.editor.edit(text).await;
+                    let result = extras.editor.edit(text, "prompt").await;
                     let _ = inputs.send(Input::EditorDone(result));
+                }
+                Some(Outgoing::EditCompaction { text }) => {
+                    let result = extras.editor.edit(text, "compaction").await;
+                    let _ = inputs.send(Input::CompactionEdited(result));
                 }
                 Some(Outgoing::ClipboardImage) => {
                     let dir = config.duet_home.join("tmp").join("clipboard");
@@ -144,7 +149,7 @@ pub(super) async fn switch_thread(
     };
     let started = loaded.and_then(|transcript| {
         let id = transcript.thread.id.clone();
-        spawn_session(config.clone(), session_options(Some(id)))
+        spawn_session(config.clone(), session_options(config, Some(id)))
             .map(|new| (transcript, new))
             .map_err(|error| format!("cannot continue the session: {error}"))
     });
