@@ -441,6 +441,7 @@ async fn human_mode_prints_the_answer_on_stdout_and_the_transcript_on_stderr() {
             "tokens used\n",
             "45\n",
             "context left: 100% of 272,000\n",
+            "cost: unknown (no price for `openai/gpt-5.5`: set `[model_prices.\"openai/gpt-5.5\"]`) · 0% of input from cache\n",
         )
     );
 }

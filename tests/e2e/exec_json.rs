@@ -145,7 +145,7 @@ async fn a_multi_step_task_streams_every_event_and_writes_the_file() {
                 "cached_input_tokens": 400,
                 "cache_write_input_tokens": 0,
                 "output_tokens": 60,
-                "reasoning_output_tokens": 20,
+                "reasoning_output_tokens": 20, "cost_usd": null,
             }}),
         ]
     );
@@ -198,7 +198,7 @@ async fn a_failing_command_is_reported_failed_with_its_exit_code() {
                 "cached_input_tokens": 0,
                 "cache_write_input_tokens": 0,
                 "output_tokens": 10,
-                "reasoning_output_tokens": 0,
+                "reasoning_output_tokens": 0, "cost_usd": null,
             }}),
         ]
     );
@@ -330,7 +330,7 @@ async fn a_plain_answer_is_one_message_and_usage() {
                    "item": {"id": "item_0", "type": "agent_message", "text": "hello"}}),
             json!({"type": "turn.completed", "usage": {
                 "input_tokens": 10, "cached_input_tokens": 0, "cache_write_input_tokens": 0,
-                "output_tokens": 5, "reasoning_output_tokens": 0,
+                "output_tokens": 5, "reasoning_output_tokens": 0, "cost_usd": null,
             }}),
         ]
     );

@@ -9,6 +9,7 @@ mod common;
 mod apply_patch;
 mod config_import;
 mod context;
+mod cost;
 mod exec_cli;
 mod exec_json;
 mod faults;

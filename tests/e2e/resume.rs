@@ -20,7 +20,7 @@ fn answer(text: &str) -> String {
 fn usage_times(n: u64) -> Value {
     json!({"type": "turn.completed", "usage": {
         "input_tokens": 10 * n, "cached_input_tokens": 0, "cache_write_input_tokens": 0,
-        "output_tokens": 5 * n, "reasoning_output_tokens": 0,
+        "output_tokens": 5 * n, "reasoning_output_tokens": 0, "cost_usd": null,
     }})
 }
 

@@ -133,7 +133,7 @@ async fn the_typescript_sdk_drives_duet_like_codex_exec() {
             {"type": "item.completed", "item": {"id": "item_1", "type": "agent_message",
              "text": "one file: hello.txt"}},
             {"type": "turn.completed", "usage": {"input_tokens": 110, "cached_input_tokens": 20,
-             "cache_write_input_tokens": 0, "output_tokens": 15, "reasoning_output_tokens": 2}},
+             "cache_write_input_tokens": 0, "output_tokens": 15, "reasoning_output_tokens": 2, "cost_usd": null}},
         ])
     );
     assert_eq!(
@@ -144,7 +144,7 @@ async fn the_typescript_sdk_drives_duet_like_codex_exec() {
             // Thread-cumulative across both runs.
             "usage": {"input_tokens": 310, "cached_input_tokens": 120,
                       "cache_write_input_tokens": 0, "output_tokens": 23,
-                      "reasoning_output_tokens": 2},
+                      "reasoning_output_tokens": 2, "cost_usd": null},
         })
     );
 

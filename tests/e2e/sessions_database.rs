@@ -205,7 +205,7 @@ async fn a_database_from_a_newer_duet_is_refused_and_left_alone() {
 
     let home = workspace.home().display().to_string();
     let message = format!(
-        "`{home}/sessions.sqlite` was written by a newer duet (schema v99, this build knows up to v2); upgrade duet or set DUET_HOME to another directory"
+        "`{home}/sessions.sqlite` was written by a newer duet (schema v99, this build knows up to v3); upgrade duet or set DUET_HOME to another directory"
     );
     assert_eq!(
         [
@@ -293,7 +293,7 @@ async fn a_write_lock_held_by_another_process_delays_exec_but_fails_neither() {
                        "item": {"id": "item_0", "type": "agent_message", "text": "second answer"}}),
                 json!({"type": "turn.completed", "usage": {
                     "input_tokens": 20, "cached_input_tokens": 0, "cache_write_input_tokens": 0,
-                    "output_tokens": 10, "reasoning_output_tokens": 0}}),
+                    "output_tokens": 10, "reasoning_output_tokens": 0, "cost_usd": null}}),
             ],
             json!("held"),
             json!(2),

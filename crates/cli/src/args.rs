@@ -123,6 +123,10 @@ pub enum Command {
     #[command(subcommand)]
     Sessions(crate::sessions::SessionsCommand),
 
+    /// What model requests cost over every session: tokens, cache hits and
+    /// prices, by model, day or directory.
+    Usage(crate::usage::UsageCli),
+
     /// Save an API key for a provider (read from stdin), or say where each
     /// key comes from (`duet login status`).
     Login(crate::login::LoginCli),

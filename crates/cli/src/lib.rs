@@ -25,6 +25,7 @@ mod resume;
 mod sandbox;
 mod sessions;
 mod settings;
+mod usage;
 
 pub use args::{Cli, Command, SandboxCli, TuiArgs};
 pub use settings::{ConfigArgs, FrontEnd, SessionArgs, resolve};
@@ -77,6 +78,7 @@ pub fn main() -> ExitCode {
             Command::ApplyPatch { .. } => ("apply-patch", Takes::Nothing),
             Command::Execpolicy(_) => ("execpolicy", Takes::Nothing),
             Command::Sessions(_) => ("sessions", Takes::Nothing),
+            Command::Usage(_) => ("usage", Takes::Nothing),
             Command::Config(_) => ("config", Takes::Nothing),
             Command::Login(_) => ("login", Takes::Nothing),
             Command::Logout(_) => ("logout", Takes::Nothing),
@@ -120,6 +122,7 @@ pub fn main() -> ExitCode {
         Some(Command::ApplyPatch { patch }) => run_apply_patch(patch.into_iter().collect()),
         Some(Command::Execpolicy(command)) => execpolicy::run(command),
         Some(Command::Sessions(command)) => sessions::run(command),
+        Some(Command::Usage(cli)) => usage::run(cli),
         Some(Command::Config(command)) => config_cmd::run(command),
         Some(Command::Login(cli)) => login::run_login(cli),
         Some(Command::Logout(cli)) => login::run_logout(cli),

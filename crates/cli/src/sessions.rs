@@ -75,6 +75,13 @@ pub enum SessionsCommand {
     Delete {
         session: String,
     },
+    /// What a session's model requests cost, one row each (tokens, cache,
+    /// price), and the total. Without SESSION: this directory's newest.
+    Cost {
+        session: Option<String>,
+        #[arg(long = "json")]
+        json: bool,
+    },
     /// Write a session as JSONL (the exact model items) or Markdown.
     Export {
         session: String,
@@ -266,6 +273,21 @@ fn run_inner(command: SessionsCommand) -> anyhow::Result<()> {
                 None => out.write_all(text.as_bytes())?,
             }
         }
+        SessionsCommand::Cost { session, json } => {
+            let (thread, requests, total) = match session {
+                Some(session) => sessions.cost(&session)?,
+                None => sessions.last_cost(&current_dir()?)?,
+            };
+            if json {
+                writeln!(
+                    out,
+                    "{}",
+                    crate::usage::cost_json(&thread.id, &requests, &total)
+                )?;
+            } else {
+                out.write_all(crate::usage::cost_table(&thread.id, &requests, &total).as_bytes())?;
+            }
+        }
         SessionsCommand::Import { from, dir } => {
             let ImportSource::Codex = from;
             let dir = match dir {
@@ -330,6 +352,11 @@ pub(crate) fn open() -> anyhow::Result<Sessions> {
     Ok(Sessions::open_home_existing(&home)?)
 }
 
+/// A time as RFC 3339 (UTC).
+pub(crate) fn rfc3339(ms: i64) -> String {
+    render::rfc3339(ms)
+}
+
 /// The current directory as sessions record it (canonical).
 pub(crate) fn current_dir() -> anyhow::Result<PathBuf> {
     let cwd = std::env::current_dir()
@@ -337,7 +364,7 @@ pub(crate) fn current_dir() -> anyhow::Result<PathBuf> {
     Ok(cwd.canonicalize().unwrap_or(cwd))
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| {

@@ -83,14 +83,29 @@ fn is_snapshot_suffix(rest: &str) -> bool {
 /// The cost of `usage` at `price`, in US dollars. Input tokens include the
 /// cached and cache-written ones, which are billed at their own rates.
 pub fn cost(price: &ModelPrice, usage: &duet_protocol::Usage) -> f64 {
+    cost_pico(price, usage) as f64 / PICO_PER_DOLLAR
+}
+
+/// Picodollars (10⁻¹² US dollars) in a dollar.
+pub const PICO_PER_DOLLAR: f64 = 1e12;
+
+/// [`cost`] in picodollars, exactly: a rate of `r` dollars per million
+/// tokens is `r × 10⁶` picodollars per token (rounded to whole
+/// picodollars, finer than any published price), so sums of costs are
+/// exact integers.
+pub fn cost_pico(price: &ModelPrice, usage: &duet_protocol::Usage) -> i64 {
     let cached = usage.cached_input_tokens;
     let written = usage.cache_write_input_tokens;
     let fresh = usage.input_tokens.saturating_sub(cached + written);
-    let per_million = |tokens: u64, rate: f64| tokens as f64 * rate / 1_000_000.0;
-    per_million(fresh, price.input)
-        + per_million(cached, price.cached_input)
-        + per_million(written, price.cache_write.unwrap_or(price.input))
-        + per_million(usage.output_tokens, price.output)
+    let per_token = |rate: f64| (rate * 1e6).round() as i64;
+    let tokens = |count: u64| i64::try_from(count).unwrap_or(i64::MAX);
+    tokens(fresh)
+        .saturating_mul(per_token(price.input))
+        .saturating_add(tokens(cached).saturating_mul(per_token(price.cached_input)))
+        .saturating_add(
+            tokens(written).saturating_mul(per_token(price.cache_write.unwrap_or(price.input))),
+        )
+        .saturating_add(tokens(usage.output_tokens).saturating_mul(per_token(price.output)))
 }
 
 #[cfg(test)]
@@ -161,5 +176,9 @@ mod tests {
         // 400k fresh at 3, 500k read at 0.3, 100k written at 3.75, 100k out at 15.
         let expected = 1.2 + 0.15 + 0.375 + 1.5;
         assert!((cost(&sonnet, &usage) - expected).abs() < 1e-9);
+        assert_eq!(
+            cost_pico(&sonnet, &usage),
+            1_200_000_000_000 + 150_000_000_000 + 375_000_000_000 + 1_500_000_000_000
+        );
     }
 }

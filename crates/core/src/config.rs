@@ -83,6 +83,8 @@ pub struct Config {
     /// `history.prune_tool_outputs_after_turns`: requests carry only a
     /// line for each tool output older than the last N turns (off: `None`).
     pub prune_tool_outputs_after_turns: Option<u32>,
+    /// `[model_prices."provider/model"]`, by that key.
+    pub model_prices: BTreeMap<String, duet_protocol::ModelPrice>,
     pub approval_policy: ApprovalPolicy,
     /// Whether anything (a config layer, a flag) chose `approval_policy`:
     /// the front ends' defaults differ (`never` for exec, `on-request` for
@@ -222,6 +224,19 @@ pub struct Settings {
 }
 
 impl Config {
+    /// What the session's model costs: `[model_prices."provider/model"]`,
+    /// else the catalogue's price (a proxy on this machine, such as
+    /// LiteLLM, still bills the provider's; models that run locally have
+    /// none in the catalogue); `None` when nobody knows (then duet shows
+    /// tokens, never a guess).
+    pub fn price(&self) -> Option<duet_protocol::ModelPrice> {
+        let key = format!("{}/{}", self.model_provider.id, self.model);
+        if let Some(price) = self.model_prices.get(&key) {
+            return Some(*price);
+        }
+        crate::catalogue::lookup(&self.model)?.price
+    }
+
     /// The model's context window: `model_context_window`, else the
     /// catalogue's figure.
     pub fn context_window(&self) -> Option<u64> {
@@ -260,6 +275,7 @@ impl Config {
             model_auto_compact_token_limit: None,
             compact_prompt: None,
             prune_tool_outputs_after_turns: None,
+            model_prices: BTreeMap::new(),
             approval_policy: ApprovalPolicy::Never,
             approval_policy_chosen: false,
             tui: toml::Table::new(),

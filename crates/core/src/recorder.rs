@@ -153,6 +153,33 @@ impl Recorder {
         });
     }
 
+    /// One model request for the cost ledger: what it was sent to, its
+    /// tokens, and its price in picodollars (`None`: unknown).
+    pub(crate) fn request(
+        &self,
+        turn_id: &str,
+        (provider, model): (&str, &str),
+        usage: &Usage,
+        cost_pico: Option<i64>,
+    ) {
+        let Some(inner) = &self.inner else { return };
+        inner.writer.send(Write::Request(duet_store::RequestRecord {
+            thread_id: inner.thread_id.clone(),
+            turn_id: turn_id.to_string(),
+            at_ms: crate::services::now_ms(),
+            provider: provider.to_string(),
+            model: model.to_string(),
+            tokens: duet_store::RequestTokens {
+                input_tokens: usage.input_tokens,
+                cached_input_tokens: usage.cached_input_tokens,
+                cache_write_input_tokens: usage.cache_write_input_tokens,
+                output_tokens: usage.output_tokens,
+                reasoning_output_tokens: usage.reasoning_output_tokens,
+            },
+            cost_pico,
+        }));
+    }
+
     /// The thread was rewound to just before turn `from_turn_id`: that turn
     /// and every later one go from the store.
     pub(crate) fn rewind(&self, from_turn_id: &str) {

@@ -33,6 +33,8 @@ pub(crate) struct SessionServices {
     pub pending_review: Mutex<Option<oneshot::Sender<String>>>,
     /// Every compaction waits for the front end's review.
     pub review_compactions: bool,
+    /// What the thread's requests have cost (the cost ledger's sum).
+    pub cost: Mutex<ThreadCost>,
     /// The shell commands run in.
     pub shell: PathBuf,
     /// The environment of children before the login profile is applied,
@@ -72,6 +74,30 @@ pub(crate) struct ServicesInit {
     pub recorder: Recorder,
     pub mcp: crate::mcp::manager::McpManager,
     pub review_compactions: bool,
+    /// A resumed thread's cost so far.
+    pub cost: ThreadCost,
+}
+
+/// What a thread's requests have cost: a sum of picodollars, unknown once
+/// one request had no price (never a guess).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ThreadCost {
+    pub pico: i64,
+    pub unknown: bool,
+}
+
+impl ThreadCost {
+    /// Add one request's cost (`None`: it had no price).
+    pub(crate) fn add(&mut self, cost: Option<i64>) {
+        match cost {
+            Some(pico) => self.pico = self.pico.saturating_add(pico),
+            None => self.unknown = true,
+        }
+    }
+
+    pub(crate) fn usd(&self) -> Option<f64> {
+        (!self.unknown).then(|| self.pico as f64 / crate::catalogue::PICO_PER_DOLLAR)
+    }
 }
 
 impl SessionServices {
@@ -91,6 +117,7 @@ impl SessionServices {
             pending_approvals: Arc::default(),
             pending_review: Mutex::default(),
             review_compactions: init.review_compactions,
+            cost: Mutex::new(init.cost),
             shell: default_shell(),
             plain_env: Arc::new(plain_env),
             shell_environment_policy: config.shell_environment_policy.clone(),
@@ -185,6 +212,24 @@ impl SessionServices {
             })
             .await
             .clone()
+    }
+
+    /// Add one request's cost to the thread's; the new total.
+    pub(crate) fn add_cost(&self, cost: Option<i64>) -> ThreadCost {
+        let mut total = self
+            .cost
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        total.add(cost);
+        *total
+    }
+
+    /// What the thread's requests have cost so far.
+    pub(crate) fn thread_cost(&self) -> ThreadCost {
+        *self
+            .cost
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Hand the front end's reviewed hand-off to the compaction waiting

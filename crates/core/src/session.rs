@@ -213,6 +213,10 @@ pub fn spawn_session(
     }
     let mut resumed = resumed;
     let resumed_lock = resumed.as_mut().and_then(|resumed| resumed.lock.take());
+    let cost = resumed
+        .as_ref()
+        .map(|resumed| resumed.cost)
+        .unwrap_or_default();
     let (recorder, saved) = match resumed {
         _ if config.ephemeral => (Recorder::ephemeral(), SavedThread::default()),
         Some(mut resumed) => {
@@ -269,6 +273,7 @@ pub fn spawn_session(
             recorder,
             mcp,
             review_compactions: options.review_compactions,
+            cost,
         },
     );
     let lock = lock.or(resumed_lock);
@@ -381,6 +386,8 @@ struct ResumedThread {
     /// loading, to answer calls a killed process left open).
     stored_items: usize,
     usage: Usage,
+    /// What its requests cost, from the ledger.
+    cost: crate::services::ThreadCost,
     /// Each stored turn with the index of its first history item.
     turns: Vec<(String, usize)>,
     /// This process's hold on the thread, for the session's life.
@@ -417,7 +424,15 @@ fn load_thread(
     // Kept as the stored text (what follows the last compaction), with
     // outputs for calls a killed process left open.
     let history = crate::stored_history::load(&store, &record.id)?;
+    // Known only if every request has a price and the ledger covers all
+    // the thread's tokens (threads from before the ledger do not).
+    let total = store.thread_total(&record.id)?;
+    let cost = crate::services::ThreadCost {
+        pico: total.cost_pico,
+        unknown: total.unpriced > 0 || total.tokens.input_tokens < record.usage.input_tokens,
+    };
     Ok(ResumedThread {
+        cost,
         lock: Some(lock),
         stored_items: history.stored,
         turns: history.turns,
@@ -487,6 +502,7 @@ async fn run_session(
                 .config
                 .context_window()
                 .unwrap_or(crate::turn::UNKNOWN_WINDOW),
+            cost_usd: services.cost.lock().ok().and_then(|cost| cost.usd()),
         }),
     );
     let mut state = SessionState {

@@ -26,6 +26,7 @@ pub use duet_protocol::threads::{
     ImportedThread, ImportedTurn, ListOptions, NewThread, SearchHit, SearchOptions, SearchRole,
     ThreadRecord, ThreadSummary, Transcript, TranscriptTurn, TurnRecord, TurnStatus, UsageTotals,
 };
+pub use duet_store::{LedgerTotal, RequestRecord, RequestTokens, UsageGroup, UsageGrouping};
 pub use import_codex::{CodexImport, ImportOutcome, ImportedRollout, codex_sessions_dir};
 
 use crate::SessionError;
@@ -87,6 +88,40 @@ impl Sessions {
         last.ok_or_else(|| SessionError::NoSessionInCwd {
             cwd: cwd.to_path_buf(),
         })
+    }
+
+    /// The thread `query` names and every request of it in the cost
+    /// ledger, with their sum.
+    pub fn cost(
+        &self,
+        query: &str,
+    ) -> Result<(ThreadRecord, Vec<RequestRecord>, LedgerTotal), SessionError> {
+        let (store, thread) = self.found(query)?;
+        let requests = store.thread_requests(&thread.id)?;
+        let total = store.thread_total(&thread.id)?;
+        Ok((thread, requests, total))
+    }
+
+    /// [`Sessions::cost`] of the newest unarchived thread of `cwd`.
+    pub fn last_cost(
+        &self,
+        cwd: &Path,
+    ) -> Result<(ThreadRecord, Vec<RequestRecord>, LedgerTotal), SessionError> {
+        let thread = self.last(cwd)?;
+        self.cost(&thread.id)
+    }
+
+    /// Every session's requests since `since_ms` (none: all), grouped by
+    /// `by`; empty without a database.
+    pub fn usage(
+        &self,
+        since_ms: Option<i64>,
+        by: UsageGrouping,
+    ) -> Result<Vec<UsageGroup>, SessionError> {
+        match self.store.get() {
+            Some(store) => Ok(store.usage(since_ms, by)?),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Threads newest first; see [`ListOptions`].

@@ -7,7 +7,7 @@
 //! run and the request is sent again with them in the history.
 
 use crate::config::Config;
-use crate::services::{SessionServices, ToolContext, TurnError, TurnSettings, now_ms};
+use crate::services::{SessionServices, ThreadCost, ToolContext, TurnError, TurnSettings, now_ms};
 use crate::tools::{self, ToolCall, TurnState};
 use duet_model::{
     ContentItem, ModelError, Reasoning, ResponseEvent, ResponseItem, ResponsesRequest,
@@ -101,6 +101,7 @@ pub(crate) async fn run_turn(
         context_window: None,
         turn_start: history.len(),
         review_compaction: services.review_compactions,
+        turn_cost: ThreadCost::default(),
     };
     services.events.send(Some(&turn_id), EventMsg::TurnStarted);
     log::info!(
@@ -273,6 +274,8 @@ pub(crate) struct Turn {
     pub(crate) turn_start: usize,
     /// Show a compaction's hand-off to the user before it is used.
     pub(crate) review_compaction: bool,
+    /// What this turn's requests cost.
+    turn_cost: ThreadCost,
 }
 
 impl Turn {
@@ -525,11 +528,25 @@ impl Turn {
         self.turn_usage.add(&last);
         self.thread_usage.add(&last);
         self.context_tokens = last.input_tokens + last.output_tokens;
+        // The cost ledger: written off the turn's path by the store's thread.
+        let config = &self.settings.config;
+        let cost = config
+            .price()
+            .map(|price| crate::catalogue::cost_pico(&price, &last));
+        self.turn_cost.add(cost);
+        self.services.recorder.request(
+            &self.turn_id,
+            (&config.model_provider.id, &config.model),
+            &last,
+            cost,
+        );
+        let thread_cost = self.services.add_cost(cost);
         self.send(EventMsg::TokenCount(TokenCount {
             last,
             total: self.thread_usage,
             context_tokens: self.context_tokens,
             context_window: self.context_window.unwrap_or(UNKNOWN_WINDOW),
+            cost_usd: thread_cost.usd(),
         }));
     }
 
@@ -541,6 +558,7 @@ impl Turn {
             total: self.thread_usage,
             context_tokens: self.context_tokens,
             context_window: self.context_window.unwrap_or(UNKNOWN_WINDOW),
+            cost_usd: self.services.thread_cost().usd(),
         }));
     }
 
@@ -552,6 +570,8 @@ impl Turn {
             usage: self.thread_usage,
             turn_usage: self.turn_usage,
             last_agent_message: self.last_agent_message.clone(),
+            cost_usd: self.services.thread_cost().usd(),
+            turn_cost_usd: self.turn_cost.usd(),
         }));
     }
 

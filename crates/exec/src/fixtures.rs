@@ -228,6 +228,7 @@ pub fn successful_turn() -> Vec<Event> {
             total: usage,
             context_tokens: usage.input_tokens + usage.output_tokens,
             context_window: 272_000,
+            cost_usd: None,
         })),
         event(EventMsg::ItemCompleted {
             item: item(
@@ -244,6 +245,8 @@ pub fn successful_turn() -> Vec<Event> {
             usage,
             turn_usage: usage,
             last_agent_message: Some("Done: created hello.txt.".into()),
+            cost_usd: Some(0.0071),
+            turn_cost_usd: Some(0.0071),
         })),
     ]
 }

@@ -48,6 +48,8 @@ pub struct HumanRenderer {
     last_error: Option<String>,
     /// How full the context is, as core last said: tokens taken, window.
     context: Option<(u64, u64)>,
+    /// `provider/model`, for the cost line.
+    model: String,
 }
 
 impl HumanRenderer {
@@ -60,6 +62,7 @@ impl HumanRenderer {
             shown_plans: HashMap::new(),
             last_error: None,
             context: None,
+            model: String::new(),
         }
     }
 
@@ -74,6 +77,7 @@ impl HumanRenderer {
         match &event.msg {
             EventMsg::ThreadStarted(thread) => {
                 self.cwd = thread.cwd.clone();
+                self.model = format!("{}/{}", thread.provider, thread.model);
                 out.push_str(&self.header(thread));
                 out.push_str(&self.label("user", "1;36"));
                 push_block(&mut out, &self.options.prompt);
@@ -112,6 +116,7 @@ impl HumanRenderer {
                         with_thousands(window)
                     );
                 }
+                let _ = writeln!(out, "{}", self.cost_line(completed));
             }
             EventMsg::TokenCount(count) => {
                 self.context = Some((count.context_tokens, count.context_window));
@@ -334,6 +339,25 @@ impl HumanRenderer {
                 }
             }
         }
+    }
+
+    /// `cost: $0.0071 · 20% of input from cache`, thread-cumulative like
+    /// `tokens used`; without a price, what to set instead of a guess.
+    fn cost_line(&self, completed: &duet_protocol::TurnCompleted) -> String {
+        let mut line = match completed.cost_usd {
+            Some(dollars) => format!("cost: {}", duet_protocol::display::format_usd(dollars)),
+            None => format!(
+                "cost: unknown (no price for `{model}`: set `[model_prices.\"{model}\"]`)",
+                model = self.model
+            ),
+        };
+        if let Some(hit) = duet_protocol::display::cache_hit_percent(
+            completed.usage.input_tokens,
+            completed.usage.cached_input_tokens,
+        ) {
+            line.push_str(&format!(" · {hit}% of input from cache"));
+        }
+        line
     }
 
     fn command_line(&self, command: &str, out: &mut String) {

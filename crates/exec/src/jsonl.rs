@@ -30,11 +30,20 @@ enum JsonEvent<'a> {
     #[serde(rename = "item.completed")]
     ItemCompleted { item: Item },
     #[serde(rename = "turn.completed")]
-    TurnCompleted { usage: Usage },
+    TurnCompleted { usage: TurnUsage },
     #[serde(rename = "turn.failed")]
     TurnFailed { error: &'a ErrorInfo },
     #[serde(rename = "error")]
     Error { message: Cow<'a, str> },
+}
+
+/// `turn.completed.usage`: the token counts, then what they cost in US
+/// dollars (`null` when a request had no known price), thread-cumulative.
+#[derive(Debug, Serialize)]
+struct TurnUsage {
+    #[serde(flatten)]
+    tokens: Usage,
+    cost_usd: Option<f64>,
 }
 
 /// Renders events as JSON lines, re-numbering item ids `item_0, item_1, …`
@@ -72,7 +81,10 @@ impl JsonRenderer {
                 None => return Vec::new(),
             },
             EventMsg::TurnCompleted(completed) => JsonEvent::TurnCompleted {
-                usage: completed.usage,
+                usage: TurnUsage {
+                    tokens: completed.usage,
+                    cost_usd: completed.cost_usd,
+                },
             },
             EventMsg::TurnFailed { error } => JsonEvent::TurnFailed { error },
             EventMsg::Error { message } => JsonEvent::Error {

@@ -105,11 +105,11 @@ async fn run_inner(options: ExecOptions) -> anyhow::Result<Outcome> {
     let mut renderer = if json {
         Renderer::Json(JsonRenderer::new())
     } else {
-        Renderer::Human(HumanRenderer::new(HumanOptions {
+        Renderer::Human(Box::new(HumanRenderer::new(HumanOptions {
             color,
             prompt: prompt_text.clone(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
-        }))
+        })))
     };
 
     let originator = std::env::var("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 pub const GRACE: Duration = Duration::from_secs(2);
 
 pub enum Renderer {
-    Human(HumanRenderer),
+    Human(Box<HumanRenderer>),
     Json(JsonRenderer),
 }
 
@@ -271,11 +271,11 @@ mod tests {
         let mut renderer = if json {
             Renderer::Json(JsonRenderer::new())
         } else {
-            Renderer::Human(HumanRenderer::new(HumanOptions {
+            Renderer::Human(Box::new(HumanRenderer::new(HumanOptions {
                 color: false,
                 prompt: "p".into(),
                 version: "0".into(),
-            }))
+            })))
         };
         let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
         let mut output = Output {
@@ -348,6 +348,8 @@ mod tests {
                 usage: Usage::default(),
                 turn_usage: Usage::default(),
                 last_agent_message: None,
+                cost_usd: None,
+                turn_cost_usd: None,
             }),
         });
         let (end, _, _, ops) = drive(events, true).await;

@@ -79,6 +79,22 @@ fn make_visible(json: &mut serde_json::Value) -> bool {
     }
 }
 
+/// US dollars as people read a bill: `$0.0071` under a dollar (to a
+/// hundredth of a cent), `$12.40` from a dollar up.
+pub fn format_usd(dollars: f64) -> String {
+    if dollars.abs() < 1.0 {
+        format!("${dollars:.4}")
+    } else {
+        format!("${dollars:.2}")
+    }
+}
+
+/// The share of input tokens served from the prompt cache, in whole
+/// percent; `None` without input.
+pub fn cache_hit_percent(input_tokens: u64, cached_input_tokens: u64) -> Option<u64> {
+    (input_tokens > 0).then(|| cached_input_tokens.min(input_tokens) * 100 / input_tokens)
+}
+
 /// `3460` -> `3,460`.
 pub fn with_thousands(number: u64) -> String {
     let digits = number.to_string();

@@ -340,6 +340,13 @@ pub struct TurnCompleted {
     /// This turn alone.
     pub turn_usage: Usage,
     pub last_agent_message: Option<String>,
+    /// What the thread's requests cost so far, in US dollars (as `usage`,
+    /// thread-cumulative); `None` when a request had no known price.
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
+    /// This turn's requests alone.
+    #[serde(default)]
+    pub turn_cost_usd: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -356,6 +363,10 @@ pub struct TokenCount {
     /// catalogued or reported by its server), else duet's assumption for an
     /// unknown model (128,000).
     pub context_window: u64,
+    /// What the thread's requests cost so far, in US dollars; `None` when
+    /// a request had no known price.
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
 }
 
 impl TokenCount {

@@ -16,6 +16,7 @@
 
 mod error;
 mod item;
+mod ledger;
 mod liveness;
 mod lookup;
 mod manage;
@@ -31,6 +32,7 @@ mod writer;
 
 pub use error::{Candidate, StoreError};
 pub use item::{NewItem, RawHistoryItem, SearchRole, SearchText, StoredItem};
+pub use ledger::{LedgerTotal, RequestRecord, RequestTokens, UsageGroup, UsageGrouping};
 pub use lookup::MIN_PREFIX_CHARS;
 pub use manage::ForkRequest;
 pub use query::{

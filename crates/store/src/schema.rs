@@ -14,7 +14,7 @@ use std::path::Path;
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Each entry moves the schema from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Threads, their turns and their history items.
 ///
@@ -143,6 +143,36 @@ CREATE TABLE display_items (
 
 CREATE INDEX threads_updated ON threads (updated_at_ms, id);
 CREATE INDEX threads_parent ON threads (parent_thread_id) WHERE parent_thread_id IS NOT NULL;
+";
+
+/// The cost ledger: one row per model request.
+///
+/// - Token columns are the request's own (not cumulative); input includes
+///   the cached and cache-written tokens.
+/// - `cost_pico` is the price in millionths of a millionth of a US dollar
+///   (integers, so sums are exact); `NULL` when no price was known.
+/// - `provider` and `model` are what the request was sent to.
+/// - `copied` marks rows a fork copied from its parent: they count in the
+///   fork's cost, not again in `duet usage`.
+/// - `requests_at` serves `duet usage --since`.
+const V3: &str = "
+CREATE TABLE requests (
+    id INTEGER PRIMARY KEY,
+    thread_id TEXT NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+    turn_id TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    cached_input_tokens INTEGER NOT NULL,
+    cache_write_input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    reasoning_output_tokens INTEGER NOT NULL,
+    cost_pico INTEGER,
+    copied INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX requests_thread ON requests (thread_id, id);
+CREATE INDEX requests_at ON requests (at_ms);
 ";
 
 /// Brings the database at `path` to [`SCHEMA_VERSION`], given the version

@@ -50,6 +50,8 @@ pub enum Write {
         turn: TurnRecord,
         thread_usage: UsageTotals,
     },
+    /// See [`Store::record_request`].
+    Request(crate::ledger::RequestRecord),
     /// See [`Store::rewind_thread`].
     Rewind {
         thread_id: String,
@@ -274,6 +276,7 @@ fn apply(store: &Store, write: &Write) -> Result<(), StoreError> {
             item,
         } => store.append_display(thread_id, turn_id, item),
         Write::EndTurn { turn, thread_usage } => store.end_turn(turn, thread_usage),
+        Write::Request(request) => store.record_request(request),
         Write::Rewind {
             thread_id,
             from_turn_id,

@@ -4,6 +4,7 @@
 mod store {
     pub mod concurrency;
     pub mod items;
+    pub mod ledger;
     pub mod migration;
     pub mod open;
     pub mod processes;

@@ -239,6 +239,8 @@ fn live_turns(transcript: &Transcript) -> (App, Screen<AnsiSink>) {
                 usage: Usage::default(),
                 turn_usage: Usage::default(),
                 last_agent_message: None,
+                cost_usd: None,
+                turn_cost_usd: None,
             })),
             now,
         );

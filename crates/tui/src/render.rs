@@ -109,7 +109,7 @@ pub fn bottom_pane(app: &App, width: usize) -> (Vec<Line<'static>>, Option<(u16,
     (lines, cursor)
 }
 
-/// `gpt-5.5 high · read-only · on-request · 87% context left · 1.2k in · 340 out · <id>`:
+/// `gpt-5.5 high · read-only · on-request · 87% context left · $0.0421 · 1.2k in · 62% cached · 340 out · <id>`:
 /// segments in priority order; one that does not fit is left out whole, so
 /// the line never ends in the middle of a word.
 pub fn status_line(app: &App, width: usize) -> Line<'static> {
@@ -136,9 +136,23 @@ pub fn status_line(app: &App, width: usize) -> Line<'static> {
             theme.dim(),
         )]);
     }
+    if let Some(dollars) = app.turn.cost_usd {
+        segments.push(vec![Span::styled(
+            duet_protocol::display::format_usd(dollars),
+            theme.dim(),
+        )]);
+    }
+    // The cache's share of the input, once the provider has served any.
+    let cached = duet_protocol::display::cache_hit_percent(
+        app.turn.usage.input_tokens,
+        app.turn.usage.cached_input_tokens,
+    )
+    .filter(|hit| *hit > 0)
+    .map(|hit| format!(" · {hit}% cached"))
+    .unwrap_or_default();
     segments.push(vec![Span::styled(
         format!(
-            "{} in · {} out",
+            "{} in{cached} · {} out",
             short_count(app.turn.usage.input_tokens),
             short_count(app.turn.usage.output_tokens)
         ),

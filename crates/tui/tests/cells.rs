@@ -322,9 +322,15 @@ fn compaction() -> Vec<Step> {
     steps.push(core(EventMsg::ContextCompacted));
     steps.push(core(EventMsg::TokenCount(duet_protocol::TokenCount {
         last: duet_protocol::Usage::default(),
-        total: duet_protocol::Usage::default(),
+        total: duet_protocol::Usage {
+            input_tokens: 271_400,
+            cached_input_tokens: 200_000,
+            output_tokens: 1_200,
+            ..duet_protocol::Usage::default()
+        },
         context_tokens: 6_120,
         context_window: 272_000,
+        cost_usd: Some(0.1242),
     })));
     steps
 }

@@ -33,7 +33,7 @@ pub fn failed(message: &str) -> Vec<Value> {
 pub fn completed_once() -> Value {
     json!({"type": "turn.completed", "usage": {
         "input_tokens": 10, "cached_input_tokens": 0, "cache_write_input_tokens": 0,
-        "output_tokens": 5, "reasoning_output_tokens": 0,
+        "output_tokens": 5, "reasoning_output_tokens": 0, "cost_usd": null,
     }})
 }
 

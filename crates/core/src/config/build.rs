@@ -183,6 +183,42 @@ pub(super) fn build_config(
         .as_ref()
         .and_then(|history| history.prune_tool_outputs_after_turns)
         .filter(|turns| *turns > 0);
+    for (key, price) in merged.model_prices {
+        let rates = [
+            Some(price.input),
+            price.cached_input,
+            price.cache_write,
+            Some(price.output),
+        ];
+        if key
+            .split_once('/')
+            .is_none_or(|(provider, model)| provider.is_empty() || model.is_empty())
+        {
+            return Err(ConfigError::ModelPrice {
+                key,
+                message: "the key must be `provider/model`, such as `openai/gpt-5.1`".to_string(),
+            });
+        }
+        if rates
+            .iter()
+            .flatten()
+            .any(|rate| !rate.is_finite() || *rate < 0.0)
+        {
+            return Err(ConfigError::ModelPrice {
+                key,
+                message: "prices are US dollars per million tokens, zero or more".to_string(),
+            });
+        }
+        config.model_prices.insert(
+            key,
+            duet_protocol::ModelPrice {
+                input: price.input,
+                cached_input: price.cached_input.unwrap_or(price.input),
+                cache_write: price.cache_write,
+                output: price.output,
+            },
+        );
+    }
     config.developer_instructions = merged.developer_instructions;
     if let Some(include) = merged.include_environment_context {
         config.include_environment_context = include;

@@ -25,6 +25,9 @@ pub(super) struct ConfigToml {
     pub model: Option<String>,
     pub model_provider: Option<String>,
     pub model_providers: BTreeMap<String, ProviderToml>,
+    /// `[model_prices."provider/model"]`: prices that win over the
+    /// catalogue's.
+    pub model_prices: BTreeMap<String, PriceToml>,
     pub openai_base_url: Option<String>,
     pub model_reasoning_effort: Option<ReasoningEffort>,
     pub model_reasoning_summary: Option<ReasoningSummary>,
@@ -93,6 +96,22 @@ pub(super) struct ProfileToml {
     pub include_environment_context: Option<bool>,
     pub include_permissions_instructions: Option<bool>,
     pub features: Option<toml::Value>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+/// One `[model_prices."provider/model"]` table: US dollars per million
+/// tokens.
+#[derive(Debug, Deserialize)]
+pub(super) struct PriceToml {
+    pub input: f64,
+    /// Tokens read from the prompt cache; the input price when unset.
+    #[serde(default)]
+    pub cached_input: Option<f64>,
+    /// Tokens written to the cache (Anthropic); the input price when unset.
+    #[serde(default)]
+    pub cache_write: Option<f64>,
+    pub output: f64,
     #[serde(flatten)]
     pub unknown: Unknown,
 }
@@ -350,6 +369,13 @@ pub(super) fn unknown_keys(config: &ConfigToml) -> Vec<String> {
     }
     if let Some(history) = &config.history {
         push_unknown(&mut keys, "history.", &history.unknown);
+    }
+    for (key, price) in &config.model_prices {
+        push_unknown(
+            &mut keys,
+            &format!("model_prices.{}.", quote_key(key)),
+            &price.unknown,
+        );
     }
     if let Some(tools) = &config.tools {
         push_tools_unknown(&mut keys, "tools.", tools);

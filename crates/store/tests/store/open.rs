@@ -34,9 +34,11 @@ fn migrates_from_nothing() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap();
-    assert_eq!((version, SCHEMA_VERSION), (2, 2));
+    assert_eq!((version, SCHEMA_VERSION), (3, 3));
     assert_eq!(pragma_text(&home.path, "journal_mode"), "wal");
     let expected: Vec<(String, String)> = [
+        ("index", "requests_at"),
+        ("index", "requests_thread"),
         ("index", "sqlite_autoindex_display_items_1"),
         ("index", "sqlite_autoindex_items_1"),
         ("index", "sqlite_autoindex_threads_1"),
@@ -54,6 +56,7 @@ fn migrates_from_nothing() {
         ("table", "items_fts_data"),
         ("table", "items_fts_docsize"),
         ("table", "items_fts_idx"),
+        ("table", "requests"),
         ("table", "threads"),
         ("table", "turns"),
         ("trigger", "items_fts_delete"),
@@ -117,7 +120,7 @@ fn refuses_a_database_from_a_newer_duet() {
     assert_eq!(
         error.to_string(),
         format!(
-            "`{}` was written by a newer duet (schema v3, this build knows up to v2); upgrade duet or set DUET_HOME to another directory",
+            "`{}` was written by a newer duet (schema v4, this build knows up to v3); upgrade duet or set DUET_HOME to another directory",
             home.path.display()
         )
     );

@@ -75,6 +75,7 @@ impl App {
             EventMsg::TokenCount(count) => {
                 self.turn.usage = count.total;
                 self.turn.context_tokens = count.context_tokens;
+                self.turn.cost_usd = count.cost_usd;
                 self.turn.context_window = Some(count.context_window);
             }
             // The compaction's item has shown it.
@@ -82,6 +83,7 @@ impl App {
             EventMsg::CompactionReview { summary } => self.review_compaction(summary),
             EventMsg::TurnCompleted(completed) => {
                 self.turn.usage = completed.usage;
+                self.turn.cost_usd = completed.cost_usd;
                 self.notify("duet: turn finished");
                 self.end_turn(Some("Worked for".to_owned()), false);
             }
@@ -281,6 +283,7 @@ impl App {
         self.turn.usage = duet_protocol::Usage::default();
         self.turn.context_tokens = 0;
         self.turn.context_window = None;
+        self.turn.cost_usd = None;
         self.turn.approvals.clear();
         self.turn.queued.clear();
         self.transcript.last_plan = None;

@@ -411,6 +411,16 @@ impl App {
         if let Some(left) = self.context_left_percent() {
             rows.push(("Context".to_owned(), format!("{left}% left")));
         }
+        rows.push((
+            "Cost".to_owned(),
+            match self.turn.cost_usd {
+                Some(dollars) => duet_protocol::display::format_usd(dollars),
+                None => {
+                    "unknown: no price for this model (set `[model_prices.\"provider/model\"]`)"
+                        .to_owned()
+                }
+            },
+        ));
         Cell::Card {
             title: "Status".to_owned(),
             rows,

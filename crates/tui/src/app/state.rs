@@ -98,6 +98,8 @@ pub(crate) struct TurnView {
     /// The thread's name, for the status line.
     pub session_name: Option<String>,
     pub usage: Usage,
+    /// What the thread's requests cost so far; `None` without a price.
+    pub cost_usd: Option<f64>,
     /// The hand-off open in the editor, as core sent it.
     pub compaction_under_review: Option<String>,
     /// How full the context is (core's last [`duet_protocol::TokenCount`]).

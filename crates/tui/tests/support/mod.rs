@@ -118,6 +118,7 @@ pub fn tokens(input: u64, output: u64) -> Step {
         total: usage,
         context_tokens: input + output,
         context_window: 272_000,
+        cost_usd: None,
     }))
 }
 
@@ -130,6 +131,8 @@ pub fn turn_completed() -> Step {
         },
         turn_usage: Usage::default(),
         last_agent_message: None,
+        cost_usd: None,
+        turn_cost_usd: None,
     }))
 }
 
