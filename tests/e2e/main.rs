@@ -7,6 +7,7 @@
 mod common;
 
 mod apply_patch;
+mod budget;
 mod config_import;
 mod context;
 mod cost;

@@ -450,12 +450,16 @@ async fn compact_edit_opens_the_hand_off_in_the_editor_and_uses_the_edit() {
     tmux.wait_for("the composer", |s| s.contains("Ask duet to do anything"));
     tmux.send_text("fix the parser");
     tmux.send_key("Enter");
-    tmux.wait_for("the answer", |s| s.contains("• Fixed the parser."));
+    // `/compact` waits for a running turn: let the first one end.
+    tmux.wait_for("the end of the first turn", |s| {
+        s.contains("• Fixed the parser.") && s.contains("Worked for")
+    });
     tmux.send_text("/compact edit");
     tmux.send_key("Enter");
     tmux.wait_for("the compaction cell with the edited hand-off", |s| {
         s.contains("• Context compacted (asked for): 15 → ")
             && s.contains("  └ The parser is fixed; keep the OLD API.")
+            && s.matches("Worked for").count() == 2
     });
     tmux.send_text("go on");
     tmux.send_key("Enter");

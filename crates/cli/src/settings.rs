@@ -84,6 +84,30 @@ pub struct SessionArgs {
     /// Run commands without a sandbox and without asking. Dangerous.
     #[arg(long = "dangerously-bypass-approvals-and-sandbox", alias = "yolo")]
     pub dangerously_bypass_approvals_and_sandbox: bool,
+
+    /// Stop a turn before its next model request once its requests cost
+    /// this many US dollars (`budget.max_usd`).
+    #[arg(long = "max-budget-usd", value_name = "USD", value_parser = positive_dollars)]
+    pub max_budget_usd: Option<String>,
+
+    /// Stop a turn once it has made N model requests (`budget.max_turns`).
+    #[arg(long = "max-turns", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_turns: Option<u64>,
+
+    /// Stop a turn once its requests used N tokens, input and output
+    /// (`budget.max_tokens`).
+    #[arg(long = "max-tokens", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_tokens: Option<u64>,
+}
+
+/// `--max-budget-usd`: a number of dollars above zero, kept as written.
+fn positive_dollars(text: &str) -> Result<String, String> {
+    match text.parse::<f64>() {
+        Ok(dollars) if dollars.is_finite() && dollars > 0.0 => Ok(text.to_string()),
+        _ => Err(format!(
+            "`{text}` is not an amount of US dollars above zero (for example `2.50`)"
+        )),
+    }
 }
 
 /// `--local-provider`.
@@ -171,6 +195,9 @@ impl SessionArgs {
             ephemeral: self.ephemeral || later.ephemeral,
             dangerously_bypass_approvals_and_sandbox: self.dangerously_bypass_approvals_and_sandbox
                 || later.dangerously_bypass_approvals_and_sandbox,
+            max_budget_usd: later.max_budget_usd.or(self.max_budget_usd),
+            max_turns: later.max_turns.or(self.max_turns),
+            max_tokens: later.max_tokens.or(self.max_tokens),
         }
     }
 
@@ -195,6 +222,15 @@ impl SessionArgs {
         }
         if self.dangerously_bypass_approvals_and_sandbox {
             given.push("--dangerously-bypass-approvals-and-sandbox");
+        }
+        if self.max_budget_usd.is_some() {
+            given.push("--max-budget-usd");
+        }
+        if self.max_turns.is_some() {
+            given.push("--max-turns");
+        }
+        if self.max_tokens.is_some() {
+            given.push("--max-tokens");
         }
         given
     }
@@ -232,7 +268,7 @@ pub fn resolve_with_env(
     front_end: FrontEnd,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Settings, ResolveError> {
-    let cli_overrides = args
+    let mut cli_overrides = args
         .config
         .config_overrides
         .iter()
@@ -243,6 +279,22 @@ pub fn resolve_with_env(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    // The budget flags win over `[budget]` and `-c budget.…`.
+    if let Some(dollars) = args
+        .max_budget_usd
+        .as_deref()
+        .and_then(|text| text.parse().ok())
+    {
+        cli_overrides.push(("budget.max_usd".to_string(), toml::Value::Float(dollars)));
+    }
+    for (key, value) in [
+        ("budget.max_turns", args.max_turns),
+        ("budget.max_tokens", args.max_tokens),
+    ] {
+        if let Some(value) = value.and_then(|value| i64::try_from(value).ok()) {
+            cli_overrides.push((key.to_string(), toml::Value::Integer(value)));
+        }
+    }
     let approval_policy = match front_end {
         FrontEnd::Tui { approval } => approval,
         FrontEnd::Exec => Some(ApprovalPolicy::Never),

@@ -46,6 +46,19 @@ pub const DEFAULT_MODEL: &str = "gpt-5.5";
 pub const DEFAULT_OSS_MODEL: &str = "gpt-oss:20b";
 pub const DEFAULT_PROJECT_DOC_MAX_BYTES: usize = 32 * 1024;
 
+/// What one prompt (a user turn: all of a `duet exec` run) may spend
+/// before the turn stops at its next request.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Budget {
+    /// US dollars, by the model's price (a model without one cannot be
+    /// held to it: the turn fails saying so).
+    pub max_usd: Option<f64>,
+    /// Model requests.
+    pub max_turns: Option<u64>,
+    /// Input plus output tokens, over every request.
+    pub max_tokens: Option<u64>,
+}
+
 /// Everything a session needs to know, fully resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -83,6 +96,9 @@ pub struct Config {
     /// `history.prune_tool_outputs_after_turns`: requests carry only a
     /// line for each tool output older than the last N turns (off: `None`).
     pub prune_tool_outputs_after_turns: Option<u32>,
+    /// What one prompt may spend (`[budget]`, `--max-budget-usd`,
+    /// `--max-turns`, `--max-tokens`).
+    pub budget: Budget,
     /// `[model_prices."provider/model"]`, by that key.
     pub model_prices: BTreeMap<String, duet_protocol::ModelPrice>,
     pub approval_policy: ApprovalPolicy,
@@ -276,6 +292,7 @@ impl Config {
             compact_prompt: None,
             prune_tool_outputs_after_turns: None,
             model_prices: BTreeMap::new(),
+            budget: Budget::default(),
             approval_policy: ApprovalPolicy::Never,
             approval_policy_chosen: false,
             tui: toml::Table::new(),

@@ -343,6 +343,9 @@ pub(crate) enum TurnError {
     Cancelled,
     /// The turn cannot go on; the message is for the user.
     Fatal(String),
+    /// A budget limit is reached: the turn ends cleanly before its next
+    /// request; the message says which limit and how far it got.
+    Stopped(duet_protocol::BudgetLimit, String),
 }
 
 /// Events out of the session, with the id counter for items.

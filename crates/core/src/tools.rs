@@ -47,6 +47,7 @@ pub(crate) async fn dispatch(
             Ok(_) => "answered",
             Err(TurnError::Cancelled) => "cancelled",
             Err(TurnError::Fatal(_)) => "failed the turn",
+            Err(TurnError::Stopped(..)) => "stopped the turn",
         },
         started.elapsed().as_millis()
     );

@@ -14,8 +14,9 @@ use duet_model::{
     TextControls, TextFormat, WireApi,
 };
 use duet_protocol::{
-    AbortReason, CompactionTrigger, ErrorInfo, EventMsg, Item, ItemDetails, ReasoningSummary,
-    Reconnecting, TokenCount, TurnCompleted, Usage, UserInput, UserTurn,
+    AbortReason, BudgetLimit, CompactionTrigger, ErrorInfo, EventMsg, Item, ItemDetails,
+    ReasoningSummary, Reconnecting, TokenCount, TurnCompleted, TurnStopped, Usage, UserInput,
+    UserTurn,
 };
 use duet_store::{TurnRecord, TurnStatus};
 use std::sync::Arc;
@@ -102,6 +103,7 @@ pub(crate) async fn run_turn(
         turn_start: history.len(),
         review_compaction: services.review_compactions,
         turn_cost: ThreadCost::default(),
+        requests: 0,
     };
     services.events.send(Some(&turn_id), EventMsg::TurnStarted);
     log::info!(
@@ -185,6 +187,7 @@ impl Turn {
         let (status, error) = match &outcome {
             Ok(()) => (TurnStatus::Completed, None),
             Err(TurnError::Cancelled) => (TurnStatus::Interrupted, None),
+            Err(TurnError::Stopped(_, message)) => (TurnStatus::Interrupted, Some(message.clone())),
             Err(TurnError::Fatal(message)) => (TurnStatus::Failed, Some(message.clone())),
         };
         match outcome {
@@ -204,6 +207,21 @@ impl Turn {
                         reason: AbortReason::Interrupted,
                     },
                 );
+            }
+            Err(TurnError::Stopped(limit, message)) => {
+                // At a request boundary: every call has its output.
+                close_dangling_calls(&mut history);
+                if let Some(item) = turn.state.plan_item() {
+                    turn.send(EventMsg::ItemCompleted { item });
+                }
+                turn.send(EventMsg::TurnStopped(TurnStopped {
+                    limit,
+                    message,
+                    usage: turn.thread_usage,
+                    turn_usage: turn.turn_usage,
+                    cost_usd: turn.services.thread_cost().usd(),
+                    turn_cost_usd: turn.turn_cost.usd(),
+                }));
             }
             Err(TurnError::Fatal(message)) => {
                 close_dangling_calls(&mut history);
@@ -276,6 +294,8 @@ pub(crate) struct Turn {
     pub(crate) review_compaction: bool,
     /// What this turn's requests cost.
     turn_cost: ThreadCost,
+    /// How many model requests this turn has made.
+    requests: u64,
 }
 
 impl Turn {
@@ -302,9 +322,19 @@ impl Turn {
         // Whether the request about to be sent again was compacted for
         // being too long.
         let mut overflow_compacted = false;
+        if self.settings.config.budget.max_usd.is_some() && self.settings.config.price().is_none() {
+            let config = &self.settings.config;
+            let key = format!("{}/{}", config.model_provider.id, config.model);
+            return Err(TurnError::Fatal(format!(
+                "cannot keep to the spending limit (`--max-budget-usd` / `budget.max_usd`): no price is known for `{key}`; set `[model_prices.\"{key}\"]` in the config, or limit `--max-turns` / `--max-tokens` instead"
+            )));
+        }
         loop {
             if cancel.is_cancelled() {
                 return Err(TurnError::Cancelled);
+            }
+            if let Some((limit, message)) = self.over_budget() {
+                return Err(TurnError::Stopped(limit, message));
             }
             if self
                 .auto_compact_limit()
@@ -365,6 +395,54 @@ impl Turn {
                 }
             }
         }
+    }
+
+    /// The first budget limit this turn has reached (`requests` says how
+    /// many requests it made), and what to say: it
+    /// then makes no further request.
+    fn over_budget(&self) -> Option<(BudgetLimit, String)> {
+        let budget = self.settings.config.budget;
+        let tokens = self.turn_usage.input_tokens + self.turn_usage.output_tokens;
+        let spent = self.turn_cost.usd();
+        let (limit, what) = if budget.max_turns.is_some_and(|max| self.requests >= max) {
+            (
+                BudgetLimit::MaxTurns,
+                format!("{} (`--max-turns`)", requests(self.requests)),
+            )
+        } else if budget.max_tokens.is_some_and(|max| tokens >= max) {
+            (
+                BudgetLimit::MaxTokens,
+                format!(
+                    "{} tokens of the {} allowed (`--max-tokens`)",
+                    duet_protocol::display::with_thousands(tokens),
+                    duet_protocol::display::with_thousands(budget.max_tokens.unwrap_or_default())
+                ),
+            )
+        } else if let (Some(max), Some(spent)) = (budget.max_usd, spent)
+            && spent >= max
+        {
+            (
+                BudgetLimit::MaxBudgetUsd,
+                format!(
+                    "{} of the {} allowed (`--max-budget-usd`)",
+                    duet_protocol::display::format_usd(spent),
+                    duet_protocol::display::format_usd(max)
+                ),
+            )
+        } else {
+            return None;
+        };
+        let cost = spent
+            .map(|spent| format!(", {}", duet_protocol::display::format_usd(spent)))
+            .unwrap_or_default();
+        Some((
+            limit,
+            format!(
+                "stopped at the budget: {what}; this turn made {} and used {} tokens{cost}",
+                requests(self.requests),
+                duet_protocol::display::with_thousands(tokens),
+            ),
+        ))
     }
 
     /// Why a request the model refused as too long cannot be helped by a
@@ -501,7 +579,8 @@ impl Turn {
                 Ok((_, Err(TurnError::Fatal(message)))) => {
                     fatal.get_or_insert(message);
                 }
-                Ok((_, Err(TurnError::Cancelled))) => {}
+                // Tools never stop a turn for its budget; only requests do.
+                Ok((_, Err(TurnError::Cancelled | TurnError::Stopped(..)))) => {}
                 Err(join_error) => {
                     fatal
                         .get_or_insert(format!("internal error: a tool task failed: {join_error}"));
@@ -534,6 +613,7 @@ impl Turn {
             .price()
             .map(|price| crate::catalogue::cost_pico(&price, &last));
         self.turn_cost.add(cost);
+        self.requests += 1;
         self.services.recorder.request(
             &self.turn_id,
             (&config.model_provider.id, &config.model),
@@ -664,6 +744,11 @@ fn user_message(inputs: &[UserInput]) -> ResponseItem {
 
 /// `reasoning` of the request: what the config asks for; for reasoning
 /// models with nothing configured, summaries on `auto`.
+/// `1 model request`, `2 model requests`.
+fn requests(count: u64) -> String {
+    format!("{count} model request{}", if count == 1 { "" } else { "s" })
+}
+
 fn reasoning_for(config: &Config) -> Option<Reasoning> {
     let supported = config
         .model_supports_reasoning_summaries

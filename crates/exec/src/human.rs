@@ -105,18 +105,18 @@ impl HumanRenderer {
                 out.push('\n');
             }
             EventMsg::TurnCompleted(completed) => {
-                out.push_str(&self.label("tokens used", "1;35"));
-                out.push_str(&with_thousands(completed.usage.blended_total()));
+                self.totals(&completed.usage, completed.cost_usd, &mut out);
+            }
+            EventMsg::TurnStopped(stopped) => {
+                out.push_str(&self.paint(
+                    &format!(
+                        "{}; the session is saved: `duet exec resume --last \"…\"` goes on",
+                        stopped.message
+                    ),
+                    "1;33",
+                ));
                 out.push('\n');
-                if let Some((taken, window)) = self.context {
-                    let _ = writeln!(
-                        out,
-                        "context left: {}% of {}",
-                        duet_protocol::context_left_percent(taken, window),
-                        with_thousands(window)
-                    );
-                }
-                let _ = writeln!(out, "{}", self.cost_line(completed));
+                self.totals(&stopped.usage, stopped.cost_usd, &mut out);
             }
             EventMsg::TokenCount(count) => {
                 self.context = Some((count.context_tokens, count.context_window));
@@ -341,20 +341,35 @@ impl HumanRenderer {
         }
     }
 
+    /// The end of a turn: `tokens used`, the context left and the cost.
+    fn totals(&self, usage: &duet_protocol::Usage, cost_usd: Option<f64>, out: &mut String) {
+        out.push_str(&self.label("tokens used", "1;35"));
+        out.push_str(&with_thousands(usage.blended_total()));
+        out.push('\n');
+        if let Some((taken, window)) = self.context {
+            let _ = writeln!(
+                out,
+                "context left: {}% of {}",
+                duet_protocol::context_left_percent(taken, window),
+                with_thousands(window)
+            );
+        }
+        let _ = writeln!(out, "{}", self.cost_line(usage, cost_usd));
+    }
+
     /// `cost: $0.0071 · 20% of input from cache`, thread-cumulative like
     /// `tokens used`; without a price, what to set instead of a guess.
-    fn cost_line(&self, completed: &duet_protocol::TurnCompleted) -> String {
-        let mut line = match completed.cost_usd {
+    fn cost_line(&self, usage: &duet_protocol::Usage, cost_usd: Option<f64>) -> String {
+        let mut line = match cost_usd {
             Some(dollars) => format!("cost: {}", duet_protocol::display::format_usd(dollars)),
             None => format!(
                 "cost: unknown (no price for `{model}`: set `[model_prices.\"{model}\"]`)",
                 model = self.model
             ),
         };
-        if let Some(hit) = duet_protocol::display::cache_hit_percent(
-            completed.usage.input_tokens,
-            completed.usage.cached_input_tokens,
-        ) {
+        if let Some(hit) =
+            duet_protocol::display::cache_hit_percent(usage.input_tokens, usage.cached_input_tokens)
+        {
             line.push_str(&format!(" · {hit}% of input from cache"));
         }
         line

@@ -31,6 +31,12 @@ enum JsonEvent<'a> {
     ItemCompleted { item: Item },
     #[serde(rename = "turn.completed")]
     TurnCompleted { usage: TurnUsage },
+    #[serde(rename = "turn.stopped")]
+    TurnStopped {
+        limit: duet_protocol::BudgetLimit,
+        message: &'a str,
+        usage: TurnUsage,
+    },
     #[serde(rename = "turn.failed")]
     TurnFailed { error: &'a ErrorInfo },
     #[serde(rename = "error")]
@@ -84,6 +90,14 @@ impl JsonRenderer {
                 usage: TurnUsage {
                     tokens: completed.usage,
                     cost_usd: completed.cost_usd,
+                },
+            },
+            EventMsg::TurnStopped(stopped) => JsonEvent::TurnStopped {
+                limit: stopped.limit,
+                message: &stopped.message,
+                usage: TurnUsage {
+                    tokens: stopped.usage,
+                    cost_usd: stopped.cost_usd,
                 },
             },
             EventMsg::TurnFailed { error } => JsonEvent::TurnFailed { error },

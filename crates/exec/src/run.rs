@@ -27,6 +27,9 @@ pub enum Outcome {
     Failed,
     /// Ctrl+C: 130, as a shell reports a SIGINT death.
     Interrupted,
+    /// A budget limit stopped the turn (`--max-budget-usd`,
+    /// `--max-turns`, `--max-tokens`): 3. The session can be resumed.
+    BudgetStopped,
     /// stdout was closed by its reader: 0, quietly (like `rg | head`).
     BrokenPipe,
 }
@@ -37,6 +40,7 @@ impl Outcome {
             Outcome::Completed | Outcome::BrokenPipe => 0,
             Outcome::Failed => 1,
             Outcome::Interrupted => 130,
+            Outcome::BudgetStopped => 3,
         }
     }
 }
@@ -210,11 +214,12 @@ mod tests {
             Outcome::Failed,
             Outcome::Interrupted,
             Outcome::BrokenPipe,
+            Outcome::BudgetStopped,
         ]
         .into_iter()
         .map(Outcome::exit_code)
         .collect();
-        assert_eq!(codes, [0, 1, 130, 0]);
+        assert_eq!(codes, [0, 1, 130, 0, 3]);
     }
 
     #[test]

@@ -124,6 +124,13 @@ pub async fn drive_turn(
                     hard_exit: false,
                 });
             }
+            EventMsg::TurnStopped(_) => {
+                return Ok(TurnEnd {
+                    outcome: Outcome::BudgetStopped,
+                    last_message,
+                    hard_exit: false,
+                });
+            }
             EventMsg::TurnFailed { .. } => return Ok(TurnEnd::new(Outcome::Failed)),
             EventMsg::TurnAborted { .. } => return Ok(TurnEnd::new(Outcome::Interrupted)),
             _ => {}

@@ -361,6 +361,18 @@ async fn run_turn(
                     Some(json!({"threadId": thread_id, "content": content}));
                 return Ok(result);
             }
+            // What the turn did so far, and why it stopped: a reply on the
+            // thread goes on with a new allowance.
+            EventMsg::TurnStopped(stopped) => {
+                let content = match last_message {
+                    Some(text) => format!("{text}\n\n({})", stopped.message),
+                    None => stopped.message,
+                };
+                let mut result = CallToolResult::success(vec![ContentBlock::text(content.clone())]);
+                result.structured_content =
+                    Some(json!({"threadId": thread_id, "content": content}));
+                return Ok(result);
+            }
             EventMsg::TurnFailed { error } => {
                 let mut result =
                     CallToolResult::error(vec![ContentBlock::text(error.message.clone())]);

@@ -243,6 +243,10 @@ pub enum EventMsg {
     TurnFailed {
         error: ErrorInfo,
     },
+    /// The turn stopped at a request boundary because a budget limit was
+    /// reached (`--max-budget-usd`, `--max-turns`, `--max-tokens`,
+    /// `[budget]`). What it did so far is kept; the thread can go on.
+    TurnStopped(TurnStopped),
     /// The turn was cancelled by [`Op::Interrupt`].
     TurnAborted {
         reason: AbortReason,
@@ -347,6 +351,31 @@ pub struct TurnCompleted {
     /// This turn's requests alone.
     #[serde(default)]
     pub turn_cost_usd: Option<f64>,
+}
+
+/// A turn stopped by a budget limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnStopped {
+    pub limit: BudgetLimit,
+    /// Which limit, and how far the turn got (front ends say how to go on).
+    pub message: String,
+    /// As in [`TurnCompleted`].
+    pub usage: Usage,
+    pub turn_usage: Usage,
+    pub cost_usd: Option<f64>,
+    pub turn_cost_usd: Option<f64>,
+}
+
+/// The limits a turn keeps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetLimit {
+    /// `--max-budget-usd` / `budget.max_usd`.
+    MaxBudgetUsd,
+    /// `--max-turns` / `budget.max_turns`: model requests.
+    MaxTurns,
+    /// `--max-tokens` / `budget.max_tokens`: input plus output tokens.
+    MaxTokens,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

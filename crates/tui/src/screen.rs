@@ -369,7 +369,7 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
             self.terminal.backend_mut().enter_alternate_screen()?;
             self.pager_shown = true;
             self.terminal.resize(full).map_err(io::Error::other)?;
-            self.terminal.clear().map_err(io::Error::other)?;
+            self.clear_viewport()?;
         }
         let Some(crate::app::Overlay::Pager(pager)) = &app.view.overlay else {
             return Ok(());
@@ -395,7 +395,7 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
         self.terminal
             .resize(self.viewport)
             .map_err(io::Error::other)?;
-        self.terminal.clear().map_err(io::Error::other)?;
+        self.clear_viewport()?;
         let deferred = std::mem::take(&mut self.deferred);
         self.insert_history(deferred)
     }
@@ -437,16 +437,27 @@ impl<B: Backend + PurgeScrollback> Screen<B> {
                         .resize(self.viewport)
                         .map_err(io::Error::other)?;
                 }
-                self.terminal.clear().map_err(io::Error::other)?;
+                self.clear_viewport()?;
                 self.draw(app)
             }
         }
     }
 
+    /// Clear the viewport's rows and have the next draw paint all of it.
+    /// Not `Terminal::clear`: ratatui's asks the terminal where its cursor
+    /// is first, and a terminal that does not answer within two seconds (a
+    /// busy machine, an editor that just gave the terminal back) made that
+    /// an error that ended the TUI. Resizing to the same area clears the
+    /// same rows without asking.
+    fn clear_viewport(&mut self) -> io::Result<()> {
+        let area = self.terminal.get_frame().area();
+        self.terminal.resize(area).map_err(io::Error::other)
+    }
+
     /// Paint everything again on the next draw (another program, such as
     /// the external editor, had the terminal).
     pub fn repaint(&mut self) -> io::Result<()> {
-        self.terminal.clear().map_err(io::Error::other)
+        self.clear_viewport()
     }
 
     /// After a resize: take the new size; inline, clear screen and

@@ -183,6 +183,33 @@ pub(super) fn build_config(
         .as_ref()
         .and_then(|history| history.prune_tool_outputs_after_turns)
         .filter(|turns| *turns > 0);
+    if let Some(budget) = merged.budget {
+        if budget
+            .max_usd
+            .is_some_and(|usd| !usd.is_finite() || usd <= 0.0)
+        {
+            return Err(ConfigError::Budget {
+                key: "max_usd",
+                message: "must be a number of US dollars above zero".to_string(),
+            });
+        }
+        for (key, value) in [
+            ("max_turns", budget.max_turns),
+            ("max_tokens", budget.max_tokens),
+        ] {
+            if value == Some(0) {
+                return Err(ConfigError::Budget {
+                    key,
+                    message: "must be 1 or more".to_string(),
+                });
+            }
+        }
+        config.budget = crate::config::Budget {
+            max_usd: budget.max_usd,
+            max_turns: budget.max_turns,
+            max_tokens: budget.max_tokens,
+        };
+    }
     for (key, price) in merged.model_prices {
         let rates = [
             Some(price.input),

@@ -62,6 +62,8 @@ pub enum ConfigError {
     UnknownOssProvider { id: String },
     #[error("{message}; fix it in the config")]
     Mcp { message: String },
+    #[error("`budget.{key}` {message}; fix it in the config or the flag")]
+    Budget { key: &'static str, message: String },
     #[error("`model_prices.\"{key}\"`: {message}; fix it in the config")]
     ModelPrice { key: String, message: String },
     #[error("model provider `{id}` has no `base_url`; set `model_providers.{id}.base_url`")]

@@ -62,6 +62,7 @@ pub(super) struct ConfigToml {
     // yet, so each warns (`unsupported_keys`). `tui` is the TUI's.
     pub notify: Option<Vec<String>>,
     pub history: Option<HistoryToml>,
+    pub budget: Option<BudgetToml>,
     pub tui: Option<toml::Value>,
     pub mcp_servers: Option<toml::Value>,
     pub features: Option<toml::Value>,
@@ -112,6 +113,17 @@ pub(super) struct PriceToml {
     #[serde(default)]
     pub cache_write: Option<f64>,
     pub output: f64,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+/// `[budget]`: what one prompt may spend before its turn stops.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct BudgetToml {
+    pub max_usd: Option<f64>,
+    pub max_turns: Option<u64>,
+    pub max_tokens: Option<u64>,
     #[serde(flatten)]
     pub unknown: Unknown,
 }
@@ -369,6 +381,9 @@ pub(super) fn unknown_keys(config: &ConfigToml) -> Vec<String> {
     }
     if let Some(history) = &config.history {
         push_unknown(&mut keys, "history.", &history.unknown);
+    }
+    if let Some(budget) = &config.budget {
+        push_unknown(&mut keys, "budget.", &budget.unknown);
     }
     for (key, price) in &config.model_prices {
         push_unknown(

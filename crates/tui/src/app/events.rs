@@ -87,6 +87,19 @@ impl App {
                 self.notify("duet: turn finished");
                 self.end_turn(Some("Worked for".to_owned()), false);
             }
+            EventMsg::TurnStopped(stopped) => {
+                self.turn.usage = stopped.usage;
+                self.turn.cost_usd = stopped.cost_usd;
+                self.notice(
+                    NoticeKind::Warning,
+                    format!(
+                        "{}; send a message to go on (each message has the same allowance)",
+                        stopped.message
+                    ),
+                );
+                self.notify("duet: turn stopped at its budget");
+                self.end_turn(Some("Stopped after".to_owned()), false);
+            }
             EventMsg::TurnFailed { error } => {
                 if self.transcript.last_error.as_deref() != Some(error.message.as_str()) {
                     self.notice(NoticeKind::Error, error.message);
