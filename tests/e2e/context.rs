@@ -315,3 +315,113 @@ async fn a_refused_summary_request_is_cut_down_until_it_is_taken() {
         compaction[0]
     );
 }
+
+/// The body's fields as the bytes that were sent.
+fn raw_fields(body: &[u8]) -> std::collections::BTreeMap<String, String> {
+    let fields: std::collections::BTreeMap<String, Box<serde_json::value::RawValue>> =
+        serde_json::from_slice(body).expect("a JSON body");
+    fields
+        .into_iter()
+        .map(|(key, value)| (key, value.get().to_string()))
+        .collect()
+}
+
+/// Cache-friendly requests: over 20 tool calls in two runs of one thread
+/// (the second resumed, with a compaction in its middle), every request's
+/// input is the previous one's, byte for byte, with items appended; the
+/// other fields do not change (the summary request alone offers no
+/// tools); `prompt_cache_key` is the thread id throughout. Only the request
+/// after the compaction starts afresh.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_request_extends_the_one_before_byte_for_byte_but_across_the_compaction() {
+    let server = start_mock().await;
+    let call = |n: usize| {
+        sse_response(sse_completed_turn(&[ev_function_call(
+            &format!("c{n}"),
+            "exec_command",
+            &json!({ "cmd": format!("echo step {n}") }).to_string(),
+        )]))
+    };
+    let mut script: Vec<ResponseTemplate> = (1..=10).map(call).collect();
+    script.push(answer("first half done"));
+    script.extend((11..=14).map(call));
+    // The 15th call's response says the context is nearly full: the next
+    // request compacts first.
+    script.push(sse_response(sse(&[
+        ev_response_created("r15"),
+        ev_function_call("c15", "exec_command", r#"{"cmd":"echo step 15"}"#),
+        duet_test_support::sse::ev_completed_with_usage("r15", 250_000, 0, 100, 0),
+    ])));
+    script.push(answer("Summary: fifteen steps echoed."));
+    script.extend((16..=20).map(call));
+    script.push(answer("all done"));
+    let log = mount_response_sequence(&server, script).await;
+    let workspace = Workspace::new();
+    let first = workspace
+        .exec()
+        .mock(&base_url(&server))
+        .args(["--json", "-s", "danger-full-access", "echo ten steps"])
+        .run()
+        .await;
+    assert_eq!(first.code, Some(0), "{}", first.describe());
+    let second = workspace
+        .exec()
+        .mock(&base_url(&server))
+        .args([
+            "--json",
+            "-s",
+            "danger-full-access",
+            "resume",
+            "--last",
+            "ten more",
+        ])
+        .run()
+        .await;
+    assert_eq!(second.code, Some(0), "{}", second.describe());
+    let thread = first.thread_id();
+
+    let bodies: Vec<_> = log
+        .raw_bodies()
+        .iter()
+        .map(|body| raw_fields(body))
+        .collect();
+    assert_eq!(bodies.len(), 23);
+    let summary_request = 16;
+    assert!(
+        log.bodies()[summary_request]["input"]
+            .as_array()
+            .unwrap()
+            .last()
+            .is_some_and(|item| item["content"][0]["text"]
+                .as_str()
+                .is_some_and(|text| text.starts_with(CHECKPOINT))),
+        "request {summary_request} is the summary request"
+    );
+    let mut breaks = Vec::new();
+    for (index, pair) in bodies.windows(2).enumerate() {
+        let (before, after) = (&pair[0], &pair[1]);
+        let open = before["input"].trim_end_matches(']');
+        if !after["input"].starts_with(open) || after["input"].len() <= before["input"].len() {
+            breaks.push(index + 1);
+        }
+        for key in before.keys().chain(after.keys()) {
+            if key == "input"
+                || (key == "tools" && (index == summary_request || index + 1 == summary_request))
+            {
+                continue;
+            }
+            assert_eq!(
+                before.get(key),
+                after.get(key),
+                "`{key}` changed between requests {index} and {}",
+                index + 1
+            );
+        }
+        assert_eq!(before["prompt_cache_key"], format!("\"{thread}\""));
+    }
+    assert_eq!(
+        breaks,
+        [summary_request + 1],
+        "only the request after the compaction starts afresh"
+    );
+}

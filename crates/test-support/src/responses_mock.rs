@@ -41,6 +41,8 @@ pub struct RecordedRequest {
 #[derive(Debug, Clone, Default)]
 pub struct ResponsesLog {
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
+    /// Each request's body as the bytes that arrived.
+    raw_bodies: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 impl ResponsesLog {
@@ -56,7 +58,17 @@ impl ResponsesLog {
             .collect()
     }
 
-    fn push(&self, request: RecordedRequest) -> usize {
+    /// The bodies as the bytes that arrived (for checks that the parsed
+    /// JSON would hide, such as a byte-for-byte prefix).
+    pub fn raw_bodies(&self) -> Vec<Vec<u8>> {
+        self.raw_bodies.lock().expect("log lock poisoned").clone()
+    }
+
+    fn push(&self, request: RecordedRequest, raw_body: &[u8]) -> usize {
+        self.raw_bodies
+            .lock()
+            .expect("log lock poisoned")
+            .push(raw_body.to_vec());
         let mut requests = self.requests.lock().expect("log lock poisoned");
         requests.push(request);
         requests.len()
@@ -124,7 +136,7 @@ struct SequenceResponder {
 
 impl Respond for SequenceResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        let number = self.log.push(record(request));
+        let number = self.log.push(record(request), &request.body);
         let index = self.next.fetch_add(1, Ordering::SeqCst);
         match self.responses.get(index) {
             Some(response) => response.clone(),
