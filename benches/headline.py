@@ -83,6 +83,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", action="append", help="a duet binary (repeatable)")
     parser.add_argument("--label", action="append", help="a column name per --bin")
+    parser.add_argument("--env", action="append",
+                        help="NAME=VALUE[,NAME=VALUE] set for the --bin of the same position "
+                             "(an empty value sets nothing): the same binary measured with "
+                             "and without a switch, in one run")
     parser.add_argument("--mock", default=str(ROOT / "target/release/duet-mock-responses"))
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--no-wires", action="store_true",
@@ -92,6 +96,12 @@ def main():
     labels = args.label or [b.parent.parent.parent.name + ":" + b.name for b in bins]
     if len(labels) != len(bins):
         sys.exit("give one --label per --bin")
+    extra_envs = [
+        dict(pair.split("=", 1) for pair in spec.split(",") if "=" in pair)
+        for spec in (args.env or [""] * len(bins))
+    ]
+    if len(extra_envs) != len(bins):
+        sys.exit("give one --env per --bin")
 
     work = Path(tempfile.mkdtemp(prefix="duet-headline-"))
     # Each binary is measured as a fresh copy: a file as the linker wrote
@@ -186,7 +196,7 @@ def main():
         # Warm the page cache, the mocks and each home's database.
         for name, argv, _ in measures:
             for index, bin in enumerate(bins):
-                env = dict(base_env, DUET_HOME=str(homes[(name, index)]))
+                env = dict(base_env, DUET_HOME=str(homes[(name, index)]), **extra_envs[index])
                 for _ in range(2):
                     spawn_wait(argv(bin), env, repo)
         for round_number in range(args.rounds):
@@ -197,13 +207,13 @@ def main():
                     order.reverse()
                 times[(name, "floor")].append(floor_time(kind))
                 for index in order:
-                    env = dict(base_env, DUET_HOME=str(homes[(name, index)]))
+                    env = dict(base_env, DUET_HOME=str(homes[(name, index)]), **extra_envs[index])
                     times[(name, labels[index])].append(spawn_wait(argv(bins[index]), env, repo))
         rss = {}
         for name, argv, kind in measures:
             rss[(name, "floor")] = peak_rss_mib([floor], base_env, repo)
             for index, bin in enumerate(bins):
-                env = dict(base_env, DUET_HOME=str(homes[(name, index)]))
+                env = dict(base_env, DUET_HOME=str(homes[(name, index)]), **extra_envs[index])
                 rss[(name, labels[index])] = peak_rss_mib(argv(bin), env, repo)
     finally:
         for proc in mocks:

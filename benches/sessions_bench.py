@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Whole-process figures of duet's stored sessions (issue 6): `duet sessions
-list` and `duet sessions search` over 10,000 sessions of 20 items, and
+list` and `duet sessions search` over 10,000 sessions of 20 items, `duet
+usage` over their 200,000 cost-ledger rows (issue 20), and
 resuming a 10,000-item (~47 MB) session up to the moment its next request
 reaches the model. See docs/performance.md ("sessions").
 
@@ -104,6 +105,16 @@ def main():
                 [duet, "sessions", "search", "tests", "--all"], env, args.runs, cwd=project),
         measure("duet sessions search tests (this cwd, best 20)",
                 [duet, "sessions", "search", "tests"], env, args.runs, cwd=project),
+        measure("duet usage (200,000 ledger rows of 10,000 sessions, by model)",
+                [duet, "usage"], env, args.runs, cwd=project),
+        measure("duet usage --by day --json",
+                [duet, "usage", "--by", "day", "--json"], env, args.runs, cwd=project),
+        measure("duet usage --by dir",
+                [duet, "usage", "--by", "dir"], env, args.runs, cwd=project),
+        measure("duet usage --since 7d",
+                [duet, "usage", "--since", "7d"], env, args.runs, cwd=project),
+        measure("duet sessions cost (this cwd's newest: 20 requests)",
+                [duet, "sessions", "cost"], env, args.runs, cwd=project),
     ]
 
     def exec_argv(extra):

@@ -20,6 +20,8 @@ const SESSIONS: usize = 10_000;
 const ITEMS_PER_SESSION: usize = 20;
 const DIRECTORIES: usize = 10;
 const BIG_THREAD_ITEMS: usize = 10_000;
+/// Model requests in the cost ledger per session, over the last 30 days.
+const REQUESTS_PER_SESSION: usize = 20;
 
 fn main() {
     // `DUET_BENCH_HOME=DIR`: build the database in DIR and keep it, with
@@ -57,9 +59,14 @@ fn main() {
             .map(|item| item.json.get().len() + 1)
             .sum::<usize>();
         store.append(&id, "turn-1", &items).unwrap();
+        for request in 0..REQUESTS_PER_SESSION {
+            store
+                .record_request(&ledger_row(&mut rng, &id, session, request))
+                .unwrap();
+        }
     }
     println!(
-        "generate {SESSIONS} sessions x {ITEMS_PER_SESSION} items: {:.1} s",
+        "generate {SESSIONS} sessions x {ITEMS_PER_SESSION} items and {REQUESTS_PER_SESSION} ledger rows: {:.1} s",
         started.elapsed().as_secs_f64()
     );
 
@@ -276,6 +283,39 @@ fn thread(id: &str, session: usize) -> NewThread {
         git_commit: Some("0123456789abcdef0123456789abcdef01234567".to_string()),
         git_origin: None,
         source: "exec".to_string(),
+    }
+}
+
+/// One model request of `session` for the cost ledger: one of three
+/// models (one without a price); a session's requests a minute apart from
+/// a start somewhere in the last 30 days, as a session's come.
+fn ledger_row(
+    rng: &mut fastrand::Rng,
+    thread_id: &str,
+    session: usize,
+    request: usize,
+) -> duet_store::RequestRecord {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as i64);
+    // The same start for every request of a session (seeded by it).
+    let start = now - fastrand::Rng::with_seed(session as u64).i64(0..30 * 86_400_000);
+    let input = rng.u64(2_000..200_000);
+    let model = ["gpt-5.1-codex", "gpt-5-mini", "local-model"][session % 3];
+    duet_store::RequestRecord {
+        thread_id: thread_id.to_string(),
+        turn_id: "turn-1".to_string(),
+        at_ms: start + request as i64 * 60_000,
+        provider: "openai".to_string(),
+        model: model.to_string(),
+        tokens: duet_store::RequestTokens {
+            input_tokens: input,
+            cached_input_tokens: input / 2,
+            cache_write_input_tokens: 0,
+            output_tokens: rng.u64(50..5_000),
+            reasoning_output_tokens: rng.u64(0..500),
+        },
+        cost_pico: (model != "local-model").then(|| rng.i64(1_000_000..500_000_000_000)),
     }
 }
 

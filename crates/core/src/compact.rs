@@ -82,7 +82,14 @@ pub(crate) fn estimated_tokens(items: &[ResponseItem]) -> u64 {
     }
     let mut count = Count(0);
     for item in items {
-        let _ = serde_json::to_writer(&mut count, item);
+        match item {
+            // A resumed thread's items are their stored text: its length
+            // is known without copying (tens of megabytes) to serialise it.
+            ResponseItem::Stored(stored) => count.0 += stored.json().len() as u64,
+            item => {
+                let _ = serde_json::to_writer(&mut count, item);
+            }
+        }
     }
     count.0.div_ceil(4)
 }
@@ -163,6 +170,8 @@ impl Turn {
                 self.send(EventMsg::Warning {
                     message: "compaction cancelled: the hand-off was left empty; the history is unchanged".to_string(),
                 });
+                // Not asked again before every request of this turn.
+                self.auto_compact_declined = true;
                 return Ok(());
             }
         }

@@ -104,6 +104,7 @@ pub(crate) async fn run_turn(
         review_compaction: services.review_compactions,
         turn_cost: ThreadCost::default(),
         requests: 0,
+        auto_compact_declined: false,
     };
     services.events.send(Some(&turn_id), EventMsg::TurnStarted);
     log::info!(
@@ -296,6 +297,9 @@ pub(crate) struct Turn {
     turn_cost: ThreadCost,
     /// How many model requests this turn has made.
     requests: u64,
+    /// The user cancelled a compaction in this turn: no automatic one
+    /// until the turn ends.
+    pub(crate) auto_compact_declined: bool,
 }
 
 impl Turn {
@@ -336,9 +340,10 @@ impl Turn {
             if let Some((limit, message)) = self.over_budget() {
                 return Err(TurnError::Stopped(limit, message));
             }
-            if self
-                .auto_compact_limit()
-                .is_some_and(|limit| self.context_tokens >= limit)
+            if !self.auto_compact_declined
+                && self
+                    .auto_compact_limit()
+                    .is_some_and(|limit| self.context_tokens >= limit)
             {
                 self.compact(history, cancel, CompactionTrigger::Auto)
                     .await?;

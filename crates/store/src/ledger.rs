@@ -83,6 +83,18 @@ pub struct UsageGroup {
     pub total: LedgerTotal,
 }
 
+/// The width of `request_hours`' buckets.
+const HOUR_MS: i64 = 3_600_000;
+
+/// Sums over `request_hours`, in [`total_from_row`]'s order.
+const HOURLY_COLUMNS: &str = "coalesce(sum(request_hours.requests), 0), \
+     coalesce(sum(request_hours.input_tokens), 0), \
+     coalesce(sum(request_hours.cached_input_tokens), 0), \
+     coalesce(sum(request_hours.cache_write_input_tokens), 0), \
+     coalesce(sum(request_hours.output_tokens), 0), \
+     coalesce(sum(request_hours.reasoning_output_tokens), 0), \
+     coalesce(sum(request_hours.cost_pico), 0), coalesce(sum(request_hours.unpriced), 0)";
+
 const TOTAL_COLUMNS: &str = "count(*), coalesce(sum(requests.input_tokens), 0), \
      coalesce(sum(requests.cached_input_tokens), 0), \
      coalesce(sum(requests.cache_write_input_tokens), 0), \
@@ -109,36 +121,75 @@ fn total_from_row(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Led
 }
 
 impl Store {
-    /// Add one request to the ledger.
+    /// Add one request to the ledger, and to its hour's sums.
     pub fn record_request(&self, request: &RequestRecord) -> Result<(), StoreError> {
         let tokens = &request.tokens;
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO requests (thread_id, turn_id, at_ms, provider, model, input_tokens, \
-                 cached_input_tokens, cache_write_input_tokens, output_tokens, \
-                 reasoning_output_tokens, cost_pico) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )
-            .and_then(|mut statement| {
-                statement.execute(params![
-                    request.thread_id,
-                    request.turn_id,
-                    request.at_ms,
-                    request.provider,
-                    request.model,
-                    count_to_sql(tokens.input_tokens),
-                    count_to_sql(tokens.cached_input_tokens),
-                    count_to_sql(tokens.cache_write_input_tokens),
-                    count_to_sql(tokens.output_tokens),
-                    count_to_sql(tokens.reasoning_output_tokens),
-                    request.cost_pico,
-                ])
-            })
-            .map(|_| ())
-            .map_err(sql_error(
-                self.path(),
-                "record a model request in the cost ledger",
-            ))
+        let counts = [
+            count_to_sql(tokens.input_tokens),
+            count_to_sql(tokens.cached_input_tokens),
+            count_to_sql(tokens.cache_write_input_tokens),
+            count_to_sql(tokens.output_tokens),
+            count_to_sql(tokens.reasoning_output_tokens),
+        ];
+        let conn = self.conn();
+        conn.prepare_cached(
+            "INSERT INTO requests (thread_id, turn_id, at_ms, provider, model, input_tokens, \
+             cached_input_tokens, cache_write_input_tokens, output_tokens, \
+             reasoning_output_tokens, cost_pico) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )
+        .and_then(|mut statement| {
+            statement.execute(params![
+                request.thread_id,
+                request.turn_id,
+                request.at_ms,
+                request.provider,
+                request.model,
+                counts[0],
+                counts[1],
+                counts[2],
+                counts[3],
+                counts[4],
+                request.cost_pico,
+            ])
+        })
+        .and_then(|_| {
+            conn.prepare_cached(
+                "INSERT INTO request_hours (thread_id, hour, provider, model, cwd, requests, \
+                 input_tokens, cached_input_tokens, cache_write_input_tokens, output_tokens, \
+                 reasoning_output_tokens, cost_pico, unpriced) \
+                 VALUES (?1, ?2, ?3, ?4, (SELECT cwd FROM threads WHERE id = ?1), 1, \
+                 ?5, ?6, ?7, ?8, ?9, coalesce(?10, 0), ?10 IS NULL) \
+                 ON CONFLICT (thread_id, hour, provider, model) DO UPDATE SET \
+                 requests = requests + 1, \
+                 input_tokens = input_tokens + excluded.input_tokens, \
+                 cached_input_tokens = cached_input_tokens + excluded.cached_input_tokens, \
+                 cache_write_input_tokens = \
+                 cache_write_input_tokens + excluded.cache_write_input_tokens, \
+                 output_tokens = output_tokens + excluded.output_tokens, \
+                 reasoning_output_tokens = \
+                 reasoning_output_tokens + excluded.reasoning_output_tokens, \
+                 cost_pico = cost_pico + excluded.cost_pico, \
+                 unpriced = unpriced + excluded.unpriced",
+            )?
+            .execute(params![
+                request.thread_id,
+                request.at_ms.div_euclid(HOUR_MS),
+                request.provider,
+                request.model,
+                counts[0],
+                counts[1],
+                counts[2],
+                counts[3],
+                counts[4],
+                request.cost_pico,
+            ])
+        })
+        .map(|_| ())
+        .map_err(sql_error(
+            self.path(),
+            "record a model request in the cost ledger",
+        ))
     }
 
     /// Every request of a thread, oldest first (a fork's copied ones too).
@@ -192,34 +243,32 @@ impl Store {
             .map_err(sql_error(self.path(), "sum a session's cost"))
     }
 
-    /// Every request since `since_ms` (none: all), grouped by `by`, the
-    /// largest cost first (then the most tokens); a fork's copies are not
-    /// counted again.
+    /// Every request since `since_ms` (none: all; counted in whole UTC
+    /// hours, so the hour `since_ms` falls in is included whole), grouped
+    /// by `by`, the largest cost first (then the most input); a fork's
+    /// copies are not counted again. Reads the hourly sums, so its cost
+    /// grows with sessions and hours, not requests.
     pub fn usage(
         &self,
         since_ms: Option<i64>,
         by: UsageGrouping,
     ) -> Result<Vec<UsageGroup>, StoreError> {
         let key = match by {
-            UsageGrouping::Model => "requests.provider || '/' || requests.model",
-            UsageGrouping::Day => "date(requests.at_ms / 1000, 'unixepoch', 'localtime')",
-            UsageGrouping::Dir => "CAST(threads.cwd AS TEXT)",
-        };
-        let join = match by {
-            UsageGrouping::Dir => " JOIN threads ON threads.id = requests.thread_id",
-            UsageGrouping::Model | UsageGrouping::Day => "",
+            UsageGrouping::Model => "request_hours.provider || '/' || request_hours.model",
+            UsageGrouping::Day => "date(request_hours.hour * 3600, 'unixepoch', 'localtime')",
+            UsageGrouping::Dir => "CAST(request_hours.cwd AS TEXT)",
         };
         let sql = format!(
-            "SELECT {key} AS grouped, count(DISTINCT requests.thread_id), {columns} \
-             FROM requests{join} WHERE requests.copied = 0 AND requests.at_ms >= ?1 \
-             GROUP BY grouped ORDER BY 9 DESC, 4 DESC, grouped",
-            columns = TOTAL_COLUMNS,
+            "SELECT {key} AS grouped, count(DISTINCT request_hours.thread_id), {HOURLY_COLUMNS} \
+             FROM request_hours WHERE request_hours.hour >= ?1 \
+             GROUP BY grouped ORDER BY 9 DESC, 4 DESC, grouped"
         );
         let to_error = || sql_error(self.path(), "sum the cost ledger");
         let conn = self.conn();
         let mut statement = conn.prepare(&sql).map_err(to_error())?;
+        let since_hour = since_ms.map_or(i64::MIN, |since| since.div_euclid(HOUR_MS));
         let rows = statement
-            .query_map([since_ms.unwrap_or(i64::MIN)], |row| {
+            .query_map([since_hour], |row| {
                 Ok(UsageGroup {
                     key: row.get(0)?,
                     sessions: u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0),

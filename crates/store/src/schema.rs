@@ -145,16 +145,20 @@ CREATE INDEX threads_updated ON threads (updated_at_ms, id);
 CREATE INDEX threads_parent ON threads (parent_thread_id) WHERE parent_thread_id IS NOT NULL;
 ";
 
-/// The cost ledger: one row per model request.
+/// The cost ledger: one row per model request, and their sums by hour.
 ///
-/// - Token columns are the request's own (not cumulative); input includes
-///   the cached and cache-written tokens.
-/// - `cost_pico` is the price in millionths of a millionth of a US dollar
-///   (integers, so sums are exact); `NULL` when no price was known.
-/// - `provider` and `model` are what the request was sent to.
-/// - `copied` marks rows a fork copied from its parent: they count in the
-///   fork's cost, not again in `duet usage`.
-/// - `requests_at` serves `duet usage --since`.
+/// - `requests`: token columns are the request's own (not cumulative);
+///   input includes the cached and cache-written tokens. `cost_pico` is the
+///   price in millionths of a millionth of a US dollar (integers, so sums
+///   are exact); `NULL` when no price was known. `provider` and `model` are
+///   what the request was sent to. `copied` marks rows a fork copied from
+///   its parent: they count in the fork's cost.
+/// - `request_hours`: the same requests summed by thread, UTC hour
+///   (`at_ms / 3,600,000`) and model, kept with each request; `duet usage`
+///   reads these (a session makes one or a few rows), never every request;
+///   `cwd` is the thread's, copied so that grouping by directory needs no
+///   join.
+///   A fork's copies are not added here, so nothing is counted twice.
 const V3: &str = "
 CREATE TABLE requests (
     id INTEGER PRIMARY KEY,
@@ -172,7 +176,24 @@ CREATE TABLE requests (
     copied INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX requests_thread ON requests (thread_id, id);
-CREATE INDEX requests_at ON requests (at_ms);
+
+CREATE TABLE request_hours (
+    thread_id TEXT NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+    hour INTEGER NOT NULL,
+    provider TEXT NOT NULL,
+    model TEXT NOT NULL,
+    cwd TEXT NOT NULL,
+    requests INTEGER NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    cached_input_tokens INTEGER NOT NULL,
+    cache_write_input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    reasoning_output_tokens INTEGER NOT NULL,
+    cost_pico INTEGER NOT NULL,
+    unpriced INTEGER NOT NULL,
+    PRIMARY KEY (thread_id, hour, provider, model)
+) WITHOUT ROWID;
+CREATE INDEX request_hours_hour ON request_hours (hour);
 ";
 
 /// Brings the database at `path` to [`SCHEMA_VERSION`], given the version

@@ -36,6 +36,9 @@ pub(crate) fn fit(items: Vec<ResponseItem>, budget: u64, drop_turns: bool) -> Fi
         if total <= budget {
             return fitted;
         }
+        if !super::prune::is_output(&fitted.items[index]) {
+            continue;
+        }
         let Some(replacement) = without_output(
             &fitted.items[index],
             &makers,
@@ -93,6 +96,12 @@ pub(crate) fn fit(items: Vec<ResponseItem>, budget: u64, drop_turns: bool) -> Fi
 pub(crate) fn makers(items: &[ResponseItem]) -> HashMap<String, String> {
     let mut makers = HashMap::new();
     for item in items {
+        // Only calls are parsed (a resumed thread's items are stored text).
+        if let ResponseItem::Stored(stored) = item
+            && !stored.json().contains("call\"")
+        {
+            continue;
+        }
         let Some(item) = parsed(item) else { continue };
         match &*item {
             ResponseItem::FunctionCall {

@@ -71,7 +71,7 @@ fn is_message(item: &ResponseItem) -> bool {
     }
 }
 
-fn is_output(item: &ResponseItem) -> bool {
+pub(super) fn is_output(item: &ResponseItem) -> bool {
     match item {
         ResponseItem::Stored(stored) => {
             let json = stored.json();

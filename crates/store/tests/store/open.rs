@@ -37,7 +37,7 @@ fn migrates_from_nothing() {
     assert_eq!((version, SCHEMA_VERSION), (3, 3));
     assert_eq!(pragma_text(&home.path, "journal_mode"), "wal");
     let expected: Vec<(String, String)> = [
-        ("index", "requests_at"),
+        ("index", "request_hours_hour"),
         ("index", "requests_thread"),
         ("index", "sqlite_autoindex_display_items_1"),
         ("index", "sqlite_autoindex_items_1"),
@@ -56,6 +56,7 @@ fn migrates_from_nothing() {
         ("table", "items_fts_data"),
         ("table", "items_fts_docsize"),
         ("table", "items_fts_idx"),
+        ("table", "request_hours"),
         ("table", "requests"),
         ("table", "threads"),
         ("table", "turns"),
