@@ -340,6 +340,43 @@ async fn a_compaction_shows_why_and_the_hand_off() {
     check_sizes!("compaction", compaction());
 }
 
+/// A turn a budget stopped: the reason and how to go on, then the end of
+/// the turn; the status line has the session's cost.
+fn budget_stop() -> Vec<Step> {
+    let mut steps = vec![thread_started()];
+    steps.extend(type_text("refactor the parser"));
+    steps.push(key(crossterm::event::KeyCode::Enter));
+    steps.push(core(EventMsg::TurnStarted));
+    steps.extend(command(
+        "item_1",
+        "cargo test -p parser",
+        "test result: ok\n",
+        0,
+        CommandStatus::Completed,
+    ));
+    steps.push(wait_secs(2.0));
+    let usage = duet_protocol::Usage {
+        input_tokens: 48_000,
+        cached_input_tokens: 36_000,
+        output_tokens: 900,
+        ..duet_protocol::Usage::default()
+    };
+    steps.push(core(EventMsg::TurnStopped(duet_protocol::TurnStopped {
+        limit: duet_protocol::BudgetLimit::MaxTurns,
+        message: "stopped at the budget: 2 model requests (`--max-turns`); this turn made 2 model requests and used 48,900 tokens, $0.0321".into(),
+        usage,
+        turn_usage: usage,
+        cost_usd: Some(0.0321),
+        turn_cost_usd: Some(0.0321),
+    })));
+    steps
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_turn_stopped_by_its_budget_says_why_and_how_to_go_on() {
+    check_sizes!("budget_stop", budget_stop());
+}
+
 /// Issue 16, item 8: escape sequences in command output and model text
 /// (an OSC 52 clipboard write, a screen clear, a title) reached the
 /// terminal. They are shown escaped; no cell holds a control character.
