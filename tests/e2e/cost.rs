@@ -133,6 +133,47 @@ async fn the_ledger_prices_every_request_exactly_and_usage_sums_sessions() {
         json!(2.008)
     );
 
+    // The newest session here, request by request.
+    let last = workspace
+        .duet()
+        .args(["sessions", "cost", "--last"])
+        .cwd(workspace.repo())
+        .run()
+        .await;
+    assert_eq!(last.code, Some(0), "{}", last.describe());
+    let lines: Vec<&str> = last.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", last.stdout);
+    assert_eq!(
+        lines[1].split_whitespace().collect::<Vec<_>>(),
+        [
+            "#",
+            "TIME",
+            "MODEL",
+            "INPUT",
+            "CACHED",
+            "OUTPUT",
+            "REASONING",
+            "COST"
+        ]
+    );
+    let row: Vec<&str> = lines[2].split_whitespace().collect();
+    assert_eq!(
+        [row[0], row[2], row[3], row[4], row[5], row[6], row[7]],
+        [
+            "1",
+            "openai/gpt-5.5",
+            "1,000,000",
+            "0",
+            "1,000",
+            "0",
+            "$2.01"
+        ]
+    );
+    assert_eq!(
+        lines[3],
+        "total: 1 request · 1,000,000 in (0% cached) · 1,000 out · $2.01"
+    );
+
     let usage = workspace.duet().args(["usage", "--json"]).run().await;
     assert_eq!(usage.code, Some(0), "{}", usage.describe());
     let usage = json_of(&usage);

@@ -79,6 +79,9 @@ pub enum SessionsCommand {
     /// price), and the total. Without SESSION: this directory's newest.
     Cost {
         session: Option<String>,
+        /// This directory's newest session (the same as no SESSION).
+        #[arg(long = "last", conflicts_with = "session")]
+        last: bool,
         #[arg(long = "json")]
         json: bool,
     },
@@ -273,7 +276,7 @@ fn run_inner(command: SessionsCommand) -> anyhow::Result<()> {
                 None => out.write_all(text.as_bytes())?,
             }
         }
-        SessionsCommand::Cost { session, json } => {
+        SessionsCommand::Cost { session, json, .. } => {
             let (thread, requests, total) = match session {
                 Some(session) => sessions.cost(&session)?,
                 None => sessions.last_cost(&current_dir()?)?,

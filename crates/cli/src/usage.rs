@@ -261,8 +261,9 @@ pub(crate) fn cost_table(
     out.push_str(&table(&rows));
     let _ = writeln!(
         out,
-        "total: {} requests · {} in{} · {} out · {}",
+        "total: {} request{} · {} in{} · {} out · {}",
         with_thousands(total.requests),
+        if total.requests == 1 { "" } else { "s" },
         with_thousands(total.tokens.input_tokens),
         cache_hit_percent(total.tokens.input_tokens, total.tokens.cached_input_tokens)
             .map(|hit| format!(" ({hit}% cached)"))
