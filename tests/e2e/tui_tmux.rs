@@ -481,3 +481,53 @@ async fn compact_edit_opens_the_hand_off_in_the_editor_and_uses_the_edit() {
     tmux.send_key("C-c");
     tmux.send_key("C-c");
 }
+
+/// `/new` ends the session: an MCP server still starting goes with it,
+/// not left running in the TUI's process until it exits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_stops_the_mcp_servers_of_the_session_it_ends() {
+    if !tmux_or_skip() {
+        return;
+    }
+    let workspace = Workspace::new();
+    let pidfile = workspace.home().join("server.pid");
+    std::fs::write(
+        workspace.home().join("config.toml"),
+        format!(
+            "[mcp_servers.slow]\ncommand = \"sh\"\nargs = [\"-c\", \"echo $$ > '{}'; exec sleep 60\"]\nstartup_timeout_sec = 120\n",
+            pidfile.display()
+        ),
+    )
+    .unwrap();
+    let command = duet_command(&workspace, "http://127.0.0.1:9/v1", "");
+    let tmux = Tmux::start("new-stops-servers");
+    tmux.respawn(&workspace.repo().display().to_string(), &command);
+    tmux.wait_for("the composer", |s| s.contains("Ask duet to do anything"));
+    let mut pid = None;
+    assert!(
+        common::wait_until(Duration::from_secs(20), || {
+            pid = std::fs::read_to_string(&pidfile)
+                .ok()
+                .and_then(|text| text.trim().parse::<i32>().ok());
+            pid.is_some()
+        }),
+        "the server never started"
+    );
+    let pid = pid.unwrap();
+    assert!(common::process_alive(pid));
+    std::fs::remove_file(&pidfile).unwrap();
+    tmux.send_text("/new");
+    tmux.send_key("Enter");
+    tmux.wait_for("the new session", |s| s.contains("Starting a new session"));
+    assert!(
+        common::wait_until(Duration::from_secs(10), || !common::process_alive(pid)),
+        "the first session's starting server {pid} outlived it"
+    );
+    // The new session starts its own.
+    assert!(
+        common::wait_until(Duration::from_secs(20), || pidfile.exists()),
+        "the new session's server never started"
+    );
+    tmux.send_key("C-c");
+    tmux.send_key("C-c");
+}

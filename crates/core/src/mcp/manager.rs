@@ -41,6 +41,22 @@ pub(crate) struct Server {
     restarts: AtomicU32,
     start: StartContext,
     events: EventSender,
+    /// The session has ended: a start still under way stops the server
+    /// it reaches instead of keeping it.
+    stopped: std::sync::atomic::AtomicBool,
+    /// The start under way, to abandon (and so stop its process) when the
+    /// session ends first.
+    starting: std::sync::Mutex<Option<tokio::task::AbortHandle>>,
+}
+
+impl Server {
+    /// Start (again) in the background, on the servers' own runtime.
+    fn spawn_start(self: &Arc<Self>) {
+        let task = server_runtime().spawn(run_start(Arc::clone(self)));
+        if let Ok(mut starting) = self.starting.lock() {
+            *starting = Some(task.abort_handle());
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -107,11 +123,13 @@ impl McpManager {
                     restarts: AtomicU32::new(0),
                     start: start.clone(),
                     events: events.clone(),
+                    stopped: std::sync::atomic::AtomicBool::new(false),
+                    starting: std::sync::Mutex::new(None),
                 })
             })
             .collect();
         for server in &servers {
-            server_runtime().spawn(run_start(Arc::clone(server)));
+            server.spawn_start();
         }
         McpManager { servers }
     }
@@ -285,7 +303,7 @@ impl McpManager {
                 "MCP server `{}` exited; starting it again",
                 server.config.name
             );
-            server_runtime().spawn(run_start(Arc::clone(&server)));
+            server.spawn_start();
         }
         match server.settled().await {
             Ok(live) => match live.tool(&tool.qualified) {
@@ -303,6 +321,21 @@ impl McpManager {
     /// (each a moment at most, all at once): the session is ending, and
     /// none of them may outlive duet.
     pub(crate) async fn stop_all(&self) {
+        // First, so that a start finishing meanwhile stops its server too.
+        for server in &self.servers {
+            server
+                .stopped
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            // A start under way is dropped, its process with it.
+            if let Some(start) = server
+                .starting
+                .lock()
+                .ok()
+                .and_then(|mut start| start.take())
+            {
+                start.abort();
+            }
+        }
         let stopping: Vec<_> = self
             .servers
             .iter()
@@ -474,11 +507,16 @@ async fn run_start(server: Arc<Server>) {
                 started.elapsed().as_millis(),
                 tools.len()
             );
-            server.state.send_replace(State::Ready(Arc::new(Live {
+            let live = Arc::new(Live {
                 resources: connection.has_resources(),
                 connection,
                 tools: RwLock::new(Arc::new(tools)),
-            })));
+            });
+            server.state.send_replace(State::Ready(Arc::clone(&live)));
+            // The session ended while this server started: it goes too.
+            if server.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                live.connection.stop().await;
+            }
         }
         Err(message) => {
             log::warn!("{message}");
