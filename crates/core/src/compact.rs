@@ -25,7 +25,7 @@ pub(crate) mod prune;
 mod task_state;
 
 use crate::services::TurnError;
-use crate::turn::{Turn, UNKNOWN_WINDOW};
+use crate::turn::Turn;
 use duet_model::{ContentItem, ModelError, ResponseEvent, ResponseItem, ResponsesRequest};
 use duet_protocol::{CompactionTrigger, EventMsg, Item, ItemDetails};
 use std::borrow::Cow;
@@ -94,6 +94,26 @@ pub(crate) fn estimated_tokens(items: &[ResponseItem]) -> u64 {
     count.0.div_ceil(4)
 }
 
+/// Responses item types, as a stored item's text names them: what
+/// [`may_be`] looks for before a stored item is parsed.
+pub(crate) const MESSAGE: &[&str] = &[r#""type":"message""#];
+pub(crate) const CALLS: &[&str] = &[r#""type":"function_call""#, r#""type":"custom_tool_call""#];
+pub(crate) const OUTPUTS: &[&str] = &[
+    r#""type":"function_call_output""#,
+    r#""type":"custom_tool_call_output""#,
+];
+
+/// Whether `item` may be of one of `kinds` (see [`MESSAGE`], [`CALLS`],
+/// [`OUTPUTS`]): a look at a stored item's text, so that a resumed
+/// thread's items are parsed only when they may matter; an item in memory
+/// says yes (matching it costs nothing).
+pub(crate) fn may_be(item: &ResponseItem, kinds: &[&str]) -> bool {
+    match item {
+        ResponseItem::Stored(stored) => kinds.iter().any(|kind| stored.json().contains(kind)),
+        _ => true,
+    }
+}
+
 /// `item`, parsed if it is stored text (a resumed thread's items are kept
 /// as text; compaction is rare enough to parse them here); `None` if that
 /// text does not parse.
@@ -122,7 +142,7 @@ impl Turn {
         cancel: &CancellationToken,
         trigger: CompactionTrigger,
     ) -> Result<(), TurnError> {
-        let window = self.context_window.unwrap_or(UNKNOWN_WINDOW);
+        let room = self.usable_window();
         let tokens_before = match self.context_tokens {
             0 => estimated_tokens(history),
             known => known,
@@ -134,8 +154,7 @@ impl Turn {
         let task_state = task_state::TaskState::of(history).render();
         let prompt = self.compaction_prompt(task_state.as_deref());
         let prompt_tokens = estimated_tokens(std::slice::from_ref(&prompt));
-        // Room for the summary itself: a quarter of the window.
-        let mut budget = (window / 4 * 3).saturating_sub(prompt_tokens);
+        let mut budget = room.saturating_sub(prompt_tokens);
         let mut attempt = 1;
         let (summary, mut elided, omitted) = loop {
             let fitted = fit::fit(history[..keep_from].to_vec(), budget, true);
@@ -154,7 +173,8 @@ impl Turn {
                 }
                 Err(SummaryError::TooLong) => {
                     return Err(TurnError::Fatal(format!(
-                        "cannot compact the conversation: the model refused the summary request as too long even cut down to about {budget} tokens; set `model_context_window` to the model's real window (now {window}), or start a new session; the history is unchanged"
+                        "cannot compact the conversation: the model refused the summary request as too long even cut down to about {budget} tokens; set `model_context_window` to the model's real window (now {}), or start a new session; the history is unchanged",
+                        self.window()
                     )));
                 }
                 Err(SummaryError::Turn(error)) => return Err(error),
@@ -180,8 +200,8 @@ impl Turn {
         let mut replaced = compacted_history(opening, &history[..keep_from], &hand_off);
         let tail_start = replaced.len();
         if keep_from < history.len() {
-            let room = (window / 4 * 3).saturating_sub(estimated_tokens(&replaced));
-            let tail = fit::fit(history[keep_from..].to_vec(), room, false);
+            let left = room.saturating_sub(estimated_tokens(&replaced));
+            let tail = fit::fit(history[keep_from..].to_vec(), left, false);
             elided += tail.elided_outputs;
             replaced.extend(tail.items);
         }
@@ -208,7 +228,7 @@ impl Turn {
         };
         self.send(EventMsg::ItemCompleted { item });
         self.send(EventMsg::ContextCompacted);
-        self.report_context();
+        self.report_context(duet_protocol::Usage::default());
         Ok(())
     }
 
@@ -344,6 +364,9 @@ pub(crate) fn compacted_history(
 /// the user-role messages duet writes itself (opening context, notes of
 /// an interrupt, an earlier summary).
 pub(crate) fn user_prompt_text(item: &ResponseItem) -> Option<String> {
+    if !may_be(item, MESSAGE) {
+        return None;
+    }
     let item = parsed(item)?;
     let ResponseItem::Message { role, content, .. } = &*item else {
         return None;

@@ -240,14 +240,19 @@ pub struct Settings {
 }
 
 impl Config {
+    /// `provider/model`: the key of `[model_prices]`, and how the cost
+    /// ledger names a model.
+    pub fn model_key(&self) -> String {
+        format!("{}/{}", self.model_provider.id, self.model)
+    }
+
     /// What the session's model costs: `[model_prices."provider/model"]`,
     /// else the catalogue's price (a proxy on this machine, such as
     /// LiteLLM, still bills the provider's; models that run locally have
     /// none in the catalogue); `None` when nobody knows (then duet shows
     /// tokens, never a guess).
     pub fn price(&self) -> Option<duet_protocol::ModelPrice> {
-        let key = format!("{}/{}", self.model_provider.id, self.model);
-        if let Some(price) = self.model_prices.get(&key) {
+        if let Some(price) = self.model_prices.get(&self.model_key()) {
             return Some(*price);
         }
         crate::catalogue::lookup(&self.model)?.price

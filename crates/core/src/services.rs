@@ -214,14 +214,12 @@ impl SessionServices {
             .clone()
     }
 
-    /// Add one request's cost to the thread's; the new total.
-    pub(crate) fn add_cost(&self, cost: Option<i64>) -> ThreadCost {
-        let mut total = self
-            .cost
+    /// Add one request's cost to the thread's.
+    pub(crate) fn add_cost(&self, cost: Option<i64>) {
+        self.cost
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        total.add(cost);
-        *total
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .add(cost);
     }
 
     /// What the thread's requests have cost so far.

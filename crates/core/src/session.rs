@@ -502,7 +502,7 @@ async fn run_session(
                 .config
                 .context_window()
                 .unwrap_or(crate::turn::UNKNOWN_WINDOW),
-            cost_usd: services.cost.lock().ok().and_then(|cost| cost.usd()),
+            cost_usd: services.thread_cost().usd(),
         }),
     );
     let mut state = SessionState {

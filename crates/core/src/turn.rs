@@ -327,8 +327,7 @@ impl Turn {
         // being too long.
         let mut overflow_compacted = false;
         if self.settings.config.budget.max_usd.is_some() && self.settings.config.price().is_none() {
-            let config = &self.settings.config;
-            let key = format!("{}/{}", config.model_provider.id, config.model);
+            let key = self.settings.config.model_key();
             return Err(TurnError::Fatal(format!(
                 "cannot keep to the spending limit (`--max-budget-usd` / `budget.max_usd`): no price is known for `{key}`; set `[model_prices.\"{key}\"]` in the config, or limit `--max-turns` / `--max-tokens` instead"
             )));
@@ -402,9 +401,8 @@ impl Turn {
         }
     }
 
-    /// The first budget limit this turn has reached (`requests` says how
-    /// many requests it made), and what to say: it
-    /// then makes no further request.
+    /// The first budget limit this turn has reached, and what to say; the
+    /// turn then makes no further request.
     fn over_budget(&self) -> Option<(BudgetLimit, String)> {
         let budget = self.settings.config.budget;
         let tokens = self.turn_usage.input_tokens + self.turn_usage.output_tokens;
@@ -454,12 +452,12 @@ impl Turn {
     /// compaction: this turn's own message is larger than the window, or
     /// it was compacted already. `None` when compacting may help.
     fn too_long(&self, history: &[ResponseItem], compacted: bool) -> Option<String> {
-        let window = self.context_window.unwrap_or(UNKNOWN_WINDOW);
+        let window = self.window();
         let message = history.get(self.turn_start).map_or(0, |item| {
             crate::compact::estimated_tokens(std::slice::from_ref(item))
         });
         let model = &self.settings.config.model;
-        if message > window / 4 * 3 {
+        if message > self.usable_window() {
             return Some(format!(
                 "your message is too long for `{model}`: about {message} tokens, and its context window is {window}; shorten it, or save it to a file and ask for the parts that matter to be read"
             ));
@@ -479,8 +477,20 @@ impl Turn {
         match self.settings.config.model_auto_compact_token_limit {
             Some(0) => None,
             Some(limit) => Some(limit),
-            None => Some(self.context_window.unwrap_or(UNKNOWN_WINDOW) / 10 * 9),
+            None => Some(self.window() / 10 * 9),
         }
+    }
+
+    /// The model's context window (configured, catalogued or reported by
+    /// its server), else [`UNKNOWN_WINDOW`].
+    pub(crate) fn window(&self) -> u64 {
+        self.context_window.unwrap_or(UNKNOWN_WINDOW)
+    }
+
+    /// What a request duet cuts down to fit may take: three quarters of
+    /// the window, the rest left for the model's answer.
+    pub(crate) fn usable_window(&self) -> u64 {
+        self.window() / 4 * 3
     }
 
     pub(crate) fn request(
@@ -625,24 +635,19 @@ impl Turn {
             &last,
             cost,
         );
-        let thread_cost = self.services.add_cost(cost);
+        self.services.add_cost(cost);
+        self.report_context(last);
+    }
+
+    /// Report the thread's usage and cost and how full the context is,
+    /// after a response (`last`, its usage) or when no response said so
+    /// (after a compaction, the new history's estimated size).
+    pub(crate) fn report_context(&self, last: Usage) {
         self.send(EventMsg::TokenCount(TokenCount {
             last,
             total: self.thread_usage,
             context_tokens: self.context_tokens,
-            context_window: self.context_window.unwrap_or(UNKNOWN_WINDOW),
-            cost_usd: thread_cost.usd(),
-        }));
-    }
-
-    /// Report how full the context is when no response said so (after a
-    /// compaction: the new history's estimated size).
-    pub(crate) fn report_context(&self) {
-        self.send(EventMsg::TokenCount(TokenCount {
-            last: Usage::default(),
-            total: self.thread_usage,
-            context_tokens: self.context_tokens,
-            context_window: self.context_window.unwrap_or(UNKNOWN_WINDOW),
+            context_window: self.window(),
             cost_usd: self.services.thread_cost().usd(),
         }));
     }
@@ -747,13 +752,13 @@ fn user_message(inputs: &[UserInput]) -> ResponseItem {
     }
 }
 
-/// `reasoning` of the request: what the config asks for; for reasoning
-/// models with nothing configured, summaries on `auto`.
 /// `1 model request`, `2 model requests`.
 fn requests(count: u64) -> String {
     format!("{count} model request{}", if count == 1 { "" } else { "s" })
 }
 
+/// `reasoning` of the request: what the config asks for; for reasoning
+/// models with nothing configured, summaries on `auto`.
 fn reasoning_for(config: &Config) -> Option<Reasoning> {
     let supported = config
         .model_supports_reasoning_summaries

@@ -4,7 +4,9 @@
 //! large it was and what made it; then, if allowed, the oldest whole turns
 //! are left out. Only requests change: the store keeps everything.
 
-use super::{estimated_tokens, parsed, task_state::command_of, user_prompt_text};
+use super::{
+    CALLS, OUTPUTS, estimated_tokens, may_be, parsed, task_state::command_of, user_prompt_text,
+};
 use duet_model::{FunctionCallOutput, ResponseItem};
 use std::collections::HashMap;
 
@@ -35,9 +37,6 @@ pub(crate) fn fit(items: Vec<ResponseItem>, budget: u64, drop_turns: bool) -> Fi
     for index in 0..fitted.items.len() {
         if total <= budget {
             return fitted;
-        }
-        if !super::prune::is_output(&fitted.items[index]) {
-            continue;
         }
         let Some(replacement) = without_output(
             &fitted.items[index],
@@ -96,10 +95,7 @@ pub(crate) fn fit(items: Vec<ResponseItem>, budget: u64, drop_turns: bool) -> Fi
 pub(crate) fn makers(items: &[ResponseItem]) -> HashMap<String, String> {
     let mut makers = HashMap::new();
     for item in items {
-        // Only calls are parsed (a resumed thread's items are stored text).
-        if let ResponseItem::Stored(stored) = item
-            && !stored.json().contains("call\"")
-        {
+        if !may_be(item, CALLS) {
             continue;
         }
         let Some(item) = parsed(item) else { continue };
@@ -132,6 +128,9 @@ pub(crate) fn without_output(
     makers: &HashMap<String, String>,
     why: &str,
 ) -> Option<ResponseItem> {
+    if !may_be(item, OUTPUTS) {
+        return None;
+    }
     let item = parsed(item)?;
     let (call_id, size) = match &*item {
         ResponseItem::FunctionCallOutput { call_id, output } => (

@@ -17,7 +17,7 @@ pub(crate) fn prune(input: &mut [ResponseItem], keep_turns: u32) -> Pruned {
     let mut seen = 0;
     let mut boundary = None;
     for (index, item) in input.iter().enumerate().rev() {
-        if is_message(item) && user_prompt_text(item).is_some() {
+        if user_prompt_text(item).is_some() {
             seen += 1;
             if seen == keep_turns {
                 boundary = Some(index);
@@ -29,23 +29,17 @@ pub(crate) fn prune(input: &mut [ResponseItem], keep_turns: u32) -> Pruned {
         return Vec::new();
     };
     let makers = makers(&input[..boundary]);
+    let why = format!(
+        "pruned from this request (it is older than the last {}; run the command again if you need it)",
+        if keep_turns == 1 {
+            "turn".to_string()
+        } else {
+            format!("{keep_turns} turns")
+        }
+    );
     let mut pruned = Vec::new();
     for (index, item) in input[..boundary].iter_mut().enumerate() {
-        if !is_output(item) {
-            continue;
-        }
-        if let Some(note) = without_output(
-            item,
-            &makers,
-            &format!(
-                "pruned from this request (it is older than the last {}; run the command again if you need it)",
-                if keep_turns == 1 {
-                    "turn".to_string()
-                } else {
-                    format!("{keep_turns} turns")
-                }
-            ),
-        ) {
+        if let Some(note) = without_output(item, &makers, &why) {
             pruned.push((index, std::mem::replace(item, note)));
         }
     }
@@ -58,28 +52,6 @@ pub(crate) fn restore(history: &mut [ResponseItem], pruned: Pruned) {
         if let Some(slot) = history.get_mut(index) {
             *slot = item;
         }
-    }
-}
-
-/// Cheap checks before parsing a stored item: is it a message, a tool
-/// output?
-fn is_message(item: &ResponseItem) -> bool {
-    match item {
-        ResponseItem::Stored(stored) => stored.json().contains(r#""type":"message""#),
-        ResponseItem::Message { .. } => true,
-        _ => false,
-    }
-}
-
-pub(super) fn is_output(item: &ResponseItem) -> bool {
-    match item {
-        ResponseItem::Stored(stored) => {
-            let json = stored.json();
-            json.contains(r#""type":"function_call_output""#)
-                || json.contains(r#""type":"custom_tool_call_output""#)
-        }
-        ResponseItem::FunctionCallOutput { .. } | ResponseItem::CustomToolCallOutput { .. } => true,
-        _ => false,
     }
 }
 

@@ -3,7 +3,7 @@
 //! summary might blur (the plan, the files changed, the last failure)
 //! survive it exactly.
 
-use super::parsed;
+use super::{CALLS, OUTPUTS, may_be, parsed};
 use duet_model::{FunctionCallOutput, ResponseItem};
 use std::collections::HashMap;
 
@@ -35,6 +35,9 @@ impl TaskState {
         // call id -> command line of an `exec_command` call.
         let mut commands: HashMap<String, String> = HashMap::new();
         for item in items {
+            if !may_be(item, CALLS) && !may_be(item, OUTPUTS) {
+                continue;
+            }
             let Some(item) = parsed(item) else { continue };
             match &*item {
                 ResponseItem::FunctionCall {

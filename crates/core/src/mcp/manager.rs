@@ -19,8 +19,8 @@ use crate::config::mcp::{McpServerConfig, McpTransport};
 use crate::services::EventSender;
 use duet_protocol::{EventMsg, McpServerState, McpServerStatus, McpToolInfo};
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 use tokio::sync::watch;
 
@@ -43,10 +43,10 @@ pub(crate) struct Server {
     events: EventSender,
     /// The session has ended: a start still under way stops the server
     /// it reaches instead of keeping it.
-    stopped: std::sync::atomic::AtomicBool,
+    stopped: AtomicBool,
     /// The start under way, to abandon (and so stop its process) when the
     /// session ends first.
-    starting: std::sync::Mutex<Option<tokio::task::AbortHandle>>,
+    starting: Mutex<Option<tokio::task::AbortHandle>>,
 }
 
 impl Server {
@@ -123,8 +123,8 @@ impl McpManager {
                     restarts: AtomicU32::new(0),
                     start: start.clone(),
                     events: events.clone(),
-                    stopped: std::sync::atomic::AtomicBool::new(false),
-                    starting: std::sync::Mutex::new(None),
+                    stopped: AtomicBool::new(false),
+                    starting: Mutex::new(None),
                 })
             })
             .collect();
@@ -323,9 +323,7 @@ impl McpManager {
     pub(crate) async fn stop_all(&self) {
         // First, so that a start finishing meanwhile stops its server too.
         for server in &self.servers {
-            server
-                .stopped
-                .store(true, std::sync::atomic::Ordering::SeqCst);
+            server.stopped.store(true, Ordering::SeqCst);
             // A start under way is dropped, its process with it.
             if let Some(start) = server
                 .starting
@@ -514,7 +512,7 @@ async fn run_start(server: Arc<Server>) {
             });
             server.state.send_replace(State::Ready(Arc::clone(&live)));
             // The session ended while this server started: it goes too.
-            if server.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+            if server.stopped.load(Ordering::SeqCst) {
                 live.connection.stop().await;
             }
         }
