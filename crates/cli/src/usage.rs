@@ -5,15 +5,12 @@
 //! duet never guesses a price.
 
 use clap::{Args, ValueEnum};
-use duet_core::sessions::{LedgerTotal, RequestRecord, UsageGroup, UsageGrouping};
+use duet_core::sessions::{LedgerTotal, RequestRecord, UsageGroup, UsageGrouping, pico_to_usd};
 use duet_protocol::display::{cache_hit_percent, format_usd, with_thousands};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::ExitCode;
-
-/// Picodollars in a dollar: the ledger's unit.
-const PICO: f64 = 1e12;
 
 /// `duet usage`.
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -90,18 +87,13 @@ fn parse_age(age: &str) -> anyhow::Result<i64> {
     Ok(number.saturating_mul(unit_ms))
 }
 
-/// A sum's cost in dollars, or `None` when a request in it had no price.
-fn dollars(total: &LedgerTotal) -> Option<f64> {
-    total.known_cost_pico().map(|pico| pico as f64 / PICO)
-}
-
 fn cost_cell(total: &LedgerTotal) -> String {
-    match dollars(total) {
+    match total.known_cost_usd() {
         Some(dollars) => format_usd(dollars),
         None if total.unpriced == total.requests => "unknown".to_string(),
         None => format!(
             "≥ {} ({} unpriced)",
-            format_usd(total.cost_pico as f64 / PICO),
+            format_usd(pico_to_usd(total.cost_pico)),
             total.unpriced
         ),
     }
@@ -115,7 +107,7 @@ fn total_json(total: &LedgerTotal) -> Value {
         "cache_write_input_tokens": total.tokens.cache_write_input_tokens,
         "output_tokens": total.tokens.output_tokens,
         "reasoning_output_tokens": total.tokens.reasoning_output_tokens,
-        "cost_usd": dollars(total),
+        "cost_usd": total.known_cost_usd(),
         "unpriced_requests": total.unpriced,
     })
 }
@@ -254,7 +246,7 @@ pub(crate) fn cost_table(
             with_thousands(request.tokens.reasoning_output_tokens),
             request.cost_pico.map_or_else(
                 || "unknown".to_string(),
-                |pico| format_usd(pico as f64 / PICO),
+                |pico| format_usd(pico_to_usd(pico)),
             ),
         ]);
     }
@@ -269,7 +261,7 @@ pub(crate) fn cost_table(
             .map(|hit| format!(" ({hit}% cached)"))
             .unwrap_or_default(),
         with_thousands(total.tokens.output_tokens),
-        match dollars(total) {
+        match total.known_cost_usd() {
             Some(dollars) => format_usd(dollars),
             None => format!(
                 "cost unknown: {} of the requests had no price (`[model_prices.\"provider/model\"]` sets one)",
@@ -295,7 +287,7 @@ pub(crate) fn cost_json(thread_id: &str, requests: &[RequestRecord], total: &Led
                 "cache_write_input_tokens": request.tokens.cache_write_input_tokens,
                 "output_tokens": request.tokens.output_tokens,
                 "reasoning_output_tokens": request.tokens.reasoning_output_tokens,
-                "cost_usd": request.cost_pico.map(|pico| pico as f64 / PICO),
+                "cost_usd": request.cost_pico.map(pico_to_usd),
             })
         })
         .collect();

@@ -83,11 +83,8 @@ fn is_snapshot_suffix(rest: &str) -> bool {
 /// The cost of `usage` at `price`, in US dollars. Input tokens include the
 /// cached and cache-written ones, which are billed at their own rates.
 pub fn cost(price: &ModelPrice, usage: &duet_protocol::Usage) -> f64 {
-    cost_pico(price, usage) as f64 / PICO_PER_DOLLAR
+    duet_store::pico_to_usd(cost_pico(price, usage))
 }
-
-/// Picodollars (10⁻¹² US dollars) in a dollar.
-pub const PICO_PER_DOLLAR: f64 = 1e12;
 
 /// [`cost`] in picodollars, exactly: a rate of `r` dollars per million
 /// tokens is `r × 10⁶` picodollars per token (rounded to whole

@@ -96,7 +96,7 @@ impl ThreadCost {
     }
 
     pub(crate) fn usd(&self) -> Option<f64> {
-        (!self.unknown).then(|| self.pico as f64 / crate::catalogue::PICO_PER_DOLLAR)
+        (!self.unknown).then(|| duet_store::pico_to_usd(self.pico))
     }
 }
 

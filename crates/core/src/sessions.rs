@@ -26,7 +26,9 @@ pub use duet_protocol::threads::{
     ImportedThread, ImportedTurn, ListOptions, NewThread, SearchHit, SearchOptions, SearchRole,
     ThreadRecord, ThreadSummary, Transcript, TranscriptTurn, TurnRecord, TurnStatus, UsageTotals,
 };
-pub use duet_store::{LedgerTotal, RequestRecord, RequestTokens, UsageGroup, UsageGrouping};
+pub use duet_store::{
+    LedgerTotal, RequestRecord, RequestTokens, UsageGroup, UsageGrouping, pico_to_usd,
+};
 pub use import_codex::{CodexImport, ImportOutcome, ImportedRollout, codex_sessions_dir};
 
 use crate::SessionError;

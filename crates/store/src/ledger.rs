@@ -6,7 +6,7 @@
 //! unknown rather than low.
 
 use crate::error::{StoreError, sql_error};
-use crate::record::count_to_sql;
+use crate::record::{count_from_sql, count_to_sql};
 use crate::store::Store;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -61,6 +61,19 @@ impl LedgerTotal {
     pub fn known_cost_pico(&self) -> Option<i64> {
         (self.unpriced == 0).then_some(self.cost_pico)
     }
+
+    /// [`LedgerTotal::known_cost_pico`] in US dollars.
+    pub fn known_cost_usd(&self) -> Option<f64> {
+        self.known_cost_pico().map(pico_to_usd)
+    }
+}
+
+/// Picodollars (the ledger's unit) in a US dollar.
+const PICO_PER_DOLLAR: f64 = 1e12;
+
+/// `pico` picodollars in US dollars.
+pub fn pico_to_usd(pico: i64) -> f64 {
+    pico as f64 / PICO_PER_DOLLAR
 }
 
 /// What `duet usage` groups by.
@@ -103,9 +116,7 @@ const TOTAL_COLUMNS: &str = "count(*), coalesce(sum(requests.input_tokens), 0), 
      coalesce(sum(requests.cost_pico), 0), count(*) - count(requests.cost_pico)";
 
 fn total_from_row(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<LedgerTotal> {
-    let count = |index: usize| -> rusqlite::Result<u64> {
-        Ok(u64::try_from(row.get::<_, i64>(first + index)?).unwrap_or(0))
-    };
+    let count = |index: usize| count_from_sql(row, first + index);
     Ok(LedgerTotal {
         requests: count(0)?,
         tokens: RequestTokens {
@@ -205,9 +216,7 @@ impl Store {
             .map_err(to_error())?;
         let rows = statement
             .query_map([thread_id], |row| {
-                let count = |index: usize| -> rusqlite::Result<u64> {
-                    Ok(u64::try_from(row.get::<_, i64>(index)?).unwrap_or(0))
-                };
+                let count = |index: usize| count_from_sql(row, index);
                 Ok(RequestRecord {
                     thread_id: row.get(0)?,
                     turn_id: row.get(1)?,
@@ -271,7 +280,7 @@ impl Store {
             .query_map([since_hour], |row| {
                 Ok(UsageGroup {
                     key: row.get(0)?,
-                    sessions: u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0),
+                    sessions: count_from_sql(row, 1)?,
                     total: total_from_row(row, 2)?,
                 })
             })

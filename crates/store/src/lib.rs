@@ -32,7 +32,9 @@ mod writer;
 
 pub use error::{Candidate, StoreError};
 pub use item::{NewItem, RawHistoryItem, SearchRole, SearchText, StoredItem};
-pub use ledger::{LedgerTotal, RequestRecord, RequestTokens, UsageGroup, UsageGrouping};
+pub use ledger::{
+    LedgerTotal, RequestRecord, RequestTokens, UsageGroup, UsageGrouping, pico_to_usd,
+};
 pub use lookup::MIN_PREFIX_CHARS;
 pub use manage::ForkRequest;
 pub use query::{

@@ -166,14 +166,14 @@ impl Store {
             params![parent_id, fork.new_id, fork_point],
         )
         .map_err(to_error())?;
-        // The kept turns' requests: the fork's cost includes them; `copied`
-        // keeps `duet usage` from counting them twice.
+        // The kept turns' requests: the fork's cost includes them. Their
+        // hourly sums are not copied, so `duet usage` counts them once.
         tx.execute(
             "INSERT INTO requests (thread_id, turn_id, at_ms, provider, model, input_tokens, \
              cached_input_tokens, cache_write_input_tokens, output_tokens, \
-             reasoning_output_tokens, cost_pico, copied) \
+             reasoning_output_tokens, cost_pico) \
              SELECT ?2, turn_id, at_ms, provider, model, input_tokens, cached_input_tokens, \
-             cache_write_input_tokens, output_tokens, reasoning_output_tokens, cost_pico, 1 \
+             cache_write_input_tokens, output_tokens, reasoning_output_tokens, cost_pico \
              FROM requests WHERE thread_id = ?1 \
              AND turn_id IN (SELECT turn_id FROM turns WHERE thread_id = ?2) ORDER BY id",
             params![parent_id, fork.new_id],

@@ -39,18 +39,21 @@ pub(crate) fn thread_from_row(row: &Row<'_>) -> rusqlite::Result<ThreadRecord> {
 
 /// Reads the four usage columns starting at `first`.
 pub(crate) fn usage_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<UsageTotals> {
-    let count = |index: usize| -> rusqlite::Result<u64> {
-        let value: i64 = row.get(first + index)?;
-        // Counts are written from u64 and clamped, so a negative value can
-        // only come from outside duet; read it as zero.
-        Ok(u64::try_from(value).unwrap_or(0))
-    };
+    let count = |index: usize| count_from_sql(row, first + index);
     Ok(UsageTotals {
         input_tokens: count(0)?,
         cached_input_tokens: count(1)?,
         output_tokens: count(2)?,
         reasoning_output_tokens: count(3)?,
     })
+}
+
+/// The count in column `index`. Counts are written from u64 and clamped
+/// ([`count_to_sql`]), so a negative value can only come from outside
+/// duet; it reads as zero.
+pub(crate) fn count_from_sql(row: &Row<'_>, index: usize) -> rusqlite::Result<u64> {
+    let value: i64 = row.get(index)?;
+    Ok(u64::try_from(value).unwrap_or(0))
 }
 
 /// SQLite integers are signed; a count past `i64::MAX` is stored as the maximum.

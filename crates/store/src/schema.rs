@@ -151,14 +151,15 @@ CREATE INDEX threads_parent ON threads (parent_thread_id) WHERE parent_thread_id
 ///   input includes the cached and cache-written tokens. `cost_pico` is the
 ///   price in millionths of a millionth of a US dollar (integers, so sums
 ///   are exact); `NULL` when no price was known. `provider` and `model` are
-///   what the request was sent to. `copied` marks rows a fork copied from
-///   its parent: they count in the fork's cost.
+///   what the request was sent to. A fork copies the rows of the turns it
+///   keeps: they count in the fork's cost.
 /// - `request_hours`: the same requests summed by thread, UTC hour
 ///   (`at_ms / 3,600,000`) and model, kept with each request; `duet usage`
 ///   reads these (a session makes one or a few rows), never every request;
 ///   `cwd` is the thread's, copied so that grouping by directory needs no
 ///   join.
-///   A fork's copies are not added here, so nothing is counted twice.
+///   A fork's copies are not added here, so `duet usage` counts each
+///   request once.
 const V3: &str = "
 CREATE TABLE requests (
     id INTEGER PRIMARY KEY,
@@ -172,8 +173,7 @@ CREATE TABLE requests (
     cache_write_input_tokens INTEGER NOT NULL,
     output_tokens INTEGER NOT NULL,
     reasoning_output_tokens INTEGER NOT NULL,
-    cost_pico INTEGER,
-    copied INTEGER NOT NULL DEFAULT 0
+    cost_pico INTEGER
 );
 CREATE INDEX requests_thread ON requests (thread_id, id);
 
