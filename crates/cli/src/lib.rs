@@ -25,6 +25,7 @@ mod resume;
 mod sandbox;
 mod sessions;
 mod settings;
+mod table;
 mod usage;
 
 pub use args::{Cli, Command, SandboxCli, TuiArgs};

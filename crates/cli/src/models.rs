@@ -56,40 +56,15 @@ fn table(list: &ModelList) -> String {
     let header = [
         "MODEL", "CONTEXT", "MAX OUT", "$/M IN", "CACHED", "OUT", "NOTE",
     ];
-    let rows: Vec<[String; 7]> = list.models.iter().map(|entry| row(list, entry)).collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = format!("{} models at {}\n", list.provider, list.base_url);
-    let mut line = |cells: &[&str]| {
-        let mut text = String::new();
-        for (index, cell) in cells.iter().enumerate() {
-            let pad = widths[index].saturating_sub(cell.chars().count());
-            // Numbers right-aligned, words left-aligned; no trailing blanks.
-            if (1..=5).contains(&index) {
-                text.push_str(&" ".repeat(pad));
-                text.push_str(cell);
-            } else {
-                text.push_str(cell);
-                if index + 1 < cells.len() {
-                    text.push_str(&" ".repeat(pad));
-                }
-            }
-            if index + 1 < cells.len() {
-                text.push_str("  ");
-            }
-        }
-        out.push_str(text.trim_end());
-        out.push('\n');
-    };
-    line(&header);
-    for row in &rows {
-        line(&row.each_ref().map(String::as_str));
-    }
-    out
+    let mut rows: Vec<[String; 7]> = vec![header.map(str::to_string)];
+    rows.extend(list.models.iter().map(|entry| row(list, entry)));
+    format!(
+        "{} models at {}\n{}",
+        list.provider,
+        list.base_url,
+        // Numbers right-aligned, words left-aligned.
+        crate::table::render(&rows, |column| (1..=5).contains(&column))
+    )
 }
 
 fn row(list: &ModelList, entry: &ModelEntry) -> [String; 7] {

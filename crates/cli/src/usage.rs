@@ -184,33 +184,10 @@ fn usage_table(groups: &[UsageGroup], by: GroupBy) -> String {
     table(&rows)
 }
 
-/// Columns padded to their widest cell; numbers right-aligned.
+/// Columns padded to their widest cell; the first (a name) left-aligned,
+/// the numbers right-aligned.
 fn table<const N: usize>(rows: &[[String; N]]) -> String {
-    let mut widths = [0usize; N];
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in rows {
-        let mut line = String::new();
-        for (index, (cell, width)) in row.iter().zip(widths).enumerate() {
-            if index > 0 {
-                line.push_str("  ");
-            }
-            let pad = " ".repeat(width - cell.chars().count());
-            if index == 0 {
-                line.push_str(cell);
-                line.push_str(&pad);
-            } else {
-                line.push_str(&pad);
-                line.push_str(cell);
-            }
-        }
-        let _ = writeln!(out, "{}", line.trim_end());
-    }
-    out
+    crate::table::render(rows, |column| column > 0)
 }
 
 /// `duet sessions cost`'s text: a row per request, then the total.

@@ -59,28 +59,11 @@ pub(super) fn list_table(listed: &[ThreadSummary], with_directory: bool, now_ms:
 
 /// Columns padded to their widest cell, two spaces apart, the last unpadded.
 fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|cell| cell.chars().count()).collect();
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
     let header: Vec<String> = header.iter().map(|cell| cell.to_string()).collect();
-    for row in std::iter::once(&header).chain(rows) {
-        let last = row.len() - 1;
-        for (index, cell) in row.iter().enumerate() {
-            if index == last {
-                out.push_str(cell);
-            } else {
-                let pad = widths[index] - cell.chars().count() + 2;
-                out.push_str(cell);
-                out.extend(std::iter::repeat_n(' ', pad));
-            }
-        }
-        out.push('\n');
-    }
-    out
+    let all: Vec<&[String]> = std::iter::once(header.as_slice())
+        .chain(rows.iter().map(Vec::as_slice))
+        .collect();
+    crate::table::render(&all, |_| false)
 }
 
 /// A JSON array of every listed session (see [`thread_json`]).
