@@ -291,7 +291,10 @@ pub fn resolve_with_env(
         ("budget.max_turns", args.max_turns),
         ("budget.max_tokens", args.max_tokens),
     ] {
-        if let Some(value) = value.and_then(|value| i64::try_from(value).ok()) {
+        // TOML integers are signed: a larger limit is kept as the largest
+        // (it limits nothing either way), never dropped.
+        if let Some(value) = value {
+            let value = i64::try_from(value).unwrap_or(i64::MAX);
             cli_overrides.push((key.to_string(), toml::Value::Integer(value)));
         }
     }
