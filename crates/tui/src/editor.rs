@@ -49,10 +49,19 @@ pub fn edit_file(command: &[String], file: &Path, text: &str) -> Result<String, 
     edited
 }
 
+/// Write `text` to a new file at `file`, readable by the user alone. What
+/// is there already (a file left by an earlier run, or a symlink a
+/// confined command planted where `$DUET_HOME/tmp` lies inside a writable
+/// root) is removed first, and the file is created exclusively, so the
+/// write never follows a link out of the folder.
 fn write_private(file: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
+    match std::fs::remove_file(file) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
     let mut options = std::fs::OpenOptions::new();
-    options.create(true).write(true).truncate(true);
+    options.create_new(true).write(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(file)?.write_all(text.as_bytes())
@@ -112,6 +121,25 @@ mod tests {
         assert_eq!(
             env(None, None),
             Err("no editor to open: set `$VISUAL` or `$EDITOR` (for example `export EDITOR=vim`) and press ctrl+g again".to_owned())
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_symlink_is_replaced_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("bashrc");
+        std::fs::write(&target, "keep me\n").unwrap();
+        let file = dir.path().join("draft.md");
+        std::os::unix::fs::symlink(&target, &file).unwrap();
+        write_private(&file, "model text").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me\n");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "model text");
+        assert!(
+            !std::fs::symlink_metadata(&file)
+                .unwrap()
+                .file_type()
+                .is_symlink()
         );
     }
 
